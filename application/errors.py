@@ -1,0 +1,51 @@
+"""Errors the application layer raises; the API maps each to one HTTP status."""
+
+from uuid import UUID
+
+
+class ApplicationError(Exception):
+    """Base of the errors raised by use cases and by the ports' adapters."""
+
+
+class NotFoundError(ApplicationError):
+    """The tenant has no such stream, aggregate or read model row."""
+
+
+class UnknownTenantError(NotFoundError):
+    """No tenant is registered under this code."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"No tenant is registered under the code {tenant_id!r}.")
+        self.tenant_id = tenant_id
+
+
+class ConcurrencyConflictError(ApplicationError):
+    """The stream moved on since it was read: reload it and decide again."""
+
+    def __init__(self, stream_id: UUID, *, expected: int, actual: int) -> None:
+        super().__init__(
+            f"Stream {stream_id} is at version {actual}, not at the expected "
+            f"version {expected}: reload it and try again."
+        )
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class EventIdReusedError(ApplicationError):
+    """An event id was appended before with different content; ids must be unique."""
+
+    def __init__(self, event_id: UUID) -> None:
+        super().__init__(
+            f"Event id {event_id} was already used for a different event; "
+            "a retry must send exactly the same events."
+        )
+        self.event_id = event_id
+
+
+class InvalidAppendError(ApplicationError):
+    """An append was malformed (empty, mixed streams, wrong versions, too large)."""
+
+
+class DataShreddedError(ApplicationError):
+    """The personal data asked for was erased by shredding its subject's key."""

@@ -1,0 +1,145 @@
+"""Ports: what the use cases need from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeAlias
+from uuid import UUID
+
+from eventsourcing.domain import CanMutateAggregate
+
+from domain.ids import TenantId
+
+DomainEvent: TypeAlias = CanMutateAggregate[UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """A domain event to append, with the id that makes a retry idempotent."""
+
+    event_id: UUID
+    event: DomainEvent
+
+
+@dataclass(frozen=True, slots=True)
+class EventMetadata:
+    """Who caused an append and in answer to what; stored on every event of it."""
+
+    actor: str
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as stored: its place in the tenant log plus the decoded domain event."""
+
+    tenant_id: TenantId
+    position: int
+    stream_id: UUID
+    stream_version: int
+    event_id: UUID
+    event_type: str
+    schema_version: int
+    recorded_at: datetime
+    actor: str
+    correlation_id: UUID | None
+    causation_id: UUID | None
+    event: DomainEvent
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """Where an append landed: the stream's new version and the tenant positions."""
+
+    stream_version: int
+    first_position: int
+    last_position: int
+
+
+@dataclass(frozen=True, slots=True)
+class TenantHead:
+    """The tenant log's last position and the hash chain over it."""
+
+    tenant_id: TenantId
+    last_position: int
+    chain_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ChainVerification:
+    """Result of recomputing a tenant's hash chain; ``first_broken_position`` is None if intact."""
+
+    tenant_id: TenantId
+    verified_up_to: int
+    chain_hash: bytes
+    first_broken_position: int | None
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_position is None
+
+
+class EventStore(Protocol):
+    """Append-only, per-tenant event log with dense positions and optimistic concurrency."""
+
+    async def register_tenant(self, tenant_id: TenantId) -> None:
+        """Open a log for a tenant. Registering an existing tenant changes nothing."""
+
+    async def append(
+        self,
+        tenant_id: TenantId,
+        events: Sequence[NewEvent],
+        *,
+        expected_version: int,
+        metadata: EventMetadata,
+    ) -> AppendResult:
+        """Append events of one stream after ``expected_version`` (0: a new stream), atomically.
+
+        Raises ConcurrencyConflictError if the stream is not at that version, UnknownTenantError,
+        InvalidAppendError for a malformed batch, and EventIdReusedError when an id was used for
+        different content. The same batch again returns the original result.
+        """
+
+    async def read_stream(
+        self,
+        tenant_id: TenantId,
+        stream_id: UUID,
+        *,
+        to_version: int | None = None,
+        to_position: int | None = None,
+    ) -> list[RecordedEvent]:
+        """One stream in version order, optionally only up to a version or tenant position."""
+
+    async def read_log(
+        self, tenant_id: TenantId, *, after: int = 0, limit: int = 500
+    ) -> list[RecordedEvent]:
+        """The tenant log in position order, after a position, at most ``limit`` events."""
+
+    async def head(self, tenant_id: TenantId) -> TenantHead:
+        """The tenant's last position and chain hash."""
+
+    async def verify_chain(self, tenant_id: TenantId) -> ChainVerification:
+        """Recompute the tenant's hash chain from the stored events and compare."""
+
+    async def shred_subject(self, tenant_id: TenantId, subject_id: UUID) -> None:
+        """Destroy the key of a data subject: its personal fields become unreadable."""
+
+
+class Clock(Protocol):
+    """The current time; the only way the use cases learn it."""
+
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+        ...
+
+
+class IdFactory(Protocol):
+    """New identifiers for aggregates and events."""
+
+    def new_id(self) -> UUID:
+        """A fresh random UUID."""
+        ...

@@ -1,0 +1,90 @@
+"""The asyncpg pool the application uses, and tenant-scoped transactions on it.
+
+The pool logs in as ``passend_app``, a role without superuser rights, so row-level security
+applies to every query. Timeouts keep a stuck client from holding a tenant's head row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import asyncpg
+
+from domain.ids import TenantId
+
+if TYPE_CHECKING:
+    Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record]
+else:
+    Pool = asyncpg.Pool
+    Connection = asyncpg.Connection
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Server-side limits for every application connection, in milliseconds."""
+
+    lock_ms: int = 5_000
+    statement_ms: int = 30_000
+    idle_in_transaction_ms: int = 60_000
+
+
+def _jsonb_to_wire(value: bytes | str) -> bytes:
+    # jsonb's binary format is a version byte followed by the JSON text.
+    return b"\x01" + (value.encode() if isinstance(value, str) else value)
+
+
+def _jsonb_from_wire(value: bytes) -> bytes:
+    return value[1:]
+
+
+async def init_connection(connection: Connection) -> None:
+    """Pass jsonb as raw JSON bytes, so msgspec encodes and decodes it without copies."""
+    await connection.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        encoder=_jsonb_to_wire,
+        decoder=_jsonb_from_wire,
+        format="binary",
+    )
+
+
+async def create_pool(
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    timeouts: Timeouts | None = None,
+    **kwargs: Any,
+) -> Pool:
+    """Open a pool; its connections carry the jsonb codec and the timeouts."""
+    limits = timeouts or Timeouts()
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=init_connection,
+        server_settings={
+            "lock_timeout": str(limits.lock_ms),
+            "statement_timeout": str(limits.statement_ms),
+            "idle_in_transaction_session_timeout": str(limits.idle_in_transaction_ms),
+            "application_name": "passend",
+        },
+        **kwargs,
+    )
+    if pool is None:  # pragma: no cover - asyncpg returns None only when not awaited
+        raise RuntimeError("could not create the connection pool")
+    return pool
+
+
+@asynccontextmanager
+async def tenant_transaction(
+    connection: Connection, tenant_id: TenantId
+) -> AsyncIterator[Connection]:
+    """A transaction in which row-level security shows only ``tenant_id``'s rows."""
+    async with connection.transaction():
+        await connection.execute("SELECT set_config('app.tenant_id', $1, true)", tenant_id)
+        yield connection

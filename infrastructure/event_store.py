@@ -1,0 +1,324 @@
+"""The PostgreSQL event store: one statement per append, dense per-tenant positions.
+
+An append bumps the tenant's head row and inserts the batch in one data-modifying CTE, so
+positions are gapless and in commit order per tenant while tenants never wait for each
+other. There is no table lock and no NOTIFY inside the append; readers are woken after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from application.errors import (
+    ConcurrencyConflictError,
+    DataShreddedError,
+    EventIdReusedError,
+    UnknownTenantError,
+)
+from application.ports import (
+    AppendResult,
+    ChainVerification,
+    EventMetadata,
+    NewEvent,
+    RecordedEvent,
+    TenantHead,
+)
+from domain.ids import TenantId
+from infrastructure.database import Connection, Pool, tenant_transaction
+from infrastructure.event_batches import (
+    PreparedBatch,
+    check_batch,
+    prepare_batch,
+    recompute_hash,
+    to_recorded,
+)
+from infrastructure.event_codec import EventCodec
+from infrastructure.field_encryption import new_data_key
+from infrastructure.hash_chain import ChainRow, genesis_hash, verify_rows
+
+_APPEND = (
+    "SELECT passend_append($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::text[], $10::int2[],"
+    " $11::uuid[], $12::jsonb[], $13::bytea[], $14)"
+)
+_READ_LOG = "SELECT * FROM passend_read_log($1, $2, $3)"
+_READ_STREAM = "SELECT * FROM passend_read_stream($1, $2, $3, $4)"
+_MAX_VERSION = 2**31 - 1
+_MAX_POSITION = 2**63 - 1
+_VERIFY_PAGE = 2_000
+
+CommitListener = Callable[[TenantId, int], None]
+
+
+class PostgresEventStore:
+    """Implements ``application.ports.EventStore`` on an asyncpg pool."""
+
+    def __init__(self, pool: Pool, codec: EventCodec) -> None:
+        self._pool = pool
+        self._codec = codec
+        self._listeners: list[CommitListener] = []
+        self._keys: dict[tuple[str, UUID], bytes] = {}
+
+    @property
+    def codec(self) -> EventCodec:
+        return self._codec
+
+    def on_commit(self, listener: CommitListener) -> None:
+        """Call ``listener(tenant, last_position)`` after every committed append."""
+        self._listeners.append(listener)
+
+    async def register_tenant(self, tenant_id: TenantId) -> None:
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            await conn.execute(
+                "INSERT INTO tenant_heads (tenant_id, chain_hash) VALUES ($1, $2)"
+                " ON CONFLICT (tenant_id) DO NOTHING",
+                tenant_id,
+                genesis_hash(tenant_id),
+            )
+
+    async def append(
+        self,
+        tenant_id: TenantId,
+        events: Sequence[NewEvent],
+        *,
+        expected_version: int,
+        metadata: EventMetadata,
+    ) -> AppendResult:
+        check_batch(events, expected_version)
+        subjects = {s for e in events if (s := self._codec.subject_of(e.event)) is not None}
+        data_keys = await self._data_keys_for_writing(tenant_id, subjects) if subjects else {}
+        batch = prepare_batch(
+            self._codec,
+            tenant_id,
+            events,
+            expected_version=expected_version,
+            metadata=metadata,
+            recorded_at=datetime.now(UTC),
+            data_keys=data_keys,
+        )
+        try:
+            async with self._pool.acquire() as conn:
+                positions = await conn.fetch(_APPEND, *_append_args(tenant_id, batch))
+        except asyncpg.UniqueViolationError:
+            positions = []
+        if not positions:
+            return await self._explain_refused_append(tenant_id, events, batch)
+        last = positions[-1][0]
+        for listener in self._listeners:
+            listener(tenant_id, last)
+        return AppendResult(
+            stream_version=expected_version + len(events),
+            first_position=positions[0][0],
+            last_position=last,
+        )
+
+    async def _explain_refused_append(
+        self, tenant_id: TenantId, events: Sequence[NewEvent], batch: PreparedBatch
+    ) -> AppendResult:
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            if await conn.fetchval("SELECT 1 FROM tenant_heads WHERE tenant_id = $1", tenant_id) != 1:
+                raise UnknownTenantError(tenant_id)
+            rows = await conn.fetch(
+                "SELECT * FROM events WHERE tenant_id = $1 AND event_id = ANY($2::uuid[])"
+                " ORDER BY position",
+                tenant_id,
+                batch.event_ids,
+            )
+            if rows:
+                return await self._same_batch_again(conn, tenant_id, events, rows)
+            actual = await conn.fetchval(
+                "SELECT coalesce(max(stream_version), 0) FROM events"
+                " WHERE tenant_id = $1 AND stream_id = $2",
+                tenant_id,
+                batch.stream_id,
+            )
+        raise ConcurrencyConflictError(
+            batch.stream_id, expected=batch.expected_version, actual=int(actual)
+        )
+
+    async def _same_batch_again(
+        self,
+        conn: Connection,
+        tenant_id: TenantId,
+        events: Sequence[NewEvent],
+        rows: Sequence[asyncpg.Record],
+    ) -> AppendResult:
+        by_id = {row["event_id"]: row for row in rows}
+        keys = await self._data_keys_for_reading(conn, tenant_id, rows)
+        for new in events:
+            row = by_id.get(new.event_id)
+            if row is None:
+                raise EventIdReusedError(next(iter(by_id)))
+            stored = to_recorded(self._codec, row, keys).event
+            if type(stored) is not type(new.event) or stored.__dict__ != new.event.__dict__:
+                raise EventIdReusedError(new.event_id)
+        ordered = [by_id[new.event_id] for new in events]
+        return AppendResult(
+            stream_version=ordered[-1]["stream_version"],
+            first_position=ordered[0]["position"],
+            last_position=ordered[-1]["position"],
+        )
+
+    async def read_stream(
+        self,
+        tenant_id: TenantId,
+        stream_id: UUID,
+        *,
+        to_version: int | None = None,
+        to_position: int | None = None,
+    ) -> list[RecordedEvent]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                _READ_STREAM,
+                tenant_id,
+                stream_id,
+                _MAX_VERSION if to_version is None else to_version,
+                _MAX_POSITION if to_position is None else to_position,
+            )
+            return await self._decode(conn, tenant_id, rows)
+
+    async def read_log(
+        self, tenant_id: TenantId, *, after: int = 0, limit: int = 500
+    ) -> list[RecordedEvent]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(_READ_LOG, tenant_id, after, limit)
+            return await self._decode(conn, tenant_id, rows)
+
+    async def _decode(
+        self, conn: Connection, tenant_id: TenantId, rows: Sequence[asyncpg.Record]
+    ) -> list[RecordedEvent]:
+        keys = await self._data_keys_for_reading(conn, tenant_id, rows)
+        codec = self._codec
+        return [to_recorded(codec, row, keys) for row in rows]
+
+    async def head(self, tenant_id: TenantId) -> TenantHead:
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            row = await conn.fetchrow(
+                "SELECT last_position, chain_hash FROM tenant_heads WHERE tenant_id = $1",
+                tenant_id,
+            )
+        if row is None:
+            raise UnknownTenantError(tenant_id)
+        return TenantHead(tenant_id, row["last_position"], row["chain_hash"])
+
+    async def verify_chain(self, tenant_id: TenantId) -> ChainVerification:
+        head = await self.head(tenant_id)
+        rows: list[ChainRow] = []
+        after = 0
+        async with self._pool.acquire() as conn:
+            while True:
+                page = await conn.fetch(_READ_LOG, tenant_id, after, _VERIFY_PAGE)
+                rows.extend(
+                    ChainRow(r["position"], r["event_hash"], recompute_hash(r), r["commit_hash"])
+                    for r in page
+                )
+                if len(page) < _VERIFY_PAGE:
+                    break
+                after = page[-1]["position"]
+        check = verify_rows(tenant_id, rows)
+        if check.first_broken_position is None and check.chain_hash != head.chain_hash:
+            return ChainVerification(
+                tenant_id,
+                check.verified_up_to,
+                check.chain_hash,
+                check.verified_up_to + 1,
+                "the tenant head does not match the chain over the stored events",
+            )
+        return ChainVerification(
+            tenant_id,
+            check.verified_up_to,
+            check.chain_hash,
+            check.first_broken_position,
+            check.reason,
+        )
+
+    async def shred_subject(self, tenant_id: TenantId, subject_id: UUID) -> None:
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            await conn.execute(
+                "INSERT INTO subject_keys (tenant_id, subject_id, data_key, shredded_at)"
+                " VALUES ($1, $2, NULL, now()) ON CONFLICT (tenant_id, subject_id)"
+                " DO UPDATE SET data_key = NULL, shredded_at = now()",
+                tenant_id,
+                subject_id,
+            )
+        self._keys.pop((tenant_id, subject_id), None)
+
+    async def _data_keys_for_writing(
+        self, tenant_id: TenantId, subjects: set[UUID]
+    ) -> dict[UUID, bytes]:
+        keys: dict[UUID, bytes] = {}
+        missing = []
+        for subject in subjects:
+            cached = self._keys.get((tenant_id, subject))
+            if cached is None:
+                missing.append(subject)
+            else:
+                keys[subject] = cached
+        if not missing:
+            return keys
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            try:
+                await conn.execute(
+                    "INSERT INTO subject_keys (tenant_id, subject_id, data_key)"
+                    " SELECT $1, s, k FROM unnest($2::uuid[], $3::bytea[]) AS u(s, k)"
+                    " ON CONFLICT (tenant_id, subject_id) DO NOTHING",
+                    tenant_id,
+                    missing,
+                    [new_data_key() for _ in missing],
+                )
+            except asyncpg.ForeignKeyViolationError:
+                raise UnknownTenantError(tenant_id) from None
+            rows = await conn.fetch(
+                "SELECT subject_id, data_key FROM subject_keys"
+                " WHERE tenant_id = $1 AND subject_id = ANY($2::uuid[])",
+                tenant_id,
+                missing,
+            )
+        for row in rows:
+            if row["data_key"] is None:
+                raise DataShreddedError(
+                    f"the personal data of subject {row['subject_id']} was shredded; "
+                    "no new personal data can be recorded for it"
+                )
+            keys[row["subject_id"]] = row["data_key"]
+            self._keys[(tenant_id, row["subject_id"])] = row["data_key"]
+        return keys
+
+    async def _data_keys_for_reading(
+        self, conn: Connection, tenant_id: TenantId, rows: Sequence[asyncpg.Record]
+    ) -> dict[UUID, bytes | None]:
+        refs = {row["key_ref"] for row in rows if row["key_ref"] is not None}
+        if not refs:
+            return {}
+        async with tenant_transaction(conn, tenant_id):
+            found = await conn.fetch(
+                "SELECT subject_id, data_key FROM subject_keys"
+                " WHERE tenant_id = $1 AND subject_id = ANY($2::uuid[])",
+                tenant_id,
+                list(refs),
+            )
+        return {row["subject_id"]: row["data_key"] for row in found}
+
+
+def _append_args(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ...]:
+    meta = batch.metadata
+    return (
+        tenant_id,
+        batch.stream_id,
+        batch.expected_version,
+        batch.recorded_at,
+        meta.actor,
+        meta.correlation_id,
+        meta.causation_id,
+        batch.event_ids,
+        batch.event_types,
+        batch.schema_versions,
+        batch.key_refs,
+        batch.payloads,
+        batch.hashes,
+        b"".join(batch.hashes),
+    )

@@ -1,0 +1,36 @@
+"""AES-256-GCM for personal fields, with a data key per (tenant, data subject).
+
+The associated data binds a ciphertext to its tenant, stream, event and field, so a value
+cannot be moved to another event unnoticed. Shredding a subject deletes its key.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_PREFIX = "pd1:"
+_NONCE_BYTES = 12
+
+
+def new_data_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+def associated_data(tenant_id: str, stream_id: object, event_id: object, field: str) -> bytes:
+    return f"{tenant_id}|{stream_id}|{event_id}|{field}".encode()
+
+
+def encrypt_field(key: bytes, plaintext: bytes, aad: bytes) -> str:
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, plaintext, aad)
+    return _PREFIX + base64.b64encode(nonce + sealed).decode()
+
+
+def decrypt_field(key: bytes, token: str, aad: bytes) -> bytes:
+    if not token.startswith(_PREFIX):
+        raise ValueError("not an encrypted personal field")
+    raw = base64.b64decode(token[len(_PREFIX) :])
+    return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 
@@ -17,7 +17,9 @@ from domain.ids import TenantId
 
 if TYPE_CHECKING:
     Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
-    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record]
+    from asyncpg.pool import PoolConnectionProxy
+
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 else:
     Pool = asyncpg.Pool
     Connection = asyncpg.Connection
@@ -58,7 +60,7 @@ async def create_pool(
     min_size: int = 2,
     max_size: int = 10,
     timeouts: Timeouts | None = None,
-    **kwargs: Any,
+    connect_timeout_s: float = 10,
 ) -> Pool:
     """Open a pool; its connections carry the jsonb codec and the timeouts."""
     limits = timeouts or Timeouts()
@@ -73,7 +75,7 @@ async def create_pool(
             "idle_in_transaction_session_timeout": str(limits.idle_in_transaction_ms),
             "application_name": "passend",
         },
-        **kwargs,
+        timeout=connect_timeout_s,
     )
     if pool is None:  # pragma: no cover - asyncpg returns None only when not awaited
         raise RuntimeError("could not create the connection pool")

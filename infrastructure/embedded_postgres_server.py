@@ -58,8 +58,9 @@ def _server_user() -> str | None:
     try:
         pwd.getpwnam(_SERVER_USER)
     except KeyError:
+        useradd = shutil.which("useradd") or "/usr/sbin/useradd"
         subprocess.run(  # noqa: S603
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", _SERVER_USER],  # noqa: S607
+            [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", _SERVER_USER],
             check=True,
             capture_output=True,
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
+
+import asyncpg
 
 from application.errors import InvalidAppendError
 from application.ports import EventMetadata, NewEvent, RecordedEvent
@@ -15,6 +17,8 @@ from infrastructure.event_codec import EventCodec
 from infrastructure.hash_chain import canonical_payload, event_hash
 
 MAX_PAYLOAD_BYTES = 64 * 1024
+
+Row: TypeAlias = Mapping[str, Any] | asyncpg.Record
 MAX_BATCH_EVENTS = 1_000
 
 
@@ -58,9 +62,10 @@ def check_batch(events: Sequence[NewEvent], expected_version: int) -> UUID:
                 f"event {offset} has version {new.event.originator_version}; after version "
                 f"{expected_version} it must be {expected_version + offset}"
             )
-        if not isinstance(new.event_id, UUID) or new.event_id in seen:
+        event_id: object = new.event_id  # callers outside the type checker exist: check
+        if not isinstance(event_id, UUID) or event_id in seen:
             raise InvalidAppendError("every event needs its own event id (a UUID)")
-        seen.add(new.event_id)
+        seen.add(event_id)
     return stream_id
 
 
@@ -115,7 +120,7 @@ def prepare_batch(  # noqa: PLR0913 - the parts of an append
     return batch
 
 
-def recompute_hash(row: Mapping[str, Any]) -> bytes:
+def recompute_hash(row: Row) -> bytes:
     """The hash a stored row should have, from its columns alone."""
     return event_hash(
         tenant_id=row["tenant_id"],
@@ -134,7 +139,7 @@ def recompute_hash(row: Mapping[str, Any]) -> bytes:
 
 
 def to_recorded(
-    codec: EventCodec, row: Mapping[str, Any], data_keys: Mapping[UUID, bytes | None]
+    codec: EventCodec, row: Row, data_keys: Mapping[UUID, bytes | None]
 ) -> RecordedEvent:
     key_ref = row["key_ref"]
     return RecordedEvent(

@@ -53,13 +53,13 @@ class _EventSpec:
     field_names: tuple[str, ...]
 
 
-def _is_personal(annotation: Any) -> bool:
+def _is_personal(annotation: object) -> bool:
     return get_origin(annotation) is Annotated and any(
-        isinstance(meta, PersonalData) for meta in annotation.__metadata__
+        isinstance(meta, PersonalData) for meta in getattr(annotation, "__metadata__", ())
     )
 
 
-def _strip(annotation: Any) -> Any:
+def _strip(annotation: object) -> object:
     return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
 
 

@@ -120,7 +120,10 @@ class PostgresEventStore:
         self, tenant_id: TenantId, events: Sequence[NewEvent], batch: PreparedBatch
     ) -> AppendResult:
         async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
-            if await conn.fetchval("SELECT 1 FROM tenant_heads WHERE tenant_id = $1", tenant_id) != 1:
+            if (
+                await conn.fetchval("SELECT 1 FROM tenant_heads WHERE tenant_id = $1", tenant_id)
+                != 1
+            ):
                 raise UnknownTenantError(tenant_id)
             rows = await conn.fetch(
                 "SELECT * FROM events WHERE tenant_id = $1 AND event_id = ANY($2::uuid[])"

@@ -124,7 +124,9 @@ class InMemoryEventStore:
         for new in events:
             row = log.by_event_id.get(new.event_id)
             if row is None:
-                raise EventIdReusedError(next(e.event_id for e in events if e.event_id in log.by_event_id))
+                raise EventIdReusedError(
+                    next(e.event_id for e in events if e.event_id in log.by_event_id)
+                )
             stored = to_recorded(self._codec, row, log.keys).event
             if type(stored) is not type(new.event) or stored.__dict__ != new.event.__dict__:
                 raise EventIdReusedError(new.event_id)

@@ -42,4 +42,4 @@ class Note(Aggregate):
 
 
 def open_note(note_id: UUID, at: datetime, *, title: str = "t", author: str = "Anna") -> Note:
-    return Note(id=note_id, title=title, author_name=author, timestamp=at)
+    return Note(id=note_id, title=title, author_name=author, timestamp=at)  # type: ignore[call-arg]

@@ -38,7 +38,11 @@ async def test_a_stream_reads_back_as_the_events_that_were_appended(
     stream = await store.read_stream(tenant, events[0].event.originator_id)
     assert [r.event.__dict__ for r in stream] == [e.event.__dict__ for e in events]
     assert [r.event_id for r in stream] == [e.event_id for e in events]
-    assert [r.event_type for r in stream] == ["TestNoteOpened", "TestNoteWritten", "TestNoteWritten"]
+    assert [r.event_type for r in stream] == [
+        "TestNoteOpened",
+        "TestNoteWritten",
+        "TestNoteWritten",
+    ]
     assert {(r.schema_version, r.actor, r.tenant_id) for r in stream} == {(1, "user:test", tenant)}
 
 
@@ -70,7 +74,10 @@ async def test_appending_at_a_stale_version_is_a_conflict_naming_both_versions(
     note = open_note(uuid4(), T0)
     note.write("a", timestamp=T0)
     await store.append(
-        tenant, [NewEvent(uuid4(), e) for e in note.collect_events()], expected_version=0, metadata=META
+        tenant,
+        [NewEvent(uuid4(), e) for e in note.collect_events()],
+        expected_version=0,
+        metadata=META,
     )
     note.write("b", timestamp=T0)
     late = [NewEvent(uuid4(), e) for e in note.collect_events()]
@@ -83,7 +90,10 @@ async def test_appending_at_a_stale_version_is_a_conflict_naming_both_versions(
     rival = open_note(note.id, T0)
     with pytest.raises(ConcurrencyConflictError) as raised:
         await store.append(
-            tenant, [NewEvent(uuid4(), e) for e in rival.collect_events()], expected_version=0, metadata=META
+            tenant,
+            [NewEvent(uuid4(), e) for e in rival.collect_events()],
+            expected_version=0,
+            metadata=META,
         )
     assert (raised.value.expected, raised.value.actual) == (0, 3)
 
@@ -96,7 +106,10 @@ async def test_appending_past_the_end_of_a_stream_is_a_conflict(
     note.write("ahead", timestamp=T0)
     with pytest.raises(ConcurrencyConflictError) as raised:
         await store.append(
-            tenant, [NewEvent(uuid4(), e) for e in note.collect_events()], expected_version=1, metadata=META
+            tenant,
+            [NewEvent(uuid4(), e) for e in note.collect_events()],
+            expected_version=1,
+            metadata=META,
         )
     assert (raised.value.expected, raised.value.actual) == (1, 0)
     assert await store.read_log(tenant) == []
@@ -120,7 +133,10 @@ async def test_reusing_an_event_id_for_other_content_is_refused(
     other = note_events(1, note_id=events[0].event.originator_id, author="Bert")
     with pytest.raises(EventIdReusedError):
         await store.append(
-            tenant, [NewEvent(events[0].event_id, other[0].event)], expected_version=0, metadata=META
+            tenant,
+            [NewEvent(events[0].event_id, other[0].event)],
+            expected_version=0,
+            metadata=META,
         )
     assert len(await store.read_log(tenant)) == 1
 
@@ -131,7 +147,10 @@ async def test_an_expected_version_that_is_not_a_whole_number_is_refused(
 ) -> None:
     with pytest.raises(InvalidAppendError):
         await store.append(
-            tenant, note_events(1), expected_version=expected_version, metadata=META  # type: ignore[arg-type]
+            tenant,
+            note_events(1),
+            expected_version=expected_version,  # type: ignore[arg-type]
+            metadata=META,
         )
     assert await store.read_log(tenant) == []
 
@@ -156,7 +175,10 @@ async def test_an_oversized_payload_is_refused_and_nothing_is_written(
     note.write("x" * 100_000, timestamp=T0)
     with pytest.raises(InvalidAppendError, match="limit"):
         await store.append(
-            tenant, [NewEvent(uuid4(), e) for e in note.collect_events()], expected_version=0, metadata=META
+            tenant,
+            [NewEvent(uuid4(), e) for e in note.collect_events()],
+            expected_version=0,
+            metadata=META,
         )
     assert await store.read_log(tenant) == []
 
@@ -201,10 +223,10 @@ async def test_shredding_a_subject_erases_its_personal_fields_but_keeps_the_chai
     assert isinstance(opened, Note.Opened)
     assert opened.author_name == "Anna de Vries"
     await store.shred_subject(tenant, stream_id)
-    after = await store.read_stream(tenant, stream_id)
-    assert isinstance(after[0].event, Note.Opened)
-    assert after[0].event.author_name is None
-    assert after[0].event.title == "t"
+    shredded: object = (await store.read_stream(tenant, stream_id))[0].event
+    assert isinstance(shredded, Note.Opened)
+    assert vars(shredded)["author_name"] is None
+    assert shredded.title == "t"
     assert (await store.verify_chain(tenant)).intact
 
 

@@ -1,0 +1,56 @@
+"""Settings, read from the environment once, in ``create_app`` or the CLI; never at import."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+_PREFIX = "PASSEND_"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """How one Passend process runs. Every field has an environment variable."""
+
+    database_url: str | None = None
+    """Admin DSN, used for migrations (``DATABASE_URL``). None: an embedded server."""
+    database_app_url: str | None = None
+    """DSN the API uses, as role ``passend_app``; derived from ``database_url`` when unset."""
+    data_dir: Path = Path("var")
+    """Where the embedded server, development keys and other local state live."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    database_retry_seconds: float = 2.0
+    run_projections: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if env.get("DATABASE_URL"):
+            values["database_url"] = env["DATABASE_URL"]
+        for field in msgspec.structs.fields(cls):
+            raw = env.get(_PREFIX + field.name.upper())
+            if raw:
+                values[field.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return msgspec.convert(values, cls, strict=False)
+
+    def app_dsn(self) -> str:
+        if self.database_app_url:
+            return self.database_app_url
+        if not self.database_url:
+            raise ValueError("no database configured")
+        return _with_user(self.database_url, "passend_app")
+
+
+def _with_user(dsn: str, user: str) -> str:
+    scheme, sep, rest = dsn.partition("://")
+    if not sep:
+        raise ValueError("DATABASE_URL must look like postgresql://user@host:port/db")
+    _, at, host_part = rest.rpartition("@")
+    return f"{scheme}://{user}@{host_part if at else rest}"

@@ -1,0 +1,38 @@
+import asyncio
+
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from api.settings import Settings
+
+
+async def test_health_is_ok_once_the_database_answers(database_dsns: tuple[str, str]) -> None:
+    admin, app = database_dsns
+    settings = Settings(database_url=admin, database_app_url=app, database_retry_seconds=0.1)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for _ in range(100):
+            response = await client.get("/health")
+            if response.status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "database": "ok", "detail": None}
+
+
+async def test_health_is_unavailable_while_the_database_cannot_be_reached() -> None:
+    settings = Settings(
+        database_url="postgresql://postgres@127.0.0.1:1/none", database_retry_seconds=0.1
+    )
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await asyncio.sleep(0.2)
+        response = await client.get("/health")
+        assert response.status_code == 503
+        assert response.json()["status"] == "unavailable"
+
+
+def test_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {"DATABASE_URL": "postgresql://admin:pw@db:5432/passend", "PASSEND_PORT": "9001"}
+    )
+    assert settings.port == 9001
+    assert settings.app_dsn() == "postgresql://passend_app@db:5432/passend"

@@ -13,11 +13,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from cryptography.hazmat.primitives import serialization
 from litestar import Litestar
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
+from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
+from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
+from api.errors import EXCEPTION_HANDLERS
 from api.health import health
+from api.routes import ROUTES
 from api.settings import Settings
 from application.ports import EventStore
 from domain.registry import AGGREGATE_CLASSES
@@ -57,6 +63,17 @@ async def _connect(app: Litestar, settings: Settings) -> None:
         return
 
 
+def _token_verifier(settings: Settings) -> TokenVerifier:
+    issuer, audience = settings.jwt_issuer, settings.jwt_audience
+    if settings.jwt_jwks_url:
+        return TokenVerifier(issuer=issuer, audience=audience, jwks_url=settings.jwt_jwks_url)
+    if settings.jwt_public_key_file:
+        key = serialization.load_pem_public_key(settings.jwt_public_key_file.read_bytes())
+        return TokenVerifier(issuer=issuer, audience=audience, public_key=key)
+    public = dev_signing_key(settings.data_dir).public_key()
+    return TokenVerifier(issuer=issuer, audience=audience, public_key=public)
+
+
 def create_app(
     settings: Settings | None = None, *, event_store: EventStore | None = None
 ) -> Litestar:
@@ -84,9 +101,22 @@ def create_app(
             if pool is not None:
                 await pool.close()
 
+    token_verifier = _token_verifier(settings)
+
+    @asynccontextmanager
+    async def state_setup(app: Litestar) -> AsyncIterator[None]:
+        app.state.token_verifier = token_verifier
+        yield
+
+    auth = DefineMiddleware(BearerAuthentication, exclude=["^/health$", "^/schema"])
     return Litestar(
-        route_handlers=[health],
-        lifespan=[lifespan],
+        route_handlers=[health, *ROUTES],
+        lifespan=[state_setup, lifespan],
+        middleware=[correlation_middleware, auth],
+        before_send=[echo_correlation_id],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Passend",
             version="0.1.0",

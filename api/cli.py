@@ -12,6 +12,7 @@ import typer
 import uvicorn
 
 from api.app import create_app
+from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.settings import Settings
 from infrastructure import embedded_postgres_server
 
@@ -51,6 +52,35 @@ def serve(
         if embedded_dir is not None:
             typer.echo("Stopping embedded PostgreSQL …")
             embedded_postgres_server.stop(embedded_dir)
+
+
+@cli.command()
+def token(
+    tenant: Annotated[list[str], typer.Option(help="SWV code the token is for (repeatable).")],
+    role: Annotated[list[Role], typer.Option(help="Role in those tenants (repeatable).")],
+    subject: Annotated[str, typer.Option(help="Who the token is for.")] = "dev-user",
+    school: Annotated[
+        str | None, typer.Option(help="School (BRIN+vestiging) for 'school'.")
+    ] = None,
+    municipality: Annotated[
+        str | None, typer.Option(help="CBS code (GMxxxx) for 'municipality'.")
+    ] = None,
+    hours: Annotated[int, typer.Option(help="Hours until the token expires.")] = 8,
+) -> None:
+    """Mint a development token, signed with the key in the data directory."""
+    settings = Settings.from_env()
+    grant = TenantGrant(roles=tuple(role), school=school, municipality=municipality)
+    typer.echo(
+        mint_token(
+            dev_signing_key(settings.data_dir),
+            subject=subject,
+            tenants=dict.fromkeys(tenant, grant),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl_seconds=hours * 3600,
+            platform_admin=Role.PLATFORM_ADMIN in role,
+        )
+    )
 
 
 @bench.command("store")

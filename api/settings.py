@@ -26,6 +26,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_max_size: int = 10
     database_retry_seconds: float = 2.0
     run_projections: bool = True
+    jwt_public_key_file: Path | None = None
+    """PEM public key that verifies bearer tokens; unset: the development key in data_dir."""
+    jwt_jwks_url: str | None = None
+    """A JWKS endpoint to verify bearer tokens with, instead of a key file."""
+    jwt_issuer: str = "passend-dev"
+    jwt_audience: str = "passend"
+    max_body_bytes: int = 1_048_576
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -1,0 +1,186 @@
+"""Bearer tokens: who is calling, for which tenants, in which roles.
+
+A token is a JWT whose ``tenants`` claim maps SWV codes to the caller's roles there, e.g.
+``{"PO2604": {"roles": ["school"], "school": "12AB00"}}``. A library (PyJWT) does the JOSE work;
+development tokens are signed with a key generated on first start and never committed.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+import msgspec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from domain.ids import TenantId
+
+_ALGORITHMS = ["EdDSA", "ES256", "RS256"]
+DEV_KEY_NAME = "dev-token-signing-key.pem"
+
+
+class Role(StrEnum):
+    SCHOOL = "school"
+    LOKET = "loket"
+    COMMITTEE = "committee"
+    EXPERT = "expert"
+    MUNICIPALITY = "municipality"
+    AUDITOR = "auditor"
+    PARTNER = "partner"
+    PLATFORM_ADMIN = "platform-admin"
+
+
+class TenantGrant(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    roles: tuple[Role, ...]
+    school: str | None = None
+    municipality: str | None = None
+
+
+class Claims(msgspec.Struct, frozen=True):
+    sub: str
+    tenants: dict[str, TenantGrant] = msgspec.field(default_factory=dict)
+    platform_admin: bool = False
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """The caller as seen inside one tenant."""
+
+    subject: str
+    tenant_id: TenantId
+    roles: frozenset[Role]
+    school: str | None = None
+    municipality: str | None = None
+    platform_admin: bool = False
+
+    @property
+    def actor(self) -> str:
+        """How events name this caller: role(s) and subject, no personal data."""
+        return f"{'+'.join(sorted(self.roles))}:{self.subject}"
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles)) or (
+            Role.PLATFORM_ADMIN in roles and self.platform_admin
+        )
+
+    def require(self, *roles: Role) -> None:
+        if not self.has(*roles):
+            wanted = ", ".join(sorted(roles))
+            raise PermissionDeniedException(f"This needs one of the roles: {wanted}.")
+
+
+def principal_for(claims: Claims, swv_code: str) -> Principal:
+    """The caller's rights in ``swv_code``; 404 if the token does not name it (no leak)."""
+    grant = claims.tenants.get(swv_code)
+    if grant is None:
+        if claims.platform_admin:
+            return Principal(claims.sub, TenantId(swv_code), frozenset(), platform_admin=True)
+        raise NotFoundException(f"No tenant {swv_code!r} here.")
+    return Principal(
+        subject=claims.sub,
+        tenant_id=TenantId(swv_code),
+        roles=frozenset(grant.roles),
+        school=grant.school,
+        municipality=grant.municipality,
+        platform_admin=claims.platform_admin,
+    )
+
+
+class TokenVerifier:
+    """Checks signature, expiry, issuer and audience, then decodes the claims."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        public_key: Any = None,  # noqa: ANN401 - whatever PyJWT accepts as a key
+        jwks_url: str | None = None,
+    ) -> None:
+        if (public_key is None) == (jwks_url is None):
+            raise ValueError("give exactly one of a public key or a JWKS URL")
+        self._issuer = issuer
+        self._audience = audience
+        self._key = public_key
+        self._jwks = jwt.PyJWKClient(jwks_url) if jwks_url else None
+
+    def verify(self, token: str) -> Claims:
+        try:
+            key = self._key if self._jwks is None else self._jwks.get_signing_key_from_jwt(token)
+            payload = jwt.decode(
+                token,
+                key,
+                algorithms=_ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+            return msgspec.convert(payload, Claims, strict=False)
+        except (jwt.PyJWTError, msgspec.ValidationError) as error:
+            raise NotAuthorizedException(f"The bearer token is not valid: {error}") from None
+
+
+def dev_signing_key(data_dir: Path) -> Ed25519PrivateKey:
+    """The development signing key in ``data_dir/keys``, generated on first use."""
+    path = data_dir / "keys" / DEV_KEY_NAME
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        path.chmod(0o600)
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise TypeError(f"{path} is not an Ed25519 private key")
+    return loaded
+
+
+def mint_token(  # noqa: PLR0913 - a token's claims
+    key: Ed25519PrivateKey,
+    *,
+    subject: str,
+    tenants: dict[str, TenantGrant],
+    issuer: str,
+    audience: str,
+    ttl_seconds: int = 8 * 3600,
+    platform_admin: bool = False,
+) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": subject,
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "tenants": msgspec.to_builtins(tenants),
+        "platform_admin": platform_admin,
+    }
+    return jwt.encode(claims, key, algorithm="EdDSA")
+
+
+class BearerAuthentication(AbstractAuthenticationMiddleware):
+    """Every route needs a valid bearer token, except health and the API docs."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise NotAuthorizedException(
+                "A bearer token is required: Authorization: Bearer <token>.",
+                headers={"WWW-Authenticate": 'Bearer realm="passend"'},
+            )
+        verifier: TokenVerifier = connection.app.state.token_verifier
+        return AuthenticationResult(user=verifier.verify(token), auth=token)

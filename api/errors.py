@@ -1,0 +1,139 @@
+"""The one exception table: every error leaves as RFC 9457 ``application/problem+json``.
+
+Clients never see a stack trace; unexpected errors are logged with the request's correlation id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+from litestar.status_codes import (
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_412_PRECONDITION_FAILED,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+
+from application.errors import (
+    ApplicationError,
+    ConcurrencyConflictError,
+    DataShreddedError,
+    EventIdReusedError,
+    InvalidAppendError,
+    NotFoundError,
+)
+from domain.errors import DomainError
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "https://passend.example/problems/"
+log = logging.getLogger("passend.api")
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    kind: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,  # noqa: ANN401 - RFC 9457 extension members are free-form JSON
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": _TYPE_BASE + kind if kind else "about:blank",
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    return problem(
+        exc.status_code if exc.status_code != 400 else HTTP_422_UNPROCESSABLE_ENTITY,  # noqa: PLR2004
+        "The request is not valid",
+        exc.detail,
+        kind="validation",
+        errors=[
+            {"field": e.get("key"), "message": e.get("message"), "source": e.get("source")}
+            for e in errors
+            if isinstance(e, dict)
+        ],
+        instance=request.url.path,
+    )
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return problem(
+        exc.status_code, exc.detail, None, headers=exc.headers, instance=request.url.path
+    )
+
+
+def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    status = (
+        HTTP_409_CONFLICT if getattr(exc, "is_conflict", False) else HTTP_422_UNPROCESSABLE_ENTITY
+    )
+    return problem(
+        status,
+        "The decision rules do not allow this",
+        str(exc),
+        kind=type(exc).__name__,
+        instance=request.url.path,
+    )
+
+
+def _application(request: Request[Any, Any, Any], exc: ApplicationError) -> Response[Any]:
+    path = request.url.path
+    if isinstance(exc, NotFoundError):
+        return problem(HTTP_404_NOT_FOUND, "Not found", str(exc), kind="not-found", instance=path)
+    if isinstance(exc, ConcurrencyConflictError):
+        if request.headers.get("if-match"):
+            return problem(
+                HTTP_412_PRECONDITION_FAILED,
+                "The resource changed since the version in If-Match",
+                str(exc),
+                kind="precondition-failed",
+                current_version=exc.actual,
+                instance=path,
+            )
+        return problem(
+            HTTP_409_CONFLICT,
+            "Someone changed this at the same time",
+            str(exc),
+            kind="concurrency-conflict",
+            current_version=exc.actual,
+            instance=path,
+        )
+    if isinstance(exc, EventIdReusedError):
+        return problem(HTTP_409_CONFLICT, "Command id reused", str(exc), kind="command-id-reused")
+    if isinstance(exc, (InvalidAppendError, DataShreddedError)):
+        return problem(HTTP_422_UNPROCESSABLE_ENTITY, "Cannot record this", str(exc), instance=path)
+    return _unexpected(request, exc)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "Internal server error",
+        "Something went wrong on our side; nothing was recorded. Quote the correlation id.",
+        correlation_id=request.scope.get("state", {}).get("correlation_id"),
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ValidationException: _validation,
+    HTTPException: _http,
+    DomainError: _domain,
+    ApplicationError: _application,
+    Exception: _unexpected,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem"]

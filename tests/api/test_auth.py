@@ -1,0 +1,79 @@
+from pathlib import Path
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from api.auth import Role, TenantGrant, dev_signing_key, mint_token, principal_for
+from api.settings import Settings
+from infrastructure.in_memory_event_store import InMemoryEventStore
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path)
+
+
+def token_for(settings: Settings, **grants: TenantGrant) -> str:
+    return mint_token(
+        dev_signing_key(settings.data_dir),
+        subject="tester",
+        tenants=grants,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
+async def test_a_request_without_a_token_is_refused_as_a_problem(settings: Settings) -> None:
+    app = create_app(settings, event_store=InMemoryEventStore())
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/v1/tenants/PO2604/me")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 401
+    assert "x-correlation-id" in response.headers
+
+
+async def test_a_token_signed_with_another_key_is_refused(
+    settings: Settings, tmp_path: Path
+) -> None:
+    other = Settings(data_dir=tmp_path / "other")
+    app = create_app(settings, event_store=InMemoryEventStore())
+    forged = token_for(other, PO2604=TenantGrant(roles=(Role.LOKET,)))
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get(
+            "/v1/tenants/PO2604/me", headers={"Authorization": f"Bearer {forged}"}
+        )
+    assert response.status_code == 401
+
+
+async def test_the_api_docs_need_no_token(settings: Settings) -> None:
+    app = create_app(settings, event_store=InMemoryEventStore())
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "Passend"
+
+
+def test_a_tenant_missing_from_the_token_is_not_found_rather_than_forbidden() -> None:
+    from litestar.exceptions import NotFoundException
+
+    from api.auth import Claims
+
+    claims = Claims(sub="x", tenants={"PO2604": TenantGrant(roles=(Role.SCHOOL,), school="12AB00")})
+    assert principal_for(claims, "PO2604").school == "12AB00"
+    with pytest.raises(NotFoundException):
+        principal_for(claims, "VO2604")
+
+
+async def test_a_valid_token_shows_its_roles_in_its_tenant_only(settings: Settings) -> None:
+    app = create_app(settings, event_store=InMemoryEventStore())
+    token = token_for(settings, PO2604=TenantGrant(roles=(Role.SCHOOL,), school="12AB00"))
+    headers = {"Authorization": f"Bearer {token}"}
+    async with AsyncTestClient(app=app) as client:
+        mine = await client.get("/v1/tenants/PO2604/me", headers=headers)
+        theirs = await client.get("/v1/tenants/VO2604/me", headers=headers)
+    assert mine.status_code == 200
+    assert mine.json()["roles"] == ["school"]
+    assert theirs.status_code == 404
+    assert theirs.headers["content-type"].startswith("application/problem+json")

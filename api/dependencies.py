@@ -11,9 +11,9 @@ from uuid import UUID
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromPath
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Claims, Principal, principal_for

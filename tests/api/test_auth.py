@@ -1,10 +1,11 @@
 from pathlib import Path
 
 import pytest
+from litestar.exceptions import NotFoundException
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
-from api.auth import Role, TenantGrant, dev_signing_key, mint_token, principal_for
+from api.auth import Claims, Role, TenantGrant, dev_signing_key, mint_token, principal_for
 from api.settings import Settings
 from infrastructure.in_memory_event_store import InMemoryEventStore
 
@@ -56,10 +57,6 @@ async def test_the_api_docs_need_no_token(settings: Settings) -> None:
 
 
 def test_a_tenant_missing_from_the_token_is_not_found_rather_than_forbidden() -> None:
-    from litestar.exceptions import NotFoundException
-
-    from api.auth import Claims
-
     claims = Claims(sub="x", tenants={"PO2604": TenantGrant(roles=(Role.SCHOOL,), school="12AB00")})
     assert principal_for(claims, "PO2604").school == "12AB00"
     with pytest.raises(NotFoundException):

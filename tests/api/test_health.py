@@ -10,6 +10,7 @@ async def test_health_is_ok_once_the_database_answers(database_dsns: tuple[str, 
     admin, app = database_dsns
     settings = Settings(database_url=admin, database_app_url=app, database_retry_seconds=0.1)
     async with AsyncTestClient(app=create_app(settings)) as client:
+        response = await client.get("/health")
         for _ in range(100):
             response = await client.get("/health")
             if response.status_code == 200:

@@ -27,11 +27,33 @@ from application.errors import (
     InvalidAppendError,
     NotFoundError,
 )
-from domain.errors import DomainError
+from domain.errors import (
+    AlreadyNotifiedError,
+    ApplicationAlreadyCompleteError,
+    ArrangementClosedError,
+    DomainError,
+    DuplicateConfigurationError,
+    ObjectionClosedError,
+    PupilHasLeftError,
+    RequestAlreadyDecidedError,
+    TlvNotValidError,
+)
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://passend.example/problems/"
 log = logging.getLogger("passend.api")
+
+# Refusals because of what already happened (409); every other rule violation is 422.
+_STATE_CONFLICTS = (
+    AlreadyNotifiedError,
+    ApplicationAlreadyCompleteError,
+    ArrangementClosedError,
+    DuplicateConfigurationError,
+    ObjectionClosedError,
+    PupilHasLeftError,
+    RequestAlreadyDecidedError,
+    TlvNotValidError,
+)
 
 
 def problem(

@@ -49,3 +49,25 @@ class InvalidAppendError(ApplicationError):
 
 class DataShreddedError(ApplicationError):
     """The personal data asked for was erased by shredding its subject's key."""
+
+
+class AggregateNotFoundError(NotFoundError):
+    """The tenant has no aggregate of the expected kind under this id."""
+
+    def __init__(self, kind: str, aggregate_id: UUID) -> None:
+        super().__init__(
+            f"No {kind} {aggregate_id} exists in this tenant: check the id, and that it was "
+            "registered in this SWV."
+        )
+        self.kind = kind
+        self.aggregate_id = aggregate_id
+
+
+class SwvNotConfiguredError(NotFoundError):
+    """The tenant's configuration (schools, catalogue, policy) has not been recorded yet."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(
+            f"SWV {tenant_id} has no configuration yet: configure it (ConfigureSwv) first."
+        )
+        self.tenant_id = tenant_id

@@ -1,0 +1,321 @@
+"""Commands: what a user asks the system to do, as validated, immutable msgspec Structs.
+
+Dates a command may leave out (``received_on``, ``decided_on``, ...) default to today in the
+Netherlands; time and actor come from the context, never from the body.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+import msgspec
+
+from domain.arrangement import EvaluationParty, GoalAttainment
+from domain.expert_advice import ExpertRole, Qualification
+from domain.ids import TenantId
+from domain.objection import ObjectionOutcome, Objector, TlvConsequence
+from domain.pupil import LeavingReason
+from domain.support_request import DecisionOutcome, ParentView
+from domain.swv import AmountUnit, SchoolType
+from domain.tlv import FundingCategory, TlvType
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """Who asks, in which tenant, and the command's id that makes a retry idempotent."""
+
+    tenant_id: TenantId
+    actor: str
+    command_id: UUID
+    correlation_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOutcome:
+    """The stream a command changed, its new version and the tenant positions it took."""
+
+    aggregate_id: UUID
+    stream_version: int
+    first_position: int
+    last_position: int
+    also_changed: tuple[UUID, ...] = ()
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of all commands."""
+
+
+# Tenant configuration
+
+
+class ConfigureSwv(Command, frozen=True, kw_only=True):
+    name: str
+    committee_name: str
+    policy_version: str
+    policy_effective_from: date
+    lapse_unredeemed_tlvs: bool = True
+    tlv_redemption_months: int = 12
+    lbt_affiliated: bool = True
+
+
+class AddMunicipality(Command, frozen=True, kw_only=True):
+    code: str
+    name: str
+
+
+class AddSchool(Command, frozen=True, kw_only=True):
+    brin: str
+    vestiging: str
+    name: str
+    board: str
+    school_type: SchoolType
+    municipality_code: str
+
+
+class AddArrangementType(Command, frozen=True, kw_only=True):
+    code: str
+    name: str
+    unit: AmountUnit
+    default_duration_months: int
+
+
+class WithdrawArrangementType(Command, frozen=True, kw_only=True):
+    code: str
+
+
+class RenameCommittee(Command, frozen=True, kw_only=True):
+    committee_name: str
+
+
+class AdoptPolicy(Command, frozen=True, kw_only=True):
+    policy_version: str
+    effective_from: date
+    lapse_unredeemed_tlvs: bool = True
+    tlv_redemption_months: int = 12
+    lbt_affiliated: bool = True
+
+
+# Pupils
+
+
+class RegisterPupil(Command, frozen=True, kw_only=True):
+    name: str
+    date_of_birth: date
+    municipality_code: str
+
+
+class CorrectPupilDetails(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+    name: str
+    date_of_birth: date
+
+
+class ChangePupilResidence(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+    municipality_code: str
+    moved_on: date | None = None
+
+
+class RecordSchoolRegistration(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+    school_code: str
+    registered_on: date | None = None
+
+
+class ExtendZorgplichtTerm(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+
+
+class EnrolPupil(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+    school_code: str
+    enrolled_on: date | None = None
+
+
+class AddGuardian(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+    guardian_id: UUID
+    has_authority: bool
+
+
+class ChangeGuardianAuthority(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+    guardian_id: UUID
+    has_authority: bool
+
+
+class RemoveGuardian(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+    guardian_id: UUID
+
+
+class RecordPupilLeaving(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+    reason: LeavingReason
+    left_on: date | None = None
+
+
+class ShredPupilData(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+
+
+# Support requests and TLV applications
+
+
+class SubmitSupportRequest(Command, frozen=True, kw_only=True):
+    """Either ``arrangement_type`` (a catalogue code) or ``tlv_type`` names what is asked."""
+
+    pupil_id: UUID
+    school_code: str
+    arrangement_type: str | None = None
+    tlv_type: TlvType | None = None
+    question: str
+    parent_view: ParentView
+    received_on: date | None = None
+
+
+class CheckCompleteness(Command, frozen=True, kw_only=True):
+    request_id: UUID
+    missing: tuple[str, ...] = ()
+    checked_on: date | None = None
+
+
+class SuspendApplication(Command, frozen=True, kw_only=True):
+    request_id: UUID
+    reason: str
+    suspended_on: date | None = None
+
+
+class ResumeApplication(Command, frozen=True, kw_only=True):
+    request_id: UUID
+    resumed_on: date | None = None
+
+
+class RecordParentView(Command, frozen=True, kw_only=True):
+    request_id: UUID
+    parent_view: ParentView
+
+
+class RecordExpertAdvice(Command, frozen=True, kw_only=True):
+    request_id: UUID
+    role: ExpertRole
+    expert_id: UUID
+    qualification: Qualification
+    independence_declared: bool
+    written_on: date
+    advice: str
+
+
+class DecideSupportRequest(Command, frozen=True, kw_only=True):
+    """Grant or refuse; granting a TLV names its category (SO/VSO) and period."""
+
+    request_id: UUID
+    outcome: DecisionOutcome
+    reasons: str
+    decided_on: date | None = None
+    funding_category: FundingCategory | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class NotifyDecision(Command, frozen=True, kw_only=True):
+    request_id: UUID
+    notified_on: date | None = None
+
+
+# TLVs
+
+
+class ExtendTlv(Command, frozen=True, kw_only=True):
+    tlv_id: UUID
+    valid_until: date
+    support_request_id: UUID | None = None
+    decided_on: date | None = None
+
+
+class ExtendTlvs(Command, frozen=True, kw_only=True):
+    """An administrative extension of many TLVs at once, under one regulation."""
+
+    tlv_ids: tuple[UUID, ...]
+    valid_until: date
+    regulation: str
+
+
+class RedeemTlv(Command, frozen=True, kw_only=True):
+    tlv_id: UUID
+    school_code: str
+    enrolled_on: date | None = None
+
+
+class LapseTlv(Command, frozen=True, kw_only=True):
+    tlv_id: UUID
+
+
+# Objections
+
+
+class LodgeObjection(Command, frozen=True, kw_only=True):
+    support_request_id: UUID
+    objector: Objector
+    grounds: str
+    received_on: date | None = None
+    lateness_excuse: str | None = None
+
+
+class RequestLbtAdvice(Command, frozen=True, kw_only=True):
+    objection_id: UUID
+    requested_on: date | None = None
+
+
+class RecordLbtAdvice(Command, frozen=True, kw_only=True):
+    objection_id: UUID
+    recommended_outcome: ObjectionOutcome
+    advice: str
+    received_on: date | None = None
+
+
+class DecideObjection(Command, frozen=True, kw_only=True):
+    objection_id: UUID
+    outcome: ObjectionOutcome
+    reasons: str
+    decided_on: date | None = None
+    tlv_consequence: TlvConsequence = TlvConsequence.NONE
+    funding_category: FundingCategory | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+# Arrangements
+
+
+class GrantArrangement(Command, frozen=True, kw_only=True):
+    """Grant the arrangement a granted request asked for; no end date: the catalogue default."""
+
+    support_request_id: UUID
+    provider: str
+    amount: int
+    start_on: date
+    end_on: date | None = None
+    decided_on: date | None = None
+
+
+class ExtendArrangement(Command, frozen=True, kw_only=True):
+    arrangement_id: UUID
+    end_on: date
+    reason: str
+    amount_added: int = 0
+    decided_on: date | None = None
+
+
+class EndArrangementEarly(Command, frozen=True, kw_only=True):
+    arrangement_id: UUID
+    ended_on: date
+    reason: str
+
+
+class EvaluateArrangement(Command, frozen=True, kw_only=True):
+    arrangement_id: UUID
+    party: EvaluationParty
+    goal_attainment: GoalAttainment
+    notes: str
+    evaluated_on: date | None = None

@@ -1,0 +1,107 @@
+"""Handlers for arrangements: granting one on a granted request, extending, ending, evaluating."""
+
+from application.commands import (
+    CommandContext,
+    CommandOutcome,
+    EndArrangementEarly,
+    EvaluateArrangement,
+    ExtendArrangement,
+    GrantArrangement,
+)
+from application.handling import (
+    ARRANGEMENT_IDS,
+    change,
+    create,
+    load,
+    load_swv,
+    local_date,
+    new_aggregate_id,
+)
+from application.ports import Clock, EventStore
+from domain.arrangement import Arrangement
+from domain.support_request import SupportRequest
+
+
+async def grant_arrangement(
+    cmd: GrantArrangement, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Grant the arrangement a granted request asked for, of its type in the catalogue."""
+    now = clock.now()
+    swv = await load_swv(store, ctx.tenant_id)
+    request = (await load(store, ctx.tenant_id, cmd.support_request_id)).require(SupportRequest)
+    arrangement_id = new_aggregate_id(ARRANGEMENT_IDS, ctx)
+    return await create(
+        store,
+        ctx,
+        arrangement_id,
+        lambda: Arrangement.grant(
+            arrangement_id=arrangement_id,
+            request=request,
+            arrangement_type=swv.arrangement_type(request.arrangement_type or ""),
+            provider=cmd.provider,
+            amount=cmd.amount,
+            start_on=cmd.start_on,
+            decided_on=cmd.decided_on or local_date(now),
+            policy=swv.policy,
+            by=ctx.actor,
+            at=now,
+            end_on=cmd.end_on,
+        ),
+    )
+
+
+async def extend_arrangement(
+    cmd: ExtendArrangement, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    swv = await load_swv(store, ctx.tenant_id)
+    return await change(
+        store,
+        ctx,
+        Arrangement,
+        cmd.arrangement_id,
+        lambda arrangement: arrangement.extend(
+            end_on=cmd.end_on,
+            reason=cmd.reason,
+            decided_on=cmd.decided_on or local_date(now),
+            policy=swv.policy,
+            by=ctx.actor,
+            at=now,
+            amount_added=cmd.amount_added,
+        ),
+    )
+
+
+async def end_arrangement_early(
+    cmd: EndArrangementEarly, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Arrangement,
+        cmd.arrangement_id,
+        lambda arrangement: arrangement.end_early(
+            ended_on=cmd.ended_on, reason=cmd.reason, by=ctx.actor, at=now
+        ),
+    )
+
+
+async def evaluate_arrangement(
+    cmd: EvaluateArrangement, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Arrangement,
+        cmd.arrangement_id,
+        lambda arrangement: arrangement.evaluate(
+            party=cmd.party,
+            goal_attainment=cmd.goal_attainment,
+            notes=cmd.notes,
+            evaluated_on=cmd.evaluated_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+        ),
+    )

@@ -1,0 +1,211 @@
+"""Handlers for objections: lodging, the LBT's advice, and the decision with its TLV effect."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from application.commands import (
+    CommandContext,
+    CommandOutcome,
+    DecideObjection,
+    LodgeObjection,
+    RecordLbtAdvice,
+    RequestLbtAdvice,
+)
+from application.handling import (
+    OBJECTION_IDS,
+    TLV_IDS,
+    change,
+    create,
+    load,
+    load_swv,
+    local_date,
+    new_aggregate_id,
+    save,
+)
+from application.ports import Clock, EventStore
+from domain.errors import ObjectionDecisionError
+from domain.objection import Objection, ObjectionDecision, TlvConsequence
+from domain.support_request import SupportRequest
+from domain.swv import SwvPolicy
+from domain.tlv import Tlv
+
+
+async def lodge_objection(
+    cmd: LodgeObjection, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Record an objection against a decision; a late one is recorded as inadmissible."""
+    now = clock.now()
+    request = (await load(store, ctx.tenant_id, cmd.support_request_id)).require(SupportRequest)
+    objection_id = new_aggregate_id(OBJECTION_IDS, ctx)
+    return await create(
+        store,
+        ctx,
+        objection_id,
+        lambda: Objection.lodge(
+            objection_id=objection_id,
+            request=request,
+            objector=cmd.objector,
+            grounds=cmd.grounds,
+            received_on=cmd.received_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+            lateness_excuse=cmd.lateness_excuse,
+        ),
+    )
+
+
+async def request_lbt_advice(
+    cmd: RequestLbtAdvice, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Objection,
+        cmd.objection_id,
+        lambda objection: objection.request_lbt_advice(
+            requested_on=cmd.requested_on or local_date(now), by=ctx.actor, at=now
+        ),
+    )
+
+
+async def record_lbt_advice(
+    cmd: RecordLbtAdvice, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Objection,
+        cmd.objection_id,
+        lambda objection: objection.record_lbt_advice(
+            recommended_outcome=cmd.recommended_outcome,
+            advice=cmd.advice,
+            received_on=cmd.received_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+        ),
+    )
+
+
+async def decide_objection(
+    cmd: DecideObjection, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Decide the objection, then grant, revise or revoke the TLV as the decision says."""
+    now = clock.now()
+    swv = await load_swv(store, ctx.tenant_id)
+    loaded = await load(store, ctx.tenant_id, cmd.objection_id)
+    objection = loaded.require(Objection)
+    outcome = loaded.outcome_of(ctx)
+    if outcome is None:
+        objection.decide(
+            outcome=cmd.outcome,
+            reasons=cmd.reasons,
+            decided_on=cmd.decided_on or local_date(now),
+            policy=swv.policy,
+            by=ctx.actor,
+            at=now,
+            tlv_consequence=cmd.tlv_consequence,
+            funding_category=cmd.funding_category,
+            valid_from=cmd.valid_from,
+            valid_until=cmd.valid_until,
+        )
+        outcome = await save(store, ctx, objection, expected_version=loaded.version)
+    tlv_id = await _apply_to_tlv(objection, swv.policy, ctx, store, now)
+    if tlv_id is None:
+        return outcome
+    return CommandOutcome(
+        aggregate_id=outcome.aggregate_id,
+        stream_version=outcome.stream_version,
+        first_position=outcome.first_position,
+        last_position=outcome.last_position,
+        also_changed=(tlv_id,),
+    )
+
+
+async def _apply_to_tlv(
+    objection: Objection, policy: SwvPolicy, ctx: CommandContext, store: EventStore, now: datetime
+) -> UUID | None:
+    """Carry the decision on objection over to the TLV; once per command, like the decision."""
+    decision = objection.decision
+    if decision is None or decision.tlv_consequence is TlvConsequence.NONE:
+        return None
+    if decision.tlv_consequence is TlvConsequence.GRANTED:
+        new_tlv_id = new_aggregate_id(TLV_IDS, ctx)
+        await create(
+            store,
+            ctx,
+            new_tlv_id,
+            lambda: _grant(
+                objection, decision=decision, tlv_id=new_tlv_id, policy=policy, ctx=ctx, at=now
+            ),
+        )
+        return new_tlv_id
+    tlv_id = objection.tlv_id
+    if tlv_id is None:
+        raise ObjectionDecisionError(f"Objection {objection.id} concerns no TLV to change.")
+    if decision.tlv_consequence is TlvConsequence.REVOKED:
+        await change(
+            store,
+            ctx,
+            Tlv,
+            tlv_id,
+            lambda tlv: tlv.revoke(
+                objection_id=objection.id,
+                policy_version=decision.policy_version,
+                by=ctx.actor,
+                at=now,
+            ),
+        )
+        return tlv_id
+    valid_from, valid_until = _period(decision)
+    await change(
+        store,
+        ctx,
+        Tlv,
+        tlv_id,
+        lambda tlv: tlv.revise(
+            objection_id=objection.id,
+            funding_category=decision.funding_category,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            policy_version=decision.policy_version,
+            by=ctx.actor,
+            at=now,
+        ),
+    )
+    return tlv_id
+
+
+def _period(decision: ObjectionDecision) -> tuple[date, date]:
+    if decision.valid_from is None or decision.valid_until is None:
+        raise ObjectionDecisionError("The decision on objection sets no TLV period.")
+    return decision.valid_from, decision.valid_until
+
+
+def _grant(  # noqa: PLR0913 - the TLV a decision on objection grants
+    objection: Objection,
+    *,
+    decision: ObjectionDecision,
+    tlv_id: UUID,
+    policy: SwvPolicy,
+    ctx: CommandContext,
+    at: datetime,
+) -> Tlv:
+    if objection.tlv_type is None:
+        raise ObjectionDecisionError(f"Objection {objection.id} concerns no TLV application.")
+    valid_from, valid_until = _period(decision)
+    return Tlv.grant(
+        tlv_id=tlv_id,
+        pupil_id=objection.pupil_id,
+        support_request_id=objection.support_request_id,
+        tlv_type=objection.tlv_type,
+        funding_category=decision.funding_category,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        issued_on=decision.decided_on,
+        policy=policy,
+        by=ctx.actor,
+        at=at,
+        objection_id=objection.id,
+    )

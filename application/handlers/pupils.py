@@ -1,0 +1,201 @@
+"""Handlers for pupils: registration, school career, guardians, leaving and shredding."""
+
+from application.commands import (
+    AddGuardian,
+    ChangeGuardianAuthority,
+    ChangePupilResidence,
+    CommandContext,
+    CommandOutcome,
+    CorrectPupilDetails,
+    EnrolPupil,
+    ExtendZorgplichtTerm,
+    RecordPupilLeaving,
+    RecordSchoolRegistration,
+    RegisterPupil,
+    RemoveGuardian,
+    ShredPupilData,
+)
+from application.handling import PUPIL_IDS, change, create, load_swv, local_date, new_aggregate_id
+from application.ports import Clock, EventStore
+from domain.pupil import Pupil
+
+
+async def register_pupil(
+    cmd: RegisterPupil, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Register a pupil under a new tenant-local pseudonymous id."""
+    now = clock.now()
+    pupil_id = new_aggregate_id(PUPIL_IDS, ctx)
+    return await create(
+        store,
+        ctx,
+        pupil_id,
+        lambda: Pupil.register(
+            pupil_id=pupil_id,
+            name=cmd.name,
+            date_of_birth=cmd.date_of_birth,
+            municipality_code=cmd.municipality_code,
+            by=ctx.actor,
+            at=now,
+        ),
+    )
+
+
+async def correct_pupil_details(
+    cmd: CorrectPupilDetails, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Pupil,
+        cmd.pupil_id,
+        lambda pupil: pupil.correct_details(
+            name=cmd.name, date_of_birth=cmd.date_of_birth, by=ctx.actor, at=now
+        ),
+    )
+
+
+async def change_pupil_residence(
+    cmd: ChangePupilResidence, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Pupil,
+        cmd.pupil_id,
+        lambda pupil: pupil.change_residence(
+            municipality_code=cmd.municipality_code,
+            moved_on=cmd.moved_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+        ),
+    )
+
+
+async def record_school_registration(
+    cmd: RecordSchoolRegistration, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Parents registered the pupil at a school in writing; its zorgplicht term starts."""
+    now = clock.now()
+    swv = await load_swv(store, ctx.tenant_id)
+    return await change(
+        store,
+        ctx,
+        Pupil,
+        cmd.pupil_id,
+        lambda pupil: pupil.register_at_school(
+            school=swv.school(cmd.school_code),
+            registered_on=cmd.registered_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+        ),
+    )
+
+
+async def extend_zorgplicht_term(
+    cmd: ExtendZorgplichtTerm, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Pupil,
+        cmd.pupil_id,
+        lambda pupil: pupil.extend_zorgplicht_term(by=ctx.actor, at=now),
+    )
+
+
+async def enrol_pupil(
+    cmd: EnrolPupil, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Enrol the pupil at a school of the SWV; at another school than now, that is a move."""
+    now = clock.now()
+    swv = await load_swv(store, ctx.tenant_id)
+    return await change(
+        store,
+        ctx,
+        Pupil,
+        cmd.pupil_id,
+        lambda pupil: pupil.enrol(
+            school=swv.school(cmd.school_code),
+            enrolled_on=cmd.enrolled_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+        ),
+    )
+
+
+async def add_guardian(
+    cmd: AddGuardian, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Pupil,
+        cmd.pupil_id,
+        lambda pupil: pupil.add_guardian(
+            guardian_id=cmd.guardian_id, has_authority=cmd.has_authority, by=ctx.actor, at=now
+        ),
+    )
+
+
+async def change_guardian_authority(
+    cmd: ChangeGuardianAuthority, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Pupil,
+        cmd.pupil_id,
+        lambda pupil: pupil.change_guardian_authority(
+            guardian_id=cmd.guardian_id, has_authority=cmd.has_authority, by=ctx.actor, at=now
+        ),
+    )
+
+
+async def remove_guardian(
+    cmd: RemoveGuardian, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Pupil,
+        cmd.pupil_id,
+        lambda pupil: pupil.remove_guardian(guardian_id=cmd.guardian_id, by=ctx.actor, at=now),
+    )
+
+
+async def record_pupil_leaving(
+    cmd: RecordPupilLeaving, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Pupil,
+        cmd.pupil_id,
+        lambda pupil: pupil.leave(
+            reason=cmd.reason, left_on=cmd.left_on or local_date(now), by=ctx.actor, at=now
+        ),
+    )
+
+
+async def shred_pupil_data(
+    cmd: ShredPupilData, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Record the shredding, then destroy the pupil's data key (again, on a retry)."""
+    now = clock.now()
+    outcome = await change(
+        store,
+        ctx,
+        Pupil,
+        cmd.pupil_id,
+        lambda pupil: pupil.shred_personal_data(by=ctx.actor, at=now),
+    )
+    await store.shred_subject(ctx.tenant_id, cmd.pupil_id)
+    return outcome

@@ -1,0 +1,241 @@
+"""Handlers for support requests and TLV applications, up to the decision and its notice.
+
+Granting a TLV application also issues the Tlv; both appends derive their event ids from the
+command, so a retry after a failure between them completes the second without repeating the
+first.
+"""
+
+from datetime import datetime
+
+from application.commands import (
+    CheckCompleteness,
+    CommandContext,
+    CommandOutcome,
+    DecideSupportRequest,
+    NotifyDecision,
+    RecordExpertAdvice,
+    RecordParentView,
+    ResumeApplication,
+    SubmitSupportRequest,
+    SuspendApplication,
+)
+from application.handling import (
+    SUPPORT_REQUEST_IDS,
+    TLV_IDS,
+    change,
+    create,
+    load,
+    load_swv,
+    local_date,
+    new_aggregate_id,
+    save,
+)
+from application.ports import Clock, EventStore
+from domain.errors import InvalidValueError, RequestNotDecidedError
+from domain.expert_advice import ExpertAdvice
+from domain.pupil import Pupil
+from domain.support_request import DecisionOutcome, SupportRequest
+from domain.swv import ArrangementType, Swv, SwvPolicy
+from domain.tlv import Tlv, TlvType
+
+
+def _requested(cmd: SubmitSupportRequest, swv: Swv) -> ArrangementType | TlvType:
+    if (cmd.arrangement_type is None) == (cmd.tlv_type is None):
+        raise InvalidValueError(
+            "A request asks for either an arrangement type from the catalogue or a TLV type "
+            "(SBO, SO, VSO): give exactly one of them."
+        )
+    return cmd.tlv_type or swv.arrangement_type(cmd.arrangement_type or "")
+
+
+async def submit_support_request(
+    cmd: SubmitSupportRequest, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """A school submits a loket request or a TLV application for one of the tenant's pupils."""
+    now = clock.now()
+    request_id = new_aggregate_id(SUPPORT_REQUEST_IDS, ctx)
+    swv = await load_swv(store, ctx.tenant_id)
+    pupil = (await load(store, ctx.tenant_id, cmd.pupil_id)).require(Pupil)
+
+    def submit() -> SupportRequest:
+        pupil.check_active()
+        return SupportRequest.submit(
+            request_id=request_id,
+            pupil_id=pupil.id,
+            school=swv.school(cmd.school_code),
+            requested=_requested(cmd, swv),
+            question=cmd.question,
+            parent_view=cmd.parent_view,
+            received_on=cmd.received_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+        )
+
+    return await create(store, ctx, request_id, submit)
+
+
+async def check_completeness(
+    cmd: CheckCompleteness, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        SupportRequest,
+        cmd.request_id,
+        lambda request: request.check_completeness(
+            missing=cmd.missing,
+            checked_on=cmd.checked_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+        ),
+    )
+
+
+async def suspend_application(
+    cmd: SuspendApplication, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        SupportRequest,
+        cmd.request_id,
+        lambda request: request.suspend(
+            reason=cmd.reason,
+            suspended_on=cmd.suspended_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+        ),
+    )
+
+
+async def resume_application(
+    cmd: ResumeApplication, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        SupportRequest,
+        cmd.request_id,
+        lambda request: request.resume(
+            resumed_on=cmd.resumed_on or local_date(now), by=ctx.actor, at=now
+        ),
+    )
+
+
+async def record_parent_view(
+    cmd: RecordParentView, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        SupportRequest,
+        cmd.request_id,
+        lambda request: request.record_parent_view(cmd.parent_view, by=ctx.actor, at=now),
+    )
+
+
+async def record_expert_advice(
+    cmd: RecordExpertAdvice, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    advice = ExpertAdvice(
+        cmd.role,
+        cmd.expert_id,
+        cmd.qualification,
+        cmd.independence_declared,
+        cmd.written_on,
+        cmd.advice,
+    )
+    return await change(
+        store,
+        ctx,
+        SupportRequest,
+        cmd.request_id,
+        lambda request: request.record_expert_advice(advice, by=ctx.actor, at=now),
+    )
+
+
+async def decide_support_request(
+    cmd: DecideSupportRequest, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Grant or refuse under the policy in force; a granted TLV application issues the TLV."""
+    now = clock.now()
+    swv = await load_swv(store, ctx.tenant_id)
+    loaded = await load(store, ctx.tenant_id, cmd.request_id)
+    request = loaded.require(SupportRequest)
+    outcome = loaded.outcome_of(ctx)
+    if outcome is None:
+        decided_on = cmd.decided_on or local_date(now)
+        if cmd.outcome is DecisionOutcome.REFUSED:
+            request.refuse(
+                reasons=cmd.reasons, decided_on=decided_on, policy=swv.policy, by=ctx.actor, at=now
+            )
+        else:
+            request.grant(
+                reasons=cmd.reasons,
+                decided_on=decided_on,
+                policy=swv.policy,
+                by=ctx.actor,
+                at=now,
+                tlv_id=new_aggregate_id(TLV_IDS, ctx) if request.is_tlv_application else None,
+                funding_category=cmd.funding_category,
+                valid_from=cmd.valid_from,
+                valid_until=cmd.valid_until,
+            )
+        outcome = await save(store, ctx, request, expected_version=loaded.version)
+    if request.tlv_id is None:
+        return outcome
+    await create(store, ctx, request.tlv_id, lambda: _issue_tlv(request, swv.policy, ctx, now))
+    return CommandOutcome(
+        aggregate_id=outcome.aggregate_id,
+        stream_version=outcome.stream_version,
+        first_position=outcome.first_position,
+        last_position=outcome.last_position,
+        also_changed=(request.tlv_id,),
+    )
+
+
+def _issue_tlv(
+    request: SupportRequest, policy: SwvPolicy, ctx: CommandContext, now: datetime
+) -> Tlv:
+    if (
+        request.tlv_id is None
+        or request.tlv_type is None
+        or request.decided_on is None
+        or request.valid_from is None
+        or request.valid_until is None
+    ):
+        raise RequestNotDecidedError(f"Request {request.id} granted no TLV.")
+    return Tlv.grant(
+        tlv_id=request.tlv_id,
+        pupil_id=request.pupil_id,
+        support_request_id=request.id,
+        tlv_type=request.tlv_type,
+        funding_category=request.funding_category,
+        valid_from=request.valid_from,
+        valid_until=request.valid_until,
+        issued_on=request.decided_on,
+        policy=policy,
+        by=ctx.actor,
+        at=now,
+    )
+
+
+async def notify_decision(
+    cmd: NotifyDecision, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """The decision was sent to parents and school; the objection term starts to run."""
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        SupportRequest,
+        cmd.request_id,
+        lambda request: request.notify_decision(
+            notified_on=cmd.notified_on or local_date(now), by=ctx.actor, at=now
+        ),
+    )

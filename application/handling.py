@@ -1,0 +1,149 @@
+"""The steps every handler shares: rebuild a stream, derive ids, append idempotently.
+
+Ids derive from the command id, so a retried command finds its own events and returns the
+original outcome instead of deciding again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+from uuid import UUID, uuid5
+from zoneinfo import ZoneInfo
+
+from eventsourcing.domain import Aggregate
+
+from application.commands import CommandContext, CommandOutcome
+from application.errors import AggregateNotFoundError, SwvNotConfiguredError
+from application.ports import EventMetadata, EventStore, NewEvent, RecordedEvent
+from domain.ids import TenantId
+from domain.swv import Swv, swv_stream_id
+
+A = TypeVar("A", bound=Aggregate)
+
+_LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+
+# One namespace per kind of aggregate, so ids derived from one command never collide.
+PUPIL_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a01")
+SUPPORT_REQUEST_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a02")
+TLV_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a03")
+OBJECTION_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a04")
+ARRANGEMENT_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a05")
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day in the Netherlands, where the legal terms are counted."""
+    return moment.astimezone(_LOCAL_TIME).date()
+
+
+def new_aggregate_id(namespace: UUID, ctx: CommandContext) -> UUID:
+    """The id of the aggregate a command creates; the same on every retry of that command."""
+    return uuid5(namespace, f"{ctx.tenant_id}/{ctx.command_id}")
+
+
+def event_id(ctx: CommandContext, stream_id: UUID, index: int) -> UUID:
+    """The id of the ``index``-th event a command appends to a stream."""
+    return uuid5(ctx.command_id, f"{stream_id}/{index}")
+
+
+def rebuild(events: Sequence[RecordedEvent]) -> Aggregate | None:
+    """The aggregate as of the last of ``events``, by applying them in order."""
+    aggregate: Aggregate | None = None
+    for recorded in events:
+        aggregate = recorded.event.mutate(aggregate)
+    return aggregate
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedStream:
+    stream_id: UUID
+    events: list[RecordedEvent]
+
+    @property
+    def version(self) -> int:
+        return self.events[-1].stream_version if self.events else 0
+
+    def require(self, kind: type[A]) -> A:
+        aggregate = rebuild(self.events)
+        if not isinstance(aggregate, kind):
+            raise AggregateNotFoundError(kind.__name__, self.stream_id)
+        return aggregate
+
+    def outcome_of(self, ctx: CommandContext) -> CommandOutcome | None:
+        """The outcome of this command if it already ran on this stream, else None."""
+        first_id = event_id(ctx, self.stream_id, 0)
+        mine = [e for e in self.events if e.event_id == first_id]
+        if not mine:
+            return None
+        ids = {event_id(ctx, self.stream_id, i) for i in range(len(self.events))}
+        done = [e for e in self.events if e.event_id in ids]
+        return CommandOutcome(
+            aggregate_id=self.stream_id,
+            stream_version=done[-1].stream_version,
+            first_position=done[0].position,
+            last_position=done[-1].position,
+        )
+
+
+async def load(store: EventStore, tenant_id: TenantId, stream_id: UUID) -> LoadedStream:
+    return LoadedStream(stream_id, await store.read_stream(tenant_id, stream_id))
+
+
+async def load_swv(store: EventStore, tenant_id: TenantId) -> Swv:
+    """The tenant's configuration; decisions take their policy version from it."""
+    events = await store.read_stream(tenant_id, swv_stream_id(tenant_id))
+    swv = rebuild(events)
+    if not isinstance(swv, Swv):
+        raise SwvNotConfiguredError(tenant_id)
+    return swv
+
+
+async def save(
+    store: EventStore, ctx: CommandContext, aggregate: Aggregate, *, expected_version: int
+) -> CommandOutcome:
+    """Append the aggregate's new events under ids derived from the command."""
+    pending = aggregate.collect_events()
+    result = await store.append(
+        ctx.tenant_id,
+        [NewEvent(event_id(ctx, aggregate.id, i), event) for i, event in enumerate(pending)],
+        expected_version=expected_version,
+        metadata=EventMetadata(
+            actor=ctx.actor, correlation_id=ctx.correlation_id, causation_id=ctx.command_id
+        ),
+    )
+    return CommandOutcome(
+        aggregate_id=aggregate.id,
+        stream_version=result.stream_version,
+        first_position=result.first_position,
+        last_position=result.last_position,
+    )
+
+
+async def create(
+    store: EventStore, ctx: CommandContext, stream_id: UUID, make: Callable[[], Aggregate]
+) -> CommandOutcome:
+    """Start a new stream with the aggregate ``make`` returns, once per command."""
+    loaded = await load(store, ctx.tenant_id, stream_id)
+    done = loaded.outcome_of(ctx)
+    if done is not None:
+        return done
+    return await save(store, ctx, make(), expected_version=loaded.version)
+
+
+async def change(
+    store: EventStore,
+    ctx: CommandContext,
+    kind: type[A],
+    stream_id: UUID,
+    action: Callable[[A], None],
+) -> CommandOutcome:
+    """Load an aggregate, run one command method on it and append what it decided, once."""
+    loaded = await load(store, ctx.tenant_id, stream_id)
+    done = loaded.outcome_of(ctx)
+    if done is not None:
+        return done
+    aggregate = loaded.require(kind)
+    action(aggregate)
+    return await save(store, ctx, aggregate, expected_version=loaded.version)

@@ -1,0 +1,19 @@
+"""Every aggregate class of the domain, for the codec that stores their events."""
+
+from eventsourcing.domain import Aggregate
+
+from domain.arrangement import Arrangement
+from domain.objection import Objection
+from domain.pupil import Pupil
+from domain.support_request import SupportRequest
+from domain.swv import Swv
+from domain.tlv import Tlv
+
+AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
+    Swv,
+    Pupil,
+    SupportRequest,
+    Tlv,
+    Objection,
+    Arrangement,
+)

@@ -1,0 +1,430 @@
+"""Swv aggregate: one tenant's configuration and policy. Every change is an event.
+
+Decisions elsewhere quote the ``policy_version`` in force, so an auditor can replay them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import (
+    DuplicateConfigurationError,
+    InvalidValueError,
+    UnknownArrangementTypeError,
+    UnknownMunicipalityError,
+    UnknownSchoolError,
+    require_text,
+)
+from domain.ids import TenantId
+
+SWV_NAMESPACE = UUID("6d1f7c8e-3b52-4c1a-9a43-1f0e2b7d5a10")
+_SWV_CODE = re.compile(r"^(PO|VO)\d{4}$")
+_MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
+_BRIN = re.compile(r"^\d{2}[A-Z]{2}$")
+_VESTIGING = re.compile(r"^\d{2}$")
+_CATALOGUE_CODE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+_MAX_ARRANGEMENT_MONTHS = 60
+_MAX_REDEMPTION_MONTHS = 36
+
+
+class Sector(StrEnum):
+    PO = "PO"
+    VO = "VO"
+
+
+class SchoolType(StrEnum):
+    REGULAR = "REGULAR"
+    SBO = "SBO"
+    SO = "SO"
+    VSO = "VSO"
+
+    def fits(self, sector: Sector) -> bool:
+        """SBO and SO belong to PO partnerships, VSO to VO; regular schools to both."""
+        return self is SchoolType.REGULAR or (sector is Sector.VO) == (self is SchoolType.VSO)
+
+
+class AmountUnit(StrEnum):
+    HOURS = "HOURS"
+    EUROS = "EUROS"  # amounts in euro cents
+
+
+@dataclass(frozen=True, slots=True)
+class School:
+    brin: str
+    vestiging: str
+    name: str
+    board: str
+    school_type: SchoolType
+    municipality_code: str
+
+    @property
+    def code(self) -> str:
+        """BRIN plus vestigingsnummer, e.g. ``12AB00``; how events refer to a school."""
+        return self.brin + self.vestiging
+
+
+@dataclass(frozen=True, slots=True)
+class ArrangementType:
+    code: str
+    name: str
+    unit: AmountUnit
+    default_duration_months: int
+
+
+@dataclass(frozen=True, slots=True)
+class SwvPolicy:
+    """The rules a tenant chose where the law leaves room (ondersteuningsplan)."""
+
+    version: str
+    effective_from: date
+    lapse_unredeemed_tlvs: bool = True
+    tlv_redemption_months: int = 12
+    lbt_affiliated: bool = True
+
+
+def swv_stream_id(tenant_id: TenantId) -> UUID:
+    """The stream of a tenant's configuration, derived from its SWV code."""
+    return uuid5(SWV_NAMESPACE, tenant_id)
+
+
+def _check_policy(policy: SwvPolicy) -> None:
+    require_text(policy.version, "The policy version")
+    if not 1 <= policy.tlv_redemption_months <= _MAX_REDEMPTION_MONTHS:
+        raise InvalidValueError(
+            f"A TLV redemption term of {policy.tlv_redemption_months} months is not plausible: "
+            f"choose 1 to {_MAX_REDEMPTION_MONTHS} months."
+        )
+
+
+class Swv(Aggregate):
+    TOPIC = "Swv"
+
+    class Event(Aggregate.Event):
+        pass
+
+    class Configured(Event, Aggregate.Created):
+        TOPIC = "SwvConfigured.v1"
+        code: str
+        name: str
+        sector: Sector
+        committee_name: str
+        policy_version: str
+        policy_effective_from: date
+        lapse_unredeemed_tlvs: bool
+        tlv_redemption_months: int
+        lbt_affiliated: bool
+        changed_by: str
+        changed_at: datetime
+
+    Created = Configured
+
+    class Renamed(Event):
+        TOPIC = "SwvRenamed.v1"
+        name: str
+        changed_by: str
+        changed_at: datetime
+
+        def apply(self, aggregate: Swv) -> None:
+            aggregate.name = self.name
+
+    class CommitteeRenamed(Event):
+        TOPIC = "CommitteeRenamed.v1"
+        committee_name: str
+        changed_by: str
+        changed_at: datetime
+
+        def apply(self, aggregate: Swv) -> None:
+            aggregate.committee_name = self.committee_name
+
+    class MunicipalityAdded(Event):
+        TOPIC = "MunicipalityAdded.v1"
+        municipality_code: str
+        municipality_name: str
+        changed_by: str
+        changed_at: datetime
+
+        def apply(self, aggregate: Swv) -> None:
+            aggregate.municipalities[self.municipality_code] = self.municipality_name
+
+    class SchoolAdded(Event):
+        TOPIC = "SchoolAdded.v1"
+        brin: str
+        vestiging: str
+        school_name: str
+        board: str
+        school_type: SchoolType
+        municipality_code: str
+        changed_by: str
+        changed_at: datetime
+
+        def apply(self, aggregate: Swv) -> None:
+            school = School(
+                self.brin,
+                self.vestiging,
+                self.school_name,
+                self.board,
+                self.school_type,
+                self.municipality_code,
+            )
+            aggregate.schools[school.code] = school
+
+    class SchoolRemoved(Event):
+        TOPIC = "SchoolRemoved.v1"
+        school_code: str
+        changed_by: str
+        changed_at: datetime
+
+        def apply(self, aggregate: Swv) -> None:
+            del aggregate.schools[self.school_code]
+
+    class ArrangementTypeAdded(Event):
+        TOPIC = "ArrangementTypeAdded.v1"
+        type_code: str
+        type_name: str
+        unit: AmountUnit
+        default_duration_months: int
+        changed_by: str
+        changed_at: datetime
+
+        def apply(self, aggregate: Swv) -> None:
+            aggregate.catalogue[self.type_code] = ArrangementType(
+                self.type_code, self.type_name, self.unit, self.default_duration_months
+            )
+
+    class ArrangementTypeWithdrawn(Event):
+        TOPIC = "ArrangementTypeWithdrawn.v1"
+        type_code: str
+        changed_by: str
+        changed_at: datetime
+
+        def apply(self, aggregate: Swv) -> None:
+            del aggregate.catalogue[self.type_code]
+
+    class PolicyAdopted(Event):
+        TOPIC = "PolicyAdopted.v1"
+        policy_version: str
+        effective_from: date
+        lapse_unredeemed_tlvs: bool
+        tlv_redemption_months: int
+        lbt_affiliated: bool
+        changed_by: str
+        changed_at: datetime
+
+        def apply(self, aggregate: Swv) -> None:
+            aggregate.policy = SwvPolicy(
+                self.policy_version,
+                self.effective_from,
+                self.lapse_unredeemed_tlvs,
+                self.tlv_redemption_months,
+                self.lbt_affiliated,
+            )
+
+    def __init__(  # noqa: PLR0913 - the fields of SwvConfigured
+        self,
+        *,
+        code: str,
+        name: str,
+        sector: Sector,
+        committee_name: str,
+        policy_version: str,
+        policy_effective_from: date,
+        lapse_unredeemed_tlvs: bool,
+        tlv_redemption_months: int,
+        lbt_affiliated: bool,
+    ) -> None:
+        self.code = TenantId(code)
+        self.name = name
+        self.sector = sector
+        self.committee_name = committee_name
+        self.policy = SwvPolicy(
+            policy_version,
+            policy_effective_from,
+            lapse_unredeemed_tlvs,
+            tlv_redemption_months,
+            lbt_affiliated,
+        )
+        self.municipalities: dict[str, str] = {}
+        self.schools: dict[str, School] = {}
+        self.catalogue: dict[str, ArrangementType] = {}
+
+    @classmethod
+    def configure(  # noqa: PLR0913 - a tenant's founding facts
+        cls,
+        *,
+        code: TenantId,
+        name: str,
+        committee_name: str,
+        policy: SwvPolicy,
+        by: str,
+        at: datetime,
+    ) -> Swv:
+        if not _SWV_CODE.match(code):
+            raise InvalidValueError(
+                f"{code!r} is not an SWV code: use PO or VO plus four digits, e.g. 'PO2604'."
+            )
+        _check_policy(policy)
+        return cls._create(
+            cls.Configured,
+            id=swv_stream_id(code),
+            code=code,
+            name=require_text(name, "The SWV name"),
+            sector=Sector(code[:2]),
+            committee_name=require_text(committee_name, "The committee name"),
+            policy_version=policy.version,
+            policy_effective_from=policy.effective_from,
+            lapse_unredeemed_tlvs=policy.lapse_unredeemed_tlvs,
+            tlv_redemption_months=policy.tlv_redemption_months,
+            lbt_affiliated=policy.lbt_affiliated,
+            changed_by=by,
+            changed_at=at,
+            timestamp=at,
+        )
+
+    def rename(self, name: str, *, by: str, at: datetime) -> None:
+        self.trigger_event(
+            self.Renamed,
+            name=require_text(name, "The SWV name"),
+            changed_by=by,
+            changed_at=at,
+            timestamp=at,
+        )
+
+    def rename_committee(self, committee_name: str, *, by: str, at: datetime) -> None:
+        self.trigger_event(
+            self.CommitteeRenamed,
+            committee_name=require_text(committee_name, "The committee name"),
+            changed_by=by,
+            changed_at=at,
+            timestamp=at,
+        )
+
+    def add_municipality(self, code: str, name: str, *, by: str, at: datetime) -> None:
+        if not _MUNICIPALITY_CODE.match(code):
+            raise InvalidValueError(
+                f"{code!r} is not a CBS municipality code: use GM plus four digits, e.g. 'GM0632'."
+            )
+        if code in self.municipalities:
+            raise DuplicateConfigurationError(f"Municipality {code} is already registered.")
+        self.trigger_event(
+            self.MunicipalityAdded,
+            municipality_code=code,
+            municipality_name=require_text(name, "The municipality name"),
+            changed_by=by,
+            changed_at=at,
+            timestamp=at,
+        )
+
+    def add_school(self, school: School, *, by: str, at: datetime) -> None:
+        if not _BRIN.match(school.brin) or not _VESTIGING.match(school.vestiging):
+            raise InvalidValueError(
+                f"{school.brin!r}/{school.vestiging!r} is not a BRIN and vestigingsnummer: "
+                "use two digits and two capitals, then two digits, e.g. '12AB' and '00'."
+            )
+        if school.code in self.schools:
+            raise DuplicateConfigurationError(f"School {school.code} is already registered.")
+        if school.municipality_code not in self.municipalities:
+            raise UnknownMunicipalityError(
+                f"Municipality {school.municipality_code} is not part of {self.code}: "
+                "add the municipality first."
+            )
+        if not school.school_type.fits(self.sector):
+            raise InvalidValueError(
+                f"A {school.school_type} school does not belong to a {self.sector} partnership."
+            )
+        self.trigger_event(
+            self.SchoolAdded,
+            brin=school.brin,
+            vestiging=school.vestiging,
+            school_name=require_text(school.name, "The school name"),
+            board=require_text(school.board, "The school board"),
+            school_type=school.school_type,
+            municipality_code=school.municipality_code,
+            changed_by=by,
+            changed_at=at,
+            timestamp=at,
+        )
+
+    def remove_school(self, school_code: str, *, by: str, at: datetime) -> None:
+        self.school(school_code)
+        self.trigger_event(
+            self.SchoolRemoved, school_code=school_code, changed_by=by, changed_at=at, timestamp=at
+        )
+
+    def add_arrangement_type(self, entry: ArrangementType, *, by: str, at: datetime) -> None:
+        if not _CATALOGUE_CODE.match(entry.code):
+            raise InvalidValueError(
+                f"{entry.code!r} is not a catalogue code: use 2 to 40 lowercase letters, digits "
+                "and hyphens, starting with a letter, e.g. 'ambulante-begeleiding'."
+            )
+        if entry.code in self.catalogue:
+            raise DuplicateConfigurationError(
+                f"Arrangement type {entry.code!r} is already in the catalogue."
+            )
+        if not 1 <= entry.default_duration_months <= _MAX_ARRANGEMENT_MONTHS:
+            raise InvalidValueError(
+                f"A default duration of {entry.default_duration_months} months is not possible: "
+                f"choose 1 to {_MAX_ARRANGEMENT_MONTHS} months."
+            )
+        self.trigger_event(
+            self.ArrangementTypeAdded,
+            type_code=entry.code,
+            type_name=require_text(entry.name, "The arrangement type name"),
+            unit=entry.unit,
+            default_duration_months=entry.default_duration_months,
+            changed_by=by,
+            changed_at=at,
+            timestamp=at,
+        )
+
+    def withdraw_arrangement_type(self, code: str, *, by: str, at: datetime) -> None:
+        self.arrangement_type(code)
+        self.trigger_event(
+            self.ArrangementTypeWithdrawn,
+            type_code=code,
+            changed_by=by,
+            changed_at=at,
+            timestamp=at,
+        )
+
+    def adopt_policy(self, policy: SwvPolicy, *, by: str, at: datetime) -> None:
+        _check_policy(policy)
+        if policy.version == self.policy.version:
+            raise DuplicateConfigurationError(
+                f"Policy version {policy.version!r} is already in force: give the new one its own "
+                "version, so earlier decisions keep pointing at the policy they were taken under."
+            )
+        self.trigger_event(
+            self.PolicyAdopted,
+            policy_version=policy.version,
+            effective_from=policy.effective_from,
+            lapse_unredeemed_tlvs=policy.lapse_unredeemed_tlvs,
+            tlv_redemption_months=policy.tlv_redemption_months,
+            lbt_affiliated=policy.lbt_affiliated,
+            changed_by=by,
+            changed_at=at,
+            timestamp=at,
+        )
+
+    def school(self, school_code: str) -> School:
+        try:
+            return self.schools[school_code]
+        except KeyError:
+            raise UnknownSchoolError(
+                f"School {school_code!r} is not registered in {self.code}: "
+                "register it in the SWV configuration first."
+            ) from None
+
+    def arrangement_type(self, code: str) -> ArrangementType:
+        try:
+            return self.catalogue[code]
+        except KeyError:
+            raise UnknownArrangementTypeError(
+                f"Arrangement type {code!r} is not in the catalogue of {self.code}: "
+                f"choose one of {sorted(self.catalogue)} or add it to the catalogue first."
+            ) from None

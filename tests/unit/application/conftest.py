@@ -1,0 +1,203 @@
+"""A configured tenant on the event store under test, a fixed clock, and a way to run commands.
+
+The ``store`` fixture (tests/conftest.py) runs every test on the in-memory store and on
+PostgreSQL. Tenants are fresh SWV codes, so tests share one database without truncating it.
+"""
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+import pytest
+
+from application.commands import (
+    AddArrangementType,
+    AddMunicipality,
+    AddSchool,
+    CheckCompleteness,
+    CommandContext,
+    ConfigureSwv,
+    DecideSupportRequest,
+    RecordExpertAdvice,
+    RegisterPupil,
+    SubmitSupportRequest,
+)
+from application.handlers import pupils, support_requests, swv
+from application.ports import EventStore
+from domain.expert_advice import ExpertRole, Qualification
+from domain.ids import TenantId
+from domain.support_request import DecisionOutcome, ParentView
+from domain.swv import AmountUnit, SchoolType
+from domain.tlv import FundingCategory, TlvType
+
+R = TypeVar("R")
+
+_unused_codes = random.sample(range(10_000), 10_000)
+
+LOKET = "user:loket-1"
+DIRECTOR = "user:director"
+SCHOOL = "user:ib-1"
+
+
+def fresh_swv_code(sector: str = "PO") -> TenantId:
+    """An SWV code no other test of this run uses."""
+    return TenantId(f"{sector}{_unused_codes.pop():04d}")
+
+
+@dataclass
+class FixedClock:
+    """Implements ``application.ports.Clock``; tests move it on by hand."""
+
+    moment: datetime = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, *, days: int) -> None:
+        self.moment += timedelta(days=days)
+
+
+@dataclass
+class Desk:
+    """One tenant's desk: runs commands as a given actor, each with a new command id."""
+
+    store: EventStore
+    tenant_id: TenantId
+    clock: FixedClock = field(default_factory=FixedClock)
+
+    def ctx(self, actor: str = LOKET, command_id: UUID | None = None) -> CommandContext:
+        return CommandContext(self.tenant_id, actor, command_id or uuid4())
+
+    async def run(
+        self,
+        handler: Callable[..., Awaitable[R]],
+        command: Any,
+        *,
+        actor: str = LOKET,
+        command_id: UUID | None = None,
+    ) -> R:
+        return await handler(
+            command, self.ctx(actor, command_id), store=self.store, clock=self.clock
+        )
+
+
+async def configured_desk(store: EventStore, tenant_id: TenantId | None = None) -> Desk:
+    """A tenant with two municipalities, a regular, an SBO and an SO school and one type."""
+    desk = Desk(store, tenant_id or fresh_swv_code())
+    await store.register_tenant(desk.tenant_id)
+    await desk.run(
+        swv.configure_swv,
+        ConfigureSwv(
+            name="Passenderwijs",
+            committee_name="TLC",
+            policy_version="OP-2024.1",
+            policy_effective_from=date(2024, 8, 1),
+        ),
+    )
+    for code, name in (("GM0632", "Woerden"), ("GM1904", "Stichtse Vecht")):
+        await desk.run(swv.add_municipality, AddMunicipality(code=code, name=name))
+    for brin, school_type in (
+        ("12AB", SchoolType.REGULAR),
+        ("34CD", SchoolType.SBO),
+        ("56EF", SchoolType.SO),
+    ):
+        await desk.run(
+            swv.add_school,
+            AddSchool(
+                brin=brin,
+                vestiging="00",
+                name=f"School {brin}",
+                board="Stichting Primair",
+                school_type=school_type,
+                municipality_code="GM0632",
+            ),
+        )
+    await desk.run(
+        swv.add_arrangement_type,
+        AddArrangementType(
+            code="ambulante-begeleiding",
+            name="Ambulante begeleiding",
+            unit=AmountUnit.HOURS,
+            default_duration_months=6,
+        ),
+    )
+    return desk
+
+
+@pytest.fixture
+async def desk(store: EventStore) -> Desk:
+    return await configured_desk(store)
+
+
+async def register_pupil(desk: Desk, name: str = "Sam de Vries") -> UUID:
+    outcome = await desk.run(
+        pupils.register_pupil,
+        RegisterPupil(name=name, date_of_birth=date(2017, 5, 12), municipality_code="GM0632"),
+    )
+    return outcome.aggregate_id
+
+
+async def complete_request(
+    desk: Desk,
+    pupil_id: UUID,
+    *,
+    tlv_type: TlvType | None = TlvType.SO,
+    arrangement_type: str | None = None,
+) -> UUID:
+    submitted = await desk.run(
+        support_requests.submit_support_request,
+        SubmitSupportRequest(
+            pupil_id=pupil_id,
+            school_code="12AB00",
+            tlv_type=tlv_type,
+            arrangement_type=arrangement_type,
+            question="Welke plek past?",
+            parent_view=ParentView.AGREE,
+        ),
+        actor=SCHOOL,
+    )
+    request_id = submitted.aggregate_id
+    await desk.run(support_requests.check_completeness, CheckCompleteness(request_id=request_id))
+    return request_id
+
+
+async def record_both_advices(desk: Desk, request_id: UUID) -> None:
+    for role, qualification in (
+        (ExpertRole.FIRST, Qualification.ORTHOPEDAGOOG),
+        (ExpertRole.SECOND, Qualification.KINDERPSYCHIATER),
+    ):
+        await desk.run(
+            support_requests.record_expert_advice,
+            RecordExpertAdvice(
+                request_id=request_id,
+                role=role,
+                expert_id=uuid4(),
+                qualification=qualification,
+                independence_declared=True,
+                written_on=date(2025, 3, 10),
+                advice="Toelaatbaar tot het SO.",
+            ),
+        )
+
+
+async def granted_tlv(desk: Desk, pupil_id: UUID | None = None) -> tuple[UUID, UUID]:
+    """A granted SO TLV application: (request id, TLV id)."""
+    request_id = await complete_request(desk, pupil_id or await register_pupil(desk))
+    await record_both_advices(desk, request_id)
+    outcome = await desk.run(
+        support_requests.decide_support_request,
+        DecideSupportRequest(
+            request_id=request_id,
+            outcome=DecisionOutcome.GRANTED,
+            reasons="Toelaatbaar.",
+            funding_category=FundingCategory.LOW,
+            valid_from=date(2025, 4, 1),
+            valid_until=date(2027, 7, 31),
+        ),
+        actor=DIRECTOR,
+    )
+    [tlv_id] = outcome.also_changed
+    return request_id, tlv_id

@@ -1,0 +1,152 @@
+from datetime import date
+from uuid import UUID
+
+from application.commands import (
+    CheckCompleteness,
+    DecideObjection,
+    DecideSupportRequest,
+    LodgeObjection,
+    NotifyDecision,
+    RecordLbtAdvice,
+    RequestLbtAdvice,
+    SubmitSupportRequest,
+)
+from application.handlers import objections, support_requests
+from application.queries import aggregate_history
+from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
+from domain.support_request import DecisionOutcome, ParentView
+from domain.tlv import FundingCategory, Tlv, TlvType
+from tests.unit.application.conftest import (
+    DIRECTOR,
+    Desk,
+    granted_tlv,
+    record_both_advices,
+    register_pupil,
+)
+
+
+async def notified(desk: Desk, request_id: UUID) -> None:
+    await desk.run(
+        support_requests.notify_decision,
+        NotifyDecision(request_id=request_id, notified_on=date(2025, 3, 4)),
+    )
+
+
+async def test_a_late_objection_is_recorded_as_inadmissible(desk: Desk) -> None:
+    request_id, _ = await granted_tlv(desk)
+    await notified(desk, request_id)
+    outcome = await desk.run(
+        objections.lodge_objection,
+        LodgeObjection(
+            support_request_id=request_id,
+            objector=Objector.SCHOOL_BOARD,
+            grounds="Categorie te laag.",
+            received_on=date(2025, 4, 16),
+        ),
+    )
+    history = await aggregate_history(desk.store, desk.tenant_id, Objection, outcome.aggregate_id)
+    assert [e.event_type for e in history.events] == [
+        "ObjectionLodged",
+        "ObjectionDeclaredInadmissible",
+    ]
+    assert history.aggregate.is_closed
+
+
+async def test_partly_upheld_after_lbt_advice_revises_the_tlv_category(desk: Desk) -> None:
+    request_id, tlv_id = await granted_tlv(desk)
+    await notified(desk, request_id)
+    lodged = await desk.run(
+        objections.lodge_objection,
+        LodgeObjection(
+            support_request_id=request_id,
+            objector=Objector.PARENTS,
+            grounds="Categorie te laag.",
+            received_on=date(2025, 4, 15),
+        ),
+    )
+    objection_id = lodged.aggregate_id
+    await desk.run(
+        objections.request_lbt_advice,
+        RequestLbtAdvice(objection_id=objection_id, requested_on=date(2025, 4, 30)),
+    )
+    await desk.run(
+        objections.record_lbt_advice,
+        RecordLbtAdvice(
+            objection_id=objection_id,
+            recommended_outcome=ObjectionOutcome.PARTLY_UPHELD,
+            advice="Midden past beter.",
+        ),
+    )
+    outcome = await desk.run(
+        objections.decide_objection,
+        DecideObjection(
+            objection_id=objection_id,
+            outcome=ObjectionOutcome.PARTLY_UPHELD,
+            reasons="Categorie wordt midden.",
+            tlv_consequence=TlvConsequence.REVISED,
+            funding_category=FundingCategory.MEDIUM,
+            valid_from=date(2025, 4, 1),
+            valid_until=date(2027, 7, 31),
+        ),
+        actor=DIRECTOR,
+    )
+    assert outcome.also_changed == (tlv_id,)
+    tlv = await aggregate_history(desk.store, desk.tenant_id, Tlv, tlv_id)
+    revised = tlv.events[-1].event
+    assert isinstance(revised, Tlv.Revised)
+    assert (revised.objection_id, tlv.aggregate.funding_category) == (
+        objection_id,
+        FundingCategory.MEDIUM,
+    )
+    objection = await aggregate_history(desk.store, desk.tenant_id, Objection, objection_id)
+    requested = objection.events[1].event
+    assert isinstance(requested, Objection.LbtAdviceRequested)
+    assert requested.in_time is False
+
+
+async def test_upheld_against_a_refused_sbo_application_grants_the_tlv(desk: Desk) -> None:
+    pupil_id = await register_pupil(desk)
+    submitted = await desk.run(
+        support_requests.submit_support_request,
+        SubmitSupportRequest(
+            pupil_id=pupil_id,
+            school_code="12AB00",
+            tlv_type=TlvType.SBO,
+            question="SBO?",
+            parent_view=ParentView.AGREE,
+        ),
+    )
+    request_id = submitted.aggregate_id
+    await desk.run(support_requests.check_completeness, CheckCompleteness(request_id=request_id))
+    await record_both_advices(desk, request_id)
+    await desk.run(
+        support_requests.decide_support_request,
+        DecideSupportRequest(
+            request_id=request_id, outcome=DecisionOutcome.REFUSED, reasons="Regulier kan."
+        ),
+    )
+    lodged = await desk.run(
+        objections.lodge_objection,
+        LodgeObjection(support_request_id=request_id, objector=Objector.PARENTS, grounds="SBO!"),
+    )
+    decided = await desk.run(
+        objections.decide_objection,
+        DecideObjection(
+            objection_id=lodged.aggregate_id,
+            outcome=ObjectionOutcome.UPHELD,
+            reasons="SBO is passend.",
+            tlv_consequence=TlvConsequence.GRANTED,
+            valid_from=date(2025, 4, 1),
+            valid_until=date(2027, 7, 31),
+        ),
+        actor=DIRECTOR,
+    )
+    [tlv_id] = decided.also_changed
+    tlv = await aggregate_history(desk.store, desk.tenant_id, Tlv, tlv_id)
+    granted = tlv.events[0].event
+    assert isinstance(granted, Tlv.Granted)
+    assert (granted.tlv_type, granted.funding_category, granted.objection_id) == (
+        TlvType.SBO,
+        None,
+        lodged.aggregate_id,
+    )

@@ -1,0 +1,235 @@
+from datetime import date
+from uuid import UUID, uuid4
+
+import pytest
+
+from application.commands import (
+    AdoptPolicy,
+    CheckCompleteness,
+    DecideSupportRequest,
+    NotifyDecision,
+    ResumeApplication,
+    SubmitSupportRequest,
+    SuspendApplication,
+)
+from application.errors import AggregateNotFoundError, SwvNotConfiguredError
+from application.handlers import support_requests, swv
+from application.queries import aggregate_history
+from domain.errors import (
+    ExpertAdviceMissingError,
+    InvalidValueError,
+    RequestAlreadyDecidedError,
+    UnknownArrangementTypeError,
+)
+from domain.ids import TenantId
+from domain.support_request import DecisionOutcome, ParentView, SupportRequest
+from domain.tlv import FundingCategory, Tlv, TlvType
+from tests.unit.application.conftest import (
+    DIRECTOR,
+    SCHOOL,
+    Desk,
+    complete_request,
+    configured_desk,
+    granted_tlv,
+    record_both_advices,
+    register_pupil,
+)
+
+
+def submit(
+    pupil_id: UUID, *, tlv_type: TlvType | None = None, arrangement_type: str | None = None
+) -> SubmitSupportRequest:
+    return SubmitSupportRequest(
+        pupil_id=pupil_id,
+        school_code="12AB00",
+        tlv_type=tlv_type,
+        arrangement_type=arrangement_type,
+        question="Welke plek past?",
+        parent_view=ParentView.NOT_GIVEN,
+    )
+
+
+class TestSubmitting:
+    async def test_a_tlv_application_is_stored_for_the_tenants_pupil(self, desk: Desk) -> None:
+        pupil_id = await register_pupil(desk)
+        outcome = await desk.run(
+            support_requests.submit_support_request,
+            submit(pupil_id, tlv_type=TlvType.SBO),
+            actor=SCHOOL,
+        )
+        history = await aggregate_history(
+            desk.store, desk.tenant_id, SupportRequest, outcome.aggregate_id
+        )
+        [submitted] = history.events
+        assert (submitted.event_type, submitted.schema_version, submitted.actor) == (
+            "SupportRequestSubmitted",
+            1,
+            SCHOOL,
+        )
+        assert isinstance(submitted.event, SupportRequest.Submitted)
+        assert submitted.event.question == "Welke plek past?"
+        assert (history.aggregate.tlv_type, history.aggregate.received_on) == (
+            TlvType.SBO,
+            date(2025, 3, 3),
+        )
+
+    async def test_an_arrangement_type_must_be_in_the_catalogue(self, desk: Desk) -> None:
+        pupil_id = await register_pupil(desk)
+        with pytest.raises(UnknownArrangementTypeError):
+            await desk.run(
+                support_requests.submit_support_request,
+                submit(pupil_id, arrangement_type="paardrijden"),
+            )
+
+    async def test_a_request_asks_for_one_thing(self, desk: Desk) -> None:
+        pupil_id = await register_pupil(desk)
+        with pytest.raises(InvalidValueError, match="exactly one"):
+            await desk.run(
+                support_requests.submit_support_request,
+                submit(pupil_id, arrangement_type="ambulante-begeleiding", tlv_type=TlvType.SO),
+            )
+
+    async def test_a_pupil_of_another_tenant_is_unknown_here(self, desk: Desk) -> None:
+        other = await configured_desk(desk.store)
+        pupil_id = await register_pupil(other)
+        with pytest.raises(AggregateNotFoundError):
+            await desk.run(
+                support_requests.submit_support_request, submit(pupil_id, tlv_type=TlvType.SO)
+            )
+
+    async def test_an_unconfigured_tenant_is_told_to_configure_first(self, desk: Desk) -> None:
+        bare = Desk(desk.store, TenantId(desk.tenant_id.replace("PO", "VO")))
+        await desk.store.register_tenant(bare.tenant_id)
+        with pytest.raises(SwvNotConfiguredError, match="ConfigureSwv"):
+            await bare.run(
+                support_requests.submit_support_request, submit(uuid4(), tlv_type=TlvType.SO)
+            )
+
+
+class TestDeciding:
+    async def test_granting_a_tlv_issues_it_under_the_policy_in_force(self, desk: Desk) -> None:
+        await desk.run(
+            swv.adopt_policy,
+            AdoptPolicy(policy_version="OP-2025.1", effective_from=date(2025, 1, 1)),
+        )
+        request_id = await complete_request(desk, await register_pupil(desk))
+        await record_both_advices(desk, request_id)
+        outcome = await desk.run(
+            support_requests.decide_support_request,
+            DecideSupportRequest(
+                request_id=request_id,
+                outcome=DecisionOutcome.GRANTED,
+                reasons="Toelaatbaar.",
+                funding_category=FundingCategory.HIGH,
+                valid_from=date(2025, 4, 1),
+                valid_until=date(2027, 7, 31),
+            ),
+            actor=DIRECTOR,
+        )
+        request = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
+        decided = request.events[-1].event
+        assert isinstance(decided, SupportRequest.Granted)
+        assert (decided.policy_version, decided.decided_by, decided.decided_on) == (
+            "OP-2025.1",
+            DIRECTOR,
+            date(2025, 3, 3),
+        )
+        [tlv_id] = outcome.also_changed
+        tlv = await aggregate_history(desk.store, desk.tenant_id, Tlv, tlv_id)
+        assert (tlv.aggregate.tlv_type, tlv.aggregate.funding_category) == (
+            TlvType.SO,
+            FundingCategory.HIGH,
+        )
+        assert tlv.aggregate.redemption_deadline == date(2026, 3, 3)
+        assert tlv.aggregate.pupil_id == request.aggregate.pupil_id
+
+    async def test_without_the_expert_advices_nothing_is_decided(self, desk: Desk) -> None:
+        request_id = await complete_request(desk, await register_pupil(desk))
+        with pytest.raises(ExpertAdviceMissingError):
+            await desk.run(
+                support_requests.decide_support_request,
+                DecideSupportRequest(
+                    request_id=request_id,
+                    outcome=DecisionOutcome.REFUSED,
+                    reasons="Niet toelaatbaar.",
+                ),
+            )
+        history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
+        assert not history.aggregate.is_decided
+
+    async def test_a_decision_cannot_be_taken_twice(self, desk: Desk) -> None:
+        request_id, _ = await granted_tlv(desk)
+        with pytest.raises(RequestAlreadyDecidedError):
+            await desk.run(
+                support_requests.decide_support_request,
+                DecideSupportRequest(
+                    request_id=request_id, outcome=DecisionOutcome.REFUSED, reasons="Toch niet."
+                ),
+            )
+
+    async def test_retrying_a_decision_returns_the_first_outcome_and_issues_one_tlv(
+        self, desk: Desk
+    ) -> None:
+        request_id = await complete_request(desk, await register_pupil(desk))
+        await record_both_advices(desk, request_id)
+        command = DecideSupportRequest(
+            request_id=request_id,
+            outcome=DecisionOutcome.GRANTED,
+            reasons="Toelaatbaar.",
+            funding_category=FundingCategory.LOW,
+            valid_from=date(2025, 4, 1),
+            valid_until=date(2027, 7, 31),
+        )
+        ctx = desk.ctx(DIRECTOR)
+        first = await support_requests.decide_support_request(
+            command, ctx, store=desk.store, clock=desk.clock
+        )
+        desk.clock.advance(days=2)
+        again = await support_requests.decide_support_request(
+            command, ctx, store=desk.store, clock=desk.clock
+        )
+        assert again == first
+        [tlv_id] = first.also_changed
+        tlv = await aggregate_history(desk.store, desk.tenant_id, Tlv, tlv_id)
+        assert tlv.version == 1
+
+
+class TestTheDecisionTerm:
+    async def test_suspending_moves_the_decision_deadline(self, desk: Desk) -> None:
+        request_id = await complete_request(desk, await register_pupil(desk))
+        await desk.run(
+            support_requests.suspend_application,
+            SuspendApplication(
+                request_id=request_id, reason="Wacht op verslag.", suspended_on=date(2025, 3, 7)
+            ),
+        )
+        await desk.run(
+            support_requests.resume_application,
+            ResumeApplication(request_id=request_id, resumed_on=date(2025, 3, 17)),
+        )
+        history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
+        # Complete on Monday 3 March: 28 April, plus 10 days suspended.
+        assert history.aggregate.decision_deadline == date(2025, 5, 8)
+
+    async def test_an_incomplete_application_has_no_deadline_yet(self, desk: Desk) -> None:
+        pupil_id = await register_pupil(desk)
+        submitted = await desk.run(
+            support_requests.submit_support_request, submit(pupil_id, tlv_type=TlvType.SO)
+        )
+        await desk.run(
+            support_requests.check_completeness,
+            CheckCompleteness(request_id=submitted.aggregate_id, missing=("OPP",)),
+        )
+        history = await aggregate_history(
+            desk.store, desk.tenant_id, SupportRequest, submitted.aggregate_id
+        )
+        assert history.aggregate.decision_deadline is None
+
+    async def test_notification_sets_the_objection_deadline(self, desk: Desk) -> None:
+        request_id, _ = await granted_tlv(desk)
+        await desk.run(
+            support_requests.notify_decision,
+            NotifyDecision(request_id=request_id, notified_on=date(2025, 3, 4)),
+        )
+        history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
+        assert history.aggregate.objection_deadline == date(2025, 4, 15)

@@ -1,0 +1,297 @@
+from datetime import date, timedelta
+from uuid import uuid4
+
+import pytest
+
+from domain.errors import (
+    AlreadyNotifiedError,
+    ApplicationAlreadyCompleteError,
+    ApplicationIncompleteError,
+    ApplicationNotSuspendedError,
+    ApplicationSuspendedError,
+    FundingCategoryError,
+    InvalidValueError,
+    PeriodError,
+    RequestAlreadyDecidedError,
+    RequestNotDecidedError,
+)
+from domain.support_request import DecisionOutcome, ParentView, SupportRequest
+from domain.tlv import FundingCategory, TlvType
+from tests.unit.domain.conftest import (
+    AMBULANT,
+    AT,
+    LOKET,
+    POLICY,
+    REGULAR,
+    complete,
+    submitted,
+    with_both_advices,
+)
+
+DIRECTOR = "user:director"
+
+
+def grant_tlv(
+    request: SupportRequest,
+    category: FundingCategory | None = FundingCategory.MEDIUM,
+    decided_on: date = date(2025, 3, 20),
+) -> None:
+    request.grant(
+        reasons="De ondersteuningsbehoefte vraagt om SO.",
+        decided_on=decided_on,
+        policy=POLICY,
+        by=DIRECTOR,
+        at=AT,
+        tlv_id=uuid4(),
+        funding_category=category,
+        valid_from=date(2025, 4, 1),
+        valid_until=date(2027, 7, 31),
+    )
+
+
+def test_submitting_records_school_question_parent_view_and_receipt() -> None:
+    pupil_id = uuid4()
+    request = SupportRequest.submit(
+        request_id=uuid4(),
+        pupil_id=pupil_id,
+        school=REGULAR,
+        requested=TlvType.SBO,
+        question="Is SBO passend?",
+        parent_view=ParentView.DISAGREE,
+        received_on=date(2025, 3, 3),
+        by="user:ib-1",
+        at=AT,
+    )
+    [submitted_event] = request.collect_events()
+    assert isinstance(submitted_event, SupportRequest.Submitted)
+    assert submitted_event.pupil_id == pupil_id
+    assert (submitted_event.school_code, submitted_event.tlv_type) == ("12AB00", TlvType.SBO)
+    assert submitted_event.arrangement_type is None
+    assert (submitted_event.parent_view, submitted_event.question) == (
+        ParentView.DISAGREE,
+        "Is SBO passend?",
+    )
+    assert (submitted_event.submitted_by, submitted_event.submitted_at) == ("user:ib-1", AT)
+
+
+def test_a_request_for_an_arrangement_names_its_catalogue_type() -> None:
+    request = submitted(AMBULANT)
+    assert (request.arrangement_type, request.tlv_type) == ("ambulante-begeleiding", None)
+
+
+class TestCompleteness:
+    def test_no_decision_term_runs_before_the_application_is_complete(self) -> None:
+        request = submitted()
+        request.check_completeness(
+            missing=("groeidocument",), checked_on=date(2025, 3, 4), by=LOKET, at=AT
+        )
+        [checked] = request.collect_events()
+        assert isinstance(checked, SupportRequest.CompletenessChecked)
+        assert (checked.complete, checked.missing) == (False, ("groeidocument",))
+        assert request.decision_deadline is None
+
+    def test_a_complete_application_starts_the_eight_week_term(self) -> None:
+        request = complete(on=date(2025, 3, 5))
+        assert request.decision_deadline == date(2025, 4, 30)
+
+    def test_an_incomplete_application_cannot_be_decided(self) -> None:
+        request = submitted(AMBULANT)
+        with pytest.raises(ApplicationIncompleteError, match="check its completeness"):
+            request.refuse(reasons="x", decided_on=date(2025, 3, 20), policy=POLICY, by="u", at=AT)
+
+    def test_a_complete_application_is_not_checked_again(self) -> None:
+        request = complete()
+        with pytest.raises(ApplicationAlreadyCompleteError, match="Suspend it"):
+            request.check_completeness(missing=(), checked_on=date(2025, 3, 5), by=LOKET, at=AT)
+
+
+class TestWhenSuspended:
+    @pytest.fixture
+    def request_(self) -> SupportRequest:
+        request = complete()
+        request.suspend(
+            reason="Wacht op verslag van de jeugdarts.",
+            suspended_on=date(2025, 3, 7),
+            by=LOKET,
+            at=AT,
+        )
+        request.collect_events()
+        return request
+
+    def test_suspending_records_reason_and_day(self) -> None:
+        request = complete()
+        request.suspend(reason="Wacht op verslag.", suspended_on=date(2025, 3, 7), by=LOKET, at=AT)
+        [suspended] = request.collect_events()
+        assert isinstance(suspended, SupportRequest.Suspended)
+        assert (suspended.suspended_on, suspended.pupil_id) == (date(2025, 3, 7), request.pupil_id)
+
+    def test_resuming_moves_the_decision_deadline_by_the_days_suspended(
+        self, request_: SupportRequest
+    ) -> None:
+        before = request_.decision_deadline
+        assert before is not None
+        # Friday to Monday across a weekend: three days.
+        request_.resume(resumed_on=date(2025, 3, 10), by=LOKET, at=AT)
+        [resumed] = request_.collect_events()
+        assert isinstance(resumed, SupportRequest.Resumed)
+        assert resumed.days_suspended == 3
+        assert request_.decision_deadline == before + timedelta(days=3)
+
+    def test_suspensions_add_up(self, request_: SupportRequest) -> None:
+        request_.resume(resumed_on=date(2025, 3, 10), by=LOKET, at=AT)
+        request_.suspend(reason="Opnieuw.", suspended_on=date(2025, 3, 12), by=LOKET, at=AT)
+        request_.resume(resumed_on=date(2025, 3, 19), by=LOKET, at=AT)
+        assert request_.days_suspended == 10
+        assert request_.decision_deadline == date(2025, 5, 8)
+
+    def test_a_suspended_application_cannot_be_decided(self, request_: SupportRequest) -> None:
+        with pytest.raises(ApplicationSuspendedError, match="resume it before deciding"):
+            request_.refuse(reasons="x", decided_on=date(2025, 3, 20), policy=POLICY, by="u", at=AT)
+
+    def test_it_cannot_be_suspended_twice(self, request_: SupportRequest) -> None:
+        with pytest.raises(ApplicationSuspendedError):
+            request_.suspend(reason="x", suspended_on=date(2025, 3, 8), by=LOKET, at=AT)
+
+    def test_it_cannot_resume_before_it_was_suspended(self, request_: SupportRequest) -> None:
+        with pytest.raises(InvalidValueError, match="before that"):
+            request_.resume(resumed_on=date(2025, 3, 6), by=LOKET, at=AT)
+
+
+def test_an_application_that_is_not_suspended_cannot_resume() -> None:
+    with pytest.raises(ApplicationNotSuspendedError):
+        complete().resume(resumed_on=date(2025, 3, 10), by=LOKET, at=AT)
+
+
+def test_an_incomplete_application_has_no_term_to_suspend() -> None:
+    with pytest.raises(ApplicationIncompleteError, match="no decision term"):
+        submitted().suspend(reason="x", suspended_on=date(2025, 3, 7), by=LOKET, at=AT)
+
+
+class TestDeciding:
+    def test_granting_a_tlv_records_terms_decider_date_and_policy_version(self) -> None:
+        request = with_both_advices()
+        grant_tlv(request)
+        [granted] = request.collect_events()
+        assert isinstance(granted, SupportRequest.Granted)
+        assert (granted.funding_category, granted.valid_from, granted.valid_until) == (
+            FundingCategory.MEDIUM,
+            date(2025, 4, 1),
+            date(2027, 7, 31),
+        )
+        assert (granted.decided_by, granted.decided_on, granted.decided_at) == (
+            DIRECTOR,
+            date(2025, 3, 20),
+            AT,
+        )
+        assert granted.policy_version == "OP-2024.1"
+        assert granted.decided_within_term is True
+        assert request.outcome is DecisionOutcome.GRANTED
+
+    def test_a_decision_after_the_term_is_recorded_as_late(self) -> None:
+        request = with_both_advices()
+        grant_tlv(request, decided_on=date(2025, 5, 1))
+        [granted] = request.collect_events()
+        assert isinstance(granted, SupportRequest.Granted)
+        assert granted.decided_within_term is False
+
+    def test_a_decision_cannot_be_taken_twice(self) -> None:
+        request = with_both_advices()
+        grant_tlv(request)
+        with pytest.raises(RequestAlreadyDecidedError, match="Lodge an objection"):
+            request.refuse(reasons="x", decided_on=date(2025, 3, 21), policy=POLICY, by="u", at=AT)
+
+    def test_a_refusal_records_its_reasons(self) -> None:
+        request = complete(AMBULANT)
+        request.refuse(
+            reasons="Past binnen de basisondersteuning.",
+            decided_on=date(2025, 3, 20),
+            policy=POLICY,
+            by=DIRECTOR,
+            at=AT,
+        )
+        [refused] = request.collect_events()
+        assert isinstance(refused, SupportRequest.Refused)
+        assert (refused.reasons, refused.policy_version) == (
+            "Past binnen de basisondersteuning.",
+            "OP-2024.1",
+        )
+
+    def test_a_decision_needs_reasons(self) -> None:
+        with pytest.raises(InvalidValueError, match="reasons"):
+            complete(AMBULANT).refuse(
+                reasons=" ", decided_on=date(2025, 3, 20), policy=POLICY, by="u", at=AT
+            )
+
+    def test_a_so_tlv_needs_a_funding_category(self) -> None:
+        with pytest.raises(FundingCategoryError, match="needs a funding category"):
+            grant_tlv(with_both_advices(TlvType.SO), category=None)
+
+    def test_a_vso_tlv_needs_a_funding_category(self) -> None:
+        with pytest.raises(FundingCategoryError, match="needs a funding category"):
+            grant_tlv(with_both_advices(TlvType.VSO), category=None)
+
+    def test_an_sbo_tlv_has_no_funding_category(self) -> None:
+        with pytest.raises(FundingCategoryError, match="carries no funding category"):
+            grant_tlv(with_both_advices(TlvType.SBO), category=FundingCategory.LOW)
+
+    def test_an_sbo_tlv_without_category_is_granted(self) -> None:
+        request = with_both_advices(TlvType.SBO)
+        grant_tlv(request, category=None)
+        assert request.funding_category is None
+
+    def test_a_tlv_cannot_end_before_it_starts(self) -> None:
+        request = with_both_advices()
+        with pytest.raises(PeriodError):
+            request.grant(
+                reasons="x",
+                decided_on=date(2025, 3, 20),
+                policy=POLICY,
+                by="u",
+                at=AT,
+                tlv_id=uuid4(),
+                funding_category=FundingCategory.LOW,
+                valid_from=date(2025, 4, 1),
+                valid_until=date(2025, 3, 31),
+            )
+
+    def test_an_arrangement_request_is_granted_without_tlv_terms(self) -> None:
+        request = complete(AMBULANT)
+        with pytest.raises(InvalidValueError, match="no TLV"):
+            request.grant(
+                reasons="x",
+                decided_on=date(2025, 3, 20),
+                policy=POLICY,
+                by="u",
+                at=AT,
+                tlv_id=uuid4(),
+            )
+
+
+class TestNotification:
+    def test_notifying_starts_the_objection_term(self) -> None:
+        request = with_both_advices()
+        grant_tlv(request)
+        request.collect_events()
+        request.notify_decision(notified_on=date(2025, 3, 21), by=LOKET, at=AT)
+        [notified] = request.collect_events()
+        assert isinstance(notified, SupportRequest.DecisionNotified)
+        assert request.objection_deadline == date(2025, 5, 2)
+
+    def test_there_is_nothing_to_notify_before_a_decision(self) -> None:
+        with pytest.raises(RequestNotDecidedError):
+            complete().notify_decision(notified_on=date(2025, 3, 21), by=LOKET, at=AT)
+
+    def test_a_decision_is_notified_once(self) -> None:
+        request = with_both_advices()
+        grant_tlv(request)
+        request.notify_decision(notified_on=date(2025, 3, 21), by=LOKET, at=AT)
+        with pytest.raises(AlreadyNotifiedError):
+            request.notify_decision(notified_on=date(2025, 3, 22), by=LOKET, at=AT)
+
+
+def test_parents_view_can_be_recorded_later() -> None:
+    request = submitted()
+    request.record_parent_view(ParentView.AGREE, by=LOKET, at=AT)
+    [recorded] = request.collect_events()
+    assert isinstance(recorded, SupportRequest.ParentViewRecorded)
+    assert request.parent_view is ParentView.AGREE

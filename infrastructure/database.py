@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -54,6 +55,45 @@ async def init_connection(connection: Connection) -> None:
     )
 
 
+# Backend pids of the connections the current task holds through ``scoped_connection``.
+_SCOPED_PIDS: ContextVar[tuple[int, ...]] = ContextVar("passend_scoped_pids", default=())
+
+
+async def _reset_session(connection: Connection) -> None:
+    """Reset a released connection's session, unless it was only used in a scoped way.
+
+    asyncpg has already rolled back any open transaction and dropped listener callbacks. Its
+    reset query (release advisory locks, close cursors, UNLISTEN, RESET ALL) costs one more
+    round trip per checkout; after ``scoped_connection`` there is nothing for it to undo.
+    """
+    if connection.get_server_pid() in _SCOPED_PIDS.get():
+        return
+    query = connection.get_reset_query()
+    if query:
+        await connection.execute(query)
+
+
+@asynccontextmanager
+async def scoped_connection(pool: Pool) -> AsyncIterator[Connection]:
+    """A pooled connection for work that leaves nothing behind in its session.
+
+    Only for statements and transactions whose settings are transaction-local
+    (``set_config(..., true)``, ``SET LOCAL``): no ``SET``, ``LISTEN``, session advisory
+    locks or ``WITH HOLD`` cursors. The connection then goes back to the pool without
+    asyncpg's reset query. Other connections the task acquires meanwhile are reset as usual.
+    """
+    outer = _SCOPED_PIDS.get()
+    token = None
+    try:
+        async with pool.acquire() as connection:
+            token = _SCOPED_PIDS.set((*outer, connection.get_server_pid()))
+            yield connection
+        # the pool has released the connection here, with the pid still marked as scoped
+    finally:
+        if token is not None:
+            _SCOPED_PIDS.reset(token)
+
+
 async def create_pool(
     dsn: str,
     *,
@@ -69,6 +109,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=init_connection,
+        reset=_reset_session,
         server_settings={
             "lock_timeout": str(limits.lock_ms),
             "statement_timeout": str(limits.statement_ms),

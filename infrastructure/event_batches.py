@@ -79,7 +79,30 @@ def prepare_batch(  # noqa: PLR0913 - the parts of an append
     recorded_at: datetime,
     data_keys: Mapping[UUID, bytes],
 ) -> PreparedBatch:
-    stream_id = check_batch(events, expected_version)
+    return prepare_checked_batch(
+        codec,
+        tenant_id,
+        check_batch(events, expected_version),
+        events,
+        expected_version=expected_version,
+        metadata=metadata,
+        recorded_at=recorded_at,
+        data_keys=data_keys,
+    )
+
+
+def prepare_checked_batch(  # noqa: PLR0913 - the parts of an append
+    codec: EventCodec,
+    tenant_id: TenantId,
+    stream_id: UUID,
+    events: Sequence[NewEvent],
+    *,
+    expected_version: int,
+    metadata: EventMetadata,
+    recorded_at: datetime,
+    data_keys: Mapping[UUID, bytes],
+) -> PreparedBatch:
+    """``prepare_batch`` for a batch that ``check_batch`` accepted and gave ``stream_id`` for."""
     batch = PreparedBatch(
         stream_id, expected_version, recorded_at, metadata, [], [], [], [], [], []
     )

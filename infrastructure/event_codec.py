@@ -13,7 +13,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, TypedDict, get_args, get_origin
 from uuid import UUID
 
 import msgspec
@@ -27,6 +27,8 @@ from infrastructure.field_encryption import associated_data, decrypt_field, encr
 _TOPIC = re.compile(r"^(?P<type>[A-Z][A-Za-z0-9]+)\.v(?P<version>[1-9][0-9]*)$")
 _STREAM_FIELDS = frozenset({"originator_id", "originator_version"})
 _encoder = msgspec.json.Encoder(order="sorted")
+# called with a computed field list, which the type checker cannot follow
+_typed_dict: Callable[[str, dict[str, Any]], type[dict[str, Any]]] = TypedDict  # type: ignore[assignment]
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -49,7 +51,7 @@ class _EventSpec:
     event_type: str
     schema_version: int
     personal: Mapping[str, Any]
-    decoder: msgspec.json.Decoder[Any]
+    decoder: msgspec.json.Decoder[dict[str, Any]]
     field_names: tuple[str, ...]
 
 
@@ -70,17 +72,18 @@ def _spec_for(cls: type[Any], topic: str) -> _EventSpec:
     hints = typing.get_type_hints(cls, include_extras=True)
     fields = [f.name for f in dataclasses.fields(cls) if f.name not in _STREAM_FIELDS]
     personal = {name: _strip(hints[name]) for name in fields if _is_personal(hints[name])}
-    mirror = msgspec.defstruct(
+    # Decoding into a TypedDict gives the fields as a plain dict, converted to their types
+    # (unknown keys dropped): ready to become the event's __dict__ without a copy per field.
+    payload_type = _typed_dict(
         f"{match['type']}V{match['version']}Payload",
-        [(name, str | None if name in personal else _strip(hints[name])) for name in fields],
-        kw_only=True,
+        {name: str | None if name in personal else _strip(hints[name]) for name in fields},
     )
     return _EventSpec(
         cls=cls,
         event_type=match["type"],
         schema_version=int(match["version"]),
         personal=MappingProxyType(personal),
-        decoder=msgspec.json.Decoder(mirror),
+        decoder=msgspec.json.Decoder(payload_type),
         field_names=tuple(fields),
     )
 
@@ -192,8 +195,7 @@ class EventCodec:
         if schema_version != latest:
             payload, schema_version = self._upcast(event_type, schema_version, payload, latest)
         spec = self._by_name[(event_type, schema_version)]
-        mirror = spec.decoder.decode(payload)
-        fields = {name: getattr(mirror, name) for name in spec.field_names}
+        fields = spec.decoder.decode(payload)
         for name, field_type in spec.personal.items():
             token = fields[name]
             if token is None or data_key is None:
@@ -201,8 +203,10 @@ class EventCodec:
                 continue
             aad = associated_data(tenant_id, stream_id, event_id, name)
             fields[name] = msgspec.json.decode(decrypt_field(data_key, token, aad), type=field_type)
+        fields["originator_id"] = stream_id
+        fields["originator_version"] = stream_version
         event = object.__new__(spec.cls)
-        event.__dict__.update(fields, originator_id=stream_id, originator_version=stream_version)
+        event.__dict__.update(fields)
         return typing.cast("DomainEvent", event)
 
     def _upcast(

@@ -29,11 +29,11 @@ from application.ports import (
     TenantHead,
 )
 from domain.ids import TenantId
-from infrastructure.database import Connection, Pool, tenant_transaction
+from infrastructure.database import Connection, Pool, scoped_connection, tenant_transaction
 from infrastructure.event_batches import (
     PreparedBatch,
     check_batch,
-    prepare_batch,
+    prepare_checked_batch,
     recompute_hash,
     to_recorded,
 )
@@ -72,7 +72,7 @@ class PostgresEventStore:
         self._listeners.append(listener)
 
     async def register_tenant(self, tenant_id: TenantId) -> None:
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             await conn.execute(
                 "INSERT INTO tenant_heads (tenant_id, chain_hash) VALUES ($1, $2)"
                 " ON CONFLICT (tenant_id) DO NOTHING",
@@ -88,12 +88,13 @@ class PostgresEventStore:
         expected_version: int,
         metadata: EventMetadata,
     ) -> AppendResult:
-        check_batch(events, expected_version)
+        stream_id = check_batch(events, expected_version)
         subjects = {s for e in events if (s := self._codec.subject_of(e.event)) is not None}
         data_keys = await self._data_keys_for_writing(tenant_id, subjects) if subjects else {}
-        batch = prepare_batch(
+        batch = prepare_checked_batch(
             self._codec,
             tenant_id,
+            stream_id,
             events,
             expected_version=expected_version,
             metadata=metadata,
@@ -101,7 +102,7 @@ class PostgresEventStore:
             data_keys=data_keys,
         )
         try:
-            async with self._pool.acquire() as conn:
+            async with scoped_connection(self._pool) as conn:
                 positions = await conn.fetch(_APPEND, *_append_args(tenant_id, batch))
         except asyncpg.UniqueViolationError:
             positions = []
@@ -119,7 +120,7 @@ class PostgresEventStore:
     async def _explain_refused_append(
         self, tenant_id: TenantId, events: Sequence[NewEvent], batch: PreparedBatch
     ) -> AppendResult:
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             if (
                 await conn.fetchval("SELECT 1 FROM tenant_heads WHERE tenant_id = $1", tenant_id)
                 != 1
@@ -174,7 +175,7 @@ class PostgresEventStore:
         to_version: int | None = None,
         to_position: int | None = None,
     ) -> list[RecordedEvent]:
-        async with self._pool.acquire() as conn:
+        async with scoped_connection(self._pool) as conn:
             rows = await conn.fetch(
                 _READ_STREAM,
                 tenant_id,
@@ -187,7 +188,7 @@ class PostgresEventStore:
     async def read_log(
         self, tenant_id: TenantId, *, after: int = 0, limit: int = 500
     ) -> list[RecordedEvent]:
-        async with self._pool.acquire() as conn:
+        async with scoped_connection(self._pool) as conn:
             rows = await conn.fetch(_READ_LOG, tenant_id, after, limit)
             return await self._decode(conn, tenant_id, rows)
 
@@ -199,7 +200,7 @@ class PostgresEventStore:
         return [to_recorded(codec, row, keys) for row in rows]
 
     async def head(self, tenant_id: TenantId) -> TenantHead:
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             row = await conn.fetchrow(
                 "SELECT last_position, chain_hash FROM tenant_heads WHERE tenant_id = $1",
                 tenant_id,
@@ -212,7 +213,7 @@ class PostgresEventStore:
         head = await self.head(tenant_id)
         rows: list[ChainRow] = []
         after = 0
-        async with self._pool.acquire() as conn:
+        async with scoped_connection(self._pool) as conn:
             while True:
                 page = await conn.fetch(_READ_LOG, tenant_id, after, _VERIFY_PAGE)
                 rows.extend(
@@ -240,7 +241,7 @@ class PostgresEventStore:
         )
 
     async def shred_subject(self, tenant_id: TenantId, subject_id: UUID) -> None:
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             await conn.execute(
                 "INSERT INTO subject_keys (tenant_id, subject_id, data_key, shredded_at)"
                 " VALUES ($1, $2, NULL, now()) ON CONFLICT (tenant_id, subject_id)"
@@ -263,7 +264,7 @@ class PostgresEventStore:
                 keys[subject] = cached
         if not missing:
             return keys
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             try:
                 await conn.execute(
                     "INSERT INTO subject_keys (tenant_id, subject_id, data_key)"

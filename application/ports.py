@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Protocol, TypeAlias
 from uuid import UUID
 
+import msgspec
+
 from eventsourcing.domain import CanMutateAggregate
 
 from domain.ids import TenantId
@@ -32,9 +34,12 @@ class EventMetadata:
     causation_id: UUID | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedEvent:
-    """An event as stored: its place in the tenant log plus the decoded domain event."""
+class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """An event as stored: its place in the tenant log plus the decoded domain event.
+
+    A msgspec Struct rather than a dataclass: reading the log builds one per event, and a
+    Struct is several times cheaper to construct.
+    """
 
     tenant_id: TenantId
     position: int

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import runpy
 import signal
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
+import msgspec
 import typer
 import uvicorn
 
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
+from api.dependencies import SystemClock
 from api.settings import Settings
+from application.demo import DemoSummary, seed_demo
+from domain.registry import AGGREGATE_CLASSES
 from infrastructure import embedded_postgres_server
+from infrastructure.database import create_pool
+from infrastructure.event_codec import EventCodec
+from infrastructure.event_store import PostgresEventStore
+from infrastructure.migrate import apply_migrations
 
 cli = typer.Typer(
     help="Passend: decisions of samenwerkingsverbanden, as events.", no_args_is_help=True
@@ -25,26 +35,78 @@ cli.add_typer(bench, name="bench")
 _OPS = Path(__file__).resolve().parent.parent / "ops"
 
 
+async def _seed_demo(settings: Settings) -> DemoSummary:
+    """Migrate, then seed the demo tenants that are not there yet (a no-op on a rerun)."""
+    admin = await asyncpg.connect(settings.database_url)
+    try:
+        await apply_migrations(admin)
+    finally:
+        await admin.close()
+    pool = await create_pool(settings.app_dsn(), min_size=1, max_size=2)
+    try:
+        store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+        return await seed_demo(store, SystemClock())
+    finally:
+        await pool.close()
+
+
+def _print_seed(summary: DemoSummary) -> None:
+    for tenant in summary.tenants:
+        typer.echo(
+            f"  {tenant.tenant_id} {tenant.name}: {tenant.status}, {tenant.pupils} pupils, "
+            f"{tenant.support_requests} requests, {tenant.tlvs} TLVs, "
+            f"{tenant.arrangements} arrangements ({tenant.events_total} events)"
+        )
+
+
+def _embedded_settings(settings: Settings) -> tuple[Settings, Path]:
+    embedded_dir = settings.data_dir / "postgres"
+    typer.echo(f"Starting embedded PostgreSQL in {embedded_dir} …")
+    server = embedded_postgres_server.start(embedded_dir)
+    return msgspec.structs.replace(
+        settings, database_url=server.admin_dsn(), database_app_url=server.app_dsn()
+    ), embedded_dir
+
+
+@cli.command("seed-demo")
+def seed_demo_command() -> None:
+    """Add the demo tenants (PO2604, VO2604, PO2603) with realistic cases, if missing."""
+    settings = Settings.from_env()
+    embedded_dir: Path | None = None
+    if settings.database_url is None:
+        settings, embedded_dir = _embedded_settings(settings)
+    try:
+        _print_seed(asyncio.run(_seed_demo(settings)))
+    finally:
+        if embedded_dir is not None:
+            embedded_postgres_server.stop(embedded_dir)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Seed the demo tenants first (only what is missing).")
+    ] = True,
 ) -> None:
     """Start the API. Without DATABASE_URL, an embedded PostgreSQL in ./var is used."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env(host=host, port=port)
     embedded_dir: Path | None = None
     if settings.database_url is None:
-        embedded_dir = settings.data_dir / "postgres"
-        typer.echo(f"Starting embedded PostgreSQL in {embedded_dir} …")
-        server = embedded_postgres_server.start(embedded_dir)
-        settings = Settings.from_env(
-            host=host, port=port, database_url=server.admin_dsn(), database_app_url=server.app_dsn()
-        )
+        settings, embedded_dir = _embedded_settings(settings)
+    if demo:
+        typer.echo("Demo tenants:")
+        _print_seed(asyncio.run(_seed_demo(settings)))
     # uvicorn turns SIGTERM into a graceful shutdown; make sure a plain kill does the same.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         typer.echo(f"API on http://{host}:{port}  (docs: http://{host}:{port}/schema)")
+        typer.echo(
+            "A token:  uv run passend token --tenant PO2604 --role loket"
+            "  → send it as 'Authorization: Bearer <token>'"
+        )
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     except KeyboardInterrupt:
         pass

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import ScopeType
-from litestar.exceptions import ServiceUnavailableException
-from litestar.params import FromPath
+from litestar.exceptions import ServiceUnavailableException, ValidationException
+from litestar.params import FromPath, HeaderParameter, SkipValidation
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Claims, Principal, principal_for
+from application.commands import CommandContext
 from application.ports import Clock, EventStore, IdFactory
+from domain.ids import TenantId
+
+R = TypeVar("R")
+
+# Ports are Protocols, which the signature model cannot check: injected as they are.
+Store = NamedDependency[SkipValidation[EventStore]]
+ClockDependency = NamedDependency[SkipValidation[Clock]]
+Ids = NamedDependency[SkipValidation[IdFactory]]
 
 CORRELATION_HEADER = "X-Correlation-ID"
 log = logging.getLogger("passend.api")
@@ -57,6 +68,79 @@ def provide_ids(state: State) -> IdFactory:
 def provide_correlation_id(request: Request[Any, Any, Any]) -> UUID:
     correlation_id: UUID = request.state.correlation_id
     return correlation_id
+
+
+IdempotencyKey = Annotated[
+    UUID | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        description="A UUID naming this command; a retry with the same key is recorded once.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        description='The version (ETag) the command was decided on, e.g. "3"; 412 if stale.',
+    ),
+]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an ``If-Match`` header names: ``"3"``, ``W/"3"`` or ``3``; ``*`` is any."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise ValidationException(
+            'If-Match must name one version, e.g. "3".',
+            extra=[{"key": "If-Match", "message": "not a version", "source": "header"}],
+        )
+    return int(tag)
+
+
+def provide_command_context(
+    principal: NamedDependency[Principal],
+    correlation_id: NamedDependency[UUID],
+    ids: Ids,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandContext:
+    """The command's context: the caller, the request's correlation id, a command id."""
+    return CommandContext(
+        tenant_id=principal.tenant_id,
+        actor=principal.actor if principal.roles else f"platform-admin:{principal.subject}",
+        command_id=idempotency_key or ids.new_id(),
+        correlation_id=correlation_id,
+        expected_version=expected_version(if_match),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRunner:
+    """Runs use cases for one request: its command context, the store and the clock."""
+
+    ctx: CommandContext
+    store: EventStore
+    clock: Clock
+
+    @property
+    def tenant_id(self) -> TenantId:
+        return self.ctx.tenant_id
+
+    async def __call__(self, handler: Callable[..., Awaitable[R]], command: object) -> R:
+        return await handler(command, self.ctx, store=self.store, clock=self.clock)
+
+
+def provide_commands(
+    ctx: NamedDependency[CommandContext], event_store: Store, clock: ClockDependency
+) -> CommandRunner:
+    return CommandRunner(ctx, event_store, clock)
+
+
+Commands = NamedDependency[SkipValidation[CommandRunner]]
 
 
 def correlation_middleware(app: ASGIApp) -> ASGIApp:
@@ -109,4 +193,6 @@ DEPENDENCIES = {
     "clock": Provide(provide_clock, sync_to_thread=False),
     "ids": Provide(provide_ids, sync_to_thread=False),
     "correlation_id": Provide(provide_correlation_id, sync_to_thread=False),
+    "ctx": Provide(provide_command_context, sync_to_thread=False),
+    "commands": Provide(provide_commands, sync_to_thread=False),
 }

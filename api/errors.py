@@ -6,6 +6,7 @@ Clients never see a stack trace; unexpected errors are logged with the request's
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -76,6 +77,24 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+_NAMED_FIELD = re.compile(r"field `([^`]+)`")
+
+
+def _field_at_fault(error: dict[str, Any]) -> str | None:
+    """The field an error is about; a header by its HTTP name.
+
+    For a missing or unknown field that is the field itself, not its parent (Litestar calls
+    the whole body ``data``).
+    """
+    key, source = error.get("key"), error.get("source")
+    if source == "header" and isinstance(key, str):
+        return key.replace("_", "-").title()
+    named = _NAMED_FIELD.search(str(error.get("message") or ""))
+    if source == "body" and named:
+        return named[1] if key in {None, "data"} else f"{key}.{named[1]}"
+    return key if isinstance(key, str) else None
+
+
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = exc.extra if isinstance(exc.extra, list) else []
     return problem(
@@ -84,7 +103,7 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
         exc.detail,
         kind="validation",
         errors=[
-            {"field": e.get("key"), "message": e.get("message"), "source": e.get("source")}
+            {"field": _field_at_fault(e), "message": e.get("message"), "source": e.get("source")}
             for e in errors
             if isinstance(e, dict)
         ],
@@ -100,7 +119,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status = (
-        HTTP_409_CONFLICT if getattr(exc, "is_conflict", False) else HTTP_422_UNPROCESSABLE_ENTITY
+        HTTP_409_CONFLICT if isinstance(exc, _STATE_CONFLICTS) else HTTP_422_UNPROCESSABLE_ENTITY
     )
     return problem(
         status,

@@ -45,7 +45,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             if raw:
                 values[field.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return msgspec.convert(values, cls, strict=False)
+        return msgspec.convert(values, cls, strict=False, dec_hook=_decode_path)
 
     def app_dsn(self) -> str:
         if self.database_app_url:
@@ -53,6 +53,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if not self.database_url:
             raise ValueError("no database configured")
         return _with_user(self.database_url, "passend_app")
+
+
+def _decode_path(kind: type, value: object) -> object:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(f"cannot read {kind} from the environment")
 
 
 def _with_user(dsn: str, user: str) -> str:

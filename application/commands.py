@@ -22,12 +22,17 @@ from domain.tlv import FundingCategory, TlvType
 
 @dataclass(frozen=True, slots=True)
 class CommandContext:
-    """Who asks, in which tenant, and the command's id that makes a retry idempotent."""
+    """Who asks, in which tenant, and the command's id that makes a retry idempotent.
+
+    ``expected_version``, when given, is the version of the changed stream the caller decided
+    on (HTTP ``If-Match``); the command is refused if the stream has moved on since.
+    """
 
     tenant_id: TenantId
     actor: str
     command_id: UUID
     correlation_id: UUID | None = None
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +104,13 @@ class AdoptPolicy(Command, frozen=True, kw_only=True):
 
 
 class RegisterPupil(Command, frozen=True, kw_only=True):
+    """With a ``school_code``, the pupil is registered as enrolled at that school."""
+
     name: str
     date_of_birth: date
     municipality_code: str
+    school_code: str | None = None
+    enrolled_on: date | None = None
 
 
 class CorrectPupilDetails(Command, frozen=True, kw_only=True):
@@ -196,14 +205,24 @@ class RecordParentView(Command, frozen=True, kw_only=True):
     parent_view: ParentView
 
 
-class RecordExpertAdvice(Command, frozen=True, kw_only=True):
+class AssignExpert(Command, frozen=True, kw_only=True):
+    """Ask the expert who signs in as ``expert_subject`` for the first or second advice."""
+
     request_id: UUID
     role: ExpertRole
-    expert_id: UUID
+    expert_subject: str
+
+
+class RecordExpertAdvice(Command, frozen=True, kw_only=True):
+    """No ``expert_id``: the advice is the assigned expert's for that role."""
+
+    request_id: UUID
+    role: ExpertRole
     qualification: Qualification
     independence_declared: bool
     written_on: date
     advice: str
+    expert_id: UUID | None = None
 
 
 class DecideSupportRequest(Command, frozen=True, kw_only=True):

@@ -16,7 +16,11 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate
 
 from application.commands import CommandContext, CommandOutcome
-from application.errors import AggregateNotFoundError, SwvNotConfiguredError
+from application.errors import (
+    AggregateNotFoundError,
+    ConcurrencyConflictError,
+    SwvNotConfiguredError,
+)
 from application.ports import EventMetadata, EventStore, NewEvent, RecordedEvent
 from domain.ids import TenantId
 from domain.swv import Swv, swv_stream_id
@@ -31,6 +35,7 @@ SUPPORT_REQUEST_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a02")
 TLV_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a03")
 OBJECTION_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a04")
 ARRANGEMENT_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a05")
+EXPERT_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a06")
 
 
 def local_date(moment: datetime) -> date:
@@ -41,6 +46,11 @@ def local_date(moment: datetime) -> date:
 def new_aggregate_id(namespace: UUID, ctx: CommandContext) -> UUID:
     """The id of the aggregate a command creates; the same on every retry of that command."""
     return uuid5(namespace, f"{ctx.tenant_id}/{ctx.command_id}")
+
+
+def expert_id_for(tenant_id: TenantId, subject: str) -> UUID:
+    """The pseudonymous id of the expert who signs in as ``subject``; stable per tenant."""
+    return uuid5(EXPERT_IDS, f"{tenant_id}/{subject.strip()}")
 
 
 def event_id(ctx: CommandContext, stream_id: UUID, index: int) -> UUID:
@@ -85,6 +95,13 @@ class LoadedStream:
             first_position=done[0].position,
             last_position=done[-1].position,
         )
+
+    def check_expected_version(self, ctx: CommandContext) -> None:
+        """Refuse the command if the caller decided on another version than the current one."""
+        if ctx.expected_version is not None and ctx.expected_version != self.version:
+            raise ConcurrencyConflictError(
+                self.stream_id, expected=ctx.expected_version, actual=self.version
+            )
 
 
 async def load(store: EventStore, tenant_id: TenantId, stream_id: UUID) -> LoadedStream:
@@ -145,5 +162,6 @@ async def change(
     if done is not None:
         return done
     aggregate = loaded.require(kind)
+    loaded.check_expected_version(ctx)
     action(aggregate)
     return await save(store, ctx, aggregate, expected_version=loaded.version)

@@ -9,7 +9,6 @@ from typing import Protocol, TypeAlias
 from uuid import UUID
 
 import msgspec
-
 from eventsourcing.domain import CanMutateAggregate
 
 from domain.ids import TenantId

@@ -44,8 +44,51 @@ class ExpertAdvice:
     advice: str | None  # None once the pupil's data was shredded
 
 
-def check_advice(advice: ExpertAdvice, recorded: Mapping[ExpertRole, ExpertAdvice]) -> None:
+@dataclass(frozen=True, slots=True)
+class ExpertAssignment:
+    """The expert the SWV asked for one role's advice; ``subject`` is how they sign in."""
+
+    role: ExpertRole
+    expert_id: UUID
+    subject: str
+
+
+def _other(role: ExpertRole) -> ExpertRole:
+    return ExpertRole.SECOND if role is ExpertRole.FIRST else ExpertRole.FIRST
+
+
+def check_assignment(
+    assignment: ExpertAssignment,
+    assigned: Mapping[ExpertRole, ExpertAssignment],
+    recorded: Mapping[ExpertRole, ExpertAdvice],
+) -> None:
+    """Refuse an assignment that could only lead to an advice that does not count."""
+    if assignment.role in recorded:
+        raise ExpertAdviceError(
+            f"The {assignment.role.lower()} expert's advice is already recorded; "
+            "there is nobody left to assign for that role."
+        )
+    other = _other(assignment.role)
+    other_ids = {a.expert_id for a in (assigned.get(other), recorded.get(other)) if a is not None}
+    if assignment.expert_id in other_ids:
+        raise ExpertAdviceError(
+            f"This expert is the {other.lower()} expert already; the two advices must come "
+            "from two different persons. Assign another expert."
+        )
+
+
+def check_advice(
+    advice: ExpertAdvice,
+    recorded: Mapping[ExpertRole, ExpertAdvice],
+    assigned: Mapping[ExpertRole, ExpertAssignment] | None = None,
+) -> None:
     """Refuse an advice that can never count towards the two-expert rule."""
+    assignment = (assigned or {}).get(advice.role)
+    if assignment is not None and assignment.expert_id != advice.expert_id:
+        raise ExpertAdviceError(
+            f"The {advice.role.lower()} expert's advice was assigned to another expert: "
+            "record the advice of the assigned expert, or assign this one first."
+        )
     allowed = (
         FIRST_EXPERT_QUALIFICATIONS
         if advice.role is ExpertRole.FIRST
@@ -71,7 +114,7 @@ def check_advice(advice: ExpertAdvice, recorded: Mapping[ExpertRole, ExpertAdvic
             f"The {advice.role.lower()} expert's advice is already recorded; "
             "each role gives one advice."
         )
-    other = recorded.get(ExpertRole.SECOND if advice.role is ExpertRole.FIRST else ExpertRole.FIRST)
+    other = recorded.get(_other(advice.role))
     if other is not None and other.expert_id == advice.expert_id:
         raise ExpertAdviceError(
             "The first and second advice must come from two different persons; "

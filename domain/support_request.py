@@ -28,9 +28,11 @@ from domain.errors import (
 )
 from domain.expert_advice import (
     ExpertAdvice,
+    ExpertAssignment,
     ExpertRole,
     Qualification,
     check_advice,
+    check_assignment,
     check_two_expert_rule,
 )
 from domain.personal import PERSONAL
@@ -111,6 +113,19 @@ class SupportRequest(Aggregate):
 
         def apply(self, aggregate: SupportRequest) -> None:
             aggregate.parent_view = self.parent_view
+
+    class ExpertAssigned(Event):
+        TOPIC = "ExpertAssigned.v1"
+        role: ExpertRole
+        expert_id: UUID
+        expert_subject: str
+        assigned_by: str
+        assigned_at: datetime
+
+        def apply(self, aggregate: SupportRequest) -> None:
+            aggregate.assigned_experts[self.role] = ExpertAssignment(
+                self.role, self.expert_id, self.expert_subject
+            )
 
     class ExpertAdviceRecorded(Event):
         TOPIC = "ExpertAdviceRecorded.v1"
@@ -199,6 +214,7 @@ class SupportRequest(Aggregate):
         self.suspended_since: date | None = None
         self.days_suspended = 0
         self.expert_advices: dict[ExpertRole, ExpertAdvice] = {}
+        self.assigned_experts: dict[ExpertRole, ExpertAssignment] = {}
         self.outcome: DecisionOutcome | None = None
         self.decided_on: date | None = None
         self.notified_on: date | None = None
@@ -342,15 +358,41 @@ class SupportRequest(Aggregate):
             timestamp=at,
         )
 
-    def record_expert_advice(self, advice: ExpertAdvice, *, by: str, at: datetime) -> None:
-        """Add one expert's written advice to a TLV application."""
-        self._check_open()
+    def _check_tlv_application(self) -> None:
         if not self.is_tlv_application:
             raise NotATlvApplicationError(
                 f"Request {self.id} asks for an arrangement; expert advice under the two-expert "
                 "rule belongs to TLV applications."
             )
-        check_advice(advice, self.expert_advices)
+
+    def assign_expert(
+        self, *, role: ExpertRole, expert_id: UUID, expert_subject: str, by: str, at: datetime
+    ) -> None:
+        """Ask one expert for the first or second advice; a later assignment replaces it."""
+        self._check_open()
+        self._check_tlv_application()
+        assignment = ExpertAssignment(
+            role, expert_id, require_text(expert_subject, "The expert's account")
+        )
+        check_assignment(assignment, self.assigned_experts, self.expert_advices)
+        self.trigger_event(
+            self.ExpertAssigned,
+            role=role,
+            expert_id=expert_id,
+            expert_subject=assignment.subject,
+            assigned_by=by,
+            assigned_at=at,
+            timestamp=at,
+        )
+
+    def assigned_expert(self, role: ExpertRole) -> ExpertAssignment | None:
+        return self.assigned_experts.get(role)
+
+    def record_expert_advice(self, advice: ExpertAdvice, *, by: str, at: datetime) -> None:
+        """Add one expert's written advice to a TLV application; if assigned, by that expert."""
+        self._check_open()
+        self._check_tlv_application()
+        check_advice(advice, self.expert_advices, self.assigned_experts)
         self.trigger_event(
             self.ExpertAdviceRecorded,
             pupil_id=self.pupil_id,

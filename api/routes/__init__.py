@@ -2,6 +2,21 @@
 
 from litestar.types import ControllerRouterHandler
 
+from api.routes.arrangements import ArrangementController
+from api.routes.configuration import ConfigurationController, open_tenant
 from api.routes.me import me
+from api.routes.objections import ObjectionController
+from api.routes.pupils import PupilController
+from api.routes.support_requests import SupportRequestController
+from api.routes.tlvs import TlvController
 
-ROUTES: list[ControllerRouterHandler] = [me]
+ROUTES: list[ControllerRouterHandler] = [
+    me,
+    open_tenant,
+    ConfigurationController,
+    PupilController,
+    SupportRequestController,
+    TlvController,
+    ObjectionController,
+    ArrangementController,
+]

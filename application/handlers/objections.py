@@ -1,5 +1,6 @@
 """Handlers for objections: lodging, the LBT's advice, and the decision with its TLV effect."""
 
+from dataclasses import replace
 from datetime import date, datetime
 from uuid import UUID
 
@@ -98,6 +99,7 @@ async def decide_objection(
     objection = loaded.require(Objection)
     outcome = loaded.outcome_of(ctx)
     if outcome is None:
+        loaded.check_expected_version(ctx)
         objection.decide(
             outcome=cmd.outcome,
             reasons=cmd.reasons,
@@ -111,7 +113,9 @@ async def decide_objection(
             valid_until=cmd.valid_until,
         )
         outcome = await save(store, ctx, objection, expected_version=loaded.version)
-    tlv_id = await _apply_to_tlv(objection, swv.policy, ctx, store, now)
+    # The expected version is the objection's; the TLV follows whatever version it is at.
+    tlv_ctx = replace(ctx, expected_version=None)
+    tlv_id = await _apply_to_tlv(objection, swv.policy, tlv_ctx, store, now)
     if tlv_id is None:
         return outcome
     return CommandOutcome(

@@ -23,22 +23,29 @@ from domain.pupil import Pupil
 async def register_pupil(
     cmd: RegisterPupil, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    """Register a pupil under a new tenant-local pseudonymous id."""
+    """Register a pupil under a new tenant-local pseudonymous id, and where they are enrolled."""
     now = clock.now()
     pupil_id = new_aggregate_id(PUPIL_IDS, ctx)
-    return await create(
-        store,
-        ctx,
-        pupil_id,
-        lambda: Pupil.register(
+    school = (
+        (await load_swv(store, ctx.tenant_id)).school(cmd.school_code) if cmd.school_code else None
+    )
+
+    def register() -> Pupil:
+        pupil = Pupil.register(
             pupil_id=pupil_id,
             name=cmd.name,
             date_of_birth=cmd.date_of_birth,
             municipality_code=cmd.municipality_code,
             by=ctx.actor,
             at=now,
-        ),
-    )
+        )
+        if school is not None:
+            pupil.enrol(
+                school=school, enrolled_on=cmd.enrolled_on or local_date(now), by=ctx.actor, at=now
+            )
+        return pupil
+
+    return await create(store, ctx, pupil_id, register)
 
 
 async def correct_pupil_details(

@@ -8,6 +8,7 @@ first.
 from datetime import datetime
 
 from application.commands import (
+    AssignExpert,
     CheckCompleteness,
     CommandContext,
     CommandOutcome,
@@ -24,6 +25,7 @@ from application.handling import (
     TLV_IDS,
     change,
     create,
+    expert_id_for,
     load,
     load_swv,
     local_date,
@@ -138,24 +140,55 @@ async def record_parent_view(
     )
 
 
-async def record_expert_advice(
-    cmd: RecordExpertAdvice, ctx: CommandContext, *, store: EventStore, clock: Clock
+async def assign_expert(
+    cmd: AssignExpert, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
+    """Ask an expert for one of the two advices; only they can then record it."""
     now = clock.now()
-    advice = ExpertAdvice(
-        cmd.role,
-        cmd.expert_id,
-        cmd.qualification,
-        cmd.independence_declared,
-        cmd.written_on,
-        cmd.advice,
-    )
     return await change(
         store,
         ctx,
         SupportRequest,
         cmd.request_id,
-        lambda request: request.record_expert_advice(advice, by=ctx.actor, at=now),
+        lambda request: request.assign_expert(
+            role=cmd.role,
+            expert_id=expert_id_for(ctx.tenant_id, cmd.expert_subject),
+            expert_subject=cmd.expert_subject,
+            by=ctx.actor,
+            at=now,
+        ),
+    )
+
+
+def _advice(cmd: RecordExpertAdvice, request: SupportRequest) -> ExpertAdvice:
+    assigned = request.assigned_expert(cmd.role)
+    expert_id = cmd.expert_id or (assigned.expert_id if assigned else None)
+    if expert_id is None:
+        raise InvalidValueError(
+            f"No expert is assigned the {cmd.role.lower()} advice: name the expert (expert_id) "
+            "or assign one first."
+        )
+    return ExpertAdvice(
+        cmd.role,
+        expert_id,
+        cmd.qualification,
+        cmd.independence_declared,
+        cmd.written_on,
+        cmd.advice,
+    )
+
+
+async def record_expert_advice(
+    cmd: RecordExpertAdvice, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Record one written advice; without an ``expert_id`` it is the assigned expert's."""
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        SupportRequest,
+        cmd.request_id,
+        lambda request: request.record_expert_advice(_advice(cmd, request), by=ctx.actor, at=now),
     )
 
 
@@ -169,6 +202,7 @@ async def decide_support_request(
     request = loaded.require(SupportRequest)
     outcome = loaded.outcome_of(ctx)
     if outcome is None:
+        loaded.check_expected_version(ctx)
         decided_on = cmd.decided_on or local_date(now)
         if cmd.outcome is DecisionOutcome.REFUSED:
             request.refuse(

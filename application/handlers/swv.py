@@ -1,5 +1,7 @@
 """Handlers that configure a tenant: the SWV, its municipalities, schools, catalogue, policy."""
 
+from datetime import datetime
+
 from application.commands import (
     AddArrangementType,
     AddMunicipality,
@@ -11,15 +13,13 @@ from application.commands import (
     RenameCommittee,
     WithdrawArrangementType,
 )
-from application.handling import change, create
+from application.handling import change, create, load, save
 from application.ports import Clock, EventStore
+from domain.errors import DuplicateConfigurationError
 from domain.swv import ArrangementType, School, Swv, SwvPolicy, swv_stream_id
 
 
-async def configure_swv(
-    cmd: ConfigureSwv, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    now = clock.now()
+def _configured(cmd: ConfigureSwv, ctx: CommandContext, now: datetime) -> Swv:
     policy = SwvPolicy(
         cmd.policy_version,
         cmd.policy_effective_from,
@@ -27,19 +27,40 @@ async def configure_swv(
         cmd.tlv_redemption_months,
         cmd.lbt_affiliated,
     )
-    return await create(
-        store,
-        ctx,
-        swv_stream_id(ctx.tenant_id),
-        lambda: Swv.configure(
-            code=ctx.tenant_id,
-            name=cmd.name,
-            committee_name=cmd.committee_name,
-            policy=policy,
-            by=ctx.actor,
-            at=now,
-        ),
+    return Swv.configure(
+        code=ctx.tenant_id,
+        name=cmd.name,
+        committee_name=cmd.committee_name,
+        policy=policy,
+        by=ctx.actor,
+        at=now,
     )
+
+
+async def configure_swv(
+    cmd: ConfigureSwv, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await create(
+        store, ctx, swv_stream_id(ctx.tenant_id), lambda: _configured(cmd, ctx, now)
+    )
+
+
+async def open_tenant(
+    cmd: ConfigureSwv, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Open a new tenant's log and record its configuration, checking it before either."""
+    swv = _configured(cmd, ctx, clock.now())
+    await store.register_tenant(ctx.tenant_id)
+    loaded = await load(store, ctx.tenant_id, swv.id)
+    done = loaded.outcome_of(ctx)
+    if done is not None:
+        return done
+    if loaded.events:
+        raise DuplicateConfigurationError(
+            f"SWV {ctx.tenant_id} exists already: change its configuration instead."
+        )
+    return await save(store, ctx, swv, expected_version=0)
 
 
 async def add_municipality(

@@ -1,6 +1,6 @@
 """Handlers for granted TLVs: extension (one, or many at once), redemption and lapse."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from application.commands import (
@@ -72,6 +72,7 @@ async def extend_tlvs(
     """
     now = clock.now()
     swv = await load_swv(store, ctx.tenant_id)
+    ctx = replace(ctx, expected_version=None)  # one version cannot describe many streams
     results: list[TlvExtensionResult] = []
     for tlv_id in dict.fromkeys(cmd.tlv_ids):
         try:

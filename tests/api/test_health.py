@@ -1,4 +1,5 @@
 import asyncio
+from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
@@ -33,7 +34,12 @@ async def test_health_is_unavailable_while_the_database_cannot_be_reached() -> N
 
 def test_settings_come_from_the_environment() -> None:
     settings = Settings.from_env(
-        {"DATABASE_URL": "postgresql://admin:pw@db:5432/passend", "PASSEND_PORT": "9001"}
+        {
+            "DATABASE_URL": "postgresql://admin:pw@db:5432/passend",
+            "PASSEND_PORT": "9001",
+            "PASSEND_DATA_DIR": "/srv/passend",
+        }
     )
     assert settings.port == 9001
+    assert settings.data_dir == Path("/srv/passend")
     assert settings.app_dsn() == "postgresql://passend_app@db:5432/passend"

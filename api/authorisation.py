@@ -1,0 +1,212 @@
+"""Who may do what: every rule of access, in one place.
+
+Two steps per route. A *guard* (``guards=[...]`` on the route) checks the caller's roles in the
+path tenant before the request body is even read: a wrong role is 403, a tenant the token does
+not name is 404. After the route has loaded what the request is about, an ``ensure_…`` function
+checks that the caller may see or change *that* pupil or case: what a school or expert may not
+see is 404, exactly as if it did not exist.
+
+- Tenant configuration: changed by platform admins; read by anybody with a role in the tenant.
+- Pupils and their cases: the loket (``loket``) prepares and processes them, the committee
+  (``committee``) also decides (requests, objections, TLV and arrangement extensions).
+- A school sees and acts on its own pupils (enrolled there, or registered there in writing) and
+  on the requests it submitted, with the TLVs, objections and arrangements that follow from them.
+- An expert sees the TLV applications assigned to them and records the advice of the role they
+  were assigned; nothing else.
+- An auditor reads everything and changes nothing; personal fields are blanked for them.
+- A municipality and a partner see no individual pupils here (403): municipalities get figures,
+  partners integration events, elsewhere.
+- Personal fields (name, date of birth, free texts about a child) are shown to the loket, the
+  committee, the pupil's own school and the experts assigned to the case; blanked for others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from api.auth import Claims, Principal, Role, principal_for
+from application.errors import AggregateNotFoundError
+from domain.expert_advice import ExpertRole
+from domain.objection import Objector
+from domain.pupil import Pupil
+from domain.support_request import SupportRequest
+
+SWV_STAFF = (Role.LOKET, Role.COMMITTEE)
+ALL_ROLES = tuple(Role)
+
+
+def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    swv_code = connection.path_params.get("swv_code")
+    if swv_code is None:
+        raise NotFoundException("This route names no tenant.")
+    claims: Claims = connection.user
+    return principal_for(claims, swv_code)
+
+
+def requires(*roles: Role) -> Guard:
+    """A guard: the caller has one of ``roles`` in the path tenant."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        _principal(connection).require(*roles)
+
+    return guard
+
+
+def platform_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard for routes outside any tenant: only platform admins open tenants."""
+    claims: Claims = connection.user
+    if not claims.platform_admin:
+        raise PermissionDeniedException("This needs a platform admin's token.")
+
+
+# Guards, named after what they allow.
+configures_tenant = requires(Role.PLATFORM_ADMIN)
+reads_configuration = requires(*ALL_ROLES)
+reads_pupils = requires(*SWV_STAFF, Role.AUDITOR, Role.SCHOOL)
+reads_support_requests = requires(*SWV_STAFF, Role.AUDITOR, Role.SCHOOL, Role.EXPERT)
+reads_decisions = requires(*SWV_STAFF, Role.AUDITOR, Role.SCHOOL)
+records_for_pupils = requires(*SWV_STAFF, Role.SCHOOL)
+processes_cases = requires(*SWV_STAFF)
+decides = requires(Role.COMMITTEE)
+records_advice = requires(*SWV_STAFF, Role.EXPERT)
+
+
+def _is_own_school(principal: Principal, school_codes: Iterable[str | None]) -> bool:
+    return (
+        principal.has(Role.SCHOOL)
+        and principal.school is not None
+        and principal.school in set(school_codes)
+    )
+
+
+def _is_assigned_expert(principal: Principal, request: SupportRequest) -> bool:
+    return principal.has(Role.EXPERT) and any(
+        assignment.subject == principal.subject for assignment in request.assigned_experts.values()
+    )
+
+
+def _pupil_schools(pupil: Pupil) -> tuple[str | None, ...]:
+    return (pupil.school_code, pupil.registered_at_school)
+
+
+def ensure_can_read_pupil(principal: Principal, pupil: Pupil) -> None:
+    if principal.has(*SWV_STAFF, Role.AUDITOR) or _is_own_school(principal, _pupil_schools(pupil)):
+        return
+    raise AggregateNotFoundError("Pupil", pupil.id)
+
+
+def ensure_can_act_on_pupil(principal: Principal, pupil: Pupil) -> None:
+    if principal.has(*SWV_STAFF) or _is_own_school(principal, _pupil_schools(pupil)):
+        return
+    raise AggregateNotFoundError("Pupil", pupil.id)
+
+
+def may_see_pupil_details(principal: Principal, pupil: Pupil) -> bool:
+    return principal.has(*SWV_STAFF) or _is_own_school(principal, _pupil_schools(pupil))
+
+
+def school_for_new_record(principal: Principal, school_code: str | None) -> str | None:
+    """The school a new pupil or request is for: a school acts for itself only."""
+    if principal.has(*SWV_STAFF):
+        return school_code
+    if school_code not in {None, principal.school}:
+        raise PermissionDeniedException(
+            f"A school records pupils and requests for itself ({principal.school}), "
+            f"not for {school_code}."
+        )
+    return principal.school
+
+
+def ensure_can_read_request(principal: Principal, request: SupportRequest) -> None:
+    if (
+        principal.has(*SWV_STAFF, Role.AUDITOR)
+        or _is_own_school(principal, [request.school_code])
+        or _is_assigned_expert(principal, request)
+    ):
+        return
+    raise AggregateNotFoundError("SupportRequest", request.id)
+
+
+def ensure_can_act_on_request(principal: Principal, request: SupportRequest) -> None:
+    """A school changes its own requests (and what follows from them); staff any."""
+    if principal.has(*SWV_STAFF) or _is_own_school(principal, [request.school_code]):
+        return
+    raise AggregateNotFoundError("SupportRequest", request.id)
+
+
+def may_see_case_details(principal: Principal, request: SupportRequest) -> bool:
+    return (
+        principal.has(*SWV_STAFF)
+        or _is_own_school(principal, [request.school_code])
+        or _is_assigned_expert(principal, request)
+    )
+
+
+def ensure_can_record_advice(
+    principal: Principal, request: SupportRequest, role: ExpertRole
+) -> None:
+    """Staff record any advice; an expert only the one of the role assigned to them."""
+    if principal.has(*SWV_STAFF):
+        return
+    if not _is_assigned_expert(principal, request):
+        raise AggregateNotFoundError("SupportRequest", request.id)
+    assignment = request.assigned_expert(role)
+    if assignment is None or assignment.subject != principal.subject:
+        raise PermissionDeniedException(
+            f"The {role.lower()} advice on this case is not assigned to you."
+        )
+
+
+def ensure_expert_names_nobody_else(principal: Principal, expert_id: object) -> None:
+    """An expert records their own advice: the id comes from their assignment."""
+    if not principal.has(*SWV_STAFF) and expert_id is not None:
+        raise PermissionDeniedException(
+            "An expert records their own advice: leave expert_id out, it is the one assigned."
+        )
+
+
+def ensure_can_lodge_objection(
+    principal: Principal, request: SupportRequest, objector: Objector
+) -> None:
+    """Staff record anybody's objection; a school objects as the board, to its own request."""
+    ensure_can_act_on_request(principal, request)
+    if not principal.has(*SWV_STAFF) and objector is not Objector.SCHOOL_BOARD:
+        raise PermissionDeniedException(
+            "A school lodges objections as the school board; the loket records the parents'."
+        )
+
+
+def ensure_can_read_decision(
+    principal: Principal, kind: str, aggregate_id: UUID, school_codes: Iterable[str | None]
+) -> None:
+    """TLVs, objections and arrangements: staff, auditors, and the schools they concern."""
+    if principal.has(*SWV_STAFF, Role.AUDITOR) or _is_own_school(principal, school_codes):
+        return
+    raise AggregateNotFoundError(kind, aggregate_id)
+
+
+def ensure_can_act_on_decision(
+    principal: Principal, kind: str, aggregate_id: UUID, school_codes: Iterable[str | None]
+) -> None:
+    if principal.has(*SWV_STAFF) or _is_own_school(principal, school_codes):
+        return
+    raise AggregateNotFoundError(kind, aggregate_id)
+
+
+def may_see_decision_details(principal: Principal, school_codes: Iterable[str | None]) -> bool:
+    return principal.has(*SWV_STAFF) or _is_own_school(principal, school_codes)
+
+
+def ensure_redeems_at_own_school(principal: Principal, school_code: str) -> None:
+    """A school records a TLV redeemed at itself; the TLV's id is what it was handed."""
+    if not principal.has(*SWV_STAFF) and school_code != principal.school:
+        raise PermissionDeniedException(
+            f"A school records redemptions at itself ({principal.school}), not at {school_code}."
+        )

@@ -1,0 +1,229 @@
+"""What every route shares: the command answer, event views, problem documents, examples.
+
+A read shows each event's data; fields marked personal in the domain are blanked (and named in
+``redacted``) for callers who may not see them (api/authorisation.py decides who).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Response
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import Body, BodyKwarg
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.auth import Principal
+from application.commands import CommandOutcome
+from application.ports import RecordedEvent
+from domain.personal import PersonalData
+
+_ENVELOPE_FIELDS = frozenset(
+    {"originator_id", "originator_version", "originator_topic", "timestamp"}
+)
+
+
+class RequestBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of request bodies: unknown fields are refused, not ignored."""
+
+
+class CommandAccepted(msgspec.Struct, frozen=True):
+    """A recorded command: the stream it changed, its new version and the tenant position."""
+
+    id: UUID
+    version: int
+    position: int
+    also_changed: list[UUID] = msgspec.field(default_factory=list)
+
+
+class EventView(msgspec.Struct, frozen=True):
+    position: int
+    version: int
+    type: str
+    schema_version: int
+    recorded_at: datetime
+    actor: str
+    correlation_id: UUID | None
+    data: dict[str, Any]
+    redacted: list[str] = msgspec.field(default_factory=list)
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    field: str | None
+    message: str | None
+    source: str | None = None
+
+
+class ProblemDetails(msgspec.Struct, frozen=True, omit_defaults=True):
+    """RFC 9457 problem details; ``errors`` names each field at fault."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+    current_version: int | None = None
+
+
+_personal_by_class: dict[type[Any], frozenset[str]] = {}
+
+
+def _personal_fields(cls: type[Any]) -> frozenset[str]:
+    found = _personal_by_class.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        found = frozenset(
+            name
+            for name, hint in hints.items()
+            if typing.get_origin(hint) is Annotated
+            and any(isinstance(meta, PersonalData) for meta in hint.__metadata__)
+        )
+        _personal_by_class[cls] = found
+    return found
+
+
+def event_view(recorded: RecordedEvent, *, personal: bool) -> EventView:
+    event = recorded.event
+    hidden: frozenset[str] = frozenset() if personal else _personal_fields(type(event))
+    data = {
+        f.name: None if f.name in hidden else msgspec.to_builtins(getattr(event, f.name))
+        for f in dataclasses.fields(event)  # type: ignore[arg-type]
+        if f.name not in _ENVELOPE_FIELDS
+    }
+    return EventView(
+        position=recorded.position,
+        version=recorded.stream_version,
+        type=recorded.event_type,
+        schema_version=recorded.schema_version,
+        recorded_at=recorded.recorded_at,
+        actor=recorded.actor,
+        correlation_id=recorded.correlation_id,
+        data=data,
+        redacted=sorted(hidden.intersection(data)),
+    )
+
+
+def event_views(events: Iterable[RecordedEvent], *, personal: bool) -> list[EventView]:
+    return [event_view(recorded, personal=personal) for recorded in events]
+
+
+def url(principal: Principal, resource: str, resource_id: object) -> str:
+    """Where a resource of the caller's tenant lives, for a ``Location`` header."""
+    return f"/v1/tenants/{principal.tenant_id}/{resource}/{resource_id}"
+
+
+def etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+def accepted(outcome: CommandOutcome, *, location: str | None = None) -> Response[CommandAccepted]:
+    """The answer to a command: 201 with a Location when it created something, else 200."""
+    headers = etag(outcome.stream_version)
+    if location is not None:
+        headers["Location"] = location
+    return Response(
+        CommandAccepted(
+            id=outcome.aggregate_id,
+            version=outcome.stream_version,
+            position=outcome.last_position,
+            also_changed=list(outcome.also_changed),
+        ),
+        status_code=HTTP_201_CREATED if location is not None else HTTP_200_OK,
+        headers=headers,
+    )
+
+
+def example(value: Mapping[str, Any], summary: str = "Example") -> BodyKwarg:
+    """Body metadata with one example, to annotate a route's ``data`` parameter with."""
+    body: BodyKwarg = Body(examples=[Example(summary=summary, value=dict(value))])
+    return body
+
+
+_PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
+    400: (
+        "The body is not JSON, or a header is malformed.",
+        {"type": "about:blank", "title": "Bad Request", "status": 400},
+    ),
+    401: (
+        "No valid bearer token.",
+        {
+            "type": "about:blank",
+            "title": "A bearer token is required: Authorization: Bearer <token>.",
+            "status": 401,
+        },
+    ),
+    403: (
+        "The token's roles in this tenant do not allow this.",
+        {
+            "type": "about:blank",
+            "title": "This needs one of the roles: committee, loket.",
+            "status": 403,
+        },
+    ),
+    404: (
+        "No such tenant, resource or one the caller may see (existence is not revealed).",
+        {
+            "type": "https://passend.example/problems/not-found",
+            "title": "Not found",
+            "status": 404,
+        },
+    ),
+    409: (
+        "The resource's state does not allow this any more, or a concurrent change won.",
+        {
+            "type": "https://passend.example/problems/RequestAlreadyDecidedError",
+            "title": "The decision rules do not allow this",
+            "status": 409,
+            "detail": "Request … was granted on 2025-03-20; a decision is taken once.",
+        },
+    ),
+    412: (
+        "If-Match named another version than the current one.",
+        {
+            "type": "https://passend.example/problems/precondition-failed",
+            "title": "The resource changed since the version in If-Match",
+            "status": 412,
+            "current_version": 4,
+        },
+    ),
+    413: (
+        "The body is larger than the server accepts.",
+        {"type": "about:blank", "title": "Request Entity Too Large", "status": 413},
+    ),
+    422: (
+        "A field is missing, unknown or invalid, or a decision rule refuses the command.",
+        {
+            "type": "https://passend.example/problems/validation",
+            "title": "The request is not valid",
+            "status": 422,
+            "errors": [
+                {"field": "reasons", "message": "Object missing required field", "source": "body"}
+            ],
+        },
+    ),
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the error responses a route can give, as problem+json."""
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            description=_PROBLEMS[status][0],
+            media_type="application/problem+json",
+            examples=[Example(summary=_PROBLEMS[status][0], value=_PROBLEMS[status][1])],
+        )
+        for status in statuses
+    }
+
+
+READ_ERRORS = problems(401, 403, 404)
+COMMAND_ERRORS = problems(400, 401, 403, 404, 409, 412, 413, 422)

@@ -1,0 +1,235 @@
+"""Bodies and views of what decisions leave behind: TLVs, objections and arrangements."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import msgspec
+
+from api.schemas.common import EventView, RequestBody
+from domain.arrangement import Arrangement, EvaluationParty, GoalAttainment
+from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
+from domain.support_request import DecisionOutcome
+from domain.swv import AmountUnit
+from domain.tlv import FundingCategory, Tlv, TlvStatus, TlvType
+
+# TLVs
+
+
+class TlvExtensionBody(RequestBody, frozen=True, kw_only=True):
+    """An extension after an individual re-assessment (optionally on a new request)."""
+
+    valid_until: date
+    support_request_id: UUID | None = None
+    decided_on: date | None = None
+
+
+class BulkTlvExtensionBody(RequestBody, frozen=True, kw_only=True):
+    tlv_ids: list[UUID]
+    valid_until: date
+    regulation: str
+
+
+class RedemptionBody(RequestBody, frozen=True, kw_only=True):
+    school_code: str
+    enrolled_on: date | None = None
+
+
+class TlvState(msgspec.Struct, frozen=True, kw_only=True):
+    pupil_id: UUID
+    support_request_id: UUID
+    tlv_type: TlvType
+    funding_category: FundingCategory | None
+    valid_from: date
+    valid_until: date
+    issued_on: date
+    status: TlvStatus
+    redemption_deadline: date | None
+    redeemed_at_school: str | None
+
+    @classmethod
+    def of(cls, tlv: Tlv) -> TlvState:
+        return cls(
+            pupil_id=tlv.pupil_id,
+            support_request_id=tlv.support_request_id,
+            tlv_type=tlv.tlv_type,
+            funding_category=tlv.funding_category,
+            valid_from=tlv.valid_from,
+            valid_until=tlv.valid_until,
+            issued_on=tlv.issued_on,
+            status=tlv.status,
+            redemption_deadline=tlv.redemption_deadline,
+            redeemed_at_school=tlv.redeemed_at_school,
+        )
+
+
+class TlvRead(msgspec.Struct, frozen=True):
+    id: UUID
+    version: int
+    state: TlvState
+    events: list[EventView]
+
+
+class TlvExtended(msgspec.Struct, frozen=True):
+    tlv_id: UUID
+    version: int
+    position: int
+
+
+class TlvNotExtended(msgspec.Struct, frozen=True):
+    tlv_id: UUID
+    reason: str
+
+
+class BulkTlvExtensionResult(msgspec.Struct, frozen=True):
+    """Each TLV is extended or not on its own; a retry with the same key redoes the failed."""
+
+    batch_id: UUID
+    extended: list[TlvExtended]
+    not_extended: list[TlvNotExtended]
+
+
+# Objections
+
+
+class LodgeObjectionBody(RequestBody, frozen=True, kw_only=True):
+    support_request_id: UUID
+    objector: Objector
+    grounds: str
+    received_on: date | None = None
+    lateness_excuse: str | None = None
+
+
+class LbtAdviceRequestBody(RequestBody, frozen=True, kw_only=True):
+    requested_on: date | None = None
+
+
+class LbtAdviceBody(RequestBody, frozen=True, kw_only=True):
+    recommended_outcome: ObjectionOutcome
+    advice: str
+    received_on: date | None = None
+
+
+class ObjectionDecisionBody(RequestBody, frozen=True, kw_only=True):
+    """``tlv_consequence`` GRANTED or REVISED names the TLV's period (and category)."""
+
+    outcome: ObjectionOutcome
+    reasons: str
+    decided_on: date | None = None
+    tlv_consequence: TlvConsequence = TlvConsequence.NONE
+    funding_category: FundingCategory | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class ObjectionState(msgspec.Struct, frozen=True, kw_only=True):
+    pupil_id: UUID
+    support_request_id: UUID
+    contested_outcome: DecisionOutcome
+    tlv_type: TlvType | None
+    tlv_id: UUID | None
+    objector: Objector
+    received_on: date
+    in_time: bool
+    inadmissible: bool
+    lbt_requested_on: date | None
+    lbt_request_deadline: date | None
+    lbt_recommendation: ObjectionOutcome | None
+    outcome: ObjectionOutcome | None
+    tlv_consequence: TlvConsequence | None
+
+    @classmethod
+    def of(cls, objection: Objection) -> ObjectionState:
+        decision = objection.decision
+        return cls(
+            pupil_id=objection.pupil_id,
+            support_request_id=objection.support_request_id,
+            contested_outcome=objection.contested_outcome,
+            tlv_type=objection.tlv_type,
+            tlv_id=objection.tlv_id,
+            objector=objection.objector,
+            received_on=objection.received_on,
+            in_time=objection.in_time,
+            inadmissible=objection.inadmissible,
+            lbt_requested_on=objection.lbt_requested_on,
+            lbt_request_deadline=objection.lbt_request_deadline,
+            lbt_recommendation=objection.lbt_recommendation,
+            outcome=objection.outcome,
+            tlv_consequence=decision.tlv_consequence if decision else None,
+        )
+
+
+class ObjectionRead(msgspec.Struct, frozen=True):
+    id: UUID
+    version: int
+    state: ObjectionState
+    events: list[EventView]
+
+
+# Arrangements
+
+
+class GrantArrangementBody(RequestBody, frozen=True, kw_only=True):
+    """Grant what a granted request asked for; no ``end_on``: the catalogue's default."""
+
+    support_request_id: UUID
+    provider: str
+    amount: int
+    start_on: date
+    end_on: date | None = None
+    decided_on: date | None = None
+
+
+class ArrangementExtensionBody(RequestBody, frozen=True, kw_only=True):
+    end_on: date
+    reason: str
+    amount_added: int = 0
+    decided_on: date | None = None
+
+
+class EarlyEndBody(RequestBody, frozen=True, kw_only=True):
+    ended_on: date
+    reason: str
+
+
+class EvaluationBody(RequestBody, frozen=True, kw_only=True):
+    party: EvaluationParty
+    goal_attainment: GoalAttainment
+    notes: str
+    evaluated_on: date | None = None
+
+
+class ArrangementState(msgspec.Struct, frozen=True, kw_only=True):
+    pupil_id: UUID
+    support_request_id: UUID
+    arrangement_type: str
+    provider: str
+    unit: AmountUnit
+    amount: int
+    start_on: date
+    end_on: date
+    ended_early: bool
+    evaluations: dict[EvaluationParty, GoalAttainment]
+
+    @classmethod
+    def of(cls, arrangement: Arrangement) -> ArrangementState:
+        return cls(
+            pupil_id=arrangement.pupil_id,
+            support_request_id=arrangement.support_request_id,
+            arrangement_type=arrangement.arrangement_type,
+            provider=arrangement.provider,
+            unit=arrangement.unit,
+            amount=arrangement.amount,
+            start_on=arrangement.start_on,
+            end_on=arrangement.end_on,
+            ended_early=arrangement.ended_early,
+            evaluations=dict(arrangement.evaluations),
+        )
+
+
+class ArrangementRead(msgspec.Struct, frozen=True):
+    id: UUID
+    version: int
+    state: ArrangementState
+    events: list[EventView]

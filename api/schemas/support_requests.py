@@ -1,0 +1,163 @@
+"""Bodies and views of support requests and TLV applications."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import msgspec
+
+from api.schemas.common import EventView, RequestBody
+from domain.expert_advice import ExpertRole, Qualification
+from domain.support_request import DecisionOutcome, ParentView, SupportRequest
+from domain.tlv import FundingCategory, TlvType
+
+
+class SubmitSupportRequestBody(RequestBody, frozen=True, kw_only=True):
+    """Either ``arrangement_type`` (a catalogue code) or ``tlv_type``; a school's own code."""
+
+    pupil_id: UUID
+    question: str
+    parent_view: ParentView
+    school_code: str | None = None
+    arrangement_type: str | None = None
+    tlv_type: TlvType | None = None
+    received_on: date | None = None
+
+
+class CompletenessBody(RequestBody, frozen=True, kw_only=True):
+    """Nothing ``missing``: the application is complete and the decision term starts."""
+
+    missing: list[str] = msgspec.field(default_factory=list)
+    checked_on: date | None = None
+
+
+class SuspensionBody(RequestBody, frozen=True, kw_only=True):
+    reason: str
+    suspended_on: date | None = None
+
+
+class ResumptionBody(RequestBody, frozen=True, kw_only=True):
+    resumed_on: date | None = None
+
+
+class ParentViewBody(RequestBody, frozen=True, kw_only=True):
+    parent_view: ParentView
+
+
+class ExpertAssignmentBody(RequestBody, frozen=True, kw_only=True):
+    """``expert_subject``: the ``sub`` of the expert's token."""
+
+    role: ExpertRole
+    expert_subject: str
+
+
+class ExpertAdviceBody(RequestBody, frozen=True, kw_only=True):
+    """Leave ``expert_id`` out for the assigned expert's advice (experts always do)."""
+
+    role: ExpertRole
+    qualification: Qualification
+    independence_declared: bool
+    written_on: date
+    advice: str
+    expert_id: UUID | None = None
+
+
+class DecisionBody(RequestBody, frozen=True, kw_only=True):
+    """Granting a TLV names its period, and for SO/VSO its funding category."""
+
+    outcome: DecisionOutcome
+    reasons: str
+    decided_on: date | None = None
+    funding_category: FundingCategory | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class NotificationBody(RequestBody, frozen=True, kw_only=True):
+    notified_on: date | None = None
+
+
+class ExpertAssignmentView(msgspec.Struct, frozen=True, kw_only=True):
+    role: ExpertRole
+    expert_id: UUID
+    expert_subject: str
+
+
+class ExpertAdviceView(msgspec.Struct, frozen=True, kw_only=True):
+    """``advice`` is null for callers who may not see the case's details."""
+
+    role: ExpertRole
+    expert_id: UUID
+    qualification: Qualification
+    independence_declared: bool
+    written_on: date
+    advice: str | None
+
+
+class SupportRequestState(msgspec.Struct, frozen=True, kw_only=True):
+    pupil_id: UUID
+    school_code: str
+    arrangement_type: str | None
+    tlv_type: TlvType | None
+    parent_view: ParentView
+    received_on: date
+    complete_on: date | None
+    decision_deadline: date | None
+    suspended_since: date | None
+    days_suspended: int
+    assigned_experts: list[ExpertAssignmentView]
+    expert_advices: list[ExpertAdviceView]
+    outcome: DecisionOutcome | None
+    decided_on: date | None
+    notified_on: date | None
+    objection_deadline: date | None
+    tlv_id: UUID | None
+    funding_category: FundingCategory | None
+    valid_from: date | None
+    valid_until: date | None
+
+    @classmethod
+    def of(cls, request: SupportRequest, *, personal: bool) -> SupportRequestState:
+        return cls(
+            pupil_id=request.pupil_id,
+            school_code=request.school_code,
+            arrangement_type=request.arrangement_type,
+            tlv_type=request.tlv_type,
+            parent_view=request.parent_view,
+            received_on=request.received_on,
+            complete_on=request.complete_on,
+            decision_deadline=request.decision_deadline,
+            suspended_since=request.suspended_since,
+            days_suspended=request.days_suspended,
+            assigned_experts=[
+                ExpertAssignmentView(role=a.role, expert_id=a.expert_id, expert_subject=a.subject)
+                for _, a in sorted(request.assigned_experts.items())
+            ],
+            expert_advices=[
+                ExpertAdviceView(
+                    role=a.role,
+                    expert_id=a.expert_id,
+                    qualification=a.qualification,
+                    independence_declared=a.independence_declared,
+                    written_on=a.written_on,
+                    advice=a.advice if personal else None,
+                )
+                for _, a in sorted(request.expert_advices.items())
+            ],
+            outcome=request.outcome,
+            decided_on=request.decided_on,
+            notified_on=request.notified_on,
+            objection_deadline=request.objection_deadline,
+            tlv_id=request.tlv_id,
+            funding_category=request.funding_category,
+            valid_from=request.valid_from,
+            valid_until=request.valid_until,
+        )
+
+
+class SupportRequestRead(msgspec.Struct, frozen=True):
+    id: UUID
+    version: int
+    state: SupportRequestState
+    events: list[EventView]

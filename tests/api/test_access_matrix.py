@@ -1,0 +1,302 @@
+"""Every route, every role, own or other tenant: what each caller may do, and the refusals.
+
+Allowed calls may still fail on the rules (409, 422), but never as 401, 403 or 404. A wrong role
+is exactly 403; a valid token of another tenant is exactly 404; no token is exactly 401.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from api.auth import Role
+from domain.ids import TenantId
+from tests.api.conftest import SCHOOL, Api, open_tenant
+from tests.api.world import FIRST_EXPERT, advice_body, build_world
+
+S, L, C, E = Role.SCHOOL, Role.LOKET, Role.COMMITTEE, Role.EXPERT
+M, A, P, ADMIN = Role.MUNICIPALITY, Role.AUDITOR, Role.PARTNER, Role.PLATFORM_ADMIN
+# The school goes first: what it is allowed may change the case for those after it.
+ROLES = (S, L, C, E, M, A, P, ADMIN)
+STAFF = {L, C}
+ON_PUPILS = {S, L, C}
+TENANT = "/v1/tenants/{tenant}"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    allowed: set[Role]
+    body: dict[str, Any] | None = field(default=None, hash=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path.removeprefix(TENANT)}"
+
+
+DATES = {"date_of_birth": "2017-05-12"}
+ROUTES = [
+    Route("GET", f"{TENANT}/me", set(ROLES)),
+    Route(
+        "POST",
+        "/v1/tenants",
+        {ADMIN},
+        {
+            "code": "{tenant}",
+            "name": "Dubbel",
+            "committee_name": "TLC",
+            "policy_version": "OP-1",
+            "policy_effective_from": "2024-08-01",
+        },
+    ),
+    Route("GET", f"{TENANT}/configuration", set(ROLES)),
+    Route(
+        "POST",
+        f"{TENANT}/configuration/municipalities",
+        {ADMIN},
+        {"code": "GM0632", "name": "Woerden"},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/configuration/schools",
+        {ADMIN},
+        {
+            "brin": "12AB",
+            "vestiging": "00",
+            "name": "De Regenboog",
+            "board": "Stichting Primair",
+            "school_type": "REGULAR",
+            "municipality_code": "GM0632",
+        },
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/configuration/arrangement-types",
+        {ADMIN},
+        {"code": "plusklas", "name": "Plusklas", "unit": "HOURS", "default_duration_months": 12},
+    ),
+    Route("DELETE", f"{TENANT}/configuration/arrangement-types/unknown-type", {ADMIN}),
+    Route("PUT", f"{TENANT}/configuration/committee", {ADMIN}, {"committee_name": "TLC"}),
+    Route(
+        "POST",
+        f"{TENANT}/configuration/policies",
+        {ADMIN},
+        {"policy_version": "OP-2024.1", "effective_from": "2024-08-01"},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/pupils",
+        ON_PUPILS,
+        {"name": "Noor", "municipality_code": "GM0632", **DATES},
+    ),
+    Route("GET", f"{TENANT}/pupils/{{pupil}}", {S, L, C, A}),
+    Route("POST", f"{TENANT}/pupils/{{pupil}}/corrections", ON_PUPILS, {"name": "Sam", **DATES}),
+    Route(
+        "POST",
+        f"{TENANT}/pupils/{{pupil}}/residence-changes",
+        ON_PUPILS,
+        {"municipality_code": "GM1904"},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/pupils/{{pupil}}/school-registrations",
+        ON_PUPILS,
+        {"school_code": "34CD00"},
+    ),
+    Route("POST", f"{TENANT}/pupils/{{pupil}}/zorgplicht-extensions", ON_PUPILS),
+    Route("POST", f"{TENANT}/pupils/{{pupil}}/enrolments", ON_PUPILS, {"school_code": SCHOOL}),
+    Route(
+        "POST",
+        f"{TENANT}/pupils/{{pupil}}/guardians",
+        ON_PUPILS,
+        {"guardian_id": "{guardian}", "has_authority": True},
+    ),
+    Route(
+        "PUT",
+        f"{TENANT}/pupils/{{pupil}}/guardians/{{guardian}}",
+        ON_PUPILS,
+        {"has_authority": False},
+    ),
+    Route("DELETE", f"{TENANT}/pupils/{{pupil}}/guardians/{{guardian}}", ON_PUPILS),
+    Route("POST", f"{TENANT}/pupils/{{pupil}}/leaving", ON_PUPILS, {"reason": "OTHER"}),
+    Route("POST", f"{TENANT}/pupils/{{pupil}}/shredding", STAFF),
+    Route(
+        "POST",
+        f"{TENANT}/support-requests",
+        ON_PUPILS,
+        {
+            "pupil_id": "{pupil}",
+            "school_code": SCHOOL,
+            "tlv_type": "SBO",
+            "question": "Past het SBO?",
+            "parent_view": "NOT_GIVEN",
+        },
+    ),
+    Route("GET", f"{TENANT}/support-requests/{{request}}", {S, L, C, E, A}),
+    Route("POST", f"{TENANT}/support-requests/{{request}}/completeness-checks", STAFF, {}),
+    Route(
+        "POST",
+        f"{TENANT}/support-requests/{{request}}/suspensions",
+        STAFF,
+        {"reason": "OPP ontbreekt."},
+    ),
+    Route("POST", f"{TENANT}/support-requests/{{request}}/resumptions", STAFF, {}),
+    Route(
+        "POST",
+        f"{TENANT}/support-requests/{{request}}/parent-views",
+        ON_PUPILS,
+        {"parent_view": "DISAGREE"},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/support-requests/{{request}}/expert-assignments",
+        STAFF,
+        {"role": "SECOND", "expert_subject": "expert-3"},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/support-requests/{{request}}/expert-advices",
+        {L, C, E},
+        advice_body("FIRST", "ORTHOPEDAGOOG"),
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/support-requests/{{request}}/decision",
+        {C},
+        {"outcome": "REFUSED", "reasons": "Niet nodig."},
+    ),
+    Route("POST", f"{TENANT}/support-requests/{{granted}}/notification", STAFF, {}),
+    Route("GET", f"{TENANT}/tlvs/{{tlv}}", {S, L, C, A}),
+    Route("POST", f"{TENANT}/tlvs/{{tlv}}/extensions", {C}, {"valid_until": "2029-07-31"}),
+    Route(
+        "POST",
+        f"{TENANT}/tlvs/bulk-extensions",
+        {C},
+        {"tlv_ids": ["{tlv}"], "valid_until": "2030-07-31", "regulation": "Regeling 2030"},
+    ),
+    Route("POST", f"{TENANT}/tlvs/{{tlv}}/redemption", ON_PUPILS, {"school_code": SCHOOL}),
+    Route("POST", f"{TENANT}/tlvs/{{tlv}}/lapse", STAFF),
+    Route(
+        "POST",
+        f"{TENANT}/objections",
+        ON_PUPILS,
+        {"support_request_id": "{granted}", "objector": "SCHOOL_BOARD", "grounds": "Onjuist."},
+    ),
+    Route("GET", f"{TENANT}/objections/{{objection}}", {S, L, C, A}),
+    Route("POST", f"{TENANT}/objections/{{objection}}/lbt-advice-requests", STAFF, {}),
+    Route(
+        "POST",
+        f"{TENANT}/objections/{{objection}}/lbt-advices",
+        STAFF,
+        {"recommended_outcome": "REJECTED", "advice": "Ongegrond."},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/objections/{{objection}}/decision",
+        {C},
+        {"outcome": "UPHELD", "reasons": "Terecht."},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/arrangements",
+        {C},
+        {
+            "support_request_id": "{arrangement_request}",
+            "provider": "De Brug",
+            "amount": 10,
+            "start_on": "2025-04-01",
+        },
+    ),
+    Route("GET", f"{TENANT}/arrangements/{{arrangement}}", {S, L, C, A}),
+    Route(
+        "POST",
+        f"{TENANT}/arrangements/{{arrangement}}/extensions",
+        {C},
+        {"end_on": "2026-12-31", "reason": "Langer nodig."},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/arrangements/{{arrangement}}/early-end",
+        ON_PUPILS,
+        {"ended_on": "2025-06-30", "reason": "Doelen bereikt."},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/arrangements/{{arrangement}}/evaluations",
+        ON_PUPILS,
+        {"party": "SCHOOL", "goal_attainment": "MET", "notes": "Gelukt."},
+    ),
+]
+
+
+def fill(value: Any, world: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**world)
+    if isinstance(value, list):
+        return [fill(v, world) for v in value]
+    if isinstance(value, dict):
+        return {k: fill(v, world) for k, v in value.items()}
+    return value
+
+
+@pytest.fixture(scope="module")
+async def tenants(api: Api) -> tuple[TenantId, TenantId]:
+    return await open_tenant(api), await open_tenant(api)
+
+
+def token_of(api: Api, tenant: str, role: Role) -> dict[str, str]:
+    if role is ADMIN:
+        return api.as_(None, platform_admin=True)
+    return api.as_(tenant, role, subject=FIRST_EXPERT if role is E else "someone")
+
+
+def test_the_matrix_covers_every_route_of_the_app(api: Api) -> None:
+    documented = api.client.app.openapi_schema.paths or {}
+    served = {
+        f"{method.upper()} {path}"
+        for path, item in documented.items()
+        for method in ("get", "post", "put", "delete")
+        if getattr(item, method, None) is not None
+    }
+    covered = {
+        f"{r.method} "
+        + r.path.replace("{tenant}", "{swv_code}")
+        .replace("{pupil}", "{pupil_id}")
+        .replace("{guardian}", "{guardian_id}")
+        .replace("{tlv}", "{tlv_id}")
+        .replace("{objection}", "{objection_id}")
+        .replace("{arrangement}", "{arrangement_id}")
+        .replace("{request}", "{request_id}")
+        .replace("{granted}", "{request_id}")
+        .replace("unknown-type", "{code}")
+        for r in ROUTES
+    }
+    assert served - {"GET /health"} == covered
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.id for r in ROUTES])
+async def test_each_role_may_do_exactly_what_the_rules_allow(
+    api: Api, tenants: tuple[TenantId, TenantId], route: Route
+) -> None:
+    own, other = tenants
+    world = await build_world(api, own)
+    path, body = fill(route.path, world), fill(route.body, world)
+    wrong: list[str] = []
+    for role in ROLES:
+        response = await api.call(route.method, path, token_of(api, own, role), body)
+        allowed = role in route.allowed
+        if allowed and response.status_code in {401, 403, 404}:
+            wrong.append(f"{role} was refused: {response.status_code} {response.text}")
+        if not allowed and response.status_code != 403:
+            wrong.append(f"{role} was not refused with 403: {response.status_code}")
+        if path.startswith(f"/v1/tenants/{own}") and role is not ADMIN:
+            elsewhere = await api.call(route.method, path, token_of(api, other, role), body)
+            if elsewhere.status_code != 404:
+                wrong.append(f"{role} of another tenant got {elsewhere.status_code}, not 404")
+    anonymous = await api.call(route.method, path, {}, body)
+    if anonymous.status_code != 401:
+        wrong.append(f"no token got {anonymous.status_code}, not 401")
+    assert not wrong, "\n".join(wrong)

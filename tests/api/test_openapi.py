@@ -1,0 +1,54 @@
+"""The OpenAPI 3.1 document at /schema describes every route: summary, examples, errors."""
+
+from typing import Any
+
+from tests.api.conftest import Api
+
+METHODS = ("get", "post", "put", "delete")
+
+
+async def operations(api: Api) -> list[tuple[str, str, dict[str, Any]]]:
+    response = await api.client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.1")
+    return [
+        (method, path, item[method])
+        for path, item in document["paths"].items()
+        for method in METHODS
+        if method in item and path != "/health"
+    ]
+
+
+async def test_every_route_has_a_summary_and_its_error_responses(api: Api) -> None:
+    for method, path, operation in await operations(api):
+        assert operation.get("summary"), f"{method} {path}"
+        if path.startswith("/v1/tenants/{swv_code}") and path != "/v1/tenants/{swv_code}/me":
+            assert {"401", "403", "404"} <= set(operation["responses"]), f"{method} {path}"
+            problem = operation["responses"]["403"]["content"]
+            assert "application/problem+json" in problem, f"{method} {path}"
+
+
+async def test_every_request_body_has_an_example(api: Api) -> None:
+    bodies = [
+        (method, path, op["requestBody"])
+        for method, path, op in await operations(api)
+        if "requestBody" in op
+    ]
+    assert len(bodies) > 30
+    for method, path, body in bodies:
+        content = body["content"]["application/json"]
+        assert content.get("examples") or content["schema"].get("examples"), f"{method} {path}"
+
+
+async def test_commands_document_idempotency_key_and_if_match(api: Api) -> None:
+    for method, path, operation in await operations(api):
+        if method != "get" and path.startswith("/v1/tenants/{swv_code}"):
+            names = {p["name"] for p in operation.get("parameters", [])}
+            assert {"Idempotency-Key", "If-Match"} <= names, f"{method} {path}"
+
+
+async def test_the_interactive_page_is_served_without_a_token(api: Api) -> None:
+    response = await api.client.get("/schema")
+    assert response.status_code == 200
+    assert "text/html" in response.headers["content-type"]

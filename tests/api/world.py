@@ -1,0 +1,144 @@
+"""A small world of cases in one tenant, built through the API: what the route tests act on."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from api.auth import Role
+from domain.ids import TenantId
+from tests.api.conftest import ARRANGEMENT_TYPE, SCHOOL, Api
+
+FIRST_EXPERT = "expert-1"
+SECOND_EXPERT = "expert-2"
+
+
+def advice_body(role: str, qualification: str, expert_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "role": role,
+        "qualification": qualification,
+        "independence_declared": True,
+        "written_on": "2025-03-10",
+        "advice": "Toelaatbaar tot het SO.",
+    }
+    if expert_id is not None:
+        body["expert_id"] = expert_id
+    return body
+
+
+async def build_world(api: Api, tenant: TenantId) -> dict[str, str]:
+    """Ids of a pupil at SCHOOL and of its cases, by name.
+
+    ``request``: a complete TLV application with both experts assigned; ``granted``: a granted
+    and notified one, with its ``tlv`` and an ``objection``; ``arrangement_request``: a granted
+    arrangement request, with its ``arrangement``.
+    """
+    base = f"/v1/tenants/{tenant}"
+    staff = api.as_(tenant, Role.LOKET, Role.COMMITTEE, subject="staff")
+    pupil = (
+        await api.ok(
+            "POST",
+            f"{base}/pupils",
+            staff,
+            {
+                "name": "Sam de Vries",
+                "date_of_birth": "2017-05-12",
+                "municipality_code": "GM0632",
+                "school_code": SCHOOL,
+            },
+        )
+    )["id"]
+
+    async def complete_request(**asked: str) -> str:
+        request_id: str = (
+            await api.ok(
+                "POST",
+                f"{base}/support-requests",
+                staff,
+                {
+                    "pupil_id": pupil,
+                    "school_code": SCHOOL,
+                    "question": "Wat past?",
+                    "parent_view": "AGREE",
+                    "received_on": "2025-03-03",
+                    **asked,
+                },
+            )
+        )["id"]
+        await api.ok(
+            "POST",
+            f"{base}/support-requests/{request_id}/completeness-checks",
+            staff,
+            {"checked_on": "2025-03-04"},
+        )
+        return request_id
+
+    request = await complete_request(tlv_type="SO")
+    for role, subject in (("FIRST", FIRST_EXPERT), ("SECOND", SECOND_EXPERT)):
+        await api.ok(
+            "POST",
+            f"{base}/support-requests/{request}/expert-assignments",
+            staff,
+            {"role": role, "expert_subject": subject},
+        )
+
+    granted = await complete_request(tlv_type="SO")
+    cases = f"{base}/support-requests/{granted}"
+    for role, qualification in (("FIRST", "ORTHOPEDAGOOG"), ("SECOND", "ARTS")):
+        body = advice_body(role, qualification, str(uuid4()))
+        await api.ok("POST", f"{cases}/expert-advices", staff, body)
+    decided = await api.ok(
+        "POST",
+        f"{cases}/decision",
+        staff,
+        {
+            "outcome": "GRANTED",
+            "reasons": "Toelaatbaar.",
+            "decided_on": "2025-03-20",
+            "funding_category": "LOW",
+            "valid_from": "2025-04-01",
+            "valid_until": "2027-07-31",
+        },
+    )
+    await api.ok("POST", f"{cases}/notification", staff, {"notified_on": "2025-03-21"})
+    objection = await api.ok(
+        "POST",
+        f"{base}/objections",
+        staff,
+        {
+            "support_request_id": granted,
+            "objector": "PARENTS",
+            "grounds": "Liever het SBO.",
+            "received_on": "2025-04-01",
+        },
+    )
+
+    arrangement_request = await complete_request(arrangement_type=ARRANGEMENT_TYPE)
+    await api.ok(
+        "POST",
+        f"{base}/support-requests/{arrangement_request}/decision",
+        staff,
+        {"outcome": "GRANTED", "reasons": "Nodig.", "decided_on": "2025-03-20"},
+    )
+    arrangement = await api.ok(
+        "POST",
+        f"{base}/arrangements",
+        staff,
+        {
+            "support_request_id": arrangement_request,
+            "provider": "De Brug",
+            "amount": 40,
+            "start_on": "2025-04-01",
+        },
+    )
+    return {
+        "tenant": tenant,
+        "pupil": pupil,
+        "request": request,
+        "granted": granted,
+        "tlv": decided["also_changed"][0],
+        "objection": objection["id"],
+        "arrangement_request": arrangement_request,
+        "arrangement": arrangement["id"],
+        "guardian": str(uuid4()),
+    }

@@ -1,0 +1,15 @@
+"""Every read model the runner keeps up to date, and lookup by name for the CLI."""
+
+from __future__ import annotations
+
+from projections.projection import Projection
+
+PROJECTIONS: tuple[Projection, ...] = ()
+
+
+def projection_named(name: str, projections: tuple[Projection, ...] = PROJECTIONS) -> Projection:
+    for projection in projections:
+        if projection.name == name:
+            return projection
+    known = ", ".join(p.name for p in projections) or "none"
+    raise LookupError(f"no projection {name!r} (known: {known})")

@@ -1,0 +1,265 @@
+"""The projection runner: keeps each projection's active build caught up with each tenant's log.
+
+One asyncio task per tenant waits to be woken, then catches every projection up, each under
+its (projection, tenant) lease. Wake-ups come from this process's store right after a commit
+(``wake``), from other processes through ``LISTEN passend_commits``, and from a poll every
+``poll_interval_s`` that finds whatever lags; nothing loops without waiting. A failing event
+stops that projection for that tenant only; it is retried by ``resume`` or a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from application.ports import EventStore
+from domain.ids import TenantId
+from infrastructure.commit_notifier import COMMITS_CHANNEL, parse_commit_payload
+from infrastructure.database import Connection, Pool
+from infrastructure.event_store import PostgresEventStore
+from projections.builds import active_build, build_of, create_build
+from projections.catch_up import catch_up
+from projections.lease import Leases, tenant_lease
+from projections.projection import Projection
+from projections.rebuild import RebuildError, rebuild
+from projections.status import ProjectionStatus, projection_status, resume_projection
+
+log = logging.getLogger("passend.projections")
+
+Pair = tuple[str, TenantId]
+_POSITION = "SELECT * FROM passend_projection_position($1, $2)"
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerHealth:
+    """What ``/health`` shows: stopped (projection, tenant) pairs and failed rebuilds."""
+
+    running: bool
+    failures: Mapping[Pair, str]
+    rebuild_errors: Mapping[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return self.running and not self.failures and not self.rebuild_errors
+
+
+class ProjectionRunner:
+    """Start with ``start()``; stop with ``stop()``. Several may run, in several processes."""
+
+    def __init__(  # noqa: PLR0913 - the collaborators and the knobs
+        self,
+        pool: Pool,
+        store: EventStore,
+        projections: Sequence[Projection],
+        *,
+        poll_interval_s: float = 1.0,
+        batch_size: int = 500,
+        concurrency: int = 4,
+        lease_retry_s: float = 0.05,
+    ) -> None:
+        if len({p.name for p in projections}) != len(projections):
+            raise ValueError("projection names must be unique")
+        self._pool = pool
+        self._store = store
+        self._projections = tuple(projections)
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+        self._lease_retry_s = lease_retry_s
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wakes: dict[TenantId, asyncio.Event] = {}
+        self._tasks: dict[TenantId, asyncio.Task[None]] = {}
+        self._applied: dict[Pair, int] = {}
+        self._failures: dict[Pair, str] = {}
+        self._rebuilds: dict[str, asyncio.Task[None]] = {}
+        self._rebuild_errors: dict[str, str] = {}
+        self._control: Connection | None = None
+        self._leases: Leases | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._running = False
+        if isinstance(store, PostgresEventStore):
+            store.on_commit(self.wake)
+
+    @property
+    def projection_names(self) -> list[str]:
+        return [p.name for p in self._projections]
+
+    def health(self) -> RunnerHealth:
+        return RunnerHealth(self._running, dict(self._failures), dict(self._rebuild_errors))
+
+    async def start(self) -> None:
+        """Install missing builds, retry what failed before, then listen and poll."""
+        await self._connect_control()
+        await self._check_builds()
+        for row in await projection_status(self._pool, self.projection_names):
+            if row.failed:
+                log.warning("retrying %s for %s after a restart", row.projection, row.tenant_id)
+                await resume_projection(self._pool, row.projection, row.tenant_id)
+        self._running = True
+        self._poller = asyncio.create_task(self._poll_forever(), name="projections-poll")
+
+    async def stop(self) -> None:
+        self._running = False
+        tasks = [t for t in (self._poller, *self._tasks.values(), *self._rebuilds.values()) if t]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._wakes.clear()
+        await self._release_control()
+
+    async def resume(self, projection: str, tenant_id: TenantId) -> bool:
+        """Retry a projection stopped for a tenant; False if it was not stopped."""
+        resumed = await resume_projection(self._pool, projection, tenant_id)
+        self._failures.pop((projection, tenant_id), None)
+        self.wake(tenant_id)
+        return resumed
+
+    def wake(self, tenant_id: TenantId, position: int | None = None) -> None:
+        """Catch ``tenant_id`` up soon; skipped if ``position`` is known to be applied."""
+        if not self._running:
+            return
+        if position is not None and all(
+            self._applied.get((p.name, tenant_id), -1) >= position for p in self._projections
+        ):
+            return
+        wake = self._wakes.get(tenant_id)
+        if wake is None:
+            wake = self._wakes[tenant_id] = asyncio.Event()
+            self._tasks[tenant_id] = asyncio.create_task(
+                self._work(tenant_id, wake), name=f"projections-{tenant_id}"
+            )
+        wake.set()
+
+    async def _work(self, tenant_id: TenantId, wake: asyncio.Event) -> None:
+        backoff = 0.0
+        while True:
+            await wake.wait()
+            wake.clear()
+            try:
+                async with self._slots:
+                    busy = await self._catch_up_tenant(tenant_id)
+                backoff, delay = 0.0, self._lease_retry_s if busy else None
+            except Exception:
+                backoff = min(max(backoff * 2, 0.1), 30.0)
+                delay = backoff
+                log.warning(
+                    "catching up %s failed; retrying in %.1fs", tenant_id, delay, exc_info=True
+                )
+            if delay is not None:  # someone else holds a lease, or the database is in trouble
+                await asyncio.sleep(delay)
+                wake.set()
+
+    async def _catch_up_tenant(self, tenant_id: TenantId) -> bool:
+        """One pass over the projections; True if some lease was held by another worker."""
+        busy = False
+        for projection in self._projections:
+            pair = (projection.name, tenant_id)
+            leases = self._leases
+            if pair in self._failures or leases is None:
+                continue
+            key = tenant_lease(projection.name, tenant_id)
+            if not await leases.try_acquire(key):
+                busy = True
+                continue
+            try:
+                async with self._pool.acquire() as conn:
+                    row = await conn.fetchrow(_POSITION, tenant_id, projection.name)
+                if row is None or row["version"] != projection.version:
+                    continue
+                build = build_of(projection, row["build"], row["version"], "active", None)
+                result = await catch_up(
+                    self._pool,
+                    self._store,
+                    projection,
+                    build,
+                    tenant_id,
+                    batch_size=self._batch_size,
+                    tracked=(row["position"], row["status"]),
+                )
+            finally:
+                await leases.release(key)
+            self._applied[pair] = result.position
+            if result.error is not None:
+                self._failures[pair] = result.error
+        return busy
+
+    async def _poll_forever(self) -> None:
+        while True:
+            try:
+                await self._poll()
+            except Exception:
+                log.warning("projection poll failed", exc_info=True)
+            await asyncio.sleep(self._poll_interval_s)
+
+    async def _poll(self) -> None:
+        if self._control is None or self._control.is_closed():
+            await self._release_control()
+            await self._connect_control()
+        rows = await projection_status(self._pool, self.projection_names)
+        versions = {p.name: p.version for p in self._projections}
+        if any(row.version != versions[row.projection] for row in rows):
+            await self._check_builds()
+        for row in rows:
+            self._note(row)
+
+    def _note(self, row: ProjectionStatus) -> None:
+        pair = (row.projection, row.tenant_id)
+        self._applied[pair] = row.position
+        if row.failed:
+            self._failures[pair] = row.error or "stopped"
+            return
+        self._failures.pop(pair, None)
+        if row.build is not None and row.position < row.head:
+            self.wake(row.tenant_id)
+
+    async def _check_builds(self) -> None:
+        async with self._pool.acquire() as conn:
+            for projection in self._projections:
+                build = await active_build(conn, projection)
+                if build is None:
+                    await create_build(conn, projection, active=True)
+                elif build.version < projection.version:
+                    self._start_rebuild(projection)
+                elif build.version > projection.version:
+                    log.warning("%s: a newer version is active; not applying", projection.name)
+
+    def _start_rebuild(self, projection: Projection) -> None:
+        running = self._rebuilds.get(projection.name)
+        if projection.name in self._rebuild_errors or (running and not running.done()):
+            return
+        self._rebuilds[projection.name] = asyncio.create_task(self._rebuild(projection))
+
+    async def _rebuild(self, projection: Projection) -> None:
+        log.info("rebuilding %s for version %d", projection.name, projection.version)
+        try:
+            result = await rebuild(self._pool, self._store, projection)
+        except RebuildError as error:
+            log.info("not rebuilding %s here: %s", projection.name, error)
+            return
+        except Exception as error:
+            log.exception("rebuilding %s failed; restart to retry", projection.name)
+            self._rebuild_errors[projection.name] = f"{type(error).__name__}: {error}"
+            return
+        log.info("rebuilt %s: %d events in %.1fs", projection.name, result.events, result.seconds)
+
+    async def _connect_control(self) -> None:
+        control = await self._pool.acquire()
+        await control.add_listener(COMMITS_CHANNEL, self._on_notify)
+        self._control, self._leases = control, Leases(control)
+        for tenant_id in self._wakes:
+            self.wake(tenant_id)  # notifications may have been missed
+
+    async def _release_control(self) -> None:
+        control, self._control, self._leases = self._control, None, None
+        if control is not None:
+            with contextlib.suppress(Exception):
+                await control.remove_listener(COMMITS_CHANNEL, self._on_notify)
+            await self._pool.release(control)  # type: ignore[arg-type]
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        parsed = parse_commit_payload(str(payload))
+        if parsed is not None:
+            self.wake(*parsed)

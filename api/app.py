@@ -27,10 +27,13 @@ from api.routes import ROUTES
 from api.settings import Settings
 from application.ports import EventStore
 from domain.registry import AGGREGATE_CLASSES
+from infrastructure.commit_notifier import CommitNotifier
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.migrate import apply_migrations
+from projections.registry import PROJECTIONS
+from projections.runner import ProjectionRunner
 
 log = logging.getLogger("passend")
 
@@ -57,8 +60,17 @@ async def _connect(app: Litestar, settings: Settings) -> None:
             log.warning("database not ready (%s); retrying", app.state.database_error)
             await asyncio.sleep(settings.database_retry_seconds)
             continue
+        store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+        notifier = CommitNotifier(pool)
+        # Always notify, so projection processes elsewhere wake up too.
+        store.on_commit(notifier.commit)
+        app.state.commit_notifier = notifier
+        if settings.run_projections:
+            runner = ProjectionRunner(pool, store, PROJECTIONS)
+            await runner.start()
+            app.state.projection_runner = runner
         app.state.pool = pool
-        app.state.event_store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+        app.state.event_store = store
         app.state.database_error = None
         return
 
@@ -97,8 +109,19 @@ def create_app(
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
+            runner = app.state.get("projection_runner")
+            if runner is not None:
+                app.state.projection_runner = None
+                await runner.stop()
+            notifier = app.state.get("commit_notifier")
+            if notifier is not None:
+                app.state.commit_notifier = None
+                await notifier.aclose()
             pool = app.state.get("pool")
             if pool is not None:
+                # Nothing may use the closed pool, should the app be started again.
+                app.state.pool = app.state.event_store = None
+                app.state.database_error = "the app stopped"
                 await pool.close()
 
     token_verifier = _token_verifier(settings)

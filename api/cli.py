@@ -19,29 +19,31 @@ from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.dependencies import SystemClock
 from api.settings import Settings
 from application.demo import DemoSummary, seed_demo
+from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure import embedded_postgres_server
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.migrate import apply_migrations
+from projections.process import rebuild_projection, run_projections_process
+from projections.progress import rebuild_progress_bar
+from projections.registry import PROJECTIONS, projection_named
 
 cli = typer.Typer(
     help="Passend: decisions of samenwerkingsverbanden, as events.", no_args_is_help=True
 )
 bench = typer.Typer(help="Benchmarks (not part of the test suite).", no_args_is_help=True)
 cli.add_typer(bench, name="bench")
+projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", no_args_is_help=True)
+cli.add_typer(projections_cli, name="projections")
 
 _OPS = Path(__file__).resolve().parent.parent / "ops"
 
 
 async def _seed_demo(settings: Settings) -> DemoSummary:
     """Migrate, then seed the demo tenants that are not there yet (a no-op on a rerun)."""
-    admin = await asyncpg.connect(settings.database_url)
-    try:
-        await apply_migrations(admin)
-    finally:
-        await admin.close()
+    await _migrate(settings)
     pool = await create_pool(settings.app_dsn(), min_size=1, max_size=2)
     try:
         store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
@@ -143,6 +145,71 @@ def token(
             platform_admin=Role.PLATFORM_ADMIN in role,
         )
     )
+
+
+def _database_settings() -> Settings:
+    settings = Settings.from_env()
+    if settings.database_url is None:
+        raise typer.BadParameter(
+            "set DATABASE_URL (the projections run beside a database that serve also uses)"
+        )
+    return settings
+
+
+async def _migrate(settings: Settings) -> None:
+    admin = await asyncpg.connect(settings.database_url)
+    try:
+        await apply_migrations(admin)
+    finally:
+        await admin.close()
+
+
+@projections_cli.command("run")
+def projections_run() -> None:
+    """Keep every read model up to date in this process (scale-out; serve also runs one)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _database_settings()
+
+    async def run() -> None:
+        await _migrate(settings)
+        await run_projections_process(
+            settings.app_dsn(), PROJECTIONS, EventCodec(AGGREGATE_CLASSES)
+        )
+
+    asyncio.run(run())
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str, typer.Argument(help="The read model, e.g. school_caseload.")],
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant (SWV code).")] = None,
+) -> None:
+    """Rebuild a read model from the log while the old one keeps serving, then switch."""
+    settings = _database_settings()
+    projection = projection_named(name)
+
+    async def run() -> None:
+        await _migrate(settings)
+        with rebuild_progress_bar() as progress:
+            result = await rebuild_projection(
+                settings.app_dsn(),
+                projection,
+                EventCodec(AGGREGATE_CLASSES),
+                tenant_id=TenantId(tenant) if tenant else None,
+                progress=progress,
+            )
+        typer.echo(str(result))
+
+    asyncio.run(run())
+
+
+@bench.command("projections")
+def bench_projections(
+    args: Annotated[list[str] | None, typer.Argument(help="Options for the benchmark.")] = None,
+) -> None:
+    """Commit-to-visible lag and rebuild rate of the projection runner."""
+    module = runpy.run_path(str(_OPS / "bench" / "projection_bench.py"))
+    raise typer.Exit(module["main"](args or []))
 
 
 @bench.command("store")

@@ -16,12 +16,17 @@ class Health(msgspec.Struct, frozen=True):
     status: str
     database: str
     detail: str | None = None
+    projections: str = "not running here"
+    failing_projections: list[str] = msgspec.field(default_factory=list)
 
 
 @get(
     "/health",
     summary="Is the service ready?",
-    description="200 when the database answers within two seconds, 503 otherwise.",
+    description=(
+        "200 when the database answers within two seconds, 503 otherwise. Projections that"
+        " stopped on a failing event are listed; the API keeps serving meanwhile."
+    ),
     tags=["operations"],
     exclude_from_auth=True,
 )
@@ -40,4 +45,16 @@ async def health(state: State) -> Response[Health]:
             Health("unavailable", "unreachable", type(error).__name__),
             status_code=HTTP_503_SERVICE_UNAVAILABLE,
         )
-    return Response(Health("ok", "ok"), status_code=HTTP_200_OK)
+    runner = state.get("projection_runner")
+    if runner is None:
+        return Response(Health("ok", "ok"), status_code=HTTP_200_OK)
+    report = runner.health()
+    failing = [f"{name}@{tenant}: {error}" for (name, tenant), error in report.failures.items()]
+    failing += [f"{name} (rebuild): {error}" for name, error in report.rebuild_errors.items()]
+    # The API still serves; a stopped projection shows here and on the status route.
+    return Response(
+        Health(
+            "ok", "ok", projections="ok" if report.ok else "failing", failing_projections=failing
+        ),
+        status_code=HTTP_200_OK,
+    )

@@ -23,7 +23,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     pool_min_size: int = 2
-    pool_max_size: int = 10
+    pool_max_size: int = 20
     database_retry_seconds: float = 2.0
     run_projections: bool = True
     jwt_public_key_file: Path | None = None

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from projections.deadlines_due import DeadlinesDueProjection
+from projections.municipality_figures import MunicipalityFiguresProjection
 from projections.projection import Projection
+from projections.school_caseload import SchoolCaseloadProjection
 
-PROJECTIONS: tuple[Projection, ...] = ()
+PROJECTIONS: tuple[Projection, ...] = (
+    SchoolCaseloadProjection(),
+    DeadlinesDueProjection(),
+    MunicipalityFiguresProjection(),
+)
 
 
 def projection_named(name: str, projections: tuple[Projection, ...] = PROJECTIONS) -> Projection:

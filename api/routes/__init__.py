@@ -7,6 +7,7 @@ from api.routes.configuration import ConfigurationController, open_tenant
 from api.routes.me import me
 from api.routes.objections import ObjectionController
 from api.routes.pupils import PupilController
+from api.routes.read_models import ReadModelController
 from api.routes.support_requests import SupportRequestController
 from api.routes.tlvs import TlvController
 
@@ -19,4 +20,5 @@ ROUTES: list[ControllerRouterHandler] = [
     TlvController,
     ObjectionController,
     ArrangementController,
+    ReadModelController,
 ]

@@ -7,6 +7,7 @@ from litestar import get
 from litestar.di import NamedDependency
 
 from api.auth import Principal
+from api.schemas.common import problems
 
 
 class Me(msgspec.Struct, frozen=True):
@@ -21,6 +22,7 @@ class Me(msgspec.Struct, frozen=True):
     "/v1/tenants/{swv_code:str}/me",
     summary="The caller's roles in this tenant",
     tags=["session"],
+    responses=problems(400, 401, 404),
 )
 async def me(principal: NamedDependency[Principal]) -> Me:
     return Me(

@@ -225,5 +225,5 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
-READ_ERRORS = problems(401, 403, 404)
+READ_ERRORS = problems(400, 401, 403, 404)
 COMMAND_ERRORS = problems(400, 401, 403, 404, 409, 412, 413, 422)

@@ -13,7 +13,7 @@ import pytest
 
 from api.auth import Role
 from domain.ids import TenantId
-from tests.api.conftest import SCHOOL, Api, open_tenant
+from tests.api.conftest import MUNICIPALITY, SCHOOL, Api, open_tenant
 from tests.api.world import FIRST_EXPERT, advice_body, build_world
 
 S, L, C, E = Role.SCHOOL, Role.LOKET, Role.COMMITTEE, Role.EXPERT
@@ -229,6 +229,10 @@ ROUTES = [
         ON_PUPILS,
         {"party": "SCHOOL", "goal_attainment": "MET", "notes": "Gelukt."},
     ),
+    Route("GET", f"{TENANT}/schools/{SCHOOL}/caseload", {S, L, C, A}),
+    Route("GET", f"{TENANT}/deadlines", {L, C, A}),
+    Route("GET", f"{TENANT}/municipalities/{MUNICIPALITY}/figures", {L, C, A, M}),
+    Route("GET", f"{TENANT}/projections/status", {L, C, A, ADMIN}),
 ]
 
 
@@ -272,6 +276,8 @@ def test_the_matrix_covers_every_route_of_the_app(api: Api) -> None:
         .replace("{request}", "{request_id}")
         .replace("{granted}", "{request_id}")
         .replace("unknown-type", "{code}")
+        .replace(f"/schools/{SCHOOL}/", "/schools/{school_code}/")
+        .replace(f"/municipalities/{MUNICIPALITY}/", "/municipalities/{municipality_code}/")
         for r in ROUTES
     }
     assert served - {"GET /health"} == covered

@@ -1,0 +1,237 @@
+"""Read models over HTTP: a school's caseload, deadlines due, municipal figures, projection status.
+
+Who sees what:
+- ``GET .../schools/{school_code}/caseload``: the loket, the committee and auditors for any
+  school; a school for itself only (another school's caseload is 404, as if it did not exist).
+- ``GET .../deadlines``: the loket, the committee and auditors: the whole tenant.
+- ``GET .../municipalities/{code}/figures``: the loket, the committee and auditors for any
+  municipality; a municipality for its own only (404 otherwise). Aggregates only, with counts
+  from 1 to 4 published as ``"<5"``.
+- ``GET .../projections/status``: the loket, the committee, auditors and platform admins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Annotated
+
+import asyncpg
+import msgspec
+from litestar import Controller, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException, ServiceUnavailableException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, QueryParameter, SkipValidation
+
+from api import authorisation
+from api.auth import Principal, Role
+from api.dependencies import ClockDependency
+from api.schemas.common import ProblemDetails, problems
+from application.handling import local_date
+from infrastructure.database import Connection, Pool
+from projections.cases import DeadlineKind
+from projections.deadlines_due import MAX_LIMIT, DeadlinesDue, Order, fetch_deadlines_due
+from projections.municipality_figures import (
+    Granularity,
+    MunicipalityFigures,
+    fetch_municipality_figures,
+)
+from projections.registry import PROJECTIONS
+from projections.school_caseload import SchoolCaseload, fetch_school_caseload
+from projections.status import projection_status
+
+_MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
+
+reads_caseload = authorisation.requires(*authorisation.SWV_STAFF, Role.AUDITOR, Role.SCHOOL)
+reads_deadlines = authorisation.requires(*authorisation.SWV_STAFF, Role.AUDITOR)
+reads_figures = authorisation.requires(*authorisation.SWV_STAFF, Role.AUDITOR, Role.MUNICIPALITY)
+reads_projection_status = authorisation.requires(
+    *authorisation.SWV_STAFF, Role.AUDITOR, Role.PLATFORM_ADMIN
+)
+
+
+def ensure_can_read_caseload(principal: Principal, school_code: str) -> None:
+    """Staff and auditors read any school's caseload; a school only its own."""
+    if principal.has(*authorisation.SWV_STAFF, Role.AUDITOR):
+        return
+    if principal.has(Role.SCHOOL) and principal.school == school_code:
+        return
+    raise NotFoundException(f"No caseload of school {school_code!r} here.")
+
+
+def ensure_can_read_figures(principal: Principal, municipality_code: str) -> None:
+    """Staff and auditors read any municipality's figures; a municipality only its own."""
+    if principal.has(*authorisation.SWV_STAFF, Role.AUDITOR):
+        return
+    if principal.has(Role.MUNICIPALITY) and principal.municipality == municipality_code:
+        return
+    raise NotFoundException(f"No figures of municipality {municipality_code!r} here.")
+
+
+def provide_pool(state: State) -> Pool:
+    pool: Pool | None = state.get("pool")
+    if pool is None:
+        raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
+    return pool
+
+
+PoolDependency = NamedDependency[SkipValidation[Pool]]
+
+ERRORS = {
+    **problems(400, 401, 403, 404, 422),
+    503: ResponseSpec(
+        data_container=ProblemDetails,
+        description="The database, or this read model's first build, is not ready yet.",
+        media_type="application/problem+json",
+    ),
+}
+
+
+@asynccontextmanager
+async def read_model(pool: Pool) -> AsyncIterator[Connection]:
+    """A connection to query a read model on; 503 while its first build does not exist yet."""
+    async with pool.acquire() as conn:
+        try:
+            yield conn
+        except asyncpg.UndefinedTableError:
+            raise ServiceUnavailableException(
+                "This read model is not built yet; try again shortly."
+            ) from None
+
+
+AsOf = Annotated[
+    date | None,
+    QueryParameter(description="The day to judge against (what runs, what is overdue); today."),
+]
+
+
+class ProjectionState(msgspec.Struct, frozen=True, kw_only=True):
+    """Where one read model stands in this tenant's log."""
+
+    projection: str
+    build: int | None
+    version: int | None
+    position: int
+    head: int
+    lag_events: int
+    lag_seconds: float
+    status: str
+    error: str | None
+
+
+class ProjectionStatusList(msgspec.Struct, frozen=True, kw_only=True):
+    projections: list[ProjectionState]
+
+
+class ReadModelController(Controller):
+    path = "/v1/tenants/{swv_code:str}"
+    tags = ("read models",)
+    dependencies = {"pool": Provide(provide_pool, sync_to_thread=False)}  # noqa: RUF012
+
+    @get(
+        "/schools/{school_code:str}/caseload",
+        summary="A school's pupils with open cases, and what is due next on each",
+        guards=[reads_caseload],
+        responses=ERRORS,
+    )
+    async def caseload(
+        self,
+        school_code: FromPath[str],
+        principal: NamedDependency[Principal],
+        pool: PoolDependency,
+        clock: ClockDependency,
+        as_of: AsOf = None,
+    ) -> SchoolCaseload:
+        ensure_can_read_caseload(principal, school_code)
+        day = as_of or local_date(clock.now())
+        async with read_model(pool) as conn:
+            return await fetch_school_caseload(conn, principal.tenant_id, school_code, as_of=day)
+
+    @get(
+        "/deadlines",
+        summary="What falls due, overdue acts included, sorted by date",
+        guards=[reads_deadlines],
+        responses=ERRORS,
+    )
+    async def deadlines(  # noqa: PLR0913 - the list's filters
+        self,
+        *,
+        principal: NamedDependency[Principal],
+        pool: PoolDependency,
+        clock: ClockDependency,
+        as_of: AsOf = None,
+        until: Annotated[
+            date | None, QueryParameter(description="Leave out what falls due after this day.")
+        ] = None,
+        kind: Annotated[
+            list[DeadlineKind] | None, QueryParameter(description="Only these kinds of deadline.")
+        ] = None,
+        order: Annotated[Order, QueryParameter(description="By date: asc or desc.")] = Order.ASC,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 500,
+    ) -> DeadlinesDue:
+        day = as_of or local_date(clock.now())
+        async with read_model(pool) as conn:
+            return await fetch_deadlines_due(
+                conn,
+                principal.tenant_id,
+                as_of=day,
+                until=until,
+                kinds=kind,
+                order=order,
+                limit=limit,
+            )
+
+    @get(
+        "/municipalities/{municipality_code:str}/figures",
+        summary="A municipality's figures per school year or month; counts below 5 suppressed",
+        guards=[reads_figures],
+        responses=ERRORS,
+    )
+    async def figures(
+        self,
+        municipality_code: FromPath[str],
+        principal: NamedDependency[Principal],
+        pool: PoolDependency,
+        granularity: Annotated[
+            Granularity, QueryParameter(description="Per school year or per month.")
+        ] = Granularity.SCHOOL_YEAR,
+    ) -> MunicipalityFigures:
+        ensure_can_read_figures(principal, municipality_code)
+        if not _MUNICIPALITY_CODE.match(municipality_code):
+            raise NotFoundException(f"No municipality {municipality_code!r} here.")
+        async with read_model(pool) as conn:
+            return await fetch_municipality_figures(
+                conn, principal.tenant_id, municipality_code, granularity=granularity
+            )
+
+    @get(
+        "/projections/status",
+        summary="Each read model's position in this tenant's log, and its lag",
+        guards=[reads_projection_status],
+        responses=ERRORS,
+    )
+    async def projection_status(
+        self, principal: NamedDependency[Principal], pool: PoolDependency
+    ) -> ProjectionStatusList:
+        names = [projection.name for projection in PROJECTIONS]
+        rows = await projection_status(pool, names, tenant_id=principal.tenant_id)
+        return ProjectionStatusList(
+            projections=[
+                ProjectionState(
+                    projection=row.projection,
+                    build=row.build,
+                    version=row.version,
+                    position=row.position,
+                    head=row.head,
+                    lag_events=row.lag_events,
+                    lag_seconds=row.lag_seconds,
+                    status=row.status,
+                    error=row.error,
+                )
+                for row in rows
+            ]
+        )

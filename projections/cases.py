@@ -1,0 +1,347 @@
+"""The state of each open or closed case, folded from events, for the caseload and deadline models.
+
+Pure: no I/O and no clock, so a page of events folds to the same states however the log is cut
+into pages. A case is a support request, a TLV, an objection, an arrangement, or a pupil's
+pending written registration at a school (the zorgplicht term). Its id is its stream's id (the
+pupil's, for a registration). A TLV, objection or arrangement belongs to the school of the
+request it follows from, exactly as the API's access rules say; a TLV also to the school where
+it was redeemed. The states hold pseudonymous ids, codes and dates only, no personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+import msgspec
+
+from application.ports import RecordedEvent
+from domain import deadlines
+from domain.arrangement import Arrangement
+from domain.objection import Objection
+from domain.pupil import Pupil
+from domain.support_request import SupportRequest
+from domain.tlv import Tlv
+
+
+class CaseKind(StrEnum):
+    REQUEST = "REQUEST"
+    TLV = "TLV"
+    OBJECTION = "OBJECTION"
+    ARRANGEMENT = "ARRANGEMENT"
+    REGISTRATION = "REGISTRATION"
+
+
+class CaseStatus(StrEnum):
+    SUBMITTED = "SUBMITTED"  # requests: not yet found complete
+    INCOMPLETE = "INCOMPLETE"
+    COMPLETE = "COMPLETE"  # the decision term runs
+    SUSPENDED = "SUSPENDED"  # the decision term stands still
+    GRANTED = "GRANTED"
+    REFUSED = "REFUSED"
+    ISSUED = "ISSUED"  # TLVs, as TlvStatus
+    REDEEMED = "REDEEMED"
+    LAPSED = "LAPSED"
+    REVOKED = "REVOKED"
+    LODGED = "LODGED"  # objections
+    INADMISSIBLE = "INADMISSIBLE"
+    DECIDED = "DECIDED"
+    RUNNING = "RUNNING"  # arrangements
+    ENDED_EARLY = "ENDED_EARLY"
+    PENDING = "PENDING"  # registrations: the school has yet to offer a place
+    ENROLLED = "ENROLLED"
+    LEFT = "LEFT"
+
+
+_OPEN = frozenset(
+    {
+        CaseStatus.SUBMITTED,
+        CaseStatus.INCOMPLETE,
+        CaseStatus.COMPLETE,
+        CaseStatus.SUSPENDED,
+        CaseStatus.ISSUED,
+        CaseStatus.REDEEMED,
+        CaseStatus.LODGED,
+        CaseStatus.RUNNING,
+        CaseStatus.PENDING,
+    }
+)
+
+
+class DeadlineKind(StrEnum):
+    """What falls due. The first four are acts someone owes; the others are terms that end."""
+
+    DECISION = "DECISION"  # Awb 4:13: decide the request
+    LBT_REQUEST = "LBT_REQUEST"  # ask the LBT's advice on an objection
+    TLV_REDEMPTION = "TLV_REDEMPTION"  # enrol the pupil on the TLV, or record that it lapsed
+    ZORGPLICHT = "ZORGPLICHT"  # the school of registration offers a place
+    OBJECTION_TERM = "OBJECTION_TERM"  # the decision becomes final if nobody objects
+    TLV_END = "TLV_END"
+    ARRANGEMENT_END = "ARRANGEMENT_END"
+
+    @property
+    def is_act(self) -> bool:
+        """Whether passing the date without the act makes it overdue (a term just ends)."""
+        return self in _ACTS
+
+
+_ACTS = frozenset(
+    {
+        DeadlineKind.DECISION,
+        DeadlineKind.LBT_REQUEST,
+        DeadlineKind.TLV_REDEMPTION,
+        DeadlineKind.ZORGPLICHT,
+    }
+)
+
+
+class Deadline(msgspec.Struct, frozen=True):
+    kind: DeadlineKind
+    due_on: date
+
+
+class Case(msgspec.Struct, kw_only=True):
+    """One case's facts as far as the log has told them; ``subject`` is its type or code."""
+
+    case_id: UUID
+    kind: CaseKind
+    pupil_id: UUID
+    school_code: str
+    status: CaseStatus
+    opened_on: date
+    subject: str | None = None
+    request_id: UUID | None = None
+    redeemed_at: str | None = None
+    complete_on: date | None = None
+    days_suspended: int = 0
+    notified_on: date | None = None
+    ends_on: date | None = None
+    redeem_by: date | None = None
+    lbt_requested: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in _OPEN
+
+    @property
+    def school_codes(self) -> list[str]:
+        """The schools whose caseload shows this case."""
+        return [self.school_code] + ([self.redeemed_at] if self.redeemed_at else [])
+
+    def deadlines(self) -> list[Deadline]:
+        """What is due on this case, whatever today is; the query decides what is overdue."""
+        due: list[Deadline] = []
+        match self.kind:
+            case CaseKind.REQUEST:
+                if self.status is CaseStatus.COMPLETE and self.complete_on is not None:
+                    decide_by = deadlines.decision_deadline(
+                        self.complete_on, days_suspended=self.days_suspended
+                    )
+                    due.append(Deadline(DeadlineKind.DECISION, decide_by))
+                if self.notified_on is not None:
+                    term = deadlines.objection_deadline(self.notified_on)
+                    due.append(Deadline(DeadlineKind.OBJECTION_TERM, term))
+            case CaseKind.OBJECTION if self.status is CaseStatus.LODGED and not self.lbt_requested:
+                ask_by = deadlines.lbt_request_deadline(self.opened_on)
+                due.append(Deadline(DeadlineKind.LBT_REQUEST, ask_by))
+            case CaseKind.TLV if self.is_open and self.ends_on is not None:
+                if self.status is CaseStatus.ISSUED and self.redeem_by is not None:
+                    due.append(Deadline(DeadlineKind.TLV_REDEMPTION, self.redeem_by))
+                due.append(Deadline(DeadlineKind.TLV_END, self.ends_on))
+            case CaseKind.ARRANGEMENT if self.is_open and self.ends_on is not None:
+                due.append(Deadline(DeadlineKind.ARRANGEMENT_END, self.ends_on))
+            case CaseKind.REGISTRATION if self.is_open and self.ends_on is not None:
+                due.append(Deadline(DeadlineKind.ZORGPLICHT, self.ends_on))
+            case _:
+                pass
+        return due
+
+    def next_deadline(self) -> Deadline | None:
+        """The earliest thing due while the case is open."""
+        if not self.is_open:
+            return None
+        return min(self.deadlines(), key=lambda d: (d.due_on, d.kind), default=None)
+
+
+class CaseInconsistencyError(ValueError):
+    """An event refers to a case the log has not opened: the read model cannot place it."""
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Case)
+
+
+def encode_case(case: Case) -> bytes:
+    return _encoder.encode(case)
+
+
+def decode_case(state: bytes) -> Case:
+    return _decoder.decode(state)
+
+
+def referenced_requests(events: Iterable[RecordedEvent]) -> set[UUID]:
+    """Requests whose school a page's new TLVs, objections and arrangements take over."""
+    found: set[UUID] = set()
+    for recorded in events:
+        event = recorded.event
+        if isinstance(event, Tlv.Granted | Objection.Lodged | Arrangement.Granted):
+            found.add(event.support_request_id)
+    return found
+
+
+_CASE_EVENTS = (
+    SupportRequest.Event,
+    Tlv.Event,
+    Objection.Event,
+    Arrangement.Event,
+    Pupil.SchoolRegistrationReceived,
+    Pupil.ZorgplichtTermExtended,
+    Pupil.Enrolled,
+    Pupil.LeftSwv,
+)
+
+
+def touches_a_case(recorded: RecordedEvent) -> bool:
+    return isinstance(recorded.event, _CASE_EVENTS)
+
+
+class CaseBook:
+    """The cases a page of events touches: loaded ones, folded forward, and which changed."""
+
+    def __init__(self, loaded: Mapping[UUID, Case]) -> None:
+        self._cases = dict(loaded)
+        self.changed: dict[UUID, Case] = {}
+
+    def fold(self, events: Iterable[RecordedEvent]) -> dict[UUID, Case]:
+        """Apply ``events`` in order; the cases they changed, by id."""
+        for recorded in events:
+            if touches_a_case(recorded):
+                case = _evolve(self._cases.get(recorded.stream_id), recorded, self._request)
+                if case is not None:
+                    self._cases[case.case_id] = self.changed[case.case_id] = case
+        return self.changed
+
+    def _request(self, request_id: UUID) -> Case:
+        request = self._cases.get(request_id)
+        if request is None or request.kind is not CaseKind.REQUEST:
+            raise CaseInconsistencyError(f"no support request {request_id} in this tenant's log")
+        return request
+
+
+def _evolve(  # noqa: PLR0911 - one branch per event type, flat on purpose
+    case: Case | None, recorded: RecordedEvent, request_of: Callable[[UUID], Case]
+) -> Case | None:
+    event, case_id = recorded.event, recorded.stream_id
+    match event:
+        case SupportRequest.Submitted():
+            return Case(
+                case_id=case_id,
+                kind=CaseKind.REQUEST,
+                pupil_id=event.pupil_id,
+                school_code=event.school_code,
+                status=CaseStatus.SUBMITTED,
+                opened_on=event.received_on,
+                subject=event.tlv_type or event.arrangement_type,
+            )
+        case Tlv.Granted():
+            return Case(
+                case_id=case_id,
+                kind=CaseKind.TLV,
+                pupil_id=event.pupil_id,
+                school_code=request_of(event.support_request_id).school_code,
+                status=CaseStatus.ISSUED,
+                opened_on=event.valid_from,
+                subject=event.tlv_type,
+                request_id=event.support_request_id,
+                ends_on=event.valid_until,
+                redeem_by=event.redeem_by,
+            )
+        case Objection.Lodged():
+            return Case(
+                case_id=case_id,
+                kind=CaseKind.OBJECTION,
+                pupil_id=event.pupil_id,
+                school_code=request_of(event.support_request_id).school_code,
+                status=CaseStatus.LODGED,
+                opened_on=event.received_on,
+                subject=event.objector,
+                request_id=event.support_request_id,
+            )
+        case Arrangement.Granted():
+            return Case(
+                case_id=case_id,
+                kind=CaseKind.ARRANGEMENT,
+                pupil_id=event.pupil_id,
+                school_code=request_of(event.support_request_id).school_code,
+                status=CaseStatus.RUNNING,
+                opened_on=event.start_on,
+                subject=event.arrangement_type,
+                request_id=event.support_request_id,
+                ends_on=event.end_on,
+            )
+        case Pupil.SchoolRegistrationReceived():
+            return Case(
+                case_id=case_id,
+                kind=CaseKind.REGISTRATION,
+                pupil_id=case_id,
+                school_code=event.school_code,
+                status=CaseStatus.PENDING,
+                opened_on=event.registered_on,
+                ends_on=event.zorgplicht_ends_on,
+            )
+        case Pupil.Enrolled() | Pupil.LeftSwv():
+            if case is None or not case.is_open:
+                return None  # enrolments without a pending registration are no case
+            closed = CaseStatus.ENROLLED if isinstance(event, Pupil.Enrolled) else CaseStatus.LEFT
+            return msgspec.structs.replace(case, status=closed)
+    if case is None:
+        raise CaseInconsistencyError(
+            f"{type(event).__qualname__} at position {recorded.position} changes case"
+            f" {case_id}, which the log never opened"
+        )
+    return _change(case, event)
+
+
+def _change(case: Case, event: object) -> Case | None:  # noqa: C901, PLR0911, PLR0912 - as _evolve
+    replace = msgspec.structs.replace
+    match event:
+        case SupportRequest.CompletenessChecked():
+            if event.complete:
+                return replace(case, status=CaseStatus.COMPLETE, complete_on=event.checked_on)
+            return replace(case, status=CaseStatus.INCOMPLETE)
+        case SupportRequest.Suspended():
+            return replace(case, status=CaseStatus.SUSPENDED)
+        case SupportRequest.Resumed():
+            days = case.days_suspended + event.days_suspended
+            return replace(case, status=CaseStatus.COMPLETE, days_suspended=days)
+        case SupportRequest.Granted():
+            return replace(case, status=CaseStatus.GRANTED)
+        case SupportRequest.Refused():
+            return replace(case, status=CaseStatus.REFUSED)
+        case SupportRequest.DecisionNotified():
+            return replace(case, notified_on=event.notified_on)
+        case Tlv.Extended() | Tlv.ExtendedAdministratively():
+            return replace(case, ends_on=event.valid_until)
+        case Tlv.Revised():
+            return replace(case, opened_on=event.valid_from, ends_on=event.valid_until)
+        case Tlv.Redeemed():
+            return replace(case, status=CaseStatus.REDEEMED, redeemed_at=event.school_code)
+        case Tlv.Lapsed():
+            return replace(case, status=CaseStatus.LAPSED)
+        case Tlv.Revoked():
+            return replace(case, status=CaseStatus.REVOKED)
+        case Objection.DeclaredInadmissible():
+            return replace(case, status=CaseStatus.INADMISSIBLE)
+        case Objection.LbtAdviceRequested():
+            return replace(case, lbt_requested=True)
+        case Objection.Decided():
+            return replace(case, status=CaseStatus.DECIDED)
+        case Arrangement.Extended():
+            return replace(case, ends_on=event.end_on)
+        case Arrangement.EndedEarly():
+            return replace(case, status=CaseStatus.ENDED_EARLY, ends_on=event.ended_on)
+        case Pupil.ZorgplichtTermExtended() if case.is_open:
+            return replace(case, ends_on=event.zorgplicht_ends_on)
+    return None  # advice, views, evaluations and the like change nothing these models show

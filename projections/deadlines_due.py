@@ -1,0 +1,194 @@
+"""Read model ``deadlines_due``: per tenant, every date something falls due, for the loket.
+
+Decision terms (Awb, moved on by suspensions), objection terms, LBT requests, TLV redemption
+and end dates, arrangement ends and zorgplicht terms, computed with ``domain.deadlines`` from
+the facts in the events. The projector stores dates only; which of them are overdue depends on
+the day, so the query takes it. Acts not done by their date are overdue; a term that has ended
+(an objection term, a TLV's or an arrangement's end) simply drops out of the list.
+
+Table ``deadline_cases`` keeps each case's folded state; ``deadlines_due`` has one row per case
+and kind of deadline, which is what the query sorts by date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from application.ports import RecordedEvent
+from domain.ids import TenantId
+from infrastructure.database import Connection, tenant_transaction
+from projections.cases import (
+    Case,
+    CaseBook,
+    CaseKind,
+    Deadline,
+    DeadlineKind,
+    decode_case,
+    encode_case,
+    referenced_requests,
+    touches_a_case,
+)
+from projections.projection import TableNames, view_name
+
+CASES = "deadline_cases"
+DEADLINES = "deadlines_due"
+MAX_LIMIT = 5_000
+
+_DDL = (
+    """
+CREATE TABLE {cases} (
+  tenant_id text  NOT NULL,
+  case_id   uuid  NOT NULL,
+  state     jsonb NOT NULL,
+  PRIMARY KEY (tenant_id, case_id)
+)
+""",
+    """
+CREATE TABLE {deadlines} (
+  tenant_id   text NOT NULL,
+  case_id     uuid NOT NULL,
+  kind        text NOT NULL,
+  due_on      date NOT NULL,
+  case_kind   text NOT NULL,
+  pupil_id    uuid NOT NULL,
+  school_code text NOT NULL,
+  subject     text,
+  PRIMARY KEY (tenant_id, case_id, kind)
+)
+""",
+    "CREATE INDEX ON {deadlines} (tenant_id, due_on)",
+)
+
+
+class DeadlinesDueProjection:
+    name = "deadlines_due"
+    version = 1
+    tables = (CASES, DEADLINES)
+
+    def create_tables(self, tables: TableNames) -> Sequence[str]:
+        return [ddl.format(cases=tables[CASES], deadlines=tables[DEADLINES]) for ddl in _DDL]
+
+    async def apply(
+        self,
+        conn: Connection,
+        tenant_id: TenantId,
+        events: Sequence[RecordedEvent],
+        tables: TableNames,
+    ) -> None:
+        touched = {r.stream_id for r in events if touches_a_case(r)}
+        if not touched:
+            return
+        cases, deadlines = tables[CASES], tables[DEADLINES]
+        rows = await conn.fetch(
+            f"SELECT state FROM {cases} WHERE tenant_id = $1 AND case_id = ANY($2::uuid[])",  # noqa: S608
+            tenant_id,
+            list(touched | referenced_requests(events)),
+        )
+        changed = CaseBook({c.case_id: c for c in (decode_case(r[0]) for r in rows)}).fold(events)
+        if not changed:
+            return
+        await conn.executemany(
+            f"INSERT INTO {cases} (tenant_id, case_id, state) VALUES ($1, $2, $3)"  # noqa: S608
+            " ON CONFLICT (tenant_id, case_id) DO UPDATE SET state = excluded.state",
+            [(tenant_id, case.case_id, encode_case(case)) for case in changed.values()],
+        )
+        await conn.execute(
+            f"DELETE FROM {deadlines} WHERE tenant_id = $1 AND case_id = ANY($2::uuid[])",  # noqa: S608
+            tenant_id,
+            list(changed),
+        )
+        await conn.executemany(
+            f"INSERT INTO {deadlines} (tenant_id, case_id, kind, due_on, case_kind, pupil_id,"  # noqa: S608
+            " school_code, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            [_row(tenant_id, case, due) for case in changed.values() for due in case.deadlines()],
+        )
+
+
+def _row(tenant_id: TenantId, case: Case, due: Deadline) -> tuple[object, ...]:
+    return (
+        tenant_id,
+        case.case_id,
+        due.kind,
+        due.due_on,
+        case.kind,
+        case.pupil_id,
+        case.school_code,
+        case.subject,
+    )
+
+
+class Order(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class DueItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One date something falls due on one case; ``overdue`` when an act is past its date."""
+
+    due_on: date
+    kind: DeadlineKind
+    overdue: bool
+    case_id: UUID
+    case_kind: CaseKind
+    pupil_id: UUID
+    school_code: str
+    subject: str | None
+
+
+class DeadlinesDue(msgspec.Struct, frozen=True, kw_only=True):
+    as_of: date
+    until: date | None
+    items: list[DueItem]
+
+
+_QUERY = f"""
+SELECT due_on, kind, case_id, case_kind, pupil_id, school_code, subject
+  FROM {view_name(DEADLINES)}
+ WHERE (due_on >= $1 OR kind = ANY($2::text[]))
+   AND ($3::date IS NULL OR due_on <= $3)
+   AND ($4::text[] IS NULL OR kind = ANY($4::text[]))
+ ORDER BY due_on {{order}}, kind, case_id
+ LIMIT $5
+"""  # noqa: S608 - the view name is a checked identifier, the order one of two keywords
+
+_ACTS = [kind.value for kind in DeadlineKind if kind.is_act]
+
+
+async def fetch_deadlines_due(  # noqa: PLR0913 - the filters of one list
+    conn: Connection,
+    tenant_id: TenantId,
+    *,
+    as_of: date,
+    until: date | None = None,
+    kinds: Sequence[DeadlineKind] | None = None,
+    order: Order = Order.ASC,
+    limit: int = 500,
+) -> DeadlinesDue:
+    """What falls due up to ``until`` (or ever), overdue acts included, sorted by date."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be 1 to {MAX_LIMIT}")
+    query = _QUERY.format(order="DESC" if order is Order.DESC else "ASC")
+    wanted = None if kinds is None else [kind.value for kind in kinds]
+    async with tenant_transaction(conn, tenant_id):
+        rows = await conn.fetch(query, as_of, _ACTS, until, wanted, limit)
+    return DeadlinesDue(as_of=as_of, until=until, items=[_item(row, as_of) for row in rows])
+
+
+def _item(row: asyncpg.Record, as_of: date) -> DueItem:
+    kind = DeadlineKind(row["kind"])
+    return DueItem(
+        due_on=row["due_on"],
+        kind=kind,
+        overdue=kind.is_act and row["due_on"] < as_of,
+        case_id=row["case_id"],
+        case_kind=CaseKind(row["case_kind"]),
+        pupil_id=row["pupil_id"],
+        school_code=row["school_code"],
+        subject=row["subject"],
+    )

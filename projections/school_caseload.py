@@ -1,0 +1,197 @@
+"""Read model ``school_caseload``: per school, its pupils' open cases and what is due next.
+
+A case shows in the caseload of the school that submitted its request (and a TLV also at the
+school where it was redeemed), as the API's access rules have it. Open cases are undecided
+requests, TLVs that are issued or redeemed, arrangements not ended early, objections not yet
+decided, and written registrations still waiting for a place (the zorgplicht term). Whether a
+TLV or arrangement still runs, and what is overdue, depends on the day: the query takes it.
+Rows hold pseudonymous ids, codes and dates only: shredding a pupil leaves nothing to purge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from itertools import groupby
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from application.ports import RecordedEvent
+from domain.ids import TenantId
+from infrastructure.database import Connection, tenant_transaction
+from projections.cases import (
+    Case,
+    CaseBook,
+    CaseKind,
+    CaseStatus,
+    DeadlineKind,
+    decode_case,
+    encode_case,
+    referenced_requests,
+    touches_a_case,
+)
+from projections.projection import TableNames, view_name
+
+TABLE = "school_caseload"
+
+_DDL = """
+CREATE TABLE {table} (
+  tenant_id          text    NOT NULL,
+  case_id            uuid    NOT NULL,
+  kind               text    NOT NULL,
+  pupil_id           uuid    NOT NULL,
+  school_codes       text[]  NOT NULL,
+  subject            text,
+  status             text    NOT NULL,
+  is_open            boolean NOT NULL,
+  opened_on          date    NOT NULL,
+  ends_on            date,
+  next_deadline      date,
+  next_deadline_kind text,
+  state              jsonb   NOT NULL,
+  PRIMARY KEY (tenant_id, case_id)
+)
+"""
+
+
+class SchoolCaseloadProjection:
+    name = "school_caseload"
+    version = 1
+    tables = (TABLE,)
+
+    def create_tables(self, tables: TableNames) -> Sequence[str]:
+        table = tables[TABLE]
+        return [
+            _DDL.format(table=table),
+            f"CREATE INDEX ON {table} USING gin (school_codes) WHERE is_open",
+        ]
+
+    async def apply(
+        self,
+        conn: Connection,
+        tenant_id: TenantId,
+        events: Sequence[RecordedEvent],
+        tables: TableNames,
+    ) -> None:
+        table = tables[TABLE]
+        touched = {r.stream_id for r in events if touches_a_case(r)}
+        if not touched:
+            return
+        rows = await conn.fetch(
+            f"SELECT state FROM {table} WHERE tenant_id = $1 AND case_id = ANY($2::uuid[])",  # noqa: S608
+            tenant_id,
+            list(touched | referenced_requests(events)),
+        )
+        changed = CaseBook({c.case_id: c for c in map(decode_case, (r[0] for r in rows))}).fold(
+            events
+        )
+        await conn.executemany(
+            _UPSERT.format(table=table), [_row(tenant_id, c) for c in changed.values()]
+        )
+
+
+_UPSERT = """
+INSERT INTO {table} AS t (tenant_id, case_id, kind, pupil_id, school_codes, subject, status,
+                          is_open, opened_on, ends_on, next_deadline, next_deadline_kind, state)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (tenant_id, case_id) DO UPDATE
+   SET school_codes = excluded.school_codes, subject = excluded.subject,
+       status = excluded.status, is_open = excluded.is_open, opened_on = excluded.opened_on,
+       ends_on = excluded.ends_on, next_deadline = excluded.next_deadline,
+       next_deadline_kind = excluded.next_deadline_kind, state = excluded.state
+"""
+
+
+def _row(tenant_id: TenantId, case: Case) -> tuple[object, ...]:
+    due = case.next_deadline()
+    return (
+        tenant_id,
+        case.case_id,
+        case.kind,
+        case.pupil_id,
+        case.school_codes,
+        case.subject,
+        case.status,
+        case.is_open,
+        case.opened_on,
+        case.ends_on,
+        due.due_on if due else None,
+        due.kind if due else None,
+        encode_case(case),
+    )
+
+
+class CaseloadEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One open case; ``overdue`` when its next act was due before the day asked about."""
+
+    case_id: UUID
+    kind: CaseKind
+    subject: str | None
+    status: CaseStatus
+    opened_on: date
+    ends_on: date | None
+    next_deadline: date | None
+    next_deadline_kind: DeadlineKind | None
+    overdue: bool
+
+
+class PupilCaseload(msgspec.Struct, frozen=True, kw_only=True):
+    pupil_id: UUID
+    next_deadline: date | None
+    cases: list[CaseloadEntry]
+
+
+class SchoolCaseload(msgspec.Struct, frozen=True, kw_only=True):
+    """A school's pupils with open cases, the most urgent pupil first."""
+
+    school_code: str
+    as_of: date
+    pupils: list[PupilCaseload]
+
+
+_QUERY = f"""
+SELECT pupil_id, case_id, kind, subject, status, opened_on, ends_on, next_deadline,
+       next_deadline_kind
+  FROM {view_name(TABLE)}
+ WHERE is_open AND school_codes @> ARRAY[$1::text]
+   AND (kind NOT IN ('TLV', 'ARRANGEMENT') OR ends_on >= $2)
+ ORDER BY pupil_id, next_deadline NULLS LAST, kind, case_id
+"""  # noqa: S608 - the view name is a checked identifier
+
+
+async def fetch_school_caseload(
+    conn: Connection, tenant_id: TenantId, school_code: str, *, as_of: date
+) -> SchoolCaseload:
+    """The school's caseload as of ``as_of``: TLVs and arrangements that ended are left out."""
+    async with tenant_transaction(conn, tenant_id):
+        rows = await conn.fetch(_QUERY, school_code, as_of)
+    pupils = []
+    for pupil_id, group in groupby(rows, key=lambda row: row["pupil_id"]):
+        cases = [_entry(row, as_of) for row in group]
+        dates = [c.next_deadline for c in cases if c.next_deadline is not None]
+        pupils.append(
+            PupilCaseload(pupil_id=pupil_id, next_deadline=min(dates, default=None), cases=cases)
+        )
+    pupils.sort(key=lambda p: (p.next_deadline is None, p.next_deadline or as_of, str(p.pupil_id)))
+    return SchoolCaseload(school_code=school_code, as_of=as_of, pupils=pupils)
+
+
+def _entry(row: asyncpg.Record, as_of: date) -> CaseloadEntry:
+    deadline_kind = DeadlineKind(row["next_deadline_kind"]) if row["next_deadline_kind"] else None
+    due: date | None = row["next_deadline"]
+    return CaseloadEntry(
+        case_id=row["case_id"],
+        kind=CaseKind(row["kind"]),
+        subject=row["subject"],
+        status=CaseStatus(row["status"]),
+        opened_on=row["opened_on"],
+        ends_on=row["ends_on"],
+        next_deadline=due,
+        next_deadline_kind=deadline_kind,
+        overdue=deadline_kind is not None
+        and deadline_kind.is_act
+        and due is not None
+        and due < as_of,
+    )

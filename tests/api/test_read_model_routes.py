@@ -1,0 +1,93 @@
+"""The read models' routes: who sees which caseload, deadlines, figures and projection status."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from api.auth import Role
+from domain.ids import TenantId
+from infrastructure.database import Pool
+from infrastructure.event_codec import EventCodec
+from infrastructure.event_store import PostgresEventStore
+from projections.runner import ProjectionRunner
+from tests.api.conftest import MUNICIPALITY, OTHER_SCHOOL, SCHOOL, Api, open_tenant
+from tests.api.world import build_world
+from tests.projections.conftest import eventually
+from tests.projections.read_models import READ_MODELS, caught_up
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def world(api: Api, app_pool: Pool, codec: EventCodec) -> AsyncIterator[dict[str, str]]:
+    runner = ProjectionRunner(
+        app_pool, PostgresEventStore(app_pool, codec), READ_MODELS, poll_interval_s=0.05
+    )
+    await runner.start()
+    try:
+        world = await build_world(api, await open_tenant(api))
+        await eventually(lambda: caught_up(app_pool, TenantId(world["tenant"])), timeout_s=30)
+        yield world
+    finally:
+        await runner.stop()
+
+
+async def test_a_school_sees_its_own_caseload_and_no_other_schools(
+    api: Api, world: dict[str, str]
+) -> None:
+    base = f"/v1/tenants/{world['tenant']}/schools"
+    school = api.as_(world["tenant"], Role.SCHOOL)
+
+    own = await api.ok("GET", f"{base}/{SCHOOL}/caseload?as_of=2025-03-25", school)
+    other = await api.call("GET", f"{base}/{OTHER_SCHOOL}/caseload", school)
+
+    [pupil] = own["pupils"]
+    assert pupil["pupil_id"] == world["pupil"]
+    assert {c["case_id"] for c in pupil["cases"]} >= {world["request"], world["tlv"]}
+    assert other.status_code == 404
+    staff = api.as_(world["tenant"], Role.LOKET)
+    assert (await api.ok("GET", f"{base}/{OTHER_SCHOOL}/caseload", staff))["pupils"] == []
+
+
+async def test_a_municipality_cannot_reach_any_caseload_or_deadlines(
+    api: Api, world: dict[str, str]
+) -> None:
+    municipality = api.as_(world["tenant"], Role.MUNICIPALITY)
+    base = f"/v1/tenants/{world['tenant']}"
+
+    for path in (f"{base}/schools/{SCHOOL}/caseload", f"{base}/deadlines"):
+        assert (await api.call("GET", path, municipality)).status_code == 403
+
+
+async def test_a_municipality_reads_its_own_figures_only_and_never_a_small_count(
+    api: Api, world: dict[str, str]
+) -> None:
+    base = f"/v1/tenants/{world['tenant']}/municipalities"
+    municipality = api.as_(world["tenant"], Role.MUNICIPALITY)
+
+    own = await api.ok("GET", f"{base}/{MUNICIPALITY}/figures?granularity=month", municipality)
+    other = await api.call("GET", f"{base}/GM1904/figures", municipality)
+
+    assert own["cells"]
+    assert {c["count"] for c in own["cells"]} == {"<5"}, "one pupil's cases are all small"
+    assert all(c["amount"] is None for c in own["cells"])
+    assert "pupil" not in str(own)
+    assert other.status_code == 404
+
+
+async def test_the_loket_lists_deadlines_and_the_status_of_each_read_model(
+    api: Api, world: dict[str, str]
+) -> None:
+    base = f"/v1/tenants/{world['tenant']}"
+    loket = api.as_(world["tenant"], Role.LOKET)
+
+    listed = await api.ok("GET", f"{base}/deadlines?as_of=2025-03-25&kind=LBT_REQUEST", loket)
+    status = await api.ok("GET", f"{base}/projections/status", api.admin())
+
+    assert [i["case_id"] for i in listed["items"]] == [world["objection"]]
+    assert {p["projection"] for p in status["projections"]} >= {p.name for p in READ_MODELS}
+    assert all(p["lag_events"] == 0 for p in status["projections"] if p["build"] is not None)
+    school = api.as_(world["tenant"], Role.SCHOOL)
+    assert (await api.call("GET", f"{base}/projections/status", school)).status_code == 403

@@ -1,0 +1,98 @@
+"""Deadlines due: every term of the tenant's cases, sorted by date, overdue acts flagged."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from application.commands import LodgeObjection, NotifyDecision, RecordSchoolRegistration
+from application.handlers import objections, pupils, support_requests
+from domain import deadlines
+from domain.objection import Objector
+from infrastructure.database import Pool
+from infrastructure.event_store import PostgresEventStore
+from projections.cases import CaseKind, DeadlineKind
+from projections.deadlines_due import DeadlinesDue, Order, fetch_deadlines_due
+from tests.projections.conftest import RunnerFactory, eventually
+from tests.projections.read_models import READ_MODELS, caught_up
+from tests.unit.application.conftest import (
+    Desk,
+    complete_request,
+    configured_desk,
+    granted_tlv,
+    register_pupil,
+)
+
+pytestmark = pytest.mark.integration
+
+TODAY = date(2025, 3, 3)
+
+
+async def due(pool: Pool, desk: Desk, as_of: date, **filters: object) -> DeadlinesDue:
+    await eventually(lambda: caught_up(pool, desk.tenant_id))
+    async with pool.acquire() as conn:
+        return await fetch_deadlines_due(conn, desk.tenant_id, as_of=as_of, **filters)  # type: ignore[arg-type]
+
+
+async def test_every_kind_of_deadline_is_listed_by_date_and_overdue_acts_are_flagged(
+    app_pool: Pool, pg_store: PostgresEventStore, start_runner: RunnerFactory
+) -> None:
+    await start_runner(pg_store, READ_MODELS, poll_interval_s=0.05)
+    desk = await configured_desk(pg_store)
+    open_request = await complete_request(desk, await register_pupil(desk))
+    granted, tlv = await granted_tlv(desk)
+    await desk.run(
+        support_requests.notify_decision,
+        NotifyDecision(request_id=granted, notified_on=date(2025, 3, 4)),
+    )
+    objection = await desk.run(
+        objections.lodge_objection,
+        LodgeObjection(
+            support_request_id=granted,
+            objector=Objector.PARENTS,
+            grounds="Liever het SBO.",
+            received_on=date(2025, 3, 10),
+        ),
+    )
+    registered = await register_pupil(desk)
+    await desk.run(
+        pupils.record_school_registration,
+        RecordSchoolRegistration(
+            pupil_id=registered, school_code="12AB00", registered_on=date(2025, 3, 3)
+        ),
+    )
+
+    listed = await due(app_pool, desk, as_of=TODAY)
+
+    expected = {
+        (DeadlineKind.DECISION, open_request, deadlines.decision_deadline(TODAY)),
+        (DeadlineKind.OBJECTION_TERM, granted, deadlines.objection_deadline(date(2025, 3, 4))),
+        (DeadlineKind.LBT_REQUEST, objection.aggregate_id, date(2025, 3, 24)),
+        (DeadlineKind.TLV_REDEMPTION, tlv, date(2026, 3, 3)),
+        (DeadlineKind.TLV_END, tlv, date(2027, 7, 31)),
+        (DeadlineKind.ZORGPLICHT, registered, deadlines.zorgplicht_deadline(TODAY)),
+    }
+    assert {(i.kind, i.case_id, i.due_on) for i in listed.items} == expected
+    assert [i.due_on for i in listed.items] == sorted(i.due_on for i in listed.items)
+    assert not any(i.overdue for i in listed.items)
+    assert {i.case_kind for i in listed.items if i.case_id == tlv} == {CaseKind.TLV}
+
+    later = await due(app_pool, desk, as_of=date(2025, 6, 1))
+    overdue = {i.kind for i in later.items if i.overdue}
+    assert overdue == {DeadlineKind.DECISION, DeadlineKind.LBT_REQUEST, DeadlineKind.ZORGPLICHT}
+    assert DeadlineKind.OBJECTION_TERM not in {i.kind for i in later.items}, "a term just ends"
+
+    newest_first = await due(app_pool, desk, as_of=TODAY, order=Order.DESC, limit=2)
+    assert [i.kind for i in newest_first.items] == [
+        DeadlineKind.TLV_END,
+        DeadlineKind.TLV_REDEMPTION,
+    ]
+    soon = await due(
+        app_pool,
+        desk,
+        as_of=TODAY,
+        until=TODAY + timedelta(weeks=4),
+        kinds=[DeadlineKind.LBT_REQUEST],
+    )
+    assert [i.case_id for i in soon.items] == [objection.aggregate_id]

@@ -7,6 +7,7 @@ import asyncio
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 _PROBE_TIMEOUT_S = 2.0
@@ -29,6 +30,11 @@ class Health(msgspec.Struct, frozen=True):
     ),
     tags=["operations"],
     exclude_from_auth=True,
+    responses={
+        HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
+            data_container=Health, description="The database does not answer (yet)."
+        )
+    },
 )
 async def health(state: State) -> Response[Health]:
     pool = state.get("pool")

@@ -11,6 +11,7 @@ from uuid import UUID
 import msgspec
 
 from domain.arrangement import EvaluationParty, GoalAttainment
+from domain.deadlines import check_plausible_date
 from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
@@ -47,7 +48,13 @@ class CommandOutcome:
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base of all commands."""
+    """Base of all commands: every date it names is a plausible one (InvalidValueError if not)."""
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, date):
+                check_plausible_date(value, name.replace("_", " ").capitalize())
 
 
 # Tenant configuration

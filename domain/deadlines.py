@@ -8,14 +8,29 @@ from calendar import monthrange
 from collections.abc import Collection
 from datetime import date, timedelta
 
+from domain.errors import InvalidValueError
+
 AWB_DECISION_TERM = timedelta(weeks=8)  # Awb art. 4:13 lid 2
 ZORGPLICHT_TERM = timedelta(weeks=6)  # WPO art. 40 lid 4: 6 weeks, once extendable
 ZORGPLICHT_EXTENSION = timedelta(weeks=4)
 OBJECTION_TERM = timedelta(weeks=6)  # Awb art. 6:7, from the day after notification
 LBT_REQUEST_TERM = timedelta(weeks=2)  # LBT reglement: ask advice within 2 weeks of receipt
 TLV_REDEMPTION_MONTHS = 12
+# Dates a record may name. Far enough apart for any pupil's career and any term counted from it,
+# and far enough from the calendar's end (9999-12-31) that counting a term never runs off it.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
 
 _SATURDAY = 5
+
+
+def check_plausible_date(day: date, what: str) -> date:
+    """``day`` if it lies between EARLIEST_DATE and LATEST_DATE; raises InvalidValueError."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise InvalidValueError(
+            f"{what} {day} is not a plausible date: give one from {EARLIEST_DATE} to {LATEST_DATE}."
+        )
+    return day
 
 
 def next_working_day(day: date, holidays: Collection[date] = ()) -> date:

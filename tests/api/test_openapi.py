@@ -52,3 +52,17 @@ async def test_the_interactive_page_is_served_without_a_token(api: Api) -> None:
     response = await api.client.get("/schema")
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
+
+
+async def test_every_status_a_route_can_answer_is_declared_as_it_is_sent(api: Api) -> None:
+    document = (await api.client.get("/schema/openapi.json")).json()
+    health = document["paths"]["/health"]["get"]["responses"]
+    assert {"200", "503"} <= set(health)
+    me = document["paths"]["/v1/tenants/{swv_code}/me"]["get"]["responses"]
+    assert {"401", "404"} <= set(me)
+    for method, path, operation in await operations(api):
+        for status, response in operation["responses"].items():
+            if status.startswith("4"):
+                assert set(response["content"]) == {"application/problem+json"}, (
+                    f"{method} {path} {status}"
+                )

@@ -204,3 +204,34 @@ async def test_opening_a_tenant_needs_a_platform_admin(api: Api) -> None:
         },
     )
     assert is_problem(response, 403)
+
+
+async def test_a_date_off_the_calendar_is_unprocessable_not_a_server_error(
+    api: Api, world: dict[str, str]
+) -> None:
+    base = f"/v1/tenants/{world['tenant']}"
+    staff = api.as_(world["tenant"], Role.LOKET, Role.COMMITTEE)
+    attempts = [
+        (
+            f"{base}/arrangements",
+            {
+                "support_request_id": world["arrangement_request"],
+                "provider": "De Brug",
+                "amount": 4,
+                "start_on": "9999-12-31",
+            },
+        ),
+        (
+            f"{base}/support-requests/{world['request']}/suspensions",
+            {"reason": "Wacht op het verslag.", "suspended_on": "9999-12-30"},
+        ),
+        (
+            f"{base}/pupils",
+            {"name": "Noor", "date_of_birth": "0001-01-01", "municipality_code": "GM0632"},
+        ),
+    ]
+    for path, body in attempts:
+        response = await api.call("POST", path, staff, body)
+        assert is_problem(response, 422), response.text
+        assert response.json()["type"].endswith("/InvalidValueError")
+        assert "is not a plausible date" in response.json()["detail"]

@@ -233,3 +233,15 @@ class TestTheDecisionTerm:
         )
         history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
         assert history.aggregate.objection_deadline == date(2025, 4, 15)
+
+
+def test_a_command_refuses_a_date_off_the_calendar_by_name() -> None:
+    with pytest.raises(InvalidValueError, match="Checked on 0001-01-01 is not a plausible date"):
+        CheckCompleteness(request_id=uuid4(), checked_on=date(1, 1, 1))
+    with pytest.raises(InvalidValueError, match="Valid until 9999-12-31"):
+        DecideSupportRequest(
+            request_id=uuid4(),
+            outcome=DecisionOutcome.GRANTED,
+            reasons="Ja.",
+            valid_until=date(9999, 12, 31),
+        )

@@ -1,6 +1,9 @@
 from datetime import date
 
+import pytest
+
 from domain import deadlines
+from domain.errors import InvalidValueError
 
 
 class TestDecisionDeadline:
@@ -57,3 +60,19 @@ class TestTlvRedemptionDeadline:
 
     def test_follows_the_tenant_policy_term(self) -> None:
         assert deadlines.tlv_redemption_deadline(date(2025, 1, 31), months=1) == date(2025, 2, 28)
+
+
+class TestPlausibleDates:
+    def test_the_first_and_last_plausible_days_are_accepted(self) -> None:
+        for day in (deadlines.EARLIEST_DATE, deadlines.LATEST_DATE):
+            assert deadlines.check_plausible_date(day, "Decided on") == day
+
+    def test_a_day_outside_is_refused_by_name(self) -> None:
+        with pytest.raises(InvalidValueError, match="Decided on 9999-12-31 is not a plausible"):
+            deadlines.check_plausible_date(date(9999, 12, 31), "Decided on")
+
+    def test_every_term_counted_from_the_last_plausible_day_stays_on_the_calendar(self) -> None:
+        last = deadlines.LATEST_DATE
+        assert deadlines.decision_deadline(last, days_suspended=365) > last
+        assert deadlines.tlv_redemption_deadline(last, months=60) > last
+        assert deadlines.objection_deadline(last) > last

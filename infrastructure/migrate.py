@@ -1,7 +1,12 @@
-"""Applies the numbered SQL files in ``migrations/`` in order, each once, and records them."""
+"""Applies the numbered SQL files in ``migrations/`` in order, each once, and records them.
+
+Each applied file's SHA-256 is recorded too: a file changed after it was applied is refused
+loudly, since the database would otherwise silently differ from what the code expects.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -13,31 +18,60 @@ _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _MIGRATION_LOCK_ID = 0x70617373656E64
 
 
-def migration_files() -> list[Path]:
-    files = sorted(p for p in MIGRATIONS_DIR.iterdir() if _NAME.match(p.name))
-    numbers = [int(_NAME.match(p.name).group(1)) for p in files]  # type: ignore[union-attr]
+class MigrationChangedError(RuntimeError):
+    """A migration file differs from the one applied to this database."""
+
+
+def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
+    files = sorted(p for p in directory.iterdir() if _NAME.match(p.name))
+    numbers = [int(p.name[:4]) for p in files]
     if numbers != list(range(1, len(files) + 1)):
         raise RuntimeError(f"migrations must be numbered 0001, 0002, … without gaps: {numbers}")
     return files
 
 
-async def apply_migrations(connection: asyncpg.Connection) -> list[str]:
+def _checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def apply_migrations(
+    connection: asyncpg.Connection, directory: Path = MIGRATIONS_DIR
+) -> list[str]:
     """Apply every migration not yet recorded; return the names applied now."""
     applied_now: list[str] = []
     await connection.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_ID)
     try:
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());"
+            " ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text"
         )
-        done = {r["name"] for r in await connection.fetch("SELECT name FROM schema_migrations")}
-        for path in migration_files():
+        done = {
+            r["name"]: r["checksum"]
+            for r in await connection.fetch("SELECT name, checksum FROM schema_migrations")
+        }
+        for path in migration_files(directory):
+            checksum = _checksum(path)
             if path.name in done:
+                recorded = done[path.name]
+                if recorded is None:
+                    await connection.execute(
+                        "UPDATE schema_migrations SET checksum = $2 WHERE name = $1",
+                        path.name,
+                        checksum,
+                    )
+                elif recorded != checksum:
+                    raise MigrationChangedError(
+                        f"{path.name} changed after it was applied to this database; "
+                        "write a new migration instead of editing an applied one"
+                    )
                 continue
             async with connection.transaction():
                 await connection.execute(path.read_text())
                 await connection.execute(
-                    "INSERT INTO schema_migrations (name) VALUES ($1)", path.name
+                    "INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)",
+                    path.name,
+                    checksum,
                 )
             applied_now.append(path.name)
     finally:

@@ -31,7 +31,7 @@ from infrastructure.commit_notifier import CommitNotifier
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
-from infrastructure.migrate import apply_migrations
+from infrastructure.migrate import MigrationChangedError, apply_migrations
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
 
@@ -55,6 +55,10 @@ async def _connect(app: Litestar, settings: Settings) -> None:
                 max_size=settings.pool_max_size,
                 connect_timeout_s=5,
             )
+        except MigrationChangedError as error:
+            app.state.database_error = str(error)
+            log.error("cannot start: %s", error)  # noqa: TRY400 - the message says it all
+            return
         except (OSError, asyncpg.PostgresError, TimeoutError) as error:
             app.state.database_error = f"{type(error).__name__}: {error}"
             log.warning("database not ready (%s); retrying", app.state.database_error)

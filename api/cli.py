@@ -28,6 +28,7 @@ from infrastructure.event_store import PostgresEventStore
 from infrastructure.migrate import apply_migrations
 from projections.process import rebuild_projection, run_projections_process
 from projections.progress import rebuild_progress_bar
+from projections.rebuild import RebuildError, RebuildResult
 from projections.registry import PROJECTIONS, projection_named
 
 cli = typer.Typer(
@@ -186,21 +187,32 @@ def projections_rebuild(
 ) -> None:
     """Rebuild a read model from the log while the old one keeps serving, then switch."""
     settings = _database_settings()
-    projection = projection_named(name)
+    try:
+        projection = projection_named(name)
+    except LookupError as error:
+        raise typer.BadParameter(str(error)) from None
 
-    async def run() -> None:
+    async def run() -> RebuildResult:
         await _migrate(settings)
         with rebuild_progress_bar() as progress:
-            result = await rebuild_projection(
+            return await rebuild_projection(
                 settings.app_dsn(),
                 projection,
                 EventCodec(AGGREGATE_CLASSES),
                 tenant_id=TenantId(tenant) if tenant else None,
                 progress=progress,
             )
-        typer.echo(str(result))
 
-    asyncio.run(run())
+    try:
+        result = asyncio.run(run())
+    except RebuildError as error:
+        typer.echo(f"Not rebuilt: {error}", err=True)
+        raise typer.Exit(1) from None
+    rate = result.events / result.seconds if result.seconds else 0.0
+    typer.echo(
+        f"{result.projection}: build {result.build} is active, {result.events} events"
+        f" in {result.seconds:.1f} s ({rate:,.0f} ev/s)"
+    )
 
 
 @bench.command("projections")

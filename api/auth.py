@@ -62,7 +62,8 @@ class Principal(msgspec.Struct, frozen=True):
     @property
     def actor(self) -> str:
         """How events name this caller: role(s) and subject, no personal data."""
-        return f"{'+'.join(sorted(self.roles))}:{self.subject}"
+        roles = sorted(self.roles) or ([Role.PLATFORM_ADMIN] if self.platform_admin else [])
+        return f"{'+'.join(roles) or 'anonymous'}:{self.subject}"
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles)) or (

@@ -74,3 +74,8 @@ async def test_a_valid_token_shows_its_roles_in_its_tenant_only(settings: Settin
     assert mine.json()["roles"] == ["school"]
     assert theirs.status_code == 404
     assert theirs.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_platform_admin_without_a_tenant_grant_is_named_as_such_on_events() -> None:
+    claims = Claims(sub="ops-1", platform_admin=True)
+    assert principal_for(claims, "PO2604").actor == "platform-admin:ops-1"

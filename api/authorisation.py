@@ -210,3 +210,29 @@ def ensure_redeems_at_own_school(principal: Principal, school_code: str) -> None
         raise PermissionDeniedException(
             f"A school records redemptions at itself ({principal.school}), not at {school_code}."
         )
+
+
+# Read models
+
+reads_caseload = requires(*SWV_STAFF, Role.AUDITOR, Role.SCHOOL)
+reads_deadlines = requires(*SWV_STAFF, Role.AUDITOR)
+reads_figures = requires(*SWV_STAFF, Role.AUDITOR, Role.MUNICIPALITY)
+reads_projection_status = requires(*SWV_STAFF, Role.AUDITOR, Role.PLATFORM_ADMIN)
+
+
+def ensure_can_read_caseload(principal: Principal, school_code: str) -> None:
+    """Staff and auditors read any school's caseload; a school only its own."""
+    if principal.has(*SWV_STAFF, Role.AUDITOR):
+        return
+    if principal.has(Role.SCHOOL) and principal.school == school_code:
+        return
+    raise NotFoundException(f"No caseload of school {school_code!r} here.")
+
+
+def ensure_can_read_figures(principal: Principal, municipality_code: str) -> None:
+    """Staff and auditors read any municipality's figures; a municipality only its own."""
+    if principal.has(*SWV_STAFF, Role.AUDITOR):
+        return
+    if principal.has(Role.MUNICIPALITY) and principal.municipality == municipality_code:
+        return
+    raise NotFoundException(f"No figures of municipality {municipality_code!r} here.")

@@ -28,7 +28,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter, SkipValidation
 
 from api import authorisation
-from api.auth import Principal, Role
+from api.auth import Principal
 from api.dependencies import ClockDependency
 from api.schemas.common import ProblemDetails, problems
 from application.handling import local_date
@@ -45,31 +45,6 @@ from projections.school_caseload import SchoolCaseload, fetch_school_caseload
 from projections.status import projection_status
 
 _MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
-
-reads_caseload = authorisation.requires(*authorisation.SWV_STAFF, Role.AUDITOR, Role.SCHOOL)
-reads_deadlines = authorisation.requires(*authorisation.SWV_STAFF, Role.AUDITOR)
-reads_figures = authorisation.requires(*authorisation.SWV_STAFF, Role.AUDITOR, Role.MUNICIPALITY)
-reads_projection_status = authorisation.requires(
-    *authorisation.SWV_STAFF, Role.AUDITOR, Role.PLATFORM_ADMIN
-)
-
-
-def ensure_can_read_caseload(principal: Principal, school_code: str) -> None:
-    """Staff and auditors read any school's caseload; a school only its own."""
-    if principal.has(*authorisation.SWV_STAFF, Role.AUDITOR):
-        return
-    if principal.has(Role.SCHOOL) and principal.school == school_code:
-        return
-    raise NotFoundException(f"No caseload of school {school_code!r} here.")
-
-
-def ensure_can_read_figures(principal: Principal, municipality_code: str) -> None:
-    """Staff and auditors read any municipality's figures; a municipality only its own."""
-    if principal.has(*authorisation.SWV_STAFF, Role.AUDITOR):
-        return
-    if principal.has(Role.MUNICIPALITY) and principal.municipality == municipality_code:
-        return
-    raise NotFoundException(f"No figures of municipality {municipality_code!r} here.")
 
 
 def provide_pool(state: State) -> Pool:
@@ -135,7 +110,7 @@ class ReadModelController(Controller):
     @get(
         "/schools/{school_code:str}/caseload",
         summary="A school's pupils with open cases, and what is due next on each",
-        guards=[reads_caseload],
+        guards=[authorisation.reads_caseload],
         responses=ERRORS,
     )
     async def caseload(
@@ -146,7 +121,7 @@ class ReadModelController(Controller):
         clock: ClockDependency,
         as_of: AsOf = None,
     ) -> SchoolCaseload:
-        ensure_can_read_caseload(principal, school_code)
+        authorisation.ensure_can_read_caseload(principal, school_code)
         day = as_of or local_date(clock.now())
         async with read_model(pool) as conn:
             return await fetch_school_caseload(conn, principal.tenant_id, school_code, as_of=day)
@@ -154,7 +129,7 @@ class ReadModelController(Controller):
     @get(
         "/deadlines",
         summary="What falls due, overdue acts included, sorted by date",
-        guards=[reads_deadlines],
+        guards=[authorisation.reads_deadlines],
         responses=ERRORS,
     )
     async def deadlines(  # noqa: PLR0913 - the list's filters
@@ -188,7 +163,7 @@ class ReadModelController(Controller):
     @get(
         "/municipalities/{municipality_code:str}/figures",
         summary="A municipality's figures per school year or month; counts below 5 suppressed",
-        guards=[reads_figures],
+        guards=[authorisation.reads_figures],
         responses=ERRORS,
     )
     async def figures(
@@ -200,7 +175,7 @@ class ReadModelController(Controller):
             Granularity, QueryParameter(description="Per school year or per month.")
         ] = Granularity.SCHOOL_YEAR,
     ) -> MunicipalityFigures:
-        ensure_can_read_figures(principal, municipality_code)
+        authorisation.ensure_can_read_figures(principal, municipality_code)
         if not _MUNICIPALITY_CODE.match(municipality_code):
             raise NotFoundException(f"No municipality {municipality_code!r} here.")
         async with read_model(pool) as conn:
@@ -211,7 +186,7 @@ class ReadModelController(Controller):
     @get(
         "/projections/status",
         summary="Each read model's position in this tenant's log, and its lag",
-        guards=[reads_projection_status],
+        guards=[authorisation.reads_projection_status],
         responses=ERRORS,
     )
     async def projection_status(

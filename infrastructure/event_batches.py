@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -177,14 +177,67 @@ def to_recorded(
         actor=row["actor"],
         correlation_id=row["correlation_id"],
         causation_id=row["causation_id"],
-        event=codec.decode(
-            event_type=row["event_type"],
-            schema_version=row["schema_version"],
-            payload=row["payload"],
-            stream_id=row["stream_id"],
-            stream_version=row["stream_version"],
-            tenant_id=row["tenant_id"],
-            event_id=row["event_id"],
-            data_key=None if key_ref is None else data_keys.get(key_ref),
+        event=codec.decode_stored(
+            row["event_type"],
+            row["schema_version"],
+            row["payload"],
+            row["stream_id"],
+            row["stream_version"],
+            row["tenant_id"],
+            row["event_id"],
+            None if key_ref is None else data_keys.get(key_ref),
         ),
     )
+
+
+# The columns of ``passend_event_row`` (migration 0003), in order.
+EVENT_ROW_KEY_REF = 10
+
+
+def event_rows_to_recorded(
+    codec: EventCodec,
+    tenant_id: TenantId,
+    rows: Iterable[asyncpg.Record],
+    data_keys: Mapping[UUID, bytes | None],
+) -> list[RecordedEvent]:
+    """Decode rows of ``passend_event_row`` (one tenant's): the read path, many rows at once."""
+    decode = codec.decode_stored
+    return [
+        RecordedEvent(
+            tenant_id=tenant_id,
+            position=position,
+            stream_id=stream_id,
+            stream_version=stream_version,
+            event_id=event_id,
+            event_type=event_type,
+            schema_version=schema_version,
+            recorded_at=recorded_at,
+            actor=actor,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            event=decode(
+                event_type,
+                schema_version,
+                payload,
+                stream_id,
+                stream_version,
+                tenant_id,
+                event_id,
+                None if key_ref is None else data_keys.get(key_ref),
+            ),
+        )
+        for (
+            position,
+            stream_id,
+            stream_version,
+            event_id,
+            event_type,
+            schema_version,
+            recorded_at,
+            actor,
+            correlation_id,
+            causation_id,
+            key_ref,
+            payload,
+        ) in rows
+    ]

@@ -27,6 +27,7 @@ from infrastructure.field_encryption import associated_data, decrypt_field, encr
 _TOPIC = re.compile(r"^(?P<type>[A-Z][A-Za-z0-9]+)\.v(?P<version>[1-9][0-9]*)$")
 _STREAM_FIELDS = frozenset({"originator_id", "originator_version"})
 _encoder = msgspec.json.Encoder(order="sorted")
+_set_attribute = object.__setattr__
 # called with a computed field list, which the type checker cannot follow
 _typed_dict: Callable[[str, dict[str, Any]], type[dict[str, Any]]] = TypedDict  # type: ignore[assignment]
 
@@ -135,6 +136,8 @@ class EventCodec:
                 spec.schema_version, self._latest.get(spec.event_type, 0)
             )
         self._upcasters = dict(upcasters or {})
+        # the spec of each type's latest version: what almost every stored event decodes with
+        self._current = {t: self._by_name[(t, v)] for t, v in self._latest.items()}
 
     @property
     def event_types(self) -> list[str]:
@@ -189,24 +192,52 @@ class EventCodec:
         event_id: UUID,
         data_key: bytes | None = None,
     ) -> DomainEvent:
-        latest = self._latest.get(event_type)
-        if latest is None:
-            raise UnknownEventTypeError(f"unknown event type {event_type!r}")
-        if schema_version != latest:
+        return self.decode_stored(
+            event_type,
+            schema_version,
+            payload,
+            stream_id,
+            stream_version,
+            tenant_id,
+            event_id,
+            data_key,
+        )
+
+    def decode_stored(  # noqa: PLR0913, PLR0917 - the stored row's columns, in their order
+        self,
+        event_type: str,
+        schema_version: int,
+        payload: bytes,
+        stream_id: UUID,
+        stream_version: int,
+        tenant_id: str,
+        event_id: UUID,
+        data_key: bytes | None,
+    ) -> DomainEvent:
+        """``decode`` with positional arguments: the form for decoding many stored rows."""
+        spec = self._current.get(event_type)
+        if spec is None or spec.schema_version != schema_version:
+            latest = self._latest.get(event_type)
+            if latest is None:
+                raise UnknownEventTypeError(f"unknown event type {event_type!r}")
             payload, schema_version = self._upcast(event_type, schema_version, payload, latest)
-        spec = self._by_name[(event_type, schema_version)]
+            spec = self._by_name[(event_type, schema_version)]
         fields = spec.decoder.decode(payload)
-        for name, field_type in spec.personal.items():
-            token = fields[name]
-            if token is None or data_key is None:
-                fields[name] = None  # shredded: the value is gone for good
-                continue
-            aad = associated_data(tenant_id, stream_id, event_id, name)
-            fields[name] = msgspec.json.decode(decrypt_field(data_key, token, aad), type=field_type)
+        if spec.personal:
+            for name, field_type in spec.personal.items():
+                token = fields[name]
+                if token is None or data_key is None:
+                    fields[name] = None  # shredded: the value is gone for good
+                    continue
+                aad = associated_data(tenant_id, stream_id, event_id, name)
+                fields[name] = msgspec.json.decode(
+                    decrypt_field(data_key, token, aad), type=field_type
+                )
         fields["originator_id"] = stream_id
         fields["originator_version"] = stream_version
         event = object.__new__(spec.cls)
-        event.__dict__.update(fields)
+        # the decoded dict becomes the instance dict: no copy (the event classes are frozen)
+        _set_attribute(event, "__dict__", fields)
         return typing.cast("DomainEvent", event)
 
     def _upcast(

@@ -3,6 +3,8 @@
 An append bumps the tenant's head row and inserts the batch in one data-modifying CTE, so
 positions are gapless and in commit order per tenant while tenants never wait for each
 other. There is no table lock and no NOTIFY inside the append; readers are woken after commit.
+A single event goes through ``passend_append_one`` (scalar parameters), a batch through
+``passend_append`` (arrays). Reads fetch only the columns that decoding needs.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ from application.ports import (
     TenantHead,
 )
 from domain.ids import TenantId
-from infrastructure.database import Connection, Pool, scoped_connection, tenant_transaction
+from infrastructure.database import Connection, HeldConnections, Pool, tenant_transaction
 from infrastructure.event_batches import (
+    EVENT_ROW_KEY_REF,
     PreparedBatch,
     check_batch,
+    event_rows_to_recorded,
     prepare_checked_batch,
     recompute_hash,
     to_recorded,
@@ -45,8 +49,12 @@ _APPEND = (
     "SELECT passend_append($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::text[], $10::int2[],"
     " $11::uuid[], $12::jsonb[], $13::bytea[], $14)"
 )
+_APPEND_ONE = "SELECT passend_append_one($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+# every column, hashes included: for verifying the chain
 _READ_LOG = "SELECT * FROM passend_read_log($1, $2, $3)"
-_READ_STREAM = "SELECT * FROM passend_read_stream($1, $2, $3, $4)"
+# the columns of passend_event_row: for decoding
+_READ_LOG_EVENTS = "SELECT * FROM passend_read_log_events($1, $2, $3)"
+_READ_STREAM_EVENTS = "SELECT * FROM passend_read_stream_events($1, $2, $3, $4)"
 _MAX_VERSION = 2**31 - 1
 _MAX_POSITION = 2**63 - 1
 _VERIFY_PAGE = 2_000
@@ -55,11 +63,21 @@ CommitListener = Callable[[TenantId, int], None]
 
 
 class PostgresEventStore:
-    """Implements ``application.ports.EventStore`` on an asyncpg pool."""
+    """Implements ``application.ports.EventStore`` on an asyncpg pool.
 
-    def __init__(self, pool: Pool, codec: EventCodec) -> None:
+    Between calls the store keeps up to ``held_connections`` of the pool's connections (by
+    default all but one) instead of checking one out per call; see ``HeldConnections``. Its
+    functions and transactions leave nothing in a session, so that is safe. They go back to the
+    pool after a quarter to half a second without use, or at ``close``.
+    """
+
+    def __init__(
+        self, pool: Pool, codec: EventCodec, *, held_connections: int | None = None
+    ) -> None:
         self._pool = pool
         self._codec = codec
+        limit = max(1, pool.get_max_size() - 1) if held_connections is None else held_connections
+        self._connections = HeldConnections(pool, limit)
         self._listeners: list[CommitListener] = []
         self._keys: dict[tuple[str, UUID], bytes] = {}
 
@@ -67,12 +85,16 @@ class PostgresEventStore:
     def codec(self) -> EventCodec:
         return self._codec
 
+    async def close(self) -> None:
+        """Give the connections the store keeps back to the pool (before closing the pool)."""
+        await self._connections.release_all()
+
     def on_commit(self, listener: CommitListener) -> None:
         """Call ``listener(tenant, last_position)`` after every committed append."""
         self._listeners.append(listener)
 
     async def register_tenant(self, tenant_id: TenantId) -> None:
-        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
+        async with self._connections.lease() as conn, tenant_transaction(conn, tenant_id):
             await conn.execute(
                 "INSERT INTO tenant_heads (tenant_id, chain_hash) VALUES ($1, $2)"
                 " ON CONFLICT (tenant_id) DO NOTHING",
@@ -101,26 +123,32 @@ class PostgresEventStore:
             recorded_at=datetime.now(UTC),
             data_keys=data_keys,
         )
+        first: int | None
         try:
-            async with scoped_connection(self._pool) as conn:
-                positions = await conn.fetch(_APPEND, *_append_args(tenant_id, batch))
+            async with self._connections.lease() as conn:
+                if len(events) == 1:
+                    first = last = await conn.fetchval(
+                        _APPEND_ONE, *_append_one_args(tenant_id, batch)
+                    )
+                else:
+                    positions = await conn.fetch(_APPEND, *_append_args(tenant_id, batch))
+                    first, last = (positions[0][0], positions[-1][0]) if positions else (None, None)
         except asyncpg.UniqueViolationError:
-            positions = []
-        if not positions:
+            first = last = None
+        if first is None or last is None:
             return await self._explain_refused_append(tenant_id, events, batch)
-        last = positions[-1][0]
         for listener in self._listeners:
             listener(tenant_id, last)
         return AppendResult(
             stream_version=expected_version + len(events),
-            first_position=positions[0][0],
+            first_position=first,
             last_position=last,
         )
 
     async def _explain_refused_append(
         self, tenant_id: TenantId, events: Sequence[NewEvent], batch: PreparedBatch
     ) -> AppendResult:
-        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
+        async with self._connections.lease() as conn, tenant_transaction(conn, tenant_id):
             if (
                 await conn.fetchval("SELECT 1 FROM tenant_heads WHERE tenant_id = $1", tenant_id)
                 != 1
@@ -152,7 +180,9 @@ class PostgresEventStore:
         rows: Sequence[asyncpg.Record],
     ) -> AppendResult:
         by_id = {row["event_id"]: row for row in rows}
-        keys = await self._data_keys_for_reading(conn, tenant_id, rows)
+        keys = await self._data_keys_for_reading(
+            conn, tenant_id, {r["key_ref"] for r in rows if r["key_ref"] is not None}
+        )
         for new in events:
             row = by_id.get(new.event_id)
             if row is None:
@@ -175,9 +205,9 @@ class PostgresEventStore:
         to_version: int | None = None,
         to_position: int | None = None,
     ) -> list[RecordedEvent]:
-        async with scoped_connection(self._pool) as conn:
+        async with self._connections.lease() as conn:
             rows = await conn.fetch(
-                _READ_STREAM,
+                _READ_STREAM_EVENTS,
                 tenant_id,
                 stream_id,
                 _MAX_VERSION if to_version is None else to_version,
@@ -188,19 +218,20 @@ class PostgresEventStore:
     async def read_log(
         self, tenant_id: TenantId, *, after: int = 0, limit: int = 500
     ) -> list[RecordedEvent]:
-        async with scoped_connection(self._pool) as conn:
-            rows = await conn.fetch(_READ_LOG, tenant_id, after, limit)
+        async with self._connections.lease() as conn:
+            rows = await conn.fetch(_READ_LOG_EVENTS, tenant_id, after, limit)
             return await self._decode(conn, tenant_id, rows)
 
     async def _decode(
         self, conn: Connection, tenant_id: TenantId, rows: Sequence[asyncpg.Record]
     ) -> list[RecordedEvent]:
-        keys = await self._data_keys_for_reading(conn, tenant_id, rows)
-        codec = self._codec
-        return [to_recorded(codec, row, keys) for row in rows]
+        """Rows of ``passend_event_row`` to recorded events."""
+        refs = {r[EVENT_ROW_KEY_REF] for r in rows} - {None}
+        keys = await self._data_keys_for_reading(conn, tenant_id, refs) if refs else {}
+        return event_rows_to_recorded(self._codec, tenant_id, rows, keys)
 
     async def head(self, tenant_id: TenantId) -> TenantHead:
-        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
+        async with self._connections.lease() as conn, tenant_transaction(conn, tenant_id):
             row = await conn.fetchrow(
                 "SELECT last_position, chain_hash FROM tenant_heads WHERE tenant_id = $1",
                 tenant_id,
@@ -213,7 +244,7 @@ class PostgresEventStore:
         head = await self.head(tenant_id)
         rows: list[ChainRow] = []
         after = 0
-        async with scoped_connection(self._pool) as conn:
+        async with self._connections.lease() as conn:
             while True:
                 page = await conn.fetch(_READ_LOG, tenant_id, after, _VERIFY_PAGE)
                 rows.extend(
@@ -241,7 +272,7 @@ class PostgresEventStore:
         )
 
     async def shred_subject(self, tenant_id: TenantId, subject_id: UUID) -> None:
-        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
+        async with self._connections.lease() as conn, tenant_transaction(conn, tenant_id):
             await conn.execute(
                 "INSERT INTO subject_keys (tenant_id, subject_id, data_key, shredded_at)"
                 " VALUES ($1, $2, NULL, now()) ON CONFLICT (tenant_id, subject_id)"
@@ -264,7 +295,7 @@ class PostgresEventStore:
                 keys[subject] = cached
         if not missing:
             return keys
-        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
+        async with self._connections.lease() as conn, tenant_transaction(conn, tenant_id):
             try:
                 await conn.execute(
                     "INSERT INTO subject_keys (tenant_id, subject_id, data_key)"
@@ -293,9 +324,8 @@ class PostgresEventStore:
         return keys
 
     async def _data_keys_for_reading(
-        self, conn: Connection, tenant_id: TenantId, rows: Sequence[asyncpg.Record]
+        self, conn: Connection, tenant_id: TenantId, refs: set[UUID | None]
     ) -> dict[UUID, bytes | None]:
-        refs = {row["key_ref"] for row in rows if row["key_ref"] is not None}
         if not refs:
             return {}
         async with tenant_transaction(conn, tenant_id):
@@ -306,6 +336,25 @@ class PostgresEventStore:
                 list(refs),
             )
         return {row["subject_id"]: row["data_key"] for row in found}
+
+
+def _append_one_args(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ...]:
+    meta = batch.metadata
+    return (
+        tenant_id,
+        batch.stream_id,
+        batch.expected_version,
+        batch.recorded_at,
+        meta.actor,
+        meta.correlation_id,
+        meta.causation_id,
+        batch.event_ids[0],
+        batch.event_types[0],
+        batch.schema_versions[0],
+        batch.key_refs[0],
+        batch.payloads[0],
+        batch.hashes[0],
+    )
 
 
 def _append_args(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ...]:

@@ -464,6 +464,7 @@ class PassendBench:
         self.store = PostgresEventStore(self.pool, self.codec)
 
     async def close(self) -> None:
+        await self.store.close()
         await self.pool.close()
 
     async def _fresh(self, tenants: Sequence[str]) -> None:

@@ -20,7 +20,7 @@ from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.settings import Settings
 from domain.ids import TenantId
-from tests.unit.application.conftest import fresh_swv_code
+from tests.tenant_codes import fresh_swv_code
 
 SCHOOL = "12AB00"
 OTHER_SCHOOL = "34CD00"

@@ -4,7 +4,6 @@ The ``store`` fixture (tests/conftest.py) runs every test on the in-memory store
 PostgreSQL. Tenants are fresh SWV codes, so tests share one database without truncating it.
 """
 
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,19 +31,15 @@ from domain.ids import TenantId
 from domain.support_request import DecisionOutcome, ParentView
 from domain.swv import AmountUnit, SchoolType
 from domain.tlv import FundingCategory, TlvType
+from tests.tenant_codes import fresh_swv_code
+
+__all__ = ["fresh_swv_code"]
 
 R = TypeVar("R")
-
-_unused_codes = random.sample(range(10_000), 10_000)
 
 LOKET = "user:loket-1"
 DIRECTOR = "user:director"
 SCHOOL = "user:ib-1"
-
-
-def fresh_swv_code(sector: str = "PO") -> TenantId:
-    """An SWV code no other test of this run uses."""
-    return TenantId(f"{sector}{_unused_codes.pop():04d}")
 
 
 @dataclass

@@ -1,0 +1,145 @@
+"""The PostgreSQL store's single-event path and the pool connections it keeps between calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import asyncpg
+import pytest
+
+from domain.ids import TenantId
+from infrastructure.database import Pool, create_pool, init_connection
+from infrastructure.event_batches import prepare_batch
+from infrastructure.event_codec import EventCodec
+from infrastructure.event_store import _APPEND, PostgresEventStore, _append_args
+from infrastructure.field_encryption import new_data_key
+from tests.conftest import new_tenant_id
+from tests.integration.events import META, T0, note_events
+
+pytestmark = pytest.mark.integration
+
+
+async def _tenant(store: PostgresEventStore) -> TenantId:
+    tenant = new_tenant_id()
+    await store.register_tenant(tenant)
+    return tenant
+
+
+async def _eventually(condition: Callable[[], bool], seconds: float = 3) -> bool:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def test_the_same_single_event_again_returns_its_original_position(
+    pg_store: PostgresEventStore,
+) -> None:
+    tenant = await _tenant(pg_store)
+    await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
+    event = note_events(1)
+    first = await pg_store.append(tenant, event, expected_version=0, metadata=META)
+    again = await pg_store.append(tenant, event, expected_version=0, metadata=META)
+    assert (first.first_position, first.last_position, first.stream_version) == (3, 3, 1)
+    assert again == first
+    assert [r.position for r in await pg_store.read_log(tenant)] == [1, 2, 3]
+    assert (await pg_store.verify_chain(tenant)).intact
+
+
+async def test_kept_connections_go_back_to_the_pool_when_idle_and_at_close(
+    database_dsns: tuple[str, str], codec: EventCodec
+) -> None:
+    pool = await create_pool(database_dsns[1], min_size=0, max_size=4)
+    try:
+        store = PostgresEventStore(pool, codec)
+        tenant = await _tenant(store)
+        await asyncio.gather(
+            *(
+                store.append(tenant, note_events(1), expected_version=0, metadata=META)
+                for _ in range(6)
+            )
+        )
+        assert pool.get_idle_size() < pool.get_size(), "the store keeps some between calls"
+        assert await _eventually(lambda: pool.get_idle_size() == pool.get_size())
+
+        await store.append(tenant, note_events(1), expected_version=0, metadata=META)
+        assert pool.get_idle_size() < pool.get_size()
+        await store.close()
+        assert pool.get_idle_size() == pool.get_size()
+        assert len(await store.read_log(tenant)) == 7
+        await store.close()
+    finally:
+        await asyncio.wait_for(pool.close(), timeout=5)
+
+
+async def test_the_store_keeps_at_most_its_limit_and_others_can_still_check_out(
+    database_dsns: tuple[str, str], codec: EventCodec
+) -> None:
+    pool = await create_pool(database_dsns[1], min_size=0, max_size=3)
+    try:
+        store = PostgresEventStore(pool, codec, held_connections=2)
+        tenant = await _tenant(store)
+        await asyncio.gather(
+            *(
+                store.append(tenant, note_events(1), expected_version=0, metadata=META)
+                for _ in range(8)
+            )
+        )
+        async with pool.acquire() as other:
+            assert await asyncio.wait_for(other.fetchval("SELECT 1"), timeout=1) == 1
+        await store.close()
+    finally:
+        await asyncio.wait_for(pool.close(), timeout=5)
+
+
+async def _hold_head_row(
+    conn: asyncpg.Connection, store: PostgresEventStore, tenant: TenantId
+) -> asyncpg.transaction.Transaction:
+    await init_connection(conn)
+    events = note_events(1)
+    prepared = prepare_batch(
+        store.codec,
+        tenant,
+        events,
+        expected_version=0,
+        metadata=META,
+        recorded_at=T0,
+        data_keys={events[0].event.originator_id: new_data_key()},
+    )
+    transaction = conn.transaction()
+    await transaction.start()
+    await conn.fetch(_APPEND, *_append_args(tenant, prepared))
+    return transaction
+
+
+async def test_an_append_cancelled_while_it_waits_gives_its_connection_back(
+    database_dsns: tuple[str, str], codec: EventCodec
+) -> None:
+    pool: Pool = await create_pool(database_dsns[1], min_size=0, max_size=2)
+    holder = await asyncpg.connect(database_dsns[1])
+    try:
+        store = PostgresEventStore(pool, codec)
+        tenant = await _tenant(store)
+        transaction = await _hold_head_row(holder, store, tenant)
+        blocked = asyncio.create_task(
+            store.append(tenant, note_events(1), expected_version=0, metadata=META)
+        )
+        await asyncio.sleep(0.3)
+        assert not blocked.done()
+        blocked.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await blocked
+        await transaction.rollback()
+        done = await asyncio.wait_for(
+            store.append(tenant, note_events(1), expected_version=0, metadata=META),
+            timeout=5,
+        )
+        assert (done.first_position, done.last_position) == (1, 1)
+        await store.close()
+        assert pool.get_idle_size() == pool.get_size()
+    finally:
+        await holder.close()
+        await asyncio.wait_for(pool.close(), timeout=5)

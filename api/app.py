@@ -121,6 +121,9 @@ def create_app(
             if notifier is not None:
                 app.state.commit_notifier = None
                 await notifier.aclose()
+            store = app.state.get("event_store")
+            if isinstance(store, PostgresEventStore):
+                await store.close()  # hands its held connections back to the pool
             pool = app.state.get("pool")
             if pool is not None:
                 # Nothing may use the closed pool, should the app be started again.

@@ -45,6 +45,7 @@ async def run_projections_process(  # noqa: PLR0913 - what the CLI passes throug
             await stop.wait()
         finally:
             await runner.stop()
+            await store.close()
     finally:
         await pool.close()
 

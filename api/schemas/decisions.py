@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -169,13 +170,16 @@ class ObjectionRead(msgspec.Struct, frozen=True):
 
 # Arrangements
 
+# Hours or euros; far above any real arrangement, well inside the read models' bigint columns.
+Amount = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+
 
 class GrantArrangementBody(RequestBody, frozen=True, kw_only=True):
     """Grant what a granted request asked for; no ``end_on``: the catalogue's default."""
 
     support_request_id: UUID
     provider: str
-    amount: int
+    amount: Amount
     start_on: date
     end_on: date | None = None
     decided_on: date | None = None
@@ -184,7 +188,7 @@ class GrantArrangementBody(RequestBody, frozen=True, kw_only=True):
 class ArrangementExtensionBody(RequestBody, frozen=True, kw_only=True):
     end_on: date
     reason: str
-    amount_added: int = 0
+    amount_added: Amount = 0
     decided_on: date | None = None
 
 

@@ -235,3 +235,23 @@ async def test_a_date_off_the_calendar_is_unprocessable_not_a_server_error(
         assert is_problem(response, 422), response.text
         assert response.json()["type"].endswith("/InvalidValueError")
         assert "is not a plausible date" in response.json()["detail"]
+
+
+async def test_an_implausibly_large_amount_is_refused_naming_the_field(
+    api: Api, world: dict[str, str]
+) -> None:
+    base = f"/v1/tenants/{world['tenant']}"
+    staff = api.as_(world["tenant"], Role.LOKET, Role.COMMITTEE)
+    response = await api.call(
+        "POST",
+        f"{base}/arrangements",
+        staff,
+        {
+            "support_request_id": world["arrangement_request"],
+            "provider": "De Brug",
+            "amount": 10**40,
+            "start_on": "2025-03-01",
+        },
+    )
+    assert is_problem(response, 422), response.text
+    assert "amount" in response.text

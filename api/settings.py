@@ -58,6 +58,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 def _decode_path(kind: type, value: object) -> object:
     if kind is Path and isinstance(value, str):
         return Path(value)
+    # msgspec's dec_hook protocol: NotImplementedError means "not a type this hook handles"
     raise NotImplementedError(f"cannot read {kind} from the environment")
 
 

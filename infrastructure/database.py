@@ -60,7 +60,7 @@ async def init_connection(connection: Connection) -> None:
     )
 
 
-# Backend pids of the connections the current task holds through ``scoped_connection``.
+# Backend pids of connections being released with nothing in their session to undo.
 _SCOPED_PIDS: ContextVar[tuple[int, ...]] = ContextVar("passend_scoped_pids", default=())
 
 
@@ -69,7 +69,7 @@ async def _reset_session(connection: Connection) -> None:
 
     asyncpg has already rolled back any open transaction and dropped listener callbacks. Its
     reset query (release advisory locks, close cursors, UNLISTEN, RESET ALL) costs one more
-    round trip per checkout; after ``scoped_connection`` there is nothing for it to undo.
+    round trip per checkout; after ``HeldConnections`` work there is nothing for it to undo.
     """
     if connection.get_server_pid() in _SCOPED_PIDS.get():
         return
@@ -78,33 +78,13 @@ async def _reset_session(connection: Connection) -> None:
         await connection.execute(query)
 
 
-@asynccontextmanager
-async def scoped_connection(pool: Pool) -> AsyncIterator[Connection]:
-    """A pooled connection for work that leaves nothing behind in its session.
-
-    Only for statements and transactions whose settings are transaction-local
-    (``set_config(..., true)``, ``SET LOCAL``): no ``SET``, ``LISTEN``, session advisory
-    locks or ``WITH HOLD`` cursors. The connection then goes back to the pool without
-    asyncpg's reset query. Other connections the task acquires meanwhile are reset as usual.
-    """
-    outer = _SCOPED_PIDS.get()
-    token = None
-    try:
-        async with pool.acquire() as connection:
-            token = _SCOPED_PIDS.set((*outer, connection.get_server_pid()))
-            yield connection
-        # the pool has released the connection here, with the pid still marked as scoped
-    finally:
-        if token is not None:
-            _SCOPED_PIDS.reset(token)
-
-
 class HeldConnections:
     """Pooled connections that one user keeps between its calls, instead of a checkout each.
 
     A checkout from the asyncpg pool and its release cost about 40 µs of client CPU and two
     more event-loop iterations (the release runs in a shielded task). For work that leaves
-    nothing in its session, as with ``scoped_connection``, the connection can instead stay
+    nothing in its session (transaction-local settings only: no ``SET``, ``LISTEN``, session
+    advisory locks or ``WITH HOLD`` cursors), the connection can instead stay
     out of the pool until the next call. At most ``limit`` connections are kept out (more
     concurrent callers check out and release as usual), so other users of the pool keep the
     rest. Kept connections go back to the pool once the holder has been unused for
@@ -170,7 +150,7 @@ class HeldConnections:
 
     async def _release(self, connection: PooledConnection) -> None:
         self._out -= 1
-        # nothing to undo in the session: skip the pool's reset query, as scoped_connection does
+        # nothing to undo in the session: skip the pool's reset query
         token = _SCOPED_PIDS.set((*_SCOPED_PIDS.get(), connection.get_server_pid()))
         try:
             await self._pool.release(connection)

@@ -10,8 +10,8 @@ from uuid import UUID
 
 import asyncpg
 
-from application.errors import InvalidAppendError
-from application.ports import EventMetadata, NewEvent, RecordedEvent
+from application.errors import EventIdReusedError, InvalidAppendError
+from application.ports import AppendResult, EventMetadata, NewEvent, RecordedEvent
 from domain.ids import TenantId
 from infrastructure.event_codec import EventCodec
 from infrastructure.hash_chain import canonical_payload, event_hash
@@ -241,3 +241,30 @@ def event_rows_to_recorded(
             payload,
         ) in rows
     ]
+
+
+def same_batch_again(
+    codec: EventCodec,
+    events: Sequence[NewEvent],
+    stored_by_id: Mapping[UUID, Row],
+    data_keys: Mapping[UUID, bytes | None],
+) -> AppendResult:
+    """The original result of a retried append whose event ids are stored already.
+
+    Every event must be stored, and stored exactly as it is now; otherwise an id was reused
+    for something else, and the retry is refused.
+    """
+    rows = []
+    for new in events:
+        row = stored_by_id.get(new.event_id)
+        if row is None:
+            raise EventIdReusedError(next(e.event_id for e in events if e.event_id in stored_by_id))
+        stored = to_recorded(codec, row, data_keys).event
+        if type(stored) is not type(new.event) or stored.__dict__ != new.event.__dict__:
+            raise EventIdReusedError(new.event_id)
+        rows.append(row)
+    return AppendResult(
+        stream_version=rows[-1]["stream_version"],
+        first_position=rows[0]["position"],
+        last_position=rows[-1]["position"],
+    )

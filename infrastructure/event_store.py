@@ -19,7 +19,6 @@ import asyncpg
 from application.errors import (
     ConcurrencyConflictError,
     DataShreddedError,
-    EventIdReusedError,
     UnknownTenantError,
 )
 from application.ports import (
@@ -39,7 +38,7 @@ from infrastructure.event_batches import (
     event_rows_to_recorded,
     prepare_checked_batch,
     recompute_hash,
-    to_recorded,
+    same_batch_again,
 )
 from infrastructure.event_codec import EventCodec
 from infrastructure.field_encryption import new_data_key
@@ -161,7 +160,11 @@ class PostgresEventStore:
                 batch.event_ids,
             )
             if rows:
-                return await self._same_batch_again(conn, tenant_id, events, rows)
+                keys = await self._data_keys_for_reading(
+                    conn, tenant_id, {r["key_ref"] for r in rows} - {None}
+                )
+                by_id = {row["event_id"]: row for row in rows}
+                return same_batch_again(self._codec, events, by_id, keys)
             actual = await conn.fetchval(
                 "SELECT coalesce(max(stream_version), 0) FROM events"
                 " WHERE tenant_id = $1 AND stream_id = $2",
@@ -170,31 +173,6 @@ class PostgresEventStore:
             )
         raise ConcurrencyConflictError(
             batch.stream_id, expected=batch.expected_version, actual=int(actual)
-        )
-
-    async def _same_batch_again(
-        self,
-        conn: Connection,
-        tenant_id: TenantId,
-        events: Sequence[NewEvent],
-        rows: Sequence[asyncpg.Record],
-    ) -> AppendResult:
-        by_id = {row["event_id"]: row for row in rows}
-        keys = await self._data_keys_for_reading(
-            conn, tenant_id, {r["key_ref"] for r in rows if r["key_ref"] is not None}
-        )
-        for new in events:
-            row = by_id.get(new.event_id)
-            if row is None:
-                raise EventIdReusedError(next(iter(by_id)))
-            stored = to_recorded(self._codec, row, keys).event
-            if type(stored) is not type(new.event) or stored.__dict__ != new.event.__dict__:
-                raise EventIdReusedError(new.event_id)
-        ordered = [by_id[new.event_id] for new in events]
-        return AppendResult(
-            stream_version=ordered[-1]["stream_version"],
-            first_position=ordered[0]["position"],
-            last_position=ordered[-1]["position"],
         )
 
     async def read_stream(

@@ -11,7 +11,6 @@ from uuid import UUID
 from application.errors import (
     ConcurrencyConflictError,
     DataShreddedError,
-    EventIdReusedError,
     UnknownTenantError,
 )
 from application.ports import (
@@ -24,7 +23,13 @@ from application.ports import (
 )
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
-from infrastructure.event_batches import check_batch, prepare_batch, recompute_hash, to_recorded
+from infrastructure.event_batches import (
+    check_batch,
+    prepare_checked_batch,
+    recompute_hash,
+    same_batch_again,
+    to_recorded,
+)
 from infrastructure.event_codec import EventCodec
 from infrastructure.field_encryption import new_data_key
 from infrastructure.hash_chain import ChainRow, genesis_hash, next_chain_hash, verify_rows
@@ -73,7 +78,7 @@ class InMemoryEventStore:
         stream_id = check_batch(events, expected_version)
         log = self._log(tenant_id)
         if any(new.event_id in log.by_event_id for new in events):
-            return self._same_batch_again(log, events)
+            return same_batch_again(self._codec, events, log.by_event_id, log.keys)
         stream = log.streams.get(stream_id, [])
         if len(stream) != expected_version:
             raise ConcurrencyConflictError(stream_id, expected=expected_version, actual=len(stream))
@@ -85,9 +90,10 @@ class InMemoryEventStore:
                 if key is None:
                     raise DataShreddedError(f"the personal data of subject {subject} was shredded")
                 data_keys[subject] = key
-        batch = prepare_batch(
+        batch = prepare_checked_batch(
             self._codec,
             tenant_id,
+            stream_id,
             events,
             expected_version=expected_version,
             metadata=metadata,
@@ -118,20 +124,6 @@ class InMemoryEventStore:
             log.by_event_id[row["event_id"]] = row
             log.streams.setdefault(stream_id, []).append(row)
         return AppendResult(expected_version + len(events), first, len(log.rows))
-
-    def _same_batch_again(self, log: _TenantLog, events: Sequence[NewEvent]) -> AppendResult:
-        rows = []
-        for new in events:
-            row = log.by_event_id.get(new.event_id)
-            if row is None:
-                raise EventIdReusedError(
-                    next(e.event_id for e in events if e.event_id in log.by_event_id)
-                )
-            stored = to_recorded(self._codec, row, log.keys).event
-            if type(stored) is not type(new.event) or stored.__dict__ != new.event.__dict__:
-                raise EventIdReusedError(new.event_id)
-            rows.append(row)
-        return AppendResult(rows[-1]["stream_version"], rows[0]["position"], rows[-1]["position"])
 
     async def read_stream(
         self,

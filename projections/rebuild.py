@@ -125,7 +125,11 @@ class _Rebuilder:
         heads = await tenant_heads(control, tenant_id)
         if tenant_id is not None:
             active = await active_build(control, projection)
-            if active is None or active.version != projection.version:
+            if active is None:
+                raise RebuildError(
+                    f"{projection.name} has no active build yet: rebuild all tenants"
+                )
+            if active.version != projection.version:
                 raise RebuildError(f"{projection.name} has a new version: rebuild all tenants")
         total = sum(heads.values())
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeAlias
@@ -122,6 +122,16 @@ class EventStore(Protocol):
         self, tenant_id: TenantId, *, after: int = 0, limit: int = 500
     ) -> list[RecordedEvent]:
         """The tenant log in position order, after a position, at most ``limit`` events."""
+
+    def read_log_pages(
+        self, tenant_id: TenantId, *, after: int = 0, page_size: int = 500
+    ) -> AsyncGenerator[list[RecordedEvent], None]:
+        """The tenant log after a position to its end, in pages of ``page_size`` events.
+
+        Reading the whole log (an export, a replay) this way lets a store fetch the next page
+        while the current one is decoded and handled. Close the iterator when stopping early
+        (``contextlib.aclosing``).
+        """
 
     async def head(self, tenant_id: TenantId) -> TenantHead:
         """The tenant's last position and chain hash."""

@@ -190,6 +190,12 @@ def to_recorded(
     )
 
 
+def check_page_size(page_size: int) -> None:
+    value: object = page_size  # callers outside the type checker exist: check
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"page_size must be a whole number of at least 1, not {value!r}")
+
+
 # The columns of ``passend_event_row`` (migration 0003), in order.
 EVENT_ROW_KEY_REF = 10
 

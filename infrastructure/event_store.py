@@ -9,7 +9,9 @@ A single event goes through ``passend_append_one`` (scalar parameters), a batch 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -35,6 +37,7 @@ from infrastructure.event_batches import (
     EVENT_ROW_KEY_REF,
     PreparedBatch,
     check_batch,
+    check_page_size,
     event_rows_to_recorded,
     prepare_checked_batch,
     recompute_hash,
@@ -44,15 +47,15 @@ from infrastructure.event_codec import EventCodec
 from infrastructure.field_encryption import new_data_key
 from infrastructure.hash_chain import ChainRow, genesis_hash, verify_rows
 
-_APPEND = (
+APPEND_SQL = (
     "SELECT passend_append($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::text[], $10::int2[],"
     " $11::uuid[], $12::jsonb[], $13::bytea[], $14)"
 )
-_APPEND_ONE = "SELECT passend_append_one($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+APPEND_ONE_SQL = "SELECT passend_append_one($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 # every column, hashes included: for verifying the chain
 _READ_LOG = "SELECT * FROM passend_read_log($1, $2, $3)"
 # the columns of passend_event_row: for decoding
-_READ_LOG_EVENTS = "SELECT * FROM passend_read_log_events($1, $2, $3)"
+READ_LOG_EVENTS_SQL = "SELECT * FROM passend_read_log_events($1, $2, $3)"
 _READ_STREAM_EVENTS = "SELECT * FROM passend_read_stream_events($1, $2, $3, $4)"
 _MAX_VERSION = 2**31 - 1
 _MAX_POSITION = 2**63 - 1
@@ -127,10 +130,10 @@ class PostgresEventStore:
             async with self._connections.lease() as conn:
                 if len(events) == 1:
                     first = last = await conn.fetchval(
-                        _APPEND_ONE, *_append_one_args(tenant_id, batch)
+                        APPEND_ONE_SQL, *append_one_arguments(tenant_id, batch)
                     )
                 else:
-                    positions = await conn.fetch(_APPEND, *_append_args(tenant_id, batch))
+                    positions = await conn.fetch(APPEND_SQL, *append_arguments(tenant_id, batch))
                     first, last = (positions[0][0], positions[-1][0]) if positions else (None, None)
         except asyncpg.UniqueViolationError:
             first = last = None
@@ -197,8 +200,44 @@ class PostgresEventStore:
         self, tenant_id: TenantId, *, after: int = 0, limit: int = 500
     ) -> list[RecordedEvent]:
         async with self._connections.lease() as conn:
-            rows = await conn.fetch(_READ_LOG_EVENTS, tenant_id, after, limit)
+            rows = await conn.fetch(READ_LOG_EVENTS_SQL, tenant_id, after, limit)
             return await self._decode(conn, tenant_id, rows)
+
+    async def read_log_pages(
+        self, tenant_id: TenantId, *, after: int = 0, page_size: int = 500
+    ) -> AsyncGenerator[list[RecordedEvent], None]:
+        """``read_log`` page after page, each next page fetched while this one is decoded.
+
+        The server's part of a page (reading the rows, sending them) then overlaps the
+        client's (decoding them into events). A full page is final (positions are dense and
+        never change), so reading ahead never returns stale rows.
+        """
+        check_page_size(page_size)
+        async with self._connections.lease() as conn:
+            rows = await conn.fetch(READ_LOG_EVENTS_SQL, tenant_id, after, page_size)
+            while rows:
+                refs = {r[EVENT_ROW_KEY_REF] for r in rows} - {None}
+                keys = await self._data_keys_for_reading(conn, tenant_id, refs) if refs else {}
+                ahead: asyncio.Future[list[asyncpg.Record]] | None = None
+                if len(rows) == page_size:
+                    ahead = asyncio.ensure_future(
+                        conn.fetch(READ_LOG_EVENTS_SQL, tenant_id, rows[-1][0], page_size)
+                    )
+                    await asyncio.sleep(0)  # the read-ahead sends its query before we decode
+                try:
+                    yield event_rows_to_recorded(self._codec, tenant_id, rows, keys)
+                except (Exception, GeneratorExit):
+                    # an undecodable page, or the caller stopped: let the read-ahead finish
+                    # (one page) so that the connection is clean to keep
+                    if ahead is not None:
+                        with contextlib.suppress(Exception):
+                            await ahead
+                    raise
+                except BaseException:
+                    if ahead is not None:  # cancelled: the lease hands the connection back
+                        ahead.cancel()
+                    raise
+                rows = await ahead if ahead is not None else []
 
     async def _decode(
         self, conn: Connection, tenant_id: TenantId, rows: Sequence[asyncpg.Record]
@@ -316,7 +355,7 @@ class PostgresEventStore:
         return {row["subject_id"]: row["data_key"] for row in found}
 
 
-def _append_one_args(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ...]:
+def append_one_arguments(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ...]:
     meta = batch.metadata
     return (
         tenant_id,
@@ -335,7 +374,7 @@ def _append_one_args(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ..
     )
 
 
-def _append_args(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ...]:
+def append_arguments(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ...]:
     meta = batch.metadata
     return (
         tenant_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure.event_batches import (
     check_batch,
+    check_page_size,
     prepare_checked_batch,
     recompute_hash,
     same_batch_again,
@@ -147,6 +148,16 @@ class InMemoryEventStore:
         log = self._log(tenant_id)
         start = max(after, 0)
         return [to_recorded(self._codec, row, log.keys) for row in log.rows[start : start + limit]]
+
+    async def read_log_pages(
+        self, tenant_id: TenantId, *, after: int = 0, page_size: int = 500
+    ) -> AsyncGenerator[list[RecordedEvent], None]:
+        check_page_size(page_size)
+        while page := await self.read_log(tenant_id, after=after, limit=page_size):
+            yield page
+            if len(page) < page_size:
+                return
+            after = page[-1].position
 
     async def head(self, tenant_id: TenantId) -> TenantHead:
         log = self._log(tenant_id)

@@ -3,7 +3,7 @@
 The workload of ``../shared/bench`` (20,000 events over 1,000 streams, ~300-byte JSON state,
 generated before timing) runs through three implementations on one PostgreSQL server:
 
-* ``passend``: ``PostgresEventStore.append`` / ``read_log`` with real domain events of a bench
+* ``passend``: ``PostgresEventStore.append`` / ``read_log_pages`` with real domain events of a bench
   aggregate, so its figures include encoding, hashing and decoding, the pool and row-level
   security (it logs in as ``passend_app``).
 * ``eventsourcing``: the eventsourcing 9.5.6 ``PostgresApplicationRecorder`` (psycopg 3), given
@@ -11,12 +11,20 @@ generated before timing) runs through three implementations on one PostgreSQL se
 * ``limit``: bare asyncpg on a held connection, the counter-row CTE insert of
   ``../shared/bench/limit_asyncpg.py`` (gapless per-tenant positions, one round trip); its reads
   only fetch the rows.
+* ``bare_schema``: bare asyncpg on held connections calling Passend's own SQL functions on
+  Passend's own tables as ``passend_app``, with every argument (encoded payload, hashes, ids)
+  prepared before timing; its reads only fetch the rows. Passend ÷ bare_schema is what the
+  store's Python costs; bare_schema ÷ limit is what the schema and its SQL cost. Not a target.
 
 Phases: ``per_event`` (one event per transaction), ``batch`` (10 events of one stream per
 transaction), ``concurrent`` (4 writers, one event per transaction; 4 tenants for Passend and
 the limit, 4 threads on one table for eventsourcing, which has no tenants) and ``read`` (the
 tenant log in pages of 500, 5 passes, after ``VACUUM ANALYZE`` and one untimed pass). Every
 write phase starts from empty tables; runs alternate between implementations phase by phase.
+
+Before timing, the harness's own objects (the workload: about 130,000 objects) are frozen out of
+the garbage collector (``gc.freeze``), as a service would freeze its heap after start-up; every
+implementation's own allocations are still collected.
 
 The table shows events/s (min / median / max over the runs), client CPU per event
 (``time.process_time``), server CPU per event (the PostgreSQL processes, when the server runs
@@ -29,6 +37,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -38,11 +47,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
@@ -55,15 +64,24 @@ from application.ports import EventMetadata, NewEvent
 from domain.ids import TenantId
 from infrastructure import embedded_postgres_server
 from infrastructure.database import Connection, create_pool
+from infrastructure.event_batches import prepare_batch
 from infrastructure.event_codec import EventCodec
-from infrastructure.event_store import PostgresEventStore
+from infrastructure.event_store import (
+    APPEND_ONE_SQL,
+    APPEND_SQL,
+    READ_LOG_EVENTS_SQL,
+    PostgresEventStore,
+    append_arguments,
+    append_one_arguments,
+)
+from infrastructure.hash_chain import genesis_hash
 from infrastructure.migrate import apply_migrations
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresApplicationRecorder
 
 PHASES = ("per_event", "batch", "concurrent", "read")
-IMPLS = ("passend", "eventsourcing", "limit")
+IMPLS = ("passend", "eventsourcing", "limit", "bare_schema")
 BATCH = 10
 WRITERS = 4
 PAGE = 500
@@ -430,19 +448,45 @@ class Context:
         await self.admin.execute("CHECKPOINT")
 
 
+class Bench(Protocol):
+    name: str
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def write(self, phase: str, run: int) -> Sample: ...
+    async def read(self, run: int) -> Sample: ...
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep what is alive before a timed window (the workload, above all) out of collections.
+
+    The harness holds about 130,000 objects; without this, every full collection during a
+    run scans them, which penalises whichever implementation allocates most. A service
+    freezes its start-up heap the same way.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 async def timed(
     ctx: Context, events: int, body: Callable[[], Awaitable[None]], *, checkpoint: bool = True
 ) -> Sample:
     if checkpoint:
         await ctx.checkpoint()
     lsn0 = await ctx.wal_lsn()
-    window = Window(ctx.server)
-    if ctx.profile is not None:
-        ctx.profile.enable()
-    await body()
-    if ctx.profile is not None:
-        ctx.profile.disable()
-    sample = window.stop(events)
+    with frozen_heap():
+        window = Window(ctx.server)
+        if ctx.profile is not None:
+            ctx.profile.enable()
+        await body()
+        if ctx.profile is not None:
+            ctx.profile.disable()
+        sample = window.stop(events)
     sample.wal_bytes = await ctx.wal_lsn() - lsn0
     return sample
 
@@ -529,13 +573,10 @@ class PassendBench:
         await self.ctx.admin.execute("VACUUM ANALYZE events")
 
         async def read_all() -> int:
-            count, after = 0, 0
-            while True:
-                page = await self.store.read_log(tenant, after=after, limit=PAGE)
+            count = 0
+            async for page in self.store.read_log_pages(tenant, page_size=PAGE):
                 count += len(page)
-                if len(page) < PAGE:
-                    return count
-                after = page[-1].position
+            return count
 
         assert await read_all() == wk.n  # noqa: S101 - the untimed pass
 
@@ -697,6 +738,114 @@ class LimitBench:
             return await timed(self.ctx, wk.n * READ_PASSES, body, checkpoint=False)
 
 
+# ---------------------------------------------------------------- Passend's SQL, bare
+
+
+class BareSchemaBench:
+    """Passend's SQL functions and tables, called by bare asyncpg with prepared arguments."""
+
+    name = "bare_schema"
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.codec = EventCodec([BenchOrder])
+        self.pool: Any = None
+
+    async def open(self) -> None:
+        self.pool = await create_pool(self.ctx.app_dsn, min_size=WRITERS, max_size=WRITERS)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def _fresh(self, tenants: Sequence[str]) -> None:
+        await self.ctx.admin.execute("TRUNCATE events, subject_keys, tenant_heads")
+        await self.ctx.admin.executemany(
+            "INSERT INTO tenant_heads (tenant_id, chain_hash) VALUES ($1, $2)",
+            [(t, genesis_hash(t)) for t in tenants],
+        )
+
+    def _arguments(self, tenant: str, calls: list[list[Ev]]) -> list[tuple[str, tuple[Any, ...]]]:
+        """Each call's statement and arguments, encoded and hashed as the store does."""
+        recorded_at = datetime.now(UTC)
+        prepared = []
+        for evs in calls:
+            batch = prepare_batch(
+                self.codec,
+                TenantId(tenant),
+                [e.new for e in evs],
+                expected_version=evs[0].version - 1,
+                metadata=METADATA,
+                recorded_at=recorded_at,
+                data_keys={},
+            )
+            if len(evs) == 1:
+                prepared.append((APPEND_ONE_SQL, append_one_arguments(TenantId(tenant), batch)))
+            else:
+                prepared.append((APPEND_SQL, append_arguments(TenantId(tenant), batch)))
+        return prepared
+
+    async def write(self, phase: str, run: int) -> Sample:
+        wk = self.ctx.workload
+        batch = BATCH if phase == "batch" else 1
+        if phase == "concurrent":
+            tenants = [f"B{run}W{w}" for w in range(WRITERS)]
+            per_worker = wk.worker_calls(WRITERS, 1)
+        else:
+            tenants = [f"B{run}{phase[0].upper()}"]
+            per_worker = [wk.calls(batch)]
+        warm = [f"BWARM{w}" for w in range(len(tenants))]
+        await self._fresh([*tenants, *warm])
+        prepared = [self._arguments(t, c) for t, c in zip(tenants, per_worker, strict=True)]
+        conns = [await self.pool.acquire() for _ in tenants]  # held through the phase
+        try:
+            for conn, tenant in zip(conns, warm, strict=True):
+                for sql, args in self._arguments(tenant, warmup(1, 10 * batch).calls(batch)):
+                    await conn.fetch(sql, *args)
+
+            async def worker(conn: Connection, calls: list[tuple[str, tuple[Any, ...]]]) -> None:
+                for sql, args in calls:
+                    await conn.fetch(sql, *args)
+
+            async def body() -> None:
+                await asyncio.gather(*(worker(c, p) for c, p in zip(conns, prepared, strict=True)))
+
+            sample = await timed(self.ctx, wk.n, body)
+        finally:
+            for conn in conns:
+                await self.pool.release(conn)
+        count = await self.ctx.admin.fetchval(
+            "SELECT count(*) FROM events WHERE tenant_id = ANY($1)", tenants
+        )
+        assert count == wk.n, count  # noqa: S101
+        return sample
+
+    async def read(self, run: int) -> Sample:
+        wk = self.ctx.workload
+        tenant = f"B{run}READ"
+        await self._fresh([tenant])
+        async with self.pool.acquire() as conn:
+            for sql, args in self._arguments(tenant, wk.calls(wk.per_stream)):
+                await conn.fetch(sql, *args)
+            await self.ctx.admin.execute("VACUUM ANALYZE events")
+
+            async def read_all() -> int:
+                count, after = 0, 0
+                while True:
+                    rows = await conn.fetch(READ_LOG_EVENTS_SQL, tenant, after, PAGE)
+                    count += len(rows)
+                    if len(rows) < PAGE:
+                        return count
+                    after = rows[-1][0]
+
+            assert await read_all() == wk.n  # noqa: S101
+
+            async def body() -> None:
+                for _ in range(READ_PASSES):
+                    await read_all()
+
+            return await timed(self.ctx, wk.n * READ_PASSES, body, checkpoint=False)
+
+
 # ---------------------------------------------------------------- eventsourcing 9.5.6
 
 
@@ -774,6 +923,15 @@ class EventsourcingBench:
         else:
             per_worker = [[_to_stored(evs) for evs in wk.calls(BATCH if phase == "batch" else 1)]]
         lsn0 = before()
+        with frozen_heap():
+            return self._timed_write(recorder, per_worker, lsn0)
+
+    def _timed_write(
+        self,
+        recorder: PostgresApplicationRecorder,
+        per_worker: list[list[list[StoredEvent]]],
+        lsn0: int,
+    ) -> Sample:
         errors: list[BaseException] = []
         barrier = threading.Barrier(len(per_worker) + 1)
 
@@ -792,7 +950,7 @@ class EventsourcingBench:
         window = Window(self.ctx.server)
         for w in workers:
             w.join()
-        sample = window.stop(wk.n)
+        sample = window.stop(self.ctx.workload.n)
         sample.wal_bytes = -lsn0
         if errors:
             raise errors[0]
@@ -838,10 +996,11 @@ class EventsourcingBench:
                 start = page[-1].id
 
         assert read_all() == wk.n  # noqa: S101
-        window = Window(self.ctx.server)
-        for _ in range(READ_PASSES):
-            read_all()
-        return window.stop(wk.n * READ_PASSES)
+        with frozen_heap():
+            window = Window(self.ctx.server)
+            for _ in range(READ_PASSES):
+                read_all()
+            return window.stop(wk.n * READ_PASSES)
 
     async def read(self, run: int) -> Sample:
         return await asyncio.to_thread(self._read)
@@ -924,6 +1083,10 @@ class Results:
         ours, theirs = self.median_rate(phase, "passend"), self.median_rate(phase, over)
         return None if ours is None or theirs is None else ours / theirs
 
+    def schema_ratio(self, phase: str) -> float | None:
+        bare, limit = self.median_rate(phase, "bare_schema"), self.median_rate(phase, "limit")
+        return None if bare is None or limit is None else bare / limit
+
     def paired(self, phase: str, over: str) -> list[float]:
         return [
             a / b
@@ -977,6 +1140,21 @@ def print_table(results: Results) -> None:
             )
 
 
+def print_breakdown(results: Results) -> None:
+    """Passend ÷ bare_schema (the store's Python) and bare_schema ÷ limit (schema and SQL)."""
+    lines = []
+    for phase in PHASES:
+        store = results.ratio(phase, "bare_schema")
+        schema = results.schema_ratio(phase)
+        if store is not None and schema is not None:
+            lines.append(f"  {phase:<11} {store:21.2f}  {schema:19.2f}")
+    if lines:
+        print()
+        print("where the gap to the limit lies (medians, not targets):")
+        print(f"  {'phase':<11} passend ÷ bare_schema  bare_schema ÷ limit")
+        print("\n".join(lines))
+
+
 def summary(results: Results, params: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for phase in PHASES:
@@ -984,6 +1162,12 @@ def summary(results: Results, params: dict[str, Any]) -> dict[str, Any]:
             ratio = results.ratio(phase, over)
             if ratio is not None:
                 out[f"{phase}_{suffix}"] = round(ratio, 3)
+    for phase in PHASES:
+        store, schema = results.ratio(phase, "bare_schema"), results.schema_ratio(phase)
+        if store is not None:
+            out[f"{phase}_vs_bare_schema"] = round(store, 3)
+        if schema is not None:
+            out[f"{phase}_bare_schema_vs_limit"] = round(schema, 3)
     out["targets"] = {k: v for k, v in TARGETS.items() if k in out}
     out["targets_met"] = {k: out[k] >= v for k, v in TARGETS.items() if k in out}
     out["events_per_s"] = {
@@ -1131,7 +1315,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             name: await admin.fetchval(f"SELECT current_setting('{name}')")
             for name in ("server_version", "synchronous_commit", "fsync", "shared_buffers")
         }
-        makers = {"passend": PassendBench, "eventsourcing": EventsourcingBench, "limit": LimitBench}
+        makers: dict[str, Callable[[Context], Bench]] = {
+            "passend": PassendBench,
+            "eventsourcing": EventsourcingBench,
+            "limit": LimitBench,
+            "bare_schema": BareSchemaBench,
+        }
         benches = {name: makers[name](ctx) for name in args.impls}
         for bench in benches.values():
             await bench.open()
@@ -1179,6 +1368,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "total_secs": round(time.perf_counter() - t_start, 1),
     }
     print_table(results)
+    print_breakdown(results)
     return summary(results, params)
 
 

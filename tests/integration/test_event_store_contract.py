@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from uuid import uuid4
 
@@ -66,6 +67,56 @@ async def test_the_tenant_log_pages_after_a_position(store: EventStore, tenant: 
     page = await store.read_log(tenant, after=3, limit=4)
     assert [r.position for r in page] == [4, 5, 6, 7]
     assert [r.position for r in await store.read_log(tenant, after=7, limit=10)] == [8]
+
+
+async def _pages(
+    store: EventStore, tenant: TenantId, *, after: int = 0, page_size: int
+) -> list[list[int]]:
+    return [
+        [r.position for r in page]
+        async for page in store.read_log_pages(tenant, after=after, page_size=page_size)
+    ]
+
+
+async def test_reading_the_log_page_by_page_yields_every_event_once_in_order(
+    store: EventStore, tenant: TenantId
+) -> None:
+    for _ in range(4):
+        await store.append(tenant, note_events(3), expected_version=0, metadata=META)
+    assert await _pages(store, tenant, page_size=5) == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]
+    assert await _pages(store, tenant, page_size=4) == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]
+    assert await _pages(store, tenant, after=9, page_size=2) == [[10, 11], [12]]
+    assert await _pages(store, tenant, after=12, page_size=2) == []
+
+
+async def test_log_pages_hold_the_events_read_log_returns_personal_fields_decrypted(
+    store: EventStore, tenant: TenantId
+) -> None:
+    for author in ("Anna de Vries", "Bert Jansen", "Cor Smit"):
+        await store.append(tenant, note_events(2, author=author), expected_version=0, metadata=META)
+    paged = [r async for page in store.read_log_pages(tenant, page_size=2) for r in page]
+    assert paged == await store.read_log(tenant)
+    authors = [vars(r.event)["author_name"] for r in paged if isinstance(r.event, Note.Opened)]
+    assert authors == ["Anna de Vries", "Bert Jansen", "Cor Smit"]
+
+
+async def test_a_log_page_size_below_one_is_refused(store: EventStore, tenant: TenantId) -> None:
+    with pytest.raises(ValueError, match="page_size"):
+        await anext(aiter(store.read_log_pages(tenant, page_size=0)))
+
+
+async def test_stopping_early_in_the_log_pages_leaves_the_store_usable(
+    store: EventStore, tenant: TenantId
+) -> None:
+    for _ in range(5):
+        await store.append(tenant, note_events(2), expected_version=0, metadata=META)
+    async with contextlib.aclosing(store.read_log_pages(tenant, page_size=3)) as pages:
+        async for page in pages:
+            assert [r.position for r in page] == [1, 2, 3]
+            break
+    await store.append(tenant, note_events(1), expected_version=0, metadata=META)
+    assert len(await store.read_log(tenant)) == 11
+    assert await _pages(store, tenant, after=8, page_size=3) == [[9, 10, 11]]
 
 
 async def test_appending_at_a_stale_version_is_a_conflict_naming_both_versions(

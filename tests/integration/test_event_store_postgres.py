@@ -14,7 +14,8 @@ from application.ports import NewEvent
 from domain.ids import TenantId
 from infrastructure.database import Pool, init_connection, tenant_transaction
 from infrastructure.event_batches import prepare_batch
-from infrastructure.event_store import _APPEND, PostgresEventStore, _append_args
+from infrastructure.event_codec import EventCodec, UnknownEventTypeError
+from infrastructure.event_store import APPEND_SQL, PostgresEventStore, append_arguments
 from infrastructure.field_encryption import new_data_key
 from tests.conftest import new_tenant_id
 from tests.integration.events import META, T0, note_events
@@ -77,7 +78,7 @@ async def _append_without_commit(
     )
     transaction = conn.transaction()
     await transaction.start()
-    await conn.fetch(_APPEND, *_append_args(tenant, prepared))
+    await conn.fetch(APPEND_SQL, *append_arguments(tenant, prepared))
     return transaction
 
 
@@ -214,3 +215,43 @@ async def test_rewriting_a_hash_along_with_its_payload_breaks_the_chain_at_that_
     check = await pg_store.verify_chain(tenant)
     assert check.first_broken_position is not None
     assert check.first_broken_position <= 6
+
+
+async def test_an_undecodable_log_page_raises_and_leaves_the_connection_clean(
+    app_pool: Pool, pg_store: PostgresEventStore
+) -> None:
+    tenant = await _tenant(pg_store)
+    for _ in range(3):
+        await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
+    # one connection, so the failed read's own connection is the one used next
+    blind = PostgresEventStore(app_pool, EventCodec([]), held_connections=1)
+    with pytest.raises(UnknownEventTypeError):
+        async for _ in blind.read_log_pages(tenant, page_size=2):
+            pass  # pragma: no cover - the first page cannot be decoded
+    with pytest.raises(UnknownEventTypeError):
+        await blind.read_log(tenant)
+    assert (await blind.head(tenant)).last_position == 6
+    await blind.close()
+
+
+async def test_a_cancelled_log_reader_gives_its_connection_back(
+    app_pool: Pool, pg_store: PostgresEventStore
+) -> None:
+    tenant = await _tenant(pg_store)
+    for _ in range(3):
+        await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
+    reader = PostgresEventStore(app_pool, pg_store.codec, held_connections=1)
+    first_page = asyncio.Event()
+
+    async def read_slowly() -> None:
+        async for _ in reader.read_log_pages(tenant, page_size=2):
+            first_page.set()
+            await asyncio.sleep(60)
+
+    task = asyncio.create_task(read_slowly())
+    await first_page.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [r.position for r in await reader.read_log(tenant, after=4)] == [5, 6]
+    await reader.close()

@@ -12,7 +12,7 @@ from domain.ids import TenantId
 from infrastructure.database import Pool, create_pool, init_connection
 from infrastructure.event_batches import prepare_batch
 from infrastructure.event_codec import EventCodec
-from infrastructure.event_store import _APPEND, PostgresEventStore, _append_args
+from infrastructure.event_store import APPEND_SQL, PostgresEventStore, append_arguments
 from infrastructure.field_encryption import new_data_key
 from tests.conftest import new_tenant_id
 from tests.integration.events import META, T0, note_events
@@ -111,7 +111,7 @@ async def _hold_head_row(
     )
     transaction = conn.transaction()
     await transaction.start()
-    await conn.fetch(_APPEND, *_append_args(tenant, prepared))
+    await conn.fetch(APPEND_SQL, *append_arguments(tenant, prepared))
     return transaction
 
 

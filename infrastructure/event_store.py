@@ -45,7 +45,7 @@ from infrastructure.event_batches import (
 )
 from infrastructure.event_codec import EventCodec
 from infrastructure.field_encryption import new_data_key
-from infrastructure.hash_chain import ChainRow, genesis_hash, verify_rows
+from infrastructure.hash_chain import ChainCheck, ChainRow, ChainWalk, genesis_hash
 
 APPEND_SQL = (
     "SELECT passend_append($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::text[], $10::int2[],"
@@ -258,21 +258,26 @@ class PostgresEventStore:
         return TenantHead(tenant_id, row["last_position"], row["chain_hash"])
 
     async def verify_chain(self, tenant_id: TenantId) -> ChainVerification:
+        # Up to the head as read now: events appended meanwhile belong to a later chain hash.
         head = await self.head(tenant_id)
-        rows: list[ChainRow] = []
+        walk = ChainWalk(tenant_id)
+        check: ChainCheck | None = None
         after = 0
         async with self._connections.lease() as conn:
-            while True:
-                page = await conn.fetch(_READ_LOG, tenant_id, after, _VERIFY_PAGE)
-                rows.extend(
+            while check is None and after < head.last_position:
+                limit = min(_VERIFY_PAGE, head.last_position - after)
+                page = await conn.fetch(_READ_LOG, tenant_id, after, limit)
+                check = walk.feed(
                     ChainRow(r["position"], r["event_hash"], recompute_hash(r), r["commit_hash"])
                     for r in page
                 )
-                if len(page) < _VERIFY_PAGE:
+                if len(page) < limit:
                     break
                 after = page[-1]["position"]
-        check = verify_rows(tenant_id, rows)
-        if check.first_broken_position is None and check.chain_hash != head.chain_hash:
+        check = check or walk.finish()
+        if check.first_broken_position is None and (
+            check.verified_up_to != head.last_position or check.chain_hash != head.chain_hash
+        ):
             return ChainVerification(
                 tenant_id,
                 check.verified_up_to,

@@ -83,39 +83,55 @@ class ChainCheck:
     reason: str | None
 
 
+class ChainWalk:
+    """Walks a tenant log in position order, fed page by page, and names where it breaks.
+
+    It keeps only the running chain hash and the open commit's event hashes, so a log of any
+    length is verified in constant memory.
+    """
+
+    def __init__(self, tenant_id: str) -> None:
+        self.chain = genesis_hash(tenant_id)
+        self.verified_up_to = 0
+        self._pending: list[bytes] = []
+        self._commit_start: int | None = None
+        self._expected_position = 1
+
+    def feed(self, rows: Iterable[ChainRow]) -> ChainCheck | None:
+        """Walk on over ``rows``; the first break found, or None."""
+        for row in rows:
+            if row.position != self._expected_position:
+                return self._broken(self._expected_position, "a position is missing from the log")
+            self._expected_position += 1
+            if row.recomputed_event_hash != row.stored_event_hash:
+                return self._broken(row.position, "the event's content does not match its hash")
+            if self._commit_start is None:
+                self._commit_start = row.position
+            self._pending.append(row.stored_event_hash)
+            if row.commit_hash is not None:
+                candidate = next_chain_hash(self.chain, self._pending)
+                if candidate != row.commit_hash:
+                    return self._broken(
+                        self._commit_start,
+                        "the chain hash of the commit starting here does not match",
+                    )
+                self.chain = candidate
+                self.verified_up_to = row.position
+                self._pending = []
+                self._commit_start = None
+        return None
+
+    def finish(self) -> ChainCheck:
+        """The verdict once every row has been fed."""
+        if self._pending:
+            return self._broken(self._commit_start, "the last commit has no chain hash")
+        return ChainCheck(self.verified_up_to, self.chain, None, None)
+
+    def _broken(self, position: int | None, reason: str) -> ChainCheck:
+        return ChainCheck(self.verified_up_to, self.chain, position, reason)
+
+
 def verify_rows(tenant_id: str, rows: Iterable[ChainRow]) -> ChainCheck:
     """Walk the log in position order; name the first position where it breaks."""
-    chain = genesis_hash(tenant_id)
-    pending: list[bytes] = []
-    commit_start: int | None = None
-    verified_up_to = 0
-    expected_position = 1
-    for row in rows:
-        if row.position != expected_position:
-            return ChainCheck(
-                verified_up_to, chain, expected_position, "a position is missing from the log"
-            )
-        expected_position += 1
-        if row.recomputed_event_hash != row.stored_event_hash:
-            return ChainCheck(
-                verified_up_to, chain, row.position, "the event's content does not match its hash"
-            )
-        if commit_start is None:
-            commit_start = row.position
-        pending.append(row.stored_event_hash)
-        if row.commit_hash is not None:
-            candidate = next_chain_hash(chain, pending)
-            if candidate != row.commit_hash:
-                return ChainCheck(
-                    verified_up_to,
-                    chain,
-                    commit_start,
-                    "the chain hash of the commit starting here does not match",
-                )
-            chain = candidate
-            verified_up_to = row.position
-            pending = []
-            commit_start = None
-    if pending:
-        return ChainCheck(verified_up_to, chain, commit_start, "the last commit has no chain hash")
-    return ChainCheck(verified_up_to, chain, None, None)
+    walk = ChainWalk(tenant_id)
+    return walk.feed(rows) or walk.finish()

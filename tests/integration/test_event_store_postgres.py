@@ -10,10 +10,11 @@ import asyncpg
 import pytest
 
 from application.errors import ConcurrencyConflictError
-from application.ports import NewEvent
+from application.ports import NewEvent, TenantHead
 from domain.ids import TenantId
+from infrastructure import event_store
 from infrastructure.database import Pool, init_connection, tenant_transaction
-from infrastructure.event_batches import prepare_batch
+from infrastructure.event_batches import prepare_batch, recompute_hash
 from infrastructure.event_codec import EventCodec, UnknownEventTypeError
 from infrastructure.event_store import APPEND_SQL, PostgresEventStore, append_arguments
 from infrastructure.field_encryption import new_data_key
@@ -209,12 +210,84 @@ async def test_rewriting_a_hash_along_with_its_payload_breaks_the_chain_at_that_
         await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
     admin = await asyncpg.connect(database_dsns[0])
     try:
+        await init_connection(admin)
+        await admin.execute(
+            "UPDATE events SET payload = jsonb_set(payload, '{text}', '\"forged\"')"
+            " WHERE tenant_id = $1 AND position = 4",
+            tenant,
+        )
+        forged = await admin.fetchrow(
+            "SELECT * FROM events WHERE tenant_id = $1 AND position = 4", tenant
+        )
+        assert forged is not None
+        await admin.execute(
+            "UPDATE events SET event_hash = $2 WHERE tenant_id = $1 AND position = 4",
+            tenant,
+            recompute_hash(forged),
+        )
+    finally:
+        await admin.close()
+    check = await pg_store.verify_chain(tenant)
+    assert check.first_broken_position == 3  # the commit of positions 3 and 4
+    assert check.verified_up_to == 2
+    assert check.reason is not None
+    assert "chain hash" in check.reason
+
+
+async def test_deleting_the_last_event_is_found_at_its_commit(
+    pg_store: PostgresEventStore, database_dsns: tuple[str, str]
+) -> None:
+    tenant = await _tenant(pg_store)
+    for _ in range(3):
+        await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
+    admin = await asyncpg.connect(database_dsns[0])
+    try:
         await admin.execute("DELETE FROM events WHERE tenant_id = $1 AND position = 6", tenant)
     finally:
         await admin.close()
     check = await pg_store.verify_chain(tenant)
-    assert check.first_broken_position is not None
-    assert check.first_broken_position <= 6
+    assert check.first_broken_position == 5
+    assert check.verified_up_to == 4
+
+
+async def test_a_long_log_is_verified_page_by_page_up_to_the_first_break(
+    pg_store: PostgresEventStore, database_dsns: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_store, "_VERIFY_PAGE", 3)
+    tenant = await _tenant(pg_store)
+    for _ in range(5):
+        await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
+    assert (await pg_store.verify_chain(tenant)).verified_up_to == 10
+    admin = await asyncpg.connect(database_dsns[0])
+    try:
+        await admin.execute(
+            "UPDATE events SET payload = jsonb_set(payload, '{text}', '\"forged\"')"
+            " WHERE tenant_id = $1 AND position = 8",
+            tenant,
+        )
+    finally:
+        await admin.close()
+    check = await pg_store.verify_chain(tenant)
+    assert check.first_broken_position == 8
+    assert check.verified_up_to == 6
+
+
+async def test_events_appended_during_a_verification_do_not_count_against_it(
+    app_pool: Pool, codec: EventCodec
+) -> None:
+    class AppendsRightAfterReadingTheHead(PostgresEventStore):
+        async def head(self, tenant_id: TenantId) -> TenantHead:
+            head = await super().head(tenant_id)
+            await self.append(tenant_id, note_events(2), expected_version=0, metadata=META)
+            return head
+
+    store = AppendsRightAfterReadingTheHead(app_pool, codec)
+    tenant = await _tenant(store)
+    await store.append(tenant, note_events(3), expected_version=0, metadata=META)
+    check = await store.verify_chain(tenant)
+    assert check.intact
+    assert check.verified_up_to == 3
+    await store.close()
 
 
 async def test_an_undecodable_log_page_raises_and_leaves_the_connection_clean(

@@ -504,7 +504,9 @@ class PassendBench:
         self.store: PostgresEventStore
 
     async def open(self) -> None:
-        self.pool = await create_pool(self.ctx.app_dsn, min_size=WRITERS, max_size=WRITERS)
+        # As in the service, the pool has a connection more than the store keeps (here, one per
+        # writer): the store holds at most all but one of the pool's connections.
+        self.pool = await create_pool(self.ctx.app_dsn, min_size=WRITERS + 1, max_size=WRITERS + 1)
         self.store = PostgresEventStore(self.pool, self.codec)
 
     async def close(self) -> None:

@@ -215,22 +215,22 @@ def projections_rebuild(
     )
 
 
-@bench.command("projections")
-def bench_projections(
-    args: Annotated[list[str] | None, typer.Argument(help="Options for the benchmark.")] = None,
-) -> None:
-    """Commit-to-visible lag and rebuild rate of the projection runner."""
+# The benchmark scripts parse their own options (--runs, --quick, …): pass everything through.
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+@bench.command("projections", context_settings=_PASS_THROUGH)
+def bench_projections(context: typer.Context) -> None:
+    """Commit-to-visible lag and rebuild rate of the projection runner (--help for options)."""
     module = runpy.run_path(str(_OPS / "bench" / "projection_bench.py"))
-    raise typer.Exit(module["main"](args or []))
+    raise typer.Exit(module["main"](context.args))
 
 
-@bench.command("store")
-def bench_store(
-    args: Annotated[list[str] | None, typer.Argument(help="Options for the benchmark.")] = None,
-) -> None:
-    """Event store throughput against eventsourcing's recorder and bare asyncpg."""
+@bench.command("store", context_settings=_PASS_THROUGH)
+def bench_store(context: typer.Context) -> None:
+    """Event store throughput against eventsourcing and bare asyncpg (--help for options)."""
     module = runpy.run_path(str(_OPS / "bench" / "store_bench.py"))
-    raise typer.Exit(module["main"](args or []))
+    raise typer.Exit(module["main"](context.args))
 
 
 def main() -> None:

@@ -216,8 +216,7 @@ class PostgresEventStore:
         async with self._connections.lease() as conn:
             rows = await conn.fetch(READ_LOG_EVENTS_SQL, tenant_id, after, page_size)
             while rows:
-                refs = {r[EVENT_ROW_KEY_REF] for r in rows} - {None}
-                keys = await self._data_keys_for_reading(conn, tenant_id, refs) if refs else {}
+                keys = await self._data_keys_of_rows(conn, tenant_id, rows)
                 ahead: asyncio.Future[list[asyncpg.Record]] | None = None
                 if len(rows) == page_size:
                     ahead = asyncio.ensure_future(
@@ -243,9 +242,15 @@ class PostgresEventStore:
         self, conn: Connection, tenant_id: TenantId, rows: Sequence[asyncpg.Record]
     ) -> list[RecordedEvent]:
         """Rows of ``passend_event_row`` to recorded events."""
-        refs = {r[EVENT_ROW_KEY_REF] for r in rows} - {None}
-        keys = await self._data_keys_for_reading(conn, tenant_id, refs) if refs else {}
+        keys = await self._data_keys_of_rows(conn, tenant_id, rows)
         return event_rows_to_recorded(self._codec, tenant_id, rows, keys)
+
+    async def _data_keys_of_rows(
+        self, conn: Connection, tenant_id: TenantId, rows: Sequence[asyncpg.Record]
+    ) -> dict[UUID, bytes | None]:
+        """The data keys that rows of ``passend_event_row`` with personal fields need."""
+        refs = {r[EVENT_ROW_KEY_REF] for r in rows} - {None}
+        return await self._data_keys_for_reading(conn, tenant_id, refs) if refs else {}
 
     async def head(self, tenant_id: TenantId) -> TenantHead:
         async with self._connections.lease() as conn, tenant_transaction(conn, tenant_id):

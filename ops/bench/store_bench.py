@@ -51,7 +51,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
@@ -63,7 +63,7 @@ from eventsourcing.persistence import StoredEvent
 from application.ports import EventMetadata, NewEvent
 from domain.ids import TenantId
 from infrastructure import embedded_postgres_server
-from infrastructure.database import Connection, create_pool
+from infrastructure.database import Connection, Pool, create_pool
 from infrastructure.event_batches import prepare_batch
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import (
@@ -80,6 +80,7 @@ from infrastructure.migrate import apply_migrations
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresApplicationRecorder
 
+CallT = TypeVar("CallT")
 PHASES = ("per_event", "batch", "concurrent", "read")
 IMPLS = ("passend", "eventsourcing", "limit", "bare_schema")
 BATCH = 10
@@ -491,6 +492,82 @@ async def timed(
     return sample
 
 
+def write_plan(
+    wk: Workload, phase: str, tenant_prefix: str
+) -> tuple[list[str], list[list[list[Ev]]]]:
+    """A write phase's tenants and each writer's calls (one writer per tenant)."""
+    if phase == "concurrent":
+        return [f"{tenant_prefix}W{w}" for w in range(WRITERS)], wk.worker_calls(WRITERS, 1)
+    return [f"{tenant_prefix}{phase[0].upper()}"], [wk.calls(events_per_call(phase))]
+
+
+def events_per_call(phase: str) -> int:
+    return BATCH if phase == "batch" else 1
+
+
+async def timed_on_held_connections(
+    ctx: Context,
+    pool: Pool,
+    warm: list[list[CallT]],
+    work: list[list[CallT]],
+    call: Callable[[Connection, CallT], Awaitable[object]],
+) -> Sample:
+    """Each writer's calls on a connection of its own, held through its warm-up and timing."""
+    conns = [await pool.acquire() for _ in work]
+    try:
+        for conn, calls in zip(conns, warm, strict=True):
+            for item in calls:
+                await call(conn, item)
+
+        async def worker(conn: Connection, calls: list[CallT]) -> None:
+            for item in calls:
+                await call(conn, item)
+
+        async def body() -> None:
+            await asyncio.gather(*(worker(c, w) for c, w in zip(conns, work, strict=True)))
+
+        return await timed(ctx, ctx.workload.n, body)
+    finally:
+        for conn in conns:
+            await pool.release(conn)
+
+
+async def timed_read_passes(ctx: Context, read_all: Callable[[], Awaitable[int]]) -> Sample:
+    """One untimed pass that must see every event, then ``READ_PASSES`` timed ones."""
+    assert await read_all() == ctx.workload.n  # noqa: S101
+
+    async def body() -> None:
+        for _ in range(READ_PASSES):
+            await read_all()
+
+    return await timed(ctx, ctx.workload.n * READ_PASSES, body, checkpoint=False)
+
+
+async def count_row_pages(conn: Connection, sql: str, tenant: str, position_column: int) -> int:
+    """Fetch a tenant's log in pages of ``PAGE`` rows without decoding; return the row count."""
+    count, after = 0, 0
+    while True:
+        rows = await conn.fetch(sql, tenant, after, PAGE)
+        count += len(rows)
+        if len(rows) < PAGE:
+            return count
+        after = rows[-1][position_column]
+
+
+async def check_dense_logs(ctx: Context, tenants: Sequence[str]) -> None:
+    """Passend's tables hold the workload, each tenant's positions 1..n, its head at n."""
+    rows = await ctx.admin.fetch(
+        "SELECT h.tenant_id, h.last_position, count(e.*) AS n, min(e.position) AS lo,"
+        " max(e.position) AS hi FROM tenant_heads h JOIN events e USING (tenant_id)"
+        " WHERE h.tenant_id = ANY($1) GROUP BY h.tenant_id, h.last_position",
+        list(tenants),
+    )
+    assert sum(r["n"] for r in rows) == ctx.workload.n, rows  # noqa: S101
+    for r in rows:
+        assert r["lo"] == 1, dict(r)  # noqa: S101
+        assert r["hi"] == r["n"] == r["last_position"], dict(r)  # noqa: S101
+
+
 # ---------------------------------------------------------------- Passend
 
 
@@ -536,36 +613,18 @@ class PassendBench:
         )
 
     async def write(self, phase: str, run: int) -> Sample:
-        wk = self.ctx.workload
-        if phase == "concurrent":
-            tenants = [TenantId(f"R{run}W{w}") for w in range(WRITERS)]
-            per_worker = wk.worker_calls(WRITERS, 1)
-        else:
-            tenants = [TenantId(f"R{run}{phase[0].upper()}")]
-            per_worker = [wk.calls(BATCH if phase == "batch" else 1)]
+        tenants, per_worker = write_plan(self.ctx.workload, phase, f"R{run}")
         await self._fresh([*tenants, *(f"WARMUP{w}" for w in range(WRITERS))])
-        await self._warm(1 if phase != "batch" else BATCH)
+        await self._warm(events_per_call(phase))
 
         async def body() -> None:
             await asyncio.gather(
-                *(self._append(t, c) for t, c in zip(tenants, per_worker, strict=True))
+                *(self._append(TenantId(t), c) for t, c in zip(tenants, per_worker, strict=True))
             )
 
-        sample = await timed(self.ctx, wk.n, body)
-        await self._check(tenants, wk.n)
+        sample = await timed(self.ctx, self.ctx.workload.n, body)
+        await check_dense_logs(self.ctx, tenants)
         return sample
-
-    async def _check(self, tenants: Sequence[str], expected: int) -> None:
-        rows = await self.ctx.admin.fetch(
-            "SELECT h.tenant_id, h.last_position, count(e.*) AS n, min(e.position) AS lo,"
-            " max(e.position) AS hi FROM tenant_heads h JOIN events e USING (tenant_id)"
-            " WHERE h.tenant_id = ANY($1) GROUP BY h.tenant_id, h.last_position",
-            list(tenants),
-        )
-        assert sum(r["n"] for r in rows) == expected, rows  # noqa: S101
-        for r in rows:
-            assert r["lo"] == 1, dict(r)  # noqa: S101
-            assert r["hi"] == r["n"] == r["last_position"], dict(r)  # noqa: S101
 
     async def read(self, run: int) -> Sample:
         wk = self.ctx.workload
@@ -580,13 +639,7 @@ class PassendBench:
                 count += len(page)
             return count
 
-        assert await read_all() == wk.n  # noqa: S101 - the untimed pass
-
-        async def body() -> None:
-            for _ in range(READ_PASSES):
-                await read_all()
-
-        return await timed(self.ctx, wk.n * READ_PASSES, body, checkpoint=False)
+        return await timed_read_passes(self.ctx, read_all)
 
 
 # ---------------------------------------------------------------- bare asyncpg (the limit)
@@ -627,6 +680,7 @@ LIMIT_PAGE = (
     "SELECT stream_id, version, position, topic, state, recorded_at FROM bench_events"
     " WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3"
 )
+LIMIT_PAGE_POSITION = 2
 
 
 async def limit_append(conn: Connection, tenant: str, evs: list[Ev]) -> None:
@@ -666,37 +720,17 @@ class LimitBench:
 
     async def write(self, phase: str, run: int) -> Sample:
         wk = self.ctx.workload
-        if phase == "concurrent":
-            tenants = [f"r{run}w{w}" for w in range(WRITERS)]
-            per_worker = wk.worker_calls(WRITERS, 1)
-        else:
-            tenants = [f"r{run}{phase}"]
-            per_worker = [wk.calls(BATCH if phase == "batch" else 1)]
-        batch = BATCH if phase == "batch" else 1
-        conns = [await self.pool.acquire() for _ in tenants]  # held through the phase
-        try:
-            await self._fresh()
-            warm = warmup(1, 10 * batch).calls(batch)
-            for i, conn in enumerate(conns):
-                for evs in warm:
-                    await limit_append(conn, f"warmup{i}", evs)
-
-            async def worker(conn: Connection, tenant: str, calls: list[list[Ev]]) -> None:
-                for evs in calls:
-                    await limit_append(conn, tenant, evs)
-
-            async def body() -> None:
-                await asyncio.gather(
-                    *(
-                        worker(c, t, calls)
-                        for c, t, calls in zip(conns, tenants, per_worker, strict=True)
-                    )
-                )
-
-            sample = await timed(self.ctx, wk.n, body)
-        finally:
-            for conn in conns:
-                await self.pool.release(conn)
+        tenants, per_worker = write_plan(wk, phase, f"L{run}")
+        batch = events_per_call(phase)
+        await self._fresh()
+        warm = warmup(1, 10 * batch).calls(batch)
+        sample = await timed_on_held_connections(
+            self.ctx,
+            self.pool,
+            [[(f"WARMUP{i}", evs) for evs in warm] for i in range(len(tenants))],
+            [[(t, evs) for evs in calls] for t, calls in zip(tenants, per_worker, strict=True)],
+            lambda conn, call: limit_append(conn, *call),
+        )
         rows = await self.ctx.admin.fetch(
             "SELECT tenant_id, count(*) AS n, min(position) AS lo, max(position) AS hi"
             " FROM bench_events WHERE tenant_id = ANY($1) GROUP BY tenant_id",
@@ -721,23 +755,9 @@ class LimitBench:
                 columns=["tenant_id", "stream_id", "version", "position", "topic", "state"],
             )
             await conn.execute("VACUUM ANALYZE bench_events")
-
-            async def read_all() -> int:
-                count, after = 0, 0
-                while True:
-                    rows = await conn.fetch(LIMIT_PAGE, tenant, after, PAGE)
-                    count += len(rows)
-                    if len(rows) < PAGE:
-                        return count
-                    after = rows[-1]["position"]
-
-            assert await read_all() == wk.n  # noqa: S101
-
-            async def body() -> None:
-                for _ in range(READ_PASSES):
-                    await read_all()
-
-            return await timed(self.ctx, wk.n * READ_PASSES, body, checkpoint=False)
+            return await timed_read_passes(
+                self.ctx, lambda: count_row_pages(conn, LIMIT_PAGE, tenant, LIMIT_PAGE_POSITION)
+            )
 
 
 # ---------------------------------------------------------------- Passend's SQL, bare
@@ -787,38 +807,18 @@ class BareSchemaBench:
         return prepared
 
     async def write(self, phase: str, run: int) -> Sample:
-        wk = self.ctx.workload
-        batch = BATCH if phase == "batch" else 1
-        if phase == "concurrent":
-            tenants = [f"B{run}W{w}" for w in range(WRITERS)]
-            per_worker = wk.worker_calls(WRITERS, 1)
-        else:
-            tenants = [f"B{run}{phase[0].upper()}"]
-            per_worker = [wk.calls(batch)]
-        warm = [f"BWARM{w}" for w in range(len(tenants))]
+        tenants, per_worker = write_plan(self.ctx.workload, phase, f"B{run}")
+        batch = events_per_call(phase)
+        warm = [f"WARMUP{w}" for w in range(len(tenants))]
         await self._fresh([*tenants, *warm])
-        prepared = [self._arguments(t, c) for t, c in zip(tenants, per_worker, strict=True)]
-        conns = [await self.pool.acquire() for _ in tenants]  # held through the phase
-        try:
-            for conn, tenant in zip(conns, warm, strict=True):
-                for sql, args in self._arguments(tenant, warmup(1, 10 * batch).calls(batch)):
-                    await conn.fetch(sql, *args)
-
-            async def worker(conn: Connection, calls: list[tuple[str, tuple[Any, ...]]]) -> None:
-                for sql, args in calls:
-                    await conn.fetch(sql, *args)
-
-            async def body() -> None:
-                await asyncio.gather(*(worker(c, p) for c, p in zip(conns, prepared, strict=True)))
-
-            sample = await timed(self.ctx, wk.n, body)
-        finally:
-            for conn in conns:
-                await self.pool.release(conn)
-        count = await self.ctx.admin.fetchval(
-            "SELECT count(*) FROM events WHERE tenant_id = ANY($1)", tenants
+        sample = await timed_on_held_connections(
+            self.ctx,
+            self.pool,
+            [self._arguments(t, warmup(1, 10 * batch).calls(batch)) for t in warm],
+            [self._arguments(t, c) for t, c in zip(tenants, per_worker, strict=True)],
+            lambda conn, call: conn.fetch(call[0], *call[1]),
         )
-        assert count == wk.n, count  # noqa: S101
+        await check_dense_logs(self.ctx, tenants)
         return sample
 
     async def read(self, run: int) -> Sample:
@@ -829,23 +829,9 @@ class BareSchemaBench:
             for sql, args in self._arguments(tenant, wk.calls(wk.per_stream)):
                 await conn.fetch(sql, *args)
             await self.ctx.admin.execute("VACUUM ANALYZE events")
-
-            async def read_all() -> int:
-                count, after = 0, 0
-                while True:
-                    rows = await conn.fetch(READ_LOG_EVENTS_SQL, tenant, after, PAGE)
-                    count += len(rows)
-                    if len(rows) < PAGE:
-                        return count
-                    after = rows[-1][0]
-
-            assert await read_all() == wk.n  # noqa: S101
-
-            async def body() -> None:
-                for _ in range(READ_PASSES):
-                    await read_all()
-
-            return await timed(self.ctx, wk.n * READ_PASSES, body, checkpoint=False)
+            return await timed_read_passes(
+                self.ctx, lambda: count_row_pages(conn, READ_LOG_EVENTS_SQL, tenant, 0)
+            )
 
 
 # ---------------------------------------------------------------- eventsourcing 9.5.6

@@ -78,19 +78,25 @@ IdempotencyKey = Annotated[
         description="A UUID naming this command; a retry with the same key is recorded once.",
     ),
 ]
+# One version, as an ETag ("3", W/"3") or bare (3); "*" or an empty header: any version.
+IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"[0-9]+"|[0-9]+)?\s*$'
 IfMatch = Annotated[
     str | None,
     HeaderParameter(
         name="If-Match",
         required=False,
-        description='The version (ETag) the command was decided on, e.g. "3"; 412 if stale.',
+        pattern=IF_MATCH_PATTERN,
+        description=(
+            'The version (ETag) the command was decided on, e.g. "3"; 412 if stale. '
+            '"*" or an empty header: whatever the current version is.'
+        ),
     ),
 ]
 
 
 def expected_version(if_match: str | None) -> int | None:
     """The version an ``If-Match`` header names: ``"3"``, ``W/"3"`` or ``3``; ``*`` is any."""
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None or if_match.strip() in {"", "*"}:
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
@@ -116,6 +122,16 @@ def provide_command_context(
         correlation_id=correlation_id,
         expected_version=expected_version(if_match),
     )
+
+
+def provide_create_context(
+    principal: NamedDependency[Principal],
+    correlation_id: NamedDependency[UUID],
+    ids: Ids,
+    idempotency_key: IdempotencyKey = None,
+) -> CommandContext:
+    """A creating command's context: nothing exists yet whose version ``If-Match`` could name."""
+    return provide_command_context(principal, correlation_id, ids, idempotency_key)
 
 
 @dataclass(frozen=True, slots=True)

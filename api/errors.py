@@ -95,6 +95,25 @@ def _field_at_fault(error: dict[str, Any]) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _field_error(error: dict[str, Any]) -> dict[str, Any]:
+    """One ``errors`` member: the field, a JSON pointer into the body when it is in the body."""
+    pointer = error.get("pointer")
+    field = (pointer[1:].replace("/", ".") or None) if isinstance(pointer, str) else None
+    field = field or _field_at_fault(error)
+    found: dict[str, Any] = {
+        "field": field,
+        "message": error.get("message"),
+        "source": error.get("source"),
+    }
+    if error.get("source") == "body":
+        found["pointer"] = pointer if isinstance(pointer, str) else _pointer_to(field)
+    return found
+
+
+def _pointer_to(field: str | None) -> str:
+    return "/" + field.replace(".", "/") if field else ""
+
+
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = exc.extra if isinstance(exc.extra, list) else []
     return problem(
@@ -102,11 +121,7 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
         "The request is not valid",
         exc.detail,
         kind="validation",
-        errors=[
-            {"field": _field_at_fault(e), "message": e.get("message"), "source": e.get("source")}
-            for e in errors
-            if isinstance(e, dict)
-        ],
+        errors=[_field_error(e) for e in errors if isinstance(e, dict)],
         instance=request.url.path,
     )
 
@@ -127,6 +142,10 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
         str(exc),
         kind=type(exc).__name__,
         instance=request.url.path,
+        errors=[
+            {"field": f, "message": str(exc), "source": "body", "pointer": _pointer_to(f)}
+            for f in exc.fields
+        ],
     )
 
 

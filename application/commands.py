@@ -6,6 +6,7 @@ Netherlands; time and actor come from the context, never from the body.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -54,8 +55,11 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
         for name in self.__struct_fields__:
             value = getattr(self, name)
             if isinstance(value, date):
-                check_plausible_date(value, name.replace("_", " ").capitalize())
+                check_plausible_date(value, name.replace("_", " ").capitalize(), field=name)
 
+
+# Hours or euros; far above any real arrangement, well inside the read models' bigint columns.
+Amount = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 
 # Tenant configuration
 
@@ -68,6 +72,12 @@ class ConfigureSwv(Command, frozen=True, kw_only=True):
     lapse_unredeemed_tlvs: bool = True
     tlv_redemption_months: int = 12
     lbt_affiliated: bool = True
+
+
+class OpenTenant(ConfigureSwv, frozen=True, kw_only=True):
+    """Open the tenant ``code`` (its SWV code, e.g. PO2604) with this configuration."""
+
+    code: str
 
 
 class AddMunicipality(Command, frozen=True, kw_only=True):
@@ -179,10 +189,13 @@ class ShredPupilData(Command, frozen=True, kw_only=True):
 
 
 class SubmitSupportRequest(Command, frozen=True, kw_only=True):
-    """Either ``arrangement_type`` (a catalogue code) or ``tlv_type`` names what is asked."""
+    """Either ``arrangement_type`` (a catalogue code) or ``tlv_type`` names what is asked.
+
+    No ``school_code``: a school caller's own school.
+    """
 
     pupil_id: UUID
-    school_code: str
+    school_code: str | None = None
     arrangement_type: str | None = None
     tlv_type: TlvType | None = None
     question: str
@@ -319,7 +332,7 @@ class GrantArrangement(Command, frozen=True, kw_only=True):
 
     support_request_id: UUID
     provider: str
-    amount: int
+    amount: Amount
     start_on: date
     end_on: date | None = None
     decided_on: date | None = None
@@ -329,7 +342,7 @@ class ExtendArrangement(Command, frozen=True, kw_only=True):
     arrangement_id: UUID
     end_on: date
     reason: str
-    amount_added: int = 0
+    amount_added: Amount = 0
     decided_on: date | None = None
 
 

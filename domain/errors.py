@@ -2,7 +2,14 @@
 
 
 class DomainError(Exception):
-    """Base of every rule violation; the command was refused and nothing was recorded."""
+    """Base of every rule violation; the command was refused and nothing was recorded.
+
+    ``fields`` names the command fields the refusal is about, when it is about any.
+    """
+
+    def __init__(self, message: str, *, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
 class InvalidValueError(DomainError):
@@ -117,9 +124,12 @@ class ApplicationAlreadyCompleteError(DomainError):
     """The application was found complete before; the decision term already runs."""
 
 
-def require_text(value: str, what: str) -> str:
+def require_text(value: str, what: str, *, field: str | None = None) -> str:
     """``value`` without surrounding blanks; raises InvalidValueError when nothing is left."""
     text = value.strip()
     if not text:
-        raise InvalidValueError(f"{what} is empty: write it out, it is part of the record.")
+        raise InvalidValueError(
+            f"{what} is empty: write it out, it is part of the record.",
+            fields=(field,) if field else (),
+        )
     return text

@@ -58,13 +58,18 @@ async def submit_support_request(
     request_id = new_aggregate_id(SUPPORT_REQUEST_IDS, ctx)
     swv = await load_swv(store, ctx.tenant_id)
     pupil = (await load(store, ctx.tenant_id, cmd.pupil_id)).require(Pupil)
+    if cmd.school_code is None:
+        raise InvalidValueError(
+            "Name the school that submits the request.", fields=("school_code",)
+        )
+    school = swv.school(cmd.school_code)
 
     def submit() -> SupportRequest:
         pupil.check_active()
         return SupportRequest.submit(
             request_id=request_id,
             pupil_id=pupil.id,
-            school=swv.school(cmd.school_code),
+            school=school,
             requested=_requested(cmd, swv),
             question=cmd.question,
             parent_view=cmd.parent_view,

@@ -2,6 +2,7 @@
 
 from eventsourcing.domain import Aggregate
 
+from domain.absence import AbsenceCase
 from domain.arrangement import Arrangement
 from domain.objection import Objection
 from domain.pupil import Pupil
@@ -16,4 +17,5 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Tlv,
     Objection,
     Arrangement,
+    AbsenceCase,
 )

@@ -6,6 +6,7 @@ from domain.absence import AbsenceCase
 from domain.arrangement import Arrangement
 from domain.objection import Objection
 from domain.pupil import Pupil
+from domain.service import ServiceCatalogue, ServiceRequest
 from domain.support_request import SupportRequest
 from domain.swv import Swv
 from domain.tlv import Tlv
@@ -18,4 +19,6 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Objection,
     Arrangement,
     AbsenceCase,
+    ServiceCatalogue,
+    ServiceRequest,
 )

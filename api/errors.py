@@ -28,33 +28,11 @@ from application.errors import (
     InvalidAppendError,
     NotFoundError,
 )
-from domain.errors import (
-    AlreadyNotifiedError,
-    ApplicationAlreadyCompleteError,
-    ArrangementClosedError,
-    DomainError,
-    DuplicateConfigurationError,
-    ObjectionClosedError,
-    PupilHasLeftError,
-    RequestAlreadyDecidedError,
-    TlvNotValidError,
-)
+from domain.errors import DomainError, StateConflictError
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://passend.example/problems/"
 log = logging.getLogger("passend.api")
-
-# Refusals because of what already happened (409); every other rule violation is 422.
-_STATE_CONFLICTS = (
-    AlreadyNotifiedError,
-    ApplicationAlreadyCompleteError,
-    ArrangementClosedError,
-    DuplicateConfigurationError,
-    ObjectionClosedError,
-    PupilHasLeftError,
-    RequestAlreadyDecidedError,
-    TlvNotValidError,
-)
 
 
 def problem(
@@ -133,8 +111,9 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 
 def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    # Refusals because of what already happened are 409; every other rule violation is 422.
     status = (
-        HTTP_409_CONFLICT if isinstance(exc, _STATE_CONFLICTS) else HTTP_422_UNPROCESSABLE_ENTITY
+        HTTP_409_CONFLICT if isinstance(exc, StateConflictError) else HTTP_422_UNPROCESSABLE_ENTITY
     )
     return problem(
         status,

@@ -257,6 +257,14 @@ class DecideSupportRequest(Command, frozen=True, kw_only=True):
     valid_until: date | None = None
 
 
+class WithdrawSupportRequest(Command, frozen=True, kw_only=True):
+    """The school withdraws its request before the committee decided it."""
+
+    request_id: UUID
+    reason: str
+    withdrawn_on: date | None = None
+
+
 class NotifyDecision(Command, frozen=True, kw_only=True):
     request_id: UUID
     notified_on: date | None = None

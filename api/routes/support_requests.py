@@ -177,6 +177,17 @@ COMMANDS = [
     ),
     CommandRoute(
         method="POST",
+        path="/{request_id:uuid}/withdrawal",
+        command=c.WithdrawSupportRequest,
+        handler=h.withdraw_support_request,
+        guard=authorisation.records_for_pupils,
+        rule=acts_on_request,
+        operation_id="withdrawSupportRequest",
+        summary="Withdraw the request before it is decided (the school no longer asks)",
+        examples={"No longer needed": {"reason": "De leerling verhuist naar het buitenland."}},
+    ),
+    CommandRoute(
+        method="POST",
         path="/{request_id:uuid}/notification",
         command=c.NotifyDecision,
         handler=h.notify_decision,

@@ -19,6 +19,7 @@ from application.commands import (
     ResumeApplication,
     SubmitSupportRequest,
     SuspendApplication,
+    WithdrawSupportRequest,
 )
 from application.handling import (
     SUPPORT_REQUEST_IDS,
@@ -194,6 +195,24 @@ async def record_expert_advice(
         SupportRequest,
         cmd.request_id,
         lambda request: request.record_expert_advice(_advice(cmd, request), by=ctx.actor, at=now),
+    )
+
+
+async def withdraw_support_request(
+    cmd: WithdrawSupportRequest, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        SupportRequest,
+        cmd.request_id,
+        lambda request: request.withdraw(
+            reason=cmd.reason,
+            withdrawn_on=cmd.withdrawn_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+        ),
     )
 
 

@@ -17,7 +17,6 @@ import uvicorn
 
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
-from api.dependencies import SystemClock
 from api.settings import Settings
 from application.demo import DemoSummary, seed_demo
 from domain.ids import TenantId
@@ -27,6 +26,7 @@ from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.migrate import apply_migrations
+from infrastructure.system import SystemClock
 from projections.process import rebuild_projection, run_projections_process
 from projections.progress import rebuild_progress_bar
 from projections.rebuild import RebuildError, RebuildResult

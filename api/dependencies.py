@@ -6,7 +6,6 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -22,6 +21,7 @@ from api.auth import Claims, Principal, principal_for
 from application.commands import CommandContext
 from application.ports import Clock, EventStore, IdFactory
 from domain.ids import TenantId
+from infrastructure.system import RandomIds, SystemClock
 
 R = TypeVar("R")
 
@@ -32,16 +32,6 @@ Ids = NamedDependency[SkipValidation[IdFactory]]
 
 CORRELATION_HEADER = "X-Correlation-ID"
 log = logging.getLogger("passend.api")
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class RandomIds:
-    def new_id(self) -> UUID:
-        return uuid.uuid4()
 
 
 def provide_principal(request: Request[Claims, str, State], swv_code: FromPath[str]) -> Principal:

@@ -1,5 +1,6 @@
 """Handlers for arrangements: granting one on a granted request, extending, ending, evaluating."""
 
+from application.aggregate_ids import ARRANGEMENT_IDS, new_aggregate_id
 from application.commands import (
     CommandContext,
     CommandOutcome,
@@ -8,15 +9,8 @@ from application.commands import (
     ExtendArrangement,
     GrantArrangement,
 )
-from application.handling import (
-    ARRANGEMENT_IDS,
-    change,
-    create,
-    load,
-    load_swv,
-    local_date,
-    new_aggregate_id,
-)
+from application.handling import change, create, load, load_swv
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from domain.arrangement import Arrangement
 from domain.support_request import SupportRequest

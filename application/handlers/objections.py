@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from uuid import UUID
 
+from application.aggregate_ids import OBJECTION_IDS, TLV_IDS, new_aggregate_id
 from application.commands import (
     CommandContext,
     CommandOutcome,
@@ -12,17 +13,8 @@ from application.commands import (
     RecordLbtAdvice,
     RequestLbtAdvice,
 )
-from application.handling import (
-    OBJECTION_IDS,
-    TLV_IDS,
-    change,
-    create,
-    load,
-    load_swv,
-    local_date,
-    new_aggregate_id,
-    save,
-)
+from application.handling import change, create, load, load_swv, save
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from domain.errors import ObjectionDecisionError
 from domain.objection import Objection, ObjectionDecision, TlvConsequence

@@ -1,5 +1,6 @@
 """Handlers for pupils: registration, school career, guardians, leaving and shredding."""
 
+from application.aggregate_ids import PUPIL_IDS, new_aggregate_id
 from application.commands import (
     AddGuardian,
     ChangeGuardianAuthority,
@@ -15,7 +16,8 @@ from application.commands import (
     RemoveGuardian,
     ShredPupilData,
 )
-from application.handling import PUPIL_IDS, change, create, load_swv, local_date, new_aggregate_id
+from application.handling import change, create, load_swv
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from domain.pupil import Pupil
 

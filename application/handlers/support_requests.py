@@ -7,6 +7,7 @@ first.
 
 from datetime import datetime
 
+from application.aggregate_ids import SUPPORT_REQUEST_IDS, TLV_IDS, expert_id_for, new_aggregate_id
 from application.commands import (
     AssignExpert,
     CheckCompleteness,
@@ -21,18 +22,8 @@ from application.commands import (
     SuspendApplication,
     WithdrawSupportRequest,
 )
-from application.handling import (
-    SUPPORT_REQUEST_IDS,
-    TLV_IDS,
-    change,
-    create,
-    expert_id_for,
-    load,
-    load_swv,
-    local_date,
-    new_aggregate_id,
-    save,
-)
+from application.handling import change, create, load, load_swv, save
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from domain.errors import InvalidValueError, RequestNotDecidedError
 from domain.expert_advice import ExpertAdvice

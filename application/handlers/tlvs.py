@@ -12,7 +12,8 @@ from application.commands import (
     RedeemTlv,
 )
 from application.errors import ApplicationError
-from application.handling import change, load_swv, local_date
+from application.handling import change, load_swv
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from domain.errors import DomainError
 from domain.tlv import Tlv

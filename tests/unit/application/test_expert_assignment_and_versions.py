@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import pytest
 
+from application.aggregate_ids import expert_id_for
 from application.commands import (
     AssignExpert,
     CheckCompleteness,
@@ -16,7 +17,6 @@ from application.commands import (
 )
 from application.errors import ConcurrencyConflictError
 from application.handlers import support_requests, swv
-from application.handling import expert_id_for
 from application.queries import aggregate_history
 from domain.errors import DuplicateConfigurationError, InvalidValueError
 from domain.expert_advice import ExpertRole, Qualification

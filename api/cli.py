@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.metadata
 import logging
-import runpy
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -35,12 +35,8 @@ from projections.registry import PROJECTIONS, projection_named
 cli = typer.Typer(
     help="Passend: decisions of samenwerkingsverbanden, as events.", no_args_is_help=True
 )
-bench = typer.Typer(help="Benchmarks (not part of the test suite).", no_args_is_help=True)
-cli.add_typer(bench, name="bench")
 projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
-
-_OPS = Path(__file__).resolve().parent.parent / "ops"
 
 
 async def _seed_demo(settings: Settings) -> DemoSummary:
@@ -230,22 +226,13 @@ def projections_rebuild(
     )
 
 
-# The benchmark scripts parse their own options (--runs, --quick, …): pass everything through.
-_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+def add_installed_commands(app: typer.Typer) -> None:
+    """Command groups installed beside the core (``passend.commands`` entry points: bench)."""
+    for entry in importlib.metadata.entry_points(group="passend.commands"):
+        app.add_typer(entry.load(), name=entry.name)
 
 
-@bench.command("projections", context_settings=_PASS_THROUGH)
-def bench_projections(context: typer.Context) -> None:
-    """Commit-to-visible lag and rebuild rate of the projection runner (--help for options)."""
-    module = runpy.run_path(str(_OPS / "bench" / "projection_bench.py"))
-    raise typer.Exit(module["main"](context.args))
-
-
-@bench.command("store", context_settings=_PASS_THROUGH)
-def bench_store(context: typer.Context) -> None:
-    """Event store throughput against eventsourcing and bare asyncpg (--help for options)."""
-    module = runpy.run_path(str(_OPS / "bench" / "store_bench.py"))
-    raise typer.Exit(module["main"](context.args))
+add_installed_commands(cli)
 
 
 def main() -> None:

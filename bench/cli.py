@@ -44,3 +44,15 @@ def bench_store(context: typer.Context) -> None:
 def bench_projections(context: typer.Context) -> None:
     """Commit-to-visible lag and rebuild rate of the projection runner (--help for options)."""
     _run("bench.projections", context.args)
+
+
+@bench.command("load", context_settings=_PASS_THROUGH)
+def bench_load(context: typer.Context) -> None:
+    """The service at national scale under open-loop load (--help for options)."""
+    _run("bench.load.main", context.args)
+
+
+@bench.command("import", context_settings=_PASS_THROUGH)
+def bench_import(context: typer.Context) -> None:
+    """The bulk import against bare COPY and the store's batch appends (--help for options)."""
+    _run("bench.imports", context.args)

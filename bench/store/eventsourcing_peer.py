@@ -1,4 +1,4 @@
-"""eventsourcing 9.5.6: its PostgreSQL recorder, run in threads."""
+"""eventsourcing 9.5.6: its PostgreSQL recorder, run in threads; reads decode with its mapper."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    UUIDAsHex,
+)
 
 from bench.store.harness import Context, Sample, Window, frozen_heap
 from bench.store.workload import BATCH, PAGE, READ_PASSES, WRITERS, Ev, warmup
@@ -24,6 +32,14 @@ def _to_stored(evs: list[Ev]) -> list[StoredEvent]:
         )
         for e in evs
     ]
+
+
+def _mapper() -> Mapper[UUID]:
+    """Eventsourcing's mapper with the transcodings its ``Application`` registers."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DatetimeAsISO(), DecimalAsStr()):
+        transcoder.register(transcoding)
+    return Mapper(transcoder=transcoder)
 
 
 class EventsourcingBench:
@@ -142,11 +158,18 @@ class EventsourcingBench:
     def _read(self) -> Sample:
         wk = self.ctx.workload
         recorder = self._recorder("bench_es_read", fresh=True)
+        # The same domain events as Passend reads, stored by eventsourcing's own mapper, so that
+        # reading decodes them into domain events as an eventsourcing application would.
+        mapper = _mapper()
         calls = wk.calls(1)  # the physical order of the per-event phase, 100 events per call
         for i in range(0, len(calls), 100):
-            recorder.insert_events(_to_stored([c[0] for c in calls[i : i + 100]]))
+            recorder.insert_events(
+                [mapper.to_stored_event(c[0].new.event) for c in calls[i : i + 100]]
+            )
         with self.datastore.get_connection() as conn:
             conn.execute("VACUUM ANALYZE bench_es_read")
+
+        to_domain_event = mapper.to_domain_event
 
         def read_all() -> int:
             count, start = 0, None
@@ -158,7 +181,7 @@ class EventsourcingBench:
                         start=start, limit=PAGE, inclusive_of_start=False
                     )
                 )
-                count += len(page)
+                count += len([to_domain_event(n) for n in page])
                 if len(page) < PAGE:
                     return count
                 start = page[-1].id

@@ -13,6 +13,8 @@ from api.cli import cli
     [
         ("store", "bench.store.main"),
         ("projections", "bench.projections"),
+        ("load", "bench.load.main"),
+        ("import", "bench.imports"),
     ],
 )
 def test_benchmark_options_pass_through_to_the_installed_benchmark_module(

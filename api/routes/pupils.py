@@ -57,7 +57,7 @@ COMMANDS = [
                 "name": "Sam de Vries",
                 "date_of_birth": "2017-05-12",
                 "municipality_code": "GM0632",
-                "school_code": "12AB00",
+                "school_code": "17XF00",
             }
         },
         creates="pupils",
@@ -95,7 +95,7 @@ COMMANDS = [
         rule=acts_on_pupil,
         operation_id="recordSchoolRegistration",
         summary="Record a written registration at a school (the zorgplicht term starts)",
-        examples={"A registration": {"school_code": "34CD00", "registered_on": "2025-03-03"}},
+        examples={"A registration": {"school_code": "17XG00", "registered_on": "2025-03-03"}},
     ),
     CommandRoute(
         method="POST",
@@ -116,7 +116,7 @@ COMMANDS = [
         rule=acts_on_pupil,
         operation_id="enrolPupil",
         summary="Enrol a pupil at a school (at another school: a move)",
-        examples={"An enrolment": {"school_code": "34CD00", "enrolled_on": "2025-04-01"}},
+        examples={"An enrolment": {"school_code": "17XG00", "enrolled_on": "2025-04-01"}},
     ),
     CommandRoute(
         method="POST",

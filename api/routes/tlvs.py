@@ -97,7 +97,7 @@ COMMANDS = [
         operation_id="redeemTlv",
         summary="Record that the pupil was enrolled on the TLV at an S(B)O school",
         description="A school records redemptions at itself, with the TLV id it was handed.",
-        examples={"At an SO school": {"school_code": "56EF00", "enrolled_on": "2025-04-01"}},
+        examples={"At an SO school": {"school_code": "17XC00", "enrolled_on": "2025-04-01"}},
     ),
     CommandRoute(
         method="POST",

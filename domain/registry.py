@@ -7,6 +7,7 @@ from domain.objection import Objection
 from domain.pupil import Pupil
 from domain.support_request import SupportRequest
 from domain.swv import Swv
+from domain.tenancy import Tenancy
 from domain.tlv import Tlv
 
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
@@ -16,4 +17,5 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Tlv,
     Objection,
     Arrangement,
+    Tenancy,
 )

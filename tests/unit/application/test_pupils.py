@@ -3,10 +3,9 @@ from datetime import date
 import pytest
 
 from application.commands import EnrolPupil, RegisterPupil, ShredPupilData
-from application.errors import AggregateNotFoundError
+from application.errors import AggregateNotFoundError, UnconfiguredReferenceError
 from application.handlers import pupils
 from application.queries import aggregate_history
-from domain.errors import UnknownSchoolError
 from domain.pupil import Pupil
 from tests.unit.application.conftest import Desk, configured_desk, register_pupil
 
@@ -20,7 +19,7 @@ async def test_a_registered_pupil_can_be_read_back_with_their_history(desk: Desk
     )
     assert history.version == 1
     assert [e.event_type for e in history.events] == ["PupilRegistered"]
-    assert history.events[0].actor == "user:loket-1"
+    assert history.events[0].actor == "committee+loket:loket-1"
 
 
 async def test_registering_twice_with_one_command_id_registers_one_pupil(desk: Desk) -> None:
@@ -54,7 +53,7 @@ async def test_a_pupil_in_two_tenants_stays_two_pupils(desk: Desk) -> None:
 
 async def test_a_pupil_is_enrolled_only_at_a_school_of_the_swv(desk: Desk) -> None:
     pupil_id = await register_pupil(desk)
-    with pytest.raises(UnknownSchoolError):
+    with pytest.raises(UnconfiguredReferenceError, match="99ZZ00"):
         await desk.run(pupils.enrol_pupil, EnrolPupil(pupil_id=pupil_id, school_code="99ZZ00"))
 
 

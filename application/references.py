@@ -8,9 +8,13 @@ never taken for a move across the border.
 
 from __future__ import annotations
 
+import re
+
 from application.errors import UnconfiguredReferenceError
 from domain.errors import SwvConfigurationError
 from domain.swv import ArrangementType, School, Swv
+
+_CBS_CODE = re.compile(r"^GM\d{4}$")
 
 
 def configured_school(swv: Swv, code: str, field: str = "school_code") -> School:
@@ -31,6 +35,8 @@ def configured_arrangement_type(
 
 def check_residence(swv: Swv, municipality_code: str, *, lives_outside_region: bool) -> None:
     """The pupil lives in a municipality of the SWV, or explicitly outside its region."""
+    if not _CBS_CODE.match(municipality_code):
+        return  # not a municipality code at all: the domain says so, naming the form
     configured = municipality_code in swv.municipalities
     if not configured and not lives_outside_region:
         raise UnconfiguredReferenceError(

@@ -78,7 +78,10 @@ async def test_a_tlv_is_redeemed_only_by_its_number_at_a_school_of_its_type(
         assert "SO" not in response.json().get("detail", "").split()
     assert await head_position(database_dsns[0], tenant) == before
     redeemed = await api.call(
-        "POST", base, api.as_(tenant, S, school=SO_SCHOOL), {"beschikkingsnummer": number.lower()}
+        "POST",
+        base,
+        api.as_(tenant, S, school=SO_SCHOOL),
+        {"beschikkingsnummer": number.lower(), "enrolled_on": "2025-04-01"},
     )
     assert redeemed.status_code == 200, redeemed.text
     tlv = await api.ok(

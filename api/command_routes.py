@@ -9,7 +9,8 @@ To add a command:
 1. the domain method (and its event, registered in the codec under a versioned topic);
 2. the ``Command`` in application/commands.py and its handler in application/handlers/;
 3. one ``CommandRoute`` row in the resource's table (api/routes/<resource>.py): method, path
-   below the resource, command, handler, role guard, object rule, operationId and summary;
+   below the resource, command, handler, role guard, operationId and summary (the object
+   rule, the caller's relation to what is changed, is applied by the handler in its one load);
 4. its tests.
 
 Nothing else: the route, its OpenAPI entry (body schema, examples, errors, headers) and the
@@ -32,21 +33,18 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Example, Reference, Schema
 from litestar.params import Body
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
-from litestar.types import Guard
+from litestar.types import ControllerRouterHandler, Guard
 from litestar.typing import FieldDefinition
 
 from api.auth import Principal
 from api.dependencies import CommandRunner, Commands, provide_create_context
-from api.schemas.common import COMMAND_ERRORS, CommandAccepted, accepted, problems, url
+from api.schemas.common import COMMAND_ERRORS, CommandAccepted, accepted, problems
 from application.commands import Command
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
 
 Handler = Callable[..., Awaitable[Any]]
-ObjectRule = Callable[[Principal, CommandRunner, Any], Awaitable[Any]]
-"""Checks the caller's relation to the object a command is about; may fill in the caller's own
-school. Returns the command to run. 404 for what the caller may not know exists."""
 Answer = Callable[[Any, Principal, CommandRunner], Any]
 
 _PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
@@ -66,9 +64,9 @@ class CommandRoute:
     operation_id: str
     summary: str
     description: str | None = None
-    rule: ObjectRule | None = None
     examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     creates: str | None = None
+    """What the command creates, below the tenant (``pupils/{id}``): answered 201 + Location."""
     answer: Answer | None = None
     errors: tuple[int, ...] = ()
 
@@ -260,12 +258,14 @@ def _build(resource: str, route: CommandRoute) -> HTTPRouteHandler:
     with_body = bool(body_fields(full_path, route.command))
 
     async def run(principal: Principal, commands: CommandRunner, command: Command) -> object:
-        if route.rule is not None:
-            command = await route.rule(principal, commands, command)
         outcome = await commands(route.handler, command)
         if route.answer is not None:
             return route.answer(outcome, principal, commands)
-        location = url(principal, route.creates, outcome.aggregate_id) if route.creates else None
+        location = (
+            f"/v1/tenants/{principal.tenant_id}/" + route.creates.format(id=outcome.aggregate_id)
+            if route.creates
+            else None
+        )
         return accepted(outcome, location=location)
 
     if with_body:
@@ -308,12 +308,13 @@ def _build(resource: str, route: CommandRoute) -> HTTPRouteHandler:
         status_code=201 if route.creates else 200,
         dto=CommandBody.for_route(full_path, route.command) if with_body else None,
         return_dto=None,
-        dependencies={"ctx": Provide(provide_create_context, sync_to_thread=False)}
-        if route.creates
-        else None,
+        dependencies={"ctx": Provide(provide_create_context)} if route.creates else None,
     )(handle)
 
 
-def command_router(resource: str, tag: str, routes: Iterable[CommandRoute]) -> Router:
-    """The Litestar routes of one resource's command table."""
-    return Router(resource, route_handlers=[_build(resource, r) for r in routes], tags=[tag])
+def command_router(
+    resource: str, tag: str, routes: Iterable[CommandRoute], *reads: ControllerRouterHandler
+) -> Router:
+    """The Litestar routes of one resource's command table, and reads on the same paths."""
+    handlers: list[ControllerRouterHandler] = [_build(resource, r) for r in routes]
+    return Router(resource, route_handlers=[*handlers, *reads], tags=[tag])

@@ -8,13 +8,10 @@ from litestar.types import ControllerRouterHandler
 from api.command_routes import CommandRoute
 from api.routes import arrangements, configuration, objections, pupils, support_requests, tlvs
 from api.routes.arrangements import ArrangementCommands, ArrangementController
-from api.routes.configuration import (
-    ConfigurationCommands,
-    ConfigurationController,
-    open_tenant,
-)
+from api.routes.configuration import ConfigurationCommands
 from api.routes.me import me
 from api.routes.objections import ObjectionCommands, ObjectionController
+from api.routes.platform import PlatformController, platform_log
 from api.routes.pupils import PupilCommands, PupilController
 from api.routes.read_models import ReadModelController
 from api.routes.support_requests import SupportRequestCommands, SupportRequestController
@@ -28,8 +25,8 @@ COMMAND_TABLES: dict[str, list[CommandRoute]] = {
 
 ROUTES: list[ControllerRouterHandler] = [
     me,
-    open_tenant,
-    ConfigurationController,
+    PlatformController,
+    platform_log,
     ConfigurationCommands,
     PupilController,
     PupilCommands,

@@ -1,43 +1,32 @@
-"""``/v1/tenants``: opening a tenant, and ``…/{swv_code}/configuration``: changing and reading it.
+"""``/v1/tenants/{swv_code}/configuration``: recording, changing and reading it.
 
-Platform admins open tenants and change their configuration; anybody with a role in the
-tenant reads it (it holds no personal data).
+The platform operator opens tenants (api/routes/platform.py); the tenant's swv-admin records
+and changes its configuration; anybody with a role in the tenant reads it (no personal data).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-from uuid import UUID
-
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 
 from api import authorisation
-from api.auth import Claims, Principal
-from api.command_routes import CommandBody, CommandRoute, command_router
-from api.dependencies import ClockDependency, IdempotencyKey, Ids, Store
+from api.auth import Principal
+from api.command_routes import CommandRoute, command_router
+from api.dependencies import Store
 from api.schemas.common import (
     READ_ERRORS,
-    CommandAccepted,
-    accepted,
     etag,
     event_views,
-    example,
-    problems,
 )
 from api.schemas.configuration import ConfigurationRead, ConfigurationState
 from application import commands as c
-from application.commands import CommandContext
 from application.handlers import swv as h
 from application.queries import aggregate_history
-from domain.ids import TenantId
 from domain.swv import Swv, swv_stream_id
 
 PATH = "/v1/tenants/{swv_code:str}/configuration"
 
-_TENANT_EXAMPLE = {
-    "code": "PO2604",
+_CONFIGURATION_EXAMPLE = {
     "name": "Passenderwijs",
     "committee_name": "Commissie van Toelaatbaarheid",
     "policy_version": "OP-2024.1",
@@ -45,38 +34,19 @@ _TENANT_EXAMPLE = {
 }
 
 
-@post(
-    "/v1/tenants",
-    summary="Open a tenant: register its log and record its configuration",
-    description="Platform admins only (token claim platform_admin). 409 if it exists.",
-    tags=["configuration"],
-    guards=[authorisation.platform_admin],
-    responses=problems(400, 401, 403, 409, 413, 415, 422),
-    operation_id="openTenant",
-    dto=CommandBody.for_route("/v1/tenants", c.OpenTenant),
-    return_dto=None,
-)
-async def open_tenant(  # noqa: PLR0913 - the body, the caller and the use case's ports
-    *,
-    data: Annotated[c.OpenTenant, example(_TENANT_EXAMPLE, "A tenant")],
-    request: Request[Claims, str, State],
-    correlation_id: NamedDependency[UUID],
-    event_store: Store,
-    clock: ClockDependency,
-    ids: Ids,
-    idempotency_key: IdempotencyKey = None,
-) -> Response[CommandAccepted]:
-    ctx = CommandContext(
-        tenant_id=TenantId(data.code),
-        actor=f"platform-admin:{request.user.sub}",
-        command_id=idempotency_key or ids.new_id(),
-        correlation_id=correlation_id,
-    )
-    outcome = await h.open_tenant(data, ctx, store=event_store, clock=clock)
-    return accepted(outcome, location=f"/v1/tenants/{data.code}/configuration")
-
-
 COMMANDS = [
+    CommandRoute(
+        method="POST",
+        path="/",
+        command=c.ConfigureSwv,
+        handler=h.configure_swv,
+        guard=authorisation.configures_tenant,
+        operation_id="configureTenant",
+        summary="Record the configuration of a tenant the platform operator opened",
+        description="The tenant's swv-admin, once; 409 if it is configured already.",
+        examples={"Passenderwijs": _CONFIGURATION_EXAMPLE},
+        creates="configuration",
+    ),
     CommandRoute(
         method="POST",
         path="/municipalities",
@@ -164,7 +134,7 @@ COMMANDS = [
 
 
 class ConfigurationController(Controller):
-    path = PATH
+    path = "/"  # below the command router: reads and commands share the path
     tags = ("configuration",)
 
     @get(
@@ -190,6 +160,6 @@ class ConfigurationController(Controller):
         )
 
 
-ConfigurationCommands = command_router(PATH, "configuration", COMMANDS)
+ConfigurationCommands = command_router(PATH, "configuration", COMMANDS, ConfigurationController)
 
-__all__ = ["ConfigurationCommands", "ConfigurationController", "open_tenant"]
+__all__ = ["ConfigurationCommands", "ConfigurationController"]

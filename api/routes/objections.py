@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
-from api.dependencies import CommandRunner, Store
+from api.dependencies import Store
 from api.routes.support_requests import load_request
 from api.schemas.common import READ_ERRORS, etag, event_views
 from api.schemas.decisions import ObjectionRead, ObjectionState
@@ -27,14 +27,6 @@ PATH = "/v1/tenants/{swv_code:str}/objections"
 ObjectionId = FromPath[UUID]
 
 
-async def objects_to_own_request(
-    principal: Principal, commands: CommandRunner, command: c.LodgeObjection
-) -> c.LodgeObjection:
-    request = await load_request(commands.store, commands.tenant_id, command.support_request_id)
-    authorisation.ensure_can_lodge_objection(principal, request, command.objector)
-    return command
-
-
 COMMANDS = [
     CommandRoute(
         method="POST",
@@ -42,7 +34,6 @@ COMMANDS = [
         command=c.LodgeObjection,
         handler=h.lodge_objection,
         guard=authorisation.records_for_pupils,
-        rule=objects_to_own_request,
         operation_id="lodgeObjection",
         summary="Lodge an objection against a decision (a late one is declared inadmissible)",
         description="The loket records anybody's; a school objects as the board, to its own.",
@@ -53,7 +44,7 @@ COMMANDS = [
                 "grounds": "Wij vinden dat onze zoon op het SBO beter op zijn plek is.",
             }
         },
-        creates="objections",
+        creates="objections/{id}",
     ),
     CommandRoute(
         method="POST",

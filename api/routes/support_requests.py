@@ -6,10 +6,8 @@ experts' advices, the decision and its notification.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -17,7 +15,7 @@ from litestar.params import FromPath
 from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
-from api.dependencies import CommandRunner, Store
+from api.dependencies import Store
 from api.schemas.common import READ_ERRORS, etag, event_views
 from api.schemas.support_requests import SupportRequestRead, SupportRequestState
 from application import commands as c
@@ -25,7 +23,6 @@ from application.handlers import support_requests as h
 from application.ports import EventStore
 from application.queries import aggregate_history
 from domain.ids import TenantId
-from domain.pupil import Pupil
 from domain.support_request import SupportRequest
 
 PATH = "/v1/tenants/{swv_code:str}/support-requests"
@@ -34,33 +31,6 @@ RequestId = FromPath[UUID]
 
 async def load_request(store: EventStore, tenant_id: TenantId, request_id: UUID) -> SupportRequest:
     return (await aggregate_history(store, tenant_id, SupportRequest, request_id)).aggregate
-
-
-# Object rules: the caller's relation to what the command changes.
-
-
-async def submits_for_own_pupil(
-    principal: Principal, commands: CommandRunner, command: c.SubmitSupportRequest
-) -> c.SubmitSupportRequest:
-    pupil = await aggregate_history(commands.store, commands.tenant_id, Pupil, command.pupil_id)
-    authorisation.ensure_can_act_on_pupil(principal, pupil.aggregate)
-    school_code = authorisation.school_for_new_record(principal, command.school_code)
-    return msgspec.structs.replace(command, school_code=school_code)
-
-
-async def acts_on_request(principal: Principal, commands: CommandRunner, command: Any) -> Any:  # noqa: ANN401
-    request = await load_request(commands.store, commands.tenant_id, command.request_id)
-    authorisation.ensure_can_act_on_request(principal, request)
-    return command
-
-
-async def advises_as_assigned(
-    principal: Principal, commands: CommandRunner, command: c.RecordExpertAdvice
-) -> c.RecordExpertAdvice:
-    request = await load_request(commands.store, commands.tenant_id, command.request_id)
-    authorisation.ensure_can_record_advice(principal, request, command.role)
-    authorisation.ensure_expert_names_nobody_else(principal, command.expert_id)
-    return command
 
 
 _TLV_APPLICATION = {
@@ -92,12 +62,11 @@ COMMANDS = [
         command=c.SubmitSupportRequest,
         handler=h.submit_support_request,
         guard=authorisation.records_for_pupils,
-        rule=submits_for_own_pupil,
         operation_id="submitSupportRequest",
         summary="Submit a support request or TLV application for a pupil",
         description="A school submits for its own pupils, as itself; the loket for any school.",
         examples={"A TLV application": _TLV_APPLICATION},
-        creates="support-requests",
+        creates="support-requests/{id}",
     ),
     CommandRoute(
         method="POST",
@@ -137,7 +106,6 @@ COMMANDS = [
         command=c.RecordParentView,
         handler=h.record_parent_view,
         guard=authorisation.records_for_pupils,
-        rule=acts_on_request,
         operation_id="recordParentView",
         summary="Record the parents' view on the request",
         examples={"The parents disagree": {"parent_view": "DISAGREE"}},
@@ -158,7 +126,6 @@ COMMANDS = [
         command=c.RecordExpertAdvice,
         handler=h.record_expert_advice,
         guard=authorisation.records_advice,
-        rule=advises_as_assigned,
         operation_id="recordExpertAdvice",
         summary="Record one expert's written advice on a TLV application",
         description="An expert records only the advice of the role assigned to them.",
@@ -181,7 +148,6 @@ COMMANDS = [
         command=c.WithdrawSupportRequest,
         handler=h.withdraw_support_request,
         guard=authorisation.records_for_pupils,
-        rule=acts_on_request,
         operation_id="withdrawSupportRequest",
         summary="Withdraw the request before it is decided (the school no longer asks)",
         examples={"No longer needed": {"reason": "De leerling verhuist naar het buitenland."}},

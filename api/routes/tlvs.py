@@ -33,13 +33,6 @@ PATH = "/v1/tenants/{swv_code:str}/tlvs"
 TlvId = FromPath[UUID]
 
 
-async def redeems_at_own_school(
-    principal: Principal, _: CommandRunner, command: c.RedeemTlv
-) -> c.RedeemTlv:
-    authorisation.ensure_redeems_at_own_school(principal, command.school_code)
-    return command
-
-
 def bulk_extension_result(
     outcome: h.ExtendTlvsOutcome, _: Principal, commands: CommandRunner
 ) -> BulkTlvExtensionResult:
@@ -89,15 +82,23 @@ COMMANDS = [
     ),
     CommandRoute(
         method="POST",
-        path="/{tlv_id:uuid}/redemption",
+        path="/redemptions",
         command=c.RedeemTlv,
         handler=h.redeem_tlv,
         guard=authorisation.records_for_pupils,
-        rule=redeems_at_own_school,
         operation_id="redeemTlv",
         summary="Record that the pupil was enrolled on the TLV at an S(B)O school",
-        description="A school records redemptions at itself, with the TLV id it was handed.",
-        examples={"At an SO school": {"school_code": "17XC00", "enrolled_on": "2025-04-01"}},
+        description=(
+            "The enrolling school names the TLV by the beschikkingsnummer on the beschikking "
+            "and redeems it at itself; a number of no TLV of this SWV that a school of its "
+            "type could redeem is 404, without saying which. The loket names the school."
+        ),
+        examples={
+            "At the enrolling school": {
+                "beschikkingsnummer": "PO2604-36F7NR37C-S8VPV0DGJ-K69MXCTX1",
+                "enrolled_on": "2025-04-01",
+            }
+        },
     ),
     CommandRoute(
         method="POST",
@@ -135,7 +136,7 @@ class TlvController(Controller):
             TlvRead(
                 id=tlv.id,
                 version=history.version,
-                state=TlvState.of(tlv),
+                state=TlvState.of(tlv, principal.tenant_id),
                 events=event_views(history.events, personal=personal),
             ),
             headers=etag(history.version),

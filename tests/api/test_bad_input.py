@@ -74,7 +74,7 @@ async def tenant(api: Api) -> TenantId:
 
 
 def everybody(api: Api, tenant: str) -> dict[str, str]:
-    return api.as_(tenant, *Role, platform_admin=True, school="12AB00", municipality="GM0632")
+    return api.as_(tenant, *Role, school="12AB00", municipality="GM0632")
 
 
 @pytest.mark.parametrize(("resource", "route"), ROUTES, ids=[route_id(r) for _, r in ROUTES])

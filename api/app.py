@@ -31,6 +31,7 @@ from infrastructure.commit_notifier import CommitNotifier
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
+from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import MigrationChangedError, apply_migrations
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
@@ -64,7 +65,11 @@ async def _connect(app: Litestar, settings: Settings) -> None:
             log.warning("database not ready (%s); retrying", app.state.database_error)
             await asyncio.sleep(settings.database_retry_seconds)
             continue
-        store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+        store = PostgresEventStore(
+            pool,
+            EventCodec(AGGREGATE_CLASSES),
+            key_provider=default_key_provider(settings.data_dir),
+        )
         notifier = CommitNotifier(pool)
         # Always notify, so projection processes elsewhere wake up too.
         store.on_commit(notifier.commit)

@@ -18,6 +18,7 @@ import uvicorn
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.dependencies import SystemClock
+from api.keys_cli import keys_cli
 from api.settings import Settings
 from application.demo import DemoSummary, seed_demo
 from domain.ids import TenantId
@@ -26,6 +27,7 @@ from infrastructure import embedded_postgres_server
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
+from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import apply_migrations
 from projections.process import rebuild_projection, run_projections_process
 from projections.progress import rebuild_progress_bar
@@ -39,6 +41,7 @@ bench = typer.Typer(help="Benchmarks (not part of the test suite).", no_args_is_
 cli.add_typer(bench, name="bench")
 projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
+cli.add_typer(keys_cli, name="keys")
 
 _OPS = Path(__file__).resolve().parent.parent / "ops"
 
@@ -48,7 +51,11 @@ async def _seed_demo(settings: Settings) -> DemoSummary:
     await _migrate(settings)
     pool = await create_pool(settings.app_dsn(), min_size=1, max_size=2)
     try:
-        store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+        store = PostgresEventStore(
+            pool,
+            EventCodec(AGGREGATE_CLASSES),
+            key_provider=default_key_provider(settings.data_dir),
+        )
         return await seed_demo(store, SystemClock())
     finally:
         await pool.close()

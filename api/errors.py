@@ -17,6 +17,7 @@ from litestar.status_codes import (
     HTTP_412_PRECONDITION_FAILED,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
 
@@ -26,6 +27,7 @@ from application.errors import (
     DataShreddedError,
     EventIdReusedError,
     InvalidAppendError,
+    KeyUnavailableError,
     NotFoundError,
 )
 from domain.errors import (
@@ -159,6 +161,16 @@ def _application(request: Request[Any, Any, Any], exc: ApplicationError) -> Resp
     return _unexpected(request, exc)
 
 
+def _key_unavailable(request: Request[Any, Any, Any], exc: KeyUnavailableError) -> Response[Any]:
+    return problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "This tenant's personal data keys are unavailable",
+        f"{exc} Nothing was recorded.",
+        kind="key-unavailable",
+        instance=request.url.path,
+    )
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -174,6 +186,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http,
     DomainError: _domain,
     ApplicationError: _application,
+    KeyUnavailableError: _key_unavailable,
     Exception: _unexpected,
 }
 

@@ -20,9 +20,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
-from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
+from api.dependencies import DEPENDENCIES, SystemClock, correlation_middleware, echo_correlation_id
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health
+from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.settings import Settings
 from application.ports import EventStore
@@ -80,8 +81,19 @@ async def _connect(app: Litestar, settings: Settings) -> None:
             app.state.projection_runner = runner
         app.state.pool = pool
         app.state.event_store = store
+        if settings.run_retention:
+            app.state.retention_task = asyncio.create_task(daily_retention(store, SystemClock()))
         app.state.database_error = None
         return
+
+
+async def _stop_retention(app: Litestar) -> None:
+    task = app.state.get("retention_task")
+    if task is not None:
+        app.state.retention_task = None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _token_verifier(settings: Settings) -> TokenVerifier:
@@ -118,6 +130,7 @@ def create_app(
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
+            await _stop_retention(app)
             runner = app.state.get("projection_runner")
             if runner is not None:
                 app.state.projection_runner = None

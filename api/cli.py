@@ -19,6 +19,7 @@ from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.dependencies import SystemClock
 from api.keys_cli import keys_cli
+from api.retention_cli import retention_cli
 from api.settings import Settings
 from application.demo import DemoSummary, seed_demo
 from domain.ids import TenantId
@@ -42,6 +43,7 @@ cli.add_typer(bench, name="bench")
 projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(retention_cli, name="retention")
 
 _OPS = Path(__file__).resolve().parent.parent / "ops"
 

@@ -3,6 +3,7 @@
 from eventsourcing.domain import Aggregate
 
 from domain.arrangement import Arrangement
+from domain.disclosure import Disclosure
 from domain.objection import Objection
 from domain.pupil import Pupil
 from domain.retention import Retention
@@ -18,4 +19,5 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Objection,
     Arrangement,
     Retention,
+    Disclosure,
 )

@@ -185,6 +185,21 @@ class Retention(Aggregate):
                 found.append(due)
         return found
 
+    def term_of(self, subject: Subject, related: list[Subject]) -> tuple[str, date | None]:
+        """The rule that keeps ``subject``, and the day its term ends (None: not yet known)."""
+        due = (
+            self._pupil_due(subject, related)
+            if subject.kind is PersonalKind.SUBJECT
+            else self._case_due(subject)
+        )
+        if due is not None:
+            return due.rule, due.due_on
+        if subject.kind is PersonalKind.DECISION and subject.closed_on is not None:
+            return "decision: on legal hold until the tenant adopts a selection list", None
+        if subject.kind is PersonalKind.SUBJECT:
+            return "pupil: kept while a case is open or a decision is on legal hold", None
+        return f"dossier: kept while the case is open, then {self.dossier_years} years", None
+
     def _case_due(self, subject: Subject) -> Due | None:
         if subject.closed_on is None:
             return None

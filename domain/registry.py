@@ -2,14 +2,17 @@
 
 from eventsourcing.domain import Aggregate
 
+from domain.absence import AbsenceCase
 from domain.arrangement import Arrangement
 from domain.disclosure import Disclosure
 from domain.objection import Objection
 from domain.pupil import Pupil
 from domain.retention import Retention
+from domain.service import ServiceCatalogue, ServiceRequest
 from domain.support_request import SupportRequest
 from domain.swv import Swv
 from domain.tlv import Tlv
+from domain.transition import Handover, IncomingHandover, Outflow
 
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Swv,
@@ -18,6 +21,12 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Tlv,
     Objection,
     Arrangement,
+    AbsenceCase,
+    ServiceCatalogue,
+    ServiceRequest,
+    Handover,
+    IncomingHandover,
+    Outflow,
     Retention,
     Disclosure,
 )

@@ -221,6 +221,8 @@ reads_caseload = requires(*SWV_STAFF, Role.AUDITOR, Role.SCHOOL)
 reads_deadlines = requires(*SWV_STAFF, Role.AUDITOR)
 reads_figures = requires(*SWV_STAFF, Role.AUDITOR, Role.MUNICIPALITY)
 answers_subject_access = requires(Role.PRIVACY_OFFICER)
+finds_pupils = requires(*SWV_STAFF)
+lists_cases = requires(*SWV_STAFF, Role.AUDITOR)
 reads_disclosures = requires(*SWV_STAFF, Role.PRIVACY_OFFICER, Role.MUNICIPALITY)
 reads_projection_status = requires(*SWV_STAFF, Role.AUDITOR, Role.PLATFORM_ADMIN)
 

@@ -4,6 +4,7 @@ from litestar.types import ControllerRouterHandler
 
 from api.routes.arrangements import ArrangementController
 from api.routes.configuration import ConfigurationController, open_tenant
+from api.routes.finding import FindingController
 from api.routes.me import me
 from api.routes.objections import ObjectionController
 from api.routes.privacy import DisclosureController, PrivacyController
@@ -24,4 +25,5 @@ ROUTES: list[ControllerRouterHandler] = [
     ReadModelController,
     PrivacyController,
     DisclosureController,
+    FindingController,
 ]

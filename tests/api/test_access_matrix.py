@@ -236,6 +236,8 @@ ROUTES = [
     Route("GET", f"{TENANT}/deadlines", {L, C, A}),
     Route("GET", f"{TENANT}/municipalities/{MUNICIPALITY}/figures", {L, C, A, M}),
     Route("GET", f"{TENANT}/municipalities/{MUNICIPALITY}/disclosures", {L, C, M, PO}),
+    Route("POST", f"{TENANT}/pupil-searches", STAFF, {"name": "Sam de Vries"}),
+    Route("GET", f"{TENANT}/cases", {L, C, A}),
     Route(
         "POST",
         f"{TENANT}/support-requests/{{granted}}/disclosures",

@@ -18,6 +18,7 @@ from projections.projection import view_name
 from projections.school_caseload import TABLE
 
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 100_000
 
 
 class CaseListEntry(msgspec.Struct, frozen=True, kw_only=True):

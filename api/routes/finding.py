@@ -24,9 +24,11 @@ from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_mo
 from api.schemas.common import example
 from infrastructure.data_keys import DataKeys
 from infrastructure.event_store import PostgresEventStore
-from projections.case_list import MAX_PAGE_SIZE, CaseFilter, CaseList, fetch_case_list
+from projections.case_list import MAX_PAGE, MAX_PAGE_SIZE, CaseFilter, CaseList, fetch_case_list
 from projections.cases import CaseKind, CaseStatus
 from projections.pupil_index import find_pupils
+
+_CODE = r"^[0-9A-Za-z_-]{1,64}$"
 
 
 class PupilSearchBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -99,15 +101,18 @@ class FindingController(Controller):
         principal: NamedDependency[Principal],
         pool: PoolDependency,
         status: Annotated[CaseStatus | None, QueryParameter()] = None,
-        school: Annotated[str | None, QueryParameter(description="A school code.")] = None,
+        school: Annotated[
+            str | None, QueryParameter(description="A school code.", pattern=_CODE)
+        ] = None,
         kind: Annotated[CaseKind | None, QueryParameter()] = None,
         type_: Annotated[
-            str | None, QueryParameter(name="type", description="TLV or arrangement type.")
+            str | None,
+            QueryParameter(name="type", description="TLV or arrangement type.", pattern=_CODE),
         ] = None,
         due_by: Annotated[
             date | None, QueryParameter(description="Next deadline on or before this day.")
         ] = None,
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1,
         page_size: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> CaseList:
         where = CaseFilter(status=status, school=school, kind=kind, type=type_, due_by=due_by)

@@ -34,6 +34,7 @@ from infrastructure.commit_notifier import CommitNotifier
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
+from infrastructure.idempotency_keys import InMemoryIdempotencyKeys, PostgresIdempotencyKeys
 from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import MigrationChangedError, apply_migrations
 from projections.registry import PROJECTIONS
@@ -82,6 +83,7 @@ async def _connect(app: Litestar, settings: Settings) -> None:
             await runner.start()
             app.state.projection_runner = runner
         app.state.pool = pool
+        app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
         if settings.run_retention:
             app.state.retention_task = asyncio.create_task(daily_retention(store, SystemClock()))
@@ -131,6 +133,7 @@ def create_app(
         connecting: asyncio.Task[None] | None = None
         if event_store is not None:
             app.state.event_store = event_store
+            app.state.idempotency_keys = InMemoryIdempotencyKeys()
         elif settings.database_url:
             connecting = asyncio.create_task(_connect(app, settings))
         else:

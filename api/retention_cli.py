@@ -19,6 +19,7 @@ import typer
 
 from api.dependencies import SystemClock
 from api.settings import Settings
+from application.access import Caller, Role
 from application.commands import CommandContext
 from application.ports import Clock, EventStore
 from application.retention import RetentionReport, change_retention, run_retention
@@ -132,7 +133,8 @@ def run(
 
 def _configure(tenant: str, action_name: str, action: Callable[..., None]) -> None:
     async def work(store: PostgresEventStore, _pool: Pool) -> None:
-        ctx = CommandContext(TenantId(tenant), OPERATOR, uuid4())
+        caller = Caller(OPERATOR, roles=frozenset({Role.SWV_ADMIN}))
+        ctx = CommandContext(TenantId(tenant), caller, uuid4())
         outcome = await change_retention(store, ctx, SystemClock(), action)
         typer.echo(f"{tenant}: {action_name} (retention version {outcome.stream_version})")
 

@@ -11,6 +11,7 @@ from domain.retention import Retention
 from domain.service import ServiceCatalogue, ServiceRequest
 from domain.support_request import SupportRequest
 from domain.swv import Swv
+from domain.tenancy import Tenancy
 from domain.tlv import Tlv
 from domain.transition import Handover, IncomingHandover, Outflow
 
@@ -27,6 +28,7 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Handover,
     IncomingHandover,
     Outflow,
+    Tenancy,
     Retention,
     Disclosure,
 )

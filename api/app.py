@@ -21,10 +21,11 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.types import ASGIApp
 
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
-from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
+from api.dependencies import DEPENDENCIES, SystemClock, correlation_middleware, echo_correlation_id
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health
 from api.overload import Capacity, admission_middleware
+from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.settings import Settings
 from application.ports import EventStore
@@ -34,6 +35,7 @@ from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.idempotency_keys import InMemoryIdempotencyKeys, PostgresIdempotencyKeys
+from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import MigrationChangedError, apply_migrations
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
@@ -67,7 +69,11 @@ async def _connect(app: Litestar, settings: Settings) -> None:
             log.warning("database not ready (%s); retrying", app.state.database_error)
             await asyncio.sleep(settings.database_retry_seconds)
             continue
-        store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+        store = PostgresEventStore(
+            pool,
+            EventCodec(AGGREGATE_CLASSES),
+            key_provider=default_key_provider(settings.data_dir),
+        )
         notifier = CommitNotifier(pool)
         # Always notify, so projection processes elsewhere wake up too.
         store.on_commit(notifier.commit)
@@ -79,8 +85,19 @@ async def _connect(app: Litestar, settings: Settings) -> None:
         app.state.pool = pool
         app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
+        if settings.run_retention:
+            app.state.retention_task = asyncio.create_task(daily_retention(store, SystemClock()))
         app.state.database_error = None
         return
+
+
+async def _stop_retention(app: Litestar) -> None:
+    task = app.state.get("retention_task")
+    if task is not None:
+        app.state.retention_task = None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _admission(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
@@ -128,6 +145,7 @@ def create_app(
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
+            await _stop_retention(app)
             runner = app.state.get("projection_runner")
             if runner is not None:
                 app.state.projection_runner = None

@@ -20,7 +20,10 @@ exactly as if it did not exist.
   were assigned; nothing else.
 - An auditor reads everything and changes nothing; personal fields are blanked for them.
 - A municipality and a partner see no individual pupils here (403): municipalities get figures,
-  partners integration events, elsewhere.
+  partners integration events, elsewhere. A municipality sees one case only once the loket or
+  committee recorded a disclosure to it naming the legal basis, and then only the fields named.
+- The privacy officer (``privacy-officer``) answers a pupil's subject access request: all its
+  data, decrypted; nothing else of pupils.
 - Personal fields (name, date of birth, free texts about a child) are shown to the loket, the
   committee, the pupil's own school and the experts assigned to the case; blanked for others.
 """
@@ -146,6 +149,10 @@ def may_see_decision_details(principal: Principal, school_codes: Iterable[str | 
 reads_caseload = requires(*SWV_STAFF, Role.AUDITOR, Role.SCHOOL)
 reads_deadlines = requires(*SWV_STAFF, Role.AUDITOR)
 reads_figures = requires(*SWV_STAFF, Role.AUDITOR, Role.MUNICIPALITY)
+answers_subject_access = requires(Role.PRIVACY_OFFICER)
+finds_pupils = requires(*SWV_STAFF)
+lists_cases = requires(*SWV_STAFF, Role.AUDITOR)
+reads_disclosures = requires(*SWV_STAFF, Role.PRIVACY_OFFICER, Role.MUNICIPALITY)
 reads_projection_status = requires(*SWV_STAFF, Role.AUDITOR, Role.SWV_ADMIN)
 
 
@@ -156,6 +163,15 @@ def ensure_can_read_caseload(principal: Principal, school_code: str) -> None:
     if principal.has(Role.SCHOOL) and principal.school == school_code:
         return
     raise NotFoundException(f"No caseload of school {school_code!r} here.")
+
+
+def ensure_can_read_disclosures(principal: Principal, municipality_code: str) -> None:
+    """Staff and the privacy officer see every disclosure; a municipality only its own."""
+    if principal.has(*SWV_STAFF, Role.PRIVACY_OFFICER):
+        return
+    if principal.has(Role.MUNICIPALITY) and principal.municipality == municipality_code:
+        return
+    raise NotFoundException(f"No disclosures to municipality {municipality_code!r} here.")
 
 
 def ensure_can_read_figures(principal: Principal, municipality_code: str) -> None:

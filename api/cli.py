@@ -17,6 +17,8 @@ import uvicorn
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.import_cli import import_command
+from api.keys_cli import keys_cli
+from api.retention_cli import retention_cli
 from api.serving import default_workers, freeze_start_up_heap, serve_workers
 from api.settings import Settings
 from application.demo import DemoSummary, seed_demo
@@ -26,6 +28,7 @@ from infrastructure import embedded_postgres_server
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
+from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import apply_migrations
 from infrastructure.system import SystemClock
 from projections.process import rebuild_projection, run_projections_process
@@ -39,6 +42,8 @@ cli = typer.Typer(
 cli.command("import")(import_command)
 projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(retention_cli, name="retention")
 
 
 async def _seed_demo(settings: Settings) -> DemoSummary:
@@ -46,7 +51,11 @@ async def _seed_demo(settings: Settings) -> DemoSummary:
     await _migrate(settings)
     pool = await create_pool(settings.app_dsn(), min_size=1, max_size=2)
     try:
-        store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+        store = PostgresEventStore(
+            pool,
+            EventCodec(AGGREGATE_CLASSES),
+            key_provider=default_key_provider(settings.data_dir),
+        )
         return await seed_demo(store, SystemClock())
     finally:
         await pool.close()

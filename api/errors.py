@@ -29,6 +29,7 @@ from application.errors import (
     EventIdReusedError,
     IdempotencyKeyReusedError,
     InvalidAppendError,
+    KeyUnavailableError,
     NotFoundError,
     TenantSuspendedError,
     UnconfiguredReferenceError,
@@ -188,6 +189,16 @@ def _application(request: Request[Any, Any, Any], exc: ApplicationError) -> Resp
     return _unexpected(request, exc)
 
 
+def _key_unavailable(request: Request[Any, Any, Any], exc: KeyUnavailableError) -> Response[Any]:
+    return problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "This tenant's personal data keys are unavailable",
+        f"{exc} Nothing was recorded.",
+        kind="key-unavailable",
+        instance=request.url.path,
+    )
+
+
 def _denied(request: Request[Any, Any, Any], exc: AccessDeniedError) -> Response[Any]:
     return problem(403, str(exc), None, instance=request.url.path)
 
@@ -237,6 +248,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http,
     DomainError: _domain,
     ApplicationError: _application,
+    KeyUnavailableError: _key_unavailable,
     TenantSuspendedError: _suspended,
     AccessDeniedError: _denied,
     UnconfiguredReferenceError: _unconfigured,

@@ -24,6 +24,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     PARTNER = "partner"
     SWV_ADMIN = "swv-admin"
+    PRIVACY_OFFICER = "privacy-officer"
 
 
 PLATFORM_OPERATOR = "platform-operator"

@@ -14,6 +14,7 @@ import msgspec
 from application.access import Caller
 from domain.arrangement import EvaluationParty, GoalAttainment
 from domain.deadlines import check_plausible_date
+from domain.disclosure import DisclosedField, DisclosureBasis
 from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
@@ -369,6 +370,19 @@ class EvaluateArrangement(Command, frozen=True, kw_only=True):
     goal_attainment: GoalAttainment
     notes: str
     evaluated_on: date | None = None
+
+
+# Privacy
+
+
+class RecordDisclosure(Command, frozen=True, kw_only=True):
+    """Disclose one case's data to the pupil's municipality, under a named legal basis."""
+
+    request_id: UUID
+    municipality_code: str
+    legal_basis: DisclosureBasis
+    fields: tuple[DisclosedField, ...]
+    disclosed_on: date | None = None
 
 
 # The platform log: what the platform operator does to a tenant

@@ -51,6 +51,13 @@ class DataShreddedError(ApplicationError):
     """The personal data asked for was erased by shredding its subject's key."""
 
 
+class KeyUnavailableError(ApplicationError):
+    """A tenant's key-encryption key is lost or revoked.
+
+    Its personal data cannot be read or written until the key provider has the key again.
+    """
+
+
 class AggregateNotFoundError(NotFoundError):
     """The tenant has no aggregate of the expected kind under this id."""
 

@@ -20,7 +20,7 @@ from domain.errors import (
     RequestNotDecidedError,
     require_text,
 )
-from domain.personal import PERSONAL
+from domain.personal import DECISION, DOSSIER
 from domain.support_request import DecisionOutcome, SupportRequest
 from domain.swv import AmountUnit, ArrangementType, SwvPolicy
 
@@ -72,7 +72,7 @@ class Arrangement(Aggregate):
         end_on: date
         previous_end_on: date
         amount_added: int
-        reason: Annotated[str, PERSONAL]
+        reason: Annotated[str, DECISION]
         decided_on: date
         policy_version: str
         extended_by: str
@@ -86,7 +86,7 @@ class Arrangement(Aggregate):
         TOPIC = "ArrangementEndedEarly.v1"
         pupil_id: UUID
         ended_on: date
-        reason: Annotated[str, PERSONAL]
+        reason: Annotated[str, DOSSIER]
         ended_by: str
         ended_at: datetime
 
@@ -99,7 +99,7 @@ class Arrangement(Aggregate):
         pupil_id: UUID
         party: EvaluationParty
         goal_attainment: GoalAttainment
-        notes: Annotated[str, PERSONAL]
+        notes: Annotated[str, DOSSIER]
         evaluated_on: date
         evaluated_by: str
         evaluated_at: datetime

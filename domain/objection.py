@@ -24,7 +24,7 @@ from domain.errors import (
     RequestNotDecidedError,
     require_text,
 )
-from domain.personal import PERSONAL
+from domain.personal import DECISION, DOSSIER
 from domain.support_request import DecisionOutcome, SupportRequest
 from domain.swv import SwvPolicy
 from domain.tlv import FundingCategory, TlvType, check_tlv_terms
@@ -77,11 +77,11 @@ class Objection(Aggregate):
         tlv_type: TlvType | None
         tlv_id: UUID | None
         objector: Objector
-        grounds: Annotated[str, PERSONAL]
+        grounds: Annotated[str, DOSSIER]
         received_on: date
         term_ends_on: date | None
         in_time: bool
-        lateness_excuse: Annotated[str | None, PERSONAL]
+        lateness_excuse: Annotated[str | None, DOSSIER]
         lodged_by: str
         lodged_at: datetime
 
@@ -111,7 +111,7 @@ class Objection(Aggregate):
         TOPIC = "LbtAdviceReceived.v1"
         pupil_id: UUID
         recommended_outcome: ObjectionOutcome
-        advice: Annotated[str, PERSONAL]
+        advice: Annotated[str, DOSSIER]
         received_on: date
         recorded_by: str
         recorded_at: datetime
@@ -123,7 +123,7 @@ class Objection(Aggregate):
         TOPIC = "ObjectionDecided.v1"
         pupil_id: UUID
         outcome: ObjectionOutcome
-        reasons: Annotated[str, PERSONAL]
+        reasons: Annotated[str, DECISION]
         tlv_consequence: TlvConsequence
         funding_category: FundingCategory | None
         valid_from: date | None

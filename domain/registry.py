@@ -4,8 +4,10 @@ from eventsourcing.domain import Aggregate
 
 from domain.absence import AbsenceCase
 from domain.arrangement import Arrangement
+from domain.disclosure import Disclosure
 from domain.objection import Objection
 from domain.pupil import Pupil
+from domain.retention import Retention
 from domain.service import ServiceCatalogue, ServiceRequest
 from domain.support_request import SupportRequest
 from domain.swv import Swv
@@ -27,4 +29,6 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     IncomingHandover,
     Outflow,
     Tenancy,
+    Retention,
+    Disclosure,
 )

@@ -36,7 +36,7 @@ from domain.expert_advice import (
     check_assignment,
     check_two_expert_rule,
 )
-from domain.personal import PERSONAL
+from domain.personal import DECISION, DOSSIER
 from domain.swv import ArrangementType, School, SwvPolicy
 from domain.tlv import FundingCategory, TlvType, check_tlv_terms
 
@@ -64,7 +64,7 @@ class SupportRequest(Aggregate):
         school_code: str
         arrangement_type: str | None
         tlv_type: TlvType | None
-        question: Annotated[str, PERSONAL]
+        question: Annotated[str, DOSSIER]
         parent_view: ParentView
         received_on: date
         submitted_by: str
@@ -87,7 +87,7 @@ class SupportRequest(Aggregate):
     class Suspended(Event):
         TOPIC = "ApplicationSuspended.v1"
         pupil_id: UUID
-        reason: Annotated[str, PERSONAL]
+        reason: Annotated[str, DOSSIER]
         suspended_on: date
         suspended_by: str
         suspended_at: datetime
@@ -136,7 +136,7 @@ class SupportRequest(Aggregate):
         qualification: Qualification
         independence_declared: bool
         written_on: date
-        advice: Annotated[str, PERSONAL]
+        advice: Annotated[str, DOSSIER]
         recorded_by: str
         recorded_at: datetime
 
@@ -153,7 +153,7 @@ class SupportRequest(Aggregate):
     class Granted(Event):
         TOPIC = "SupportRequestGranted.v1"
         pupil_id: UUID
-        reasons: Annotated[str, PERSONAL]
+        reasons: Annotated[str, DECISION]
         tlv_id: UUID | None
         funding_category: FundingCategory | None
         valid_from: date | None
@@ -175,7 +175,7 @@ class SupportRequest(Aggregate):
     class Refused(Event):
         TOPIC = "SupportRequestRefused.v1"
         pupil_id: UUID
-        reasons: Annotated[str, PERSONAL]
+        reasons: Annotated[str, DECISION]
         decided_on: date
         decided_within_term: bool
         policy_version: str

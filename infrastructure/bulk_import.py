@@ -34,12 +34,15 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from application.errors import DataShreddedError
 from application.ports import DomainEvent
+from domain.ids import TenantId
+from infrastructure.data_keys import DataKeys
 from infrastructure.database import Connection, init_connection
 from infrastructure.event_batches import MAX_PAYLOAD_BYTES
 from infrastructure.event_codec import EventCodec, UnknownEventTypeError
-from infrastructure.field_encryption import new_data_key
 from infrastructure.hash_chain import event_hash, genesis_hash
+from infrastructure.key_provider import KeyProvider, default_key_provider
 
 _TENANT = re.compile(r"^[A-Z0-9_-]{2,32}$")
 _TYPE = re.compile(r"^(?P<type>[A-Z][A-Za-z0-9]+)\.v(?P<version>[1-9][0-9]*)$")
@@ -183,10 +186,17 @@ def read_chunks(lines: Iterable[bytes], chunk_size: int) -> Iterator[_Chunk]:
 class BulkImport:
     """Writes chunks over one admin connection, looks things up over another."""
 
-    def __init__(self, writer: Connection, lookups: Connection, codec: EventCodec) -> None:
+    def __init__(
+        self,
+        writer: Connection,
+        lookups: Connection,
+        codec: EventCodec,
+        key_provider: KeyProvider | None = None,
+    ) -> None:
         self._writer = writer
         self._conn = lookups
         self._codec = codec
+        self._keys = DataKeys(key_provider or default_key_provider())
         self._tenants: dict[str, _Tenant] = {}
 
     async def _tenant(self, tenant: str, number: int) -> _Tenant:
@@ -237,30 +247,14 @@ class BulkImport:
         state.versions.update({r["stream_id"]: r["v"] for r in rows})
 
     async def _data_keys(self, tenant: str, state: _Tenant, subjects: set[UUID]) -> None:
-        missing = list(subjects - state.keys.keys())
+        """Keys for the chunk's subjects; new ones stored wrapped under the tenant's KEK."""
+        missing = subjects - state.keys.keys()
         if not missing:
             return
-        await self._conn.execute(
-            "INSERT INTO subject_keys (tenant_id, subject_id, data_key)"
-            " SELECT $1, s, k FROM unnest($2::uuid[], $3::bytea[]) AS u(s, k)"
-            " ON CONFLICT (tenant_id, subject_id) DO NOTHING",
-            tenant,
-            missing,
-            [new_data_key() for _ in missing],
-        )
-        rows = await self._conn.fetch(
-            "SELECT subject_id, data_key FROM subject_keys"
-            " WHERE tenant_id = $1 AND subject_id = ANY($2::uuid[])",
-            tenant,
-            missing,
-        )
-        for row in rows:
-            if row["data_key"] is None:
-                raise ValueError(
-                    f"tenant {tenant}: the personal data of subject {row['subject_id']} was"
-                    " shredded; no new personal data can be recorded for it"
-                )
-            state.keys[row["subject_id"]] = row["data_key"]
+        try:
+            state.keys.update(await self._keys.for_writing(self._conn, TenantId(tenant), missing))
+        except DataShreddedError as error:
+            raise ValueError(f"tenant {tenant}: {error}") from None
 
     def _events(self, chunk: _Chunk) -> list[tuple[int, ImportLine, DomainEvent]]:
         """Each line's event, checked against its type: the CPU-bound first half."""

@@ -21,7 +21,7 @@ from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.utils import TopicError, resolve_topic
 
 from application.ports import DomainEvent
-from domain.personal import PersonalData
+from domain.personal import PersonalData, PersonalKind, key_subject, personal_kind
 from infrastructure.field_encryption import associated_data, decrypt_field, encrypt_field
 
 _TOPIC = re.compile(r"^(?P<type>[A-Z][A-Za-z0-9]+)\.v(?P<version>[1-9][0-9]*)$")
@@ -52,6 +52,7 @@ class _EventSpec:
     event_type: str
     schema_version: int
     personal: Mapping[str, Any]
+    personal_kind: PersonalKind | None
     decoder: msgspec.json.Decoder[dict[str, Any]]
     field_names: tuple[str, ...]
     plain_decoder: msgspec.json.Decoder[Any]
@@ -91,6 +92,7 @@ def _spec_for(cls: type[Any], topic: str) -> _EventSpec:
         event_type=match["type"],
         schema_version=int(match["version"]),
         personal=MappingProxyType(personal),
+        personal_kind=personal_kind(cls),
         decoder=msgspec.json.Decoder(payload_type),
         field_names=tuple(fields),
         plain_decoder=msgspec.json.Decoder(plain_type),
@@ -162,10 +164,12 @@ class EventCodec:
     def subject_of(self, event: DomainEvent) -> UUID | None:
         """Whose data key encrypts this event's personal fields; None if it has none."""
         spec = self._spec(event)
-        if not spec.personal:
+        if spec.personal_kind is None:
             return None
-        subject = getattr(event, "pupil_id", None)
-        return subject if isinstance(subject, UUID) else event.originator_id
+        pupil = getattr(event, "pupil_id", None)
+        return key_subject(
+            spec.personal_kind, event.originator_id, pupil if isinstance(pupil, UUID) else None
+        )
 
     def encode(
         self,

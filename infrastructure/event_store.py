@@ -20,7 +20,6 @@ import asyncpg
 
 from application.errors import (
     ConcurrencyConflictError,
-    DataShreddedError,
     UnknownTenantError,
 )
 from application.ports import (
@@ -32,6 +31,7 @@ from application.ports import (
     TenantHead,
 )
 from domain.ids import TenantId
+from infrastructure.data_keys import DataKeys
 from infrastructure.database import Connection, HeldConnections, Pool, tenant_transaction
 from infrastructure.event_batches import (
     EVENT_ROW_KEY_REF,
@@ -44,8 +44,8 @@ from infrastructure.event_batches import (
     same_batch_again,
 )
 from infrastructure.event_codec import EventCodec
-from infrastructure.field_encryption import new_data_key
 from infrastructure.hash_chain import ChainCheck, ChainRow, ChainWalk, genesis_hash
+from infrastructure.key_provider import KeyProvider, default_key_provider
 
 APPEND_SQL = (
     "SELECT passend_append($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::text[], $10::int2[],"
@@ -74,18 +74,32 @@ class PostgresEventStore:
     """
 
     def __init__(
-        self, pool: Pool, codec: EventCodec, *, held_connections: int | None = None
+        self,
+        pool: Pool,
+        codec: EventCodec,
+        *,
+        held_connections: int | None = None,
+        key_provider: KeyProvider | None = None,
     ) -> None:
         self._pool = pool
         self._codec = codec
         limit = max(1, pool.get_max_size() - 1) if held_connections is None else held_connections
         self._connections = HeldConnections(pool, limit)
         self._listeners: list[CommitListener] = []
-        self._keys: dict[tuple[str, UUID], bytes] = {}
+        # no key cache: every call reads the keys it needs, so a shred anywhere is seen at once
+        self._data_keys = DataKeys(key_provider or default_key_provider())
 
     @property
     def codec(self) -> EventCodec:
         return self._codec
+
+    @property
+    def data_keys(self) -> DataKeys:
+        return self._data_keys
+
+    @property
+    def pool(self) -> Pool:
+        return self._pool
 
     async def close(self) -> None:
         """Give the connections the store keeps back to the pool (before closing the pool)."""
@@ -299,70 +313,20 @@ class PostgresEventStore:
         )
 
     async def shred_subject(self, tenant_id: TenantId, subject_id: UUID) -> None:
-        async with self._connections.lease() as conn, tenant_transaction(conn, tenant_id):
-            await conn.execute(
-                "INSERT INTO subject_keys (tenant_id, subject_id, data_key, shredded_at)"
-                " VALUES ($1, $2, NULL, now()) ON CONFLICT (tenant_id, subject_id)"
-                " DO UPDATE SET data_key = NULL, shredded_at = now()",
-                tenant_id,
-                subject_id,
-            )
-        self._keys.pop((tenant_id, subject_id), None)
+        async with self._connections.lease() as conn:
+            await self._data_keys.shred(conn, tenant_id, [subject_id])
 
     async def _data_keys_for_writing(
         self, tenant_id: TenantId, subjects: set[UUID]
     ) -> dict[UUID, bytes]:
-        keys: dict[UUID, bytes] = {}
-        missing = []
-        for subject in subjects:
-            cached = self._keys.get((tenant_id, subject))
-            if cached is None:
-                missing.append(subject)
-            else:
-                keys[subject] = cached
-        if not missing:
-            return keys
-        async with self._connections.lease() as conn, tenant_transaction(conn, tenant_id):
-            try:
-                await conn.execute(
-                    "INSERT INTO subject_keys (tenant_id, subject_id, data_key)"
-                    " SELECT $1, s, k FROM unnest($2::uuid[], $3::bytea[]) AS u(s, k)"
-                    " ON CONFLICT (tenant_id, subject_id) DO NOTHING",
-                    tenant_id,
-                    missing,
-                    [new_data_key() for _ in missing],
-                )
-            except asyncpg.ForeignKeyViolationError:
-                raise UnknownTenantError(tenant_id) from None
-            rows = await conn.fetch(
-                "SELECT subject_id, data_key FROM subject_keys"
-                " WHERE tenant_id = $1 AND subject_id = ANY($2::uuid[])",
-                tenant_id,
-                missing,
-            )
-        for row in rows:
-            if row["data_key"] is None:
-                raise DataShreddedError(
-                    f"the personal data of subject {row['subject_id']} was shredded; "
-                    "no new personal data can be recorded for it"
-                )
-            keys[row["subject_id"]] = row["data_key"]
-            self._keys[(tenant_id, row["subject_id"])] = row["data_key"]
-        return keys
+        async with self._connections.lease() as conn:
+            return await self._data_keys.for_writing(conn, tenant_id, subjects)
 
     async def _data_keys_for_reading(
         self, conn: Connection, tenant_id: TenantId, refs: set[UUID | None]
     ) -> dict[UUID, bytes | None]:
-        if not refs:
-            return {}
-        async with tenant_transaction(conn, tenant_id):
-            found = await conn.fetch(
-                "SELECT subject_id, data_key FROM subject_keys"
-                " WHERE tenant_id = $1 AND subject_id = ANY($2::uuid[])",
-                tenant_id,
-                list(refs),
-            )
-        return {row["subject_id"]: row["data_key"] for row in found}
+        wanted = {ref for ref in refs if ref is not None}
+        return await self._data_keys.for_reading(conn, tenant_id, wanted) if wanted else {}
 
 
 def append_one_arguments(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ...]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from projections.deadlines_due import DeadlinesDueProjection
 from projections.municipality_figures import MunicipalityFiguresProjection
 from projections.projection import Projection
+from projections.pupil_index import PupilIndexProjection
 from projections.school_caseload import SchoolCaseloadProjection
 
 PROJECTIONS: tuple[Projection, ...] = (
     SchoolCaseloadProjection(),
     DeadlinesDueProjection(),
     MunicipalityFiguresProjection(),
+    PupilIndexProjection(),
 )
 
 

@@ -33,6 +33,19 @@ def new_tenant_id() -> TenantId:
     return TenantId("T" + secrets.token_hex(5).upper())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def key_encryption_keys() -> Iterator[Path]:
+    """One directory of KEKs for every store of the run, as processes sharing a server share one."""
+    directory = Path(tempfile.mkdtemp(prefix="passend-test-keks-"))
+    previous = os.environ.get("PASSEND_KEK_DIR")
+    os.environ["PASSEND_KEK_DIR"] = str(directory)
+    yield directory
+    if previous is None:
+        del os.environ["PASSEND_KEK_DIR"]
+    else:
+        os.environ["PASSEND_KEK_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def admin_dsn() -> Iterator[str]:
     external = os.environ.get("PASSEND_TEST_DATABASE_URL")

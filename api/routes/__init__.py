@@ -9,9 +9,11 @@ from api.command_routes import CommandRoute
 from api.routes import arrangements, configuration, objections, pupils, support_requests, tlvs
 from api.routes.arrangements import ArrangementCommands, ArrangementController
 from api.routes.configuration import ConfigurationCommands
+from api.routes.finding import FindingController
 from api.routes.me import me
 from api.routes.objections import ObjectionCommands, ObjectionController
 from api.routes.platform import PlatformController, platform_log
+from api.routes.privacy import DisclosureController, PrivacyController
 from api.routes.pupils import PupilCommands, PupilController
 from api.routes.read_models import ReadModelController
 from api.routes.support_requests import SupportRequestCommands, SupportRequestController
@@ -39,4 +41,7 @@ ROUTES: list[ControllerRouterHandler] = [
     ArrangementController,
     ArrangementCommands,
     ReadModelController,
+    PrivacyController,
+    DisclosureController,
+    FindingController,
 ]

@@ -21,6 +21,7 @@ from application.handling import change, create, load_swv
 from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from application.references import check_residence, configured_school
+from application.retention import subjects_to_shred_with_pupil
 from domain.pupil import Pupil
 
 
@@ -212,7 +213,11 @@ async def record_pupil_leaving(
 async def shred_pupil_data(
     cmd: ShredPupilData, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    """Record the shredding, then destroy the pupil's data key (again, on a retry)."""
+    """Record the shredding, then destroy the pupil's data keys (again, on a retry).
+
+    Its own details and its dossiers go; the reasons of its decisions stay on legal hold,
+    for retention to shred once their term has passed.
+    """
     now = clock.now()
     outcome = await change(
         store,
@@ -222,5 +227,6 @@ async def shred_pupil_data(
         lambda pupil: pupil.shred_personal_data(by=ctx.actor, at=now),
         rule=PROCESSES_CASES,
     )
-    await store.shred_subject(ctx.tenant_id, cmd.pupil_id)
+    for subject in await subjects_to_shred_with_pupil(store, ctx.tenant_id, cmd.pupil_id):
+        await store.shred_subject(ctx.tenant_id, subject)
     return outcome

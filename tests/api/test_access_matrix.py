@@ -22,8 +22,9 @@ from tests.api.world import FIRST_EXPERT, advice_body, build_world
 S, L, C, E = Role.SCHOOL, Role.LOKET, Role.COMMITTEE, Role.EXPERT
 M, A, P, ADMIN = Role.MUNICIPALITY, Role.AUDITOR, Role.PARTNER, Role.SWV_ADMIN
 OPERATOR = "platform-operator"
+PO = Role.PRIVACY_OFFICER
 # The school goes first: what it is allowed may change the case for those after it.
-ROLES: tuple[Role | str, ...] = (S, L, C, E, M, A, P, ADMIN, OPERATOR)
+ROLES: tuple[Role | str, ...] = (S, L, C, E, M, A, P, ADMIN, OPERATOR, PO)
 TENANT_ROLES = set(Role)
 STAFF = {L, C}
 ON_PUPILS = {S, L, C}
@@ -103,6 +104,8 @@ ROUTES = [
         {"name": "Noor", "municipality_code": "GM0632", **DATES},
     ),
     Route("GET", f"{TENANT}/pupils/{{pupil}}", {S, L, C, A}),
+    Route("GET", f"{TENANT}/pupils/{{pupil}}/subject-access", {PO}),
+    Route("GET", f"{TENANT}/pupils/{{pupil}}/subject-access/page", {PO}),
     Route("POST", f"{TENANT}/pupils/{{pupil}}/corrections", ON_PUPILS, {"name": "Sam", **DATES}),
     Route(
         "POST",
@@ -254,6 +257,15 @@ ROUTES = [
     Route("GET", f"{TENANT}/schools/{SCHOOL}/caseload", {S, L, C, A}),
     Route("GET", f"{TENANT}/deadlines", {L, C, A}),
     Route("GET", f"{TENANT}/municipalities/{MUNICIPALITY}/figures", {L, C, A, M}),
+    Route("GET", f"{TENANT}/municipalities/{MUNICIPALITY}/disclosures", {L, C, M, PO}),
+    Route("POST", f"{TENANT}/pupil-searches", STAFF, {"name": "Sam de Vries"}),
+    Route("GET", f"{TENANT}/cases", {L, C, A}),
+    Route(
+        "POST",
+        f"{TENANT}/support-requests/{{granted}}/disclosures",
+        STAFF,
+        {"municipality_code": MUNICIPALITY, "legal_basis": "LEERPLICHT", "fields": ["name"]},
+    ),
     Route("GET", f"{TENANT}/projections/status", {L, C, A, ADMIN}),
 ]
 

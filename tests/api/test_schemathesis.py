@@ -47,6 +47,11 @@ from tests.api.conftest import (
 )
 from tests.api.world import FIRST_EXPERT, build_world
 
+# Build the random-instance strategy once here, at import: its module is imported on first use
+# and runs ast.parse, which CPython 3.11 can fail with "AST constructor recursion depth
+# mismatch" when that first use happens deep in a generating test's stack.
+st.randoms(use_true_random=True).validate()
+
 OPENAPI_PATH = "/schema/openapi.json"
 OTHER_MUNICIPALITY = "GM1904"  # the second municipality open_tenant configures
 EXAMPLES_PER_MODE = 12  # per kind of request: valid, invalid, with real ids or random

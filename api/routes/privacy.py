@@ -1,0 +1,147 @@
+"""Privacy routes: a pupil's subject access report; disclosures of a case to a municipality.
+
+``…/pupils/{id}/subject-access`` (and ``/page``): everything held about a pupil, as JSON and as
+a readable page. ``POST …/support-requests/{id}/disclosures`` records a per-case disclosure to
+the pupil's municipality under a named legal basis; ``GET …/municipalities/{code}/disclosures``
+is what that municipality may then see: exactly the disclosed fields, nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID
+
+import jinja2
+from litestar import Controller, MediaType, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from api import authorisation
+from api.auth import Principal
+from api.dependencies import ClockDependency, Commands, Store
+from api.schemas.common import COMMAND_ERRORS, READ_ERRORS, CommandAccepted, accepted, example
+from api.schemas.privacy import (
+    DisclosedCaseView,
+    DisclosureBody,
+    DisclosuresView,
+    SubjectAccessView,
+)
+from application.commands import RecordDisclosure
+from application.handlers.disclosures import disclosed_cases, record_disclosure
+from application.subject_access import subject_access
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+class PrivacyController(Controller):
+    path = "/v1/tenants/{swv_code:str}/pupils/{pupil_id:uuid}/subject-access"
+    tags = ("privacy",)
+    guards = [authorisation.answers_subject_access]  # noqa: RUF012 - Litestar's own attribute
+
+    @get(
+        "/",
+        summary="Everything held about a pupil (AVG art. 15), decrypted",
+        description="With purposes, legal bases, recipients and retention dates. "
+        "The privacy officer only.",
+        responses=READ_ERRORS,
+    )
+    async def subject_access(
+        self,
+        pupil_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        event_store: Store,
+        clock: ClockDependency,
+    ) -> SubjectAccessView:
+        report = await subject_access(event_store, principal.tenant_id, pupil_id, clock)
+        return SubjectAccessView.of(report)
+
+    @get(
+        "/page",
+        summary="Everything held about a pupil (AVG art. 15), as a readable page",
+        media_type=MediaType.HTML,
+        responses=READ_ERRORS,
+    )
+    async def subject_access_page(
+        self,
+        pupil_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        event_store: Store,
+        clock: ClockDependency,
+    ) -> Response[str]:
+        report = await subject_access(event_store, principal.tenant_id, pupil_id, clock)
+        page = _TEMPLATES.get_template("subject_access.html.j2").render(
+            view=SubjectAccessView.of(report)
+        )
+        return Response(page, media_type=MediaType.HTML)
+
+
+class DisclosureController(Controller):
+    path = "/v1/tenants/{swv_code:str}"
+    tags = ("privacy",)
+
+    @post(
+        "/support-requests/{request_id:uuid}/disclosures",
+        summary="Disclose a case to the pupil's municipality, naming the legal basis and fields",
+        description="Without a disclosure a municipality sees figures only.",
+        guards=[authorisation.processes_cases],
+        responses=COMMAND_ERRORS,
+    )
+    async def disclose(
+        self,
+        request_id: FromPath[UUID],
+        data: Annotated[
+            DisclosureBody,
+            example(
+                {
+                    "municipality_code": "GM0632",
+                    "legal_basis": "LEERPLICHT",
+                    "fields": ["name", "date_of_birth", "school_code"],
+                }
+            ),
+        ],
+        principal: NamedDependency[Principal],
+        commands: Commands,
+    ) -> Response[CommandAccepted]:
+        command = RecordDisclosure(
+            request_id=request_id,
+            municipality_code=data.municipality_code,
+            legal_basis=data.legal_basis,
+            fields=data.fields,
+            disclosed_on=data.disclosed_on,
+        )
+        outcome = await commands(record_disclosure, command)
+        where = f"/v1/tenants/{principal.tenant_id}/municipalities/{data.municipality_code}"
+        return accepted(outcome, location=f"{where}/disclosures")
+
+    @get(
+        "/municipalities/{municipality_code:str}/disclosures",
+        summary="The cases disclosed to a municipality, with exactly the fields disclosed",
+        guards=[authorisation.reads_disclosures],
+        responses=READ_ERRORS,
+    )
+    async def disclosures(
+        self,
+        municipality_code: FromPath[str],
+        principal: NamedDependency[Principal],
+        event_store: Store,
+    ) -> DisclosuresView:
+        authorisation.ensure_can_read_disclosures(principal, municipality_code)
+        cases = await disclosed_cases(event_store, principal.tenant_id, municipality_code)
+        return DisclosuresView(
+            municipality_code=municipality_code,
+            cases=[
+                DisclosedCaseView(
+                    case_id=c.case_id,
+                    pupil_id=c.pupil_id,
+                    legal_basis=c.legal_basis,
+                    disclosed_on=c.disclosed_on,
+                    data=c.data,
+                )
+                for c in cases
+            ],
+        )

@@ -1,0 +1,165 @@
+"""Everything held about one pupil, for a subject access request (AVG art. 15).
+
+Read from the log, decrypted: every event of the pupil's own stream and of the cases that were
+opened for it, and every other event that names it; each personal field with the purpose it is
+held for, its legal basis and until when it is kept; and who received data about it (the
+municipalities it was disclosed to; partner subscriptions will join them here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from application.errors import AggregateNotFoundError
+from application.ports import Clock, EventStore, RecordedEvent
+from application.retention import SubjectLedger
+from domain.disclosure import Disclosure
+from domain.ids import TenantId
+from domain.personal import PersonalKind, personal_fields
+from domain.retention import Retention
+
+
+@dataclass(frozen=True, slots=True)
+class Purpose:
+    purpose: str
+    legal_basis: str
+
+
+PURPOSES: Mapping[PersonalKind, Purpose] = {
+    PersonalKind.SUBJECT: Purpose(
+        "Knowing which pupil a request, decision or arrangement is about, in the SWV's "
+        "statutory tasks (admissibility to special education, allocating support).",
+        "AVG art. 6(1)(e): a task in the public interest (WPO art. 18a, WVO art. 17a).",
+    ),
+    PersonalKind.DOSSIER: Purpose(
+        "Assessing the support request or TLV application: the question, the experts' "
+        "advices, the objection and its handling.",
+        "AVG art. 6(1)(e) (WPO art. 18a, WVO art. 17a); for health data AVG art. 9(2)(g) "
+        "with UAVG art. 30.",
+    ),
+    PersonalKind.DECISION: Purpose(
+        "The decision (beschikking) and its reasons, which the SWV must keep as an archive record.",
+        "AVG art. 6(1)(e) for the decision; art. 6(1)(c) with the Archiefwet 1995 for keeping it.",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRecord:
+    """One recorded event about the pupil, its personal fields decrypted."""
+
+    position: int
+    stream_id: UUID
+    event_type: str
+    recorded_at: datetime
+    recorded_by: str
+    data: dict[str, Any]
+    personal: dict[str, PersonalKind]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSubject:
+    """Personal data under one key: what it is for, and until when it is kept."""
+
+    subject_id: UUID
+    kind: PersonalKind
+    purpose: str
+    legal_basis: str
+    shredded: bool
+    kept_until: date | None
+    retention: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectAccessReport:
+    tenant_id: TenantId
+    pupil_id: UUID
+    produced_at: datetime
+    subjects: list[HeldSubject]
+    records: list[HeldRecord]
+    recipients: list[dict[str, Any]]
+
+    @property
+    def personal_values(self) -> list[Any]:
+        """Every personal field value the report shows."""
+        return [r.data[name] for r in self.records for name in r.personal]
+
+
+def _about(recorded: RecordedEvent, pupil_id: UUID, streams: set[UUID]) -> bool:
+    event = recorded.event
+    named = getattr(event, "pupil_id", None) == pupil_id
+    if named and recorded.stream_version == 1:
+        streams.add(recorded.stream_id)  # a case opened for the pupil: all its events are
+    return named or recorded.stream_id in streams
+
+
+def _data(event: object) -> dict[str, Any]:
+    return {
+        f.name: getattr(event, f.name)
+        for f in dataclasses.fields(event)  # type: ignore[arg-type]
+        if f.name not in {"originator_id", "originator_version", "timestamp"}
+    }
+
+
+async def subject_access(
+    store: EventStore, tenant_id: TenantId, pupil_id: UUID, clock: Clock
+) -> SubjectAccessReport:
+    streams = {pupil_id}
+    ledger = SubjectLedger()
+    records: list[HeldRecord] = []
+    recipients: list[dict[str, Any]] = []
+    async with contextlib.aclosing(store.read_log_pages(tenant_id)) as pages:
+        async for page in pages:
+            for recorded in page:
+                ledger.feed(recorded)
+                if _about(recorded, pupil_id, streams):
+                    event = recorded.event
+                    if isinstance(event, Disclosure.Recorded):
+                        recipients.append(
+                            {
+                                "recipient": f"municipality {event.municipality_code}",
+                                "legal_basis": event.legal_basis.value,
+                                "fields": [f.value for f in event.fields],
+                                "on": event.disclosed_on.isoformat(),
+                                "case_id": str(event.case_id),
+                            }
+                        )
+                    records.append(
+                        HeldRecord(
+                            position=recorded.position,
+                            stream_id=recorded.stream_id,
+                            event_type=f"{recorded.event_type}.v{recorded.schema_version}",
+                            recorded_at=recorded.recorded_at,
+                            recorded_by=recorded.actor,
+                            data=_data(recorded.event),
+                            personal=personal_fields(type(recorded.event)),
+                        )
+                    )
+    if not records:
+        raise AggregateNotFoundError("Pupil", pupil_id)
+    now = clock.now()
+    retention = ledger.retention or Retention.open(tenant_id=tenant_id, by="-", at=now)
+    related = ledger.of_pupil(pupil_id)
+    hand_shredded = {s.subject_id for s in related} - {s.subject_id for s in ledger.subjects()}
+    subjects = []
+    for subject in related:
+        term = retention.term_of(subject, related)
+        purpose = PURPOSES[subject.kind]
+        subjects.append(
+            HeldSubject(
+                subject_id=subject.subject_id,
+                kind=subject.kind,
+                purpose=purpose.purpose,
+                legal_basis=purpose.legal_basis,
+                shredded=subject.subject_id in retention.shredded | hand_shredded,
+                kept_until=term[1],
+                retention=term[0],
+            )
+        )
+    return SubjectAccessReport(tenant_id, pupil_id, now, subjects, records, recipients)

@@ -1,0 +1,256 @@
+"""Data keys at rest only wrapped under a tenant KEK; rotation online; shreds seen everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+
+from application.errors import DataShreddedError, KeyUnavailableError
+from application.ports import NewEvent
+from domain.ids import TenantId
+from infrastructure.data_keys import kek_of
+from infrastructure.database import Pool, create_pool, tenant_transaction
+from infrastructure.event_batches import prepare_batch
+from infrastructure.event_codec import EventCodec
+from infrastructure.event_store import APPEND_SQL, PostgresEventStore, append_arguments
+from infrastructure.field_encryption import new_data_key
+from infrastructure.key_provider import LocalKeyProvider
+from tests.conftest import new_tenant_id
+from tests.integration.events import META, T0, note_events
+from tests.sample_aggregate import Note, open_note
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def provider(tmp_path: Path) -> LocalKeyProvider:
+    return LocalKeyProvider(tmp_path / "keks")
+
+
+@pytest.fixture
+def keyed_store(
+    app_pool: Pool, codec: EventCodec, provider: LocalKeyProvider
+) -> PostgresEventStore:
+    return PostgresEventStore(app_pool, codec, key_provider=provider)
+
+
+async def _tenant(store: PostgresEventStore) -> TenantId:
+    tenant = new_tenant_id()
+    await store.register_tenant(tenant)
+    return tenant
+
+
+async def _open_notes(
+    store: PostgresEventStore, tenant: TenantId, authors: list[str]
+) -> list[UUID]:
+    ids = []
+    for author in authors:
+        events = note_events(1, author=author)
+        await store.append(tenant, events, expected_version=0, metadata=META)
+        ids.append(events[0].event.originator_id)
+    return ids
+
+
+async def _open_notes_with_id(store: PostgresEventStore, tenant: TenantId, note: UUID) -> None:
+    events = [NewEvent(uuid4(), e) for e in open_note(note, T0, author="Fenna").collect_events()]
+    await store.append(tenant, events, expected_version=0, metadata=META)
+
+
+async def _authors(store: PostgresEventStore, tenant: TenantId) -> dict[UUID, str | None]:
+    return {
+        e.stream_id: vars(e.event)["author_name"]
+        for e in await store.read_log(tenant, limit=10_000)
+        if isinstance(e.event, Note.Opened)
+    }
+
+
+async def _stored_keys(pool: Pool, tenant: TenantId) -> list[bytes | None]:
+    async with pool.acquire() as conn, tenant_transaction(conn, tenant):
+        return [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT data_key FROM subject_keys WHERE tenant_id = $1", tenant
+            )
+        ]
+
+
+async def _every_table_as_text(admin_dsn: str) -> str:
+    """Every row of every table and read model, as PostgreSQL prints it (bytea as hex)."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        tables = await conn.fetch(
+            "SELECT schemaname, tablename FROM pg_tables"
+            " WHERE schemaname IN ('public', 'read_models')"
+        )
+        dumps = [
+            await conn.fetchval(
+                f'SELECT coalesce(string_agg(t::text, chr(10)), \'\') FROM "{s}"."{t}" t'  # noqa: S608
+            )
+            for s, t in tables
+        ]
+    finally:
+        await conn.close()
+    return "\n".join(dumps)
+
+
+async def test_a_new_data_key_is_stored_only_wrapped_under_the_tenants_current_kek(
+    keyed_store: PostgresEventStore, provider: LocalKeyProvider, app_pool: Pool
+) -> None:
+    tenant = await _tenant(keyed_store)
+    [note] = await _open_notes(keyed_store, tenant, ["Anna de Vries"])
+    [stored] = await _stored_keys(app_pool, tenant)
+    assert stored is not None
+    assert len(stored) != 32
+    assert kek_of(stored) == await provider.current_kek(tenant)
+    assert (await _authors(keyed_store, tenant))[note] == "Anna de Vries"
+
+
+async def test_rotation_under_load_loses_no_readable_field_and_leaves_no_unwrapped_key(
+    keyed_store: PostgresEventStore,
+    provider: LocalKeyProvider,
+    app_pool: Pool,
+    database_dsns: tuple[str, str],
+) -> None:
+    tenant = await _tenant(keyed_store)
+    written = dict(
+        zip(
+            await _open_notes(keyed_store, tenant, [f"Leerling {i}" for i in range(60)]),
+            [f"Leerling {i}" for i in range(60)],
+            strict=True,
+        )
+    )
+    old_kek = await provider.current_kek(tenant)
+    stop = asyncio.Event()
+
+    async def write_meanwhile(writer: int) -> None:
+        count = 0
+        while not stop.is_set():
+            author = f"Schrijver {writer}-{count}"
+            [note] = await _open_notes(keyed_store, tenant, [author])
+            written[note] = author
+            count += 1
+
+    async def read_meanwhile() -> int:
+        reads = 0
+        while not stop.is_set():
+            seen = await _authors(keyed_store, tenant)
+            assert all(seen[n] == a for n, a in list(written.items()) if n in seen)
+            reads += 1
+        return reads
+
+    load = [asyncio.create_task(write_meanwhile(w)) for w in range(3)]
+    reader = asyncio.create_task(read_meanwhile())
+    progress: list[tuple[int, int]] = []
+    result = await keyed_store.data_keys.rotate(
+        app_pool, tenant, lambda done, total: progress.append((done, total))
+    )
+    stop.set()
+    await asyncio.gather(*load)
+    assert await reader > 0
+    # whatever the writers stored under the old KEK while it was current, re-wrap once more
+    await keyed_store.data_keys.rewrap(app_pool, tenant)
+
+    assert result.kek_id != old_kek
+    assert result.rewrapped >= 60
+    assert progress
+    assert progress[-1][0] == progress[-1][1]
+    assert await _authors(keyed_store, tenant) == written
+    stored = await _stored_keys(app_pool, tenant)
+    assert {kek_of(s) for s in stored if s is not None} == {result.kek_id}
+    provider.revoke(tenant, old_kek)  # the old KEK is no longer needed by anything
+    assert await _authors(keyed_store, tenant) == written
+    async with app_pool.acquire() as conn:
+        bare_keys = (await keyed_store.data_keys.for_reading(conn, tenant, written)).values()
+    every_row = await _every_table_as_text(database_dsns[0])
+    assert not [key for key in bare_keys if key is not None and key.hex() in every_row]
+
+
+async def test_a_bare_key_from_before_wrapping_stays_readable_and_is_wrapped_online(
+    keyed_store: PostgresEventStore, provider: LocalKeyProvider, app_pool: Pool
+) -> None:
+    tenant = await _tenant(keyed_store)
+    note_id = uuid4()
+    legacy_key = new_data_key()
+    async with app_pool.acquire() as conn, tenant_transaction(conn, tenant):
+        await conn.execute(
+            "INSERT INTO subject_keys (tenant_id, subject_id, data_key) VALUES ($1, $2, $3)",
+            tenant,
+            note_id,
+            legacy_key,
+        )
+    events = [NewEvent(uuid4(), e) for e in open_note(note_id, T0, author="Bram").collect_events()]
+    batch = prepare_batch(
+        keyed_store.codec,
+        tenant,
+        events,
+        expected_version=0,
+        metadata=META,
+        recorded_at=T0,
+        data_keys={note_id: legacy_key},
+    )
+    async with app_pool.acquire() as conn:
+        await conn.fetch(APPEND_SQL, *append_arguments(tenant, batch))
+    assert await keyed_store.data_keys.census(app_pool, tenant) == {"bare": 1}
+    assert (await _authors(keyed_store, tenant))[note_id] == "Bram"
+
+    result = await keyed_store.data_keys.rewrap(app_pool, tenant)
+
+    assert result.rewrapped == 1
+    assert await keyed_store.data_keys.census(app_pool, tenant) == {
+        await provider.current_kek(tenant): 1
+    }
+    assert (await _authors(keyed_store, tenant))[note_id] == "Bram"
+    assert (await keyed_store.verify_chain(tenant)).intact
+
+
+async def test_a_revoked_kek_makes_only_that_tenants_personal_fields_unreadable(
+    keyed_store: PostgresEventStore, provider: LocalKeyProvider
+) -> None:
+    revoked, other = await _tenant(keyed_store), await _tenant(keyed_store)
+    [lost] = await _open_notes(keyed_store, revoked, ["Chris"])
+    [kept] = await _open_notes(keyed_store, other, ["Dana"])
+
+    provider.revoke(revoked, await provider.current_kek(revoked))
+
+    [opened] = await keyed_store.read_stream(revoked, lost)
+    assert isinstance(opened.event, Note.Opened)
+    assert vars(opened.event)["author_name"] is None
+    assert opened.event.title == "t"  # the rest of the event is as it was
+    assert (await _authors(keyed_store, other))[kept] == "Dana"
+    with pytest.raises(KeyUnavailableError):
+        await _open_notes(keyed_store, revoked, ["Eva"])
+    assert (await keyed_store.verify_chain(revoked)).intact
+
+
+@pytest.fixture
+async def second_pool(database_dsns: tuple[str, str]) -> AsyncIterator[Pool]:
+    """A pool of its own: another process's view of the same database."""
+    pool = await create_pool(database_dsns[1], min_size=1, max_size=3)
+    yield pool
+    await pool.close()
+
+
+async def test_a_shred_in_one_process_is_honoured_by_the_next_read_and_write_of_another(
+    keyed_store: PostgresEventStore,
+    provider: LocalKeyProvider,
+    second_pool: Pool,
+    codec: EventCodec,
+) -> None:
+    elsewhere = PostgresEventStore(second_pool, codec, key_provider=provider)
+    tenant = await _tenant(keyed_store)
+    [note] = await _open_notes(keyed_store, tenant, ["Fenna"])
+    # the other process reads and writes personal data of the subject: it has used its key
+    assert (await _authors(elsewhere, tenant))[note] == "Fenna"
+    [other_note] = await _open_notes(elsewhere, tenant, ["Gert"])
+
+    await keyed_store.shred_subject(tenant, note)
+
+    assert (await _authors(elsewhere, tenant)) == {note: None, other_note: "Gert"}
+    with pytest.raises(DataShreddedError):
+        await _open_notes_with_id(elsewhere, tenant, note)
+    await elsewhere.close()

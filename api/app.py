@@ -22,7 +22,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
 from api.errors import EXCEPTION_HANDLERS
-from api.health import health
+from api.health import health, liveness
 from api.routes import ROUTES
 from api.settings import Settings
 from application.ports import EventStore
@@ -138,9 +138,9 @@ def create_app(
         app.state.token_verifier = token_verifier
         yield
 
-    auth = DefineMiddleware(BearerAuthentication, exclude=["^/health$", "^/schema"])
+    auth = DefineMiddleware(BearerAuthentication, exclude=["^/health", "^/schema"])
     return Litestar(
-        route_handlers=[health, *ROUTES],
+        route_handlers=[health, liveness, *ROUTES],
         lifespan=[state_setup, lifespan],
         middleware=[correlation_middleware, auth],
         before_send=[echo_correlation_id],

@@ -66,7 +66,11 @@ def _print_seed(summary: DemoSummary) -> None:
 def _embedded_settings(settings: Settings) -> tuple[Settings, Path]:
     embedded_dir = settings.data_dir / "postgres"
     typer.echo(f"Starting embedded PostgreSQL in {embedded_dir} …")
-    server = embedded_postgres_server.start(embedded_dir)
+    try:
+        server = embedded_postgres_server.start(embedded_dir)
+    except embedded_postgres_server.EmbeddedServerRunningError as error:
+        typer.echo(f"Not starting: {error}", err=True)
+        raise typer.Exit(1) from None
     return msgspec.structs.replace(
         settings, database_url=server.admin_dsn(), database_app_url=server.app_dsn()
     ), embedded_dir

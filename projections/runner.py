@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from application.ports import EventStore
 from domain.ids import TenantId
 from infrastructure.commit_notifier import COMMITS_CHANNEL, parse_commit_payload
-from infrastructure.database import Connection, Pool
+from infrastructure.connection_loss import Backoff, database_lost
+from infrastructure.database import Connection, Pool, is_open
 from infrastructure.event_store import PostgresEventStore
 from projections.builds import active_build, build_of, create_build
 from projections.catch_up import catch_up
@@ -134,19 +135,25 @@ class ProjectionRunner:
         wake.set()
 
     async def _work(self, tenant_id: TenantId, wake: asyncio.Event) -> None:
-        backoff = 0.0
+        # Short waits: once the database is back, every tenant must catch up within seconds.
+        backoff = Backoff(first_s=0.1, max_s=2.0)
         while True:
             await wake.wait()
             wake.clear()
             try:
                 async with self._slots:
                     busy = await self._catch_up_tenant(tenant_id)
-                backoff, delay = 0.0, self._lease_retry_s if busy else None
-            except Exception:
-                backoff = min(max(backoff * 2, 0.1), 30.0)
-                delay = backoff
+                backoff.reset()
+                delay = self._lease_retry_s if busy else None
+            except Exception as error:  # noqa: BLE001 - retried; the type and message suffice
+                delay = backoff.next_delay()
                 log.warning(
-                    "catching up %s failed; retrying in %.1fs", tenant_id, delay, exc_info=True
+                    "catching up %s failed (%s: %s); retrying in %.1fs",
+                    tenant_id,
+                    type(error).__name__,
+                    error,
+                    delay,
+                    exc_info=not database_lost(error),
                 )
             if delay is not None:  # someone else holds a lease, or the database is in trouble
                 await asyncio.sleep(delay)
@@ -187,15 +194,25 @@ class ProjectionRunner:
         return busy
 
     async def _poll_forever(self) -> None:
+        # While the database is away, poll (and so reconnect) with a short backoff instead.
+        backoff = Backoff(first_s=0.1, max_s=min(2.0, self._poll_interval_s))
         while True:
             try:
                 await self._poll()
-            except Exception:
-                log.warning("projection poll failed", exc_info=True)
+            except Exception as error:  # noqa: BLE001 - any failure: log once per kind, retry
+                log.warning("projection poll failed: %s: %s", type(error).__name__, error)
+                await backoff.wait()
+                continue
+            backoff.reset()
             await asyncio.sleep(self._poll_interval_s)
 
+    @property
+    def connected(self) -> bool:
+        """True while the control connection (listener and leases) is open."""
+        return is_open(self._control)
+
     async def _poll(self) -> None:
-        if self._control is None or self._control.is_closed():
+        if not is_open(self._control):
             await self._release_control()
             await self._connect_control()
         rows = await projection_status(self._pool, self.projection_names)
@@ -257,7 +274,9 @@ class ProjectionRunner:
         if control is not None:
             with contextlib.suppress(Exception):
                 await control.remove_listener(COMMITS_CHANNEL, self._on_notify)
-            await self._pool.release(control)  # type: ignore[arg-type]
+            # A control connection that died is back in the pool already.
+            with contextlib.suppress(Exception):
+                await self._pool.release(control)  # type: ignore[arg-type]
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         parsed = parse_commit_payload(str(payload))

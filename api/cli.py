@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import runpy
 import signal
 from pathlib import Path
@@ -18,6 +17,7 @@ import uvicorn
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.dependencies import SystemClock
+from api.logs import configure_logging
 from api.settings import Settings
 from application.demo import DemoSummary, seed_demo
 from domain.ids import TenantId
@@ -109,7 +109,7 @@ def serve(
     ] = True,
 ) -> None:
     """Start the API. Without DATABASE_URL, an embedded PostgreSQL in ./var is used."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = Settings.from_env(host=host, port=port)
     embedded_dir: Path | None = None
     if settings.database_url is None:
@@ -127,7 +127,8 @@ def serve(
         )
         app = create_app(settings)
         _freeze_start_up_heap()
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # Our logging configuration, and our request line instead of uvicorn's access log.
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     except KeyboardInterrupt:
         pass
     finally:
@@ -185,7 +186,7 @@ async def _migrate(settings: Settings) -> None:
 @projections_cli.command("run")
 def projections_run() -> None:
     """Keep every read model up to date in this process (scale-out; serve also runs one)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = _database_settings()
 
     async def run() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from litestar.params import FromPath, HeaderParameter, SkipValidation
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Claims, Principal, principal_for
+from api.logs import bind_request, unbind_request
 from application.commands import CommandContext
 from application.ports import Clock, EventStore, IdFactory
 from domain.ids import TenantId
@@ -158,6 +160,12 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         except ValueError:
             correlation_id = uuid.uuid4()
         scope.setdefault("state", {})["correlation_id"] = correlation_id
+        bind_request(
+            correlation_id=str(correlation_id),
+            tenant=scope.get("path_params", {}).get("swv_code"),
+            route=scope.get("path_template"),
+        )
+        started = time.perf_counter()
         status = 500
 
         async def send_noting_status(message: Message) -> None:
@@ -169,13 +177,21 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_noting_status)
         finally:
+            # The path holds codes and ids only; the query string and body are never logged.
             log.info(
                 "%s %s -> %s correlation_id=%s",
                 scope.get("method"),
                 scope["path"],
                 status,
                 correlation_id,
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
             )
+            unbind_request()
 
     return middleware
 

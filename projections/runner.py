@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -129,8 +130,11 @@ class ProjectionRunner:
         wake = self._wakes.get(tenant_id)
         if wake is None:
             wake = self._wakes[tenant_id] = asyncio.Event()
+            # A fresh context: the request whose commit woke it is not this task's request.
             self._tasks[tenant_id] = asyncio.create_task(
-                self._work(tenant_id, wake), name=f"projections-{tenant_id}"
+                self._work(tenant_id, wake),
+                name=f"projections-{tenant_id}",
+                context=contextvars.Context(),
             )
         wake.set()
 

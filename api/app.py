@@ -17,12 +17,13 @@ from cryptography.hazmat.primitives import serialization
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
+from api.docs import OfflineSwaggerUI, docs_assets
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health, liveness
+from api.metrics_endpoint import metrics_endpoint
 from api.routes import ROUTES
 from api.settings import Settings
 from application.ports import EventStore
@@ -138,9 +139,9 @@ def create_app(
         app.state.token_verifier = token_verifier
         yield
 
-    auth = DefineMiddleware(BearerAuthentication, exclude=["^/health", "^/schema"])
+    auth = DefineMiddleware(BearerAuthentication, exclude=["^/health", "^/schema", "^/metrics$"])
     return Litestar(
-        route_handlers=[health, liveness, *ROUTES],
+        route_handlers=[health, liveness, metrics_endpoint, docs_assets(), *ROUTES],
         lifespan=[state_setup, lifespan],
         middleware=[correlation_middleware, auth],
         before_send=[echo_correlation_id],
@@ -152,6 +153,6 @@ def create_app(
             version="0.1.0",
             description="Decisions of samenwerkingsverbanden passend onderwijs, as events.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[OfflineSwaggerUI()],
         ),
     )

@@ -24,6 +24,7 @@ from api.logs import bind_request, unbind_request
 from application.commands import CommandContext
 from application.ports import Clock, EventStore, IdFactory
 from domain.ids import TenantId
+from infrastructure import metrics
 
 R = TypeVar("R")
 
@@ -177,6 +178,10 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_noting_status)
         finally:
+            elapsed = time.perf_counter() - started
+            metrics.observe_request(
+                scope.get("path_template") or "unmatched", scope.get("method", ""), status, elapsed
+            )
             # The path holds codes and ids only; the query string and body are never logged.
             log.info(
                 "%s %s -> %s correlation_id=%s",
@@ -188,7 +193,7 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
                     "method": scope.get("method"),
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                 },
             )
             unbind_request()

@@ -41,6 +41,7 @@ from domain.errors import (
     TlvNotValidError,
 )
 from infrastructure.connection_loss import LOST, UNREACHABLE, database_unreachable
+from infrastructure.metrics import record_database_lost
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://passend.example/problems/"
@@ -196,11 +197,11 @@ def unavailable(
 
 def _database_lost(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """503 while the database is away; for a command whose answer was lost, outcome unknown."""
-    log.warning(
-        "database lost on %s %s: %s", request.method, request.url.path, type(exc).__name__
-    )
+    log.warning("database lost on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     path = request.url.path
-    if request.method in _SAFE_METHODS or database_unreachable(exc):
+    unknown = request.method not in _SAFE_METHODS and not database_unreachable(exc)
+    record_database_lost("outcome-unknown" if unknown else "unavailable")
+    if not unknown:
         # Not "nothing was recorded": a command that appends twice may have done one.
         return unavailable(
             "The database cannot be reached right now. Try again shortly; send a command again"

@@ -109,7 +109,9 @@ def _keep(
 def bind_request(*, correlation_id: str, tenant: str | None, route: str | None) -> None:
     """Bind the request's context for every line logged while it runs."""
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(correlation_id=correlation_id, tenant=tenant, route=route)
+    structlog.contextvars.bind_contextvars(
+        correlation_id=correlation_id, tenant=tenant, route=route
+    )
 
 
 def unbind_request() -> None:

@@ -33,6 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_issuer: str = "passend-dev"
     jwt_audience: str = "passend"
     max_body_bytes: int = 1_048_576
+    metrics_token: str | None = None
+    """Bearer token a Prometheus scraper sends to ``/metrics``; unset: loopback clients only."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

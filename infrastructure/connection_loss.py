@@ -4,7 +4,8 @@ Two kinds of loss matter to a caller. *Unreachable*: no statement was sent (the 
 the connection, is starting, or has no slot left), so nothing was recorded. *Lost*: the
 connection broke while a statement or a ``COMMIT`` may have been on the wire, so the outcome is
 unknown; only a retry with the same command id can tell. Workers that hold connections (the
-projection runner, delivery workers) use ``Backoff`` and ``database.is_open`` to reconnect by themselves.
+projection runner, delivery workers) reconnect by themselves with ``Backoff`` and
+``database.is_open``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from dataclasses import dataclass, field
 import asyncpg
 
 # Nothing reached the server: certainly nothing recorded.
-UNREACHABLE: tuple[type[BaseException], ...] = (
+UNREACHABLE: tuple[type[Exception], ...] = (
     ConnectionRefusedError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
 )
 # The connection broke, possibly with a statement or COMMIT in flight.
-LOST: tuple[type[BaseException], ...] = (
+LOST: tuple[type[Exception], ...] = (
     OSError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,

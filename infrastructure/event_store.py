@@ -32,6 +32,7 @@ from application.ports import (
     TenantHead,
 )
 from domain.ids import TenantId
+from infrastructure import metrics
 from infrastructure.database import Connection, HeldConnections, Pool, tenant_transaction
 from infrastructure.event_batches import (
     EVENT_ROW_KEY_REF,
@@ -139,6 +140,7 @@ class PostgresEventStore:
             first = last = None
         if first is None or last is None:
             return await self._explain_refused_append(tenant_id, events, batch)
+        metrics.record_append(tenant_id, len(events))
         for listener in self._listeners:
             listener(tenant_id, last)
         return AppendResult(

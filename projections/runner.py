@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from application.ports import EventStore
 from domain.ids import TenantId
+from infrastructure import metrics
 from infrastructure.commit_notifier import COMMITS_CHANNEL, parse_commit_payload
 from infrastructure.connection_loss import Backoff, database_lost
 from infrastructure.database import Connection, Pool, is_open
@@ -149,7 +150,7 @@ class ProjectionRunner:
                     busy = await self._catch_up_tenant(tenant_id)
                 backoff.reset()
                 delay = self._lease_retry_s if busy else None
-            except Exception as error:  # noqa: BLE001 - retried; the type and message suffice
+            except Exception as error:
                 delay = backoff.next_delay()
                 log.warning(
                     "catching up %s failed (%s: %s); retrying in %.1fs",
@@ -229,6 +230,9 @@ class ProjectionRunner:
     def _note(self, row: ProjectionStatus) -> None:
         pair = (row.projection, row.tenant_id)
         self._applied[pair] = row.position
+        metrics.record_projection_lag(
+            row.projection, row.tenant_id, row.head - row.position, row.lag_seconds
+        )
         if row.failed:
             self._failures[pair] = row.error or "stopped"
             return

@@ -58,7 +58,9 @@ async def test_a_walkthrough_logs_json_lines_with_context_and_no_personal_data(
     requests = [line for line in logged if "status" in line and "method" in line]
     assert len(requests) >= 20
     assert all(set(CONTEXT_KEYS) <= line.keys() for line in logged)
-    tenant_requests = [line for line in requests if line["path"].startswith(f"/v1/tenants/{tenant}/")]
+    tenant_requests = [
+        line for line in requests if line["path"].startswith(f"/v1/tenants/{tenant}/")
+    ]
     assert tenant_requests
     assert all(line["tenant"] == tenant for line in tenant_requests)
     assert all(line["route"].startswith("/v1/tenants/{swv_code}") for line in tenant_requests)

@@ -20,12 +20,12 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 from litestar import Litestar
+from typer.testing import CliRunner
 
 from api.app import create_app
-from api.cli import cli
 from api.auth import Role
+from api.cli import cli
 from api.settings import Settings
 from infrastructure import embedded_postgres_server
 from tests.api.conftest import SCHOOL, Api, open_tenant
@@ -113,7 +113,7 @@ async def ready(api: Api) -> bool:
     return (await api.client.get("/health/ready")).status_code == 200
 
 
-async def until(check: Any, *, within_s: float) -> float:  # noqa: ANN401 - an async predicate
+async def until(check: Any, *, within_s: float) -> float:
     """Seconds until ``await check()`` is true; fails after ``within_s``."""
     started = time.monotonic()
     while not await check():
@@ -195,7 +195,9 @@ async def test_a_killed_database_gives_503s_and_everything_comes_back(
     assert load.slowest_s < NO_REQUEST_TAKES_S
     staff = api.as_(tenant, Role.LOKET)
     for pupil in load.acknowledged.values():
-        assert (await api.call("GET", f"/v1/tenants/{tenant}/pupils/{pupil}", staff)).status_code == 200
+        assert (
+            await api.call("GET", f"/v1/tenants/{tenant}/pupils/{pupil}", staff)
+        ).status_code == 200
     for key in load.unknown:  # the retry with the same key tells what happened, once
         retried = await api.call(
             "POST",

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
@@ -26,6 +27,7 @@ from api.health import health, liveness
 from api.metrics_endpoint import metrics_endpoint
 from api.routes import ROUTES
 from api.settings import Settings
+from api.tracing import span_name_of_request, tracing_from_environment
 from application.ports import EventStore
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure.commit_notifier import CommitNotifier
@@ -140,6 +142,14 @@ def create_app(
         yield
 
     auth = DefineMiddleware(BearerAuthentication, exclude=["^/health", "^/schema", "^/metrics$"])
+    tracer_provider = tracing_from_environment()  # None unless OTEL_TRACES_EXPORTER asks
+    tracing = [
+        OpenTelemetryPlugin(
+            OpenTelemetryConfig(
+                tracer_provider=tracer_provider, scope_span_details_extractor=span_name_of_request
+            )
+        )
+    ]
     return Litestar(
         route_handlers=[health, liveness, metrics_endpoint, docs_assets(), *ROUTES],
         lifespan=[state_setup, lifespan],
@@ -147,6 +157,7 @@ def create_app(
         before_send=[echo_correlation_id],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=tracing if tracer_provider is not None else [],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Passend",

@@ -18,9 +18,11 @@ from litestar.enums import ScopeType
 from litestar.exceptions import ServiceUnavailableException, ValidationException
 from litestar.params import FromPath, HeaderParameter, SkipValidation
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry import trace
 
 from api.auth import Claims, Principal, principal_for
 from api.logs import bind_request, unbind_request
+from api.tracing import name_request_span
 from application.commands import CommandContext
 from application.ports import Clock, EventStore, IdFactory
 from domain.ids import TenantId
@@ -35,6 +37,7 @@ Ids = NamedDependency[SkipValidation[IdFactory]]
 
 CORRELATION_HEADER = "X-Correlation-ID"
 log = logging.getLogger("passend.api")
+_tracer = trace.get_tracer("passend.api")
 
 
 class SystemClock:
@@ -136,7 +139,12 @@ class CommandRunner:
         return self.ctx.tenant_id
 
     async def __call__(self, handler: Callable[..., Awaitable[R]], command: object) -> R:
-        return await handler(command, self.ctx, store=self.store, clock=self.clock)
+        name = getattr(handler, "__name__", type(command).__name__)
+        with _tracer.start_as_current_span(
+            f"command {name}",
+            attributes={"passend.tenant": self.ctx.tenant_id, "passend.command": name},
+        ):
+            return await handler(command, self.ctx, store=self.store, clock=self.clock)
 
 
 def provide_commands(
@@ -166,6 +174,7 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
             tenant=scope.get("path_params", {}).get("swv_code"),
             route=scope.get("path_template"),
         )
+        name_request_span(scope.get("method", "HTTP"), scope.get("path_template") or "unmatched")
         started = time.perf_counter()
         status = 500
 

@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from opentelemetry import trace
 
 from application.errors import (
     ConcurrencyConflictError,
@@ -59,6 +60,7 @@ _READ_LOG = "SELECT * FROM passend_read_log($1, $2, $3)"
 READ_LOG_EVENTS_SQL = "SELECT * FROM passend_read_log_events($1, $2, $3)"
 _READ_STREAM_EVENTS = "SELECT * FROM passend_read_stream_events($1, $2, $3, $4)"
 _MAX_VERSION = 2**31 - 1
+_tracer = trace.get_tracer("passend.event_store")
 _MAX_POSITION = 2**63 - 1
 _VERIFY_PAGE = 2_000
 
@@ -110,6 +112,19 @@ class PostgresEventStore:
         tenant_id: TenantId,
         events: Sequence[NewEvent],
         *,
+        expected_version: int,
+        metadata: EventMetadata,
+    ) -> AppendResult:
+        with _tracer.start_as_current_span(
+            "event_store.append",
+            attributes={"passend.tenant": tenant_id, "passend.events": len(events)},
+        ):
+            return await self._append(tenant_id, events, expected_version, metadata)
+
+    async def _append(
+        self,
+        tenant_id: TenantId,
+        events: Sequence[NewEvent],
         expected_version: int,
         metadata: EventMetadata,
     ) -> AppendResult:

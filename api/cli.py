@@ -19,6 +19,7 @@ from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.dependencies import SystemClock
 from api.logs import configure_logging
 from api.settings import Settings
+from api.tenant_cli import tenant_cli
 from application.demo import DemoSummary, seed_demo
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
@@ -37,6 +38,7 @@ cli = typer.Typer(
 )
 bench = typer.Typer(help="Benchmarks (not part of the test suite).", no_args_is_help=True)
 cli.add_typer(bench, name="bench")
+cli.add_typer(tenant_cli, name="tenant")
 projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
 

@@ -230,8 +230,9 @@ class ProjectionRunner:
     def _note(self, row: ProjectionStatus) -> None:
         pair = (row.projection, row.tenant_id)
         self._applied[pair] = row.position
+        # A pair without a build yet has no lag in seconds.
         metrics.record_projection_lag(
-            row.projection, row.tenant_id, row.head - row.position, row.lag_seconds
+            row.projection, row.tenant_id, row.head - row.position, row.lag_seconds or 0.0
         )
         if row.failed:
             self._failures[pair] = row.error or "stopped"

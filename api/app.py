@@ -17,17 +17,20 @@ from cryptography.hazmat.primitives import serialization
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.types import ASGIApp
 
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
-from api.dependencies import DEPENDENCIES, SystemClock, correlation_middleware, echo_correlation_id
+from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
+from api.docs import OfflineSwaggerUI, docs_assets
 from api.errors import EXCEPTION_HANDLERS
-from api.health import health
+from api.health import health, liveness
+from api.metrics_endpoint import metrics_endpoint
 from api.overload import Capacity, admission_middleware
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.settings import Settings
+from api.tracing import span_name_of_request, tracing_from_environment
 from application.ports import EventStore
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure.commit_notifier import CommitNotifier
@@ -37,6 +40,7 @@ from infrastructure.event_store import PostgresEventStore
 from infrastructure.idempotency_keys import InMemoryIdempotencyKeys, PostgresIdempotencyKeys
 from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import MigrationChangedError, apply_migrations
+from infrastructure.system import SystemClock
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
 
@@ -171,20 +175,29 @@ def create_app(
         app.state.token_verifier = token_verifier
         yield
 
-    auth = DefineMiddleware(BearerAuthentication, exclude=["^/health$", "^/schema"])
+    auth = DefineMiddleware(BearerAuthentication, exclude=["^/health", "^/schema", "^/metrics$"])
+    tracer_provider = tracing_from_environment()  # None unless OTEL_TRACES_EXPORTER asks
+    tracing = [
+        OpenTelemetryPlugin(
+            OpenTelemetryConfig(
+                tracer_provider=tracer_provider, scope_span_details_extractor=span_name_of_request
+            )
+        )
+    ]
     return Litestar(
-        route_handlers=[health, *ROUTES],
+        route_handlers=[health, liveness, metrics_endpoint, docs_assets(), *ROUTES],
         lifespan=[state_setup, lifespan],
         middleware=[_admission(settings), correlation_middleware, auth],
         before_send=[echo_correlation_id],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=tracing if tracer_provider is not None else [],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Passend",
             version="0.1.0",
             description="Decisions of samenwerkingsverbanden passend onderwijs, as events.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[OfflineSwaggerUI()],
         ),
     )

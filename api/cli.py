@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
-import logging
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -18,9 +17,11 @@ from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.import_cli import import_command
 from api.keys_cli import keys_cli
+from api.logs import configure_logging
 from api.retention_cli import retention_cli
 from api.serving import default_workers, freeze_start_up_heap, serve_workers
 from api.settings import Settings
+from api.tenant_cli import tenant_cli
 from application.demo import DemoSummary, seed_demo
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
@@ -40,6 +41,7 @@ cli = typer.Typer(
     help="Passend: decisions of samenwerkingsverbanden, as events.", no_args_is_help=True
 )
 cli.command("import")(import_command)
+cli.add_typer(tenant_cli, name="tenant")
 projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(keys_cli, name="keys")
@@ -73,7 +75,11 @@ def _print_seed(summary: DemoSummary) -> None:
 def _embedded_settings(settings: Settings) -> tuple[Settings, Path]:
     embedded_dir = settings.data_dir / "postgres"
     typer.echo(f"Starting embedded PostgreSQL in {embedded_dir} …")
-    server = embedded_postgres_server.start(embedded_dir)
+    try:
+        server = embedded_postgres_server.start(embedded_dir)
+    except embedded_postgres_server.EmbeddedServerRunningError as error:
+        typer.echo(f"Not starting: {error}", err=True)
+        raise typer.Exit(1) from None
     return msgspec.structs.replace(
         settings, database_url=server.admin_dsn(), database_app_url=server.app_dsn()
     ), embedded_dir
@@ -106,7 +112,7 @@ def serve(
     ] = None,
 ) -> None:
     """Start the API. Without DATABASE_URL, an embedded PostgreSQL in ./var is used."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = Settings.from_env(host=host, port=port)
     embedded_dir: Path | None = None
     if settings.database_url is None:
@@ -128,7 +134,8 @@ def serve(
             return
         app = create_app(settings)
         freeze_start_up_heap()
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # Our logging configuration, and our request line instead of uvicorn's access log.
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     except KeyboardInterrupt:
         pass
     finally:
@@ -204,7 +211,7 @@ async def _migrate(settings: Settings) -> None:
 @projections_cli.command("run")
 def projections_run() -> None:
     """Keep every read model up to date in this process (scale-out; serve also runs one)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = _database_settings()
 
     async def run() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,12 +17,16 @@ from litestar.enums import ScopeType
 from litestar.exceptions import ServiceUnavailableException, ValidationException
 from litestar.params import FromPath, HeaderParameter, SkipValidation
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry import trace
 
 from api.auth import Claims, Principal, principal_for
+from api.logs import bind_request, unbind_request
+from api.tracing import name_request_span
 from application.commands import CommandContext
 from application.handlers.platform import ensure_tenant_active
 from application.ports import Clock, EventStore, IdempotencyKeys, IdFactory
 from domain.ids import TenantId
+from infrastructure import metrics
 from infrastructure.idempotency_keys import request_fingerprint
 from infrastructure.system import RandomIds, SystemClock
 
@@ -34,6 +39,7 @@ Ids = NamedDependency[SkipValidation[IdFactory]]
 
 CORRELATION_HEADER = "X-Correlation-ID"
 log = logging.getLogger("passend.api")
+_tracer = trace.get_tracer("passend.api")
 
 
 def provide_principal(request: Request[Claims, str, State], swv_code: FromPath[str]) -> Principal:
@@ -43,7 +49,9 @@ def provide_principal(request: Request[Claims, str, State], swv_code: FromPath[s
 def provide_event_store(state: State) -> EventStore:
     store: EventStore | None = state.get("event_store")
     if store is None:
-        raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
+        raise ServiceUnavailableException(
+            "The database is not ready yet; try again shortly.", headers={"Retry-After": "2"}
+        )
     return store
 
 
@@ -176,7 +184,12 @@ class CommandRunner:
     async def __call__(self, handler: Callable[..., Awaitable[R]], command: object) -> R:
         if self.in_tenant:
             await ensure_tenant_active(self.store, self.ctx.tenant_id)
-        return await handler(command, self.ctx, store=self.store, clock=self.clock)
+        name = getattr(handler, "__name__", type(command).__name__)
+        with _tracer.start_as_current_span(
+            f"command {name}",
+            attributes={"passend.tenant": self.ctx.tenant_id, "passend.command": name},
+        ):
+            return await handler(command, self.ctx, store=self.store, clock=self.clock)
 
 
 def provide_commands(
@@ -201,6 +214,13 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         except ValueError:
             correlation_id = uuid.uuid4()
         scope.setdefault("state", {})["correlation_id"] = correlation_id
+        bind_request(
+            correlation_id=str(correlation_id),
+            tenant=scope.get("path_params", {}).get("swv_code"),
+            route=scope.get("path_template"),
+        )
+        name_request_span(scope.get("method", "HTTP"), scope.get("path_template") or "unmatched")
+        started = time.perf_counter()
         status = 500
 
         async def send_noting_status(message: Message) -> None:
@@ -212,13 +232,25 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_noting_status)
         finally:
+            elapsed = time.perf_counter() - started
+            metrics.observe_request(
+                scope.get("path_template") or "unmatched", scope.get("method", ""), status, elapsed
+            )
+            # The path holds codes and ids only; the query string and body are never logged.
             log.info(
                 "%s %s -> %s correlation_id=%s",
                 scope.get("method"),
                 scope["path"],
                 status,
                 correlation_id,
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
             )
+            unbind_request()
 
     return middleware
 

@@ -36,6 +36,8 @@ from application.errors import (
 )
 from domain.errors import DomainError, StateConflictError
 from domain.tenancy import TenancyStateError
+from infrastructure.connection_loss import LOST, UNREACHABLE, database_unreachable
+from infrastructure.metrics import record_database_lost
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://passend.example/problems/"
@@ -238,8 +240,55 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "Internal server error",
-        "Something went wrong on our side; nothing was recorded. Quote the correlation id.",
+        "Something went wrong on our side. Quote the correlation id; a command sent again with"
+        " the same Idempotency-Key is recorded at most once and answers what happened.",
         correlation_id=request.scope.get("state", {}).get("correlation_id"),
+    )
+
+
+RETRY_AFTER_S = 2
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def unavailable(
+    detail: str,
+    *,
+    kind: str = "service-unavailable",
+    retry_after_s: int = RETRY_AFTER_S,
+    **extra: Any,  # noqa: ANN401 - problem extension members
+) -> Response[dict[str, Any]]:
+    """A 503 with ``Retry-After``: the database is away, or the service is overloaded."""
+    return problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "Service unavailable",
+        detail,
+        kind=kind,
+        headers={"Retry-After": str(retry_after_s)},
+        **extra,
+    )
+
+
+def _database_lost(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """503 while the database is away; for a command whose answer was lost, outcome unknown."""
+    log.warning("database lost on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    path = request.url.path
+    unknown = request.method not in _SAFE_METHODS and not database_unreachable(exc)
+    record_database_lost("outcome-unknown" if unknown else "unavailable")
+    if not unknown:
+        # Not "nothing was recorded": a command that appends twice may have done one.
+        return unavailable(
+            "The database cannot be reached right now. Try again shortly; send a command again"
+            " with the same Idempotency-Key, so that it is recorded at most once.",
+            kind="database-unavailable",
+            instance=path,
+        )
+    return unavailable(
+        "The connection to the database broke while this command ran: it may or may not have"
+        " been recorded. Send it again with the same Idempotency-Key once the service answers;"
+        " it is recorded at most once and the answer tells the outcome.",
+        kind="outcome-unknown",
+        outcome="unknown",
+        instance=path,
     )
 
 
@@ -253,6 +302,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     AccessDeniedError: _denied,
     UnconfiguredReferenceError: _unconfigured,
     IdempotencyKeyReusedError: _key_reused,
+    **dict.fromkeys(UNREACHABLE + LOST, _database_lost),
     ServiceUnavailableError: _unavailable,
     Exception: _unexpected,
 }
@@ -263,4 +313,5 @@ __all__ = [
     "MediaType",
     "ServiceUnavailableError",
     "problem",
+    "unavailable",
 ]

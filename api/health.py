@@ -1,4 +1,9 @@
-"""``GET /health``: 200 when the database answers, 503 when it does not."""
+"""Health: ``/health/live`` (the process answers) and ``/health/ready`` (it can serve).
+
+``/health`` is readiness too, as before. An orchestrator restarts a process that fails
+liveness, and sends no traffic to one that is not ready: while the database is away the API
+stays alive and not ready, and reconnects by itself.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +26,23 @@ class Health(msgspec.Struct, frozen=True):
     failing_projections: list[str] = msgspec.field(default_factory=list)
 
 
+class Liveness(msgspec.Struct, frozen=True):
+    status: str
+
+
 @get(
-    "/health",
+    "/health/live",
+    summary="Is the process alive?",
+    description="200 whenever the process answers, also while the database is away.",
+    tags=["operations"],
+    exclude_from_auth=True,
+)
+async def liveness() -> Liveness:
+    return Liveness("alive")
+
+
+@get(
+    ["/health", "/health/ready"],
     summary="Is the service ready?",
     description=(
         "200 when the database answers within two seconds, 503 otherwise. Projections that"
@@ -54,6 +74,9 @@ async def health(state: State) -> Response[Health]:
     runner = state.get("projection_runner")
     if runner is None:
         return Response(Health("ok", "ok"), status_code=HTTP_200_OK)
+    if not runner.connected:
+        # Commands still work; the runner reconnects by itself within seconds.
+        return Response(Health("ok", "ok", projections="reconnecting"), status_code=HTTP_200_OK)
     report = runner.health()
     failing = [f"{name}@{tenant}: {error}" for (name, tenant), error in report.failures.items()]
     failing += [f"{name} (rebuild): {error}" for name, error in report.rebuild_errors.items()]

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import typer
 
-from api.dependencies import SystemClock
 from api.settings import Settings
 from application.access import Caller, Role
 from application.commands import CommandContext
@@ -30,6 +29,7 @@ from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import apply_migrations
+from infrastructure.system import SystemClock
 
 log = logging.getLogger("passend.retention")
 retention_cli = typer.Typer(

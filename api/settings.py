@@ -35,6 +35,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_issuer: str = "passend-dev"
     jwt_audience: str = "passend"
     max_body_bytes: int = 1_048_576
+    metrics_token: str | None = None
+    """Bearer token a Prometheus scraper sends to ``/metrics``; unset: loopback clients only."""
     max_in_flight: int = 32
     """Requests one process runs at a time; more wait in a short queue or get 503."""
     max_queued: int = 64

@@ -18,7 +18,8 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from application.commands import CommandContext, CommandOutcome
-from application.handling import load, local_date, save
+from application.handling import load, save
+from application.local_dates import local_date
 from application.ports import Clock, EventMetadata, EventStore, NewEvent, RecordedEvent
 from domain.arrangement import Arrangement
 from domain.ids import TenantId

@@ -198,7 +198,7 @@ class SupportRequest(Aggregate):
     class Withdrawn(Event):
         TOPIC = "SupportRequestWithdrawn.v1"
         pupil_id: UUID
-        reason: Annotated[str, PERSONAL]
+        reason: Annotated[str, DOSSIER]
         withdrawn_on: date
         withdrawn_by: str
         withdrawn_at: datetime

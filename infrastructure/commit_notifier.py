@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 
 from domain.ids import TenantId
@@ -45,7 +46,9 @@ class CommitNotifier:
         if position > self._pending.get(tenant_id, -1):
             self._pending[tenant_id] = position
         if self._flush is None:
-            self._flush = asyncio.get_running_loop().create_task(self._send_after_delay())
+            self._flush = asyncio.get_running_loop().create_task(
+                self._send_after_delay(), context=contextvars.Context()
+            )
 
     async def _send_after_delay(self) -> None:
         try:

@@ -109,8 +109,11 @@ class HeldConnections:
 
     async def take(self) -> PooledConnection:
         self._uses += 1
-        if self._idle:
-            return self._idle.pop()
+        while self._idle:
+            idle = self._idle.pop()
+            if is_open(idle):
+                return idle
+            self._out -= 1  # its connection died while idle; the pool has it back already
         connection: PooledConnection = await self._pool.acquire()
         self._out += 1
         return connection
@@ -120,7 +123,7 @@ class HeldConnections:
         if (
             healthy
             and self._out <= self._limit
-            and not connection.is_closed()
+            and is_open(connection)
             and not connection.is_in_transaction()
             and not self._pool.is_closing()
         ):
@@ -156,6 +159,19 @@ class HeldConnections:
             await self._pool.release(connection)
         finally:
             _SCOPED_PIDS.reset(token)
+
+
+def is_open(connection: Connection | None) -> bool:
+    """True if ``connection`` is open; a pooled one whose connection died counts as closed.
+
+    The pool detaches the proxy of a connection that closed; even ``is_closed()`` raises then.
+    """
+    if connection is None:
+        return False
+    try:
+        return not connection.is_closed()
+    except asyncpg.InterfaceError:
+        return False
 
 
 class _Lease:

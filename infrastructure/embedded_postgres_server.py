@@ -118,8 +118,9 @@ def start(data_dir: Path, *, synchronous_commit: bool = True) -> EmbeddedServer:
         _make_reachable(POSTGRES_BIN_PATH)
         _make_reachable(data_dir)
         shutil.chown(data_dir, user)
-    if (pgdata / "postmaster.pid").exists():
-        stop(data_dir)
+    running = running_server_pid(data_dir)
+    if running is not None:
+        raise EmbeddedServerRunningError(data_dir, running)
     if not (pgdata / "PG_VERSION").exists():
         if pgdata.exists():
             shutil.rmtree(pgdata)
@@ -137,7 +138,7 @@ def start(data_dir: Path, *, synchronous_commit: bool = True) -> EmbeddedServer:
             user,
             timeout=120,
         )
-    port = _free_port()
+    port = _previous_port(pgdata) or _free_port()
     auto_conf = pgdata / "postgresql.auto.conf"
     base_conf = pgdata / "postgresql.conf"
     marker = "# ---- set by Passend ----"
@@ -163,6 +164,57 @@ def start(data_dir: Path, *, synchronous_commit: bool = True) -> EmbeddedServer:
     )
     _wait_until_accepting(port)
     return EmbeddedServer(data_dir=data_dir, port=port)
+
+
+class EmbeddedServerRunningError(RuntimeError):
+    """The data directory's server is running already, probably for another process."""
+
+    def __init__(self, data_dir: Path, pid: int) -> None:
+        super().__init__(
+            f"PostgreSQL in {data_dir} is already running (pid {pid}), most likely for another"
+            " `passend serve` on this folder. Use that one, or stop it first (Ctrl-C in its"
+            f" terminal, or `pg_ctl -D {data_dir / 'pgdata'} stop`); set PASSEND_DATA_DIR to run"
+            " a second one beside it."
+        )
+        self.pid = pid
+
+
+def running_server_pid(data_dir: Path) -> int | None:
+    """The pid of the server running on ``data_dir``, if one is; a stale pid file is none."""
+    try:
+        first_line = (data_dir / "pgdata" / "postmaster.pid").read_text().split("\n", 1)[0]
+        pid = int(first_line)
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, owned by the server user
+        return pid
+    return pid
+
+
+def _previous_port(pgdata: Path) -> int | None:
+    """The port the server used last time, if it is free: clients that kept it reconnect."""
+    conf = pgdata / "postgresql.conf"
+    marker = "# ---- set by Passend ----"
+    text = conf.read_text() if conf.exists() else ""
+    if marker not in text:
+        return None
+    for line in text[text.index(marker) :].splitlines():
+        name, _, value = line.partition("=")
+        if name.strip() == "port" and value.strip().isdigit():
+            port = int(value.strip())
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                # Only a listener makes it busy; sockets left in TIME_WAIT do not.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    return None
+            return port
+    return None
 
 
 def _wait_until_accepting(port: int) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from opentelemetry import trace
 
 from application.errors import (
     ConcurrencyConflictError,
@@ -31,6 +32,7 @@ from application.ports import (
     TenantHead,
 )
 from domain.ids import TenantId
+from infrastructure import metrics
 from infrastructure.data_keys import DataKeys
 from infrastructure.database import Connection, HeldConnections, Pool, tenant_transaction
 from infrastructure.event_batches import (
@@ -58,6 +60,7 @@ _READ_LOG = "SELECT * FROM passend_read_log($1, $2, $3)"
 READ_LOG_EVENTS_SQL = "SELECT * FROM passend_read_log_events($1, $2, $3)"
 _READ_STREAM_EVENTS = "SELECT * FROM passend_read_stream_events($1, $2, $3, $4)"
 _MAX_VERSION = 2**31 - 1
+_tracer = trace.get_tracer("passend.event_store")
 _MAX_POSITION = 2**63 - 1
 _VERIFY_PAGE = 2_000
 
@@ -126,6 +129,19 @@ class PostgresEventStore:
         expected_version: int,
         metadata: EventMetadata,
     ) -> AppendResult:
+        with _tracer.start_as_current_span(
+            "event_store.append",
+            attributes={"passend.tenant": tenant_id, "passend.events": len(events)},
+        ):
+            return await self._append(tenant_id, events, expected_version, metadata)
+
+    async def _append(
+        self,
+        tenant_id: TenantId,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        metadata: EventMetadata,
+    ) -> AppendResult:
         stream_id = check_batch(events, expected_version)
         subjects = {s for e in events if (s := self._codec.subject_of(e.event)) is not None}
         data_keys = await self._data_keys_for_writing(tenant_id, subjects) if subjects else {}
@@ -153,6 +169,7 @@ class PostgresEventStore:
             first = last = None
         if first is None or last is None:
             return await self._explain_refused_append(tenant_id, events, batch)
+        metrics.record_append(tenant_id, len(events))
         for listener in self._listeners:
             listener(tenant_id, last)
         return AppendResult(

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import asyncpg
 
+from infrastructure.citus import distribute
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # One lock id for "migrations are being applied", so that two starting processes take turns.
@@ -74,6 +76,7 @@ async def apply_migrations(
                     checksum,
                 )
             applied_now.append(path.name)
+        await distribute(connection)  # only on a Citus coordinator; nothing elsewhere
     finally:
         await connection.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK_ID)
     return applied_now

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.ids import TenantId
+from infrastructure.citus import distribute
 from infrastructure.database import Connection
 from projections.lease import catalog_lock
 from projections.projection import Projection, TableNames, view_name
@@ -102,6 +103,7 @@ async def _secure(conn: Connection, table: str) -> None:
         " WITH CHECK (tenant_id = current_setting('app.tenant_id', true))"
     )
     await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}")
+    await distribute(conn)  # a new build's tables join the tenant's shard group on Citus
 
 
 async def _point_views(conn: Connection, build: Build) -> None:

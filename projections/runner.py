@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from application.ports import EventStore
 from domain.ids import TenantId
+from infrastructure import metrics
 from infrastructure.commit_notifier import COMMITS_CHANNEL, parse_commit_payload
-from infrastructure.database import Connection, Pool
+from infrastructure.connection_loss import Backoff, database_lost
+from infrastructure.database import Connection, Pool, is_open
 from infrastructure.event_store import PostgresEventStore
 from projections.builds import active_build, build_of, create_build
 from projections.catch_up import catch_up
@@ -128,25 +131,34 @@ class ProjectionRunner:
         wake = self._wakes.get(tenant_id)
         if wake is None:
             wake = self._wakes[tenant_id] = asyncio.Event()
+            # A fresh context: the request whose commit woke it is not this task's request.
             self._tasks[tenant_id] = asyncio.create_task(
-                self._work(tenant_id, wake), name=f"projections-{tenant_id}"
+                self._work(tenant_id, wake),
+                name=f"projections-{tenant_id}",
+                context=contextvars.Context(),
             )
         wake.set()
 
     async def _work(self, tenant_id: TenantId, wake: asyncio.Event) -> None:
-        backoff = 0.0
+        # Short waits: once the database is back, every tenant must catch up within seconds.
+        backoff = Backoff(first_s=0.1, max_s=2.0)
         while True:
             await wake.wait()
             wake.clear()
             try:
                 async with self._slots:
                     busy = await self._catch_up_tenant(tenant_id)
-                backoff, delay = 0.0, self._lease_retry_s if busy else None
-            except Exception:
-                backoff = min(max(backoff * 2, 0.1), 30.0)
-                delay = backoff
+                backoff.reset()
+                delay = self._lease_retry_s if busy else None
+            except Exception as error:
+                delay = backoff.next_delay()
                 log.warning(
-                    "catching up %s failed; retrying in %.1fs", tenant_id, delay, exc_info=True
+                    "catching up %s failed (%s: %s); retrying in %.1fs",
+                    tenant_id,
+                    type(error).__name__,
+                    error,
+                    delay,
+                    exc_info=not database_lost(error),
                 )
             if delay is not None:  # someone else holds a lease, or the database is in trouble
                 await asyncio.sleep(delay)
@@ -187,15 +199,25 @@ class ProjectionRunner:
         return busy
 
     async def _poll_forever(self) -> None:
+        # While the database is away, poll (and so reconnect) with a short backoff instead.
+        backoff = Backoff(first_s=0.1, max_s=min(2.0, self._poll_interval_s))
         while True:
             try:
                 await self._poll()
-            except Exception:
-                log.warning("projection poll failed", exc_info=True)
+            except Exception as error:  # noqa: BLE001 - any failure: log once per kind, retry
+                log.warning("projection poll failed: %s: %s", type(error).__name__, error)
+                await backoff.wait()
+                continue
+            backoff.reset()
             await asyncio.sleep(self._poll_interval_s)
 
+    @property
+    def connected(self) -> bool:
+        """True while the control connection (listener and leases) is open."""
+        return is_open(self._control)
+
     async def _poll(self) -> None:
-        if self._control is None or self._control.is_closed():
+        if not is_open(self._control):
             await self._release_control()
             await self._connect_control()
         rows = await projection_status(self._pool, self.projection_names)
@@ -208,6 +230,10 @@ class ProjectionRunner:
     def _note(self, row: ProjectionStatus) -> None:
         pair = (row.projection, row.tenant_id)
         self._applied[pair] = row.position
+        # A pair without a build yet has no lag in seconds.
+        metrics.record_projection_lag(
+            row.projection, row.tenant_id, row.head - row.position, row.lag_seconds or 0.0
+        )
         if row.failed:
             self._failures[pair] = row.error or "stopped"
             return
@@ -257,7 +283,9 @@ class ProjectionRunner:
         if control is not None:
             with contextlib.suppress(Exception):
                 await control.remove_listener(COMMITS_CHANNEL, self._on_notify)
-            await self._pool.release(control)  # type: ignore[arg-type]
+            # A control connection that died is back in the pool already.
+            with contextlib.suppress(Exception):
+                await self._pool.release(control)  # type: ignore[arg-type]
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         parsed = parse_commit_payload(str(payload))

@@ -27,6 +27,7 @@ from infrastructure.migrate import apply_migrations
 from tests.sample_aggregate import Note
 
 TEST_DATABASE = "passend_test"
+pytest_plugins = ["tests.browser"]  # the ``browser`` fixture for page tests
 
 
 def new_tenant_id() -> TenantId:

@@ -8,9 +8,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from application.aggregate_ids import new_aggregate_id
 from application.commands import CommandContext, CommandOutcome, RecordDisclosure
 from application.errors import AggregateNotFoundError
-from application.handling import LoadedStream, create, load, local_date, new_aggregate_id
+from application.handling import LoadedStream, create, load
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from domain.disclosure import DisclosedField, Disclosure
 from domain.errors import InvalidValueError

@@ -1,0 +1,70 @@
+"""When the database goes away: which errors mean that, and how to wait before trying again.
+
+Two kinds of loss matter to a caller. *Unreachable*: no statement was sent (the server refused
+the connection, is starting, or has no slot left), so nothing was recorded. *Lost*: the
+connection broke while a statement or a ``COMMIT`` may have been on the wire, so the outcome is
+unknown; only a retry with the same command id can tell. Workers that hold connections (the
+projection runner, delivery workers) reconnect by themselves with ``Backoff`` and
+``database.is_open``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+
+import asyncpg
+
+# Nothing reached the server: certainly nothing recorded.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    ConnectionRefusedError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+# The connection broke, possibly with a statement or COMMIT in flight.
+LOST: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a connection left mid-protocol by the break
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """True if ``error`` says the database could not be reached before anything was sent."""
+    return isinstance(error, UNREACHABLE)
+
+
+def database_lost(error: BaseException) -> bool:
+    """True if ``error`` is a loss of the database, of either kind."""
+    return isinstance(error, UNREACHABLE + LOST)
+
+
+@dataclass(slots=True)
+class Backoff:
+    """Exponential waits with jitter between ``first_s`` and ``max_s``; ``reset`` after success.
+
+    The cap is small on purpose: a component must be back within seconds of its database.
+    """
+
+    first_s: float = 0.1
+    max_s: float = 2.0
+    factor: float = 2.0
+    _next_s: float = field(default=0.0, init=False)
+
+    def next_delay(self) -> float:
+        base = self.first_s if self._next_s == 0.0 else min(self._next_s * self.factor, self.max_s)
+        self._next_s = base
+        return base * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not secrecy
+
+    async def wait(self) -> float:
+        """Sleep the next delay; returns it."""
+        delay = self.next_delay()
+        await asyncio.sleep(delay)
+        return delay
+
+    def reset(self) -> None:
+        self._next_s = 0.0

@@ -1,0 +1,107 @@
+"""Leaving the platform (AVG art. 28(3)(g)): hand the tenant's data back, then delete it all.
+
+``export_tenant`` writes the tenant's whole log, personal fields decrypted, as NDJSON: a first
+line with the head (last position and chain hash, so the receiver can check completeness),
+then one line per event. ``delete_tenant`` removes every row of the tenant from every tenant
+table (events, data keys, heads, tracking and read models) in one transaction, and then
+checks that none is left; other tenants' rows are not touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from domain.ids import TenantId
+from infrastructure.citus import REFERENCE_TABLES
+from infrastructure.database import Connection
+from infrastructure.event_store import PostgresEventStore
+
+_TENANT_TABLES = """
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY c.relname
+"""
+_LAST = "tenant_heads"  # other tables' rows point at the head
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    path: Path
+    events: int
+    last_position: int
+    chain_hash: str
+
+
+def _plain(value: object) -> object:
+    return str(value)
+
+
+def _fields(event: object) -> dict[str, Any]:
+    return {k: v for k, v in vars(event).items() if not k.startswith("_")}
+
+
+async def export_tenant(store: PostgresEventStore, tenant_id: TenantId, target: Path) -> Export:
+    """Write the tenant's log to ``target``; refuses if the chain does not verify."""
+    verification = await store.verify_chain(tenant_id)
+    if not verification.intact:
+        raise RuntimeError(f"{tenant_id}: the hash chain does not verify: {verification.reason}")
+    head = await store.head(tenant_id)
+    encoder = msgspec.json.Encoder(enc_hook=_plain)
+    count = 0
+    with target.open("wb") as out:
+        manifest = {
+            "tenant_id": tenant_id,
+            "exported_at": datetime.now(UTC),
+            "last_position": head.last_position,
+            "chain_hash": head.chain_hash.hex(),
+        }
+        out.write(encoder.encode(manifest) + b"\n")
+        async for page in store.read_log_pages(tenant_id):
+            for recorded in page:
+                if recorded.position > head.last_position:
+                    break
+                line = {
+                    "position": recorded.position,
+                    "stream_id": recorded.stream_id,
+                    "stream_version": recorded.stream_version,
+                    "event_id": recorded.event_id,
+                    "event_type": recorded.event_type,
+                    "recorded_at": recorded.recorded_at,
+                    "actor": recorded.actor,
+                    "data": _fields(recorded.event),
+                }
+                out.write(encoder.encode(line) + b"\n")
+                count += 1
+    if count != head.last_position:
+        raise RuntimeError(f"{tenant_id}: exported {count} of {head.last_position} events")
+    return Export(target, count, head.last_position, head.chain_hash.hex())
+
+
+async def tenant_row_counts(admin: Connection, tenant_id: TenantId) -> dict[str, int]:
+    """Rows of ``tenant_id`` in each table that has a tenant_id (admin: no row security)."""
+    counts = {}
+    for row in await admin.fetch(_TENANT_TABLES):
+        table = row["relname"]
+        counts[table] = int(
+            await admin.fetchval(f'SELECT count(*) FROM "{table}" WHERE tenant_id = $1', tenant_id)  # noqa: S608 - names from the catalog
+        )
+    return counts
+
+
+async def delete_tenant(admin: Connection, tenant_id: TenantId) -> dict[str, int]:
+    """Delete every row of ``tenant_id``; returns what was deleted per table. Verified empty."""
+    deleted: dict[str, int] = {}
+    async with admin.transaction():
+        tables = [r["relname"] for r in await admin.fetch(_TENANT_TABLES)]
+        for table in sorted(tables, key=lambda name: name == _LAST):
+            status = await admin.execute(f'DELETE FROM "{table}" WHERE tenant_id = $1', tenant_id)  # noqa: S608 - names from the catalog
+            deleted[table] = int(status.split()[-1])
+    left = {t: n for t, n in (await tenant_row_counts(admin, tenant_id)).items() if n}
+    if left:
+        raise RuntimeError(f"{tenant_id}: rows left after deletion: {left}")
+    return {t: n for t, n in deleted.items() if n or t not in REFERENCE_TABLES}

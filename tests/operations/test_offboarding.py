@@ -1,0 +1,77 @@
+"""A tenant leaves: its log is handed back whole, then every row of it is gone, others intact."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import asyncpg
+from typer.testing import CliRunner, Result
+
+from api.cli import cli
+from domain.ids import TenantId
+from infrastructure.offboarding import tenant_row_counts
+from tests.operations.databases import demo_database
+from tests.operations.test_backup_restore import heads_and_chains
+
+LEAVING = TenantId("PO2603")
+STORE_TABLES = {"events", "subject_keys", "tenant_heads"}
+
+
+async def offboard(args: list[str], env: dict[str, str]) -> Result:
+    """The command as an operator runs it (in a thread: it runs its own event loop)."""
+    runner = CliRunner()
+    return await asyncio.to_thread(lambda: runner.invoke(cli, args, env=env))
+
+
+async def test_offboarding_exports_the_log_then_deletes_only_that_tenant(
+    admin_dsn: str, tmp_path: Path
+) -> None:
+    admin_url, app_url, summary = await demo_database(admin_dsn, "passend_offboarding")
+    staying = [t.tenant_id for t in summary.tenants if t.tenant_id != LEAVING]
+    admin = await asyncpg.connect(admin_url)
+    try:
+        before = {t: await tenant_row_counts(admin, t) for t in [*staying, LEAVING]}
+        heads_before = await heads_and_chains(app_url, staying)
+        leaving_head = (await heads_and_chains(app_url, [LEAVING]))[LEAVING]
+        assert before[LEAVING]["subject_keys"] > 0
+        read_models = {t: n for t, n in before[LEAVING].items() if t not in STORE_TABLES}
+        assert sum(read_models.values()) > 0, "its read models and tracking have rows"
+        export = tmp_path / f"{LEAVING}.ndjson"
+        env = {"DATABASE_URL": admin_url, "PASSEND_DATABASE_APP_URL": app_url}
+
+        dry = await offboard(["tenant", "offboard", LEAVING, "--export", str(export)], env)
+        assert dry.exit_code == 0, dry.output
+        assert await tenant_row_counts(admin, LEAVING) == before[LEAVING], "nothing deleted yet"
+
+        done = await offboard(
+            ["tenant", "offboard", LEAVING, "--export", str(export), "--confirm", LEAVING], env
+        )
+        assert done.exit_code == 0, done.output
+
+        lines = [json.loads(line) for line in export.read_text().splitlines()]
+        manifest, events = lines[0], lines[1:]
+        assert manifest["tenant_id"] == LEAVING
+        assert (manifest["last_position"], bytes.fromhex(manifest["chain_hash"])) == leaving_head
+        assert [e["position"] for e in events] == list(range(1, leaving_head[0] + 1))
+        pupils = [e for e in events if "date_of_birth" in e["data"]]
+        assert pupils, "personal fields are handed back decrypted"
+
+        assert set((await tenant_row_counts(admin, LEAVING)).values()) == {0}
+        assert {t: await tenant_row_counts(admin, t) for t in staying} == {
+            t: before[t] for t in staying
+        }
+    finally:
+        await admin.close()
+    assert await heads_and_chains(app_url, staying) == heads_before
+
+
+def test_offboarding_deletes_only_when_the_code_is_confirmed(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["tenant", "offboard", "PO2603", "--export", str(tmp_path / "x"), "--confirm", "PO2604"],
+        env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"},
+    )
+    assert result.exit_code != 0
+    assert "--confirm must repeat" in result.output

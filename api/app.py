@@ -23,6 +23,7 @@ from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health
+from api.partners import start_partner_services, stop_partner_services
 from api.routes import ROUTES
 from api.settings import Settings
 from application.ports import EventStore
@@ -69,10 +70,14 @@ async def _connect(app: Litestar, settings: Settings) -> None:
         # Always notify, so projection processes elsewhere wake up too.
         store.on_commit(notifier.commit)
         app.state.commit_notifier = notifier
+        runner = None
         if settings.run_projections:
             runner = ProjectionRunner(pool, store, PROJECTIONS)
             await runner.start()
             app.state.projection_runner = runner
+        app.state.partner_services = await start_partner_services(
+            pool, settings, runner, deliver=settings.run_deliveries
+        )
         app.state.pool = pool
         app.state.event_store = store
         app.state.database_error = None
@@ -113,6 +118,7 @@ def create_app(
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
+            await stop_partner_services(app.state)
             runner = app.state.get("projection_runner")
             if runner is not None:
                 app.state.projection_runner = None

@@ -18,6 +18,7 @@ import uvicorn
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.dependencies import SystemClock
+from api.partners_cli import deliveries_cli
 from api.settings import Settings
 from application.demo import DemoSummary, seed_demo
 from domain.ids import TenantId
@@ -39,6 +40,7 @@ bench = typer.Typer(help="Benchmarks (not part of the test suite).", no_args_is_
 cli.add_typer(bench, name="bench")
 projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
+cli.add_typer(deliveries_cli, name="deliveries")
 
 _OPS = Path(__file__).resolve().parent.parent / "ops"
 

@@ -37,6 +37,7 @@ from domain.errors import (
     ObjectionClosedError,
     PupilHasLeftError,
     RequestAlreadyDecidedError,
+    SubscriptionStateError,
     TlvNotValidError,
 )
 
@@ -53,6 +54,7 @@ _STATE_CONFLICTS = (
     ObjectionClosedError,
     PupilHasLeftError,
     RequestAlreadyDecidedError,
+    SubscriptionStateError,
     TlvNotValidError,
 )
 

@@ -33,6 +33,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_issuer: str = "passend-dev"
     jwt_audience: str = "passend"
     max_body_bytes: int = 1_048_576
+    public_url: str = "http://127.0.0.1:8000"
+    """Where partners reach this API: CloudEvents name their schemas under it."""
+    run_deliveries: bool = True
+    """Deliver partner webhooks in this process (``passend deliveries run`` does it alone)."""
+    partner_key_file: Path | None = None
+    """The root key of pseudonyms and webhook secrets; unset: one made in data_dir/keys."""
+    webhook_allow_private_targets: bool = False
+    """Let webhooks reach loopback and private addresses: for tests and local trials only."""
+    webhook_timeout_s: float = 10.0
+    webhook_backoff_base_s: float = 1.0
+    webhook_backoff_cap_s: float = 3600.0
+    partner_poll_interval_s: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -123,3 +123,7 @@ def require_text(value: str, what: str) -> str:
     if not text:
         raise InvalidValueError(f"{what} is empty: write it out, it is part of the record.")
     return text
+
+
+class SubscriptionStateError(DomainError):
+    """The subscription's state does not allow this (deleted, already paused, not a webhook)."""

@@ -5,6 +5,7 @@ from eventsourcing.domain import Aggregate
 from domain.arrangement import Arrangement
 from domain.objection import Objection
 from domain.pupil import Pupil
+from domain.subscription import Subscription
 from domain.support_request import SupportRequest
 from domain.swv import Swv
 from domain.tlv import Tlv
@@ -16,4 +17,5 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Tlv,
     Objection,
     Arrangement,
+    Subscription,
 )

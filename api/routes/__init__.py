@@ -6,6 +6,7 @@ from api.routes.arrangements import ArrangementController
 from api.routes.configuration import ConfigurationController, open_tenant
 from api.routes.me import me
 from api.routes.objections import ObjectionController
+from api.routes.partners import PARTNER_ROUTES
 from api.routes.pupils import PupilController
 from api.routes.read_models import ReadModelController
 from api.routes.support_requests import SupportRequestController
@@ -21,4 +22,5 @@ ROUTES: list[ControllerRouterHandler] = [
     ObjectionController,
     ArrangementController,
     ReadModelController,
+    *PARTNER_ROUTES,
 ]

@@ -33,6 +33,7 @@ def partner_keys(settings: Settings) -> PartnerKeys:
 
 def delivery_settings(settings: Settings) -> DeliverySettings:
     return DeliverySettings(
+        batch_size=settings.webhook_batch_size,
         request_timeout_s=settings.webhook_timeout_s,
         backoff_base_s=settings.webhook_backoff_base_s,
         backoff_cap_s=settings.webhook_backoff_cap_s,

@@ -42,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_allow_private_targets: bool = False
     """Let webhooks reach loopback and private addresses: for tests and local trials only."""
     webhook_timeout_s: float = 10.0
+    webhook_batch_size: int = 100
     webhook_backoff_base_s: float = 1.0
     webhook_backoff_cap_s: float = 3600.0
     partner_poll_interval_s: float = 1.0

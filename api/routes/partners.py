@@ -478,9 +478,11 @@ class FeedController(Controller):
             page = await services.renderer.read(
                 conn, tenant_id, subscriber, after=after, limit=limit
             )
-            await ensure_delivery(conn, tenant_id, subscriber)
-            async with tenant_transaction(conn, tenant_id):
-                await conn.execute(_ACK, tenant_id, subscription_id, after)
+            if subscriber.state.transport == Transport.PULL:
+                # A pull's `after` acknowledges what came before it: the status shows it.
+                await ensure_delivery(conn, tenant_id, subscriber)
+                async with tenant_transaction(conn, tenant_id):
+                    await conn.execute(_ACK, tenant_id, subscription_id, after)
         if not page.events and wait > 0:
             await services.signal.wait_beyond(tenant_id, page.projected, wait)
             async with pool.acquire() as conn:

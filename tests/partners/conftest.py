@@ -95,13 +95,16 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each request by the next step of ``script`` (then 200): a status code,
-    ``"hang"`` (no answer for longer than the sender waits) or ``("gone", seconds)``.
+    """Answers each request by the next step of ``script``, then 200.
+
+    A step is a status code, ``"hang"`` (no answer for longer than the sender waits) or
+    ``("gone", seconds)`` (stops listening for that long).
     """
 
     script: list[Any] = field(default_factory=list)
     delay_s: float = 0.0
     received: list[Received] = field(default_factory=list)
+    started: int = 0
     port: int = field(default_factory=free_port)
     _server: asyncio.Server | None = None
 
@@ -132,6 +135,7 @@ class Receiver:
                 for k, _, v in (line.partition(":") for line in lines[1:] if line)
             }
             body = await reader.readexactly(int(headers.get("content-length", "0")))
+            self.started += 1
             step = self.script.pop(0) if self.script else 200
             if step == "hang":
                 await asyncio.sleep(WEBHOOK_TIMEOUT_S * 4)

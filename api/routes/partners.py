@@ -510,6 +510,12 @@ class FeedController(Controller):
         state: State,
         last_event_id: LastEventId = None,
         after: Annotated[int, QueryParameter(ge=0)] = 0,
+        idle_timeout: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0, description="Close the stream after this many seconds without an event."
+            ),
+        ] = None,
     ) -> ServerSentEvent:
         services = _services(state)
         tenant_id = principal.tenant_id
@@ -531,9 +537,14 @@ class FeedController(Controller):
                         event=event["type"],
                     )
                 cursor = page.next_after
-                if len(page.events) < MAX_LIMIT and not await services.signal.wait_beyond(
-                    tenant_id, page.projected, SSE_HEARTBEAT_S
-                ):
+                if len(page.events) == MAX_LIMIT:
+                    continue
+                wait = (
+                    SSE_HEARTBEAT_S if idle_timeout is None else min(idle_timeout, SSE_HEARTBEAT_S)
+                )
+                if not await services.signal.wait_beyond(tenant_id, page.projected, wait):
+                    if idle_timeout is not None:
+                        return
                     yield ServerSentEventMessage(comment="keep-alive")
 
         return ServerSentEvent(messages())
@@ -587,7 +598,7 @@ class ConsentController(Controller):
 @get(
     "/schema/integration-events/{name:str}",
     summary="The JSON Schema of an integration event type's data, or of a batch",
-    tags=["partners"],
+    include_in_schema=False,
     responses={404: READ_ERRORS[404]},
 )
 async def integration_event_schema(name: FromPath[str]) -> dict[str, Any]:
@@ -606,7 +617,7 @@ async def integration_event_schema(name: FromPath[str]) -> dict[str, Any]:
 @get(
     "/schema/asyncapi.json",
     summary="The AsyncAPI 3 document of the partner feeds and webhooks",
-    tags=["partners"],
+    include_in_schema=False,
 )
 async def asyncapi(request: Request[Any, Any, State]) -> dict[str, Any]:
     settings: Settings = request.app.state.settings

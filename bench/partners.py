@@ -320,19 +320,12 @@ async def sse_run(
         "PASSEND_MAX_IN_FLIGHT": str(clients + 64),
         "PASSEND_RUN_DELIVERIES": "false",
     }
-    server = subprocess.Popen(  # noqa: ASYNC220 - our own command, started once
-        [
-            sys.executable,
-            "-c",
-            "from api.cli import main; main()",
-            "serve",
-            "--no-demo",
-            "--workers",
-            "1",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    serve = (
+        "import uvicorn; from api.app import create_app; from api.settings import Settings; "
+        f"uvicorn.run(create_app(Settings.from_env()), port={port}, log_level='warning')"
+    )
+    server = subprocess.Popen(  # noqa: S603, ASYNC220 - our own app, started once
+        [sys.executable, "-c", serve], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -364,7 +357,7 @@ async def sse_run(
                 audience=settings.jwt_audience,
             )
             await asyncio.sleep(1)
-            before = _rss_mb(_serving_pid(server.pid))
+            before = _rss_mb(server.pid)
             path = f"/v1/tenants/{tenant}/feeds/{subscription}/stream"
             streams = []
             for _ in range(clients):
@@ -372,7 +365,7 @@ async def sse_run(
                 response = await stream.__aenter__()
                 streams.append((stream, response))
             await asyncio.sleep(2)
-            after = _rss_mb(_serving_pid(server.pid))
+            after = _rss_mb(server.pid)
             open_ok = sum(1 for _, r in streams if r.status_code == 200)
             for stream, _ in streams:
                 await stream.__aexit__(None, None, None)
@@ -380,13 +373,6 @@ async def sse_run(
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def _serving_pid(pid: int) -> int:
-    """The process that serves: the serve command itself, or its one uvicorn worker."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    found = children.read_text().split() if children.exists() else []
-    return max((int(p) for p in found), key=_rss_mb, default=pid)
 
 
 def _summary(runs: list[dict[str, float]], key: str) -> dict[str, float]:

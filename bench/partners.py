@@ -38,15 +38,17 @@ from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.dependencies import SystemClock
 from api.partners import start_partner_services
 from api.settings import Settings
+from application.access import Caller
 from application.commands import (
     AddMunicipality,
     AddSchool,
     CommandContext,
     ConfigureSwv,
     CreateSubscription,
+    OpenTenant,
     RegisterPupil,
 )
-from application.handlers import pupils, subscriptions, swv
+from application.handlers import platform, pupils, subscriptions, swv
 from bench.database import bench_database
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
@@ -66,11 +68,16 @@ SCHOOL = "12AB00"
 
 
 def _ctx(tenant: TenantId) -> CommandContext:
-    return CommandContext(tenant_id=tenant, actor="bench:loket", command_id=uuid4())
+    caller = Caller("bench", frozenset({Role.LOKET, Role.SWV_ADMIN}))
+    return CommandContext(tenant_id=tenant, caller=caller, command_id=uuid4())
 
 
 async def _open(store: PostgresEventStore, tenant: TenantId) -> None:
-    await swv.open_tenant(
+    operator = CommandContext(tenant_id=tenant, caller=Caller.operator("bench"), command_id=uuid4())
+    await platform.open_tenant(
+        OpenTenant(code=tenant, name=f"Bench {tenant}"), operator, store=store, clock=CLOCK
+    )
+    await swv.configure_swv(
         ConfigureSwv(
             name=f"Bench {tenant}",
             committee_name="TLC",

@@ -10,6 +10,7 @@ from domain.service import ServiceCatalogue, ServiceRequest
 from domain.subscription import Subscription
 from domain.support_request import SupportRequest
 from domain.swv import Swv
+from domain.tenancy import Tenancy
 from domain.tlv import Tlv
 from domain.transition import Handover, IncomingHandover, Outflow
 
@@ -26,5 +27,6 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Handover,
     IncomingHandover,
     Outflow,
+    Tenancy,
     Subscription,
 )

@@ -60,7 +60,6 @@ from application.integration_events import DATA_TYPES, batch_schema, data_schema
 from application.ports import EventStore
 from application.queries import aggregate_history
 from domain.ids import TenantId
-from domain.pupil import Pupil
 from domain.subscription import IntegrationEventType, Subscription, Transport
 from infrastructure.database import Connection, tenant_transaction
 from infrastructure.webhooks import BATCH_CONTENT_TYPE, UnsafeTargetError, check_target
@@ -74,7 +73,7 @@ from partners.feeds import (
     load_subscriber,
 )
 
-ADMINISTERS = (Role.PLATFORM_ADMIN,)
+ADMINISTERS = (Role.SWV_ADMIN,)
 """Who manages every subscription of a tenant (the tenant's ``swv-admin`` once it exists)."""
 administers_subscriptions = authorisation.requires(*ADMINISTERS)
 uses_subscriptions = authorisation.requires(*ADMINISTERS, Role.PARTNER)
@@ -568,8 +567,6 @@ class ConsentController(Controller):
         principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        history = await aggregate_history(commands.store, principal.tenant_id, Pupil, pupil_id)
-        authorisation.ensure_can_act_on_pupil(principal, history.aggregate)
         command = RecordParentalConsent(
             pupil_id=pupil_id, partner=data.partner, given_on=data.given_on
         )
@@ -589,8 +586,6 @@ class ConsentController(Controller):
         principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        history = await aggregate_history(commands.store, principal.tenant_id, Pupil, pupil_id)
-        authorisation.ensure_can_act_on_pupil(principal, history.aggregate)
         command = WithdrawParentalConsent(pupil_id=pupil_id, partner=partner)
         return accepted(await commands(subscriptions.withdraw_parental_consent, command))
 

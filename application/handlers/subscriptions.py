@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from application.access import SCHOOL_OF_THE_CASE, AccessRule, Role
 from application.commands import (
     ChangeSubscription,
     CommandContext,
@@ -23,10 +24,26 @@ from application.ports import Clock, EventStore
 from domain.pupil import Pupil
 from domain.subscription import Subscription
 
+MANAGES_SUBSCRIPTIONS = AccessRule(
+    "manages-subscriptions",
+    "The swv-admin manages every subscription; a partner its own (the route finds which).",
+    frozenset({Role.SWV_ADMIN, Role.PARTNER}),
+    frozenset({Role.SWV_ADMIN, Role.PARTNER}),
+)
+
+
+CREATES_SUBSCRIPTIONS = AccessRule(
+    "creates-subscriptions",
+    "The tenant's swv-admin creates subscriptions, each on a legal basis from the fixed list.",
+    frozenset({Role.SWV_ADMIN}),
+    frozenset({Role.SWV_ADMIN}),
+)
+
 
 async def create_subscription(
     cmd: CreateSubscription, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
+    CREATES_SUBSCRIPTIONS.check_role(ctx.caller)
     now = clock.now()
     subscription_id = new_aggregate_id(SUBSCRIPTION_IDS, ctx)
     return await create(
@@ -53,7 +70,12 @@ async def pause_subscription(
 ) -> CommandOutcome:
     now = clock.now()
     return await change(
-        store, ctx, Subscription, cmd.subscription_id, lambda s: s.pause(by=ctx.actor, at=now)
+        store,
+        ctx,
+        Subscription,
+        cmd.subscription_id,
+        lambda s: s.pause(by=ctx.actor, at=now),
+        rule=MANAGES_SUBSCRIPTIONS,
     )
 
 
@@ -62,7 +84,12 @@ async def resume_subscription(
 ) -> CommandOutcome:
     now = clock.now()
     return await change(
-        store, ctx, Subscription, cmd.subscription_id, lambda s: s.resume(by=ctx.actor, at=now)
+        store,
+        ctx,
+        Subscription,
+        cmd.subscription_id,
+        lambda s: s.resume(by=ctx.actor, at=now),
+        rule=MANAGES_SUBSCRIPTIONS,
     )
 
 
@@ -71,7 +98,12 @@ async def delete_subscription(
 ) -> CommandOutcome:
     now = clock.now()
     return await change(
-        store, ctx, Subscription, cmd.subscription_id, lambda s: s.delete(by=ctx.actor, at=now)
+        store,
+        ctx,
+        Subscription,
+        cmd.subscription_id,
+        lambda s: s.delete(by=ctx.actor, at=now),
+        rule=MANAGES_SUBSCRIPTIONS,
     )
 
 
@@ -85,6 +117,7 @@ async def replay_subscription(
         Subscription,
         cmd.subscription_id,
         lambda s: s.replay(after_position=cmd.after_position, by=ctx.actor, at=now),
+        rule=MANAGES_SUBSCRIPTIONS,
     )
 
 
@@ -100,6 +133,7 @@ async def rotate_webhook_secret(
         lambda s: s.rotate_webhook_secret(
             overlap_until=now + timedelta(seconds=cmd.overlap_seconds), by=ctx.actor, at=now
         ),
+        rule=MANAGES_SUBSCRIPTIONS,
     )
 
 
@@ -115,6 +149,7 @@ async def record_parental_consent(
         lambda pupil: pupil.record_parental_consent(
             partner=cmd.partner, given_on=cmd.given_on or local_date(now), by=ctx.actor, at=now
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -133,4 +168,5 @@ async def withdraw_parental_consent(
             by=ctx.actor,
             at=now,
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )

@@ -10,7 +10,7 @@ from tests.api.conftest import Api
 from tests.partners.support import subscribe
 
 S, L, C, P = Role.SCHOOL, Role.LOKET, Role.COMMITTEE, Role.PARTNER
-ADMIN = Role.PLATFORM_ADMIN
+ADMIN = Role.SWV_ADMIN
 MANAGES = {ADMIN, P}
 TENANT = "/v1/tenants/{tenant}"
 SUBSCRIPTION = f"{TENANT}/subscriptions/{{subscription}}"

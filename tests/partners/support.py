@@ -12,7 +12,7 @@ from cloudevents.core.formats.json import JSONFormat
 from api.auth import Role
 from tests.api.conftest import Api
 
-ADMIN = {"platform_admin": True, "subject": "swv-admin"}
+ADMIN: dict[str, str] = {"subject": "swv-admin"}
 
 
 def admin(api: Api, tenant: str) -> dict[str, str]:

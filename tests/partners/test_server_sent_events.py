@@ -40,12 +40,15 @@ async def test_a_dropped_stream_resumes_from_last_event_id_without_a_gap(
         event_types=[f"{T}pupil.enrolled.v1"],
         transport="PULL",
     )
-    await register_pupils(partner_api, tenant, 3)
+    first_last = await register_pupils(partner_api, tenant, 3)
+    await read_feed(partner_api, tenant, subscription, PARTNER, until_position=first_last)
     path = f"/v1/tenants/{tenant}/feeds/{subscription}/stream"
     headers = partner(partner_api, tenant, PARTNER)
 
     async with partner_api.client.stream("GET", path, headers=headers) as response:
-        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["content-type"].startswith("text/event-stream"), (
+            await response.aread()
+        )
         first = await sse_events(response.aiter_lines(), 2)
     last = await register_pupils(partner_api, tenant, 3)
 

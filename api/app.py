@@ -27,6 +27,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import health, liveness
 from api.metrics_endpoint import metrics_endpoint
 from api.overload import Capacity, admission_middleware
+from api.partners import start_partner_services, stop_partner_services
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.settings import Settings
@@ -82,10 +83,14 @@ async def _connect(app: Litestar, settings: Settings) -> None:
         # Always notify, so projection processes elsewhere wake up too.
         store.on_commit(notifier.commit)
         app.state.commit_notifier = notifier
+        runner = None
         if settings.run_projections:
             runner = ProjectionRunner(pool, store, PROJECTIONS)
             await runner.start()
             app.state.projection_runner = runner
+        app.state.partner_services = await start_partner_services(
+            pool, settings, runner, deliver=settings.run_deliveries
+        )
         app.state.pool = pool
         app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
@@ -150,6 +155,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
             await _stop_retention(app)
+            await stop_partner_services(app.state)
             runner = app.state.get("projection_runner")
             if runner is not None:
                 app.state.projection_runner = None

@@ -18,6 +18,7 @@ from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.import_cli import import_command
 from api.keys_cli import keys_cli
 from api.logs import configure_logging
+from api.partners_cli import deliveries_cli
 from api.retention_cli import retention_cli
 from api.serving import default_workers, freeze_start_up_heap, serve_workers
 from api.settings import Settings
@@ -46,6 +47,7 @@ projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", n
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(retention_cli, name="retention")
+cli.add_typer(deliveries_cli, name="deliveries")
 
 
 async def _seed_demo(settings: Settings) -> DemoSummary:

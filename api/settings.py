@@ -43,6 +43,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Requests that may wait for a slot; beyond this, 503 at once."""
     queue_wait_seconds: float = 0.1
     """How long a queued request waits for a slot before it gets 503."""
+    public_url: str = "http://127.0.0.1:8000"
+    """Where partners reach this API: CloudEvents name their schemas under it."""
+    run_deliveries: bool = True
+    """Deliver partner webhooks in this process (``passend deliveries run`` does it alone)."""
+    partner_key_file: Path | None = None
+    """The root key of pseudonyms and webhook secrets; unset: one made in data_dir/keys."""
+    webhook_allow_private_targets: bool = False
+    """Let webhooks reach loopback and private addresses: for tests and local trials only."""
+    webhook_timeout_s: float = 10.0
+    webhook_batch_size: int = 100
+    webhook_backoff_base_s: float = 1.0
+    webhook_backoff_cap_s: float = 3600.0
+    partner_poll_interval_s: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -19,6 +19,7 @@ from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
 from domain.pupil import LeavingReason
+from domain.subscription import IntegrationEventType, LegalBasis, Transport
 from domain.support_request import DecisionOutcome, ParentView
 from domain.swv import AmountUnit, SchoolType
 from domain.tlv import FundingCategory, TlvType
@@ -401,3 +402,44 @@ class SuspendTenant(Command, frozen=True, kw_only=True):
 class ReinstateTenant(Command, frozen=True, kw_only=True):
     code: str
     reason: str
+
+
+# Partner subscriptions and parental consent (#13)
+
+
+class CreateSubscription(Command, frozen=True, kw_only=True):
+    partner: str
+    legal_basis: LegalBasis
+    event_types: tuple[IntegrationEventType, ...]
+    transport: Transport
+    municipalities: tuple[str, ...] = ()
+    schools: tuple[str, ...] = ()
+    webhook_url: str | None = None
+
+
+class ChangeSubscription(Command, frozen=True, kw_only=True):
+    """Pause, resume or delete: the action is the handler's, the subscription the command's."""
+
+    subscription_id: UUID
+
+
+class ReplaySubscription(Command, frozen=True, kw_only=True):
+    subscription_id: UUID
+    after_position: int = 0
+
+
+class RotateWebhookSecret(Command, frozen=True, kw_only=True):
+    subscription_id: UUID
+    overlap_seconds: int = 86_400
+
+
+class RecordParentalConsent(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+    partner: str
+    given_on: date | None = None
+
+
+class WithdrawParentalConsent(Command, frozen=True, kw_only=True):
+    pupil_id: UUID
+    partner: str
+    withdrawn_on: date | None = None

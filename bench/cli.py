@@ -56,3 +56,9 @@ def bench_load(context: typer.Context) -> None:
 def bench_import(context: typer.Context) -> None:
     """The bulk import against bare COPY and the store's batch appends (--help for options)."""
     _run("bench.imports", context.args)
+
+
+@bench.command("partners", context_settings=_PASS_THROUGH)
+def bench_partners(context: typer.Context) -> None:
+    """Webhook latency, pull feed rate and idle SSE memory of partner feeds (--help)."""
+    _run("bench.partners", context.args)

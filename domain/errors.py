@@ -141,3 +141,7 @@ def require_text(value: str, what: str, *, field: str | None = None) -> str:
             fields=(field,) if field else (),
         )
     return text
+
+
+class SubscriptionStateError(StateConflictError):
+    """The subscription's state does not allow this (deleted, already paused, not a webhook)."""

@@ -157,6 +157,28 @@ class Pupil(Aggregate):
             aggregate.left_on = self.left_on
             aggregate.school_code = None
 
+    class ParentalConsentRecorded(Event):
+        """The parents consented to sharing this pupil's events with one partner."""
+
+        TOPIC = "ParentalConsentRecorded.v1"
+        partner: str
+        given_on: date
+        recorded_by: str
+        recorded_at: datetime
+
+        def apply(self, aggregate: Pupil) -> None:
+            aggregate.consents.add(self.partner)
+
+    class ParentalConsentWithdrawn(Event):
+        TOPIC = "ParentalConsentWithdrawn.v1"
+        partner: str
+        withdrawn_on: date
+        recorded_by: str
+        recorded_at: datetime
+
+        def apply(self, aggregate: Pupil) -> None:
+            aggregate.consents.discard(self.partner)
+
     class DataShredded(Event):
         TOPIC = "PupilDataShredded.v1"
         shredded_by: str
@@ -180,6 +202,7 @@ class Pupil(Aggregate):
         self.guardians: dict[UUID, bool] = {}
         self.left_on: date | None = None
         self.data_shredded = False
+        self.consents: set[str] = set()
 
     @classmethod
     def register(  # noqa: PLR0913 - who the pupil is and where they live
@@ -351,6 +374,37 @@ class Pupil(Aggregate):
             self.LeftSwv,
             reason=reason,
             left_on=left_on,
+            recorded_by=by,
+            recorded_at=at,
+            timestamp=at,
+        )
+
+    def record_parental_consent(
+        self, *, partner: str, given_on: date, by: str, at: datetime
+    ) -> None:
+        """The parents consented to share this pupil's events with ``partner`` (a token subject)."""
+        self.check_active()
+        partner = require_text(partner, "The partner")
+        if partner in self.consents:
+            raise GuardianError(f"Consent for {partner} is already recorded for this pupil.")
+        self.trigger_event(
+            self.ParentalConsentRecorded,
+            partner=partner,
+            given_on=given_on,
+            recorded_by=by,
+            recorded_at=at,
+            timestamp=at,
+        )
+
+    def withdraw_parental_consent(
+        self, *, partner: str, withdrawn_on: date, by: str, at: datetime
+    ) -> None:
+        if partner not in self.consents:
+            raise GuardianError(f"No consent for {partner} is recorded for this pupil.")
+        self.trigger_event(
+            self.ParentalConsentWithdrawn,
+            partner=partner,
+            withdrawn_on=withdrawn_on,
             recorded_by=by,
             recorded_at=at,
             timestamp=at,

@@ -9,6 +9,7 @@ from domain.objection import Objection
 from domain.pupil import Pupil
 from domain.retention import Retention
 from domain.service import ServiceCatalogue, ServiceRequest
+from domain.subscription import Subscription
 from domain.support_request import SupportRequest
 from domain.swv import Swv
 from domain.tenancy import Tenancy
@@ -31,4 +32,5 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Tenancy,
     Retention,
     Disclosure,
+    Subscription,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.deadlines_due import DeadlinesDueProjection
 from projections.municipality_figures import MunicipalityFiguresProjection
+from projections.partner_events import PartnerEventsProjection
 from projections.projection import Projection
 from projections.pupil_index import PupilIndexProjection
 from projections.school_caseload import SchoolCaseloadProjection
@@ -13,6 +14,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     DeadlinesDueProjection(),
     MunicipalityFiguresProjection(),
     PupilIndexProjection(),
+    PartnerEventsProjection(),
 )
 
 

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from application.ports import EventStore
@@ -82,12 +82,17 @@ class ProjectionRunner:
         self._leases: Leases | None = None
         self._poller: asyncio.Task[None] | None = None
         self._running = False
+        self._listeners: list[Callable[[str, TenantId, int], None]] = []
         if isinstance(store, PostgresEventStore):
             store.on_commit(self.wake)
 
     @property
     def projection_names(self) -> list[str]:
         return [p.name for p in self._projections]
+
+    def on_applied(self, listener: Callable[[str, TenantId, int], None]) -> None:
+        """Call ``listener(projection, tenant, position)`` after each catch-up here."""
+        self._listeners.append(listener)
 
     def health(self) -> RunnerHealth:
         return RunnerHealth(self._running, dict(self._failures), dict(self._rebuild_errors))
@@ -194,6 +199,8 @@ class ProjectionRunner:
             finally:
                 await leases.release(key)
             self._applied[pair] = result.position
+            for listener in self._listeners:
+                listener(projection.name, tenant_id, result.position)
             if result.error is not None:
                 self._failures[pair] = result.error
         return busy

@@ -12,6 +12,7 @@ from api.routes.configuration import ConfigurationCommands
 from api.routes.finding import FindingController
 from api.routes.me import me
 from api.routes.objections import ObjectionCommands, ObjectionController
+from api.routes.partners import PARTNER_ROUTES
 from api.routes.platform import PlatformController, platform_log
 from api.routes.privacy import DisclosureController, PrivacyController
 from api.routes.pupils import PupilCommands, PupilController
@@ -44,4 +45,5 @@ ROUTES: list[ControllerRouterHandler] = [
     PrivacyController,
     DisclosureController,
     FindingController,
+    *PARTNER_ROUTES,
 ]

@@ -18,6 +18,7 @@ from api.auth import Role
 from domain.ids import TenantId
 from tests.api.conftest import MUNICIPALITY, SCHOOL, SO_SCHOOL, Api, open_tenant
 from tests.api.world import FIRST_EXPERT, advice_body, build_world
+from tests.partners.access import PARTNER_ROUTES, partner_world
 
 S, L, C, E = Role.SCHOOL, Role.LOKET, Role.COMMITTEE, Role.EXPERT
 M, A, P, ADMIN = Role.MUNICIPALITY, Role.AUDITOR, Role.PARTNER, Role.SWV_ADMIN
@@ -267,6 +268,7 @@ ROUTES = [
         {"municipality_code": MUNICIPALITY, "legal_basis": "LEERPLICHT", "fields": ["name"]},
     ),
     Route("GET", f"{TENANT}/projections/status", {L, C, A, ADMIN}),
+    *(Route(*spec) for spec in PARTNER_ROUTES),
 ]
 
 
@@ -313,6 +315,9 @@ def test_the_matrix_covers_every_route_of_the_app(api: Api) -> None:
         .replace("unknown-type", "{code}")
         .replace(f"/schools/{SCHOOL}/", "/schools/{school_code}/")
         .replace(f"/municipalities/{MUNICIPALITY}/", "/municipalities/{municipality_code}/")
+        .replace("{subscription}", "{subscription_id}")
+        .replace("/consents/someone", "/consents/{partner}")
+        .split("?")[0]
         for r in ROUTES
     }
     assert served - {"GET /health", "GET /health/live", "GET /health/ready"} == covered
@@ -324,6 +329,7 @@ async def test_each_role_may_do_exactly_what_the_rules_allow(
 ) -> None:
     own, other = tenants
     world = await build_world(api, own)
+    world |= await partner_world(api, own, route.path)
     path, body = fill(route.path, world), fill(route.body, world)
     wrong: list[str] = []
     for role in ROLES:

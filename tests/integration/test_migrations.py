@@ -41,12 +41,27 @@ async def test_migrations_apply_once_and_refuse_an_applied_file_that_changed(
         await conn.close()
 
 
-async def test_a_gap_in_the_numbering_is_refused(admin_dsn: str, tmp_path: Path) -> None:
+async def test_a_number_used_twice_is_refused(admin_dsn: str, tmp_path: Path) -> None:
     (tmp_path / "0001_first.sql").write_text("SELECT 1;")
-    (tmp_path / "0003_third.sql").write_text("SELECT 1;")
+    (tmp_path / "0002_one.sql").write_text("SELECT 1;")
+    (tmp_path / "0002_other.sql").write_text("SELECT 1;")
     conn = await asyncpg.connect(await _scratch_database(admin_dsn))
     try:
-        with pytest.raises(RuntimeError, match="without gaps"):
+        with pytest.raises(RuntimeError, match="each number once"):
             await apply_migrations(conn, tmp_path)
+    finally:
+        await conn.close()
+
+
+async def test_a_lower_number_landing_after_a_higher_one_is_still_applied(
+    admin_dsn: str, tmp_path: Path
+) -> None:
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE first (id int);")
+    (tmp_path / "0007_seventh.sql").write_text("CREATE TABLE seventh (id int);")
+    conn = await asyncpg.connect(await _scratch_database(admin_dsn))
+    try:
+        assert await apply_migrations(conn, tmp_path) == ["0001_first.sql", "0007_seventh.sql"]
+        (tmp_path / "0004_fourth.sql").write_text("CREATE TABLE fourth (id int);")
+        assert await apply_migrations(conn, tmp_path) == ["0004_fourth.sql"]
     finally:
         await conn.close()

@@ -1,0 +1,65 @@
+"""Wiring of the partner feeds and webhook workers into a process (the API or their own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.datastructures import State
+
+from api.settings import Settings
+from infrastructure.database import Pool
+from infrastructure.partner_keys import KEY_NAME, PartnerKeys
+from partners.delivery import DeliverySettings, DeliveryWorker
+from partners.feeds import FeedRenderer
+from partners.signal import FeedSignal
+from projections.runner import ProjectionRunner
+
+
+@dataclass(slots=True)
+class PartnerServices:
+    renderer: FeedRenderer
+    signal: FeedSignal
+    worker: DeliveryWorker | None
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+        await self.signal.stop()
+
+
+def partner_keys(settings: Settings) -> PartnerKeys:
+    return PartnerKeys.from_file(settings.partner_key_file or settings.data_dir / "keys" / KEY_NAME)
+
+
+def delivery_settings(settings: Settings) -> DeliverySettings:
+    return DeliverySettings(
+        batch_size=settings.webhook_batch_size,
+        request_timeout_s=settings.webhook_timeout_s,
+        backoff_base_s=settings.webhook_backoff_base_s,
+        backoff_cap_s=settings.webhook_backoff_cap_s,
+        allow_private_targets=settings.webhook_allow_private_targets,
+        poll_interval_s=settings.partner_poll_interval_s,
+    )
+
+
+async def start_partner_services(
+    pool: Pool, settings: Settings, runner: ProjectionRunner | None, *, deliver: bool
+) -> PartnerServices:
+    """Feeds always; the delivery worker when ``deliver``. The runner, if any, wakes them."""
+    renderer = FeedRenderer(partner_keys(settings), public_url=settings.public_url)
+    signal = FeedSignal(pool, poll_interval_s=settings.partner_poll_interval_s)
+    if runner is not None:
+        runner.on_applied(signal.on_applied)
+    signal.start()
+    worker = None
+    if deliver:
+        worker = DeliveryWorker(pool, renderer, signal, delivery_settings(settings))
+        await worker.start()
+    return PartnerServices(renderer, signal, worker)
+
+
+async def stop_partner_services(state: State) -> None:
+    services: PartnerServices | None = state.get("partner_services")
+    if services is not None:
+        state.partner_services = None
+        await services.stop()

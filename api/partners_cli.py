@@ -1,0 +1,49 @@
+"""``passend deliveries run``: deliver partner webhooks in a process of their own.
+
+The API delivers them too unless ``PASSEND_RUN_DELIVERIES=false``; several processes may run
+side by side, since a lease per subscription lets only one deliver it at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import typer
+
+from api.partners import start_partner_services
+from api.settings import Settings
+from infrastructure.database import create_pool
+
+deliveries_cli = typer.Typer(help="Partner webhook deliveries.", no_args_is_help=True)
+
+
+async def run_deliveries_process(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Deliver until ``stop`` is set, or until SIGINT/SIGTERM without one."""
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+    pool = await create_pool(settings.app_dsn(), min_size=2, max_size=settings.pool_max_size)
+    try:
+        services = await start_partner_services(pool, settings, None, deliver=True)
+        try:
+            await stop.wait()
+        finally:
+            await services.stop()
+    finally:
+        await pool.close()
+
+
+@deliveries_cli.command("run")
+def deliveries_run() -> None:
+    """Deliver every active webhook subscription's events, in order, until stopped."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    if settings.database_url is None and settings.database_app_url is None:
+        raise typer.BadParameter("set DATABASE_URL (deliveries run beside the API's database)")
+    asyncio.run(run_deliveries_process(settings))

@@ -1,0 +1,628 @@
+"""Partner systems over HTTP: subscriptions, their feeds (pull and Server-Sent Events), consent.
+
+Who may do what:
+- The tenant's administrator (``platform-admin`` until the tenant role ``swv-admin`` exists)
+  creates subscriptions and manages all of them; the partner named in a subscription (a token
+  subject with the ``partner`` role in the tenant) reads, pauses, resumes, replays and rotates
+  its own; another partner's subscription is 404, as if it did not exist.
+- Only that partner reads the feed: integration events concern pupils.
+- The loket and the pupil's own school record and withdraw parental consent.
+- The JSON Schemas and the AsyncAPI document under ``/schema`` are public: they hold no data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import (
+    NotFoundException,
+    ServiceUnavailableException,
+    ValidationException,
+)
+from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.types import ControllerRouterHandler
+
+from api import authorisation
+from api.auth import Principal, Role
+from api.dependencies import Commands
+from api.partners import PartnerServices
+from api.routes.read_models import PoolDependency, provide_pool
+from api.schemas.common import COMMAND_ERRORS, READ_ERRORS, CommandAccepted, accepted, example
+from api.schemas.partners import (
+    AttemptRead,
+    ConsentBody,
+    DeliveryStatus,
+    ReplayBody,
+    RotationBody,
+    SubscriptionBody,
+    SubscriptionRead,
+    WebhookSecrets,
+)
+from api.settings import Settings
+from application.commands import (
+    ChangeSubscription,
+    CreateSubscription,
+    RecordParentalConsent,
+    ReplaySubscription,
+    RotateWebhookSecret,
+    WithdrawParentalConsent,
+)
+from application.errors import AggregateNotFoundError
+from application.handlers import subscriptions
+from application.integration_events import DATA_TYPES, batch_schema, data_schema
+from application.ports import EventStore
+from application.queries import aggregate_history
+from domain.ids import TenantId
+from domain.subscription import IntegrationEventType, Subscription, Transport
+from infrastructure.database import Connection, tenant_transaction
+from infrastructure.webhooks import BATCH_CONTENT_TYPE, UnsafeTargetError, check_target
+from partners.asyncapi import asyncapi_document
+from partners.delivery import ensure_delivery, reenable_delivery
+from partners.feeds import (
+    MAX_LIMIT,
+    Subscriber,
+    encode_batch,
+    list_subscribers,
+    load_subscriber,
+)
+
+ADMINISTERS = (Role.SWV_ADMIN,)
+"""Who manages every subscription of a tenant (the tenant's ``swv-admin`` once it exists)."""
+administers_subscriptions = authorisation.requires(*ADMINISTERS)
+uses_subscriptions = authorisation.requires(*ADMINISTERS, Role.PARTNER)
+reads_feeds = authorisation.requires(Role.PARTNER)
+records_consent = authorisation.requires(*authorisation.SWV_STAFF, Role.SCHOOL)
+
+SubscriptionId = FromPath[UUID]
+MAX_WAIT_S = 30
+SSE_HEARTBEAT_S = 15.0
+
+_ACK = """
+UPDATE partner_deliveries SET position = $3, updated_at = now()
+ WHERE tenant_id = $1 AND subscription_id = $2 AND position < $3
+"""
+_ATTEMPTS = """
+SELECT webhook_id, first_position, last_position, attempted_at, status_code, latency_ms, error
+  FROM partner_delivery_attempts WHERE tenant_id = $1 AND subscription_id = $2
+ ORDER BY attempt_id DESC LIMIT $3
+"""
+
+
+def _services(state: State) -> PartnerServices:
+    services: PartnerServices | None = state.get("partner_services")
+    if services is None:
+        raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
+    return services
+
+
+def _is_admin(principal: Principal) -> bool:
+    return principal.has(*ADMINISTERS)
+
+
+async def _subscription(
+    store: EventStore, principal: Principal, subscription_id: UUID
+) -> tuple[Subscription, int]:
+    """The subscription if the caller administers it or is its partner; 404 otherwise."""
+    try:
+        history = await aggregate_history(store, principal.tenant_id, Subscription, subscription_id)
+    except AggregateNotFoundError:
+        raise NotFoundException(f"No subscription {subscription_id} here.") from None
+    subscription = history.aggregate
+    if not _is_admin(principal) and not (
+        principal.has(Role.PARTNER) and subscription.partner == principal.subject
+    ):
+        raise NotFoundException(f"No subscription {subscription_id} here.")
+    return subscription, history.version
+
+
+async def _subscriber_for_feed(
+    conn: Connection, principal: Principal, subscription_id: UUID
+) -> Subscriber:
+    subscriber = await load_subscriber(conn, principal.tenant_id, subscription_id)
+    if (
+        subscriber is None
+        or subscriber.state.partner != principal.subject
+        or subscriber.state.status == "DELETED"
+    ):
+        raise NotFoundException(f"No feed {subscription_id} here.")
+    return subscriber
+
+
+async def delivery_status(
+    conn: Connection, services: PartnerServices, tenant_id: TenantId, subscriber: Subscriber
+) -> DeliveryStatus:
+    row = await ensure_delivery(conn, tenant_id, subscriber)
+    head = int(
+        await conn.fetchval(
+            "SELECT last_position FROM passend_tenants() WHERE tenant_id = $1", tenant_id
+        )
+        or 0
+    )
+    position = row["position"]
+    oldest = await services.renderer.read(conn, tenant_id, subscriber, after=position, limit=1)
+    lag_seconds = 0.0
+    if oldest.events:
+        recorded = datetime.fromisoformat(oldest.events[0]["time"])
+        lag_seconds = max((datetime.now(UTC) - recorded).total_seconds(), 0.0)
+    return DeliveryStatus(
+        position=position,
+        status=row["status"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        next_attempt_at=row["next_attempt_at"],
+        delivered_at=row["delivered_at"],
+        lag_events=max(head - position, 0),
+        lag_seconds=lag_seconds,
+    )
+
+
+def _read(
+    subscription: Subscription, version: int, delivery: DeliveryStatus | None
+) -> SubscriptionRead:
+    return SubscriptionRead(
+        id=subscription.id,
+        version=version,
+        partner=subscription.partner,
+        legal_basis=subscription.legal_basis,
+        event_types=list(subscription.event_types),
+        municipalities=list(subscription.municipalities),
+        schools=list(subscription.schools),
+        transport=subscription.transport,
+        webhook_url=subscription.webhook_url,
+        status=str(subscription.status),
+        delivery=delivery,
+    )
+
+
+class SubscriptionController(Controller):
+    path = "/v1/tenants/{swv_code:str}/subscriptions"
+    tags = ("partners",)
+    dependencies = {"pool": Provide(provide_pool, sync_to_thread=False)}  # noqa: RUF012
+
+    @post(
+        "/",
+        summary="Create a subscription of a partner to integration events",
+        description=(
+            "Types its legal basis does not permit are refused (422). A webhook URL must "
+            "resolve to public addresses only."
+        ),
+        guards=[administers_subscriptions],
+        responses=COMMAND_ERRORS,
+    )
+    async def create(
+        self,
+        data: Annotated[
+            SubscriptionBody,
+            example(
+                {
+                    "partner": "rbl-utrecht-west",
+                    "legal_basis": "LEERPLICHTWET",
+                    "event_types": ["nl.passend.pupil.enrolled.v1", "nl.passend.pupil.left.v1"],
+                    "transport": "WEBHOOK",
+                    "municipalities": ["GM0632"],
+                    "webhook_url": "https://leerplicht.example.nl/passend",
+                }
+            ),
+        ],
+        principal: NamedDependency[Principal],
+        commands: Commands,
+        state: State,
+    ) -> Response[CommandAccepted]:
+        settings: Settings = state.settings
+        if data.webhook_url is not None and data.transport is Transport.WEBHOOK:
+            try:
+                await check_target(
+                    data.webhook_url, allow_private=settings.webhook_allow_private_targets
+                )
+            except UnsafeTargetError as error:
+                raise ValidationException(
+                    f"The webhook URL is refused: {error}.",
+                    extra=[{"key": "webhook_url", "message": str(error), "source": "body"}],
+                ) from None
+        command = CreateSubscription(
+            partner=data.partner,
+            legal_basis=data.legal_basis,
+            event_types=tuple(data.event_types),
+            transport=data.transport,
+            municipalities=tuple(data.municipalities),
+            schools=tuple(data.schools),
+            webhook_url=data.webhook_url,
+        )
+        outcome = await commands(subscriptions.create_subscription, command)
+        services = state.get("partner_services")
+        if services is not None and services.worker is not None:
+            services.worker.wake()
+        return accepted(
+            outcome,
+            location=f"/v1/tenants/{principal.tenant_id}/subscriptions/{outcome.aggregate_id}",
+        )
+
+    @get(
+        "/",
+        summary="The tenant's subscriptions (a partner sees its own)",
+        guards=[uses_subscriptions],
+        responses=READ_ERRORS,
+    )
+    async def list_subscriptions(
+        self, principal: NamedDependency[Principal], pool: PoolDependency
+    ) -> list[UUID]:
+        partner = None if _is_admin(principal) else principal.subject
+        async with pool.acquire() as conn:
+            found = await list_subscribers(conn, principal.tenant_id, partner=partner)
+        return [s.id for s in found]
+
+    @get(
+        "/{subscription_id:uuid}",
+        summary="A subscription and its status: position, failures, lag in events and seconds",
+        guards=[uses_subscriptions],
+        responses=READ_ERRORS,
+    )
+    async def read(
+        self,
+        subscription_id: SubscriptionId,
+        principal: NamedDependency[Principal],
+        commands: Commands,
+        pool: PoolDependency,
+        state: State,
+    ) -> SubscriptionRead:
+        subscription, version = await _subscription(commands.store, principal, subscription_id)
+        delivery = None
+        async with pool.acquire() as conn:
+            subscriber = await load_subscriber(conn, principal.tenant_id, subscription_id)
+            if subscriber is not None:
+                delivery = await delivery_status(
+                    conn, _services(state), principal.tenant_id, subscriber
+                )
+        return _read(subscription, version, delivery)
+
+    @get(
+        "/{subscription_id:uuid}/attempts",
+        summary="The latest webhook delivery attempts: time, status, latency, error",
+        guards=[uses_subscriptions],
+        responses=READ_ERRORS,
+    )
+    async def attempts(
+        self,
+        subscription_id: SubscriptionId,
+        principal: NamedDependency[Principal],
+        commands: Commands,
+        pool: PoolDependency,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> list[AttemptRead]:
+        await _subscription(commands.store, principal, subscription_id)
+        async with pool.acquire() as conn, tenant_transaction(conn, principal.tenant_id):
+            rows = await conn.fetch(_ATTEMPTS, principal.tenant_id, subscription_id, limit)
+        return [AttemptRead(**dict(row)) for row in rows]
+
+    @post(
+        "/{subscription_id:uuid}/pause",
+        summary="Pause deliveries; the position is kept",
+        guards=[uses_subscriptions],
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def pause(
+        self,
+        subscription_id: SubscriptionId,
+        principal: NamedDependency[Principal],
+        commands: Commands,
+    ) -> Response[CommandAccepted]:
+        await _subscription(commands.store, principal, subscription_id)
+        command = ChangeSubscription(subscription_id=subscription_id)
+        return accepted(await commands(subscriptions.pause_subscription, command))
+
+    @post(
+        "/{subscription_id:uuid}/resume",
+        summary="Resume a paused subscription, or a delivery a 410 disabled, from its position",
+        guards=[uses_subscriptions],
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def resume(
+        self,
+        subscription_id: SubscriptionId,
+        principal: NamedDependency[Principal],
+        commands: Commands,
+        pool: PoolDependency,
+        state: State,
+    ) -> Response[CommandAccepted]:
+        subscription, version = await _subscription(commands.store, principal, subscription_id)
+        async with pool.acquire() as conn:
+            reenabled = await reenable_delivery(conn, principal.tenant_id, subscription_id)
+        services = state.get("partner_services")
+        if services is not None and services.worker is not None:
+            services.worker.wake()
+        if reenabled and str(subscription.status) == "ACTIVE":
+            return Response(
+                CommandAccepted(id=subscription_id, version=version, position=0), status_code=200
+            )
+        command = ChangeSubscription(subscription_id=subscription_id)
+        return accepted(await commands(subscriptions.resume_subscription, command))
+
+    @post(
+        "/{subscription_id:uuid}/replays",
+        summary="Deliver again everything after a position (0: the whole log)",
+        guards=[uses_subscriptions],
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def replay(
+        self,
+        subscription_id: SubscriptionId,
+        data: Annotated[ReplayBody, example({"after_position": 0})],
+        principal: NamedDependency[Principal],
+        commands: Commands,
+    ) -> Response[CommandAccepted]:
+        await _subscription(commands.store, principal, subscription_id)
+        command = ReplaySubscription(
+            subscription_id=subscription_id, after_position=data.after_position
+        )
+        return accepted(await commands(subscriptions.replay_subscription, command))
+
+    @delete(
+        "/{subscription_id:uuid}",
+        summary="Delete a subscription: nothing more is delivered",
+        guards=[uses_subscriptions],
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def remove(
+        self,
+        subscription_id: SubscriptionId,
+        principal: NamedDependency[Principal],
+        commands: Commands,
+    ) -> Response[CommandAccepted]:
+        await _subscription(commands.store, principal, subscription_id)
+        command = ChangeSubscription(subscription_id=subscription_id)
+        return accepted(await commands(subscriptions.delete_subscription, command))
+
+    @get(
+        "/{subscription_id:uuid}/webhook-secrets",
+        summary="The webhook signing secrets to accept: current, and previous during the overlap",
+        guards=[uses_subscriptions],
+        responses=READ_ERRORS,
+    )
+    async def secrets(
+        self,
+        subscription_id: SubscriptionId,
+        principal: NamedDependency[Principal],
+        commands: Commands,
+        state: State,
+    ) -> WebhookSecrets:
+        subscription, _ = await _subscription(commands.store, principal, subscription_id)
+        return _secrets(_services(state), principal.tenant_id, subscription)
+
+    @post(
+        "/{subscription_id:uuid}/secret-rotations",
+        summary="Rotate the webhook secret; both are signed with until the overlap ends",
+        guards=[uses_subscriptions],
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def rotate(
+        self,
+        subscription_id: SubscriptionId,
+        data: Annotated[RotationBody, example({"overlap_seconds": 86400})],
+        principal: NamedDependency[Principal],
+        commands: Commands,
+        state: State,
+    ) -> WebhookSecrets:
+        await _subscription(commands.store, principal, subscription_id)
+        command = RotateWebhookSecret(
+            subscription_id=subscription_id, overlap_seconds=data.overlap_seconds
+        )
+        await commands(subscriptions.rotate_webhook_secret, command)
+        subscription, _ = await _subscription(commands.store, principal, subscription_id)
+        return _secrets(_services(state), principal.tenant_id, subscription)
+
+
+def _secrets(
+    services: PartnerServices, tenant_id: TenantId, subscription: Subscription
+) -> WebhookSecrets:
+    keys = services.renderer.keys
+    generation = subscription.secret_generation
+    overlap = subscription.previous_secret_valid_until
+    found = [keys.webhook_secret(tenant_id, subscription.id, generation)]
+    if overlap is not None and overlap > datetime.now(UTC):
+        found.append(keys.webhook_secret(tenant_id, subscription.id, generation - 1))
+    return WebhookSecrets(secrets=found, generation=generation, previous_valid_until=overlap)
+
+
+LastEventId = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Last-Event-ID", required=False, description="Resume after this position."
+    ),
+]
+
+
+class FeedController(Controller):
+    path = "/v1/tenants/{swv_code:str}/feeds"
+    tags = ("partners",)
+    dependencies = {"pool": Provide(provide_pool, sync_to_thread=False)}  # noqa: RUF012
+
+    @get(
+        "/{subscription_id:uuid}/events",
+        summary="Integration events after a position, as a CloudEvents batch (long poll)",
+        description=(
+            "`after` is a tenant position (each event's `sequence`); `wait` holds the request "
+            "up to that many seconds until an event arrives. `Passend-Next-After` names where "
+            "to continue even when the page is empty."
+        ),
+        guards=[reads_feeds],
+        responses=READ_ERRORS,
+        media_type=BATCH_CONTENT_TYPE,
+    )
+    async def events(  # noqa: PLR0913, PLR0917 - the query's parameters
+        self,
+        subscription_id: SubscriptionId,
+        principal: NamedDependency[Principal],
+        pool: PoolDependency,
+        state: State,
+        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
+        wait: Annotated[int, QueryParameter(ge=0, le=MAX_WAIT_S)] = 0,
+    ) -> Response[bytes]:
+        services = _services(state)
+        tenant_id = principal.tenant_id
+        async with pool.acquire() as conn:
+            subscriber = await _subscriber_for_feed(conn, principal, subscription_id)
+            page = await services.renderer.read(
+                conn, tenant_id, subscriber, after=after, limit=limit
+            )
+            if subscriber.state.transport == Transport.PULL:
+                # A pull's `after` acknowledges what came before it: the status shows it.
+                await ensure_delivery(conn, tenant_id, subscriber)
+                async with tenant_transaction(conn, tenant_id):
+                    await conn.execute(_ACK, tenant_id, subscription_id, after)
+        if not page.events and wait > 0:
+            await services.signal.wait_beyond(tenant_id, page.projected, wait)
+            async with pool.acquire() as conn:
+                page = await services.renderer.read(
+                    conn, tenant_id, subscriber, after=after, limit=limit
+                )
+        return Response(
+            encode_batch(page.events),
+            media_type=BATCH_CONTENT_TYPE,
+            headers={"Passend-Next-After": str(page.next_after)},
+        )
+
+    @get(
+        "/{subscription_id:uuid}/stream",
+        summary="Integration events as Server-Sent Events; `id:` is the position",
+        description="Reconnect with `Last-Event-ID` (or `after`) to resume without a gap.",
+        guards=[reads_feeds],
+        responses=READ_ERRORS,
+    )
+    async def stream(  # noqa: PLR0913, PLR0917 - the stream's parameters
+        self,
+        subscription_id: SubscriptionId,
+        principal: NamedDependency[Principal],
+        pool: PoolDependency,
+        state: State,
+        last_event_id: LastEventId = None,
+        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        idle_timeout: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0, description="Close the stream after this many seconds without an event."
+            ),
+        ] = None,
+    ) -> ServerSentEvent:
+        services = _services(state)
+        tenant_id = principal.tenant_id
+        async with pool.acquire() as conn:
+            subscriber = await _subscriber_for_feed(conn, principal, subscription_id)
+        start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+
+        async def messages() -> AsyncIterator[ServerSentEventMessage]:
+            cursor = start
+            while True:
+                async with pool.acquire() as conn:
+                    page = await services.renderer.read(
+                        conn, tenant_id, subscriber, after=cursor, limit=MAX_LIMIT
+                    )
+                for event in page.events:
+                    yield ServerSentEventMessage(
+                        data=encode_batch([event])[1:-1].decode(),
+                        id=str(int(event["sequence"])),
+                        event=event["type"],
+                    )
+                cursor = page.next_after
+                if len(page.events) == MAX_LIMIT:
+                    continue
+                wait = (
+                    SSE_HEARTBEAT_S if idle_timeout is None else min(idle_timeout, SSE_HEARTBEAT_S)
+                )
+                if not await services.signal.wait_beyond(tenant_id, page.projected, wait):
+                    if idle_timeout is not None:
+                        return
+                    yield ServerSentEventMessage(comment="keep-alive")
+
+        return ServerSentEvent(messages())
+
+
+class ConsentController(Controller):
+    path = "/v1/tenants/{swv_code:str}/pupils/{pupil_id:uuid}/consents"
+    tags = ("partners",)
+
+    @post(
+        "/",
+        summary="Record the parents' consent to share the pupil's events with a partner",
+        guards=[records_consent],
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def record(
+        self,
+        pupil_id: FromPath[UUID],
+        data: Annotated[ConsentBody, example({"partner": "wijkteam-woerden"})],
+        principal: NamedDependency[Principal],
+        commands: Commands,
+    ) -> Response[CommandAccepted]:
+        command = RecordParentalConsent(
+            pupil_id=pupil_id, partner=data.partner, given_on=data.given_on
+        )
+        return accepted(await commands(subscriptions.record_parental_consent, command))
+
+    @delete(
+        "/{partner:str}",
+        summary="Record that the parents withdrew their consent for a partner",
+        guards=[records_consent],
+        responses=COMMAND_ERRORS,
+        status_code=200,
+    )
+    async def withdraw(
+        self,
+        pupil_id: FromPath[UUID],
+        partner: FromPath[str],
+        principal: NamedDependency[Principal],
+        commands: Commands,
+    ) -> Response[CommandAccepted]:
+        command = WithdrawParentalConsent(pupil_id=pupil_id, partner=partner)
+        return accepted(await commands(subscriptions.withdraw_parental_consent, command))
+
+
+@get(
+    "/schema/integration-events/{name:str}",
+    summary="The JSON Schema of an integration event type's data, or of a batch",
+    include_in_schema=False,
+    responses={404: READ_ERRORS[404]},
+)
+async def integration_event_schema(name: FromPath[str]) -> dict[str, Any]:
+    """``<type>.json`` (e.g. ``nl.passend.tlv.granted.v1.json``) or ``batch.json``."""
+    stem = name.removesuffix(".json")
+    if stem == "batch":
+        return batch_schema()
+    try:
+        event_type = IntegrationEventType(stem)
+    except ValueError:
+        known = ", ".join(sorted(DATA_TYPES))
+        raise NotFoundException(f"No integration event type {stem!r}; known: {known}.") from None
+    return data_schema(event_type)
+
+
+@get(
+    "/schema/asyncapi.json",
+    summary="The AsyncAPI 3 document of the partner feeds and webhooks",
+    include_in_schema=False,
+)
+async def asyncapi(request: Request[Any, Any, State]) -> dict[str, Any]:
+    settings: Settings = request.app.state.settings
+    return asyncapi_document(public_url=settings.public_url)
+
+
+PARTNER_ROUTES: list[ControllerRouterHandler] = [
+    SubscriptionController,
+    FeedController,
+    ConsentController,
+    integration_event_schema,
+    asyncapi,
+]

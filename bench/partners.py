@@ -1,0 +1,428 @@
+"""``passend bench partners``: partner webhooks, pull feeds and idle Server-Sent Events.
+
+* ``webhook``: 4 tenants, 5 webhook subscriptions each (20), 200 events/s in total (pupils
+  registered at a school, 100 commands/s of 2 events, each making one integration event), for
+  ``--seconds``; the projection runner, the feed signal and the delivery worker in this
+  process as in the API, a real HTTP receiver on 127.0.0.1. Latency = from the command's
+  append returning to the receiver reading the batch holding the event. Target p99 < 250 ms.
+* ``pull``: one tenant with ``--pupils`` pupils; the feed of a subscription read page by page
+  (1,000) against reading the same tenant log bare with ``read_log_pages`` (pages of 1,000,
+  decoded). Both as tenant positions per second; target ratio >= 0.5.
+* ``sse``: ``passend serve`` in a process of its own, ``--clients`` idle Server-Sent Events
+  streams held open on it; its extra resident memory. Target < 200 MB for 1,000.
+
+Each phase runs ``--runs`` times (min / median / max). The machine is shared: other work on
+it moves every figure. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+
+from api.auth import Role, TenantGrant, dev_signing_key, mint_token
+from api.partners import start_partner_services
+from api.settings import Settings
+from application.access import Caller
+from application.commands import (
+    AddMunicipality,
+    AddSchool,
+    CommandContext,
+    ConfigureSwv,
+    CreateSubscription,
+    OpenTenant,
+    RegisterPupil,
+)
+from application.handlers import platform, pupils, subscriptions, swv
+from bench.database import bench_database
+from domain.ids import TenantId
+from domain.registry import AGGREGATE_CLASSES
+from domain.subscription import IntegrationEventType, LegalBasis, Transport
+from domain.swv import SchoolType
+from infrastructure.commit_notifier import CommitNotifier
+from infrastructure.database import create_pool
+from infrastructure.event_codec import EventCodec
+from infrastructure.event_store import PostgresEventStore
+from infrastructure.system import SystemClock
+from partners.feeds import load_subscriber
+from projections.registry import PROJECTIONS
+from projections.runner import ProjectionRunner
+
+TARGETS = {"webhook_p99_ms": 250.0, "pull_ratio": 0.5, "sse_mb_per_1000": 200.0}
+CLOCK = SystemClock()
+SCHOOL = "12AB00"
+
+
+def _ctx(tenant: TenantId) -> CommandContext:
+    caller = Caller("bench", frozenset({Role.LOKET, Role.SWV_ADMIN}))
+    return CommandContext(tenant_id=tenant, caller=caller, command_id=uuid4())
+
+
+async def _open(store: PostgresEventStore, tenant: TenantId) -> None:
+    operator = CommandContext(tenant_id=tenant, caller=Caller.operator("bench"), command_id=uuid4())
+    await platform.open_tenant(
+        OpenTenant(code=tenant, name=f"Bench {tenant}"), operator, store=store, clock=CLOCK
+    )
+    await swv.configure_swv(
+        ConfigureSwv(
+            name=f"Bench {tenant}",
+            committee_name="TLC",
+            policy_version="OP-1",
+            policy_effective_from=date(2024, 8, 1),
+        ),
+        _ctx(tenant),
+        store=store,
+        clock=CLOCK,
+    )
+    await swv.add_municipality(
+        AddMunicipality(code="GM0632", name="Woerden"), _ctx(tenant), store=store, clock=CLOCK
+    )
+    await swv.add_school(
+        AddSchool(
+            brin="12AB",
+            vestiging="00",
+            name="De Regenboog",
+            board="Stichting",
+            school_type=SchoolType.REGULAR,
+            municipality_code="GM0632",
+        ),
+        _ctx(tenant),
+        store=store,
+        clock=CLOCK,
+    )
+
+
+async def _subscribe(store: PostgresEventStore, tenant: TenantId, url: str | None) -> UUID:
+    outcome = await subscriptions.create_subscription(
+        CreateSubscription(
+            partner="bench",
+            legal_basis=LegalBasis.LEERPLICHTWET,
+            event_types=(IntegrationEventType.PUPIL_ENROLLED,),
+            transport=Transport.WEBHOOK if url else Transport.PULL,
+            webhook_url=url,
+        ),
+        _ctx(tenant),
+        store=store,
+        clock=CLOCK,
+    )
+    return outcome.aggregate_id
+
+
+async def _register(store: PostgresEventStore, tenant: TenantId) -> int:
+    outcome = await pupils.register_pupil(
+        RegisterPupil(
+            name="Bench Leerling",
+            date_of_birth=date(2016, 2, 2),
+            municipality_code="GM0632",
+            school_code=SCHOOL,
+        ),
+        _ctx(tenant),
+        store=store,
+        clock=CLOCK,
+    )
+    return outcome.last_position
+
+
+class Receiver:
+    """A minimal HTTP/1.1 server noting when each (tenant, position) arrives."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[tuple[str, int, float]] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/hook"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                body = await reader.readexactly(length)
+                now = time.perf_counter()
+                for event in json.loads(body):
+                    tenant = event["source"].rsplit(":", 1)[1]
+                    self.arrivals.append((tenant, int(event["sequence"]), now))
+                writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else float("nan")
+
+
+async def webhook_run(app_dsn: str, data_dir: Path, seconds: float, run: int) -> dict[str, float]:
+    pool = await create_pool(app_dsn, min_size=4, max_size=30)
+    store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+    notifier = CommitNotifier(pool)
+    store.on_commit(notifier.commit)
+    runner = ProjectionRunner(pool, store, PROJECTIONS)
+    receiver = Receiver()
+    url = await receiver.start()
+    settings = Settings(
+        data_dir=data_dir, webhook_allow_private_targets=True, partner_poll_interval_s=0.5
+    )
+    tenants = [TenantId(f"PO9{run}{i:02d}") for i in range(4)]
+    await runner.start()
+    services = await start_partner_services(pool, settings, runner, deliver=True)
+    try:
+        for tenant in tenants:
+            await _open(store, tenant)
+            subs = [await _subscribe(store, tenant, url) for _ in range(5)]
+            async with pool.acquire() as conn:
+                for sub in subs:
+                    while await load_subscriber(conn, tenant, sub) is None:  # noqa: ASYNC110 - another process or task makes it true
+                        await asyncio.sleep(0.05)
+        if services.worker is not None:
+            services.worker.wake()
+        await asyncio.sleep(1.5)  # the workers take their subscriptions
+        committed: dict[tuple[str, int], float] = {}
+        interval = 1 / 100  # 100 commands of 2 events per second
+        start = time.perf_counter()
+        count = 0
+        pending: set[asyncio.Task[None]] = set()
+
+        async def write(tenant: TenantId) -> None:
+            position = await _register(store, tenant)
+            committed[(tenant, position)] = time.perf_counter()
+
+        while time.perf_counter() - start < seconds:
+            task = asyncio.create_task(write(tenants[count % 4]))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            count += 1
+            await asyncio.sleep(max(start + count * interval - time.perf_counter(), 0))
+        await asyncio.gather(*pending)
+        deadline = time.perf_counter() + 30
+        while len(receiver.arrivals) < 5 * len(committed) and time.perf_counter() < deadline:  # noqa: ASYNC110 - another process or task makes it true
+            await asyncio.sleep(0.1)
+        latencies = [
+            (arrived - committed[(tenant, position)]) * 1000
+            for tenant, position, arrived in receiver.arrivals
+            if (tenant, position) in committed
+        ]
+        return {
+            "events_per_s": 2 * len(committed) / seconds,
+            "p50_ms": _quantile(latencies, 0.5),
+            "p99_ms": _quantile(latencies, 0.99),
+            "received": len(latencies),
+            "expected": 5 * len(committed),
+        }
+    finally:
+        await services.stop()
+        await runner.stop()
+        await notifier.aclose()
+        await store.close()
+        if receiver.server is not None:
+            receiver.server.close()
+        await pool.close()
+
+
+async def pull_run(app_dsn: str, data_dir: Path, pupils_count: int, run: int) -> dict[str, float]:
+    pool = await create_pool(app_dsn, min_size=4, max_size=12)
+    store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+    runner = ProjectionRunner(pool, store, PROJECTIONS)
+    tenant = TenantId(f"VO9{run}00")
+    await runner.start()
+    services = await start_partner_services(
+        pool, Settings(data_dir=data_dir), runner, deliver=False
+    )
+    try:
+        await _open(store, tenant)
+        subscription = await _subscribe(store, tenant, None)
+        semaphore = asyncio.Semaphore(8)
+
+        async def one() -> int:
+            async with semaphore:
+                return await _register(store, tenant)
+
+        head = max(await asyncio.gather(*(one() for _ in range(pupils_count))))
+        async with pool.acquire() as conn:
+            while (  # noqa: ASYNC110 - another process or task makes it true
+                await services.renderer.read(
+                    conn,
+                    tenant,
+                    await _subscriber(conn, tenant, subscription),
+                    after=head - 1,
+                    limit=1,
+                )
+            ).projected < head:
+                await asyncio.sleep(0.2)
+            subscriber = await _subscriber(conn, tenant, subscription)
+            started = time.perf_counter()
+            after, events = 0, 0
+            while after < head:
+                page = await services.renderer.read(
+                    conn, tenant, subscriber, after=after, limit=1000
+                )
+                events += len(page.events)
+                after = page.next_after
+            feed_s = time.perf_counter() - started
+        started = time.perf_counter()
+        read = 0
+        async with aclosing(store.read_log_pages(tenant, page_size=1000)) as pages:
+            async for log_page in pages:
+                read += len(log_page)
+        log_s = time.perf_counter() - started
+        return {
+            "positions": head,
+            "feed_events": events,
+            "feed_positions_per_s": head / feed_s,
+            "log_positions_per_s": read / log_s,
+            "ratio": (head / feed_s) / (read / log_s),
+        }
+    finally:
+        await services.stop()
+        await runner.stop()
+        await store.close()
+        await pool.close()
+
+
+async def _subscriber(conn: Any, tenant: TenantId, subscription: UUID) -> Any:  # noqa: ANN401
+    while (found := await load_subscriber(conn, tenant, subscription)) is None:  # noqa: ASYNC110 - another process or task makes it true
+        await asyncio.sleep(0.05)
+    return found
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def sse_run(
+    admin_dsn: str, app_dsn: str, data_dir: Path, clients: int, run: int
+) -> dict[str, float]:
+    port = 18_600 + run
+    env = {
+        **os.environ,
+        "DATABASE_URL": admin_dsn,
+        "PASSEND_DATABASE_APP_URL": app_dsn,
+        "PASSEND_DATA_DIR": str(data_dir),
+        "PASSEND_MAX_IN_FLIGHT": str(clients + 64),
+        "PASSEND_RUN_DELIVERIES": "false",
+    }
+    serve = (
+        "import uvicorn; from api.app import create_app; from api.settings import Settings; "
+        f"uvicorn.run(create_app(Settings.from_env()), port={port}, log_level='warning')"
+    )
+    server = subprocess.Popen(  # noqa: S603, ASYNC220 - our own app, started once
+        [sys.executable, "-c", serve], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(
+            base_url=base, timeout=60, limits=httpx.Limits(max_connections=clients + 10)
+        ) as client:
+            for _ in range(600):
+                try:
+                    if (await client.get("/health")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+            pool = await create_pool(app_dsn, min_size=1, max_size=4)
+            store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+            tenant = TenantId(f"PO8{run}00")
+            await _open(store, tenant)
+            subscription = await _subscribe(store, tenant, None)
+            async with pool.acquire() as conn:
+                await _subscriber(conn, tenant, subscription)
+            await store.close()
+            await pool.close()
+            settings = Settings(data_dir=data_dir)
+            token = mint_token(
+                dev_signing_key(data_dir),
+                subject="bench",
+                tenants={tenant: TenantGrant(roles=(Role.PARTNER,))},
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+            await asyncio.sleep(1)
+            before = _rss_mb(server.pid)
+            path = f"/v1/tenants/{tenant}/feeds/{subscription}/stream"
+            streams = []
+            for _ in range(clients):
+                stream = client.stream("GET", path, headers={"Authorization": f"Bearer {token}"})
+                response = await stream.__aenter__()
+                streams.append((stream, response))
+            await asyncio.sleep(2)
+            after = _rss_mb(server.pid)
+            open_ok = sum(1 for _, r in streams if r.status_code == 200)
+            for stream, _ in streams:
+                await stream.__aexit__(None, None, None)
+        return {"clients": open_ok, "extra_mb": after - before, "rss_mb": after}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _summary(runs: list[dict[str, float]], key: str) -> dict[str, float]:
+    values = [r[key] for r in runs]
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {"targets": TARGETS}
+    async with bench_database(args.dsn, None) as (admin_dsn, app_dsn, _):
+        data_dir = args.data_dir
+        phases: dict[str, Callable[[int], Awaitable[dict[str, float]]]] = {
+            "webhook": lambda i: webhook_run(app_dsn, data_dir, args.seconds, i),
+            "pull": lambda i: pull_run(app_dsn, data_dir, args.pupils, i),
+            "sse": lambda i: sse_run(admin_dsn, app_dsn, data_dir, args.clients, i),
+        }
+        keys = {"webhook": "p99_ms", "pull": "ratio", "sse": "extra_mb"}
+        for name in args.phases.split(","):
+            runs = []
+            for i in range(args.runs):
+                result = await phases[name](i)
+                print(name, i, json.dumps(result), flush=True)
+                runs.append(result)
+            out[name] = {"runs": runs, keys[name]: _summary(runs, keys[name])}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of one webhook run")
+    parser.add_argument("--pupils", type=int, default=5000, help="pupils of the pull tenant")
+    parser.add_argument("--clients", type=int, default=1000, help="idle SSE streams")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--phases", default="webhook,pull,sse")
+    parser.add_argument("--data-dir", default="var/bench-partners", help="keys for the bench")
+    parser.add_argument("--dsn", help="admin DSN of a server to use instead of an embedded one")
+    args = parser.parse_args(argv)
+    args.data_dir = Path(args.data_dir)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    out = asyncio.run(run(args))
+    print(json.dumps(out, separators=(",", ":")), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

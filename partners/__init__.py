@@ -1,0 +1,1 @@
+"""Partner systems: feeds, Server-Sent Events and webhook delivery of integration events."""

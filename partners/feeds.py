@@ -1,0 +1,183 @@
+"""Reading a subscription's feed: its integration events after a position, rendered for it.
+
+Every transport reads here. Only events up to the ``partner_events`` projection's position
+are served, and a page says how far it looked (``next_after``), so an empty filtered page
+still moves the cursor on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from application.integration_events import Audience, StoredIntegrationEvent, render
+from domain.ids import TenantId
+from domain.subscription import BASIS_RULES, IntegrationEventType, LegalBasis
+from infrastructure.database import Connection, tenant_transaction
+from infrastructure.partner_keys import PartnerKeys
+from projections.partner_events import EVENTS, SUBSCRIPTIONS, SubscriptionState
+from projections.projection import view_name
+
+MAX_LIMIT = 1000
+_state_decoder = msgspec.json.Decoder(SubscriptionState)
+_data_decoder = msgspec.json.Decoder(dict[str, Any])
+
+_POSITION = "SELECT position FROM passend_projection_position($1, 'partner_events')"
+_SUBSCRIPTION = f"""
+SELECT state, created_position FROM {view_name(SUBSCRIPTIONS)}
+ WHERE tenant_id = $1 AND subscription_id = $2
+"""  # noqa: S608 - a checked identifier
+_SUBSCRIPTIONS = f"""
+SELECT state, created_position FROM {view_name(SUBSCRIPTIONS)}
+ WHERE tenant_id = $1 AND ($2::text IS NULL OR partner = $2) AND status <> 'DELETED'
+ ORDER BY created_position
+"""  # noqa: S608
+_FEED = f"""
+SELECT position, event_id, type, recorded_at, pupil_id, data FROM {view_name(EVENTS)}
+ WHERE tenant_id = $1 AND position > $2 AND position <= $3 AND type = ANY($4::text[])
+   AND (cardinality($5::text[]) = 0 OR municipality_code = ANY($5::text[]))
+   AND (cardinality($6::text[]) = 0 OR school_code = ANY($6::text[]))
+   AND ($7::text IS NULL OR $7 = ANY(consents))
+ ORDER BY position LIMIT $8
+"""  # noqa: S608
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A subscription as the feeds use it, with the position it was created at."""
+
+    state: SubscriptionState
+    created_position: int
+
+    @property
+    def id(self) -> UUID:
+        return self.state.subscription_id
+
+    @property
+    def deliverable_types(self) -> list[str]:
+        """Its types that its basis permits: nothing else is ever read for it."""
+        permitted = BASIS_RULES[LegalBasis(self.state.legal_basis)].types
+        return sorted(t for t in self.state.event_types if IntegrationEventType(t) in permitted)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    events: list[dict[str, Any]]
+    next_after: int
+    """Where the next read starts: the last event's position, or how far this read looked."""
+    projected: int
+    """The tenant position up to which integration events exist."""
+
+
+async def projected_position(conn: Connection, tenant_id: TenantId) -> int:
+    return int(await conn.fetchval(_POSITION, tenant_id) or 0)
+
+
+async def load_subscriber(
+    conn: Connection, tenant_id: TenantId, subscription_id: UUID
+) -> Subscriber | None:
+    async with tenant_transaction(conn, tenant_id):
+        row = await conn.fetchrow(_SUBSCRIPTION, tenant_id, subscription_id)
+    if row is None:
+        return None
+    return Subscriber(_state_decoder.decode(row["state"]), row["created_position"])
+
+
+async def list_subscribers(
+    conn: Connection, tenant_id: TenantId, *, partner: str | None
+) -> list[Subscriber]:
+    async with tenant_transaction(conn, tenant_id):
+        rows = await conn.fetch(_SUBSCRIPTIONS, tenant_id, partner)
+    return [Subscriber(_state_decoder.decode(r["state"]), r["created_position"]) for r in rows]
+
+
+class FeedRenderer:
+    """Renders stored rows as CloudEvents for subscriptions of one deployment."""
+
+    def __init__(self, keys: PartnerKeys, *, public_url: str) -> None:
+        self._keys = keys
+        self._public_url = public_url.rstrip("/")
+
+    @property
+    def keys(self) -> PartnerKeys:
+        return self._keys
+
+    def audience(self, tenant_id: TenantId, subscriber: Subscriber) -> Audience:
+        return Audience(
+            tenant_id=tenant_id,
+            subscription_id=subscriber.id,
+            legal_basis=LegalBasis(subscriber.state.legal_basis),
+            pseudonym_key=self._keys.pseudonym_key(tenant_id),
+            source=f"urn:nld:passend:swv:{tenant_id}",
+            schema_base=f"{self._public_url}/schema/integration-events",
+        )
+
+    def webhook_secrets(
+        self, tenant_id: TenantId, subscriber: Subscriber, *, now: datetime | None = None
+    ) -> list[str]:
+        """The secrets to sign with: the current one, and the previous during its overlap."""
+        state = subscriber.state
+        current = self._keys.webhook_secret(tenant_id, subscriber.id, state.secret_generation)
+        overlap = state.previous_secret_valid_until
+        moment = now or datetime.now(UTC)
+        if overlap is not None and datetime.fromisoformat(overlap) > moment:
+            previous = self._keys.webhook_secret(
+                tenant_id, subscriber.id, state.secret_generation - 1
+            )
+            return [current, previous]
+        return [current]
+
+    async def read(  # noqa: PLR0913 - the page's bounds
+        self,
+        conn: Connection,
+        tenant_id: TenantId,
+        subscriber: Subscriber,
+        *,
+        after: int,
+        limit: int,
+        up_to: int | None = None,
+    ) -> FeedPage:
+        """Up to ``limit`` events after ``after`` (and at most ``up_to``), in position order."""
+        state = subscriber.state
+        consent_of = (
+            state.partner if BASIS_RULES[LegalBasis(state.legal_basis)].needs_consent else None
+        )
+        async with tenant_transaction(conn, tenant_id):
+            projected = await projected_position(conn, tenant_id)
+            upper = projected if up_to is None else min(up_to, projected)
+            rows = await conn.fetch(
+                _FEED,
+                tenant_id,
+                after,
+                upper,
+                subscriber.deliverable_types,
+                state.municipalities,
+                state.schools,
+                consent_of,
+                limit,
+            )
+        audience = self.audience(tenant_id, subscriber)
+        events = [render(_stored(row), audience) for row in rows]
+        full = len(rows) == limit
+        next_after = rows[-1]["position"] if full else max(upper, after)
+        return FeedPage(events, next_after, projected)
+
+
+def _stored(row: Any) -> StoredIntegrationEvent:  # noqa: ANN401 - an asyncpg Record
+    return StoredIntegrationEvent(
+        position=row["position"],
+        event_id=row["event_id"],
+        type=IntegrationEventType(row["type"]),
+        recorded_at=row["recorded_at"],
+        pupil_id=row["pupil_id"],
+        data=_data_decoder.decode(row["data"]),
+    )
+
+
+def encode_batch(events: Sequence[dict[str, Any]]) -> bytes:
+    return msgspec.json.encode(events)

@@ -1,0 +1,62 @@
+"""Server-Sent Events: ``id:`` is the position, and a dropped stream resumes without a gap."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tests.api.conftest import Api, open_tenant
+from tests.partners.support import partner, read_feed, subscribe
+from tests.partners.test_webhooks import PARTNER, T, register_pupils
+
+
+async def sse_events(lines: AsyncIterator[str], count: int) -> list[tuple[str, dict[str, Any]]]:
+    """The next ``count`` events of a stream, as (id, CloudEvent)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    event_id, data = "", ""
+    async for line in lines:
+        if line.startswith("id:"):
+            event_id = line[3:].strip()
+        elif line.startswith("data:"):
+            data = line[5:].strip()
+        elif not line and data:
+            found.append((event_id, json.loads(data)))
+            event_id, data = "", ""
+            if len(found) == count:
+                return found
+    return found
+
+
+async def test_a_dropped_stream_resumes_from_last_event_id_without_a_gap(
+    partner_api: Api,
+) -> None:
+    tenant = await open_tenant(partner_api)
+    subscription = await subscribe(
+        partner_api,
+        tenant,
+        partner=PARTNER,
+        legal_basis="LEERPLICHTWET",
+        event_types=[f"{T}pupil.enrolled.v1"],
+        transport="PULL",
+    )
+    first_last = await register_pupils(partner_api, tenant, 3)
+    await read_feed(partner_api, tenant, subscription, PARTNER, until_position=first_last)
+    path = f"/v1/tenants/{tenant}/feeds/{subscription}/stream"
+    headers = partner(partner_api, tenant, PARTNER)
+
+    async with partner_api.client.stream("GET", path, headers=headers) as response:
+        assert response.headers["content-type"].startswith("text/event-stream"), (
+            await response.aread()
+        )
+        first = await sse_events(response.aiter_lines(), 2)
+    last = await register_pupils(partner_api, tenant, 3)
+
+    resumed_headers = {**headers, "Last-Event-ID": first[-1][0]}
+    async with partner_api.client.stream("GET", path, headers=resumed_headers) as response:
+        rest = await sse_events(response.aiter_lines(), 4)
+
+    expected = await read_feed(partner_api, tenant, subscription, PARTNER, until_position=last)
+    streamed = first + rest
+    assert [event_id for event_id, _ in streamed] == [str(int(e["sequence"])) for e in expected]
+    assert [event for _, event in streamed] == expected

@@ -25,6 +25,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import health
 from api.routes import ROUTES
 from api.settings import Settings
+from api.transparency import start_transparency_log, stop_transparency_log
 from application.ports import EventStore
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure.commit_notifier import CommitNotifier
@@ -73,6 +74,7 @@ async def _connect(app: Litestar, settings: Settings) -> None:
             runner = ProjectionRunner(pool, store, PROJECTIONS)
             await runner.start()
             app.state.projection_runner = runner
+        await start_transparency_log(app, settings, pool, store)
         app.state.pool = pool
         app.state.event_store = store
         app.state.database_error = None
@@ -113,6 +115,7 @@ def create_app(
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
+            await stop_transparency_log(app)
             runner = app.state.get("projection_runner")
             if runner is not None:
                 app.state.projection_runner = None

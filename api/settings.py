@@ -33,6 +33,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_issuer: str = "passend-dev"
     jwt_audience: str = "passend"
     max_body_bytes: int = 1_048_576
+    log_origin: str = "passend.localhost"
+    """This platform's name in checkpoints: tenant logs are ``<log_origin>/<SWV code>``."""
+    checkpoint_signing_key_file: Path | None = None
+    """PEM Ed25519 key that signs checkpoints (production: from the secret store); unset: a
+    development key generated in ``data_dir/keys``."""
+    run_log_integrator: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -3,6 +3,7 @@
 from litestar.types import ControllerRouterHandler
 
 from api.routes.arrangements import ArrangementController
+from api.routes.audit import TransparencyLogController
 from api.routes.configuration import ConfigurationController, open_tenant
 from api.routes.me import me
 from api.routes.objections import ObjectionController
@@ -21,4 +22,5 @@ ROUTES: list[ControllerRouterHandler] = [
     ObjectionController,
     ArrangementController,
     ReadModelController,
+    TransparencyLogController,
 ]

@@ -1,0 +1,212 @@
+"""The tenant's transparency log over HTTP: checkpoints, inclusion and consistency proofs, keys.
+
+Checkpoints and proofs carry hashes, sizes and signatures only, no personal data. Auditors read
+them; creating a checkpoint on demand is theirs too. Hashes are standard base64, as in the C2SP
+checkpoint format; a checkpoint is served as its signed note (``text/plain``).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
+from litestar.params import QueryParameter, SkipValidation
+from litestar.status_codes import HTTP_201_CREATED
+
+from api.auth import Principal, Role
+from api.authorisation import requires
+from api.schemas.common import problems
+from infrastructure.merkle import ProofError, leaf_hash
+from infrastructure.transparency_log import LogNotReadyError, TransparencyLog
+from projections.log_integrator import LogIntegrator
+
+reads_log = requires(Role.AUDITOR)
+TEXT = "text/plain; charset=utf-8"
+
+
+def provide_transparency_log(state: State) -> TransparencyLog:
+    transparency_log: TransparencyLog | None = state.get("transparency_log")
+    if transparency_log is None:
+        raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
+    return transparency_log
+
+
+LogDependency = NamedDependency[SkipValidation[TransparencyLog]]
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def bad_query(field: str, message: str) -> ValidationException:
+    return ValidationException(
+        message, extra=[{"key": field, "message": message, "source": "query"}]
+    )
+
+
+class InclusionProofView(msgspec.Struct, frozen=True, kw_only=True):
+    """RFC 9162 §2.1.3: the event at ``position`` is leaf ``leaf_index`` of the tree."""
+
+    position: int
+    leaf_index: int
+    tree_size: int
+    event_hash: str
+    leaf_hash: str
+    hashes: list[str]
+    checkpoint: str
+
+
+class ConsistencyProofView(msgspec.Struct, frozen=True, kw_only=True):
+    """RFC 9162 §2.1.4: the tree of ``new_size`` extends the tree of ``old_size``."""
+
+    old_size: int
+    new_size: int
+    hashes: list[str]
+
+
+class LogKeys(msgspec.Struct, frozen=True, kw_only=True):
+    """Verifier keys (C2SP vkeys): the log's, for this tenant's origin."""
+
+    origin: str
+    log: str
+
+
+class TransparencyLogController(Controller):
+    path = "/v1/tenants/{swv_code:str}/log"
+    tags = ("transparency log",)
+    guards = [reads_log]  # noqa: RUF012
+    dependencies = {  # noqa: RUF012
+        "transparency_log": Provide(provide_transparency_log, sync_to_thread=False)
+    }
+
+    @get(
+        "/checkpoint",
+        summary="The latest checkpoint (or the one of size ``size``) as a C2SP signed note",
+        media_type=TEXT,
+        responses=problems(401, 403, 404, 422),
+    )
+    async def checkpoint(
+        self,
+        principal: NamedDependency[Principal],
+        transparency_log: LogDependency,
+        size: Annotated[int | None, QueryParameter(ge=0)] = None,
+    ) -> str:
+        try:
+            stored = await (
+                transparency_log.latest(principal.tenant_id)
+                if size is None
+                else transparency_log.at_size(principal.tenant_id, size)
+            )
+        except LogNotReadyError as error:
+            raise NotFoundException(str(error)) from None
+        return stored.note.text
+
+    @post(
+        "/checkpoint",
+        summary="Sign a checkpoint of the log as it is now",
+        media_type=TEXT,
+        status_code=HTTP_201_CREATED,
+        responses=problems(401, 403, 404),
+    )
+    async def make_checkpoint(
+        self, principal: NamedDependency[Principal], transparency_log: LogDependency, state: State
+    ) -> str:
+        integrator: LogIntegrator | None = state.get("log_integrator")
+        if integrator is not None:
+            await integrator.checkpoint_now(principal.tenant_id)
+        else:
+            while await transparency_log.integrate(principal.tenant_id, always=True):
+                pass
+        return (await transparency_log.latest(principal.tenant_id)).note.text
+
+    @get(
+        "/keys",
+        summary="The keys that sign this tenant's checkpoints",
+        responses=problems(401, 403, 404),
+    )
+    async def keys(
+        self, principal: NamedDependency[Principal], transparency_log: LogDependency
+    ) -> LogKeys:
+        return LogKeys(
+            origin=transparency_log.origin(principal.tenant_id),
+            log=transparency_log.verifier(principal.tenant_id).vkey,
+        )
+
+    @get(
+        "/proofs/inclusion",
+        summary="Proof that an event (by position or id) is in the tree of a checkpoint",
+        responses=problems(401, 403, 404, 422),
+    )
+    async def inclusion(
+        self,
+        principal: NamedDependency[Principal],
+        transparency_log: LogDependency,
+        position: Annotated[int | None, QueryParameter(ge=1)] = None,
+        event_id: Annotated[UUID | None, QueryParameter()] = None,
+        tree_size: Annotated[
+            int | None, QueryParameter(ge=1, description="A checkpoint's size; the latest.")
+        ] = None,
+    ) -> InclusionProofView:
+        tenant = principal.tenant_id
+        if (position is None) == (event_id is None):
+            raise bad_query("position", "Give exactly one of position or event_id.")
+        if event_id is not None:
+            position = await transparency_log.position_of(tenant, event_id)
+            if position is None:
+                raise NotFoundException(f"No event {event_id} in this tenant's log.")
+        assert position is not None  # noqa: S101 - one of the two was given
+        try:
+            stored = await (
+                transparency_log.latest(tenant)
+                if tree_size is None
+                else transparency_log.at_size(tenant, tree_size)
+            )
+            size = stored.checkpoint.size
+            if position > size:
+                raise bad_query(
+                    "position", f"Position {position} is not in the tree of size {size}."
+                )
+            proof = await transparency_log.inclusion_proof(tenant, position, size)
+        except LogNotReadyError as error:
+            raise NotFoundException(str(error)) from None
+        return InclusionProofView(
+            position=position,
+            leaf_index=position - 1,
+            tree_size=size,
+            event_hash=_b64(proof.event_hash),
+            leaf_hash=_b64(leaf_hash(proof.event_hash)),
+            hashes=[_b64(h) for h in proof.hashes],
+            checkpoint=stored.note.text,
+        )
+
+    @get(
+        "/proofs/consistency",
+        summary="Proof that the tree of one checkpoint extends that of an earlier one",
+        responses=problems(401, 403, 404, 422),
+    )
+    async def consistency(
+        self,
+        principal: NamedDependency[Principal],
+        transparency_log: LogDependency,
+        old_size: Annotated[int, QueryParameter(ge=0)],
+        new_size: Annotated[int, QueryParameter(ge=0)],
+    ) -> ConsistencyProofView:
+        if old_size > new_size:
+            raise bad_query("old_size", "old_size must not exceed new_size.")
+        try:
+            hashes = await transparency_log.consistency_proof(
+                principal.tenant_id, old_size, new_size
+            )
+        except LogNotReadyError as error:
+            raise NotFoundException(str(error)) from None
+        except ProofError as error:
+            raise bad_query("new_size", str(error)) from None
+        return ConsistencyProofView(
+            old_size=old_size, new_size=new_size, hashes=[_b64(h) for h in hashes]
+        )

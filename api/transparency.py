@@ -1,0 +1,41 @@
+"""Wiring of the transparency log into a process: its signing key, the integrator's lifetime."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from api.settings import Settings
+from infrastructure.database import Pool
+from infrastructure.event_store import PostgresEventStore
+from infrastructure.signed_note import Signer, load_or_create_key
+from infrastructure.transparency_log import TransparencyLog
+from projections.log_integrator import LogIntegrator
+
+DEV_CHECKPOINT_KEY_NAME = "dev-checkpoint-signing-key.pem"
+
+
+def checkpoint_signer(settings: Settings) -> Signer:
+    """The platform's checkpoint key: the configured file, or a development key in data_dir."""
+    path = settings.checkpoint_signing_key_file or (
+        settings.data_dir / "keys" / DEV_CHECKPOINT_KEY_NAME
+    )
+    return Signer(settings.log_origin, load_or_create_key(path))
+
+
+async def start_transparency_log(
+    app: Litestar, settings: Settings, pool: Pool, store: PostgresEventStore
+) -> None:
+    transparency_log = TransparencyLog(pool, checkpoint_signer(settings))
+    app.state.transparency_log = transparency_log
+    if settings.run_log_integrator:
+        integrator = LogIntegrator(pool, transparency_log)
+        store.on_commit(integrator.wake)
+        await integrator.start()
+        app.state.log_integrator = integrator
+
+
+async def stop_transparency_log(app: Litestar) -> None:
+    integrator: LogIntegrator | None = app.state.get("log_integrator")
+    app.state.log_integrator = app.state.transparency_log = None
+    if integrator is not None:
+        await integrator.stop()

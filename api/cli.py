@@ -15,6 +15,7 @@ import msgspec
 import typer
 import uvicorn
 
+from api import audit_cli
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.dependencies import SystemClock
@@ -39,6 +40,8 @@ bench = typer.Typer(help="Benchmarks (not part of the test suite).", no_args_is_
 cli.add_typer(bench, name="bench")
 projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
+cli.command("export")(audit_cli.export)
+cli.command("verify")(audit_cli.verify)
 
 _OPS = Path(__file__).resolve().parent.parent / "ops"
 

@@ -8,11 +8,13 @@ checkpoint format; a checkpoint is served as its signed note (``text/plain``).
 from __future__ import annotations
 
 import base64
+import tempfile
+from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
@@ -21,7 +23,10 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api.auth import Principal, Role
 from api.authorisation import requires
+from api.dependencies import ClockDependency
+from api.routes.read_models import provide_pool
 from api.schemas.common import problems
+from infrastructure.audit_export import export_bundle
 from infrastructure.merkle import ProofError, leaf_hash
 from infrastructure.transparency_log import LogNotReadyError, TransparencyLog
 from projections.log_integrator import LogIntegrator
@@ -184,6 +189,46 @@ class TransparencyLogController(Controller):
             hashes=[_b64(h) for h in proof.hashes],
             checkpoint=stored.note.text,
         )
+
+    @get(
+        "/export",
+        summary="An audit bundle: events, the signed checkpoint, proofs and keys (ZIP)",
+        media_type="application/zip",
+        responses=problems(401, 403, 404, 422),
+    )
+    async def export(  # noqa: PLR0913 - the bundle's filters and the collaborators
+        self,
+        *,
+        principal: NamedDependency[Principal],
+        transparency_log: LogDependency,
+        state: State,
+        clock: ClockDependency,
+        pupil_id: Annotated[UUID | None, QueryParameter(description="Only this pupil.")] = None,
+        until: Annotated[
+            int | None, QueryParameter(ge=0, description="Up to the last checkpoint at or below.")
+        ] = None,
+    ) -> Response[bytes]:
+        pool = provide_pool(state)
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "bundle.zip"
+            try:
+                manifest = await export_bundle(
+                    pool,
+                    transparency_log,
+                    principal.tenant_id,
+                    path,
+                    exported_at=clock.now(),
+                    pupil_id=pupil_id,
+                    until=until,
+                )
+            except LogNotReadyError as error:
+                raise NotFoundException(str(error)) from None
+            name = f"{principal.tenant_id}-{manifest.tree_size}.zip"
+            return Response(
+                path.read_bytes(),
+                media_type="application/zip",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
 
     @get(
         "/proofs/consistency",

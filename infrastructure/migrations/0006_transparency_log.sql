@@ -11,6 +11,10 @@ ALTER TABLE events ALTER COLUMN committed_at SET DEFAULT clock_timestamp();
 ALTER TABLE events ALTER COLUMN committed_at SET NOT NULL;
 CREATE INDEX events_committed_at ON events (tenant_id, committed_at);
 
+-- A pupil's events: the streams whose events name the pupil, for timelines and pupil bundles.
+CREATE INDEX events_pupil ON events (tenant_id, (payload ->> 'pupil_id'))
+  WHERE payload ? 'pupil_id';
+
 -- Tiles of the tenant's Merkle tree: tile (level, tile_index) holds up to 256 hashes of the
 -- nodes at tree level 8 * level, concatenated. Only the last tile of a level is ever partial;
 -- it is rewritten as the tree grows.

@@ -2,6 +2,11 @@
 
 Each applied file's SHA-256 is recorded too: a file changed after it was applied is refused
 loudly, since the database would otherwise silently differ from what the code expects.
+
+Numbers are handed out ahead to work done in parallel, so they may land out of order: gaps are
+allowed and a migration whose number is below one already applied is still applied (each
+number's work must therefore not depend on a higher number's). Two files with one number are
+refused.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ class MigrationChangedError(RuntimeError):
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
     files = sorted(p for p in directory.iterdir() if _NAME.match(p.name))
     numbers = [int(p.name[:4]) for p in files]
-    if numbers != list(range(1, len(files) + 1)):
-        raise RuntimeError(f"migrations must be numbered 0001, 0002, … without gaps: {numbers}")
+    if len(set(numbers)) != len(numbers) or 0 in numbers:
+        raise RuntimeError(f"migrations must have distinct numbers from 0001: {numbers}")
     return files
 
 

@@ -41,12 +41,27 @@ async def test_migrations_apply_once_and_refuse_an_applied_file_that_changed(
         await conn.close()
 
 
-async def test_a_gap_in_the_numbering_is_refused(admin_dsn: str, tmp_path: Path) -> None:
+async def test_two_files_with_one_number_are_refused(admin_dsn: str, tmp_path: Path) -> None:
     (tmp_path / "0001_first.sql").write_text("SELECT 1;")
-    (tmp_path / "0003_third.sql").write_text("SELECT 1;")
+    (tmp_path / "0001_also_first.sql").write_text("SELECT 1;")
     conn = await asyncpg.connect(await _scratch_database(admin_dsn))
     try:
-        with pytest.raises(RuntimeError, match="without gaps"):
+        with pytest.raises(RuntimeError, match="distinct numbers"):
             await apply_migrations(conn, tmp_path)
+    finally:
+        await conn.close()
+
+
+async def test_numbers_handed_out_ahead_may_land_out_of_order(
+    admin_dsn: str, tmp_path: Path
+) -> None:
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE first (id int);")
+    (tmp_path / "0003_third.sql").write_text("CREATE TABLE third (id int);")
+    conn = await asyncpg.connect(await _scratch_database(admin_dsn))
+    try:
+        assert await apply_migrations(conn, tmp_path) == ["0001_first.sql", "0003_third.sql"]
+        (tmp_path / "0002_second.sql").write_text("CREATE TABLE second (id int);")
+        assert await apply_migrations(conn, tmp_path) == ["0002_second.sql"]
+        assert await apply_migrations(conn, tmp_path) == []
     finally:
         await conn.close()

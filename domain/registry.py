@@ -2,9 +2,11 @@
 
 from eventsourcing.domain import Aggregate
 
+from domain.absence import AbsenceCase
 from domain.arrangement import Arrangement
 from domain.objection import Objection
 from domain.pupil import Pupil
+from domain.service import ServiceCatalogue, ServiceRequest
 from domain.support_request import SupportRequest
 from domain.swv import Swv
 from domain.tlv import Tlv
@@ -16,4 +18,7 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Tlv,
     Objection,
     Arrangement,
+    AbsenceCase,
+    ServiceCatalogue,
+    ServiceRequest,
 )

@@ -1,10 +1,11 @@
-"""Wiring of the transparency log into a process: its signing key, the integrator's lifetime."""
+"""Wiring of the transparency and access logs into a process: the signing key, the integrator."""
 
 from __future__ import annotations
 
 from litestar import Litestar
 
 from api.settings import Settings
+from infrastructure.access_log import PostgresAccessLog
 from infrastructure.database import Pool
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.signed_note import Signer, load_or_create_key
@@ -27,6 +28,7 @@ async def start_transparency_log(
 ) -> None:
     transparency_log = TransparencyLog(pool, checkpoint_signer(settings))
     app.state.transparency_log = transparency_log
+    app.state.access_log = PostgresAccessLog(pool)
     if settings.run_log_integrator:
         integrator = LogIntegrator(pool, transparency_log)
         store.on_commit(integrator.wake)
@@ -36,6 +38,6 @@ async def start_transparency_log(
 
 async def stop_transparency_log(app: Litestar) -> None:
     integrator: LogIntegrator | None = app.state.get("log_integrator")
-    app.state.log_integrator = app.state.transparency_log = None
+    app.state.log_integrator = app.state.transparency_log = app.state.access_log = None
     if integrator is not None:
         await integrator.stop()

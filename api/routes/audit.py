@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import tempfile
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
@@ -26,6 +27,7 @@ from api.authorisation import requires
 from api.dependencies import ClockDependency
 from api.routes.read_models import provide_pool
 from api.schemas.common import problems
+from application.ports import AccessLog, AccessRecord
 from infrastructure.audit_export import export_bundle
 from infrastructure.merkle import ProofError, leaf_hash
 from infrastructure.transparency_log import LogNotReadyError, TransparencyLog
@@ -43,6 +45,29 @@ def provide_transparency_log(state: State) -> TransparencyLog:
 
 
 LogDependency = NamedDependency[SkipValidation[TransparencyLog]]
+
+
+def provide_access_log(state: State) -> AccessLog:
+    access_log: AccessLog | None = state.get("access_log")
+    if access_log is None:
+        raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
+    return access_log
+
+
+AccessLogDependency = NamedDependency[SkipValidation[AccessLog]]
+PURPOSE_HEADER = "Purpose"
+
+
+def purpose_of(request: Request[Any, Any, Any]) -> str:
+    """The purpose or legal basis a reader gives, in the ``Purpose`` header or ``purpose``."""
+    purpose = request.headers.get(PURPOSE_HEADER) or request.query_params.get("purpose") or ""
+    if not purpose.strip():
+        raise ValidationException(
+            "Say why you read this: a Purpose header (or purpose parameter) with the purpose "
+            "or legal basis.",
+            extra=[{"key": PURPOSE_HEADER, "message": "required", "source": "header"}],
+        )
+    return purpose.strip()[:500]
 
 
 def _b64(data: bytes) -> str:
@@ -82,12 +107,31 @@ class LogKeys(msgspec.Struct, frozen=True, kw_only=True):
     log: str
 
 
+class AccessView(msgspec.Struct, frozen=True, kw_only=True):
+    """One recorded read: who, when, what, about whom, which fields, why."""
+
+    sequence: int
+    accessed_at: datetime
+    actor: str
+    action: str
+    resource: str
+    subject_id: UUID | None
+    fields: list[str]
+    purpose: str
+    chain_hash: str
+
+
+class AccessList(msgspec.Struct, frozen=True, kw_only=True):
+    accesses: list[AccessView]
+
+
 class TransparencyLogController(Controller):
     path = "/v1/tenants/{swv_code:str}/log"
     tags = ("transparency log",)
     guards = [reads_log]  # noqa: RUF012
     dependencies = {  # noqa: RUF012
-        "transparency_log": Provide(provide_transparency_log, sync_to_thread=False)
+        "transparency_log": Provide(provide_transparency_log, sync_to_thread=False),
+        "access_log": Provide(provide_access_log, sync_to_thread=False),
     }
 
     @get(
@@ -199,8 +243,10 @@ class TransparencyLogController(Controller):
     async def export(  # noqa: PLR0913 - the bundle's filters and the collaborators
         self,
         *,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         transparency_log: LogDependency,
+        access_log: AccessLogDependency,
         state: State,
         clock: ClockDependency,
         pupil_id: Annotated[UUID | None, QueryParameter(description="Only this pupil.")] = None,
@@ -208,6 +254,7 @@ class TransparencyLogController(Controller):
             int | None, QueryParameter(ge=0, description="Up to the last checkpoint at or below.")
         ] = None,
     ) -> Response[bytes]:
+        purpose = purpose_of(request)
         pool = provide_pool(state)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "bundle.zip"
@@ -223,12 +270,57 @@ class TransparencyLogController(Controller):
                 )
             except LogNotReadyError as error:
                 raise NotFoundException(str(error)) from None
+            await access_log.record(
+                principal.tenant_id,
+                AccessRecord(
+                    actor=principal.actor,
+                    action="export",
+                    resource=str(request.url.path)
+                    + (f"?{request.url.query}" if request.url.query else ""),
+                    purpose=purpose,
+                    subject_id=pupil_id,
+                ),
+                at=clock.now(),
+            )
             name = f"{principal.tenant_id}-{manifest.tree_size}.zip"
             return Response(
                 path.read_bytes(),
                 media_type="application/zip",
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
+
+    @get(
+        "/accesses",
+        summary="The access log: who read what about whom, when and why (hash-chained)",
+        responses=problems(401, 403, 404, 422),
+    )
+    async def accesses(
+        self,
+        principal: NamedDependency[Principal],
+        access_log: AccessLogDependency,
+        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 500,
+        subject_id: Annotated[UUID | None, QueryParameter()] = None,
+    ) -> AccessList:
+        found = await access_log.read(
+            principal.tenant_id, after=after, limit=limit, subject_id=subject_id
+        )
+        return AccessList(
+            accesses=[
+                AccessView(
+                    sequence=a.sequence,
+                    accessed_at=a.accessed_at,
+                    actor=a.record.actor,
+                    action=a.record.action,
+                    resource=a.record.resource,
+                    subject_id=a.record.subject_id,
+                    fields=list(a.record.fields),
+                    purpose=a.record.purpose,
+                    chain_hash=_b64(a.chain_hash),
+                )
+                for a in found
+            ]
+        )
 
     @get(
         "/proofs/consistency",

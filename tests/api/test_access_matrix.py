@@ -236,7 +236,8 @@ ROUTES = [
     Route("POST", f"{TENANT}/log/checkpoint", {A}),
     Route("GET", f"{TENANT}/log/checkpoint", {A}),
     Route("GET", f"{TENANT}/log/keys", {A}),
-    Route("GET", f"{TENANT}/log/export?pupil_id={{pupil}}", {A}),
+    Route("GET", f"{TENANT}/log/export?pupil_id={{pupil}}&purpose=audit", {A}),
+    Route("GET", f"{TENANT}/log/accesses", {A}),
     Route("GET", f"{TENANT}/log/proofs/inclusion?position=1", {A}),
     Route("GET", f"{TENANT}/log/proofs/consistency?old_size=0&new_size=1", {A}),
 ]

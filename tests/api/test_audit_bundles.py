@@ -315,13 +315,25 @@ async def test_an_auditor_downloads_a_pupils_bundle_that_verifies(
     tenant = world["tenant"]
     auditor = api.as_(tenant, Role.AUDITOR)
 
+    export_path = f"/v1/tenants/{tenant}/log/export?pupil_id={world['pupil']}"
+    unexplained = await api.call("GET", export_path, auditor)
     response = await api.call(
-        "GET", f"/v1/tenants/{tenant}/log/export?pupil_id={world['pupil']}", auditor
+        "GET", export_path, {**auditor, "Purpose": "Bezwaarprocedure, art. 7:4 Awb"}
     )
+    accesses = (await api.ok("GET", f"/v1/tenants/{tenant}/log/accesses", auditor))["accesses"]
     (tmp_path / "pupil.zip").write_bytes(response.content)
     verdict = verify_bundle(tmp_path / "pupil.zip", log_key=transparency_log.verifier(tenant).vkey)
 
+    assert unexplained.status_code == 422
+    assert unexplained.json()["errors"][0]["field"] == "Purpose"
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
+    [access] = accesses
+    assert (access["action"], access["subject_id"], access["purpose"]) == (
+        "export",
+        world["pupil"],
+        "Bezwaarprocedure, art. 7:4 Awb",
+    )
+    assert access["actor"].startswith("auditor:")
     assert verdict.intact, verdict.reason
     assert verdict.events > 1

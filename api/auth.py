@@ -35,6 +35,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     PARTNER = "partner"
     PLATFORM_ADMIN = "platform-admin"
+    WITNESS = "witness"
 
 
 class TenantGrant(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -15,7 +15,7 @@ import msgspec
 import typer
 import uvicorn
 
-from api import audit_cli
+from api import audit_cli, witness_cli
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.dependencies import SystemClock
@@ -42,6 +42,7 @@ projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", n
 cli.add_typer(projections_cli, name="projections")
 cli.command("export")(audit_cli.export)
 cli.command("verify")(audit_cli.verify)
+cli.command("witness")(witness_cli.witness)
 
 _OPS = Path(__file__).resolve().parent.parent / "ops"
 

@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """PEM Ed25519 key that signs checkpoints (production: from the secret store); unset: a
     development key generated in ``data_dir/keys``."""
     run_log_integrator: bool = True
+    witnesses: str = ""
+    """Witnesses to submit checkpoints to: ``<url>|<vkey>`` entries separated by commas."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

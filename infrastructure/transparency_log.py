@@ -180,6 +180,16 @@ class TransparencyLog:
                 line,
             )
 
+    async def cosigned_size(self, tenant_id: TenantId, witness: str) -> int:
+        """The largest checkpoint ``witness`` cosigned for the tenant (0: none)."""
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            size = await conn.fetchval(
+                "SELECT max(tree_size) FROM log_cosignatures WHERE tenant_id = $1 AND witness = $2",
+                tenant_id,
+                witness,
+            )
+        return int(size or 0)
+
     async def inclusion_proof(
         self, tenant_id: TenantId, position: int, tree_size: int
     ) -> InclusionProof:

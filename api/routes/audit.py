@@ -1,7 +1,9 @@
 """The tenant's transparency log over HTTP: checkpoints, inclusion and consistency proofs, keys.
 
 Checkpoints and proofs carry hashes, sizes and signatures only, no personal data. Auditors read
-them; creating a checkpoint on demand is theirs too. Hashes are standard base64, as in the C2SP
+everything here and may have a checkpoint signed on demand; a ``witness`` grant (one witness may
+hold it for many tenants) reads checkpoints, keys and consistency proofs only. Exports need a
+purpose and are recorded in the access log. Hashes are standard base64, as in the C2SP
 checkpoint format; a checkpoint is served as its signed note (``text/plain``).
 """
 
@@ -31,9 +33,12 @@ from application.ports import AccessLog, AccessRecord
 from infrastructure.audit_export import export_bundle
 from infrastructure.merkle import ProofError, leaf_hash
 from infrastructure.transparency_log import LogNotReadyError, TransparencyLog
+from infrastructure.witness import WitnessSubmitter
 from projections.log_integrator import LogIntegrator
 
 reads_log = requires(Role.AUDITOR)
+# Checkpoints, keys and consistency proofs carry no personal data: witnesses read them too.
+reads_checkpoints = requires(Role.AUDITOR, Role.WITNESS)
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -68,6 +73,11 @@ def purpose_of(request: Request[Any, Any, Any]) -> str:
             extra=[{"key": PURPOSE_HEADER, "message": "required", "source": "header"}],
         )
     return purpose.strip()[:500]
+
+
+def witness_keys(state: State) -> list[str]:
+    submitter: WitnessSubmitter | None = state.get("witness_submitter")
+    return submitter.witness_keys if submitter is not None else []
 
 
 def _b64(data: bytes) -> str:
@@ -105,6 +115,7 @@ class LogKeys(msgspec.Struct, frozen=True, kw_only=True):
 
     origin: str
     log: str
+    witnesses: list[str]
 
 
 class AccessView(msgspec.Struct, frozen=True, kw_only=True):
@@ -128,7 +139,6 @@ class AccessList(msgspec.Struct, frozen=True, kw_only=True):
 class TransparencyLogController(Controller):
     path = "/v1/tenants/{swv_code:str}/log"
     tags = ("transparency log",)
-    guards = [reads_log]  # noqa: RUF012
     dependencies = {  # noqa: RUF012
         "transparency_log": Provide(provide_transparency_log, sync_to_thread=False),
         "access_log": Provide(provide_access_log, sync_to_thread=False),
@@ -136,6 +146,7 @@ class TransparencyLogController(Controller):
 
     @get(
         "/checkpoint",
+        guards=[reads_checkpoints],
         summary="The latest checkpoint (or the one of size ``size``) as a C2SP signed note",
         media_type=TEXT,
         responses=problems(401, 403, 404, 422),
@@ -158,6 +169,7 @@ class TransparencyLogController(Controller):
 
     @post(
         "/checkpoint",
+        guards=[reads_log],
         summary="Sign a checkpoint of the log as it is now",
         media_type=TEXT,
         status_code=HTTP_201_CREATED,
@@ -176,19 +188,22 @@ class TransparencyLogController(Controller):
 
     @get(
         "/keys",
-        summary="The keys that sign this tenant's checkpoints",
+        guards=[reads_checkpoints],
+        summary="The keys that sign and cosign this tenant's checkpoints",
         responses=problems(401, 403, 404),
     )
     async def keys(
-        self, principal: NamedDependency[Principal], transparency_log: LogDependency
+        self, principal: NamedDependency[Principal], transparency_log: LogDependency, state: State
     ) -> LogKeys:
         return LogKeys(
             origin=transparency_log.origin(principal.tenant_id),
             log=transparency_log.verifier(principal.tenant_id).vkey,
+            witnesses=witness_keys(state),
         )
 
     @get(
         "/proofs/inclusion",
+        guards=[reads_log],
         summary="Proof that an event (by position or id) is in the tree of a checkpoint",
         responses=problems(401, 403, 404, 422),
     )
@@ -236,6 +251,7 @@ class TransparencyLogController(Controller):
 
     @get(
         "/export",
+        guards=[reads_log],
         summary="An audit bundle: events, the signed checkpoint, proofs and keys (ZIP)",
         media_type="application/zip",
         responses=problems(401, 403, 404, 422),
@@ -267,6 +283,7 @@ class TransparencyLogController(Controller):
                     exported_at=clock.now(),
                     pupil_id=pupil_id,
                     until=until,
+                    witness_keys=witness_keys(state),
                 )
             except LogNotReadyError as error:
                 raise NotFoundException(str(error)) from None
@@ -291,6 +308,7 @@ class TransparencyLogController(Controller):
 
     @get(
         "/accesses",
+        guards=[reads_log],
         summary="The access log: who read what about whom, when and why (hash-chained)",
         responses=problems(401, 403, 404, 422),
     )
@@ -324,6 +342,7 @@ class TransparencyLogController(Controller):
 
     @get(
         "/proofs/consistency",
+        guards=[reads_checkpoints],
         summary="Proof that the tree of one checkpoint extends that of an earlier one",
         responses=problems(401, 403, 404, 422),
     )

@@ -19,7 +19,8 @@ from tests.api.world import FIRST_EXPERT, advice_body, build_world
 S, L, C, E = Role.SCHOOL, Role.LOKET, Role.COMMITTEE, Role.EXPERT
 M, A, P, ADMIN = Role.MUNICIPALITY, Role.AUDITOR, Role.PARTNER, Role.PLATFORM_ADMIN
 # The school goes first: what it is allowed may change the case for those after it.
-ROLES = (S, L, C, E, M, A, P, ADMIN)
+W = Role.WITNESS
+ROLES = (S, L, C, E, M, A, P, ADMIN, W)
 STAFF = {L, C}
 ON_PUPILS = {S, L, C}
 TENANT = "/v1/tenants/{tenant}"
@@ -234,12 +235,12 @@ ROUTES = [
     Route("GET", f"{TENANT}/municipalities/{MUNICIPALITY}/figures", {L, C, A, M}),
     Route("GET", f"{TENANT}/projections/status", {L, C, A, ADMIN}),
     Route("POST", f"{TENANT}/log/checkpoint", {A}),
-    Route("GET", f"{TENANT}/log/checkpoint", {A}),
-    Route("GET", f"{TENANT}/log/keys", {A}),
+    Route("GET", f"{TENANT}/log/checkpoint", {A, W}),
+    Route("GET", f"{TENANT}/log/keys", {A, W}),
     Route("GET", f"{TENANT}/log/export?pupil_id={{pupil}}&purpose=audit", {A}),
     Route("GET", f"{TENANT}/log/accesses", {A}),
     Route("GET", f"{TENANT}/log/proofs/inclusion?position=1", {A}),
-    Route("GET", f"{TENANT}/log/proofs/consistency?old_size=0&new_size=1", {A}),
+    Route("GET", f"{TENANT}/log/proofs/consistency?old_size=0&new_size=1", {A, W}),
 ]
 
 

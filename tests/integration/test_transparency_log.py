@@ -33,8 +33,8 @@ def transparency_log(app_pool: Pool, platform_key: Signer) -> TransparencyLog:
     return TransparencyLog(app_pool, platform_key)
 
 
-async def new_tenant(store: PostgresEventStore, events: int) -> TenantId:
-    tenant = new_tenant_id()
+async def new_tenant(store: PostgresEventStore, events: int, code: str | None = None) -> TenantId:
+    tenant = TenantId(code) if code else new_tenant_id()
     await store.register_tenant(tenant)
     await write(store, tenant, events)
     return tenant

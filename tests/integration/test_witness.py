@@ -43,6 +43,16 @@ def _key_once_up(url: str) -> str:
             time.sleep(0.2)
 
 
+def _key_once_up(url: str) -> str:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(f"{url}/key", timeout=1).text.strip()
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the witness did not start"
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def witness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessClient]:
     """The witness process, trusting the platform's key for two tenants' logs."""
@@ -53,35 +63,14 @@ def witness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessClient]
         for tenant in TENANTS
         for arg in ("--log", Signer(f"passend.test/{tenant}", PLATFORM.key).verifier.vkey)
     ]
-    process = subprocess.Popen(  # noqa: S603 - our own command line
-        [
-            sys.executable,
-            "-c",
-            "from api.cli import main; main()",
-            "witness",
-            "--name",
-            "inspectie.test/w1",
-            "--port",
-            str(port),
-            "--key-file",
-            str(directory / "key.pem"),
-            "--state-file",
-            str(directory / "state.json"),
-            *logs,
-        ],  # fmt: skip
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    command = [sys.executable, "-c", "from api.cli import main; main()", "witness"]
+    command += ["--name", "inspectie.test/w1", "--port", str(port)]
+    command += ["--key-file", str(directory / "key.pem")]
+    command += ["--state-file", str(directory / "state.json"), *logs]
+    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[2])  # noqa: S603
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                vkey = httpx.get(f"{url}/key", timeout=1).text.strip()
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the witness did not start"
-                time.sleep(0.2)
-        yield WitnessClient(url, Verifier.from_vkey(vkey))
+        yield WitnessClient(url, Verifier.from_vkey(_key_once_up(url)))
     finally:
         process.terminate()
         process.wait(timeout=10)

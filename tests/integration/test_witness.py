@@ -43,16 +43,6 @@ def _key_once_up(url: str) -> str:
             time.sleep(0.2)
 
 
-def _key_once_up(url: str) -> str:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            return httpx.get(f"{url}/key", timeout=1).text.strip()
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, "the witness did not start"
-            time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def witness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessClient]:
     """The witness process, trusting the platform's key for two tenants' logs."""

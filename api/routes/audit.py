@@ -1,10 +1,10 @@
 """The tenant's transparency log over HTTP: checkpoints, inclusion and consistency proofs, keys.
 
 Checkpoints and proofs carry hashes, sizes and signatures only, no personal data. Auditors read
-everything here and may have a checkpoint signed on demand; a ``witness`` grant (one witness may
-hold it for many tenants) reads checkpoints, keys and consistency proofs only. Exports need a
-purpose and are recorded in the access log. Hashes are standard base64, as in the C2SP
-checkpoint format; a checkpoint is served as its signed note (``text/plain``).
+everything here and may have a checkpoint signed on demand (``fresh=true``); a ``witness``
+grant (one witness may hold it for many tenants) reads checkpoints, keys and consistency proofs
+only. Exports need a purpose and are recorded in the access log. Hashes are standard base64, as
+in the C2SP checkpoint format; a checkpoint is served as its signed note (``text/plain``).
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
 from litestar.params import QueryParameter, SkipValidation
-from litestar.status_codes import HTTP_201_CREATED
 
 from api.auth import Principal, Role
 from api.authorisation import requires
@@ -30,6 +29,7 @@ from api.dependencies import ClockDependency
 from api.routes.read_models import provide_pool
 from api.schemas.common import problems
 from application.ports import AccessLog, AccessRecord
+from domain.ids import TenantId
 from infrastructure.audit_export import export_bundle
 from infrastructure.merkle import ProofError, leaf_hash
 from infrastructure.transparency_log import LogNotReadyError, TransparencyLog
@@ -73,6 +73,15 @@ def purpose_of(request: Request[Any, Any, Any]) -> str:
             extra=[{"key": PURPOSE_HEADER, "message": "required", "source": "header"}],
         )
     return purpose.strip()[:500]
+
+
+async def _sign_now(tenant_id: TenantId, transparency_log: TransparencyLog, state: State) -> None:
+    integrator: LogIntegrator | None = state.get("log_integrator")
+    if integrator is not None:
+        await integrator.checkpoint_now(tenant_id)  # hands it to the witnesses too
+        return
+    while await transparency_log.integrate(tenant_id, always=True):
+        pass
 
 
 def witness_keys(state: State) -> list[str]:
@@ -148,6 +157,10 @@ class TransparencyLogController(Controller):
         "/checkpoint",
         guards=[reads_checkpoints],
         summary="The latest checkpoint (or the one of size ``size``) as a C2SP signed note",
+        description=(
+            "``fresh=true`` first extends the tree to the log's head and signs a checkpoint of"
+            " it (on demand; the integrator does so within a second of each commit anyway)."
+        ),
         media_type=TEXT,
         responses=problems(401, 403, 404, 422),
     )
@@ -155,8 +168,14 @@ class TransparencyLogController(Controller):
         self,
         principal: NamedDependency[Principal],
         transparency_log: LogDependency,
+        state: State,
         size: Annotated[int | None, QueryParameter(ge=0)] = None,
+        fresh: Annotated[bool, QueryParameter()] = False,
     ) -> str:
+        if fresh:
+            if size is not None:
+                raise bad_query("fresh", "Ask for a fresh checkpoint or for one size, not both.")
+            await _sign_now(principal.tenant_id, transparency_log, state)
         try:
             stored = await (
                 transparency_log.latest(principal.tenant_id)
@@ -166,25 +185,6 @@ class TransparencyLogController(Controller):
         except LogNotReadyError as error:
             raise NotFoundException(str(error)) from None
         return stored.note.text
-
-    @post(
-        "/checkpoint",
-        guards=[reads_log],
-        summary="Sign a checkpoint of the log as it is now",
-        media_type=TEXT,
-        status_code=HTTP_201_CREATED,
-        responses=problems(401, 403, 404),
-    )
-    async def make_checkpoint(
-        self, principal: NamedDependency[Principal], transparency_log: LogDependency, state: State
-    ) -> str:
-        integrator: LogIntegrator | None = state.get("log_integrator")
-        if integrator is not None:
-            await integrator.checkpoint_now(principal.tenant_id)
-        else:
-            while await transparency_log.integrate(principal.tenant_id, always=True):
-                pass
-        return (await transparency_log.latest(principal.tenant_id)).note.text
 
     @get(
         "/keys",

@@ -10,6 +10,7 @@ from domain.service import ServiceCatalogue, ServiceRequest
 from domain.support_request import SupportRequest
 from domain.swv import Swv
 from domain.tlv import Tlv
+from domain.transition import Handover, IncomingHandover, Outflow
 
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Swv,
@@ -21,4 +22,7 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     AbsenceCase,
     ServiceCatalogue,
     ServiceRequest,
+    Handover,
+    IncomingHandover,
+    Outflow,
 )

@@ -10,6 +10,7 @@ from api.routes.objections import ObjectionController
 from api.routes.pupils import PupilController
 from api.routes.read_models import ReadModelController
 from api.routes.support_requests import SupportRequestController
+from api.routes.timeline import pupil_timeline
 from api.routes.tlvs import TlvController
 
 ROUTES: list[ControllerRouterHandler] = [
@@ -23,4 +24,5 @@ ROUTES: list[ControllerRouterHandler] = [
     ArrangementController,
     ReadModelController,
     TransparencyLogController,
+    pupil_timeline,
 ]

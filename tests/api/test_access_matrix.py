@@ -53,7 +53,7 @@ ROUTES = [
             "policy_effective_from": "2024-08-01",
         },
     ),
-    Route("GET", f"{TENANT}/configuration", set(ROLES)),
+    Route("GET", f"{TENANT}/configuration", set(ROLES) - {W}),
     Route(
         "POST",
         f"{TENANT}/configuration/municipalities",

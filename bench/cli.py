@@ -56,3 +56,9 @@ def bench_load(context: typer.Context) -> None:
 def bench_import(context: typer.Context) -> None:
     """The bulk import against bare COPY and the store's batch appends (--help for options)."""
     _run("bench.imports", context.args)
+
+
+@bench.command("audit", context_settings=_PASS_THROUGH)
+def bench_audit(context: typer.Context) -> None:
+    """Transparency log on a large tenant: proofs, checkpoints, verify, upkeep (--help)."""
+    _run("bench.audit", context.args)

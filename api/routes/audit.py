@@ -40,6 +40,8 @@ reads_log = requires(Role.AUDITOR)
 # Checkpoints, keys and consistency proofs carry no personal data: witnesses read them too.
 reads_checkpoints = requires(Role.AUDITOR, Role.WITNESS)
 TEXT = "text/plain; charset=utf-8"
+MAX_POSITION = 2**62
+"""Larger positions and sizes are refused as input: no log grows that far."""
 
 
 def provide_transparency_log(state: State) -> TransparencyLog:
@@ -169,7 +171,7 @@ class TransparencyLogController(Controller):
         principal: NamedDependency[Principal],
         transparency_log: LogDependency,
         state: State,
-        size: Annotated[int | None, QueryParameter(ge=0)] = None,
+        size: Annotated[int | None, QueryParameter(ge=0, le=MAX_POSITION)] = None,
         fresh: Annotated[bool, QueryParameter()] = False,
     ) -> str:
         if fresh:
@@ -211,10 +213,11 @@ class TransparencyLogController(Controller):
         self,
         principal: NamedDependency[Principal],
         transparency_log: LogDependency,
-        position: Annotated[int | None, QueryParameter(ge=1)] = None,
+        position: Annotated[int | None, QueryParameter(ge=1, le=MAX_POSITION)] = None,
         event_id: Annotated[UUID | None, QueryParameter()] = None,
         tree_size: Annotated[
-            int | None, QueryParameter(ge=1, description="A checkpoint's size; the latest.")
+            int | None,
+            QueryParameter(ge=1, le=MAX_POSITION, description="A checkpoint's size; the latest."),
         ] = None,
     ) -> InclusionProofView:
         tenant = principal.tenant_id
@@ -267,7 +270,10 @@ class TransparencyLogController(Controller):
         clock: ClockDependency,
         pupil_id: Annotated[UUID | None, QueryParameter(description="Only this pupil.")] = None,
         until: Annotated[
-            int | None, QueryParameter(ge=0, description="Up to the last checkpoint at or below.")
+            int | None,
+            QueryParameter(
+                ge=0, le=MAX_POSITION, description="Up to the last checkpoint at or below."
+            ),
         ] = None,
     ) -> Response[bytes]:
         purpose = purpose_of(request)
@@ -316,7 +322,7 @@ class TransparencyLogController(Controller):
         self,
         principal: NamedDependency[Principal],
         access_log: AccessLogDependency,
-        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        after: Annotated[int, QueryParameter(ge=0, le=MAX_POSITION)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 500,
         subject_id: Annotated[UUID | None, QueryParameter()] = None,
     ) -> AccessList:
@@ -350,8 +356,8 @@ class TransparencyLogController(Controller):
         self,
         principal: NamedDependency[Principal],
         transparency_log: LogDependency,
-        old_size: Annotated[int, QueryParameter(ge=0)],
-        new_size: Annotated[int, QueryParameter(ge=0)],
+        old_size: Annotated[int, QueryParameter(ge=0, le=MAX_POSITION)],
+        new_size: Annotated[int, QueryParameter(ge=0, le=MAX_POSITION)],
     ) -> ConsistencyProofView:
         if old_size > new_size:
             raise bad_query("old_size", "old_size must not exceed new_size.")

@@ -23,7 +23,12 @@ from litestar.params import FromPath, QueryParameter
 from api import authorisation
 from api.auth import Principal, Role
 from api.dependencies import ClockDependency, Store
-from api.routes.audit import AccessLogDependency, provide_access_log, purpose_of
+from api.routes.audit import (
+    MAX_POSITION,
+    AccessLogDependency,
+    provide_access_log,
+    purpose_of,
+)
 from api.routes.read_models import provide_pool
 from api.schemas.common import event_view, problems
 from application.handling import load, load_swv
@@ -88,7 +93,7 @@ async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
     access_log: AccessLogDependency,
     state: State,
     clock: ClockDependency,
-    after: Annotated[int, QueryParameter(ge=0)] = 0,
+    after: Annotated[int, QueryParameter(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
 ) -> Timeline:
     purpose = purpose_of(request)

@@ -164,7 +164,7 @@ class TransparencyLogController(Controller):
             " it (on demand; the integrator does so within a second of each commit anyway)."
         ),
         media_type=TEXT,
-        responses=problems(401, 403, 404, 422),
+        responses=problems(400, 401, 403, 404, 422),
     )
     async def checkpoint(
         self,
@@ -192,7 +192,7 @@ class TransparencyLogController(Controller):
         "/keys",
         guards=[reads_checkpoints],
         summary="The keys that sign and cosign this tenant's checkpoints",
-        responses=problems(401, 403, 404),
+        responses=problems(400, 401, 403, 404),
     )
     async def keys(
         self, principal: NamedDependency[Principal], transparency_log: LogDependency, state: State
@@ -207,7 +207,7 @@ class TransparencyLogController(Controller):
         "/proofs/inclusion",
         guards=[reads_log],
         summary="Proof that an event (by position or id) is in the tree of a checkpoint",
-        responses=problems(401, 403, 404, 422),
+        responses=problems(400, 401, 403, 404, 422),
     )
     async def inclusion(
         self,
@@ -257,7 +257,7 @@ class TransparencyLogController(Controller):
         guards=[reads_log],
         summary="An audit bundle: events, the signed checkpoint, proofs and keys (ZIP)",
         media_type="application/zip",
-        responses=problems(401, 403, 404, 422),
+        responses=problems(400, 401, 403, 404, 422),
     )
     async def export(  # noqa: PLR0913 - the bundle's filters and the collaborators
         self,
@@ -316,7 +316,7 @@ class TransparencyLogController(Controller):
         "/accesses",
         guards=[reads_log],
         summary="The access log: who read what about whom, when and why (hash-chained)",
-        responses=problems(401, 403, 404, 422),
+        responses=problems(400, 401, 403, 404, 422),
     )
     async def accesses(
         self,
@@ -350,7 +350,7 @@ class TransparencyLogController(Controller):
         "/proofs/consistency",
         guards=[reads_checkpoints],
         summary="Proof that the tree of one checkpoint extends that of an earlier one",
-        responses=problems(401, 403, 404, 422),
+        responses=problems(400, 401, 403, 404, 422),
     )
     async def consistency(
         self,

@@ -81,7 +81,7 @@ def business_date(data: dict[str, Any]) -> date | None:
     guards=[reads_timeline],
     summary="Every event of a pupil and its cases, in order, with dates, actors and policy",
     tags=["audit"],
-    responses=problems(401, 403, 404, 422),
+    responses=problems(400, 401, 403, 404, 422),
     dependencies={"access_log": Provide(provide_access_log, sync_to_thread=False)},
 )
 async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators

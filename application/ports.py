@@ -207,3 +207,15 @@ class AccessLog(Protocol):
 
     async def verify(self, tenant_id: TenantId) -> ChainVerification:
         """Recompute the access chain; the first broken sequence number, if any."""
+class IdempotencyKeys(Protocol):
+    """Idempotency keys per tenant and caller: the command id a key names, for one request."""
+
+    async def claim(
+        self, tenant_id: TenantId, caller: str, key: str, fingerprint: bytes, new_id: UUID
+    ) -> UUID:
+        """The command id that ``key`` names for this caller in this tenant.
+
+        ``new_id`` on first use and after the key expired; the first one again for the same
+        request; IdempotencyKeyReusedError for another request.
+        """
+        ...

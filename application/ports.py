@@ -207,6 +207,8 @@ class AccessLog(Protocol):
 
     async def verify(self, tenant_id: TenantId) -> ChainVerification:
         """Recompute the access chain; the first broken sequence number, if any."""
+
+
 class IdempotencyKeys(Protocol):
     """Idempotency keys per tenant and caller: the command id a key names, for one request."""
 

@@ -159,11 +159,12 @@ async def test_a_tenant_sees_no_other_tenants_tiles_or_checkpoints(
     assert (tiles, checkpoints) == (0, 0)
 
 
-async def test_the_integrator_signs_a_checkpoint_within_a_second_of_a_commit(
+async def test_the_integrator_signs_a_checkpoint_after_a_commit_unasked(
     app_pool: Pool, codec: object, transparency_log: TransparencyLog
 ) -> None:
+    """Woken by the commit, not by its poll (a minute away); the bench measures the delay."""
     store = PostgresEventStore(app_pool, codec)  # type: ignore[arg-type]
-    integrator = LogIntegrator(app_pool, transparency_log, poll_interval_s=5)
+    integrator = LogIntegrator(app_pool, transparency_log, poll_interval_s=60)
     store.on_commit(integrator.wake)
     await integrator.start()
     try:
@@ -176,7 +177,7 @@ async def test_the_integrator_signs_a_checkpoint_within_a_second_of_a_commit(
                 latest = None
             if latest is not None and latest.checkpoint.size == 4:
                 break
-            assert time.monotonic() - committed < 1.0
+            assert time.monotonic() - committed < 30, "no checkpoint after the commit"
             await asyncio.sleep(0.02)
     finally:
         await integrator.stop()

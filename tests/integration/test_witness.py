@@ -33,12 +33,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _key_once_up(url: str) -> str:
-    deadline = time.monotonic() + 60
+def _key_once_up(url: str, process: subprocess.Popen[bytes]) -> str:
+    deadline = time.monotonic() + 300  # a loaded machine takes long to import everything
     while True:
         try:
-            return httpx.get(f"{url}/key", timeout=1).text.strip()
+            return httpx.get(f"{url}/key", timeout=2).text.strip()
         except httpx.TransportError:
+            assert process.poll() is None, f"the witness exited with {process.returncode}"
             assert time.monotonic() < deadline, "the witness did not start"
             time.sleep(0.2)
 
@@ -60,7 +61,7 @@ def witness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessClient]
     process = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[2])  # noqa: S603
     url = f"http://127.0.0.1:{port}"
     try:
-        yield WitnessClient(url, Verifier.from_vkey(_key_once_up(url)))
+        yield WitnessClient(url, Verifier.from_vkey(_key_once_up(url, process)))
     finally:
         process.terminate()
         process.wait(timeout=10)

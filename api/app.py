@@ -32,6 +32,7 @@ from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.settings import Settings
 from api.tracing import span_name_of_request, tracing_from_environment
+from api.transparency import start_transparency_log, stop_transparency_log
 from application.ports import EventStore
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure.commit_notifier import CommitNotifier
@@ -91,6 +92,7 @@ async def _connect(app: Litestar, settings: Settings) -> None:
         app.state.partner_services = await start_partner_services(
             pool, settings, runner, deliver=settings.run_deliveries
         )
+        await start_transparency_log(app, settings, pool, store)
         app.state.pool = pool
         app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
@@ -156,6 +158,7 @@ def create_app(
                     await connecting
             await _stop_retention(app)
             await stop_partner_services(app.state)
+            await stop_transparency_log(app)
             runner = app.state.get("projection_runner")
             if runner is not None:
                 app.state.projection_runner = None

@@ -45,7 +45,8 @@ from domain.pupil import Pupil
 from domain.support_request import SupportRequest
 
 SWV_STAFF = (Role.LOKET, Role.COMMITTEE)
-ALL_ROLES = tuple(Role)
+# A witness reads checkpoints and consistency proofs only (api/routes/audit.py).
+ALL_ROLES = tuple(role for role in Role if role is not Role.WITNESS)
 
 
 def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -37,6 +37,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1_048_576
     metrics_token: str | None = None
     """Bearer token a Prometheus scraper sends to ``/metrics``; unset: loopback clients only."""
+    log_origin: str = "passend.localhost"
+    """This platform's name in checkpoints: tenant logs are ``<log_origin>/<SWV code>``."""
+    checkpoint_signing_key_file: Path | None = None
+    """PEM Ed25519 key that signs checkpoints (production: from the secret store); unset: a
+    development key generated in ``data_dir/keys``."""
+    run_log_integrator: bool = True
+    witnesses: str = ""
+    """Witnesses to submit checkpoints to: ``<url>|<vkey>`` entries separated by commas."""
     max_in_flight: int = 32
     """Requests one process runs at a time; more wait in a short queue or get 503."""
     max_queued: int = 64

@@ -25,6 +25,8 @@ class Role(StrEnum):
     PARTNER = "partner"
     SWV_ADMIN = "swv-admin"
     PRIVACY_OFFICER = "privacy-officer"
+    WITNESS = "witness"
+    """Reads checkpoints, keys and consistency proofs only; one witness may hold it in many."""
 
 
 PLATFORM_OPERATOR = "platform-operator"

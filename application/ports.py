@@ -159,6 +159,56 @@ class IdFactory(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    """One read of (possibly personal) data: who read what, about whom, and why.
+
+    ``action`` names the kind of read (``export``, ``timeline``, ``as-of``, ``read``),
+    ``resource`` what was read (a route or object), ``fields`` the personal fields shown.
+    """
+
+    actor: str
+    action: str
+    resource: str
+    purpose: str
+    subject_id: UUID | None = None
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedAccess:
+    """An access as the log keeps it: its place in the tenant's access chain."""
+
+    tenant_id: TenantId
+    sequence: int
+    accessed_at: datetime
+    record: AccessRecord
+    chain_hash: bytes
+
+
+class AccessLog(Protocol):
+    """Append-only, hash-chained record of reads, per tenant, kept beside the event log.
+
+    Recording never takes the event log's locks and never adds to the decision tree.
+    """
+
+    async def record(self, tenant_id: TenantId, access: AccessRecord, *, at: datetime) -> int:
+        """Append one access; its sequence number in the tenant's access log."""
+
+    async def read(
+        self,
+        tenant_id: TenantId,
+        *,
+        after: int = 0,
+        limit: int = 500,
+        subject_id: UUID | None = None,
+    ) -> list[RecordedAccess]:
+        """Accesses after a sequence number, oldest first; only about one subject if given."""
+
+    async def verify(self, tenant_id: TenantId) -> ChainVerification:
+        """Recompute the access chain; the first broken sequence number, if any."""
+
+
 class IdempotencyKeys(Protocol):
     """Idempotency keys per tenant and caller: the command id a key names, for one request."""
 

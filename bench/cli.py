@@ -62,3 +62,9 @@ def bench_import(context: typer.Context) -> None:
 def bench_partners(context: typer.Context) -> None:
     """Webhook latency, pull feed rate and idle SSE memory of partner feeds (--help)."""
     _run("bench.partners", context.args)
+
+
+@bench.command("audit", context_settings=_PASS_THROUGH)
+def bench_audit(context: typer.Context) -> None:
+    """Transparency log on a large tenant: proofs, checkpoints, verify, upkeep (--help)."""
+    _run("bench.audit", context.args)

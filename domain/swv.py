@@ -231,6 +231,7 @@ class Swv(Aggregate):
                 self.tlv_redemption_months,
                 self.lbt_affiliated,
             )
+            aggregate.policies = [*aggregate.policies, aggregate.policy]
 
     def __init__(  # noqa: PLR0913 - the fields of SwvConfigured
         self,
@@ -256,6 +257,8 @@ class Swv(Aggregate):
             tlv_redemption_months,
             lbt_affiliated,
         )
+        self.policies = [self.policy]
+        """Every policy adopted, in the order adopted; ``policy`` is the last."""
         self.municipalities: dict[str, str] = {}
         self.schools: dict[str, School] = {}
         self.catalogue: dict[str, ArrangementType] = {}
@@ -414,6 +417,19 @@ class Swv(Aggregate):
             changed_at=at,
             timestamp=at,
         )
+
+    def policy_on(self, day: date) -> SwvPolicy:
+        """The policy in force on ``day``, the business date of a decision.
+
+        Of the policies effective by then, the one effective latest (the later adopted when two
+        share a date); before the first policy's date, the first policy.
+        """
+        in_force = [
+            (policy.effective_from, order, policy)
+            for order, policy in enumerate(self.policies)
+            if policy.effective_from <= day
+        ]
+        return max(in_force)[2] if in_force else self.policies[0]
 
     def school(self, school_code: str) -> School:
         try:

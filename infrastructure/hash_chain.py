@@ -8,9 +8,10 @@ functions are pure, so an auditor's offline verifier computes exactly what the s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -28,6 +29,37 @@ def canonical_payload(payload: bytes) -> bytes:
     return _envelope_encoder.encode(msgspec.json.decode(payload))
 
 
+ENVELOPE_FIELDS = (
+    "tenant_id",
+    "stream_id",
+    "stream_version",
+    "event_id",
+    "event_type",
+    "schema_version",
+    "recorded_at",
+    "actor",
+    "correlation_id",
+    "causation_id",
+    "key_ref",
+)
+"""What of an event's envelope its hash covers (the position is covered by the chain)."""
+
+
+def canonical_json(value: object) -> bytes:
+    """JSON with keys sorted and no whitespace: the form that is hashed."""
+    return _envelope_encoder.encode(value)
+
+
+def canonical_envelope(fields: Mapping[str, Any]) -> bytes:
+    """The envelope as hashed, from a mapping holding (at least) ``ENVELOPE_FIELDS``."""
+    return _envelope_encoder.encode({name: fields[name] for name in ENVELOPE_FIELDS})
+
+
+def hash_of_canonical(envelope: bytes, payload: bytes) -> bytes:
+    """``event_hash`` from the canonical envelope and payload."""
+    return hashlib.sha256(envelope + b"\n" + payload).digest()
+
+
 def event_hash(  # noqa: PLR0913 - the envelope is the list of what the hash covers
     *,
     tenant_id: str,
@@ -43,7 +75,7 @@ def event_hash(  # noqa: PLR0913 - the envelope is the list of what the hash cov
     key_ref: UUID | None,
     canonical_payload: bytes,
 ) -> bytes:
-    envelope = _envelope_encoder.encode(
+    envelope = canonical_envelope(
         {
             "tenant_id": tenant_id,
             "stream_id": stream_id,
@@ -58,7 +90,7 @@ def event_hash(  # noqa: PLR0913 - the envelope is the list of what the hash cov
             "key_ref": key_ref,
         }
     )
-    return hashlib.sha256(envelope + b"\n" + canonical_payload).digest()
+    return hash_of_canonical(envelope, canonical_payload)
 
 
 def next_chain_hash(previous: bytes, event_hashes: Iterable[bytes]) -> bytes:

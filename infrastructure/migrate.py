@@ -2,6 +2,11 @@
 
 Each applied file's SHA-256 is recorded too: a file changed after it was applied is refused
 loudly, since the database would otherwise silently differ from what the code expects.
+
+Numbers are handed out ahead to work done in parallel, so they may land out of order: gaps are
+allowed and a migration whose number is below one already applied is still applied (each
+number's work must therefore not depend on a higher number's). Two files with one number are
+refused.
 """
 
 from __future__ import annotations

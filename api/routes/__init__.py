@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 from api.command_routes import CommandRoute
 from api.routes import arrangements, configuration, objections, pupils, support_requests, tlvs
 from api.routes.arrangements import ArrangementCommands, ArrangementController
+from api.routes.audit import TransparencyLogController
 from api.routes.configuration import ConfigurationCommands
 from api.routes.finding import FindingController
 from api.routes.me import me
@@ -18,6 +19,7 @@ from api.routes.privacy import DisclosureController, PrivacyController
 from api.routes.pupils import PupilCommands, PupilController
 from api.routes.read_models import ReadModelController
 from api.routes.support_requests import SupportRequestCommands, SupportRequestController
+from api.routes.timeline import pupil_timeline
 from api.routes.tlvs import TlvCommands, TlvController
 
 # Every command table, by the path of its resource.
@@ -46,4 +48,6 @@ ROUTES: list[ControllerRouterHandler] = [
     DisclosureController,
     FindingController,
     *PARTNER_ROUTES,
+    TransparencyLogController,
+    pupil_timeline,
 ]

@@ -100,13 +100,14 @@ async def decide_objection(
     objection = loaded.require(Objection)
     await check_access(store, ctx, DECIDES, objection)
     outcome = loaded.outcome_of(ctx)
+    policy = swv.policy_on(cmd.decided_on or local_date(now))
     if outcome is None:
         loaded.check_expected_version(ctx)
         objection.decide(
             outcome=cmd.outcome,
             reasons=cmd.reasons,
             decided_on=cmd.decided_on or local_date(now),
-            policy=swv.policy,
+            policy=policy,
             by=ctx.actor,
             at=now,
             tlv_consequence=cmd.tlv_consequence,
@@ -117,7 +118,7 @@ async def decide_objection(
         outcome = await save(store, ctx, objection, expected_version=loaded.version)
     # The expected version is the objection's; the TLV follows whatever version it is at.
     tlv_ctx = replace(ctx, expected_version=None)
-    tlv_id = await _apply_to_tlv(objection, swv.policy, tlv_ctx, store, now)
+    tlv_id = await _apply_to_tlv(objection, policy, tlv_ctx, store, now)
     if tlv_id is None:
         return outcome
     return CommandOutcome(

@@ -256,15 +256,16 @@ async def decide_support_request(
     if outcome is None:
         loaded.check_expected_version(ctx)
         decided_on = cmd.decided_on or local_date(now)
+        policy = swv.policy_on(decided_on)
         if cmd.outcome is DecisionOutcome.REFUSED:
             request.refuse(
-                reasons=cmd.reasons, decided_on=decided_on, policy=swv.policy, by=ctx.actor, at=now
+                reasons=cmd.reasons, decided_on=decided_on, policy=policy, by=ctx.actor, at=now
             )
         else:
             request.grant(
                 reasons=cmd.reasons,
                 decided_on=decided_on,
-                policy=swv.policy,
+                policy=policy,
                 by=ctx.actor,
                 at=now,
                 tlv_id=new_aggregate_id(TLV_IDS, ctx) if request.is_tlv_application else None,
@@ -275,7 +276,8 @@ async def decide_support_request(
         outcome = await save(store, ctx, request, expected_version=loaded.version)
     if request.tlv_id is None:
         return outcome
-    await create(store, ctx, request.tlv_id, lambda: _issue_tlv(request, swv.policy, ctx, now))
+    policy_then = swv.policy_on(request.decided_on or local_date(now))
+    await create(store, ctx, request.tlv_id, lambda: _issue_tlv(request, policy_then, ctx, now))
     return CommandOutcome(
         aggregate_id=outcome.aggregate_id,
         stream_version=outcome.stream_version,

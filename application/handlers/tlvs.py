@@ -64,7 +64,7 @@ async def extend_tlv(
         lambda tlv: tlv.extend(
             valid_until=cmd.valid_until,
             decided_on=cmd.decided_on or local_date(now),
-            policy_version=swv.policy.version,
+            policy_version=swv.policy_on(cmd.decided_on or local_date(now)).version,
             by=ctx.actor,
             at=now,
             support_request_id=cmd.support_request_id,
@@ -97,7 +97,7 @@ async def extend_tlvs(
                     valid_until=cmd.valid_until,
                     regulation=cmd.regulation,
                     batch_id=ctx.command_id,
-                    policy_version=swv.policy.version,
+                    policy_version=swv.policy_on(local_date(now)).version,
                     by=ctx.actor,
                     at=now,
                 ),

@@ -25,8 +25,9 @@ M, A, P, ADMIN = Role.MUNICIPALITY, Role.AUDITOR, Role.PARTNER, Role.SWV_ADMIN
 OPERATOR = "platform-operator"
 PO = Role.PRIVACY_OFFICER
 # The school goes first: what it is allowed may change the case for those after it.
-ROLES: tuple[Role | str, ...] = (S, L, C, E, M, A, P, ADMIN, OPERATOR, PO)
-TENANT_ROLES = set(Role)
+W = Role.WITNESS
+ROLES: tuple[Role | str, ...] = (S, L, C, E, M, A, P, ADMIN, OPERATOR, PO, W)
+TENANT_ROLES = set(Role) - {W}  # a witness reads checkpoints and consistency proofs only
 STAFF = {L, C}
 ON_PUPILS = {S, L, C}
 TENANT = "/v1/tenants/{tenant}"
@@ -47,7 +48,7 @@ class Route:
 
 DATES = {"date_of_birth": "2017-05-12"}
 ROUTES = [
-    Route("GET", f"{TENANT}/me", TENANT_ROLES),
+    Route("GET", f"{TENANT}/me", set(Role)),
     Route("POST", "/v1/platform/tenants", {OPERATOR}, {"code": "{tenant}", "name": "Dubbel"}),
     Route("GET", "/v1/platform/tenants/{tenant}", {OPERATOR}),
     Route("POST", "/v1/platform/tenants/{tenant}/suspension", {OPERATOR}, {"reason": " "}),
@@ -269,6 +270,13 @@ ROUTES = [
     ),
     Route("GET", f"{TENANT}/projections/status", {L, C, A, ADMIN}),
     *(Route(*spec) for spec in PARTNER_ROUTES),
+    Route("GET", f"{TENANT}/log/checkpoint?fresh=true", {A, W}),
+    Route("GET", f"{TENANT}/log/keys", {A, W}),
+    Route("GET", f"{TENANT}/log/export?pupil_id={{pupil}}&purpose=audit", {A}),
+    Route("GET", f"{TENANT}/log/accesses", {A}),
+    Route("GET", f"{TENANT}/pupils/{{pupil}}/timeline?purpose=audit", {L, C, A}),
+    Route("GET", f"{TENANT}/log/proofs/inclusion?position=1", {A}),
+    Route("GET", f"{TENANT}/log/proofs/consistency?old_size=0&new_size=1", {A, W}),
 ]
 
 

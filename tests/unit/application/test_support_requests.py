@@ -111,6 +111,38 @@ class TestSubmitting:
 
 
 class TestDeciding:
+    async def test_a_decision_records_the_policy_in_force_on_its_business_date(
+        self, desk: Desk
+    ) -> None:
+        await desk.run(
+            swv.adopt_policy,
+            AdoptPolicy(policy_version="OP-2025.2", effective_from=date(2025, 8, 1)),
+        )
+        request_id = await complete_request(desk, await register_pupil(desk))
+        await record_both_advices(desk, request_id)
+
+        outcome = await desk.run(
+            support_requests.decide_support_request,
+            DecideSupportRequest(
+                request_id=request_id,
+                outcome=DecisionOutcome.GRANTED,
+                reasons="Toelaatbaar.",
+                decided_on=date(2025, 3, 20),
+                funding_category=FundingCategory.HIGH,
+                valid_from=date(2025, 4, 1),
+                valid_until=date(2027, 7, 31),
+            ),
+            actor=DIRECTOR,
+        )
+
+        request = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
+        decided = request.events[-1].event
+        assert isinstance(decided, SupportRequest.Granted)
+        assert decided.policy_version == "OP-2024.1"  # adopted later, effective only from August
+        [tlv_id] = outcome.also_changed
+        tlv = await aggregate_history(desk.store, desk.tenant_id, Tlv, tlv_id)
+        assert tlv.events[0].event.policy_version == "OP-2024.1"  # type: ignore[attr-defined]
+
     async def test_granting_a_tlv_issues_it_under_the_policy_in_force(self, desk: Desk) -> None:
         await desk.run(
             swv.adopt_policy,

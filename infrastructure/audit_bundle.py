@@ -1,0 +1,326 @@
+"""Audit bundles: one self-contained file with a tenant's (or a pupil's) events and their proofs.
+
+A bundle is a ZIP archive (docs/audit-bundle.md describes it for other verifiers):
+``bundle.json`` (what it holds and the keys), ``events.ndjson`` (the stored events, position
+order), ``checkpoint.txt`` (the signed checkpoint it is checked against, with cosignatures),
+``checkpoints.ndjson`` (every earlier checkpoint, for a full log) or ``proofs.ndjson`` (an
+inclusion proof per event, for a pupil). ``verify_bundle`` needs nothing but the file and,
+optionally, keys to pin: no database, server or network.
+"""
+
+from __future__ import annotations
+
+import base64
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from infrastructure import merkle
+from infrastructure.hash_chain import (
+    ChainRow,
+    ChainWalk,
+    canonical_json,
+    hash_of_canonical,
+)
+from infrastructure.signed_note import Checkpoint, Note, NoteError, Verifier, parse_note
+
+FORMAT = "passend-audit-bundle/1"
+FULL_LOG = "tenant"
+PUPIL = "pupil"
+
+
+class Manifest(msgspec.Struct, frozen=True, kw_only=True):
+    format: str
+    kind: str
+    tenant: str
+    origin: str
+    tree_size: int
+    events: int
+    log_key: str
+    witness_keys: list[str] = msgspec.field(default_factory=list)
+    pupil_id: str | None = None
+    exported_at: str
+
+
+class BundleEvent(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    envelope: msgspec.Raw
+    payload: msgspec.Raw
+    event_hash: str
+    commit_hash: str | None
+
+
+class BundleProof(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    hashes: list[str]
+
+
+class BundleCheckpoint(msgspec.Struct, frozen=True, kw_only=True):
+    size: int
+    note: str
+
+
+_event_decoder = msgspec.json.Decoder(BundleEvent)
+_proof_decoder = msgspec.json.Decoder(BundleProof)
+_checkpoint_decoder = msgspec.json.Decoder(BundleCheckpoint)
+_encoder = msgspec.json.Encoder()
+
+
+def write_bundle(  # noqa: PLR0913 - the parts of a bundle
+    path: Path,
+    manifest: Manifest,
+    checkpoint: Note,
+    events: Iterable[BundleEvent],
+    *,
+    checkpoints: Sequence[Note] = (),
+    proofs: Iterable[BundleProof] | None = None,
+) -> None:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("bundle.json", msgspec.json.format(_encoder.encode(manifest)))
+        bundle.writestr("checkpoint.txt", checkpoint.text)
+        with bundle.open("events.ndjson", "w") as out:
+            for event in events:
+                out.write(_encoder.encode(event) + b"\n")
+        if proofs is not None:
+            with bundle.open("proofs.ndjson", "w") as out:
+                for proof in proofs:
+                    out.write(_encoder.encode(proof) + b"\n")
+        with bundle.open("checkpoints.ndjson", "w") as out:
+            for note in checkpoints:
+                size = Checkpoint.from_body(note.body).size
+                out.write(_encoder.encode(BundleCheckpoint(size=size, note=note.text)) + b"\n")
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What ``verify_bundle`` found: intact, or the first position where it breaks and why."""
+
+    tenant: str
+    tree_size: int
+    events: int = 0
+    first_broken_position: int | None = None
+    reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+    event_position: int | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.reason is None
+
+    def broken(self, position: int | None, reason: str) -> Verdict:
+        if self.reason is None:
+            self.first_broken_position, self.reason = position, reason
+        return self
+
+
+def _lines(bundle: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    if name not in bundle.namelist():
+        return
+    with bundle.open(name) as lines:
+        for line in lines:
+            if line.strip():
+                yield line
+
+
+def _recomputed_hash(event: BundleEvent) -> bytes:
+    envelope = canonical_json(msgspec.json.decode(event.envelope))
+    payload = canonical_json(msgspec.json.decode(event.payload))
+    return hash_of_canonical(envelope, payload)
+
+
+def _check_signatures(
+    note: Note, log_key: Verifier, witness_keys: Sequence[Verifier], verdict: Verdict
+) -> None:
+    note.verified_by(log_key)
+    for witness in witness_keys:
+        if any(name == witness.name for name, _, _ in note.signatures):
+            note.verified_by(witness)
+            verdict.notes.append(f"cosigned by {witness.name}")
+
+
+def verify_bundle(
+    path: Path,
+    *,
+    log_key: str | None = None,
+    witness_keys: Sequence[str] = (),
+    event_id: str | None = None,
+) -> Verdict:
+    """Recompute every hash, the chain and the root, check the signatures; name the first break.
+
+    ``log_key`` and ``witness_keys`` (vkeys) pin the keys; without them the bundle's own keys
+    are used, which shows integrity but not who signed, and the verdict says so.
+    """
+    with zipfile.ZipFile(path) as bundle:
+        manifest = msgspec.json.decode(bundle.read("bundle.json"), type=Manifest)
+        verdict = Verdict(manifest.tenant, manifest.tree_size)
+        if manifest.format != FORMAT:
+            return verdict.broken(None, f"unknown bundle format {manifest.format!r}")
+        if log_key is None:
+            verdict.notes.append("signatures checked against the keys in the bundle itself")
+        try:
+            log = Verifier.from_vkey(log_key or manifest.log_key)
+            witnesses = [Verifier.from_vkey(k) for k in witness_keys or manifest.witness_keys]
+            note = parse_note(bundle.read("checkpoint.txt").decode())
+            _check_signatures(note, log, witnesses, verdict)
+            checkpoint = Checkpoint.from_body(note.body)
+        except NoteError as error:
+            return verdict.broken(None, f"the checkpoint is not valid: {error}")
+        if checkpoint.origin != manifest.origin or log.name != manifest.origin:
+            return verdict.broken(None, "the checkpoint is not of this tenant's log")
+        if checkpoint.size != manifest.tree_size:
+            return verdict.broken(None, "the checkpoint is not the one the bundle names")
+        if manifest.kind == FULL_LOG:
+            _verify_full_log(
+                bundle,
+                manifest=manifest,
+                checkpoint=checkpoint,
+                log=log,
+                verdict=verdict,
+                event_id=event_id,
+            )
+        else:
+            _verify_with_proofs(bundle, manifest, checkpoint, verdict, event_id)
+    return verdict
+
+
+def _earlier_checkpoints(
+    bundle: zipfile.ZipFile, log: Verifier, size: int
+) -> dict[int, Checkpoint]:
+    earlier: dict[int, Checkpoint] = {}
+    for line in _lines(bundle, "checkpoints.ndjson"):
+        entry = _checkpoint_decoder.decode(line)
+        note = parse_note(entry.note)
+        note.verified_by(log)
+        checkpoint = Checkpoint.from_body(note.body)
+        if checkpoint.size != entry.size or checkpoint.size > size:
+            raise NoteError(f"checkpoint {entry.size} is not what it says")
+        earlier[checkpoint.size] = checkpoint
+    return earlier
+
+
+def _event_break(
+    event: BundleEvent, expected: int, tenant: str, chain: ChainWalk
+) -> tuple[int | None, str] | None:
+    """Where and why one event of a full log breaks it; None if it does not."""
+    if event.position != expected:
+        return expected, "a position is missing from the log, or out of order"
+    if msgspec.json.decode(event.envelope).get("tenant_id") != tenant:
+        return event.position, "the event belongs to another tenant"
+    stored = bytes.fromhex(event.event_hash)
+    commit = bytes.fromhex(event.commit_hash) if event.commit_hash else None
+    broken = chain.feed([ChainRow(event.position, stored, _recomputed_hash(event), commit)])
+    if broken is not None:
+        return broken.first_broken_position, broken.reason or "the chain breaks"
+    return None
+
+
+def _root_break(last_checked: int, size: int, what: str) -> tuple[int, str]:
+    """The first position after the last checkpoint that matched, and why it is named."""
+    return (
+        last_checked + 1,
+        f"positions {last_checked + 1}-{size} do not produce {what} checkpoint {size}",
+    )
+
+
+def _verify_full_log(  # noqa: PLR0913 - one pass over the log needs all of these
+    bundle: zipfile.ZipFile,
+    *,
+    manifest: Manifest,
+    checkpoint: Checkpoint,
+    log: Verifier,
+    verdict: Verdict,
+    event_id: str | None,
+) -> None:
+    try:
+        earlier = _earlier_checkpoints(bundle, log, checkpoint.size)
+    except NoteError as error:
+        verdict.broken(None, f"an earlier checkpoint is not valid: {error}")
+        return
+    tree = merkle.CompactTree()
+    chain = ChainWalk(manifest.tenant)
+    last_checked = 0
+    for line in _lines(bundle, "events.ndjson"):
+        event = _event_decoder.decode(line)
+        broken = _event_break(event, tree.size + 1, manifest.tenant, chain)
+        if broken is not None:
+            verdict.broken(*broken)
+            return
+        tree.append(merkle.leaf_hash(bytes.fromhex(event.event_hash)))
+        verdict.events += 1
+        if event_id is not None and msgspec.json.decode(event.envelope)["event_id"] == event_id:
+            verdict.event_position = event.position
+        if tree.size in earlier:
+            if earlier[tree.size].root != tree.root():
+                verdict.broken(*_root_break(last_checked, tree.size, "the root signed at"))
+                return
+            last_checked = tree.size
+        if tree.size == checkpoint.size:
+            break
+    _check_end(tree, checkpoint, last_checked, verdict, event_id)
+
+
+def _check_end(
+    tree: merkle.CompactTree,
+    checkpoint: Checkpoint,
+    last_checked: int,
+    verdict: Verdict,
+    event_id: str | None,
+) -> None:
+    if tree.size != checkpoint.size:
+        verdict.broken(tree.size + 1, "the log ends before the checkpoint's size")
+    elif tree.root() != checkpoint.root:
+        verdict.broken(*_root_break(last_checked, tree.size, "the root of"))
+    elif event_id is not None and verdict.event_position is None:
+        verdict.broken(None, f"event {event_id} is not in the bundle")
+
+
+def _verify_with_proofs(
+    bundle: zipfile.ZipFile,
+    manifest: Manifest,
+    checkpoint: Checkpoint,
+    verdict: Verdict,
+    event_id: str | None,
+) -> None:
+    proofs = {p.position: p for p in map(_proof_decoder.decode, _lines(bundle, "proofs.ndjson"))}
+    previous = 0
+    for line in _lines(bundle, "events.ndjson"):
+        event = _event_decoder.decode(line)
+        stored = bytes.fromhex(event.event_hash)
+        envelope = msgspec.json.decode(event.envelope)
+        if event.position <= previous or event.position > checkpoint.size:
+            verdict.broken(event.position, "the event is out of order or beyond the checkpoint")
+            return
+        previous = event.position
+        if envelope.get("tenant_id") != manifest.tenant:
+            verdict.broken(event.position, "the event belongs to another tenant")
+            return
+        if _recomputed_hash(event) != stored:
+            verdict.broken(event.position, "the event's content does not match its hash")
+            return
+        proof = proofs.get(event.position)
+        if proof is None:
+            verdict.broken(event.position, "the event has no inclusion proof")
+            return
+        try:
+            merkle.verify_inclusion(
+                event.position - 1,
+                checkpoint.size,
+                merkle.leaf_hash(stored),
+                [base64.b64decode(h) for h in proof.hashes],
+                checkpoint.root,
+            )
+        except merkle.ProofError as error:
+            verdict.broken(event.position, f"the event is not in the signed tree: {error}")
+            return
+        verdict.events += 1
+        if event_id is not None and envelope.get("event_id") == event_id:
+            verdict.event_position = event.position
+    if verdict.events != manifest.events:
+        verdict.broken(
+            None, f"the bundle names {manifest.events} events but holds {verdict.events}"
+        )
+    elif event_id is not None and verdict.event_position is None:
+        verdict.broken(None, f"event {event_id} is not in the bundle")

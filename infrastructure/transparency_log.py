@@ -1,0 +1,304 @@
+"""Each tenant's transparency log: its Merkle tree in tiles, signed checkpoints and proofs.
+
+The tree's leaves are the events' stored ``event_hash`` in position order (leaf index =
+position - 1), so the tree size is a tenant position. It grows after commit, not inside the
+append: ``integrate`` extends a tenant's tiles up to its head and signs a checkpoint, in one
+transaction under a per-tenant transaction lock, so checkpoints always cover a prefix of the log
+and every proof up to the latest checkpoint can be built from the tiles alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.ids import TenantId
+from infrastructure import merkle
+from infrastructure.database import Connection, Pool, tenant_transaction
+from infrastructure.signed_note import (
+    Checkpoint,
+    Note,
+    Signer,
+    Verifier,
+    parse_note,
+    sign_checkpoint,
+)
+
+_MAX_LEAVES_PER_CHECKPOINT = 100_000
+
+
+class LogNotReadyError(LookupError):
+    """No checkpoint covers what was asked for (yet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    checkpoint: Checkpoint
+    note: Note
+    """The signed note, with the cosignatures witnesses returned for it."""
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    position: int
+    tree_size: int
+    event_hash: bytes
+    hashes: tuple[bytes, ...]
+
+
+def _lock_key(tenant_id: str) -> int:
+    digest = hashlib.blake2b(f"passend.log\x1f{tenant_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, signed=True)
+
+
+class TransparencyLog:
+    """Reads and extends the tenants' trees; signs checkpoints as ``<origin prefix>/<tenant>``."""
+
+    def __init__(self, pool: Pool, key: Signer) -> None:
+        self._pool = pool
+        self._key = key
+
+    def origin(self, tenant_id: str) -> str:
+        return f"{self._key.name}/{tenant_id}"
+
+    def signer(self, tenant_id: str) -> Signer:
+        return Signer(self.origin(tenant_id), self._key.key)
+
+    def verifier(self, tenant_id: str) -> Verifier:
+        return self.signer(tenant_id).verifier
+
+    async def integrate(self, tenant_id: TenantId, *, always: bool = False) -> Checkpoint | None:
+        """Extend the tree to the tenant's head and sign a checkpoint of it.
+
+        None when a checkpoint of the head's size exists already; an empty log gets its
+        (empty) checkpoint only when ``always`` asks for one. Large backlogs are taken in steps
+        of at most 100,000 leaves.
+        """
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(tenant_id))
+            size = await conn.fetchval(
+                "SELECT max(tree_size) FROM log_checkpoints WHERE tenant_id = $1", tenant_id
+            )
+            head = await conn.fetchval(
+                "SELECT last_position FROM tenant_heads WHERE tenant_id = $1", tenant_id
+            )
+            if head is None or (size is None and head == 0 and not always):
+                return None
+            if size is not None and size >= head:
+                return None
+            size = size or 0
+            target = min(head, size + _MAX_LEAVES_PER_CHECKPOINT)
+            builder = merkle.TileBuilder(size, await _load_tiles(conn, tenant_id, _edge(size)))
+            hashes = await conn.fetch(
+                "SELECT position, event_hash FROM events WHERE tenant_id = $1"
+                " AND position > $2 AND position <= $3 ORDER BY position",
+                tenant_id,
+                size,
+                target,
+            )
+            for expected, row in enumerate(hashes, start=size + 1):
+                if row["position"] != expected:
+                    raise merkle.ProofError(f"position {expected} is missing from the log")
+            if len(hashes) != target - size:
+                raise merkle.ProofError(f"positions up to {target} are missing from the log")
+            builder.append(merkle.leaf_hash(row["event_hash"]) for row in hashes)
+            await _store_tiles(conn, tenant_id, builder.touched())
+            checkpoint = Checkpoint(self.origin(tenant_id), target, builder.root())
+            note = sign_checkpoint(checkpoint, self.signer(tenant_id))
+            await conn.execute(
+                "INSERT INTO log_checkpoints (tenant_id, tree_size, root_hash, note)"
+                " VALUES ($1, $2, $3, $4)",
+                tenant_id,
+                checkpoint.size,
+                checkpoint.root,
+                note.text,
+            )
+            return checkpoint
+
+    async def latest(self, tenant_id: TenantId) -> StoredCheckpoint:
+        return await self._checkpoint(tenant_id, None)
+
+    async def at_size(self, tenant_id: TenantId, size: int) -> StoredCheckpoint:
+        return await self._checkpoint(tenant_id, size)
+
+    async def _checkpoint(self, tenant_id: TenantId, size: int | None) -> StoredCheckpoint:
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            row = await conn.fetchrow(
+                "SELECT tree_size, note FROM log_checkpoints WHERE tenant_id = $1"
+                " AND ($2::bigint IS NULL OR tree_size = $2) ORDER BY tree_size DESC LIMIT 1",
+                tenant_id,
+                size,
+            )
+            if row is None:
+                what = "yet" if size is None else f"of size {size}"
+                raise LogNotReadyError(f"The log of {tenant_id} has no checkpoint {what}.")
+            lines = await conn.fetch(
+                "SELECT line FROM log_cosignatures WHERE tenant_id = $1 AND tree_size = $2"
+                " ORDER BY witness",
+                tenant_id,
+                row["tree_size"],
+            )
+        note = parse_note(row["note"])
+        if lines:
+            note = note.with_lines("".join(r["line"] for r in lines))
+        return StoredCheckpoint(Checkpoint.from_body(note.body), note)
+
+    async def checkpoints(
+        self, tenant_id: TenantId, *, up_to: int | None = None
+    ) -> list[StoredCheckpoint]:
+        """Every checkpoint of the tenant up to a size, oldest first, with cosignatures."""
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            rows = await conn.fetch(
+                "SELECT c.tree_size, c.note, coalesce(string_agg(s.line, '' ORDER BY s.witness),"
+                " '') AS lines FROM log_checkpoints c LEFT JOIN log_cosignatures s"
+                " ON s.tenant_id = c.tenant_id AND s.tree_size = c.tree_size"
+                " WHERE c.tenant_id = $1 AND ($2::bigint IS NULL OR c.tree_size <= $2)"
+                " GROUP BY c.tree_size, c.note ORDER BY c.tree_size",
+                tenant_id,
+                up_to,
+            )
+        result = []
+        for row in rows:
+            note = parse_note(row["note"])
+            if row["lines"]:
+                note = note.with_lines(row["lines"])
+            result.append(StoredCheckpoint(Checkpoint.from_body(note.body), note))
+        return result
+
+    async def add_cosignature(
+        self, tenant_id: TenantId, size: int, witness: str, line: str
+    ) -> None:
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            await conn.execute(
+                "INSERT INTO log_cosignatures (tenant_id, tree_size, witness, line)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                tenant_id,
+                size,
+                witness,
+                line,
+            )
+
+    async def cosigned_size(self, tenant_id: TenantId, witness: str) -> int:
+        """The largest checkpoint ``witness`` cosigned for the tenant (0: none)."""
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            size = await conn.fetchval(
+                "SELECT max(tree_size) FROM log_cosignatures WHERE tenant_id = $1 AND witness = $2",
+                tenant_id,
+                witness,
+            )
+        return int(size or 0)
+
+    async def inclusion_proof(
+        self, tenant_id: TenantId, position: int, tree_size: int
+    ) -> InclusionProof:
+        """Proof that the event at ``position`` is leaf ``position - 1`` of the tree of size."""
+        ranges = merkle.inclusion_ranges(position - 1, tree_size)
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            await self._ensure_covered(conn, tenant_id, tree_size)
+            event_hash = await conn.fetchval(
+                "SELECT event_hash FROM events WHERE tenant_id = $1 AND position = $2",
+                tenant_id,
+                position,
+            )
+            hashes = await _range_hashes(conn, tenant_id, ranges)
+        return InclusionProof(position, tree_size, event_hash, hashes)
+
+    async def consistency_proof(
+        self, tenant_id: TenantId, old_size: int, new_size: int
+    ) -> tuple[bytes, ...]:
+        ranges = merkle.consistency_ranges(old_size, new_size)
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            await self._ensure_covered(conn, tenant_id, new_size)
+            return await _range_hashes(conn, tenant_id, ranges)
+
+    async def inclusion_proofs(
+        self, tenant_id: TenantId, positions: Sequence[int], tree_size: int
+    ) -> list[tuple[bytes, ...]]:
+        """Proofs for many positions in one tree, reading each tile once."""
+        per_position = [merkle.inclusion_ranges(p - 1, tree_size) for p in positions]
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            await self._ensure_covered(conn, tenant_id, tree_size)
+            nodes = {
+                n for ranges in per_position for a, b in ranges for n in merkle.range_nodes(a, b)
+            }
+            tiles = await _load_tiles(conn, tenant_id, merkle.tiles_for(nodes))
+        return [_compose(ranges, tiles) for ranges in per_position]
+
+    async def position_of(self, tenant_id: TenantId, event_id: UUID) -> int | None:
+        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+            position: int | None = await conn.fetchval(
+                "SELECT position FROM events WHERE tenant_id = $1 AND event_id = $2",
+                tenant_id,
+                event_id,
+            )
+        return position
+
+    async def _ensure_covered(self, conn: Connection, tenant_id: TenantId, size: int) -> None:
+        latest = await conn.fetchval(
+            "SELECT max(tree_size) FROM log_checkpoints WHERE tenant_id = $1", tenant_id
+        )
+        if latest is None or size > latest:
+            raise LogNotReadyError(
+                f"No checkpoint of {tenant_id} covers size {size} yet (latest: {latest or 0})."
+            )
+
+
+def _edge(size: int) -> set[merkle.TileId]:
+    return {(level, index) for level, (index, count) in merkle.right_edge_tiles(size).items()
+            if count}  # fmt: skip
+
+
+async def _load_tiles(
+    conn: Connection, tenant_id: str, tiles: Iterable[merkle.TileId]
+) -> dict[merkle.TileId, list[bytes]]:
+    wanted = sorted(tiles)
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        "SELECT t.level, t.tile_index, t.hashes FROM log_tiles t"
+        " JOIN unnest($2::int2[], $3::int8[]) AS w(level, tile_index)"
+        " ON t.level = w.level AND t.tile_index = w.tile_index WHERE t.tenant_id = $1",
+        tenant_id,
+        [level for level, _ in wanted],
+        [index for _, index in wanted],
+    )
+    return {(r["level"], r["tile_index"]): merkle.tile_entries(r["hashes"]) for r in rows}
+
+
+async def _store_tiles(conn: Connection, tenant_id: str, tiles: dict[merkle.TileId, bytes]) -> None:
+    """Write grown tiles; a stored tile only ever grows, keeping what it held."""
+    if not tiles:
+        return
+    written = await conn.fetchval(
+        "WITH written AS (INSERT INTO log_tiles AS t (tenant_id, level, tile_index, hashes)"
+        " SELECT $1, u.level, u.tile_index, u.hashes"
+        " FROM unnest($2::int2[], $3::int8[], $4::bytea[]) AS u(level, tile_index, hashes)"
+        " ON CONFLICT (tenant_id, level, tile_index) DO UPDATE SET hashes = EXCLUDED.hashes"
+        " WHERE substring(EXCLUDED.hashes FROM 1 FOR length(t.hashes)) = t.hashes"
+        " RETURNING 1) SELECT count(*) FROM written",
+        tenant_id,
+        [level for level, _ in tiles],
+        [index for _, index in tiles],
+        list(tiles.values()),
+    )
+    if written != len(tiles):
+        raise merkle.ProofError("a stored tile does not begin with what the tree holds")
+
+
+def _compose(
+    ranges: Sequence[tuple[int, int]], tiles: dict[merkle.TileId, list[bytes]]
+) -> tuple[bytes, ...]:
+    return tuple(
+        merkle.fold([merkle.node_from_tiles(node, tiles) for node in merkle.range_nodes(a, b)])
+        for a, b in ranges
+    )
+
+
+async def _range_hashes(
+    conn: Connection, tenant_id: str, ranges: Sequence[tuple[int, int]]
+) -> tuple[bytes, ...]:
+    nodes = [node for a, b in ranges for node in merkle.range_nodes(a, b)]
+    tiles = await _load_tiles(conn, tenant_id, merkle.tiles_for(nodes))
+    return _compose(ranges, tiles)

@@ -1,0 +1,97 @@
+"""Keeps every tenant's transparency log caught up: extends the tree and signs checkpoints.
+
+Woken right after a commit in this process (``wake``, the store's ``on_commit`` listener) and
+by a poll every ``poll_interval_s`` that finds tenants whose tree lags their head (commits of
+other processes). It waits ``settle_s`` after a wake so that a burst of commits shares one
+checkpoint; a tenant that is being written thus gets a checkpoint well within a second. Each
+new checkpoint is handed to the ``on_checkpoint`` listeners (the witnesses' submitter).
+Several integrators may run: ``TransparencyLog.integrate`` serialises them per tenant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from domain.ids import TenantId
+from infrastructure.database import Pool
+from infrastructure.signed_note import Checkpoint
+from infrastructure.transparency_log import TransparencyLog
+
+log = logging.getLogger("passend.transparency")
+
+CheckpointListener = Callable[[TenantId, Checkpoint], Awaitable[None]]
+
+
+class LogIntegrator:
+    def __init__(
+        self,
+        pool: Pool,
+        transparency_log: TransparencyLog,
+        *,
+        poll_interval_s: float = 1.0,
+        settle_s: float = 0.1,
+    ) -> None:
+        self._pool = pool
+        self._log = transparency_log
+        self._poll_interval_s = poll_interval_s
+        self._settle_s = settle_s
+        self._dirty: set[TenantId] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listeners: list[CheckpointListener] = []
+
+    def on_checkpoint(self, listener: CheckpointListener) -> None:
+        self._listeners.append(listener)
+
+    def wake(self, tenant_id: TenantId, position: int | None = None) -> None:
+        self._dirty.add(tenant_id)
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="transparency-log")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def checkpoint_now(self, tenant_id: TenantId) -> None:
+        """Bring the tenant's tree to its head and sign (on demand)."""
+        while (checkpoint := await self._log.integrate(tenant_id, always=True)) is not None:
+            await self._announce(tenant_id, checkpoint)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+            if self._wake.is_set():
+                await asyncio.sleep(self._settle_s)
+            self._wake.clear()
+            tenants, self._dirty = self._dirty, set()
+            try:
+                tenants |= await self._lagging()
+                for tenant_id in sorted(tenants):
+                    while (checkpoint := await self._log.integrate(tenant_id)) is not None:
+                        await self._announce(tenant_id, checkpoint)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("extending the transparency logs failed; retrying")
+                self._dirty |= tenants
+
+    async def _lagging(self) -> set[TenantId]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch("SELECT * FROM passend_log_backlog()")
+        return {TenantId(r["tenant_id"]) for r in rows if r["last_position"] > r["tree_size"]}
+
+    async def _announce(self, tenant_id: TenantId, checkpoint: Checkpoint) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(tenant_id, checkpoint)
+            except Exception:
+                log.exception("a checkpoint listener failed for %s", tenant_id)

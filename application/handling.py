@@ -22,6 +22,7 @@ from application.errors import (
     SwvNotConfiguredError,
 )
 from application.ports import EventMetadata, EventStore, NewEvent, RecordedEvent
+from domain.deadlines import check_not_after
 from domain.ids import TenantId
 from domain.swv import Swv, swv_stream_id
 
@@ -41,6 +42,16 @@ EXPERT_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a06")
 def local_date(moment: datetime) -> date:
     """The calendar day in the Netherlands, where the legal terms are counted."""
     return moment.astimezone(_LOCAL_TIME).date()
+
+
+def happened_on(day: date | None, now: datetime, field: str) -> date:
+    """The business date of something that happened: ``day``, or today if none is given.
+
+    A day after today is refused with the field's name: the domain has no clock, the
+    command's time comes in here.
+    """
+    today = local_date(now)
+    return today if day is None else check_not_after(day, today, field)
 
 
 def new_aggregate_id(namespace: UUID, ctx: CommandContext) -> UUID:

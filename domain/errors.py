@@ -123,3 +123,7 @@ def require_text(value: str, what: str) -> str:
     if not text:
         raise InvalidValueError(f"{what} is empty: write it out, it is part of the record.")
     return text
+
+
+class ObjectionLatenessError(DomainError):
+    """A late objection's explanation or ruling (Awb 6:11) is missing or out of turn."""

@@ -13,6 +13,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.deadlines import PauseCount
 from domain.errors import (
     DuplicateConfigurationError,
     InvalidValueError,
@@ -86,6 +87,8 @@ class SwvPolicy:
     lapse_unredeemed_tlvs: bool = True
     tlv_redemption_months: int = 12
     lbt_affiliated: bool = True
+    # Awb 4:15: whether the completion day still pauses the decision term (case law unsettled)
+    pause_count: PauseCount = PauseCount.COMPLETION_DAY_RUNS
 
 
 def swv_stream_id(tenant_id: TenantId) -> UUID:
@@ -109,7 +112,7 @@ class Swv(Aggregate):
         pass
 
     class Configured(Event, Aggregate.Created):
-        TOPIC = "SwvConfigured.v1"
+        TOPIC = "SwvConfigured.v2"
         code: str
         name: str
         sector: Sector
@@ -119,6 +122,7 @@ class Swv(Aggregate):
         lapse_unredeemed_tlvs: bool
         tlv_redemption_months: int
         lbt_affiliated: bool
+        pause_count: PauseCount
         changed_by: str
         changed_at: datetime
 
@@ -207,12 +211,13 @@ class Swv(Aggregate):
             del aggregate.catalogue[self.type_code]
 
     class PolicyAdopted(Event):
-        TOPIC = "PolicyAdopted.v1"
+        TOPIC = "PolicyAdopted.v2"
         policy_version: str
         effective_from: date
         lapse_unredeemed_tlvs: bool
         tlv_redemption_months: int
         lbt_affiliated: bool
+        pause_count: PauseCount
         changed_by: str
         changed_at: datetime
 
@@ -223,6 +228,7 @@ class Swv(Aggregate):
                 self.lapse_unredeemed_tlvs,
                 self.tlv_redemption_months,
                 self.lbt_affiliated,
+                self.pause_count,
             )
 
     def __init__(  # noqa: PLR0913 - the fields of SwvConfigured
@@ -237,6 +243,7 @@ class Swv(Aggregate):
         lapse_unredeemed_tlvs: bool,
         tlv_redemption_months: int,
         lbt_affiliated: bool,
+        pause_count: PauseCount,
     ) -> None:
         self.code = TenantId(code)
         self.name = name
@@ -248,6 +255,7 @@ class Swv(Aggregate):
             lapse_unredeemed_tlvs,
             tlv_redemption_months,
             lbt_affiliated,
+            pause_count,
         )
         self.municipalities: dict[str, str] = {}
         self.schools: dict[str, School] = {}
@@ -281,6 +289,7 @@ class Swv(Aggregate):
             lapse_unredeemed_tlvs=policy.lapse_unredeemed_tlvs,
             tlv_redemption_months=policy.tlv_redemption_months,
             lbt_affiliated=policy.lbt_affiliated,
+            pause_count=policy.pause_count,
             changed_by=by,
             changed_at=at,
             timestamp=at,
@@ -406,6 +415,7 @@ class Swv(Aggregate):
             lapse_unredeemed_tlvs=policy.lapse_unredeemed_tlvs,
             tlv_redemption_months=policy.tlv_redemption_months,
             lbt_affiliated=policy.lbt_affiliated,
+            pause_count=policy.pause_count,
             changed_by=by,
             changed_at=at,
             timestamp=at,

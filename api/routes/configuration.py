@@ -93,6 +93,7 @@ async def open_tenant(  # noqa: PLR0913 - the body, the caller and the use case'
         lapse_unredeemed_tlvs=data.lapse_unredeemed_tlvs,
         tlv_redemption_months=data.tlv_redemption_months,
         lbt_affiliated=data.lbt_affiliated,
+        pause_count=data.pause_count,
     )
     outcome = await swv.open_tenant(command, ctx, store=event_store, clock=clock)
     return accepted(outcome, location=f"/v1/tenants/{data.code}/configuration")
@@ -258,6 +259,7 @@ class ConfigurationController(Controller):
             lapse_unredeemed_tlvs=data.lapse_unredeemed_tlvs,
             tlv_redemption_months=data.tlv_redemption_months,
             lbt_affiliated=data.lbt_affiliated,
+            pause_count=data.pause_count,
         )
         return accepted(await commands(swv.adopt_policy, command))
 

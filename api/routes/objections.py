@@ -76,6 +76,8 @@ class ObjectionController(Controller):
             grounds=data.grounds,
             received_on=data.received_on,
             lateness_excuse=data.lateness_excuse,
+            channel=data.channel,
+            posted_on=data.posted_on,
         )
         outcome = await commands(objections.lodge_objection, command)
         return accepted(outcome, location=url(principal, "objections", outcome.aggregate_id))

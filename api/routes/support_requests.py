@@ -187,12 +187,22 @@ class SupportRequestController(Controller):
         self,
         request_id: RequestId,
         data: Annotated[
-            SuspensionBody, example({"reason": "Het OPP ontbreekt.", "suspended_on": "2025-03-05"})
+            SuspensionBody,
+            example(
+                {
+                    "reason": "Het OPP ontbreekt.",
+                    "suspended_on": "2025-03-05",
+                    "complete_by": "2025-03-19",
+                }
+            ),
         ],
         commands: Commands,
     ) -> Response[CommandAccepted]:
         command = SuspendApplication(
-            request_id=request_id, reason=data.reason, suspended_on=data.suspended_on
+            request_id=request_id,
+            reason=data.reason,
+            suspended_on=data.suspended_on,
+            complete_by=data.complete_by,
         )
         return accepted(await commands(support_requests.suspend_application, command))
 
@@ -276,6 +286,10 @@ class SupportRequestController(Controller):
             independence_declared=data.independence_declared,
             written_on=data.written_on,
             advice=data.advice,
+            admissible=data.admissible,
+            advised_tlv_type=data.advised_tlv_type,
+            advised_category=data.advised_category,
+            works_at_school=data.works_at_school,
         )
         return accepted(await commands(support_requests.record_expert_advice, command))
 
@@ -317,5 +331,7 @@ class SupportRequestController(Controller):
         data: Annotated[NotificationBody, example({"notified_on": "2025-03-21"})],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        command = NotifyDecision(request_id=request_id, notified_on=data.notified_on)
+        command = NotifyDecision(
+            request_id=request_id, notified_on=data.notified_on, channel=data.channel
+        )
         return accepted(await commands(support_requests.notify_decision, command))

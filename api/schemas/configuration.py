@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView, RequestBody
+from domain.deadlines import PauseCount
 from domain.swv import AmountUnit, SchoolType, Sector, Swv
 
 
@@ -20,6 +21,7 @@ class OpenTenantBody(RequestBody, frozen=True, kw_only=True):
     lapse_unredeemed_tlvs: bool = True
     tlv_redemption_months: int = 12
     lbt_affiliated: bool = True
+    pause_count: PauseCount = PauseCount.COMPLETION_DAY_RUNS  # Awb 4:15, unsettled case law
 
 
 class MunicipalityBody(RequestBody, frozen=True, kw_only=True):
@@ -53,6 +55,7 @@ class PolicyBody(RequestBody, frozen=True, kw_only=True):
     lapse_unredeemed_tlvs: bool = True
     tlv_redemption_months: int = 12
     lbt_affiliated: bool = True
+    pause_count: PauseCount = PauseCount.COMPLETION_DAY_RUNS  # Awb 4:15, unsettled case law
 
 
 class PolicyView(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,6 +64,7 @@ class PolicyView(msgspec.Struct, frozen=True, kw_only=True):
     lapse_unredeemed_tlvs: bool
     tlv_redemption_months: int
     lbt_affiliated: bool
+    pause_count: PauseCount
 
 
 class MunicipalityView(msgspec.Struct, frozen=True):
@@ -107,6 +111,7 @@ class ConfigurationState(msgspec.Struct, frozen=True, kw_only=True):
                 lapse_unredeemed_tlvs=policy.lapse_unredeemed_tlvs,
                 tlv_redemption_months=policy.tlv_redemption_months,
                 lbt_affiliated=policy.lbt_affiliated,
+                pause_count=policy.pause_count,
             ),
             municipalities=[MunicipalityView(c, n) for c, n in sorted(swv.municipalities.items())],
             schools=[

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView, RequestBody
+from domain.deadlines import Channel
 from domain.expert_advice import ExpertRole, Qualification
 from domain.support_request import DecisionOutcome, ParentView, SupportRequest
 from domain.tlv import FundingCategory, TlvType
@@ -33,7 +34,10 @@ class CompletenessBody(RequestBody, frozen=True, kw_only=True):
 
 
 class SuspensionBody(RequestBody, frozen=True, kw_only=True):
+    """An invitation to complete the application (Awb 4:5) by ``complete_by``."""
+
     reason: str
+    complete_by: date
     suspended_on: date | None = None
 
 
@@ -61,6 +65,11 @@ class ExpertAdviceBody(RequestBody, frozen=True, kw_only=True):
     written_on: date
     advice: str
     expert_id: UUID | None = None
+    # the conclusion beside the text: admissible or not, to which type and category
+    admissible: bool | None = None
+    advised_tlv_type: TlvType | None = None
+    advised_category: FundingCategory | None = None
+    works_at_school: str | None = None  # the expert's school, if they work at one
 
 
 class DecisionBody(RequestBody, frozen=True, kw_only=True):
@@ -75,7 +84,10 @@ class DecisionBody(RequestBody, frozen=True, kw_only=True):
 
 
 class NotificationBody(RequestBody, frozen=True, kw_only=True):
+    """The decision was sent (or handed over) on ``notified_on`` by ``channel``."""
+
     notified_on: date | None = None
+    channel: Channel = Channel.POST
 
 
 class ExpertAssignmentView(msgspec.Struct, frozen=True, kw_only=True):
@@ -93,6 +105,9 @@ class ExpertAdviceView(msgspec.Struct, frozen=True, kw_only=True):
     independence_declared: bool
     written_on: date
     advice: str | None
+    admissible: bool | None
+    advised_tlv_type: TlvType | None
+    advised_category: FundingCategory | None
 
 
 class SupportRequestState(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,6 +126,7 @@ class SupportRequestState(msgspec.Struct, frozen=True, kw_only=True):
     outcome: DecisionOutcome | None
     decided_on: date | None
     notified_on: date | None
+    notified_by_channel: Channel | None
     objection_deadline: date | None
     tlv_id: UUID | None
     funding_category: FundingCategory | None
@@ -142,12 +158,16 @@ class SupportRequestState(msgspec.Struct, frozen=True, kw_only=True):
                     independence_declared=a.independence_declared,
                     written_on=a.written_on,
                     advice=a.advice if personal else None,
+                    admissible=a.conclusion.admissible if a.conclusion else None,
+                    advised_tlv_type=a.conclusion.tlv_type if a.conclusion else None,
+                    advised_category=a.conclusion.funding_category if a.conclusion else None,
                 )
                 for _, a in sorted(request.expert_advices.items())
             ],
             outcome=request.outcome,
             decided_on=request.decided_on,
             notified_on=request.notified_on,
+            notified_by_channel=request.notified_by_channel,
             objection_deadline=request.objection_deadline,
             tlv_id=request.tlv_id,
             funding_category=request.funding_category,

@@ -302,10 +302,14 @@ class PupilCase:
             LOKET,
         )
 
-    async def suspend(self, request_id: UUID, step: str, on: date, reason: str) -> None:
+    async def suspend(
+        self, request_id: UUID, step: str, on: date, reason: str, complete_by: date
+    ) -> None:
         await self._run(
             support_requests.suspend_application,
-            SuspendApplication(request_id=request_id, reason=reason, suspended_on=on),
+            SuspendApplication(
+                request_id=request_id, reason=reason, suspended_on=on, complete_by=complete_by
+            ),
             f"{step}/suspend",
             LOKET,
         )
@@ -347,8 +351,9 @@ class PupilCase:
         expert: str,
         on: date,
         advice: str,
+        admissible: bool = True,
     ) -> None:
-        """The assigned expert records their own written advice."""
+        """The assigned expert records their own written advice and its conclusion."""
         await self._run(
             support_requests.record_expert_advice,
             RecordExpertAdvice(
@@ -358,6 +363,7 @@ class PupilCase:
                 independence_declared=True,
                 written_on=on,
                 advice=advice,
+                admissible=admissible,
             ),
             f"{step}/advice-{role.lower()}",
             f"expert:{expert_subject(expert)}",

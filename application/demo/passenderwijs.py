@@ -380,8 +380,14 @@ async def _pending_requests(desk: DemoDesk) -> None:
         "gedrag",
         ago(28),
         "Wacht op het psychodiagnostisch onderzoek dat de school heeft aangevraagd.",
+        complete_by=cal.ahead(14),
     )
-    desk.highlight("Application suspended, decision term stands still", "SupportRequest", request)
+    desk.highlight(
+        "Invited to complete (Awb 4:5): the decision term stands still until the completion "
+        "term ends",
+        "SupportRequest",
+        request,
+    )
 
     # Lieke: suspended for a talk with the parents, resumed, awaiting the decision.
     lieke = desk.case("lieke")
@@ -396,7 +402,13 @@ async def _pending_requests(desk: DemoDesk) -> None:
         arrangement_type="cognitief",
     )
     await lieke.check(request, "cognitief", ago(45))
-    await lieke.suspend(request, "cognitief", ago(38), "Aanvullend gesprek met ouders gepland.")
+    await lieke.suspend(
+        request,
+        "cognitief",
+        ago(38),
+        "Aanvullend gesprek met ouders gepland.",
+        complete_by=ago(24),
+    )
     await lieke.resume(request, "cognitief", ago(30))
     desk.highlight(
         "Complete request awaiting its decision (term moved by a suspension)",
@@ -620,8 +632,20 @@ async def _objections(desk: DemoDesk) -> None:
         received_on=ago(70),
         complete_on=ago(66),
         advices=(
-            Advice(_PSYCH, "psycholoog-1", ago(55), "Een BAO+-arrangement op de eigen school."),
-            Advice(Qualification.PEDAGOOG, "pedagoog-1", ago(50), "Eerst BAO+ inzetten."),
+            Advice(
+                _PSYCH,
+                "psycholoog-1",
+                ago(55),
+                "Een BAO+-arrangement op de eigen school.",
+                admissible=False,
+            ),
+            Advice(
+                Qualification.PEDAGOOG,
+                "pedagoog-1",
+                ago(50),
+                "Eerst BAO+ inzetten.",
+                admissible=False,
+            ),
         ),
     )
     await isa.refuse(

@@ -12,9 +12,9 @@ from application.handling import (
     ARRANGEMENT_IDS,
     change,
     create,
+    happened_on,
     load,
     load_swv,
-    local_date,
     new_aggregate_id,
 )
 from application.ports import Clock, EventStore
@@ -41,7 +41,7 @@ async def grant_arrangement(
             provider=cmd.provider,
             amount=cmd.amount,
             start_on=cmd.start_on,
-            decided_on=cmd.decided_on or local_date(now),
+            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
             policy=swv.policy,
             by=ctx.actor,
             at=now,
@@ -63,7 +63,7 @@ async def extend_arrangement(
         lambda arrangement: arrangement.extend(
             end_on=cmd.end_on,
             reason=cmd.reason,
-            decided_on=cmd.decided_on or local_date(now),
+            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
             policy=swv.policy,
             by=ctx.actor,
             at=now,
@@ -100,7 +100,7 @@ async def evaluate_arrangement(
             party=cmd.party,
             goal_attainment=cmd.goal_attainment,
             notes=cmd.notes,
-            evaluated_on=cmd.evaluated_on or local_date(now),
+            evaluated_on=happened_on(cmd.evaluated_on, now, "evaluated_on"),
             by=ctx.actor,
             at=now,
         ),

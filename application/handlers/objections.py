@@ -5,21 +5,25 @@ from datetime import date, datetime
 from uuid import UUID
 
 from application.commands import (
+    AgreeLongerObjectionTerm,
     CommandContext,
     CommandOutcome,
     DecideObjection,
+    ExplainObjectionLateness,
     LodgeObjection,
+    PostponeObjectionDecision,
     RecordLbtAdvice,
     RequestLbtAdvice,
+    RuleOnObjectionLateness,
 )
 from application.handling import (
     OBJECTION_IDS,
     TLV_IDS,
     change,
     create,
+    happened_on,
     load,
     load_swv,
-    local_date,
     new_aggregate_id,
     save,
 )
@@ -34,8 +38,11 @@ from domain.tlv import Tlv
 async def lodge_objection(
     cmd: LodgeObjection, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    """Record an objection against a decision; a late one is recorded as inadmissible."""
+    """Record an objection against a decision and whether it came in time (Awb 6:9)."""
     now = clock.now()
+    received_on = happened_on(cmd.received_on, now, "received_on")
+    posted_on = None if cmd.posted_on is None else happened_on(cmd.posted_on, now, "posted_on")
+    swv = await load_swv(store, ctx.tenant_id)
     request = (await load(store, ctx.tenant_id, cmd.support_request_id)).require(SupportRequest)
     objection_id = new_aggregate_id(OBJECTION_IDS, ctx)
     return await create(
@@ -47,10 +54,87 @@ async def lodge_objection(
             request=request,
             objector=cmd.objector,
             grounds=cmd.grounds,
-            received_on=cmd.received_on or local_date(now),
+            received_on=received_on,
             by=ctx.actor,
             at=now,
+            channel=cmd.channel,
+            posted_on=posted_on,
+            advisory_committee=swv.policy.lbt_affiliated,
             lateness_excuse=cmd.lateness_excuse,
+        ),
+    )
+
+
+async def explain_objection_lateness(
+    cmd: ExplainObjectionLateness, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Record why the objector says a late objection came late."""
+    now = clock.now()
+    received_on = happened_on(cmd.received_on, now, "received_on")
+    return await change(
+        store,
+        ctx,
+        Objection,
+        cmd.objection_id,
+        lambda objection: objection.explain_lateness(
+            explanation=cmd.explanation, received_on=received_on, by=ctx.actor, at=now
+        ),
+    )
+
+
+async def rule_on_objection_lateness(
+    cmd: RuleOnObjectionLateness, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """The committee rules on a late objection (Awb 6:11), under the policy in force."""
+    now = clock.now()
+    decided_on = happened_on(cmd.decided_on, now, "decided_on")
+    swv = await load_swv(store, ctx.tenant_id)
+    return await change(
+        store,
+        ctx,
+        Objection,
+        cmd.objection_id,
+        lambda objection: objection.rule_on_lateness(
+            excusable=cmd.excusable,
+            reasons=cmd.reasons,
+            decided_on=decided_on,
+            policy=swv.policy,
+            by=ctx.actor,
+            at=now,
+        ),
+    )
+
+
+async def postpone_objection_decision(
+    cmd: PostponeObjectionDecision, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Postpone the decision on an objection once by six weeks (Awb 7:10 lid 3)."""
+    now = clock.now()
+    notified_on = happened_on(cmd.notified_on, now, "notified_on")
+    return await change(
+        store,
+        ctx,
+        Objection,
+        cmd.objection_id,
+        lambda objection: objection.postpone_decision(
+            reason=cmd.reason, notified_on=notified_on, by=ctx.actor, at=now
+        ),
+    )
+
+
+async def agree_longer_objection_term(
+    cmd: AgreeLongerObjectionTerm, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Record the objector's consent to a later decision (Awb 7:10 lid 4)."""
+    now = clock.now()
+    consented_on = happened_on(cmd.consented_on, now, "consented_on")
+    return await change(
+        store,
+        ctx,
+        Objection,
+        cmd.objection_id,
+        lambda objection: objection.agree_longer_term(
+            agreed_until=cmd.agreed_until, consented_on=consented_on, by=ctx.actor, at=now
         ),
     )
 
@@ -65,7 +149,7 @@ async def request_lbt_advice(
         Objection,
         cmd.objection_id,
         lambda objection: objection.request_lbt_advice(
-            requested_on=cmd.requested_on or local_date(now), by=ctx.actor, at=now
+            requested_on=happened_on(cmd.requested_on, now, "requested_on"), by=ctx.actor, at=now
         ),
     )
 
@@ -82,7 +166,7 @@ async def record_lbt_advice(
         lambda objection: objection.record_lbt_advice(
             recommended_outcome=cmd.recommended_outcome,
             advice=cmd.advice,
-            received_on=cmd.received_on or local_date(now),
+            received_on=happened_on(cmd.received_on, now, "received_on"),
             by=ctx.actor,
             at=now,
         ),
@@ -103,7 +187,7 @@ async def decide_objection(
         objection.decide(
             outcome=cmd.outcome,
             reasons=cmd.reasons,
-            decided_on=cmd.decided_on or local_date(now),
+            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
             policy=swv.policy,
             by=ctx.actor,
             at=now,

@@ -12,7 +12,7 @@ from application.commands import (
     RedeemTlv,
 )
 from application.errors import ApplicationError
-from application.handling import change, load_swv, local_date
+from application.handling import change, happened_on, load_swv, local_date
 from application.ports import Clock, EventStore
 from domain.errors import DomainError
 from domain.tlv import Tlv
@@ -53,7 +53,7 @@ async def extend_tlv(
         cmd.tlv_id,
         lambda tlv: tlv.extend(
             valid_until=cmd.valid_until,
-            decided_on=cmd.decided_on or local_date(now),
+            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
             policy_version=swv.policy.version,
             by=ctx.actor,
             at=now,

@@ -213,13 +213,18 @@ async def test_the_highlighted_cases_are_in_the_state_they_name() -> None:
 
     waiting = await state(SupportRequest, "TLV application awaiting its second expert advice")
     assert set(waiting.expert_advices) == {ExpertRole.FIRST}
-    assert set(waiting.assigned_experts) == set(ExpertRole)
+    assert set(waiting.assigned_experts) == {ExpertRole.FIRST, ExpertRole.SECOND}
     assert waiting.outcome is None
     ready = await state(SupportRequest, "TLV application with both advices, awaiting the decision")
-    assert set(ready.expert_advices) == set(ExpertRole)
+    assert set(ready.expert_advices) == {ExpertRole.FIRST, ExpertRole.SECOND}
     assert ready.decision_deadline > TODAY
-    suspended = await state(SupportRequest, "Application suspended, decision term stands still")
+    suspended = await state(
+        SupportRequest,
+        "Invited to complete (Awb 4:5): the decision term stands still until the completion "
+        "term ends",
+    )
     assert suspended.suspended_since is not None
+    assert suspended.decision_deadline > TODAY
 
     revised = await state(Objection, "Objection decided after LBT advice: TLV revised to MEDIUM")
     assert revised.outcome is ObjectionOutcome.PARTLY_UPHELD

@@ -110,8 +110,8 @@ def check_conclusion(conclusion: AdviceConclusion | None, applied_for: TlvType) 
     """An advice concludes admissible to a type (with a category for (V)SO) or not admissible."""
     if conclusion is None:
         raise ExpertAdviceError(
-            "An expert advice records its conclusion beside its text: admissible or not, and "
-            "if admissible the TLV type and, for SO or VSO, the funding category."
+            "admissible: an expert advice records its conclusion beside its text, admissible "
+            "or not (and to which TLV type and funding category, if the expert names them)."
         )
     if not conclusion.admissible:
         if conclusion.tlv_type is not None or conclusion.funding_category is not None:

@@ -9,6 +9,7 @@ from api.routes.objections import ObjectionController
 from api.routes.pupils import PupilController
 from api.routes.read_models import ReadModelController
 from api.routes.support_requests import SupportRequestController
+from api.routes.terms import DecisionTermController, ObjectionTermController
 from api.routes.tlvs import TlvController
 
 ROUTES: list[ControllerRouterHandler] = [
@@ -21,4 +22,6 @@ ROUTES: list[ControllerRouterHandler] = [
     ObjectionController,
     ArrangementController,
     ReadModelController,
+    DecisionTermController,
+    ObjectionTermController,
 ]

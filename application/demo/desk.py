@@ -24,6 +24,7 @@ from application.commands import (
     EndArrangementEarly,
     EnrolPupil,
     EvaluateArrangement,
+    ExplainObjectionLateness,
     ExtendArrangement,
     ExtendTlv,
     ExtendZorgplichtTerm,
@@ -40,6 +41,7 @@ from application.commands import (
     RegisterPupil,
     RequestLbtAdvice,
     ResumeApplication,
+    RuleOnObjectionLateness,
     SubmitSupportRequest,
     SuspendApplication,
 )
@@ -47,6 +49,7 @@ from application.demo.dates import DemoCalendar
 from application.handlers import arrangements, objections, pupils, support_requests, tlvs
 from application.ports import Clock, EventStore
 from domain.arrangement import EvaluationParty, GoalAttainment
+from domain.deadlines import Channel
 from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
@@ -522,7 +525,7 @@ class PupilCase:
 
     # Objections
 
-    async def lodge_objection(
+    async def lodge_objection(  # noqa: PLR0913 - an objection and how it came in
         self,
         request_id: UUID,
         step: str,
@@ -530,6 +533,7 @@ class PupilCase:
         objector: Objector,
         grounds: str,
         received_on: date,
+        channel: Channel = Channel.POST,
     ) -> UUID:
         outcome = await self._run(
             objections.lodge_objection,
@@ -538,12 +542,38 @@ class PupilCase:
                 objector=objector,
                 grounds=grounds,
                 received_on=received_on,
+                channel=channel,
             ),
             f"{step}/objection",
             LOKET,
         )
         self.desk.tally.objections += 1
         return outcome.aggregate_id
+
+    async def explain_lateness(
+        self, objection_id: UUID, step: str, on: date, explanation: str
+    ) -> None:
+        """The loket asked the objector why the objection came late, and records the answer."""
+        await self._run(
+            objections.explain_objection_lateness,
+            ExplainObjectionLateness(
+                objection_id=objection_id, explanation=explanation, received_on=on
+            ),
+            f"{step}/lateness-explanation",
+            LOKET,
+        )
+
+    async def rule_on_lateness(
+        self, objection_id: UUID, step: str, on: date, *, excusable: bool, reasons: str
+    ) -> None:
+        await self._run(
+            objections.rule_on_objection_lateness,
+            RuleOnObjectionLateness(
+                objection_id=objection_id, excusable=excusable, reasons=reasons, decided_on=on
+            ),
+            f"{step}/lateness-ruling",
+            COMMITTEE,
+        )
 
     async def request_lbt_advice(self, objection_id: UUID, step: str, on: date) -> None:
         await self._run(

@@ -1,4 +1,4 @@
-"""Passenderwijs (PO2604): twenty-two fictional pupils, through every stage of the process.
+"""Passenderwijs (PO2604): twenty-three fictional pupils, through every stage of the process.
 
 Every date counts back from the seeding day; the comments give the story, the code the facts.
 """
@@ -21,7 +21,7 @@ from application.demo.flows import (
 from application.handlers import tlvs
 from application.handling import local_date
 from domain.arrangement import EvaluationParty, GoalAttainment
-from domain.deadlines import add_months
+from domain.deadlines import Channel, add_months
 from domain.expert_advice import Qualification
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
 from domain.pupil import LeavingReason
@@ -665,6 +665,58 @@ async def _objections(desk: DemoDesk) -> None:
     )
     await isa.request_lbt_advice(objection, "tlv", ago(15))
     desk.highlight("Objection awaiting the LBT's advice", "Objection", objection)
+
+    # Noah: SBO TLV granted; the parents' e-mail comes after the term, their reason excuses it.
+    noah = desk.case("noah")
+    dob = cal.born(9, 2, 14)
+    await noah.register(
+        "Noah Visser", dob, "GM0632", school_code="17XB00", enrolled_on=first_school_day(dob)
+    )
+    request = await tlv_application(
+        noah,
+        "tlv",
+        tlv_type=TlvType.SBO,
+        question="Noah heeft meer structuur en een kleinere groep nodig.",
+        received_on=ago(112),
+        complete_on=ago(108),
+        advices=(
+            Advice(_ORTHO, "orthopedagoog-1", ago(100), "Toelaatbaar tot het SBO."),
+            Advice(Qualification.PEDAGOOG, "pedagoog-1", ago(98), "SBO past bij Noah."),
+        ),
+    )
+    decided = ago(93)
+    await granted_tlv(
+        noah,
+        request,
+        "tlv",
+        Decision(decided, ago(92), "Toelaatbaar tot het SBO."),
+        TlvTerms(None, decided, school_year_end(decided, years=2)),
+    )
+    objection = await noah.lodge_objection(
+        request,
+        "tlv",
+        objector=Objector.PARENTS,
+        grounds="Wij willen dat Noah op zijn eigen school blijft, met extra begeleiding.",
+        received_on=ago(40),
+        channel=Channel.EMAIL,
+    )
+    await noah.explain_lateness(
+        objection, "tlv", ago(36), "Het besluit is naar ons oude adres gestuurd."
+    )
+    await noah.rule_on_lateness(
+        objection,
+        "tlv",
+        ago(33),
+        excusable=True,
+        reasons="Het besluit is naar een oud adres verzonden; de ouders valt de "
+        "termijnoverschrijding niet te verwijten (Awb 6:11).",
+    )
+    await noah.request_lbt_advice(objection, "tlv", ago(30))
+    desk.highlight(
+        "Late objection, its lateness excused by the committee (Awb 6:11)",
+        "Objection",
+        objection,
+    )
 
 
 async def _pending_tlv_applications(desk: DemoDesk) -> None:

@@ -223,7 +223,11 @@ async def test_a_date_off_the_calendar_is_unprocessable_not_a_server_error(
         ),
         (
             f"{base}/support-requests/{world['request']}/suspensions",
-            {"reason": "Wacht op het verslag.", "suspended_on": "9999-12-30"},
+            {
+                "reason": "Wacht op het verslag.",
+                "suspended_on": "9999-12-30",
+                "complete_by": "2025-12-31",
+            },
         ),
         (
             f"{base}/pupils",

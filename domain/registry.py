@@ -2,12 +2,15 @@
 
 from eventsourcing.domain import Aggregate
 
+from domain.absence import AbsenceCase
 from domain.arrangement import Arrangement
 from domain.objection import Objection
 from domain.pupil import Pupil
+from domain.service import ServiceCatalogue, ServiceRequest
 from domain.support_request import SupportRequest
 from domain.swv import Swv
 from domain.tlv import Tlv
+from domain.transition import Handover, IncomingHandover, Outflow
 
 AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Swv,
@@ -16,4 +19,10 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Tlv,
     Objection,
     Arrangement,
+    AbsenceCase,
+    ServiceCatalogue,
+    ServiceRequest,
+    Handover,
+    IncomingHandover,
+    Outflow,
 )

@@ -1,8 +1,10 @@
 """Read model ``municipality_figures``: counts per municipality of residence and month.
 
-Requests by type and outcome, decisions within and past their term, arrangements by type (how
-many, and their hours or euro cents), TLVs by type and category, objections by timeliness and
-outcome. A fact counts for the municipality the pupil lived in when it was recorded.
+Requests by type, decisions by type, outcome, term and (for TLVs) funding category, arrangements
+by type (how many, and their hours or euro cents), objections by timeliness and outcome. A fact
+counts for the municipality the pupil lived in when it was recorded, under exactly one key: no
+published figure is the sum of others, so the only sums a reader can form are school year =
+its months, which :mod:`projections.disclosure` protects.
 
 Privacy (domain.md §1.10): no pupil id, case id, name or date of birth is stored here, not even
 in a helper table. The residence a fact needs is looked up in the tenant's own event log, read
@@ -12,8 +14,7 @@ changes) without a per-pupil table a join could re-identify. The same look-up fi
 type and an arrangement's type when a later event of the stream needs them. The look-up reads
 the v1 payload fields ``municipality_code``, ``arrangement_type``, ``tlv_type`` and ``unit``;
 it refuses any other schema version, so a new event version fails loudly here until this model
-learns it. The table holds exact counts; queries publish counts from 1 to 4 as ``"<5"`` and
-leave out the amounts of such cells.
+learns it. The table holds exact counts; queries publish them through the disclosure rules.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ from domain.arrangement import Arrangement
 from domain.ids import TenantId
 from domain.objection import Objection
 from domain.support_request import SupportRequest
-from domain.tlv import Tlv
 from infrastructure.database import Connection, tenant_transaction
+from projections.disclosure import SUPPRESS_BELOW, Counted, Visibility, protect
 from projections.projection import TableNames, view_name
 
 TABLE = "municipality_figures"
 SUPPRESSED: Literal["<5"] = "<5"
-SUPPRESS_BELOW = 5
+HIDDEN: Literal["x"] = "x"
 
 _DDL = """
 CREATE TABLE {table} (
@@ -49,9 +50,11 @@ CREATE TABLE {table} (
   metric            text    NOT NULL,
   subject           text    NOT NULL,
   detail            text    NOT NULL,
+  term              text    NOT NULL,
+  category          text    NOT NULL,
   count             integer NOT NULL,
   amount            bigint  NOT NULL,
-  PRIMARY KEY (tenant_id, municipality_code, month, metric, subject, detail)
+  PRIMARY KEY (tenant_id, municipality_code, month, metric, subject, detail, term, category)
 )
 """
 
@@ -60,11 +63,12 @@ class Metric(StrEnum):
     """What a cell counts; ``subject`` and ``detail`` say which kind of it."""
 
     REQUESTS_SUBMITTED = "REQUESTS_SUBMITTED"  # subject: request type
-    REQUESTS_DECIDED = "REQUESTS_DECIDED"  # subject: request type; detail: GRANTED/REFUSED
-    DECISIONS_IN_TERM = "DECISIONS_IN_TERM"  # detail: WITHIN_TERM/PAST_TERM
+    # subject: request type; detail: GRANTED/REFUSED; term: WITHIN_TERM/PAST_TERM; category: a
+    # granted TLV's LOW/MEDIUM/HIGH. Decisions within term, TLVs granted by type and category
+    # are sums of these cells: published as separate figures they would betray hidden ones.
+    REQUESTS_DECIDED = "REQUESTS_DECIDED"
     ARRANGEMENTS_GRANTED = "ARRANGEMENTS_GRANTED"  # subject: type; detail: HOURS/EUROS
     ARRANGEMENTS_EXTENDED = "ARRANGEMENTS_EXTENDED"  # subject: type; detail: HOURS/EUROS
-    TLVS_GRANTED = "TLVS_GRANTED"  # subject: SBO/SO/VSO; detail: LOW/MEDIUM/HIGH or empty
     OBJECTIONS_LODGED = "OBJECTIONS_LODGED"  # subject: TLV type or ARRANGEMENT; detail: timing
     OBJECTIONS_DECIDED = "OBJECTIONS_DECIDED"  # detail: UPHELD/PARTLY_UPHELD/REJECTED
 
@@ -75,7 +79,6 @@ _NEEDS_RESIDENCE = (
     SupportRequest.Refused,
     Arrangement.Granted,
     Arrangement.Extended,
-    Tlv.Granted,
     Objection.Lodged,
     Objection.Decided,
 )
@@ -103,12 +106,13 @@ SELECT u.ord, r.event_type AS residence_type, r.schema_version AS residence_vers
 """
 
 _UPSERT = """
-INSERT INTO {table} AS t (tenant_id, municipality_code, month, metric, subject, detail, count,
-                          amount)
-SELECT $1, m, mo, me, s, d, c, a
-  FROM unnest($2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::int[],
-              $8::bigint[]) AS u(m, mo, me, s, d, c, a)
-ON CONFLICT (tenant_id, municipality_code, month, metric, subject, detail) DO UPDATE
+INSERT INTO {table} AS t (tenant_id, municipality_code, month, metric, subject, detail, term,
+                          category, count, amount)
+SELECT $1, m, mo, me, s, d, te, ca, c, a
+  FROM unnest($2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::text[],
+              $8::text[], $9::int[], $10::bigint[]) AS u(m, mo, me, s, d, te, ca, c, a)
+ON CONFLICT (tenant_id, municipality_code, month, metric, subject, detail, term, category)
+DO UPDATE
    SET count = t.count + excluded.count, amount = t.amount + excluded.amount
 """
 
@@ -127,12 +131,12 @@ class _Facts:
     unit: str | None
 
 
-_Key = tuple[str, date, Metric, str, str]
+_Key = tuple[str, date, Metric, str, str, str, str]
 
 
 class MunicipalityFiguresProjection:
     name = "municipality_figures"
-    version = 1
+    version = 2
     tables = (TABLE,)
 
     def create_tables(self, tables: TableNames) -> Sequence[str]:
@@ -151,10 +155,8 @@ class MunicipalityFiguresProjection:
         facts = await _look_up(conn, tenant_id, counted)
         cells: defaultdict[_Key, list[int]] = defaultdict(lambda: [0, 0])
         for recorded, known in zip(counted, facts, strict=True):
-            for metric, when, subject, detail, amount in _figures(recorded.event, known):
-                cell = cells[
-                    (known.municipality_code, when.replace(day=1), metric, subject, detail)
-                ]
+            for metric, when, key, amount in _figures(recorded.event, known):
+                cell = cells[(known.municipality_code, when.replace(day=1), metric, *key)]
                 cell[0] += 1
                 cell[1] += amount
         keys = list(cells)
@@ -166,6 +168,8 @@ class MunicipalityFiguresProjection:
             [k[2].value for k in keys],
             [k[3] for k in keys],
             [k[4] for k in keys],
+            [k[5] for k in keys],
+            [k[6] for k in keys],
             [cells[k][0] for k in keys],
             [cells[k][1] for k in keys],
         )
@@ -214,37 +218,37 @@ def _request_type(tlv_type: str | None, arrangement_type: str | None) -> str:
     return f"TLV-{tlv_type}" if tlv_type else arrangement_type or ""
 
 
-_Figure = tuple[Metric, date, str, str, int]
+_Figure = tuple[Metric, date, tuple[str, str, str, str], int]
 
 
 def _figures(event: object, known: _Facts) -> list[_Figure]:  # noqa: PLR0911 - one per event type
     match event:
         case SupportRequest.Submitted():
             kind = _request_type(event.tlv_type, event.arrangement_type)
-            return [(Metric.REQUESTS_SUBMITTED, event.received_on, kind, "", 0)]
+            return [(Metric.REQUESTS_SUBMITTED, event.received_on, (kind, "", "", ""), 0)]
         case SupportRequest.Granted() | SupportRequest.Refused():
-            outcome = "GRANTED" if isinstance(event, SupportRequest.Granted) else "REFUSED"
-            term = "WITHIN_TERM" if event.decided_within_term else "PAST_TERM"
-            kind = known.request_type or ""
-            return [
-                (Metric.REQUESTS_DECIDED, event.decided_on, kind, outcome, 0),
-                (Metric.DECISIONS_IN_TERM, event.decided_on, "", term, 0),
-            ]
+            granted = isinstance(event, SupportRequest.Granted)
+            category = event.funding_category if isinstance(event, SupportRequest.Granted) else None
+            key = (
+                known.request_type or "",
+                "GRANTED" if granted else "REFUSED",
+                "WITHIN_TERM" if event.decided_within_term else "PAST_TERM",
+                category.value if category else "",
+            )
+            return [(Metric.REQUESTS_DECIDED, event.decided_on, key, 0)]
         case Arrangement.Granted():
-            figure = (event.arrangement_type, event.unit.value, event.amount)
-            return [(Metric.ARRANGEMENTS_GRANTED, event.decided_on, *figure)]
+            key = (event.arrangement_type, event.unit.value, "", "")
+            return [(Metric.ARRANGEMENTS_GRANTED, event.decided_on, key, event.amount)]
         case Arrangement.Extended():
-            figure = (known.arrangement_type or "", known.unit or "", event.amount_added)
-            return [(Metric.ARRANGEMENTS_EXTENDED, event.decided_on, *figure)]
-        case Tlv.Granted():
-            category = event.funding_category.value if event.funding_category else ""
-            return [(Metric.TLVS_GRANTED, event.issued_on, event.tlv_type.value, category, 0)]
+            key = (known.arrangement_type or "", known.unit or "", "", "")
+            return [(Metric.ARRANGEMENTS_EXTENDED, event.decided_on, key, event.amount_added)]
         case Objection.Lodged():
             contested = event.tlv_type.value if event.tlv_type else "ARRANGEMENT"
             timing = "IN_TIME" if event.in_time else "LATE"
-            return [(Metric.OBJECTIONS_LODGED, event.received_on, contested, timing, 0)]
+            return [(Metric.OBJECTIONS_LODGED, event.received_on, (contested, timing, "", ""), 0)]
         case Objection.Decided():
-            return [(Metric.OBJECTIONS_DECIDED, event.decided_on, "", event.outcome.value, 0)]
+            key = ("", event.outcome.value, "", "")
+            return [(Metric.OBJECTIONS_DECIDED, event.decided_on, key, 0)]
     return []
 
 
@@ -253,21 +257,22 @@ class Granularity(StrEnum):
     SCHOOL_YEAR = "school_year"  # 1 August to 31 July, e.g. "2024-2025"
 
 
-PublishedCount = int | Literal["<5"]
-
-
-def published_count(count: int) -> PublishedCount:
-    """``count``, or ``"<5"`` for 1 to 4: a handful of pupils in a municipality is findable."""
-    return SUPPRESSED if 0 < count < SUPPRESS_BELOW else count
+PublishedCount = int | Literal["<5", "x"]
 
 
 class FigureCell(msgspec.Struct, frozen=True, kw_only=True):
-    """One count; ``amount`` (hours or euro cents, as ``detail`` says) only for arrangements."""
+    """One count: a number, ``"<5"`` (1 to 4) or ``"x"`` (hidden so no ``"<5"`` can be computed).
+
+    ``amount`` (hours or euro cents, as ``detail`` says) only for arrangements, and only where the
+    count is published.
+    """
 
     period: str
     metric: Metric
     subject: str | None
     detail: str | None
+    term: str | None
+    category: str | None
     count: PublishedCount
     amount: int | None
 
@@ -279,23 +284,65 @@ class MunicipalityFigures(msgspec.Struct, frozen=True, kw_only=True):
     cells: list[FigureCell]
 
 
-_PERIOD = {
-    Granularity.MONTH: "to_char(month, 'YYYY-MM')",
-    Granularity.SCHOOL_YEAR: (
-        "to_char(month - interval '7 months', 'YYYY') || '-'"
-        " || to_char(month + interval '5 months', 'YYYY')"
-    ),
-}
 _QUERY = f"""
-SELECT {{period}} AS period, metric, subject, detail, sum(count)::bigint AS count,
-       sum(amount)::bigint AS amount
+SELECT month, metric, subject, detail, term, category, count, amount
   FROM {view_name(TABLE)}
  WHERE municipality_code = $1
- GROUP BY 1, metric, subject, detail
- ORDER BY 1, metric, subject, detail
-"""  # noqa: S608 - the view name is a checked identifier, the period one of two expressions
+"""  # noqa: S608 - the view name is a checked identifier
 
 _WITH_AMOUNTS = frozenset({Metric.ARRANGEMENTS_GRANTED, Metric.ARRANGEMENTS_EXTENDED})
+_CellKey = tuple[Metric, str, str, str, str]
+_PUBLISHED_AS: dict[Visibility, PublishedCount] = {
+    Visibility.SMALL: SUPPRESSED,
+    Visibility.HIDDEN: HIDDEN,
+}
+
+
+def school_year(month: date) -> str:
+    """The school year (1 August to 31 July) a month falls in, e.g. ``"2024-2025"``."""
+    first = month.year if month.month >= 8 else month.year - 1  # noqa: PLR2004 - August
+    return f"{first}-{first + 1}"
+
+
+def _cell(period: str, key: _CellKey, counted: Counted, seen: Visibility) -> FigureCell:
+    metric, subject, detail, term, category = key
+    shown = seen is Visibility.PUBLISHED
+    return FigureCell(
+        period=period,
+        metric=metric,
+        subject=subject or None,
+        detail=detail or None,
+        term=term or None,
+        category=category or None,
+        count=counted.count if shown else _PUBLISHED_AS[seen],
+        amount=counted.amount if shown else None,
+    )
+
+
+def publish(
+    months: dict[tuple[_CellKey, date], Counted], granularity: Granularity
+) -> list[FigureCell]:
+    """The cells of one municipality at ``granularity``, through the disclosure rules."""
+    years: defaultdict[tuple[_CellKey, str], dict[date, Counted]] = defaultdict(dict)
+    for (key, month), counted in months.items():
+        years[key, school_year(month)][month] = counted
+    cells = []
+    for (key, year), its_months in sorted(years.items()):
+        amounts = [c.amount for c in its_months.values()]
+        total = Counted(
+            sum(c.count for c in its_months.values()),
+            sum(a or 0 for a in amounts) if key[0] in _WITH_AMOUNTS else None,
+        )
+        year_seen, months_seen = protect(total, its_months)
+        if granularity is Granularity.SCHOOL_YEAR:
+            cells.append(_cell(year, key, total, year_seen))
+            continue
+        cells.extend(
+            _cell(month.strftime("%Y-%m"), key, its_months[month], seen)
+            for month, seen in sorted(months_seen.items())
+            if seen is not Visibility.WITHHELD
+        )
+    return sorted(cells, key=lambda c: (c.period, c.metric, c.subject or "", c.detail or ""))
 
 
 async def fetch_municipality_figures(
@@ -305,27 +352,19 @@ async def fetch_municipality_figures(
     *,
     granularity: Granularity = Granularity.SCHOOL_YEAR,
 ) -> MunicipalityFigures:
-    """The municipality's figures per period, small counts suppressed; nothing about a pupil."""
+    """The municipality's figures per period through the disclosure rules; nothing of a pupil."""
     async with tenant_transaction(conn, tenant_id):
-        rows = await conn.fetch(_QUERY.format(period=_PERIOD[granularity]), municipality_code)
-    cells = []
-    for row in rows:
-        metric, count = Metric(row["metric"]), row["count"]
-        published = published_count(count)
-        shows_amount = metric in _WITH_AMOUNTS and published == count
-        cells.append(
-            FigureCell(
-                period=row["period"],
-                metric=metric,
-                subject=row["subject"] or None,
-                detail=row["detail"] or None,
-                count=published,
-                amount=row["amount"] if shows_amount else None,
-            )
-        )
+        rows = await conn.fetch(_QUERY, municipality_code)
+    months = {
+        (
+            (Metric(r["metric"]), r["subject"], r["detail"], r["term"], r["category"]),
+            r["month"],
+        ): Counted(r["count"], r["amount"] if Metric(r["metric"]) in _WITH_AMOUNTS else None)
+        for r in rows
+    }
     return MunicipalityFigures(
         municipality_code=municipality_code,
         granularity=granularity,
         suppressed_below=SUPPRESS_BELOW,
-        cells=cells,
+        cells=publish(months, granularity),
     )

@@ -5,8 +5,8 @@ Who sees what:
   school; a school for itself only (another school's caseload is 404, as if it did not exist).
 - ``GET .../deadlines``: the loket, the committee and auditors: the whole tenant.
 - ``GET .../municipalities/{code}/figures``: the loket, the committee and auditors for any
-  municipality; a municipality for its own only (404 otherwise). Aggregates only, with counts
-  from 1 to 4 published as ``"<5"``.
+  municipality; a municipality for its own only (404 otherwise). Aggregates only, through the
+  disclosure rules of :mod:`projections.disclosure`.
 - ``GET .../projections/status``: the loket, the committee, auditors and platform admins.
 """
 
@@ -163,6 +163,20 @@ class ReadModelController(Controller):
     @get(
         "/municipalities/{municipality_code:str}/figures",
         summary="A municipality's figures per school year or month; counts below 5 suppressed",
+        description=(
+            "Counts per municipality of residence, per school year (1 August to 31 July) or "
+            "month. Disclosure control, so that no hidden count can be computed from the "
+            "published ones, across months and school years and across metrics:\n\n"
+            "- every fact is counted under one key (metric, subject, detail, term, category); "
+            "no published figure is the sum of others, so decisions within term and TLVs by "
+            "category are sums a reader forms over `REQUESTS_DECIDED` cells;\n"
+            '- a count from 1 to 4 is published as `"<5"`;\n'
+            '- a school year of 1 to 4 is published as `"<5"` and its months are withheld;\n'
+            "- in a larger school year, further months (smallest first), and at last the year, "
+            'are published as `"x"` (complementary suppression) until no `"<5"` and no '
+            "hidden amount follows exactly from the year minus the other months;\n"
+            "- amounts (hours, euro cents) are published only where the count is."
+        ),
         guards=[authorisation.reads_figures],
         responses=ERRORS,
     )

@@ -67,12 +67,16 @@ async def test_a_municipality_reads_its_own_figures_only_and_never_a_small_count
     base = f"/v1/tenants/{world['tenant']}/municipalities"
     municipality = api.as_(world["tenant"], Role.MUNICIPALITY)
 
-    own = await api.ok("GET", f"{base}/{MUNICIPALITY}/figures?granularity=month", municipality)
+    own = await api.ok("GET", f"{base}/{MUNICIPALITY}/figures", municipality)
+    own_months = await api.ok(
+        "GET", f"{base}/{MUNICIPALITY}/figures?granularity=month", municipality
+    )
     other = await api.call("GET", f"{base}/GM1904/figures", municipality)
 
     assert own["cells"]
     assert {c["count"] for c in own["cells"]} == {"<5"}, "one pupil's cases are all small"
     assert all(c["amount"] is None for c in own["cells"])
+    assert own_months["cells"] == [], "the months of a small school year are withheld"
     assert "pupil" not in str(own)
     assert other.status_code == 404
 

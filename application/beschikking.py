@@ -8,7 +8,7 @@ the recorded decision only, so the same events always give the same letter.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from uuid import UUID
 
 import jinja2
@@ -215,7 +215,8 @@ def render_pdf(beschikking: Beschikking) -> bytes:
     b = beschikking
     letter = _Letter(format="A4")
     letter.set_title(b.title)
-    letter.set_creation_date(None)  # the same decision gives the same bytes
+    # dated by the decision, not the clock: the same decision gives the same bytes
+    letter.set_creation_date(datetime.combine(b.decided_on, time(), tzinfo=UTC))
     letter.add_page()
     letter.set_font("Helvetica", "", 11)
     letter.paragraph(f"{b.swv_name}\nKenmerk: {b.request_id}\nDatum: {lange_datum(b.decided_on)}")

@@ -17,7 +17,7 @@ from litestar.params import FromPath
 from api import authorisation
 from api.auth import Principal
 from api.dependencies import Commands, Store
-from api.schemas.common import COMMAND_ERRORS, READ_ERRORS, CommandAccepted, accepted, example
+from api.schemas.common import COMMAND_ERRORS, CommandAccepted, accepted, example, problems
 from api.schemas.terms import (
     DecisionPostponementBody,
     DecisionTermExtensionBody,
@@ -42,6 +42,7 @@ from domain.support_request import SupportRequest
 RequestId = FromPath[UUID]
 ObjectionId = FromPath[UUID]
 _PDF = "application/pdf"
+_LETTER_ERRORS = problems(400, 401, 403, 404, 422)  # 422: not decided yet
 
 
 class DecisionTermController(Controller):
@@ -75,8 +76,8 @@ class DecisionTermController(Controller):
     @get(
         "/{request_id:uuid}/beschikking",
         summary="The decision letter (HTML), with its reasons and the notice of objection rights",
-        guards=[authorisation.reads_decisions],
-        responses=READ_ERRORS,
+        guards=[authorisation.records_for_pupils],
+        responses=_LETTER_ERRORS,
         media_type=MediaType.HTML,
     )
     async def letter(
@@ -88,8 +89,8 @@ class DecisionTermController(Controller):
     @get(
         "/{request_id:uuid}/beschikking.pdf",
         summary="The decision letter as PDF",
-        guards=[authorisation.reads_decisions],
-        responses=READ_ERRORS,
+        guards=[authorisation.records_for_pupils],
+        responses=_LETTER_ERRORS,
         media_type=_PDF,
     )
     async def letter_pdf(

@@ -5,6 +5,8 @@ The decision was sent by post on Friday 21 March 2025, so the objection term end
 has ruled on the objector's explanation (Awb 6:11).
 """
 
+from uuid import uuid4
+
 import pytest
 
 from api.auth import Role
@@ -45,7 +47,8 @@ async def granted_and_sent(api: Api, tenant: TenantId) -> str:
     cases = f"{base}/support-requests/{submitted['id']}"
     await api.ok("POST", f"{cases}/completeness-checks", loket, {"checked_on": "2025-03-04"})
     for role, qualification in (("FIRST", "ORTHOPEDAGOOG"), ("SECOND", "ARTS")):
-        await api.ok("POST", f"{cases}/expert-advices", loket, advice(role, qualification))
+        body = {**advice(role, qualification), "expert_id": str(uuid4())}
+        await api.ok("POST", f"{cases}/expert-advices", loket, body)
     await api.ok(
         "POST",
         f"{cases}/decision",

@@ -83,6 +83,9 @@ async def test_a_malformed_idempotency_key_or_if_match_is_named(
     assert bad_version.json()["errors"][0]["field"] == "If-Match"
 
 
+SUSPENSION = {"reason": "x", "complete_by": "2030-01-01"}
+
+
 async def test_a_stale_if_match_is_a_failed_precondition_and_records_nothing(
     api: Api, world: dict[str, str]
 ) -> None:
@@ -93,13 +96,13 @@ async def test_a_stale_if_match_is_a_failed_precondition_and_records_nothing(
     assert current.headers["etag"] == f'"{version}"'
     before = (await api.ok("GET", case, loket))["events"][-1]["position"]
     stale = await api.call(
-        "POST", f"{case}/suspensions", {**loket, "If-Match": f'"{version - 1}"'}, {"reason": "x"}
+        "POST", f"{case}/suspensions", {**loket, "If-Match": f'"{version - 1}"'}, SUSPENSION
     )
     assert is_problem(stale, 412)
     assert stale.json()["current_version"] == version
     assert (await api.ok("GET", case, loket))["version"] == version
     fresh = await api.call(
-        "POST", f"{case}/suspensions", {**loket, "If-Match": f'"{version}"'}, {"reason": "x"}
+        "POST", f"{case}/suspensions", {**loket, "If-Match": f'"{version}"'}, SUSPENSION
     )
     assert fresh.status_code == 200
     assert fresh.headers["etag"] == f'"{version + 1}"'

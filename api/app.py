@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -18,11 +18,13 @@ from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import ASGIApp
 
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health
+from api.overload import Capacity, admission_middleware
 from api.routes import ROUTES
 from api.settings import Settings
 from application.ports import EventStore
@@ -77,6 +79,16 @@ async def _connect(app: Litestar, settings: Settings) -> None:
         app.state.event_store = store
         app.state.database_error = None
         return
+
+
+def _admission(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
+    return admission_middleware(
+        Capacity(
+            max_in_flight=settings.max_in_flight,
+            max_queued=settings.max_queued,
+            queue_wait_s=settings.queue_wait_seconds,
+        )
+    )
 
 
 def _token_verifier(settings: Settings) -> TokenVerifier:
@@ -142,7 +154,7 @@ def create_app(
     return Litestar(
         route_handlers=[health, *ROUTES],
         lifespan=[state_setup, lifespan],
-        middleware=[correlation_middleware, auth],
+        middleware=[_admission(settings), correlation_middleware, auth],
         before_send=[echo_correlation_id],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import gc
+import importlib.metadata
 import logging
-import runpy
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +17,8 @@ import uvicorn
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.dependencies import SystemClock
+from api.import_cli import import_command
+from api.serving import default_workers, freeze_start_up_heap, serve_workers
 from api.settings import Settings
 from application.demo import DemoSummary, seed_demo
 from domain.ids import TenantId
@@ -35,12 +36,9 @@ from projections.registry import PROJECTIONS, projection_named
 cli = typer.Typer(
     help="Passend: decisions of samenwerkingsverbanden, as events.", no_args_is_help=True
 )
-bench = typer.Typer(help="Benchmarks (not part of the test suite).", no_args_is_help=True)
-cli.add_typer(bench, name="bench")
+cli.command("import")(import_command)
 projections_cli = typer.Typer(help="Read models: run the projector, rebuild.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
-
-_OPS = Path(__file__).resolve().parent.parent / "ops"
 
 
 async def _seed_demo(settings: Settings) -> DemoSummary:
@@ -86,16 +84,6 @@ def seed_demo_command() -> None:
             embedded_postgres_server.stop(embedded_dir)
 
 
-def _freeze_start_up_heap() -> None:
-    """Keep what start-up built (modules, classes, the app) out of every later full collection.
-
-    Reading the log allocates many short-lived objects, and each full collection would scan
-    the whole start-up heap again: rebuilds ran 15-20% faster with it frozen.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -103,6 +91,10 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Seed the demo tenants first (only what is missing).")
     ] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: one per core; 1 serves in this process)."),
+    ] = None,
 ) -> None:
     """Start the API. Without DATABASE_URL, an embedded PostgreSQL in ./var is used."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -121,8 +113,12 @@ def serve(
             "A token:  uv run passend token --tenant PO2604 --role loket"
             "  → send it as 'Authorization: Bearer <token>'"
         )
+        workers = default_workers() if workers is None else workers
+        if workers > 1:
+            serve_workers(settings, workers)
+            return
         app = create_app(settings)
-        _freeze_start_up_heap()
+        freeze_start_up_heap()
         uvicorn.run(app, host=host, port=port, log_level="info")
     except KeyboardInterrupt:
         pass
@@ -190,7 +186,7 @@ def projections_run() -> None:
             settings.app_dsn(), PROJECTIONS, EventCodec(AGGREGATE_CLASSES)
         )
 
-    _freeze_start_up_heap()
+    freeze_start_up_heap()
     asyncio.run(run())
 
 
@@ -217,7 +213,7 @@ def projections_rebuild(
                 progress=progress,
             )
 
-    _freeze_start_up_heap()
+    freeze_start_up_heap()
     try:
         result = asyncio.run(run())
     except RebuildError as error:
@@ -230,22 +226,13 @@ def projections_rebuild(
     )
 
 
-# The benchmark scripts parse their own options (--runs, --quick, …): pass everything through.
-_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+def add_installed_commands(app: typer.Typer) -> None:
+    """Command groups installed beside the core (``passend.commands`` entry points: bench)."""
+    for entry in importlib.metadata.entry_points(group="passend.commands"):
+        app.add_typer(entry.load(), name=entry.name)
 
 
-@bench.command("projections", context_settings=_PASS_THROUGH)
-def bench_projections(context: typer.Context) -> None:
-    """Commit-to-visible lag and rebuild rate of the projection runner (--help for options)."""
-    module = runpy.run_path(str(_OPS / "bench" / "projection_bench.py"))
-    raise typer.Exit(module["main"](context.args))
-
-
-@bench.command("store", context_settings=_PASS_THROUGH)
-def bench_store(context: typer.Context) -> None:
-    """Event store throughput against eventsourcing and bare asyncpg (--help for options)."""
-    module = runpy.run_path(str(_OPS / "bench" / "store_bench.py"))
-    raise typer.Exit(module["main"](context.args))
+add_installed_commands(cli)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from litestar.status_codes import (
     HTTP_412_PRECONDITION_FAILED,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
 
@@ -75,6 +76,29 @@ def problem(
         body["detail"] = detail
     body.update(extra)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class ServiceUnavailableError(Exception):
+    """The service cannot serve this now (too busy, or its database is away): 503, Retry-After.
+
+    ``kind`` names the reason in the problem type (``busy``, ...), so clients can tell them apart.
+    """
+
+    def __init__(self, title: str, detail: str, *, retry_after_s: int, kind: str) -> None:
+        super().__init__(detail)
+        self.title, self.detail = title, detail
+        self.retry_after_s, self.kind = retry_after_s, kind
+
+
+def _unavailable(request: Request[Any, Any, Any], exc: ServiceUnavailableError) -> Response[Any]:
+    return problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        exc.title,
+        exc.detail,
+        kind=exc.kind,
+        headers={"Retry-After": str(exc.retry_after_s)},
+        instance=request.url.path,
+    )
 
 
 _NAMED_FIELD = re.compile(r"field `([^`]+)`")
@@ -174,7 +198,14 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http,
     DomainError: _domain,
     ApplicationError: _application,
+    ServiceUnavailableError: _unavailable,
     Exception: _unexpected,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem"]
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEM_JSON",
+    "MediaType",
+    "ServiceUnavailableError",
+    "problem",
+]

@@ -33,6 +33,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_issuer: str = "passend-dev"
     jwt_audience: str = "passend"
     max_body_bytes: int = 1_048_576
+    max_in_flight: int = 32
+    """Requests one process runs at a time; more wait in a short queue or get 503."""
+    max_queued: int = 64
+    """Requests that may wait for a slot; beyond this, 503 at once."""
+    queue_wait_seconds: float = 0.1
+    """How long a queued request waits for a slot before it gets 503."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

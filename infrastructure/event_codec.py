@@ -55,6 +55,7 @@ class _EventSpec:
     personal: Mapping[str, Any]
     decoder: msgspec.json.Decoder[dict[str, Any]]
     field_names: tuple[str, ...]
+    plain_decoder: msgspec.json.Decoder[Any]
 
 
 def _is_personal(annotation: object) -> bool:
@@ -80,6 +81,12 @@ def _spec_for(cls: type[Any], topic: str) -> _EventSpec:
         f"{match['type']}V{match['version']}Payload",
         {name: str | None if name in personal else _strip(hints[name]) for name in fields},
     )
+    # The fields in the clear, strictly: every one given, typed, nothing else (for imports).
+    plain_type = msgspec.defstruct(
+        f"{match['type']}V{match['version']}Plain",
+        [(name, _strip(hints[name])) for name in fields],
+        forbid_unknown_fields=True,
+    )
     return _EventSpec(
         cls=cls,
         event_type=match["type"],
@@ -87,6 +94,7 @@ def _spec_for(cls: type[Any], topic: str) -> _EventSpec:
         personal=MappingProxyType(personal),
         decoder=msgspec.json.Decoder(payload_type),
         field_names=tuple(fields),
+        plain_decoder=msgspec.json.Decoder(plain_type),
     )
 
 
@@ -240,6 +248,32 @@ class EventCodec:
         # the decoded dict becomes the instance dict: no copy (the event classes are frozen)
         _set_attribute(event, "__dict__", fields)
         return typing.cast("DomainEvent", event)
+
+    def from_plain(
+        self, event_type: str, schema_version: int, fields: bytes, stream_id: UUID, version: int
+    ) -> DomainEvent:
+        """An event from its fields in the clear (JSON), checked strictly against its type.
+
+        Every field must be there with its type and no other may be; only the current schema
+        version of a type is taken. Raises ``msgspec.ValidationError`` naming the field.
+        """
+        spec = self._current.get(event_type)
+        if spec is None or spec.schema_version != schema_version:
+            raise UnknownEventTypeError(
+                f"{event_type}.v{schema_version} is not an event type this version records"
+            )
+        values = msgspec.structs.asdict(spec.plain_decoder.decode(fields))
+        values["originator_id"] = stream_id
+        values["originator_version"] = version
+        event = object.__new__(spec.cls)
+        _set_attribute(event, "__dict__", values)
+        return typing.cast("DomainEvent", event)
+
+    def to_plain(self, event: DomainEvent) -> tuple[str, int, dict[str, Any]]:
+        """``(event_type, schema_version, fields in the clear)``: what ``from_plain`` takes."""
+        spec = self._spec(event)
+        values = event.__dict__
+        return spec.event_type, spec.schema_version, {n: values[n] for n in spec.field_names}
 
     def _upcast(
         self, event_type: str, version: int, payload: bytes, latest: int

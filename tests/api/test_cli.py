@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from typer.testing import CliRunner
 
@@ -11,10 +9,16 @@ from api.cli import cli
 
 
 @pytest.mark.parametrize(
-    ("benchmark", "script"), [("store", "store_bench.py"), ("projections", "projection_bench.py")]
+    ("benchmark", "module"),
+    [
+        ("store", "bench.store.main"),
+        ("projections", "bench.projections"),
+        ("load", "bench.load.main"),
+        ("import", "bench.imports"),
+    ],
 )
-def test_benchmark_options_pass_through_to_the_benchmark_script(
-    benchmark: str, script: str, monkeypatch: pytest.MonkeyPatch
+def test_benchmark_options_pass_through_to_the_installed_benchmark_module(
+    benchmark: str, module: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     received: list[list[str]] = []
 
@@ -22,12 +26,8 @@ def test_benchmark_options_pass_through_to_the_benchmark_script(
         received.append(argv)
         return 3
 
-    def run_path(path: str) -> dict[str, Callable[[list[str]], int]]:
-        assert path.endswith(f"ops/bench/{script}")
-        return {"main": main}
-
-    monkeypatch.setattr("runpy.run_path", run_path)
+    monkeypatch.setattr(f"{module}.main", main)
     options = ["--runs", "5", "--quick", "--help"]
     result = CliRunner().invoke(cli, ["bench", benchmark, *options])
     assert received == [options]
-    assert result.exit_code == 3  # the script's own exit code
+    assert result.exit_code == 3  # the benchmark's own exit code

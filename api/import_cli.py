@@ -1,0 +1,84 @@
+"""``passend import FILE``: a history of events from NDJSON into the log, with a progress bar.
+
+The format is described in ``infrastructure/bulk_import.py``. The import runs as the database
+owner (``DATABASE_URL``; without it, on the embedded server in the data directory), and may
+run while the service serves. Interrupted, it is simply run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+from api.settings import Settings
+from domain.registry import AGGREGATE_CLASSES
+from infrastructure import embedded_postgres_server
+from infrastructure.bulk_import import DEFAULT_CHUNK, ImportLineError, ImportResult, import_events
+from infrastructure.event_codec import EventCodec
+from infrastructure.migrate import apply_migrations
+
+
+async def run_import(
+    admin_dsn: str, path: Path, *, chunk_size: int = DEFAULT_CHUNK, show_progress: bool = True
+) -> ImportResult:
+    """Migrate, then import ``path``; a bar shows the bytes read."""
+    size = path.stat().st_size  # noqa: ASYNC240 - once, before anything runs
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await apply_migrations(admin)
+    finally:
+        await admin.close()
+    codec = EventCodec(AGGREGATE_CLASSES)
+    with (
+        path.open("rb") as lines,
+        Progress(
+            TextColumn("importing {task.fields[events]:,} events"),
+            BarColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            disable=not show_progress,
+        ) as bar,
+    ):
+        task = bar.add_task("import", total=size, events=0)
+        counted = 0
+
+        def progress(events: int) -> None:
+            nonlocal counted
+            counted += events
+            bar.update(task, completed=lines.tell(), events=counted)
+
+        return await import_events(
+            admin_dsn, codec, lines, chunk_size=chunk_size, progress=progress
+        )
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="NDJSON, one event per line.", exists=True)],
+    chunk: Annotated[int, typer.Option(help="Events per commit.")] = DEFAULT_CHUNK,
+) -> None:
+    """Import a history of events (NDJSON) into the log: validated, encrypted, hash-chained."""
+    settings = Settings.from_env()
+    embedded_dir: Path | None = None
+    admin_dsn = settings.database_url
+    if admin_dsn is None:
+        embedded_dir = settings.data_dir / "postgres"
+        admin_dsn = embedded_postgres_server.start(embedded_dir).admin_dsn()
+    try:
+        result = asyncio.run(run_import(admin_dsn, file, chunk_size=chunk))
+    except ImportLineError as error:
+        typer.echo(f"Stopped at {error}; everything before it is imported.", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        if embedded_dir is not None:
+            embedded_postgres_server.stop(embedded_dir)
+    rate = result.events / result.seconds if result.seconds else 0.0
+    typer.echo(
+        f"Imported {result.events:,} events into {len(result.tenants)} tenants"
+        f" in {result.seconds:.1f} s ({rate:,.0f} events/s)"
+        + (f"; {result.skipped:,} were there already" if result.skipped else "")
+    )

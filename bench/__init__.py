@@ -1,0 +1,1 @@
+"""Benchmarks, not tests: ``passend bench store|projections|load`` (install ``passend[bench]``)."""

@@ -1,0 +1,49 @@
+"""Latency against offered rate, from one or more ``passend bench load`` results (matplotlib)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+
+mpl.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def plot(results: Sequence[dict[str, Any]], path: Path, *, title: str | None = None) -> None:
+    """p99 of reads, commands and the reference per rate; one line style per history size."""
+    figure, axis = plt.subplots(figsize=(8, 5))
+    styles = ["-", "--", ":"]
+    for index, result in enumerate(results):
+        steps = result["steps"]
+        rates = [s["rate"] for s in steps]
+        events = result["params"]["events"]
+        style = styles[index % len(styles)]
+        label = f"{events / 1e6:g}M events"
+        reads = [
+            max(c["p99_ms"] for n, c in s["mix"].items() if n.startswith("read")) for s in steps
+        ]
+        commands = [
+            max((c["p99_ms"] for n, c in s["mix"].items() if n.startswith("command")), default=0)
+            for s in steps
+        ]
+        reference = [s["reference"]["reference:me"]["p99_ms"] for s in steps]
+        axis.plot(rates, reads, style, marker="o", color="tab:blue", label=f"reads p99, {label}")
+        axis.plot(
+            rates, commands, style, marker="s", color="tab:red", label=f"commands p99, {label}"
+        )
+        axis.plot(
+            rates, reference, style, marker="^", color="tab:gray", label=f"GET /me p99, {label}"
+        )
+    axis.axhline(100, color="black", linewidth=0.8, label="100 ms")
+    axis.set_yscale("log")
+    axis.set_xlabel("offered requests/s (open loop)")
+    axis.set_ylabel("latency p99 (ms, log scale)")
+    axis.set_title(title or "Passend on 2 cores: latency against rate")
+    axis.grid(visible=True, which="both", alpha=0.3)
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -13,7 +13,7 @@ import msgspec
 
 from application.access import Caller
 from domain.arrangement import EvaluationParty, GoalAttainment
-from domain.deadlines import check_plausible_date
+from domain.deadlines import Channel, PauseCount, check_plausible_date
 from domain.disclosure import DisclosedField, DisclosureBasis
 from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
@@ -79,6 +79,7 @@ class ConfigureSwv(Command, frozen=True, kw_only=True):
     lapse_unredeemed_tlvs: bool = True
     tlv_redemption_months: int = 12
     lbt_affiliated: bool = True
+    pause_count: PauseCount = PauseCount.COMPLETION_DAY_RUNS
 
 
 class AddMunicipality(Command, frozen=True, kw_only=True):
@@ -116,6 +117,7 @@ class AdoptPolicy(Command, frozen=True, kw_only=True):
     lapse_unredeemed_tlvs: bool = True
     tlv_redemption_months: int = 12
     lbt_affiliated: bool = True
+    pause_count: PauseCount = PauseCount.COMPLETION_DAY_RUNS
 
 
 # Pupils
@@ -213,14 +215,26 @@ class CheckCompleteness(Command, frozen=True, kw_only=True):
 
 
 class SuspendApplication(Command, frozen=True, kw_only=True):
+    """An invitation to complete the application (Awb 4:5) by ``complete_by``."""
+
     request_id: UUID
     reason: str
+    complete_by: date
     suspended_on: date | None = None
 
 
 class ResumeApplication(Command, frozen=True, kw_only=True):
     request_id: UUID
     resumed_on: date | None = None
+
+
+class ExtendDecisionTerm(Command, frozen=True, kw_only=True):
+    """A notice under Awb 4:14 that the decision takes until ``extended_to``."""
+
+    request_id: UUID
+    reason: str
+    extended_to: date
+    notified_on: date | None = None
 
 
 class RecordParentView(Command, frozen=True, kw_only=True):
@@ -246,6 +260,11 @@ class RecordExpertAdvice(Command, frozen=True, kw_only=True):
     written_on: date
     advice: str
     expert_id: UUID | None = None
+    # the conclusion beside the text; a TLV application's advices need it
+    admissible: bool | None = None
+    advised_tlv_type: TlvType | None = None
+    advised_category: FundingCategory | None = None
+    works_at_school: str | None = None
 
 
 class DecideSupportRequest(Command, frozen=True, kw_only=True):
@@ -269,8 +288,11 @@ class WithdrawSupportRequest(Command, frozen=True, kw_only=True):
 
 
 class NotifyDecision(Command, frozen=True, kw_only=True):
+    """The decision was sent (or handed over) on ``notified_on``, by ``channel``."""
+
     request_id: UUID
     notified_on: date | None = None
+    channel: Channel = Channel.POST
 
 
 # TLVs
@@ -312,6 +334,35 @@ class LodgeObjection(Command, frozen=True, kw_only=True):
     grounds: str
     received_on: date | None = None
     lateness_excuse: str | None = None
+    channel: Channel = Channel.POST
+    posted_on: date | None = None  # the postmark, for an objection sent by post (Awb 6:9)
+
+
+class ExplainObjectionLateness(Command, frozen=True, kw_only=True):
+    objection_id: UUID
+    explanation: str
+    received_on: date | None = None
+
+
+class RuleOnObjectionLateness(Command, frozen=True, kw_only=True):
+    """The committee's ruling whether a late objection's lateness is excusable (Awb 6:11)."""
+
+    objection_id: UUID
+    excusable: bool
+    reasons: str
+    decided_on: date | None = None
+
+
+class PostponeObjectionDecision(Command, frozen=True, kw_only=True):
+    objection_id: UUID
+    reason: str
+    notified_on: date | None = None
+
+
+class AgreeLongerObjectionTerm(Command, frozen=True, kw_only=True):
+    objection_id: UUID
+    agreed_until: date
+    consented_on: date | None = None
 
 
 class RequestLbtAdvice(Command, frozen=True, kw_only=True):

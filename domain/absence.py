@@ -24,6 +24,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import deadlines
+from domain.atw import next_working_day
 from domain.errors import DomainError, InvalidValueError, PeriodError, require_text
 from domain.personal import PERSONAL
 
@@ -111,7 +112,7 @@ def leerplicht_report_due(
             return None
         window = [*window, hours_by_week.get(week, 0)][-REPORTING_WINDOW_WEEKS:]
         if sum(window) >= REPORTABLE_HOURS:
-            return deadlines.next_working_day(week + timedelta(days=5), public_holidays)
+            return next_working_day(week + timedelta(days=5), public_holidays)
     return None  # pragma: no cover - the generator never ends
 
 

@@ -145,3 +145,7 @@ def require_text(value: str, what: str, *, field: str | None = None) -> str:
 
 class SubscriptionStateError(StateConflictError):
     """The subscription's state does not allow this (deleted, already paused, not a webhook)."""
+
+
+class ObjectionLatenessError(DomainError):
+    """A late objection's explanation or ruling (Awb 6:11) is missing or out of turn."""

@@ -1,7 +1,9 @@
-"""The two-expert rule for TLV decisions (WPO art. 18a lid 11; LBT opinion of 18-02-2019).
+"""The two-expert rule for TLV decisions (WPO art. 18a lid 11; LBT opinions, domain.md §1.12).
 
 Two independent, written advices by two different persons: the first by an orthopedagoog or
-psycholoog, the second by one of the listed qualifications. A collective advice does not count.
+psycholoog, the second by one of the listed qualifications (an orthopedagoog counts as a
+pedagoog). A collective advice does not count, nor one by the applying school's own staff
+(LBT 2017). When the two conclusions differ, a third advice is needed (LBT 18-06-2019).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.errors import ExpertAdviceError, ExpertAdviceMissingError
+from domain.tlv import FundingCategory, TlvType
 
 
 class Qualification(StrEnum):
@@ -28,10 +31,44 @@ class Qualification(StrEnum):
 class ExpertRole(StrEnum):
     FIRST = "FIRST"
     SECOND = "SECOND"
+    THIRD = "THIRD"  # only when the first two conclusions differ
 
 
 FIRST_EXPERT_QUALIFICATIONS = frozenset({Qualification.ORTHOPEDAGOOG, Qualification.PSYCHOLOOG})
-SECOND_EXPERT_QUALIFICATIONS = frozenset(Qualification)
+# AMvB art. 34.8: a kinder- of jeugdpsycholoog, pedagoog (an orthopedagoog is one),
+# kinderpsychiater, maatschappelijk werker or arts; a psycholoog without that specialism is not.
+SECOND_EXPERT_QUALIFICATIONS = frozenset(Qualification) - {Qualification.PSYCHOLOOG}
+_ALLOWED = {
+    ExpertRole.FIRST: FIRST_EXPERT_QUALIFICATIONS,
+    ExpertRole.SECOND: SECOND_EXPERT_QUALIFICATIONS,
+    ExpertRole.THIRD: FIRST_EXPERT_QUALIFICATIONS | SECOND_EXPERT_QUALIFICATIONS,
+}
+_WHO = {
+    ExpertRole.FIRST: "an orthopedagoog or psycholoog: record this advice as the second "
+    "expert's, or ask an orthopedagoog or psycholoog for the first advice",
+    ExpertRole.SECOND: "a kinder- of jeugdpsycholoog, pedagoog (an orthopedagoog counts as "
+    "one), kinderpsychiater, maatschappelijk werker or arts",
+    ExpertRole.THIRD: "one the first or second advice could have come from",
+}
+_TWO = (ExpertRole.FIRST, ExpertRole.SECOND)
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceConclusion:
+    """What an advice concludes, beside its text: admissible or not, to which type and category."""
+
+    admissible: bool
+    tlv_type: TlvType | None = None
+    funding_category: FundingCategory | None = None  # an expert may leave it to the committee
+
+    def differs_from(self, other: AdviceConclusion) -> bool:
+        """Whether two conclusions disagree; a category only one of them names does not."""
+        categories = {self.funding_category, other.funding_category} - {None}
+        return (
+            self.admissible != other.admissible
+            or self.tlv_type != other.tlv_type
+            or len(categories) > 1
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +79,10 @@ class ExpertAdvice:
     independence_declared: bool
     written_on: date
     advice: str | None  # None once the pupil's data was shredded
+    # None only on advices recorded before conclusions were
+    conclusion: AdviceConclusion | None = None
+    # the school (BRIN + vestiging code) the expert works at, if any
+    works_at_school: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +94,34 @@ class ExpertAssignment:
     subject: str
 
 
-def _other(role: ExpertRole) -> ExpertRole:
-    return ExpertRole.SECOND if role is ExpertRole.FIRST else ExpertRole.FIRST
+def _others(role: ExpertRole) -> list[ExpertRole]:
+    return [other for other in ExpertRole if other is not role]
+
+
+def conclusions_differ(recorded: Mapping[ExpertRole, ExpertAdvice]) -> bool:
+    """Whether the first two advices conclude differently, so that a third is needed."""
+    first, second = recorded.get(ExpertRole.FIRST), recorded.get(ExpertRole.SECOND)
+    if first is None or second is None or first.conclusion is None or second.conclusion is None:
+        return False
+    return first.conclusion.differs_from(second.conclusion)
+
+
+def check_conclusion(conclusion: AdviceConclusion | None, applied_for: TlvType) -> None:
+    """An advice concludes admissible to a type (with a category for (V)SO) or not admissible."""
+    if conclusion is None:
+        raise ExpertAdviceError(
+            "admissible: an expert advice records its conclusion beside its text, admissible "
+            "or not (and to which TLV type and funding category, if the expert names them)."
+        )
+    if not conclusion.admissible:
+        if conclusion.tlv_type is not None or conclusion.funding_category is not None:
+            raise ExpertAdviceError(
+                "An advice that the pupil is not admissible names no TLV type or category."
+            )
+        return
+    advised = conclusion.tlv_type or applied_for
+    if advised is TlvType.SBO and conclusion.funding_category is not None:
+        raise ExpertAdviceError("An advice of admissibility to SBO names no funding category.")
 
 
 def check_assignment(
@@ -68,37 +135,37 @@ def check_assignment(
             f"The {assignment.role.lower()} expert's advice is already recorded; "
             "there is nobody left to assign for that role."
         )
-    other = _other(assignment.role)
-    other_ids = {a.expert_id for a in (assigned.get(other), recorded.get(other)) if a is not None}
-    if assignment.expert_id in other_ids:
-        raise ExpertAdviceError(
-            f"This expert is the {other.lower()} expert already; the two advices must come "
-            "from two different persons. Assign another expert."
-        )
+    for other in _others(assignment.role):
+        ids = {a.expert_id for a in (assigned.get(other), recorded.get(other)) if a is not None}
+        if assignment.expert_id in ids:
+            raise ExpertAdviceError(
+                f"This expert is the {other.lower()} expert already; the advices must come "
+                "from two different persons. Assign another expert."
+            )
 
 
 def check_advice(
     advice: ExpertAdvice,
     recorded: Mapping[ExpertRole, ExpertAdvice],
     assigned: Mapping[ExpertRole, ExpertAssignment] | None = None,
+    applying_school: str | None = None,
 ) -> None:
     """Refuse an advice that can never count towards the two-expert rule."""
+    if applying_school is not None and advice.works_at_school == applying_school:
+        raise ExpertAdviceError(
+            "The expert works at the school that applies: its own staff may not advise on "
+            "the application (LBT 2017). Ask an expert from outside that school."
+        )
     assignment = (assigned or {}).get(advice.role)
     if assignment is not None and assignment.expert_id != advice.expert_id:
         raise ExpertAdviceError(
             f"The {advice.role.lower()} expert's advice was assigned to another expert: "
             "record the advice of the assigned expert, or assign this one first."
         )
-    allowed = (
-        FIRST_EXPERT_QUALIFICATIONS
-        if advice.role is ExpertRole.FIRST
-        else SECOND_EXPERT_QUALIFICATIONS
-    )
-    if advice.qualification not in allowed:
+    if advice.qualification not in _ALLOWED[advice.role]:
         raise ExpertAdviceError(
-            f"The first expert must be an orthopedagoog or psycholoog, not a "
-            f"{advice.qualification.lower()}: record this advice as the second expert's, "
-            "or ask an orthopedagoog or psycholoog for the first advice."
+            f"The {advice.role.lower()} expert must be {_WHO[advice.role]}, not a "
+            f"{advice.qualification.lower()}."
         )
     if not advice.independence_declared:
         raise ExpertAdviceError(
@@ -114,22 +181,30 @@ def check_advice(
             f"The {advice.role.lower()} expert's advice is already recorded; "
             "each role gives one advice."
         )
-    other = recorded.get(_other(advice.role))
-    if other is not None and other.expert_id == advice.expert_id:
+    for other_role in _others(advice.role):
+        other = recorded.get(other_role)
+        if other is not None and other.expert_id == advice.expert_id:
+            raise ExpertAdviceError(
+                "The advices must come from two different persons; a collective or repeated "
+                "advice does not count. Ask another expert."
+            )
+    if advice.role is ExpertRole.THIRD and not conclusions_differ(recorded):
         raise ExpertAdviceError(
-            "The first and second advice must come from two different persons; "
-            "a collective or repeated advice does not count. Ask another expert."
+            "A third advice is asked for only when the first two conclude differently; "
+            "record the first and second advice first."
         )
 
 
 def check_two_expert_rule(recorded: Mapping[ExpertRole, ExpertAdvice]) -> None:
-    """Refuse a TLV decision unless two valid, independent advices are on record."""
-    missing = [role.lower() for role in ExpertRole if role not in recorded]
+    """Refuse a TLV decision unless the valid, independent advices the rule needs are on record."""
+    needed = [*_TWO, ExpertRole.THIRD] if conclusions_differ(recorded) else list(_TWO)
+    missing = [role.lower() for role in needed if role not in recorded]
     if missing:
         raise ExpertAdviceMissingError(
-            f"A TLV decision needs the written advice of two experts; the {' and '.join(missing)} "
-            "expert's advice is missing. Record it before deciding."
+            f"A TLV decision needs the written advice of {len(needed)} experts"
+            + (" because the first two conclude differently" if len(needed) > len(_TWO) else "")
+            + f"; the {' and '.join(missing)} expert's advice is missing. Record it before "
+            "deciding."
         )
-    first, second = recorded[ExpertRole.FIRST], recorded[ExpertRole.SECOND]
-    check_advice(first, {ExpertRole.SECOND: second})
-    check_advice(second, {ExpertRole.FIRST: first})
+    for role in needed:
+        check_advice(recorded[role], {r: a for r, a in recorded.items() if r is not role})

@@ -1,8 +1,10 @@
 """Objection aggregate: a bezwaar against a decision, its LBT advice and its outcome.
 
-An objection received after the 6-week term is recorded and declared inadmissible unless the
-lateness is excused (Awb 6:11); an LBT-affiliated SWV asks the LBT's advice unless it fully
-meets the objection.
+Timeliness follows Awb 6:9: received within the term, or posted within it and received within
+a week after. A late objection is never declared inadmissible at once: the objector explains
+the lateness, then the committee rules whether it is excusable (6:11) and only an inexcusable
+one is inadmissible. An LBT-affiliated SWV asks the LBT's advice unless it fully meets the
+objection. The decision on the objection is due per Awb 7:10.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import deadlines
+from domain.deadlines import Channel, Timeliness
 from domain.errors import (
     InvalidValueError,
     LbtAdviceError,
     ObjectionClosedError,
     ObjectionDecisionError,
+    ObjectionLatenessError,
     RequestNotDecidedError,
     require_text,
 )
@@ -70,7 +74,7 @@ class Objection(Aggregate):
         pass
 
     class Lodged(Event, Aggregate.Created):
-        TOPIC = "ObjectionLodged.v1"
+        TOPIC = "ObjectionLodged.v2"
         pupil_id: UUID
         support_request_id: UUID
         contested_outcome: DecisionOutcome
@@ -79,13 +83,71 @@ class Objection(Aggregate):
         objector: Objector
         grounds: Annotated[str, DOSSIER]
         received_on: date
+        channel: Channel | None  # None on objections recorded before the channel was
+        posted_on: date | None
         term_ends_on: date | None
+        timeliness: Timeliness
         in_time: bool
+        # given with the objection before 6:11 was a step of its own; such a late one went on
         lateness_excuse: Annotated[str | None, DOSSIER]
+        advisory_committee: bool  # an advisory committee (the LBT) hears it: Awb 7:10 12 weeks
         lodged_by: str
         lodged_at: datetime
 
     Created = Lodged
+
+    class LatenessExplained(Event):
+        """The objector's reason why a late objection came late (asked before ruling, 6:11)."""
+
+        TOPIC = "ObjectionLatenessExplained.v1"
+        pupil_id: UUID
+        explanation: Annotated[str, DOSSIER]
+        received_on: date
+        recorded_by: str
+        recorded_at: datetime
+
+        def apply(self, aggregate: Objection) -> None:
+            aggregate.lateness_explained = True
+
+    class LatenessRuled(Event):
+        """The committee's ruling whether the lateness is excusable (Awb 6:11)."""
+
+        TOPIC = "ObjectionLatenessRuled.v1"
+        pupil_id: UUID
+        excusable: bool
+        reasons: Annotated[str, DECISION]
+        decided_on: date
+        policy_version: str
+        decided_by: str
+        decided_at: datetime
+
+        def apply(self, aggregate: Objection) -> None:
+            aggregate.lateness_excused = self.excusable
+
+    class DecisionPostponed(Event):
+        """The decision on the objection postponed once by six weeks, with notice (7:10 lid 3)."""
+
+        TOPIC = "ObjectionDecisionPostponed.v1"
+        pupil_id: UUID
+        reason: Annotated[str, DOSSIER]
+        notified_on: date
+        postponed_by: str
+        postponed_at: datetime
+
+        def apply(self, aggregate: Objection) -> None:
+            aggregate.postponed = True
+
+    class LongerTermAgreed(Event):
+        """The objector consented to a later decision (Awb 7:10 lid 4)."""
+
+        TOPIC = "ObjectionLongerTermAgreed.v1"
+        agreed_until: date
+        consented_on: date
+        recorded_by: str
+        recorded_at: datetime
+
+        def apply(self, aggregate: Objection) -> None:
+            aggregate.agreed_until = self.agreed_until
 
     class DeclaredInadmissible(Event):
         TOPIC = "ObjectionDeclaredInadmissible.v1"
@@ -156,7 +218,10 @@ class Objection(Aggregate):
         tlv_id: UUID | None,
         objector: Objector,
         received_on: date,
-        in_time: bool,
+        term_ends_on: date | None,
+        timeliness: Timeliness,
+        lateness_excuse: str | None,
+        advisory_committee: bool,
     ) -> None:
         self.pupil_id = pupil_id
         self.support_request_id = support_request_id
@@ -165,7 +230,16 @@ class Objection(Aggregate):
         self.tlv_id = tlv_id
         self.objector = objector
         self.received_on = received_on
-        self.in_time = in_time
+        self.term_ends_on = term_ends_on
+        self.timeliness = timeliness
+        self.advisory_committee = advisory_committee
+        self.lateness_explained = False
+        # a late objection's excuse given with it before 6:11 was a step let it go on
+        self.lateness_excused: bool | None = (
+            True if timeliness.is_timely or lateness_excuse is not None else None
+        )
+        self.postponed = False
+        self.agreed_until: date | None = None
         self.inadmissible = False
         self.lbt_requested_on: date | None = None
         self.lbt_recommendation: ObjectionOutcome | None = None
@@ -183,22 +257,34 @@ class Objection(Aggregate):
         received_on: date,
         by: str,
         at: datetime,
+        channel: Channel = Channel.POST,
+        posted_on: date | None = None,
+        advisory_committee: bool = False,
         lateness_excuse: str | None = None,
     ) -> Objection:
-        """Record an objection; a late one without excuse is at once declared inadmissible."""
+        """Record an objection and whether it came in time (Awb 6:9, 6:10).
+
+        A late one waits for the objector's explanation and the committee's ruling on it;
+        ``lateness_excuse``, if given with it, is recorded as that explanation.
+        """
         if request.outcome is None or request.decided_on is None:
             raise RequestNotDecidedError(
                 f"Request {request.id} has not been decided; there is nothing to object to yet."
             )
         if received_on < request.decided_on:
             raise InvalidValueError(
-                f"An objection cannot be received on {received_on}, before the decision of "
-                f"{request.decided_on}."
+                f"received_on: an objection cannot be received on {received_on}, before the "
+                f"decision of {request.decided_on}."
             )
-        # Awb 6:10: an objection before the decision was made known is still in time.
+        if posted_on is not None and (channel is not Channel.POST or posted_on > received_on):
+            raise InvalidValueError(
+                "posted_on: only a letter sent by post has a postmark, and it lies on or before "
+                f"the day it was received ({received_on})."
+            )
         term_ends_on = request.objection_deadline
-        in_time = term_ends_on is None or received_on <= term_ends_on
-        excuse = require_text(lateness_excuse, "The excuse") if lateness_excuse else None
+        timeliness = deadlines.objection_timeliness(
+            term_ends_on, received_on=received_on, channel=channel, posted_on=posted_on
+        )
         objection = cls._create(
             cls.Lodged,
             id=objection_id,
@@ -210,25 +296,153 @@ class Objection(Aggregate):
             objector=objector,
             grounds=require_text(grounds, "The grounds of the objection"),
             received_on=received_on,
+            channel=channel,
+            posted_on=posted_on,
             term_ends_on=term_ends_on,
-            in_time=in_time,
-            lateness_excuse=None if in_time else excuse,
+            timeliness=timeliness,
+            in_time=timeliness.is_timely,
+            lateness_excuse=None,
+            advisory_committee=advisory_committee,
             lodged_by=by,
             lodged_at=at,
             timestamp=at,
         )
-        if not in_time and excuse is None:
-            objection.trigger_event(
-                cls.DeclaredInadmissible,
+        if not timeliness.is_timely and lateness_excuse:
+            objection.explain_lateness(
+                explanation=lateness_excuse, received_on=received_on, by=by, at=at
+            )
+        return objection
+
+    @property
+    def awaits_lateness_ruling(self) -> bool:
+        """A late objection nobody has ruled on yet (Awb 6:11)."""
+        return self.lateness_excused is None and not self.inadmissible
+
+    @property
+    def decision_deadline(self) -> date | None:
+        """The last day to decide on the objection (Awb 7:10); None once it is closed."""
+        if self.is_closed:
+            return None
+        return deadlines.objection_decision_deadline(
+            self.term_ends_on or self.received_on,
+            with_committee=self.advisory_committee or self.lbt_requested_on is not None,
+            postponed=self.postponed,
+            agreed_until=self.agreed_until,
+        )
+
+    def explain_lateness(
+        self, *, explanation: str, received_on: date, by: str, at: datetime
+    ) -> None:
+        """Record the objector's reason why the objection came late."""
+        self._check_open()
+        if not self.awaits_lateness_ruling:
+            raise ObjectionLatenessError(
+                f"Objection {self.id} came in time or its lateness was ruled on: there is "
+                "no lateness to explain."
+            )
+        self.trigger_event(
+            self.LatenessExplained,
+            pupil_id=self.pupil_id,
+            explanation=require_text(explanation, "The explanation of the lateness"),
+            received_on=received_on,
+            recorded_by=by,
+            recorded_at=at,
+            timestamp=at,
+        )
+
+    def rule_on_lateness(  # noqa: PLR0913 - a decision under Awb 6:11
+        self,
+        *,
+        excusable: bool,
+        reasons: str,
+        decided_on: date,
+        policy: SwvPolicy,
+        by: str,
+        at: datetime,
+    ) -> None:
+        """The committee rules whether the lateness is excusable; if not, it is inadmissible."""
+        self._check_open()
+        if not self.awaits_lateness_ruling:
+            raise ObjectionLatenessError(
+                f"Objection {self.id} came in time or its lateness was ruled on already."
+            )
+        if not self.lateness_explained:
+            raise ObjectionLatenessError(
+                "Ask the objector why the objection came late and record the explanation "
+                "before ruling on it (Awb 6:11, 7:3)."
+            )
+        if decided_on < self.received_on:
+            raise InvalidValueError(
+                f"decided_on: the ruling cannot be dated {decided_on}, before the objection "
+                f"came in on {self.received_on}."
+            )
+        reasons = require_text(reasons, "The reasons for the ruling on the lateness")
+        self.trigger_event(
+            self.LatenessRuled,
+            pupil_id=self.pupil_id,
+            excusable=excusable,
+            reasons=reasons,
+            decided_on=decided_on,
+            policy_version=policy.version,
+            decided_by=by,
+            decided_at=at,
+            timestamp=at,
+        )
+        if not excusable:
+            self.trigger_event(
+                self.DeclaredInadmissible,
                 reason=(
-                    f"Received on {received_on}, after the objection term ended on "
-                    f"{term_ends_on} (Awb 6:7, 6:9), and no excuse for the lateness was given."
+                    f"Received on {self.received_on}, after the objection term ended on "
+                    f"{self.term_ends_on} (Awb 6:7, 6:9); the lateness is not excusable "
+                    "(Awb 6:11)."
                 ),
                 declared_by=by,
                 declared_at=at,
                 timestamp=at,
             )
-        return objection
+
+    def postpone_decision(self, *, reason: str, notified_on: date, by: str, at: datetime) -> None:
+        """Postpone the decision once by six weeks, notifying within the term (7:10 lid 3)."""
+        self._check_open()
+        if self.postponed:
+            raise ObjectionDecisionError(
+                "The decision on this objection was postponed once already; a longer term "
+                "needs the objector's consent (Awb 7:10 lid 4)."
+            )
+        deadline = self.decision_deadline
+        if deadline is not None and notified_on > deadline:
+            raise InvalidValueError(
+                f"notified_on: the postponement must be notified within the term, which ended "
+                f"on {deadline}."
+            )
+        self.trigger_event(
+            self.DecisionPostponed,
+            pupil_id=self.pupil_id,
+            reason=require_text(reason, "The reason for postponing"),
+            notified_on=notified_on,
+            postponed_by=by,
+            postponed_at=at,
+            timestamp=at,
+        )
+
+    def agree_longer_term(
+        self, *, agreed_until: date, consented_on: date, by: str, at: datetime
+    ) -> None:
+        """Record the objector's consent to a decision by ``agreed_until`` (7:10 lid 4)."""
+        self._check_open()
+        deadline = self.decision_deadline
+        if deadline is not None and agreed_until <= deadline:
+            raise InvalidValueError(
+                f"agreed_until: the agreed day must lie after the current last day, {deadline}."
+            )
+        self.trigger_event(
+            self.LongerTermAgreed,
+            agreed_until=agreed_until,
+            consented_on=consented_on,
+            recorded_by=by,
+            recorded_at=at,
+            timestamp=at,
+        )
 
     @property
     def is_closed(self) -> bool:
@@ -249,8 +463,16 @@ class Objection(Aggregate):
                 f"Objection {self.id} was decided ({self.outcome.lower()}); it cannot change."
             )
 
+    def _check_lateness_ruled(self) -> None:
+        if self.awaits_lateness_ruling:
+            raise ObjectionLatenessError(
+                f"Objection {self.id} came late (term ended {self.term_ends_on}): record the "
+                "objector's explanation and rule whether the lateness is excusable first."
+            )
+
     def request_lbt_advice(self, *, requested_on: date, by: str, at: datetime) -> None:
         self._check_open()
+        self._check_lateness_ruled()
         if self.lbt_requested_on is not None:
             raise LbtAdviceError(
                 f"The LBT's advice was already requested on {self.lbt_requested_on}."
@@ -352,6 +574,7 @@ class Objection(Aggregate):
         valid_until: date | None = None,
     ) -> None:
         self._check_open()
+        self._check_lateness_ruled()
         self._check_lbt_step(outcome, policy)
         self._check_consequence(
             outcome, tlv_consequence, (funding_category, valid_from, valid_until)

@@ -90,6 +90,7 @@ class Pupil(Aggregate):
 
         def apply(self, aggregate: Pupil) -> None:
             aggregate.registered_at_school = self.school_code
+            aggregate.registered_on = self.registered_on
             aggregate.zorgplicht_ends_on = self.zorgplicht_ends_on
             aggregate.zorgplicht_extended = False
 
@@ -198,6 +199,7 @@ class Pupil(Aggregate):
         self.school_code: str | None = None
         self.registered_at_school: str | None = None
         self.zorgplicht_ends_on: date | None = None
+        self.registered_on: date | None = None
         self.zorgplicht_extended = False
         self.guardians: dict[UUID, bool] = {}
         self.left_on: date | None = None
@@ -238,6 +240,13 @@ class Pupil(Aggregate):
     def zorgplicht_deadline(self) -> date | None:
         """Last day for the school of registration to offer a place; None if none is pending."""
         return self.zorgplicht_ends_on
+
+    @property
+    def temporary_enrolment_on(self) -> date | None:
+        """The day the pupil is enrolled at the school of registration if it has not decided."""
+        if self.registered_at_school is None or self.registered_on is None:
+            return None
+        return deadlines.temporary_enrolment_on(self.registered_on)
 
     def check_active(self) -> None:
         if self.left_on is not None:
@@ -300,7 +309,11 @@ class Pupil(Aggregate):
         self.trigger_event(
             self.ZorgplichtTermExtended,
             school_code=self.registered_at_school,
-            zorgplicht_ends_on=self.zorgplicht_ends_on + deadlines.ZORGPLICHT_EXTENSION,
+            zorgplicht_ends_on=(
+                self.zorgplicht_ends_on + deadlines.ZORGPLICHT_EXTENSION
+                if self.registered_on is None
+                else deadlines.zorgplicht_deadline(self.registered_on, extended=True)
+            ),
             extended_by=by,
             extended_at=at,
             timestamp=at,

@@ -1,11 +1,14 @@
 """SupportRequest aggregate: a loket request or TLV application, from submission to decision.
 
-The Awb decision term starts when the application is complete and stands still while it is
-suspended; a TLV decision needs the two expert advices (domain/expert_advice.py).
+The Awb decision term runs from receipt and stands still from the day after an invitation to
+complete the application (a suspension, Awb 4:5) until completion or the end of the completion
+term (4:15); a notice under 4:14 names a new term. A TLV decision needs the expert advices
+(domain/expert_advice.py). Sending the decision starts the objection term.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -14,6 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import deadlines
+from domain.deadlines import Channel, Pause, PauseCount
 from domain.errors import (
     AlreadyNotifiedError,
     ApplicationAlreadyCompleteError,
@@ -28,12 +32,14 @@ from domain.errors import (
     require_text,
 )
 from domain.expert_advice import (
+    AdviceConclusion,
     ExpertAdvice,
     ExpertAssignment,
     ExpertRole,
     Qualification,
     check_advice,
     check_assignment,
+    check_conclusion,
     check_two_expert_rule,
 )
 from domain.personal import DECISION, DOSSIER
@@ -85,26 +91,51 @@ class SupportRequest(Aggregate):
                 aggregate.complete_on = self.checked_on
 
     class Suspended(Event):
-        TOPIC = "ApplicationSuspended.v1"
+        """An invitation to complete the application (Awb 4:5), with its completion term."""
+
+        TOPIC = "ApplicationSuspended.v2"
         pupil_id: UUID
         reason: Annotated[str, DOSSIER]
         suspended_on: date
+        complete_by: date | None  # None on suspensions recorded before the term was asked
         suspended_by: str
         suspended_at: datetime
 
         def apply(self, aggregate: SupportRequest) -> None:
             aggregate.suspended_since = self.suspended_on
+            aggregate.pauses.append(Pause(self.suspended_on, self.complete_by))
 
     class Resumed(Event):
-        TOPIC = "ApplicationResumed.v1"
+        """The application was completed, or its completion term passed; the term runs again."""
+
+        TOPIC = "ApplicationResumed.v2"
         resumed_on: date
         days_suspended: int
+        pause_count: PauseCount
         resumed_by: str
         resumed_at: datetime
 
         def apply(self, aggregate: SupportRequest) -> None:
             aggregate.suspended_since = None
             aggregate.days_suspended += self.days_suspended
+            pause = aggregate.pauses.pop()
+            aggregate.pauses.append(
+                Pause(pause.invited_on, pause.complete_by, self.resumed_on, self.pause_count)
+            )
+
+    class DecisionTermExtended(Event):
+        """A notice under Awb 4:14 lid 3: the decision takes longer, with a new last day."""
+
+        TOPIC = "DecisionTermExtended.v1"
+        pupil_id: UUID
+        reason: Annotated[str, DOSSIER]
+        extended_to: date
+        notified_on: date
+        extended_by: str
+        extended_at: datetime
+
+        def apply(self, aggregate: SupportRequest) -> None:
+            aggregate.extended_to = self.extended_to
 
     class ParentViewRecorded(Event):
         TOPIC = "ParentViewRecorded.v1"
@@ -129,7 +160,7 @@ class SupportRequest(Aggregate):
             )
 
     class ExpertAdviceRecorded(Event):
-        TOPIC = "ExpertAdviceRecorded.v1"
+        TOPIC = "ExpertAdviceRecorded.v2"
         pupil_id: UUID
         role: ExpertRole
         expert_id: UUID
@@ -137,6 +168,11 @@ class SupportRequest(Aggregate):
         independence_declared: bool
         written_on: date
         advice: Annotated[str, DOSSIER]
+        # the conclusion beside the text; None on advices recorded before it was asked
+        admissible: bool | None
+        advised_tlv_type: TlvType | None
+        advised_category: FundingCategory | None
+        works_at_school: str | None
         recorded_by: str
         recorded_at: datetime
 
@@ -148,6 +184,12 @@ class SupportRequest(Aggregate):
                 self.independence_declared,
                 self.written_on,
                 self.advice,
+                None
+                if self.admissible is None
+                else AdviceConclusion(
+                    self.admissible, self.advised_tlv_type, self.advised_category
+                ),
+                self.works_at_school,
             )
 
     class Granted(Event):
@@ -167,6 +209,8 @@ class SupportRequest(Aggregate):
         def apply(self, aggregate: SupportRequest) -> None:
             aggregate.outcome = DecisionOutcome.GRANTED
             aggregate.decided_on = self.decided_on
+            aggregate.reasons = self.reasons
+            aggregate.policy_version = self.policy_version
             aggregate.tlv_id = self.tlv_id
             aggregate.funding_category = self.funding_category
             aggregate.valid_from = self.valid_from
@@ -185,15 +229,21 @@ class SupportRequest(Aggregate):
         def apply(self, aggregate: SupportRequest) -> None:
             aggregate.outcome = DecisionOutcome.REFUSED
             aggregate.decided_on = self.decided_on
+            aggregate.reasons = self.reasons
+            aggregate.policy_version = self.policy_version
 
     class DecisionNotified(Event):
-        TOPIC = "DecisionNotified.v1"
+        """The decision was sent or handed over (``notified_on``): the objection term starts."""
+
+        TOPIC = "DecisionNotified.v2"
         notified_on: date
+        channel: Channel | None  # None on notices recorded before the channel was
         notified_by: str
         notified_at: datetime
 
         def apply(self, aggregate: SupportRequest) -> None:
             aggregate.notified_on = self.notified_on
+            aggregate.notified_by_channel = self.channel
 
     class Withdrawn(Event):
         TOPIC = "SupportRequestWithdrawn.v1"
@@ -225,11 +275,16 @@ class SupportRequest(Aggregate):
         self.complete_on: date | None = None
         self.suspended_since: date | None = None
         self.days_suspended = 0
+        self.pauses: list[Pause] = []
+        self.extended_to: date | None = None
+        self.reasons: str | None = None
         self.expert_advices: dict[ExpertRole, ExpertAdvice] = {}
         self.assigned_experts: dict[ExpertRole, ExpertAssignment] = {}
         self.outcome: DecisionOutcome | None = None
         self.decided_on: date | None = None
         self.notified_on: date | None = None
+        self.notified_by_channel: Channel | None = None
+        self.policy_version: str | None = None
         self.tlv_id: UUID | None = None
         self.funding_category: FundingCategory | None = None
         self.valid_from: date | None = None
@@ -276,14 +331,18 @@ class SupportRequest(Aggregate):
 
     @property
     def decision_deadline(self) -> date | None:
-        """The Awb term's last day; None until complete. A running suspension moves it on."""
-        if self.complete_on is None:
-            return None
-        return deadlines.decision_deadline(self.complete_on, days_suspended=self.days_suspended)
+        """The Awb term's last day, counted from receipt with its pauses and any 4:14 notice.
+
+        While suspended with a completion term, the day it ends if nothing more comes in; None
+        while a suspension without a completion term (recorded before they had one) runs.
+        """
+        return deadlines.decision_deadline(
+            self.received_on, pauses=self.pauses, extended_to=self.extended_to
+        )
 
     @property
     def objection_deadline(self) -> date | None:
-        """The last day to object; None until the decision is made known."""
+        """The last day to object; None until the decision is sent."""
         if self.notified_on is None:
             return None
         return deadlines.objection_deadline(self.notified_on)
@@ -320,35 +379,51 @@ class SupportRequest(Aggregate):
             timestamp=at,
         )
 
-    def suspend(self, *, reason: str, suspended_on: date, by: str, at: datetime) -> None:
-        """Stop the decision term, e.g. while the school completes the file."""
+    def suspend(
+        self, *, reason: str, suspended_on: date, complete_by: date, by: str, at: datetime
+    ) -> None:
+        """Invite the school to complete the application by ``complete_by`` (Awb 4:5).
+
+        The decision term stands still from the next day until completion or ``complete_by``.
+        """
         self._check_open()
-        if self.complete_on is None:
-            raise ApplicationIncompleteError(
-                f"Request {self.id} is not complete, so no decision term runs that could be "
-                "suspended: record the completeness check first."
-            )
         if self.suspended_since is not None:
             raise ApplicationSuspendedError(
                 f"Request {self.id} is suspended since {self.suspended_since}; resume it first."
             )
-        if suspended_on < self.complete_on:
+        if suspended_on < self.received_on:
             raise InvalidValueError(
-                f"A suspension cannot start on {suspended_on}, before the application was "
-                f"complete on {self.complete_on}."
+                f"suspended_on: a suspension cannot start on {suspended_on}, before the "
+                f"application was received on {self.received_on}."
+            )
+        if complete_by <= suspended_on:
+            raise InvalidValueError(
+                f"complete_by: the completion term must end after the invitation of "
+                f"{suspended_on}, not on {complete_by} (Awb 4:5)."
             )
         self.trigger_event(
             self.Suspended,
             pupil_id=self.pupil_id,
             reason=require_text(reason, "The reason for suspending"),
             suspended_on=suspended_on,
+            complete_by=complete_by,
             suspended_by=by,
             suspended_at=at,
             timestamp=at,
         )
 
-    def resume(self, *, resumed_on: date, by: str, at: datetime) -> None:
-        """Restart the decision term; its end moves by the days the request was suspended."""
+    def resume(
+        self,
+        *,
+        resumed_on: date,
+        by: str,
+        at: datetime,
+        count: PauseCount = PauseCount.COMPLETION_DAY_RUNS,
+    ) -> None:
+        """The application was completed on ``resumed_on``: the decision term runs again.
+
+        ``count`` is the tenant's reading of whether the completion day still pauses it.
+        """
         self._check_open()
         if self.suspended_since is None:
             raise ApplicationNotSuspendedError(f"Request {self.id} is not suspended.")
@@ -357,12 +432,44 @@ class SupportRequest(Aggregate):
                 f"Request {self.id} was suspended on {self.suspended_since}; it cannot resume "
                 f"on {resumed_on}, before that."
             )
+        open_pause = self.pauses[-1]
+        pause = Pause(open_pause.invited_on, open_pause.complete_by, resumed_on, count)
         self.trigger_event(
             self.Resumed,
             resumed_on=resumed_on,
-            days_suspended=deadlines.days_between(self.suspended_since, resumed_on),
+            days_suspended=pause.days() or 0,
+            pause_count=count,
             resumed_by=by,
             resumed_at=at,
+            timestamp=at,
+        )
+
+    def extend_decision_term(
+        self, *, reason: str, extended_to: date, notified_on: date, by: str, at: datetime
+    ) -> None:
+        """Notify that the decision takes longer, naming a new reasonable last day (Awb 4:14).
+
+        The notice must go out within the term; the new day lies after the current one.
+        """
+        self._check_open()
+        deadline = self.decision_deadline
+        if deadline is not None and notified_on > deadline:
+            raise InvalidValueError(
+                f"notified_on: a notice under Awb 4:14 goes out within the term, which ended on "
+                f"{deadline}; {notified_on} is too late."
+            )
+        if deadline is not None and extended_to <= deadline:
+            raise InvalidValueError(
+                f"extended_to: the new last day must lie after the current one, {deadline}."
+            )
+        self.trigger_event(
+            self.DecisionTermExtended,
+            pupil_id=self.pupil_id,
+            reason=require_text(reason, "The reason for the longer term"),
+            extended_to=extended_to,
+            notified_on=notified_on,
+            extended_by=by,
+            extended_at=at,
             timestamp=at,
         )
 
@@ -410,7 +517,12 @@ class SupportRequest(Aggregate):
         """Add one expert's written advice to a TLV application; if assigned, by that expert."""
         self._check_open()
         self._check_tlv_application()
-        check_advice(advice, self.expert_advices, self.assigned_experts)
+        if self.tlv_type is not None:
+            check_conclusion(advice.conclusion, self.tlv_type)
+        check_advice(advice, self.expert_advices, self.assigned_experts, self.school_code)
+        conclusion = advice.conclusion
+        if conclusion is not None and conclusion.admissible and conclusion.tlv_type is None:
+            conclusion = replace(conclusion, tlv_type=self.tlv_type)
         self.trigger_event(
             self.ExpertAdviceRecorded,
             pupil_id=self.pupil_id,
@@ -420,6 +532,10 @@ class SupportRequest(Aggregate):
             independence_declared=advice.independence_declared,
             written_on=advice.written_on,
             advice=(advice.advice or "").strip(),
+            admissible=None if conclusion is None else conclusion.admissible,
+            advised_tlv_type=None if conclusion is None else conclusion.tlv_type,
+            advised_category=None if conclusion is None else conclusion.funding_category,
+            works_at_school=advice.works_at_school,
             recorded_by=by,
             recorded_at=at,
             timestamp=at,
@@ -526,8 +642,10 @@ class SupportRequest(Aggregate):
             timestamp=at,
         )
 
-    def notify_decision(self, *, notified_on: date, by: str, at: datetime) -> None:
-        """The decision was made known to parents and school; the objection term starts."""
+    def notify_decision(
+        self, *, notified_on: date, by: str, at: datetime, channel: Channel = Channel.POST
+    ) -> None:
+        """The decision was sent or handed over on ``notified_on``: the objection term starts."""
         if self.outcome is None or self.decided_on is None:
             raise RequestNotDecidedError(f"Request {self.id} has no decision to notify yet.")
         if self.notified_on is not None:
@@ -541,6 +659,7 @@ class SupportRequest(Aggregate):
         self.trigger_event(
             self.DecisionNotified,
             notified_on=notified_on,
+            channel=channel,
             notified_by=by,
             notified_at=at,
             timestamp=at,

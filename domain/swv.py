@@ -13,6 +13,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.deadlines import PauseCount
 from domain.errors import (
     DuplicateConfigurationError,
     InvalidValueError,
@@ -86,6 +87,8 @@ class SwvPolicy:
     lapse_unredeemed_tlvs: bool = True
     tlv_redemption_months: int = 12
     lbt_affiliated: bool = True
+    # Awb 4:15: whether the completion day still pauses the decision term (case law unsettled)
+    pause_count: PauseCount = PauseCount.COMPLETION_DAY_RUNS
 
 
 def swv_stream_id(tenant_id: TenantId) -> UUID:
@@ -116,7 +119,7 @@ class Swv(Aggregate):
         pass
 
     class Configured(Event, Aggregate.Created):
-        TOPIC = "SwvConfigured.v1"
+        TOPIC = "SwvConfigured.v2"
         code: str
         name: str
         sector: Sector
@@ -126,6 +129,7 @@ class Swv(Aggregate):
         lapse_unredeemed_tlvs: bool
         tlv_redemption_months: int
         lbt_affiliated: bool
+        pause_count: PauseCount
         changed_by: str
         changed_at: datetime
 
@@ -214,12 +218,13 @@ class Swv(Aggregate):
             del aggregate.catalogue[self.type_code]
 
     class PolicyAdopted(Event):
-        TOPIC = "PolicyAdopted.v1"
+        TOPIC = "PolicyAdopted.v2"
         policy_version: str
         effective_from: date
         lapse_unredeemed_tlvs: bool
         tlv_redemption_months: int
         lbt_affiliated: bool
+        pause_count: PauseCount
         changed_by: str
         changed_at: datetime
 
@@ -230,6 +235,7 @@ class Swv(Aggregate):
                 self.lapse_unredeemed_tlvs,
                 self.tlv_redemption_months,
                 self.lbt_affiliated,
+                self.pause_count,
             )
             aggregate.policies = [*aggregate.policies, aggregate.policy]
 
@@ -245,6 +251,7 @@ class Swv(Aggregate):
         lapse_unredeemed_tlvs: bool,
         tlv_redemption_months: int,
         lbt_affiliated: bool,
+        pause_count: PauseCount,
     ) -> None:
         self.code = TenantId(code)
         self.name = name
@@ -256,6 +263,7 @@ class Swv(Aggregate):
             lapse_unredeemed_tlvs,
             tlv_redemption_months,
             lbt_affiliated,
+            pause_count,
         )
         self.policies = [self.policy]
         """Every policy adopted, in the order adopted; ``policy`` is the last."""
@@ -288,6 +296,7 @@ class Swv(Aggregate):
             lapse_unredeemed_tlvs=policy.lapse_unredeemed_tlvs,
             tlv_redemption_months=policy.tlv_redemption_months,
             lbt_affiliated=policy.lbt_affiliated,
+            pause_count=policy.pause_count,
             changed_by=by,
             changed_at=at,
             timestamp=at,
@@ -413,6 +422,7 @@ class Swv(Aggregate):
             lapse_unredeemed_tlvs=policy.lapse_unredeemed_tlvs,
             tlv_redemption_months=policy.tlv_redemption_months,
             lbt_affiliated=policy.lbt_affiliated,
+            pause_count=policy.pause_count,
             changed_by=by,
             changed_at=at,
             timestamp=at,

@@ -23,6 +23,7 @@ from eventsourcing.utils import TopicError, resolve_topic
 from application.ports import DomainEvent
 from domain.personal import PersonalData, PersonalKind, key_subject, personal_kind
 from infrastructure.field_encryption import associated_data, decrypt_field, encrypt_field
+from infrastructure.upcasters import UPCASTERS
 
 _TOPIC = re.compile(r"^(?P<type>[A-Z][A-Za-z0-9]+)\.v(?P<version>[1-9][0-9]*)$")
 _STREAM_FIELDS = frozenset({"originator_id", "originator_version"})
@@ -145,7 +146,7 @@ class EventCodec:
             self._latest[spec.event_type] = max(
                 spec.schema_version, self._latest.get(spec.event_type, 0)
             )
-        self._upcasters = dict(upcasters or {})
+        self._upcasters = dict(UPCASTERS if upcasters is None else upcasters)
         # the spec of each type's latest version: what almost every stored event decodes with
         self._current = {t: self._by_name[(t, v)] for t, v in self._latest.items()}
 

@@ -134,10 +134,10 @@ call 200 POST "$CASE/expert-assignments" "$LOKET" \
 step "Each expert records their advice, with their own token"
 call 200 POST "$CASE/expert-advices" "$FIRST" \
   '{"role": "FIRST", "qualification": "ORTHOPEDAGOOG", "independence_declared": true,
-    "written_on": "2025-03-10", "advice": "Toelaatbaar tot het SO."}' >/dev/null
+    "written_on": "2025-03-10", "advice": "Toelaatbaar tot het SO.", "admissible": true}' >/dev/null
 call 200 POST "$CASE/expert-advices" "$SECOND" \
   '{"role": "SECOND", "qualification": "ARTS", "independence_declared": true,
-    "written_on": "2025-03-11", "advice": "Toelaatbaar tot het SO."}' >/dev/null
+    "written_on": "2025-03-11", "advice": "Toelaatbaar tot het SO.", "admissible": true}' >/dev/null
 
 step "The committee reads the case and decides on the version it read (If-Match)"
 call 200 GET "$CASE" "$COMMITTEE" >/dev/null
@@ -149,7 +149,8 @@ TLV=$(call 200 POST "$CASE/decision" "$COMMITTEE" \
 echo "  decided on version $VERSION; TLV $TLV issued" >&2
 
 step "The loket notifies the parents and the school"
-call 200 POST "$CASE/notification" "$LOKET" '{"notified_on": "2025-03-21"}' >/dev/null
+call 200 POST "$CASE/notification" "$LOKET" '{"notified_on": "2025-03-21", "channel": "POST"}' \
+  >/dev/null
 
 step "The parents object; the LBT advises; the committee decides the objection"
 OBJECTION=$(call 201 POST "$BASE/objections" "$LOKET" \

@@ -20,6 +20,7 @@ import msgspec
 from application.ports import RecordedEvent
 from domain import deadlines
 from domain.arrangement import Arrangement
+from domain.deadlines import Pause, Timeliness
 from domain.objection import Objection
 from domain.pupil import Pupil
 from domain.support_request import SupportRequest
@@ -37,8 +38,8 @@ class CaseKind(StrEnum):
 class CaseStatus(StrEnum):
     SUBMITTED = "SUBMITTED"  # requests: not yet found complete
     INCOMPLETE = "INCOMPLETE"
-    COMPLETE = "COMPLETE"  # the decision term runs
-    SUSPENDED = "SUSPENDED"  # the decision term stands still
+    COMPLETE = "COMPLETE"  # found complete
+    SUSPENDED = "SUSPENDED"  # invited to complete (Awb 4:5): the decision term stands still
     GRANTED = "GRANTED"
     REFUSED = "REFUSED"
     WITHDRAWN = "WITHDRAWN"
@@ -72,12 +73,15 @@ _OPEN = frozenset(
 
 
 class DeadlineKind(StrEnum):
-    """What falls due. The first four are acts someone owes; the others are terms that end."""
+    """What falls due: acts someone owes (``is_act``), and terms that simply end."""
 
     DECISION = "DECISION"  # Awb 4:13: decide the request
     LBT_REQUEST = "LBT_REQUEST"  # ask the LBT's advice on an objection
     TLV_REDEMPTION = "TLV_REDEMPTION"  # enrol the pupil on the TLV, or record that it lapsed
     ZORGPLICHT = "ZORGPLICHT"  # the school of registration offers a place
+    # no decision by then: the pupil is enrolled at the school of registration (WPO, §1.2)
+    TEMPORARY_ENROLMENT = "TEMPORARY_ENROLMENT"
+    OBJECTION_DECISION = "OBJECTION_DECISION"  # Awb 7:10: decide the objection
     OBJECTION_TERM = "OBJECTION_TERM"  # the decision becomes final if nobody objects
     TLV_END = "TLV_END"
     ARRANGEMENT_END = "ARRANGEMENT_END"
@@ -94,7 +98,12 @@ _ACTS = frozenset(
         DeadlineKind.LBT_REQUEST,
         DeadlineKind.TLV_REDEMPTION,
         DeadlineKind.ZORGPLICHT,
+        DeadlineKind.TEMPORARY_ENROLMENT,
+        DeadlineKind.OBJECTION_DECISION,
     }
+)
+_UNDECIDED = frozenset(
+    {CaseStatus.SUBMITTED, CaseStatus.INCOMPLETE, CaseStatus.COMPLETE, CaseStatus.SUSPENDED}
 )
 
 
@@ -117,10 +126,19 @@ class Case(msgspec.Struct, kw_only=True):
     redeemed_at: str | None = None
     complete_on: date | None = None
     days_suspended: int = 0
+    pauses: tuple[Pause, ...] = ()  # requests: Awb 4:5 invitations and their completions
+    extended_to: date | None = None  # requests: the last day a 4:14 notice named
     notified_on: date | None = None
     ends_on: date | None = None
     redeem_by: date | None = None
     lbt_requested: bool = False
+    extended: bool = False  # registrations: the zorgplicht term's one extension was taken
+    # objections: the facts Awb 6:9, 6:11 and 7:10 count with
+    term_ends_on: date | None = None
+    lateness_pending: bool = False
+    advisory_committee: bool = False
+    postponed: bool = False
+    agreed_until: date | None = None
 
     @property
     def is_open(self) -> bool:
@@ -136,27 +154,50 @@ class Case(msgspec.Struct, kw_only=True):
         due: list[Deadline] = []
         match self.kind:
             case CaseKind.REQUEST:
-                if self.status is CaseStatus.COMPLETE and self.complete_on is not None:
-                    decide_by = deadlines.decision_deadline(
-                        self.complete_on, days_suspended=self.days_suspended
-                    )
-                    due.append(Deadline(DeadlineKind.DECISION, decide_by))
-                if self.notified_on is not None:
-                    term = deadlines.objection_deadline(self.notified_on)
-                    due.append(Deadline(DeadlineKind.OBJECTION_TERM, term))
-            case CaseKind.OBJECTION if self.status is CaseStatus.LODGED and not self.lbt_requested:
-                ask_by = deadlines.lbt_request_deadline(self.opened_on)
-                due.append(Deadline(DeadlineKind.LBT_REQUEST, ask_by))
+                due += self._request_deadlines()
+            case CaseKind.OBJECTION if self.status is CaseStatus.LODGED:
+                due += self._objection_deadlines()
             case CaseKind.TLV if self.is_open and self.ends_on is not None:
                 if self.status is CaseStatus.ISSUED and self.redeem_by is not None:
                     due.append(Deadline(DeadlineKind.TLV_REDEMPTION, self.redeem_by))
                 due.append(Deadline(DeadlineKind.TLV_END, self.ends_on))
             case CaseKind.ARRANGEMENT if self.is_open and self.ends_on is not None:
                 due.append(Deadline(DeadlineKind.ARRANGEMENT_END, self.ends_on))
-            case CaseKind.REGISTRATION if self.is_open and self.ends_on is not None:
-                due.append(Deadline(DeadlineKind.ZORGPLICHT, self.ends_on))
+            case CaseKind.REGISTRATION if self.is_open:
+                ends_on = deadlines.zorgplicht_deadline(self.opened_on, extended=self.extended)
+                enrolled_on = deadlines.temporary_enrolment_on(self.opened_on)
+                due.append(Deadline(DeadlineKind.ZORGPLICHT, ends_on))
+                due.append(Deadline(DeadlineKind.TEMPORARY_ENROLMENT, enrolled_on))
             case _:
                 pass
+        return due
+
+    def _request_deadlines(self) -> list[Deadline]:
+        due: list[Deadline] = []
+        if self.status in _UNDECIDED:
+            decide_by = deadlines.decision_deadline(
+                self.opened_on, pauses=self.pauses, extended_to=self.extended_to
+            )
+            if decide_by is not None:
+                due.append(Deadline(DeadlineKind.DECISION, decide_by))
+        if self.notified_on is not None:
+            term = deadlines.objection_deadline(self.notified_on)
+            due.append(Deadline(DeadlineKind.OBJECTION_TERM, term))
+        return due
+
+    def _objection_deadlines(self) -> list[Deadline]:
+        due: list[Deadline] = []
+        if not self.lbt_requested:
+            ask_by = deadlines.lbt_request_deadline(self.opened_on)
+            due.append(Deadline(DeadlineKind.LBT_REQUEST, ask_by))
+        if not self.lateness_pending:  # a late objection waits for the 6:11 ruling
+            decide_by = deadlines.objection_decision_deadline(
+                self.term_ends_on or self.opened_on,
+                with_committee=self.advisory_committee or self.lbt_requested,
+                postponed=self.postponed,
+                agreed_until=self.agreed_until,
+            )
+            due.append(Deadline(DeadlineKind.OBJECTION_DECISION, decide_by))
         return due
 
     def next_deadline(self) -> Deadline | None:
@@ -269,6 +310,11 @@ def _evolve(  # noqa: PLR0911 - one branch per event type, flat on purpose
                 opened_on=event.received_on,
                 subject=event.objector,
                 request_id=event.support_request_id,
+                term_ends_on=event.term_ends_on,
+                # before 6:11 was a step of its own, an excuse given with it let it go on
+                lateness_pending=event.timeliness is Timeliness.LATE
+                and event.lateness_excuse is None,
+                advisory_committee=event.advisory_committee,
             )
         case Arrangement.Granted():
             return Case(
@@ -313,10 +359,22 @@ def _change(case: Case, event: object) -> Case | None:  # noqa: C901, PLR0911, P
                 return replace(case, status=CaseStatus.COMPLETE, complete_on=event.checked_on)
             return replace(case, status=CaseStatus.INCOMPLETE)
         case SupportRequest.Suspended():
-            return replace(case, status=CaseStatus.SUSPENDED)
+            pause = Pause(event.suspended_on, event.complete_by)
+            return replace(case, status=CaseStatus.SUSPENDED, pauses=(*case.pauses, pause))
         case SupportRequest.Resumed():
             days = case.days_suspended + event.days_suspended
-            return replace(case, status=CaseStatus.COMPLETE, days_suspended=days)
+            *closed, open_pause = case.pauses
+            pause = Pause(
+                open_pause.invited_on, open_pause.complete_by, event.resumed_on, event.pause_count
+            )
+            return replace(
+                case,
+                status=CaseStatus.COMPLETE if case.complete_on else CaseStatus.SUBMITTED,
+                days_suspended=days,
+                pauses=(*closed, pause),
+            )
+        case SupportRequest.DecisionTermExtended():
+            return replace(case, extended_to=event.extended_to)
         case SupportRequest.Granted():
             return replace(case, status=CaseStatus.GRANTED)
         case SupportRequest.Refused():
@@ -339,6 +397,12 @@ def _change(case: Case, event: object) -> Case | None:  # noqa: C901, PLR0911, P
             return replace(case, status=CaseStatus.INADMISSIBLE)
         case Objection.LbtAdviceRequested():
             return replace(case, lbt_requested=True)
+        case Objection.LatenessRuled():
+            return replace(case, lateness_pending=False)
+        case Objection.DecisionPostponed():
+            return replace(case, postponed=True)
+        case Objection.LongerTermAgreed():
+            return replace(case, agreed_until=event.agreed_until)
         case Objection.Decided():
             return replace(case, status=CaseStatus.DECIDED)
         case Arrangement.Extended():
@@ -346,5 +410,5 @@ def _change(case: Case, event: object) -> Case | None:  # noqa: C901, PLR0911, P
         case Arrangement.EndedEarly():
             return replace(case, status=CaseStatus.ENDED_EARLY, ends_on=event.ended_on)
         case Pupil.ZorgplichtTermExtended() if case.is_open:
-            return replace(case, ends_on=event.zorgplicht_ends_on)
+            return replace(case, ends_on=event.zorgplicht_ends_on, extended=True)
     return None  # advice, views, evaluations and the like change nothing these models show

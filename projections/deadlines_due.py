@@ -68,7 +68,7 @@ CREATE TABLE {deadlines} (
 
 class DeadlinesDueProjection:
     name = "deadlines_due"
-    version = 1
+    version = 2
     tables = (CASES, DEADLINES)
 
     def create_tables(self, tables: TableNames) -> Sequence[str]:

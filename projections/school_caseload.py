@@ -58,7 +58,7 @@ CREATE TABLE {table} (
 
 class SchoolCaseloadProjection:
     name = "school_caseload"
-    version = 1
+    version = 2
     tables = (TABLE,)
 
     def create_tables(self, tables: TableNames) -> Sequence[str]:

@@ -19,6 +19,7 @@ from api.routes.privacy import DisclosureController, PrivacyController
 from api.routes.pupils import PupilCommands, PupilController
 from api.routes.read_models import ReadModelController
 from api.routes.support_requests import SupportRequestCommands, SupportRequestController
+from api.routes.terms import DecisionTermController, ObjectionTermController
 from api.routes.timeline import pupil_timeline
 from api.routes.tlvs import TlvCommands, TlvController
 
@@ -50,4 +51,6 @@ ROUTES: list[ControllerRouterHandler] = [
     *PARTNER_ROUTES,
     TransparencyLogController,
     pupil_timeline,
+    DecisionTermController,
+    ObjectionTermController,
 ]

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView
+from domain.deadlines import PauseCount
 from domain.swv import AmountUnit, SchoolType, Sector, Swv
 
 
@@ -17,6 +18,7 @@ class PolicyView(msgspec.Struct, frozen=True, kw_only=True):
     lapse_unredeemed_tlvs: bool
     tlv_redemption_months: int
     lbt_affiliated: bool
+    pause_count: PauseCount
 
 
 class MunicipalityView(msgspec.Struct, frozen=True):
@@ -63,6 +65,7 @@ class ConfigurationState(msgspec.Struct, frozen=True, kw_only=True):
                 lapse_unredeemed_tlvs=policy.lapse_unredeemed_tlvs,
                 tlv_redemption_months=policy.tlv_redemption_months,
                 lbt_affiliated=policy.lbt_affiliated,
+                pause_count=policy.pause_count,
             ),
             municipalities=[MunicipalityView(c, n) for c, n in sorted(swv.municipalities.items())],
             schools=[

@@ -10,6 +10,7 @@ import msgspec
 from api.schemas.common import EventView
 from domain.arrangement import Arrangement, EvaluationParty, GoalAttainment
 from domain.beschikkingsnummer import beschikkingsnummer
+from domain.deadlines import Timeliness
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
 from domain.support_request import DecisionOutcome
 from domain.swv import AmountUnit
@@ -85,8 +86,15 @@ class ObjectionState(msgspec.Struct, frozen=True, kw_only=True):
     tlv_id: UUID | None
     objector: Objector
     received_on: date
+    term_ends_on: date | None
+    timeliness: Timeliness
     in_time: bool
+    awaits_lateness_ruling: bool
+    lateness_excused: bool | None
     inadmissible: bool
+    decision_deadline: date | None
+    postponed: bool
+    agreed_until: date | None
     lbt_requested_on: date | None
     lbt_request_deadline: date | None
     lbt_recommendation: ObjectionOutcome | None
@@ -104,8 +112,15 @@ class ObjectionState(msgspec.Struct, frozen=True, kw_only=True):
             tlv_id=objection.tlv_id,
             objector=objection.objector,
             received_on=objection.received_on,
-            in_time=objection.in_time,
+            term_ends_on=objection.term_ends_on,
+            timeliness=objection.timeliness,
+            in_time=objection.timeliness.is_timely,
+            awaits_lateness_ruling=objection.awaits_lateness_ruling,
+            lateness_excused=objection.lateness_excused,
             inadmissible=objection.inadmissible,
+            decision_deadline=objection.decision_deadline,
+            postponed=objection.postponed,
+            agreed_until=objection.agreed_until,
             lbt_requested_on=objection.lbt_requested_on,
             lbt_request_deadline=objection.lbt_request_deadline,
             lbt_recommendation=objection.lbt_recommendation,

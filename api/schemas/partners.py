@@ -7,11 +7,8 @@ from uuid import UUID
 
 import msgspec
 
+from api.schemas.common import RequestBody
 from domain.subscription import IntegrationEventType, LegalBasis, Transport
-
-
-class RequestBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base of the partner routes' bodies: unknown fields are refused, not ignored."""
 
 
 class SubscriptionBody(RequestBody, frozen=True, kw_only=True):

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView
+from domain.deadlines import Channel
 from domain.expert_advice import ExpertRole, Qualification
 from domain.support_request import DecisionOutcome, ParentView, SupportRequest
 from domain.tlv import FundingCategory, TlvType
@@ -28,6 +29,9 @@ class ExpertAdviceView(msgspec.Struct, frozen=True, kw_only=True):
     independence_declared: bool
     written_on: date
     advice: str | None
+    admissible: bool | None
+    advised_tlv_type: TlvType | None
+    advised_category: FundingCategory | None
 
 
 class SupportRequestState(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,6 +50,7 @@ class SupportRequestState(msgspec.Struct, frozen=True, kw_only=True):
     outcome: DecisionOutcome | None
     decided_on: date | None
     notified_on: date | None
+    notified_by_channel: Channel | None
     objection_deadline: date | None
     tlv_id: UUID | None
     funding_category: FundingCategory | None
@@ -77,12 +82,16 @@ class SupportRequestState(msgspec.Struct, frozen=True, kw_only=True):
                     independence_declared=a.independence_declared,
                     written_on=a.written_on,
                     advice=a.advice if personal else None,
+                    admissible=a.conclusion.admissible if a.conclusion else None,
+                    advised_tlv_type=a.conclusion.tlv_type if a.conclusion else None,
+                    advised_category=a.conclusion.funding_category if a.conclusion else None,
                 )
                 for _, a in sorted(request.expert_advices.items())
             ],
             outcome=request.outcome,
             decided_on=request.decided_on,
             notified_on=request.notified_on,
+            notified_by_channel=request.notified_by_channel,
             objection_deadline=request.objection_deadline,
             tlv_id=request.tlv_id,
             funding_category=request.funding_category,

@@ -43,6 +43,10 @@ class DemoCalendar:
             raise ValueError("Demo business dates lie in the past: give days >= 0.")
         return weekday_on_or_before(self.today - timedelta(days=days))
 
+    def ahead(self, days: int) -> date:
+        """A planned date ``days`` calendar days from today, such as a completion term's end."""
+        return self.today + timedelta(days=days)
+
     def born(self, age: int, month: int, day: int) -> date:
         """A date of birth on ``day``-``month`` of someone who is ``age`` years old today."""
         birthday = date(self.today.year - age, month, day)

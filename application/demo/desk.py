@@ -25,6 +25,7 @@ from application.commands import (
     EndArrangementEarly,
     EnrolPupil,
     EvaluateArrangement,
+    ExplainObjectionLateness,
     ExtendArrangement,
     ExtendTlv,
     ExtendZorgplichtTerm,
@@ -41,6 +42,7 @@ from application.commands import (
     RegisterPupil,
     RequestLbtAdvice,
     ResumeApplication,
+    RuleOnObjectionLateness,
     SubmitSupportRequest,
     SuspendApplication,
 )
@@ -49,6 +51,7 @@ from application.handlers import arrangements, objections, pupils, support_reque
 from application.ports import Clock, EventStore
 from domain.arrangement import EvaluationParty, GoalAttainment
 from domain.beschikkingsnummer import beschikkingsnummer
+from domain.deadlines import Channel
 from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
@@ -316,10 +319,14 @@ class PupilCase:
             LOKET,
         )
 
-    async def suspend(self, request_id: UUID, step: str, on: date, reason: str) -> None:
+    async def suspend(
+        self, request_id: UUID, step: str, on: date, reason: str, complete_by: date
+    ) -> None:
         await self._run(
             support_requests.suspend_application,
-            SuspendApplication(request_id=request_id, reason=reason, suspended_on=on),
+            SuspendApplication(
+                request_id=request_id, reason=reason, suspended_on=on, complete_by=complete_by
+            ),
             f"{step}/suspend",
             LOKET,
         )
@@ -361,8 +368,9 @@ class PupilCase:
         expert: str,
         on: date,
         advice: str,
+        admissible: bool = True,
     ) -> None:
-        """The assigned expert records their own written advice."""
+        """The assigned expert records their own written advice and its conclusion."""
         await self._run(
             support_requests.record_expert_advice,
             RecordExpertAdvice(
@@ -372,6 +380,7 @@ class PupilCase:
                 independence_declared=True,
                 written_on=on,
                 advice=advice,
+                admissible=admissible,
             ),
             f"{step}/advice-{role.lower()}",
             expert_actor(expert),
@@ -533,7 +542,7 @@ class PupilCase:
 
     # Objections
 
-    async def lodge_objection(
+    async def lodge_objection(  # noqa: PLR0913 - an objection and how it came in
         self,
         request_id: UUID,
         step: str,
@@ -541,6 +550,7 @@ class PupilCase:
         objector: Objector,
         grounds: str,
         received_on: date,
+        channel: Channel = Channel.POST,
     ) -> UUID:
         outcome = await self._run(
             objections.lodge_objection,
@@ -549,12 +559,38 @@ class PupilCase:
                 objector=objector,
                 grounds=grounds,
                 received_on=received_on,
+                channel=channel,
             ),
             f"{step}/objection",
             LOKET,
         )
         self.desk.tally.objections += 1
         return outcome.aggregate_id
+
+    async def explain_lateness(
+        self, objection_id: UUID, step: str, on: date, explanation: str
+    ) -> None:
+        """The loket asked the objector why the objection came late, and records the answer."""
+        await self._run(
+            objections.explain_objection_lateness,
+            ExplainObjectionLateness(
+                objection_id=objection_id, explanation=explanation, received_on=on
+            ),
+            f"{step}/lateness-explanation",
+            LOKET,
+        )
+
+    async def rule_on_lateness(
+        self, objection_id: UUID, step: str, on: date, *, excusable: bool, reasons: str
+    ) -> None:
+        await self._run(
+            objections.rule_on_objection_lateness,
+            RuleOnObjectionLateness(
+                objection_id=objection_id, excusable=excusable, reasons=reasons, decided_on=on
+            ),
+            f"{step}/lateness-ruling",
+            COMMITTEE,
+        )
 
     async def request_lbt_advice(self, objection_id: UUID, step: str, on: date) -> None:
         await self._run(

@@ -20,6 +20,7 @@ class Advice:
     expert: str
     on: date | None = None
     text: str = ""
+    admissible: bool = True  # the conclusion beside the text: to the type applied for
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ async def tlv_application(  # noqa: PLR0913 - the application's timeline
                 expert=advice.expert,
                 on=advice.on,
                 advice=advice.text,
+                admissible=advice.admissible,
             )
     return request_id
 

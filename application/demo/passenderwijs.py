@@ -1,4 +1,4 @@
-"""Passenderwijs (PO2604): twenty-two fictional pupils, through every stage of the process.
+"""Passenderwijs (PO2604): twenty-three fictional pupils, through every stage of the process.
 
 Every date counts back from the seeding day; the comments give the story, the code the facts.
 """
@@ -21,7 +21,7 @@ from application.demo.flows import (
 from application.handlers import tlvs
 from application.local_dates import local_date
 from domain.arrangement import EvaluationParty, GoalAttainment
-from domain.deadlines import add_months
+from domain.deadlines import Channel, add_months
 from domain.expert_advice import Qualification
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
 from domain.pupil import LeavingReason
@@ -380,8 +380,14 @@ async def _pending_requests(desk: DemoDesk) -> None:
         "gedrag",
         ago(28),
         "Wacht op het psychodiagnostisch onderzoek dat de school heeft aangevraagd.",
+        complete_by=cal.ahead(14),
     )
-    desk.highlight("Application suspended, decision term stands still", "SupportRequest", request)
+    desk.highlight(
+        "Invited to complete (Awb 4:5): the decision term stands still until the completion "
+        "term ends",
+        "SupportRequest",
+        request,
+    )
 
     # Lieke: suspended for a talk with the parents, resumed, awaiting the decision.
     lieke = desk.case("lieke")
@@ -396,7 +402,13 @@ async def _pending_requests(desk: DemoDesk) -> None:
         arrangement_type="cognitief",
     )
     await lieke.check(request, "cognitief", ago(45))
-    await lieke.suspend(request, "cognitief", ago(38), "Aanvullend gesprek met ouders gepland.")
+    await lieke.suspend(
+        request,
+        "cognitief",
+        ago(38),
+        "Aanvullend gesprek met ouders gepland.",
+        complete_by=ago(24),
+    )
     await lieke.resume(request, "cognitief", ago(30))
     desk.highlight(
         "Complete request awaiting its decision (term moved by a suspension)",
@@ -620,8 +632,20 @@ async def _objections(desk: DemoDesk) -> None:
         received_on=ago(70),
         complete_on=ago(66),
         advices=(
-            Advice(_PSYCH, "psycholoog-1", ago(55), "Een BAO+-arrangement op de eigen school."),
-            Advice(Qualification.PEDAGOOG, "pedagoog-1", ago(50), "Eerst BAO+ inzetten."),
+            Advice(
+                _PSYCH,
+                "psycholoog-1",
+                ago(55),
+                "Een BAO+-arrangement op de eigen school.",
+                admissible=False,
+            ),
+            Advice(
+                Qualification.PEDAGOOG,
+                "pedagoog-1",
+                ago(50),
+                "Eerst BAO+ inzetten.",
+                admissible=False,
+            ),
         ),
     )
     await isa.refuse(
@@ -641,6 +665,58 @@ async def _objections(desk: DemoDesk) -> None:
     )
     await isa.request_lbt_advice(objection, "tlv", ago(15))
     desk.highlight("Objection awaiting the LBT's advice", "Objection", objection)
+
+    # Noah: SBO TLV granted; the parents' e-mail comes after the term, their reason excuses it.
+    noah = desk.case("noah")
+    dob = cal.born(9, 2, 14)
+    await noah.register(
+        "Noah Visser", dob, "GM0632", school_code="17XB00", enrolled_on=first_school_day(dob)
+    )
+    request = await tlv_application(
+        noah,
+        "tlv",
+        tlv_type=TlvType.SBO,
+        question="Noah heeft meer structuur en een kleinere groep nodig.",
+        received_on=ago(112),
+        complete_on=ago(108),
+        advices=(
+            Advice(_ORTHO, "orthopedagoog-1", ago(100), "Toelaatbaar tot het SBO."),
+            Advice(Qualification.PEDAGOOG, "pedagoog-1", ago(98), "SBO past bij Noah."),
+        ),
+    )
+    decided = ago(93)
+    await granted_tlv(
+        noah,
+        request,
+        "tlv",
+        Decision(decided, ago(92), "Toelaatbaar tot het SBO."),
+        TlvTerms(None, decided, school_year_end(decided, years=2)),
+    )
+    objection = await noah.lodge_objection(
+        request,
+        "tlv",
+        objector=Objector.PARENTS,
+        grounds="Wij willen dat Noah op zijn eigen school blijft, met extra begeleiding.",
+        received_on=ago(40),
+        channel=Channel.EMAIL,
+    )
+    await noah.explain_lateness(
+        objection, "tlv", ago(36), "Het besluit is naar ons oude adres gestuurd."
+    )
+    await noah.rule_on_lateness(
+        objection,
+        "tlv",
+        ago(33),
+        excusable=True,
+        reasons="Het besluit is naar een oud adres verzonden; de ouders valt de "
+        "termijnoverschrijding niet te verwijten (Awb 6:11).",
+    )
+    await noah.request_lbt_advice(objection, "tlv", ago(30))
+    desk.highlight(
+        "Late objection, its lateness excused by the committee (Awb 6:11)",
+        "Objection",
+        objection,
+    )
 
 
 async def _pending_tlv_applications(desk: DemoDesk) -> None:

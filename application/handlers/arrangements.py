@@ -11,7 +11,7 @@ from application.commands import (
     GrantArrangement,
 )
 from application.handling import change, check_access, create, load, load_swv
-from application.local_dates import local_date
+from application.local_dates import happened_on
 from application.ports import Clock, EventStore
 from application.references import configured_arrangement_type
 from domain.arrangement import Arrangement
@@ -40,8 +40,8 @@ async def grant_arrangement(
             provider=cmd.provider,
             amount=cmd.amount,
             start_on=cmd.start_on,
-            decided_on=cmd.decided_on or local_date(now),
-            policy=swv.policy_on(cmd.decided_on or local_date(now)),
+            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
+            policy=swv.policy_on(happened_on(cmd.decided_on, now, "decided_on")),
             by=ctx.actor,
             at=now,
             end_on=cmd.end_on,
@@ -62,8 +62,8 @@ async def extend_arrangement(
         lambda arrangement: arrangement.extend(
             end_on=cmd.end_on,
             reason=cmd.reason,
-            decided_on=cmd.decided_on or local_date(now),
-            policy=swv.policy_on(cmd.decided_on or local_date(now)),
+            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
+            policy=swv.policy_on(happened_on(cmd.decided_on, now, "decided_on")),
             by=ctx.actor,
             at=now,
             amount_added=cmd.amount_added,
@@ -101,7 +101,7 @@ async def evaluate_arrangement(
             party=cmd.party,
             goal_attainment=cmd.goal_attainment,
             notes=cmd.notes,
-            evaluated_on=cmd.evaluated_on or local_date(now),
+            evaluated_on=happened_on(cmd.evaluated_on, now, "evaluated_on"),
             by=ctx.actor,
             at=now,
         ),

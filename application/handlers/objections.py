@@ -7,16 +7,20 @@ from uuid import UUID
 from application.access import DECIDES, PROCESSES_CASES, SCHOOL_OF_THE_CASE, acts_for_anybody
 from application.aggregate_ids import OBJECTION_IDS, TLV_IDS, new_aggregate_id
 from application.commands import (
+    AgreeLongerObjectionTerm,
     CommandContext,
     CommandOutcome,
     DecideObjection,
+    ExplainObjectionLateness,
     LodgeObjection,
+    PostponeObjectionDecision,
     RecordLbtAdvice,
     RequestLbtAdvice,
+    RuleOnObjectionLateness,
 )
 from application.errors import AccessDeniedError
 from application.handling import change, check_access, create, load, load_swv, save
-from application.local_dates import local_date
+from application.local_dates import happened_on, local_date
 from application.ports import Clock, EventStore
 from domain.errors import ObjectionDecisionError
 from domain.objection import Objection, ObjectionDecision, Objector, TlvConsequence
@@ -28,8 +32,11 @@ from domain.tlv import Tlv
 async def lodge_objection(
     cmd: LodgeObjection, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    """Record an objection against a decision; a late one is recorded as inadmissible."""
+    """Record an objection against a decision and whether it came in time (Awb 6:9)."""
     now = clock.now()
+    received_on = happened_on(cmd.received_on, now, "received_on")
+    posted_on = None if cmd.posted_on is None else happened_on(cmd.posted_on, now, "posted_on")
+    swv = await load_swv(store, ctx.tenant_id)
     request = (await load(store, ctx.tenant_id, cmd.support_request_id)).require(SupportRequest)
     await check_access(store, ctx, SCHOOL_OF_THE_CASE, request)
     if not acts_for_anybody(ctx.caller) and cmd.objector is not Objector.SCHOOL_BOARD:
@@ -46,11 +53,92 @@ async def lodge_objection(
             request=request,
             objector=cmd.objector,
             grounds=cmd.grounds,
-            received_on=cmd.received_on or local_date(now),
+            received_on=received_on,
             by=ctx.actor,
             at=now,
+            channel=cmd.channel,
+            posted_on=posted_on,
+            advisory_committee=swv.policy.lbt_affiliated,
             lateness_excuse=cmd.lateness_excuse,
         ),
+    )
+
+
+async def explain_objection_lateness(
+    cmd: ExplainObjectionLateness, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Record why the objector says a late objection came late."""
+    now = clock.now()
+    received_on = happened_on(cmd.received_on, now, "received_on")
+    return await change(
+        store,
+        ctx,
+        Objection,
+        cmd.objection_id,
+        lambda objection: objection.explain_lateness(
+            explanation=cmd.explanation, received_on=received_on, by=ctx.actor, at=now
+        ),
+        rule=PROCESSES_CASES,
+    )
+
+
+async def rule_on_objection_lateness(
+    cmd: RuleOnObjectionLateness, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """The committee rules on a late objection (Awb 6:11), under the policy in force."""
+    now = clock.now()
+    decided_on = happened_on(cmd.decided_on, now, "decided_on")
+    swv = await load_swv(store, ctx.tenant_id)
+    return await change(
+        store,
+        ctx,
+        Objection,
+        cmd.objection_id,
+        lambda objection: objection.rule_on_lateness(
+            excusable=cmd.excusable,
+            reasons=cmd.reasons,
+            decided_on=decided_on,
+            policy=swv.policy,
+            by=ctx.actor,
+            at=now,
+        ),
+        rule=DECIDES,
+    )
+
+
+async def postpone_objection_decision(
+    cmd: PostponeObjectionDecision, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Postpone the decision on an objection once by six weeks (Awb 7:10 lid 3)."""
+    now = clock.now()
+    notified_on = happened_on(cmd.notified_on, now, "notified_on")
+    return await change(
+        store,
+        ctx,
+        Objection,
+        cmd.objection_id,
+        lambda objection: objection.postpone_decision(
+            reason=cmd.reason, notified_on=notified_on, by=ctx.actor, at=now
+        ),
+        rule=PROCESSES_CASES,
+    )
+
+
+async def agree_longer_objection_term(
+    cmd: AgreeLongerObjectionTerm, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Record the objector's consent to a later decision (Awb 7:10 lid 4)."""
+    now = clock.now()
+    consented_on = happened_on(cmd.consented_on, now, "consented_on")
+    return await change(
+        store,
+        ctx,
+        Objection,
+        cmd.objection_id,
+        lambda objection: objection.agree_longer_term(
+            agreed_until=cmd.agreed_until, consented_on=consented_on, by=ctx.actor, at=now
+        ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -64,7 +152,7 @@ async def request_lbt_advice(
         Objection,
         cmd.objection_id,
         lambda objection: objection.request_lbt_advice(
-            requested_on=cmd.requested_on or local_date(now), by=ctx.actor, at=now
+            requested_on=happened_on(cmd.requested_on, now, "requested_on"), by=ctx.actor, at=now
         ),
         rule=PROCESSES_CASES,
     )
@@ -82,7 +170,7 @@ async def record_lbt_advice(
         lambda objection: objection.record_lbt_advice(
             recommended_outcome=cmd.recommended_outcome,
             advice=cmd.advice,
-            received_on=cmd.received_on or local_date(now),
+            received_on=happened_on(cmd.received_on, now, "received_on"),
             by=ctx.actor,
             at=now,
         ),
@@ -106,7 +194,7 @@ async def decide_objection(
         objection.decide(
             outcome=cmd.outcome,
             reasons=cmd.reasons,
-            decided_on=cmd.decided_on or local_date(now),
+            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
             policy=policy,
             by=ctx.actor,
             at=now,

@@ -23,6 +23,7 @@ from application.commands import (
     CommandContext,
     CommandOutcome,
     DecideSupportRequest,
+    ExtendDecisionTerm,
     NotifyDecision,
     RecordExpertAdvice,
     RecordParentView,
@@ -33,11 +34,11 @@ from application.commands import (
 )
 from application.errors import AccessDeniedError
 from application.handling import change, check_access, create, load, load_swv, save
-from application.local_dates import local_date
+from application.local_dates import happened_on, local_date
 from application.ports import Clock, EventStore
 from application.references import configured_arrangement_type, configured_school
 from domain.errors import InvalidValueError, RequestNotDecidedError
-from domain.expert_advice import ExpertAdvice
+from domain.expert_advice import AdviceConclusion, ExpertAdvice
 from domain.pupil import Pupil
 from domain.support_request import DecisionOutcome, SupportRequest
 from domain.swv import ArrangementType, Swv, SwvPolicy
@@ -76,7 +77,7 @@ async def submit_support_request(
             requested=_requested(cmd, swv),
             question=cmd.question,
             parent_view=cmd.parent_view,
-            received_on=cmd.received_on or local_date(now),
+            received_on=happened_on(cmd.received_on, now, "received_on"),
             by=ctx.actor,
             at=now,
         )
@@ -101,7 +102,7 @@ async def check_completeness(
         cmd.request_id,
         lambda request: request.check_completeness(
             missing=cmd.missing,
-            checked_on=cmd.checked_on or local_date(now),
+            checked_on=happened_on(cmd.checked_on, now, "checked_on"),
             by=ctx.actor,
             at=now,
         ),
@@ -120,7 +121,8 @@ async def suspend_application(
         cmd.request_id,
         lambda request: request.suspend(
             reason=cmd.reason,
-            suspended_on=cmd.suspended_on or local_date(now),
+            suspended_on=happened_on(cmd.suspended_on, now, "suspended_on"),
+            complete_by=cmd.complete_by,
             by=ctx.actor,
             at=now,
         ),
@@ -131,14 +133,39 @@ async def suspend_application(
 async def resume_application(
     cmd: ResumeApplication, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
+    """The application was completed: the term runs again, counted as the tenant chose."""
     now = clock.now()
+    resumed_on = happened_on(cmd.resumed_on, now, "resumed_on")
+    swv = await load_swv(store, ctx.tenant_id)
     return await change(
         store,
         ctx,
         SupportRequest,
         cmd.request_id,
         lambda request: request.resume(
-            resumed_on=cmd.resumed_on or local_date(now), by=ctx.actor, at=now
+            resumed_on=resumed_on, by=ctx.actor, at=now, count=swv.policy.pause_count
+        ),
+        rule=PROCESSES_CASES,
+    )
+
+
+async def extend_decision_term(
+    cmd: ExtendDecisionTerm, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Notify under Awb 4:14 that the decision takes until a new, named day."""
+    now = clock.now()
+    notified_on = happened_on(cmd.notified_on, now, "notified_on")
+    return await change(
+        store,
+        ctx,
+        SupportRequest,
+        cmd.request_id,
+        lambda request: request.extend_decision_term(
+            reason=cmd.reason,
+            extended_to=cmd.extended_to,
+            notified_on=notified_on,
+            by=ctx.actor,
+            at=now,
         ),
         rule=PROCESSES_CASES,
     )
@@ -179,7 +206,9 @@ async def assign_expert(
     )
 
 
-def _advice(cmd: RecordExpertAdvice, request: SupportRequest, caller: Caller) -> ExpertAdvice:
+def _advice(
+    cmd: RecordExpertAdvice, request: SupportRequest, caller: Caller, now: datetime
+) -> ExpertAdvice:
     """The advice; an expert records only the one of the role assigned to them, as themselves."""
     assigned = request.assigned_expert(cmd.role)
     if not acts_for_anybody(caller):
@@ -202,8 +231,12 @@ def _advice(cmd: RecordExpertAdvice, request: SupportRequest, caller: Caller) ->
         expert_id,
         cmd.qualification,
         cmd.independence_declared,
-        cmd.written_on,
+        happened_on(cmd.written_on, now, "written_on"),
         cmd.advice,
+        None
+        if cmd.admissible is None
+        else AdviceConclusion(cmd.admissible, cmd.advised_tlv_type, cmd.advised_category),
+        cmd.works_at_school,
     )
 
 
@@ -218,7 +251,7 @@ async def record_expert_advice(
         SupportRequest,
         cmd.request_id,
         lambda request: request.record_expert_advice(
-            _advice(cmd, request, ctx.caller), by=ctx.actor, at=now
+            _advice(cmd, request, ctx.caller, now), by=ctx.actor, at=now
         ),
         rule=ASSIGNED_EXPERT,
     )
@@ -235,7 +268,7 @@ async def withdraw_support_request(
         cmd.request_id,
         lambda request: request.withdraw(
             reason=cmd.reason,
-            withdrawn_on=cmd.withdrawn_on or local_date(now),
+            withdrawn_on=happened_on(cmd.withdrawn_on, now, "withdrawn_on"),
             by=ctx.actor,
             at=now,
         ),
@@ -255,7 +288,7 @@ async def decide_support_request(
     outcome = loaded.outcome_of(ctx)
     if outcome is None:
         loaded.check_expected_version(ctx)
-        decided_on = cmd.decided_on or local_date(now)
+        decided_on = happened_on(cmd.decided_on, now, "decided_on")
         policy = swv.policy_on(decided_on)
         if cmd.outcome is DecisionOutcome.REFUSED:
             request.refuse(
@@ -324,7 +357,10 @@ async def notify_decision(
         SupportRequest,
         cmd.request_id,
         lambda request: request.notify_decision(
-            notified_on=cmd.notified_on or local_date(now), by=ctx.actor, at=now
+            notified_on=happened_on(cmd.notified_on, now, "notified_on"),
+            channel=cmd.channel,
+            by=ctx.actor,
+            at=now,
         ),
         rule=PROCESSES_CASES,
     )

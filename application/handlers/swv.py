@@ -26,6 +26,7 @@ def _configured(cmd: ConfigureSwv, ctx: CommandContext, now: datetime) -> Swv:
         cmd.lapse_unredeemed_tlvs,
         cmd.tlv_redemption_months,
         cmd.lbt_affiliated,
+        cmd.pause_count,
     )
     return Swv.configure(
         code=ctx.tenant_id,
@@ -131,6 +132,7 @@ async def adopt_policy(
         cmd.lapse_unredeemed_tlvs,
         cmd.tlv_redemption_months,
         cmd.lbt_affiliated,
+        cmd.pause_count,
     )
     return await change(
         store,

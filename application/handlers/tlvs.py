@@ -20,7 +20,7 @@ from application.commands import (
 )
 from application.errors import ApplicationError, TlvNotRedeemableHereError
 from application.handling import change, load, load_swv, rebuild, save
-from application.local_dates import local_date
+from application.local_dates import happened_on, local_date
 from application.ports import Clock, EventStore
 from application.references import configured_school
 from domain.beschikkingsnummer import tlv_id_of
@@ -63,8 +63,8 @@ async def extend_tlv(
         cmd.tlv_id,
         lambda tlv: tlv.extend(
             valid_until=cmd.valid_until,
-            decided_on=cmd.decided_on or local_date(now),
-            policy_version=swv.policy_on(cmd.decided_on or local_date(now)).version,
+            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
+            policy_version=swv.policy_on(happened_on(cmd.decided_on, now, "decided_on")).version,
             by=ctx.actor,
             at=now,
             support_request_id=cmd.support_request_id,

@@ -156,7 +156,7 @@ ROUTES = [
         "POST",
         f"{TENANT}/support-requests/{{request}}/suspensions",
         STAFF,
-        {"reason": "OPP ontbreekt."},
+        {"reason": "OPP ontbreekt.", "complete_by": "2030-01-01"},
     ),
     Route("POST", f"{TENANT}/support-requests/{{request}}/resumptions", STAFF, {}),
     Route(
@@ -226,6 +226,38 @@ ROUTES = [
         {C},
         {"outcome": "UPHELD", "reasons": "Terecht."},
     ),
+    Route(
+        "POST",
+        f"{TENANT}/objections/{{objection}}/lateness-explanations",
+        STAFF,
+        {"explanation": "Verkeerd adres."},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/objections/{{objection}}/lateness-rulings",
+        {C},
+        {"excusable": True, "reasons": "Niet te verwijten."},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/objections/{{objection}}/decision-postponements",
+        STAFF,
+        {"reason": "Hoorzitting verplaatst."},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/objections/{{objection}}/longer-term-consents",
+        STAFF,
+        {"agreed_until": "2026-12-31"},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/support-requests/{{request}}/decision-term-extensions",
+        STAFF,
+        {"reason": "Onderzoek loopt.", "extended_to": "2025-07-01", "notified_on": "2025-03-20"},
+    ),
+    Route("GET", f"{TENANT}/support-requests/{{granted}}/beschikking", ON_PUPILS),
+    Route("GET", f"{TENANT}/support-requests/{{granted}}/beschikking.pdf", ON_PUPILS),
     Route(
         "POST",
         f"{TENANT}/arrangements",

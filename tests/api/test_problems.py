@@ -88,6 +88,9 @@ async def test_a_malformed_idempotency_key_or_if_match_is_named(
     assert bad_version.json()["errors"][0]["field"] == "If-Match"
 
 
+SUSPENSION = {"reason": "x", "complete_by": "2030-01-01"}
+
+
 async def test_a_stale_if_match_is_a_failed_precondition_and_records_nothing(
     api: Api, world: dict[str, str]
 ) -> None:
@@ -98,13 +101,13 @@ async def test_a_stale_if_match_is_a_failed_precondition_and_records_nothing(
     assert current.headers["etag"] == f'"{version}"'
     before = (await api.ok("GET", case, loket))["events"][-1]["position"]
     stale = await api.call(
-        "POST", f"{case}/suspensions", {**loket, "If-Match": f'"{version - 1}"'}, {"reason": "x"}
+        "POST", f"{case}/suspensions", {**loket, "If-Match": f'"{version - 1}"'}, SUSPENSION
     )
     assert is_problem(stale, 412)
     assert stale.json()["current_version"] == version
     assert (await api.ok("GET", case, loket))["version"] == version
     fresh = await api.call(
-        "POST", f"{case}/suspensions", {**loket, "If-Match": f'"{version}"'}, {"reason": "x"}
+        "POST", f"{case}/suspensions", {**loket, "If-Match": f'"{version}"'}, SUSPENSION
     )
     assert fresh.status_code == 200
     assert fresh.headers["etag"] == f'"{version + 1}"'
@@ -220,7 +223,11 @@ async def test_a_date_off_the_calendar_is_unprocessable_not_a_server_error(
         ),
         (
             f"{base}/support-requests/{world['request']}/suspensions",
-            {"reason": "Wacht op het verslag.", "suspended_on": "9999-12-30"},
+            {
+                "reason": "Wacht op het verslag.",
+                "suspended_on": "9999-12-30",
+                "complete_by": "2025-12-31",
+            },
         ),
         (
             f"{base}/pupils",

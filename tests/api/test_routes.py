@@ -75,7 +75,10 @@ async def test_an_application_is_suspended_resumed_and_gets_the_parents_view(
     loket = api.as_(world["tenant"], Role.LOKET)
     case = f"/v1/tenants/{world['tenant']}/support-requests/{world['request']}"
     await api.ok(
-        "POST", f"{case}/suspensions", loket, {"reason": "OPP.", "suspended_on": "2025-03-05"}
+        "POST",
+        f"{case}/suspensions",
+        loket,
+        {"reason": "OPP.", "suspended_on": "2025-03-05", "complete_by": "2025-03-19"},
     )
     await api.ok("POST", f"{case}/resumptions", loket, {"resumed_on": "2025-03-12"})
     await api.ok(
@@ -85,7 +88,8 @@ async def test_an_application_is_suspended_resumed_and_gets_the_parents_view(
         {"parent_view": "DISAGREE"},
     )
     state = (await api.ok("GET", case, loket))["state"]
-    assert (state["days_suspended"], state["parent_view"]) == (7, "DISAGREE")
+    # Paused from 6 March; the term runs again on the completion day, the 12th: 6 days.
+    assert (state["days_suspended"], state["parent_view"]) == (6, "DISAGREE")
     assert state["decision_deadline"] == "2025-05-06"
 
 

@@ -22,6 +22,8 @@ def advice(role: str, qualification: str) -> dict[str, Any]:
         "independence_declared": True,
         "written_on": "2025-03-10",
         "advice": "Toelaatbaar tot het SO.",
+        "admissible": True,
+        "advised_tlv_type": "SO",
     }
 
 

@@ -21,6 +21,7 @@ def advice_body(role: str, qualification: str, expert_id: str | None = None) -> 
         "independence_declared": True,
         "written_on": "2025-03-10",
         "advice": "Toelaatbaar tot het SO.",
+        "admissible": True,
     }
     if expert_id is not None:
         body["expert_id"] = expert_id

@@ -27,12 +27,14 @@ from application.commands import (
     EndArrangementEarly,
     EnrolPupil,
     ExtendArrangement,
+    ExtendDecisionTerm,
     ExtendTlv,
     ExtendZorgplichtTerm,
     GrantArrangement,
     LapseTlv,
     LodgeObjection,
     NotifyDecision,
+    PostponeObjectionDecision,
     RecordExpertAdvice,
     RecordLbtAdvice,
     RecordPupilLeaving,
@@ -41,6 +43,7 @@ from application.commands import (
     RegisterPupil,
     RequestLbtAdvice,
     ResumeApplication,
+    RuleOnObjectionLateness,
     SubmitSupportRequest,
     SuspendApplication,
 )
@@ -105,6 +108,7 @@ def pick(items: list[UUID], index: int) -> UUID | None:
 
 async def step(history: History, action: int, a: int, b: int) -> None:  # noqa: C901, PLR0912, PLR0915 - one branch per command
     h, day = history, history.today + timedelta(days=b % 20)
+    past = history.today - timedelta(days=b % 20)  # what happened lies on or before today
     pupil, request = pick(h.pupils, a), pick(h.requests, a)
     tlv, arrangement, objection = pick(h.tlvs, a), pick(h.arrangements, a), pick(h.objections, a)
     match action:
@@ -168,12 +172,12 @@ async def step(history: History, action: int, a: int, b: int) -> None:  # noqa: 
         case 8 if request:
             await h.run(
                 support_requests.suspend_application,
-                SuspendApplication(request_id=request, reason="Dossier"),
+                SuspendApplication(request_id=request, reason="Dossier", complete_by=day),
             )
         case 9 if request:
             await h.run(
                 support_requests.resume_application,
-                ResumeApplication(request_id=request, resumed_on=day),
+                ResumeApplication(request_id=request, resumed_on=past),
             )
         case 10 if request:
             for role, qualification in (
@@ -190,6 +194,7 @@ async def step(history: History, action: int, a: int, b: int) -> None:  # noqa: 
                         independence_declared=True,
                         written_on=history.today,
                         advice="Toelaatbaar.",
+                        admissible=True,
                     ),
                 )
         case 11 if request:
@@ -201,7 +206,7 @@ async def step(history: History, action: int, a: int, b: int) -> None:  # noqa: 
                     request_id=request,
                     outcome=DecisionOutcome.GRANTED if granted else DecisionOutcome.REFUSED,
                     reasons="Besluit.",
-                    decided_on=day,
+                    decided_on=past,
                     funding_category=category if granted else None,
                     valid_from=day if granted else None,
                     valid_until=day + timedelta(days=400) if granted else None,
@@ -240,7 +245,8 @@ async def step(history: History, action: int, a: int, b: int) -> None:  # noqa: 
                     support_request_id=request,
                     objector=Objector.PARENTS,
                     grounds="Oneens.",
-                    received_on=day,
+                    received_on=past,
+                    lateness_excuse="Ziek." if b % 2 else None,
                 ),
             )
             h.objections += [created] if created else []
@@ -279,6 +285,25 @@ async def step(history: History, action: int, a: int, b: int) -> None:  # noqa: 
             )
         case 22 if tlv:
             await h.run(tlvs.lapse_tlv, LapseTlv(tlv_id=tlv))
+        case 23 if objection:
+            await h.run(
+                objections.rule_on_objection_lateness,
+                RuleOnObjectionLateness(
+                    objection_id=objection, excusable=b % 3 != 0, reasons="Beoordeeld."
+                ),
+            )
+        case 24 if objection:
+            await h.run(
+                objections.postpone_objection_decision,
+                PostponeObjectionDecision(objection_id=objection, reason="Hoorzitting."),
+            )
+        case 25 if request:
+            await h.run(
+                support_requests.extend_decision_term,
+                ExtendDecisionTerm(
+                    request_id=request, reason="Onderzoek.", extended_to=day + timedelta(weeks=9)
+                ),
+            )
         case _:
             pass
     h.desk.clock.advance(days=a % 9)
@@ -291,7 +316,7 @@ async def _new_tlvs(history: History, request_id: UUID) -> list[UUID]:
 
 
 # Commands that open or move cases on come up more often than the rest.
-ACTIONS = (*range(23), 0, 6, 6, 7, 7, 10, 11, 11, 12, 13, 13, 16)
+ACTIONS = (*range(26), 0, 6, 6, 7, 7, 10, 11, 11, 12, 13, 13, 16)
 STEPS = st.lists(
     st.tuples(st.sampled_from(ACTIONS), st.integers(0, 60), st.integers(0, 60)),
     min_size=20,

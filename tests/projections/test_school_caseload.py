@@ -16,6 +16,7 @@ from application.commands import (
 )
 from application.handlers import arrangements, support_requests
 from domain import deadlines
+from domain.deadlines import Pause
 from domain.support_request import DecisionOutcome, ParentView
 from infrastructure.database import Pool
 from infrastructure.event_store import PostgresEventStore
@@ -121,19 +122,33 @@ async def test_a_suspension_stops_the_decision_term_and_resuming_moves_it_on(
     await start_runner(pg_store, READ_MODELS, poll_interval_s=0.05)
     desk = await configured_desk(pg_store)
     request_id = await complete_request(desk, await register_pupil(desk))
+    desk.clock.move_to(date(2025, 3, 12))
     await desk.run(
         support_requests.suspend_application,
-        SuspendApplication(request_id=request_id, reason="Dossier", suspended_on=date(2025, 3, 5)),
+        SuspendApplication(
+            request_id=request_id,
+            reason="Dossier",
+            suspended_on=date(2025, 3, 5),
+            complete_by=date(2025, 3, 19),
+        ),
     )
 
+    # Paused from 6 March until the completion term ends on the 19th: 14 days.
     [pupil] = (await caseload(app_pool, desk, REGULAR, as_of=TODAY)).pupils
-    assert (pupil.cases[0].status, pupil.next_deadline) == (CaseStatus.SUSPENDED, None)
+    assert (pupil.cases[0].status, pupil.next_deadline) == (
+        CaseStatus.SUSPENDED,
+        date(2025, 5, 12),
+    )
 
     await desk.run(
         support_requests.resume_application,
         ResumeApplication(request_id=request_id, resumed_on=date(2025, 3, 12)),
     )
-    late = deadlines.decision_deadline(TODAY, days_suspended=7)
+    # Completed on the 12th: paused the 6th to the 11th, 6 days.
+    late = date(2025, 5, 6)
+    assert late == deadlines.decision_deadline(
+        TODAY, pauses=[Pause(date(2025, 3, 5), date(2025, 3, 19), date(2025, 3, 12))]
+    )
     [pupil] = (await caseload(app_pool, desk, REGULAR, as_of=late + timedelta(days=1))).pupils
     assert (pupil.next_deadline, pupil.cases[0].overdue) == (late, True)
 

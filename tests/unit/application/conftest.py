@@ -68,6 +68,10 @@ class FixedClock:
     def advance(self, *, days: int) -> None:
         self.moment += timedelta(days=days)
 
+    def move_to(self, day: date) -> None:
+        """The desk works on ``day`` from now on, if it lies ahead; time never runs back."""
+        self.moment = max(self.moment, datetime.combine(day, self.moment.timetz()))
+
 
 @dataclass
 class Desk:
@@ -195,8 +199,9 @@ async def record_both_advices(desk: Desk, request_id: UUID) -> None:
                 expert_id=uuid4(),
                 qualification=qualification,
                 independence_declared=True,
-                written_on=date(2025, 3, 10),
+                written_on=date(2025, 3, 3),
                 advice="Toelaatbaar tot het SO.",
+                admissible=True,
             ),
         )
 

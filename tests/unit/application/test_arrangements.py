@@ -86,6 +86,7 @@ async def test_an_arrangement_cannot_end_before_it_starts(desk: Desk) -> None:
                 arrangement_id=outcome.aggregate_id, ended_on=date(2025, 3, 1), reason="x"
             ),
         )
+    desk.clock.move_to(date(2025, 6, 1))
     await desk.run(
         arrangements.evaluate_arrangement,
         EvaluateArrangement(

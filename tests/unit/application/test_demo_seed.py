@@ -26,7 +26,7 @@ TODAY = date(2025, 3, 3)
 
 # pupils, support requests, TLVs, arrangements, objections, schools, municipalities
 EXPECTED = {
-    "PO2604": (22, 22, 6, 8, 2, 12, 5),
+    "PO2604": (23, 23, 7, 8, 3, 12, 5),
     "VO2604": (6, 6, 2, 2, 0, 6, 4),
     "PO2603": (4, 4, 1, 1, 0, 7, 5),
 }
@@ -194,11 +194,16 @@ async def test_business_dates_count_back_from_today(today: date) -> None:
     assert [t.tenant_id for t in summary.tenants] == ["PO2604", "VO2604", "PO2603"]
     for tenant in summary.tenants:
         assert tenant.status is SeedStatus.SEEDED
-        for recorded in await log_of(store, tenant.tenant_id):
+        log = await log_of(store, tenant.tenant_id)
+        # the one late objection on purpose is excused by the committee (Awb 6:11)
+        excused = {r.stream_id for r in log if getattr(r.event, "excusable", False)}
+        for recorded in log:
             for field in PAST_DATES:
                 value = getattr(recorded.event, field, None)
                 assert value is None or value <= today, (recorded.event_type, field, value)
             for flag in ("decided_within_term", "in_time"):
+                if flag == "in_time" and recorded.stream_id in excused:
+                    continue
                 assert getattr(recorded.event, flag, True), (recorded.event_type, flag)
 
 
@@ -213,13 +218,18 @@ async def test_the_highlighted_cases_are_in_the_state_they_name() -> None:
 
     waiting = await state(SupportRequest, "TLV application awaiting its second expert advice")
     assert set(waiting.expert_advices) == {ExpertRole.FIRST}
-    assert set(waiting.assigned_experts) == set(ExpertRole)
+    assert set(waiting.assigned_experts) == {ExpertRole.FIRST, ExpertRole.SECOND}
     assert waiting.outcome is None
     ready = await state(SupportRequest, "TLV application with both advices, awaiting the decision")
-    assert set(ready.expert_advices) == set(ExpertRole)
+    assert set(ready.expert_advices) == {ExpertRole.FIRST, ExpertRole.SECOND}
     assert ready.decision_deadline > TODAY
-    suspended = await state(SupportRequest, "Application suspended, decision term stands still")
+    suspended = await state(
+        SupportRequest,
+        "Invited to complete (Awb 4:5): the decision term stands still until the completion "
+        "term ends",
+    )
     assert suspended.suspended_since is not None
+    assert suspended.decision_deadline > TODAY
 
     revised = await state(Objection, "Objection decided after LBT advice: TLV revised to MEDIUM")
     assert revised.outcome is ObjectionOutcome.PARTLY_UPHELD

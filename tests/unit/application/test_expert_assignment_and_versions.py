@@ -42,8 +42,9 @@ def advice_of(request_id: object, role: ExpertRole = ExpertRole.FIRST) -> Record
         role=role,
         qualification=Qualification.ORTHOPEDAGOOG,
         independence_declared=True,
-        written_on=date(2025, 3, 10),
+        written_on=date(2025, 3, 3),
         advice="Toelaatbaar tot het SO.",
+        admissible=True,
     )
 
 

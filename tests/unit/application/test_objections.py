@@ -5,14 +5,17 @@ from application.commands import (
     CheckCompleteness,
     DecideObjection,
     DecideSupportRequest,
+    ExplainObjectionLateness,
     LodgeObjection,
     NotifyDecision,
     RecordLbtAdvice,
     RequestLbtAdvice,
+    RuleOnObjectionLateness,
     SubmitSupportRequest,
 )
 from application.handlers import objections, support_requests
 from application.queries import aggregate_history
+from domain.deadlines import Channel, Timeliness
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
 from domain.support_request import DecisionOutcome, ParentView
 from domain.tlv import FundingCategory, Tlv, TlvType
@@ -26,13 +29,16 @@ from tests.unit.application.conftest import (
 
 
 async def notified(desk: Desk, request_id: UUID) -> None:
+    """The decision was sent on Tuesday 4 March 2025: the objection term ends on 15 April."""
+    desk.clock.move_to(date(2025, 3, 4))
     await desk.run(
         support_requests.notify_decision,
         NotifyDecision(request_id=request_id, notified_on=date(2025, 3, 4)),
     )
+    desk.clock.move_to(date(2025, 5, 1))
 
 
-async def test_a_late_objection_is_recorded_as_inadmissible(desk: Desk) -> None:
+async def test_a_late_objection_waits_for_the_objectors_explanation(desk: Desk) -> None:
     request_id, _ = await granted_tlv(desk)
     await notified(desk, request_id)
     outcome = await desk.run(
@@ -45,11 +51,67 @@ async def test_a_late_objection_is_recorded_as_inadmissible(desk: Desk) -> None:
         ),
     )
     history = await aggregate_history(desk.store, desk.tenant_id, Objection, outcome.aggregate_id)
-    assert [e.event_type for e in history.events] == [
-        "ObjectionLodged",
-        "ObjectionDeclaredInadmissible",
-    ]
-    assert history.aggregate.is_closed
+    assert [e.event_type for e in history.events] == ["ObjectionLodged"]
+    assert history.aggregate.awaits_lateness_ruling
+    assert not history.aggregate.is_closed
+
+
+async def test_posted_on_the_last_day_and_received_later_is_timely(desk: Desk) -> None:
+    request_id, _ = await granted_tlv(desk)
+    await notified(desk, request_id)
+    outcome = await desk.run(
+        objections.lodge_objection,
+        LodgeObjection(
+            support_request_id=request_id,
+            objector=Objector.PARENTS,
+            grounds="Categorie te laag.",
+            received_on=date(2025, 4, 20),
+            channel=Channel.POST,
+            posted_on=date(2025, 4, 15),
+        ),
+    )
+    history = await aggregate_history(desk.store, desk.tenant_id, Objection, outcome.aggregate_id)
+    assert history.aggregate.timeliness is Timeliness.POSTED_IN_TIME
+
+
+async def test_an_excused_late_objection_goes_on_under_the_committees_ruling(desk: Desk) -> None:
+    request_id, _ = await granted_tlv(desk)
+    await notified(desk, request_id)
+    lodged = await desk.run(
+        objections.lodge_objection,
+        LodgeObjection(
+            support_request_id=request_id,
+            objector=Objector.PARENTS,
+            grounds="Categorie te laag.",
+            received_on=date(2025, 4, 22),
+            channel=Channel.EMAIL,
+        ),
+    )
+    objection_id = lodged.aggregate_id
+    await desk.run(
+        objections.explain_objection_lateness,
+        ExplainObjectionLateness(
+            objection_id=objection_id, explanation="De brief kwam aan op een oud adres."
+        ),
+    )
+    await desk.run(
+        objections.rule_on_objection_lateness,
+        RuleOnObjectionLateness(
+            objection_id=objection_id,
+            excusable=True,
+            reasons="Het besluit is naar een oud adres gestuurd: verschoonbaar (Awb 6:11).",
+        ),
+        actor=DIRECTOR,
+    )
+    history = await aggregate_history(desk.store, desk.tenant_id, Objection, objection_id)
+    ruled = history.events[-1].event
+    assert isinstance(ruled, Objection.LatenessRuled)
+    assert (ruled.excusable, ruled.decided_by, ruled.policy_version) == (
+        True,
+        DIRECTOR.actor,
+        "OP-2024.1",
+    )
+    assert not history.aggregate.awaits_lateness_ruling
 
 
 async def test_partly_upheld_after_lbt_advice_revises_the_tlv_category(desk: Desk) -> None:

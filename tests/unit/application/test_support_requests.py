@@ -1,6 +1,7 @@
 from datetime import date
 from uuid import UUID, uuid4
 
+import msgspec
 import pytest
 
 from application.commands import (
@@ -19,6 +20,7 @@ from application.errors import (
 )
 from application.handlers import support_requests, swv
 from application.queries import aggregate_history
+from domain.deadlines import PauseCount
 from domain.errors import (
     ExpertAdviceMissingError,
     InvalidValueError,
@@ -232,12 +234,18 @@ class TestDeciding:
 
 
 class TestTheDecisionTerm:
-    async def test_suspending_moves_the_decision_deadline(self, desk: Desk) -> None:
+    async def test_an_invitation_to_complete_pauses_the_term_until_completion(
+        self, desk: Desk
+    ) -> None:
         request_id = await complete_request(desk, await register_pupil(desk))
+        desk.clock.move_to(date(2025, 3, 17))
         await desk.run(
             support_requests.suspend_application,
             SuspendApplication(
-                request_id=request_id, reason="Wacht op verslag.", suspended_on=date(2025, 3, 7)
+                request_id=request_id,
+                reason="Wacht op verslag.",
+                suspended_on=date(2025, 3, 7),
+                complete_by=date(2025, 3, 21),
             ),
         )
         await desk.run(
@@ -245,10 +253,39 @@ class TestTheDecisionTerm:
             ResumeApplication(request_id=request_id, resumed_on=date(2025, 3, 17)),
         )
         history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
-        # Complete on Monday 3 March: 28 April, plus 10 days suspended.
+        # Received Monday 3 March: 28 April, plus the 8th to the 16th paused (9 days).
+        assert history.aggregate.decision_deadline == date(2025, 5, 7)
+
+    async def test_the_tenant_setting_counts_the_completion_day_as_paused(self, desk: Desk) -> None:
+        await desk.run(
+            swv.adopt_policy,
+            AdoptPolicy(
+                policy_version="OP-2025.1",
+                effective_from=date(2025, 1, 1),
+                pause_count=PauseCount.COMPLETION_DAY_PAUSED,
+            ),
+        )
+        request_id = await complete_request(desk, await register_pupil(desk))
+        desk.clock.move_to(date(2025, 3, 17))
+        await desk.run(
+            support_requests.suspend_application,
+            SuspendApplication(
+                request_id=request_id,
+                reason="Wacht op verslag.",
+                suspended_on=date(2025, 3, 7),
+                complete_by=date(2025, 3, 21),
+            ),
+        )
+        await desk.run(
+            support_requests.resume_application,
+            ResumeApplication(request_id=request_id, resumed_on=date(2025, 3, 17)),
+        )
+        history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
         assert history.aggregate.decision_deadline == date(2025, 5, 8)
 
-    async def test_an_incomplete_application_has_no_deadline_yet(self, desk: Desk) -> None:
+    async def test_an_incomplete_application_has_its_term_running_from_receipt(
+        self, desk: Desk
+    ) -> None:
         pupil_id = await register_pupil(desk)
         submitted = await desk.run(
             support_requests.submit_support_request, submit(pupil_id, tlv_type=TlvType.SO)
@@ -260,16 +297,38 @@ class TestTheDecisionTerm:
         history = await aggregate_history(
             desk.store, desk.tenant_id, SupportRequest, submitted.aggregate_id
         )
-        assert history.aggregate.decision_deadline is None
+        assert history.aggregate.decision_deadline == date(2025, 4, 28)
 
     async def test_notification_sets_the_objection_deadline(self, desk: Desk) -> None:
         request_id, _ = await granted_tlv(desk)
+        desk.clock.move_to(date(2025, 3, 4))
         await desk.run(
             support_requests.notify_decision,
             NotifyDecision(request_id=request_id, notified_on=date(2025, 3, 4)),
         )
         history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
         assert history.aggregate.objection_deadline == date(2025, 4, 15)
+
+    @pytest.mark.parametrize(
+        "command",
+        [
+            CheckCompleteness(request_id=uuid4(), checked_on=date(2025, 3, 4)),
+            NotifyDecision(request_id=uuid4(), notified_on=date(2025, 3, 4)),
+        ],
+        ids=["checked_on", "notified_on"],
+    )
+    async def test_a_thing_that_happened_cannot_be_dated_tomorrow(
+        self, desk: Desk, command: CheckCompleteness | NotifyDecision
+    ) -> None:
+        request_id = await complete_request(desk, await register_pupil(desk))
+        handler = (
+            support_requests.check_completeness
+            if isinstance(command, CheckCompleteness)
+            else support_requests.notify_decision
+        )
+        field = "checked_on" if isinstance(command, CheckCompleteness) else "notified_on"
+        with pytest.raises(InvalidValueError, match=f"{field} 2025-03-04 lies in the future"):
+            await desk.run(handler, msgspec.structs.replace(command, request_id=request_id))
 
 
 def test_a_command_refuses_a_date_off_the_calendar_by_name() -> None:

@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.expert_advice import ExpertAdvice, ExpertRole, Qualification
+from domain.expert_advice import AdviceConclusion, ExpertAdvice, ExpertRole, Qualification
 from domain.ids import TenantId
 from domain.support_request import ParentView, SupportRequest
 from domain.swv import AmountUnit, ArrangementType, School, SchoolType, Swv, SwvPolicy
@@ -18,6 +18,7 @@ POLICY = SwvPolicy(version="OP-2024.1", effective_from=date(2024, 8, 1))
 REGULAR = School("12AB", "00", "De Regenboog", "Stichting Primair", SchoolType.REGULAR, "GM0632")
 SBO = School("34CD", "00", "De Brug", "Stichting Primair", SchoolType.SBO, "GM0632")
 SO = School("56EF", "01", "De Kompas", "Stichting Speciaal", SchoolType.SO, "GM1904")
+ADMISSIBLE = AdviceConclusion(admissible=True)
 AMBULANT = ArrangementType("ambulante-begeleiding", "Ambulante begeleiding", AmountUnit.HOURS, 6)
 
 
@@ -28,9 +29,18 @@ def advice(
     expert_id: UUID | None = None,
     independent: bool = True,
     text: str = "Toelaatbaar: de ondersteuningsbehoefte overstijgt het regulier onderwijs.",
+    conclusion: AdviceConclusion | None = ADMISSIBLE,
+    works_at_school: str | None = None,
 ) -> ExpertAdvice:
     return ExpertAdvice(
-        role, expert_id or uuid4(), qualification, independent, date(2025, 3, 10), text
+        role,
+        expert_id or uuid4(),
+        qualification,
+        independent,
+        date(2025, 3, 10),
+        text,
+        conclusion,
+        works_at_school,
     )
 
 

@@ -118,8 +118,17 @@ def test_a_case_from_request_to_objection_rebuilds_from_its_events() -> None:
         at=AT,
     )
     request.check_completeness(missing=(), checked_on=date(2025, 3, 3), by=LOKET, at=AT)
-    request.suspend(reason="x", suspended_on=date(2025, 3, 4), by=LOKET, at=AT)
+    request.suspend(
+        reason="x",
+        suspended_on=date(2025, 3, 4),
+        complete_by=date(2025, 3, 18),
+        by=LOKET,
+        at=AT,
+    )
     request.resume(resumed_on=date(2025, 3, 6), by=LOKET, at=AT)
+    request.extend_decision_term(
+        reason="x", extended_to=date(2025, 5, 30), notified_on=date(2025, 3, 7), by=LOKET, at=AT
+    )
     request.record_expert_advice(advice(), by=LOKET, at=AT)
     request.record_expert_advice(advice(ExpertRole.SECOND, Qualification.ARTS), by=LOKET, at=AT)
     request.grant(
@@ -139,11 +148,19 @@ def test_a_case_from_request_to_objection_rebuilds_from_its_events() -> None:
         request=request,
         objector=Objector.SCHOOL_BOARD,
         grounds="g",
-        received_on=date(2025, 4, 1),
+        received_on=date(2025, 5, 20),
         by=LOKET,
         at=AT,
+        lateness_excuse="e",
     )
-    objection.request_lbt_advice(requested_on=date(2025, 4, 2), by=LOKET, at=AT)
+    objection.rule_on_lateness(
+        excusable=True, reasons="r", decided_on=date(2025, 5, 21), policy=POLICY, by=DIRECTOR, at=AT
+    )
+    objection.postpone_decision(reason="r", notified_on=date(2025, 5, 22), by=LOKET, at=AT)
+    objection.agree_longer_term(
+        agreed_until=date(2025, 12, 1), consented_on=date(2025, 5, 23), by=LOKET, at=AT
+    )
+    objection.request_lbt_advice(requested_on=date(2025, 5, 22), by=LOKET, at=AT)
     objection.record_lbt_advice(
         recommended_outcome=ObjectionOutcome.UPHELD,
         advice="a",

@@ -4,10 +4,13 @@ from uuid import uuid4
 
 import pytest
 
+from domain.deadlines import Channel, Timeliness
 from domain.errors import (
+    InvalidValueError,
     LbtAdviceError,
     ObjectionClosedError,
     ObjectionDecisionError,
+    ObjectionLatenessError,
     RequestNotDecidedError,
 )
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
@@ -59,23 +62,54 @@ class TestLodging:
         assert (lodged.tlv_id, lodged.tlv_type) == (request.tlv_id, TlvType.SO)
         assert objection.lbt_request_deadline == date(2025, 5, 16)
 
-    def test_a_late_objection_is_recorded_and_declared_inadmissible_with_its_reason(self) -> None:
+    def test_a_late_objection_is_recorded_late_and_awaits_its_explanation(self) -> None:
         objection = lodge(granted_tlv_request(), received_on=date(2025, 5, 5))
-        lodged, inadmissible = objection.collect_events()
+        [lodged] = objection.collect_events()
         assert isinstance(lodged, Objection.Lodged)
-        assert lodged.in_time is False
-        assert isinstance(inadmissible, Objection.DeclaredInadmissible)
-        assert "after the objection term ended on 2025-05-02" in inadmissible.reason
-        assert objection.is_closed
+        assert (lodged.in_time, lodged.timeliness) == (False, Timeliness.LATE)
+        assert not objection.is_closed
+        assert objection.awaits_lateness_ruling
 
-    def test_a_late_objection_with_an_excuse_stays_admissible(self) -> None:
-        objection = lodge(
-            granted_tlv_request(), received_on=date(2025, 5, 5), excuse="Ziekenhuisopname."
+    def test_posted_on_the_last_day_and_received_five_days_later_is_timely(self) -> None:
+        objection = Objection.lodge(
+            objection_id=uuid4(),
+            request=granted_tlv_request(),
+            objector=Objector.PARENTS,
+            grounds="Wij vinden SO niet passend.",
+            received_on=date(2025, 5, 7),
+            channel=Channel.POST,
+            posted_on=LAST_DAY,
+            by=LOKET,
+            at=AT,
         )
         [lodged] = objection.collect_events()
         assert isinstance(lodged, Objection.Lodged)
-        assert (lodged.in_time, lodged.lateness_excuse) == (False, "Ziekenhuisopname.")
-        assert not objection.is_closed
+        assert (lodged.timeliness, lodged.posted_on) == (Timeliness.POSTED_IN_TIME, LAST_DAY)
+        assert not objection.awaits_lateness_ruling
+
+    def test_only_a_letter_by_post_has_a_postmark(self) -> None:
+        with pytest.raises(InvalidValueError, match="posted_on"):
+            Objection.lodge(
+                objection_id=uuid4(),
+                request=granted_tlv_request(),
+                objector=Objector.PARENTS,
+                grounds="g",
+                received_on=date(2025, 5, 7),
+                channel=Channel.EMAIL,
+                posted_on=LAST_DAY,
+                by=LOKET,
+                at=AT,
+            )
+
+    def test_an_excuse_given_with_a_late_objection_is_its_explanation(self) -> None:
+        objection = lodge(
+            granted_tlv_request(), received_on=date(2025, 5, 5), excuse="Ziekenhuisopname."
+        )
+        lodged, explained = objection.collect_events()
+        assert isinstance(lodged, Objection.Lodged)
+        assert isinstance(explained, Objection.LatenessExplained)
+        assert explained.explanation == "Ziekenhuisopname."
+        assert objection.awaits_lateness_ruling
 
     def test_an_objection_before_notification_is_in_time(self) -> None:
         objection = lodge(granted_tlv_request(notified_on=None), received_on=date(2025, 3, 20))
@@ -87,10 +121,124 @@ class TestLodging:
         with pytest.raises(RequestNotDecidedError):
             lodge(complete())
 
-    def test_nothing_can_happen_to_an_inadmissible_objection(self) -> None:
+    def test_nothing_can_happen_to_a_late_objection_before_the_ruling(self) -> None:
         objection = lodge(granted_tlv_request(), received_on=date(2025, 6, 1))
+        with pytest.raises(ObjectionLatenessError, match="rule whether the lateness"):
+            objection.request_lbt_advice(requested_on=date(2025, 6, 2), by=LOKET, at=AT)
+
+
+def late_and_explained() -> Objection:
+    objection = lodge(
+        granted_tlv_request(), received_on=date(2025, 5, 20), excuse="Ziekenhuisopname."
+    )
+    objection.collect_events()
+    return objection
+
+
+class TestTheLatenessRuling:
+    def test_waits_for_the_objectors_explanation(self) -> None:
+        objection = lodge(granted_tlv_request(), received_on=date(2025, 5, 20))
+        with pytest.raises(ObjectionLatenessError, match="Ask the objector why"):
+            objection.rule_on_lateness(
+                excusable=True,
+                reasons="r",
+                decided_on=date(2025, 5, 27),
+                policy=POLICY,
+                by=DIRECTOR,
+                at=AT,
+            )
+
+    def test_excusable_lets_the_objection_go_on(self) -> None:
+        objection = late_and_explained()
+        objection.rule_on_lateness(
+            excusable=True,
+            reasons="Opgenomen in het ziekenhuis; niet verwijtbaar (Awb 6:11).",
+            decided_on=date(2025, 5, 27),
+            policy=POLICY,
+            by=DIRECTOR,
+            at=AT,
+        )
+        [ruled] = objection.collect_events()
+        assert isinstance(ruled, Objection.LatenessRuled)
+        assert (ruled.excusable, ruled.decided_by, ruled.policy_version) == (
+            True,
+            DIRECTOR,
+            POLICY.version,
+        )
+        objection.request_lbt_advice(requested_on=date(2025, 5, 28), by=LOKET, at=AT)
+        assert objection.lbt_requested_on == date(2025, 5, 28)
+
+    def test_inexcusable_declares_the_objection_inadmissible(self) -> None:
+        objection = late_and_explained()
+        objection.rule_on_lateness(
+            excusable=False,
+            reasons="Geen reden die de termijnoverschrijding verschoont.",
+            decided_on=date(2025, 5, 27),
+            policy=POLICY,
+            by=DIRECTOR,
+            at=AT,
+        )
+        ruled, inadmissible = objection.collect_events()
+        assert isinstance(ruled, Objection.LatenessRuled)
+        assert isinstance(inadmissible, Objection.DeclaredInadmissible)
+        assert "not excusable (Awb 6:11)" in inadmissible.reason
         with pytest.raises(ObjectionClosedError, match="inadmissible"):
             objection.request_lbt_advice(requested_on=date(2025, 6, 2), by=LOKET, at=AT)
+
+    def test_a_timely_objection_has_no_lateness_to_rule_on(self) -> None:
+        with pytest.raises(ObjectionLatenessError, match="came in time"):
+            open_objection().rule_on_lateness(
+                excusable=True,
+                reasons="r",
+                decided_on=date(2025, 5, 1),
+                policy=POLICY,
+                by=DIRECTOR,
+                at=AT,
+            )
+
+
+class TestTheDecisionTerm:
+    """Awb 7:10, counted from the day after the objection term ended on Friday 2 May 2025."""
+
+    def test_is_six_weeks_without_an_advisory_committee(self) -> None:
+        assert open_objection().decision_deadline == date(2025, 6, 13)
+
+    def test_is_twelve_weeks_once_the_lbt_is_asked(self) -> None:
+        objection = open_objection()
+        objection.request_lbt_advice(requested_on=date(2025, 4, 10), by=LOKET, at=AT)
+        assert objection.decision_deadline == date(2025, 7, 25)
+
+    def test_is_postponed_once_by_six_weeks(self) -> None:
+        objection = open_objection()
+        objection.postpone_decision(
+            reason="Hoorzitting verplaatst.", notified_on=date(2025, 6, 1), by=LOKET, at=AT
+        )
+        assert objection.decision_deadline == date(2025, 7, 25)
+        with pytest.raises(ObjectionDecisionError, match="postponed once already"):
+            objection.postpone_decision(reason="x", notified_on=date(2025, 7, 1), by=LOKET, at=AT)
+
+    def test_runs_longer_only_with_consent(self) -> None:
+        objection = open_objection()
+        objection.agree_longer_term(
+            agreed_until=date(2025, 9, 1), consented_on=date(2025, 6, 1), by=LOKET, at=AT
+        )
+        assert objection.decision_deadline == date(2025, 9, 1)
+
+    def test_is_gone_once_decided(self) -> None:
+        objection = open_objection(refused_request())
+        objection.decide(
+            outcome=ObjectionOutcome.UPHELD,
+            reasons="r",
+            decided_on=date(2025, 5, 1),
+            policy=replace(POLICY, lbt_affiliated=False),
+            by=DIRECTOR,
+            at=AT,
+            tlv_consequence=TlvConsequence.GRANTED,
+            funding_category=FundingCategory.LOW,
+            valid_from=date(2025, 8, 1),
+            valid_until=date(2027, 7, 31),
+        )
+        assert objection.decision_deadline is None
 
 
 class TestLbtAdvice:

@@ -1,8 +1,9 @@
-from datetime import date, timedelta
+from datetime import date
 from uuid import uuid4
 
 import pytest
 
+from domain.deadlines import Channel, PauseCount
 from domain.errors import (
     AlreadyNotifiedError,
     ApplicationAlreadyCompleteError,
@@ -80,7 +81,7 @@ def test_a_request_for_an_arrangement_names_its_catalogue_type() -> None:
 
 
 class TestCompleteness:
-    def test_no_decision_term_runs_before_the_application_is_complete(self) -> None:
+    def test_an_incomplete_check_records_what_is_missing_and_the_term_still_runs(self) -> None:
         request = submitted()
         request.check_completeness(
             missing=("groeidocument",), checked_on=date(2025, 3, 4), by=LOKET, at=AT
@@ -88,11 +89,12 @@ class TestCompleteness:
         [checked] = request.collect_events()
         assert isinstance(checked, SupportRequest.CompletenessChecked)
         assert (checked.complete, checked.missing) == (False, ("groeidocument",))
-        assert request.decision_deadline is None
+        assert request.decision_deadline == date(2025, 4, 28)
 
-    def test_a_complete_application_starts_the_eight_week_term(self) -> None:
+    def test_the_eight_week_term_runs_from_receipt_not_from_completeness(self) -> None:
+        # Received Monday 3 March 2025: day 56 is Monday 28 April, whenever it was complete.
         request = complete(on=date(2025, 3, 5))
-        assert request.decision_deadline == date(2025, 4, 30)
+        assert request.decision_deadline == date(2025, 4, 28)
 
     def test_an_incomplete_application_cannot_be_decided(self) -> None:
         request = submitted(AMBULANT)
@@ -106,43 +108,91 @@ class TestCompleteness:
 
 
 class TestWhenSuspended:
+    """A suspension is an invitation to complete (Awb 4:5); received Monday 3 March 2025."""
+
     @pytest.fixture
     def request_(self) -> SupportRequest:
         request = complete()
         request.suspend(
             reason="Wacht op verslag van de jeugdarts.",
             suspended_on=date(2025, 3, 7),
+            complete_by=date(2025, 3, 21),
             by=LOKET,
             at=AT,
         )
         request.collect_events()
         return request
 
-    def test_suspending_records_reason_and_day(self) -> None:
+    def test_suspending_records_reason_day_and_completion_term(self) -> None:
         request = complete()
-        request.suspend(reason="Wacht op verslag.", suspended_on=date(2025, 3, 7), by=LOKET, at=AT)
+        request.suspend(
+            reason="Wacht op verslag.",
+            suspended_on=date(2025, 3, 7),
+            complete_by=date(2025, 3, 21),
+            by=LOKET,
+            at=AT,
+        )
         [suspended] = request.collect_events()
         assert isinstance(suspended, SupportRequest.Suspended)
-        assert (suspended.suspended_on, suspended.pupil_id) == (date(2025, 3, 7), request.pupil_id)
+        assert (suspended.suspended_on, suspended.complete_by, suspended.pupil_id) == (
+            date(2025, 3, 7),
+            date(2025, 3, 21),
+            request.pupil_id,
+        )
 
-    def test_resuming_moves_the_decision_deadline_by_the_days_suspended(
+    def test_while_suspended_the_deadline_is_the_one_if_nothing_more_comes_in(
         self, request_: SupportRequest
     ) -> None:
-        before = request_.decision_deadline
-        assert before is not None
-        # Friday to Monday across a weekend: three days.
+        # Paused from 8 March through the completion term's end on 21 March: 14 days.
+        assert request_.decision_deadline == date(2025, 5, 12)
+
+    def test_completion_ends_the_pause_and_the_completion_day_runs(
+        self, request_: SupportRequest
+    ) -> None:
+        # Paused on Saturday 8 and Sunday 9 March; the term runs again on Monday the 10th.
         request_.resume(resumed_on=date(2025, 3, 10), by=LOKET, at=AT)
         [resumed] = request_.collect_events()
         assert isinstance(resumed, SupportRequest.Resumed)
-        assert resumed.days_suspended == 3
-        assert request_.decision_deadline == before + timedelta(days=3)
+        assert (resumed.days_suspended, resumed.pause_count) == (
+            2,
+            PauseCount.COMPLETION_DAY_RUNS,
+        )
+        assert request_.decision_deadline == date(2025, 4, 30)
+
+    def test_a_tenant_may_count_the_completion_day_as_paused(
+        self, request_: SupportRequest
+    ) -> None:
+        request_.resume(
+            resumed_on=date(2025, 3, 10),
+            by=LOKET,
+            at=AT,
+            count=PauseCount.COMPLETION_DAY_PAUSED,
+        )
+        assert request_.days_suspended == 3
+        assert request_.decision_deadline == date(2025, 5, 1)
 
     def test_suspensions_add_up(self, request_: SupportRequest) -> None:
         request_.resume(resumed_on=date(2025, 3, 10), by=LOKET, at=AT)
-        request_.suspend(reason="Opnieuw.", suspended_on=date(2025, 3, 12), by=LOKET, at=AT)
+        request_.suspend(
+            reason="Opnieuw.",
+            suspended_on=date(2025, 3, 12),
+            complete_by=date(2025, 3, 26),
+            by=LOKET,
+            at=AT,
+        )
         request_.resume(resumed_on=date(2025, 3, 19), by=LOKET, at=AT)
-        assert request_.days_suspended == 10
-        assert request_.decision_deadline == date(2025, 5, 8)
+        assert request_.days_suspended == 8
+        assert request_.decision_deadline == date(2025, 5, 6)
+
+    def test_the_completion_term_ends_after_the_invitation(self) -> None:
+        with pytest.raises(InvalidValueError, match="complete_by"):
+            complete().suspend(
+                reason="x",
+                suspended_on=date(2025, 3, 7),
+                complete_by=date(2025, 3, 7),
+                by=LOKET,
+                at=AT,
+            )
 
     def test_a_suspended_application_cannot_be_decided(self, request_: SupportRequest) -> None:
         with pytest.raises(ApplicationSuspendedError, match="resume it before deciding"):
@@ -150,7 +200,13 @@ class TestWhenSuspended:
 
     def test_it_cannot_be_suspended_twice(self, request_: SupportRequest) -> None:
         with pytest.raises(ApplicationSuspendedError):
-            request_.suspend(reason="x", suspended_on=date(2025, 3, 8), by=LOKET, at=AT)
+            request_.suspend(
+                reason="x",
+                suspended_on=date(2025, 3, 8),
+                complete_by=date(2025, 3, 20),
+                by=LOKET,
+                at=AT,
+            )
 
     def test_it_cannot_resume_before_it_was_suspended(self, request_: SupportRequest) -> None:
         with pytest.raises(InvalidValueError, match="before that"):
@@ -162,9 +218,39 @@ def test_an_application_that_is_not_suspended_cannot_resume() -> None:
         complete().resume(resumed_on=date(2025, 3, 10), by=LOKET, at=AT)
 
 
-def test_an_incomplete_application_has_no_term_to_suspend() -> None:
-    with pytest.raises(ApplicationIncompleteError, match="no decision term"):
-        submitted().suspend(reason="x", suspended_on=date(2025, 3, 7), by=LOKET, at=AT)
+def test_an_incomplete_application_can_be_invited_to_complete() -> None:
+    request = submitted()
+    request.suspend(
+        reason="Groeidocument ontbreekt.",
+        suspended_on=date(2025, 3, 4),
+        complete_by=date(2025, 3, 18),
+        by=LOKET,
+        at=AT,
+    )
+    assert request.suspended_since == date(2025, 3, 4)
+
+
+class TestANoticeUnderAwb414:
+    def test_names_a_new_last_day_within_the_term(self) -> None:
+        request = complete()
+        request.extend_decision_term(
+            reason="Het onderzoek van de jeugdarts duurt langer.",
+            extended_to=date(2025, 6, 10),
+            notified_on=date(2025, 4, 20),
+            by=LOKET,
+            at=AT,
+        )
+        assert request.decision_deadline == date(2025, 6, 10)
+
+    def test_after_the_term_ended_is_too_late(self) -> None:
+        with pytest.raises(InvalidValueError, match="notified_on"):
+            complete().extend_decision_term(
+                reason="x",
+                extended_to=date(2025, 6, 10),
+                notified_on=date(2025, 4, 29),
+                by=LOKET,
+                at=AT,
+            )
 
 
 class TestDeciding:
@@ -272,9 +358,12 @@ class TestNotification:
         request = with_both_advices()
         grant_tlv(request)
         request.collect_events()
-        request.notify_decision(notified_on=date(2025, 3, 21), by=LOKET, at=AT)
+        request.notify_decision(
+            notified_on=date(2025, 3, 21), channel=Channel.EMAIL, by=LOKET, at=AT
+        )
         [notified] = request.collect_events()
         assert isinstance(notified, SupportRequest.DecisionNotified)
+        assert notified.channel is Channel.EMAIL
         assert request.objection_deadline == date(2025, 5, 2)
 
     def test_there_is_nothing_to_notify_before_a_decision(self) -> None:

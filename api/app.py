@@ -18,6 +18,7 @@ from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
@@ -168,5 +169,11 @@ def create_app(
             description="Decisions of samenwerkingsverbanden passend onderwijs, as events.",
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
+            security=[{"bearer": []}],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
         ),
     )

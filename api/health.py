@@ -30,6 +30,7 @@ class Health(msgspec.Struct, frozen=True):
     ),
     tags=["operations"],
     exclude_from_auth=True,
+    security=[{}],  # no token needed
     responses={
         HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
             data_container=Health, description="The database does not answer (yet)."

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.types import ASGIApp
 
@@ -208,5 +209,11 @@ def create_app(
             description="Decisions of samenwerkingsverbanden passend onderwijs, as events.",
             path="/schema",
             render_plugins=[OfflineSwaggerUI()],
+            security=[{"bearer": []}],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
         ),
     )

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_type_hi
 
 import msgspec
 from litestar import Request, Response, Router
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency, Provide
 from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.exceptions import ClientException, HTTPException, ValidationException
@@ -306,10 +307,32 @@ def _build(resource: str, route: CommandRoute) -> HTTPRouteHandler:
         operation_id=route.operation_id,
         responses=problems(*route.errors) if route.errors else COMMAND_ERRORS,
         status_code=201 if route.creates else 200,
+        response_headers=_answer_headers(route),
         dto=CommandBody.for_route(full_path, route.command) if with_body else None,
         return_dto=None,
         dependencies={"ctx": Provide(provide_create_context)} if route.creates else None,
     )(handle)
+
+
+def _answer_headers(route: CommandRoute) -> list[ResponseHeader]:
+    if route.answer is not None:
+        return []
+    headers = [
+        ResponseHeader(
+            name="ETag",
+            description='The changed stream\'s new version, e.g. "4", for If-Match.',
+            documentation_only=True,
+        )
+    ]
+    if route.creates:
+        headers.append(
+            ResponseHeader(
+                name="Location",
+                description="Where the new resource is read.",
+                documentation_only=True,
+            )
+        )
+    return headers
 
 
 def command_router(

@@ -70,18 +70,23 @@ def provide_correlation_id(request: Request[Any, Any, Any]) -> UUID:
     return correlation_id
 
 
+# A UUID, or nothing (a header that is sent empty, or not at all: the server picks an id).
+UUID_PATTERN = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"
 IdempotencyKey = Annotated[
-    UUID | None,
+    str,
     HeaderParameter(
         name="Idempotency-Key",
         required=False,
+        pattern=UUID_PATTERN,
         description="A UUID naming this command; a retry with the same key is recorded once.",
     ),
 ]
+
+
 # One version, as an ETag ("3", W/"3") or bare (3); "*" or an empty header: any version.
 IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"[0-9]+"|[0-9]+)?\s*$'
 IfMatch = Annotated[
-    str | None,
+    str,
     HeaderParameter(
         name="If-Match",
         required=False,
@@ -94,9 +99,9 @@ IfMatch = Annotated[
 ]
 
 
-def expected_version(if_match: str | None) -> int | None:
+def expected_version(if_match: str) -> int | None:
     """The version an ``If-Match`` header names: ``"3"``, ``W/"3"`` or ``3``; ``*`` is any."""
-    if if_match is None or if_match.strip() in {"", "*"}:
+    if if_match.strip() in {"", "*"}:
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
@@ -111,7 +116,7 @@ async def command_id_for(
     request: Request[Any, Any, Any],
     tenant_id: TenantId,
     caller: str,
-    idempotency_key: UUID | None,
+    idempotency_key: str,
     ids: IdFactory,
 ) -> UUID:
     """A new command id, or the one an ``Idempotency-Key`` of this caller in this tenant names.
@@ -119,13 +124,15 @@ async def command_id_for(
     The same key with another request is refused (422), as the IETF idempotency-key draft
     says; keys are kept for a day (infrastructure/idempotency_keys.py).
     """
-    if idempotency_key is None:
+    if not idempotency_key:
         return ids.new_id()
     keys: IdempotencyKeys | None = request.app.state.get("idempotency_keys")
     if keys is None:
         raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
     fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
-    return await keys.claim(tenant_id, caller, str(idempotency_key), fingerprint, ids.new_id())
+    return await keys.claim(
+        tenant_id, caller, str(UUID(idempotency_key)), fingerprint, ids.new_id()
+    )
 
 
 async def provide_command_context(  # noqa: PLR0913 - the request, the caller and its headers
@@ -134,8 +141,8 @@ async def provide_command_context(  # noqa: PLR0913 - the request, the caller an
     principal: NamedDependency[Principal],
     correlation_id: NamedDependency[UUID],
     ids: Ids,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = "",
+    if_match: IfMatch = "",
 ) -> CommandContext:
     """The command's context: the caller, the request's correlation id, a command id."""
     command_id = await command_id_for(
@@ -156,7 +163,7 @@ async def provide_create_context(
     principal: NamedDependency[Principal],
     correlation_id: NamedDependency[UUID],
     ids: Ids,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKey = "",
 ) -> CommandContext:
     """A creating command's context: nothing exists yet whose version ``If-Match`` could name."""
     return await provide_command_context(

@@ -50,6 +50,7 @@ async def liveness() -> Liveness:
     ),
     tags=["operations"],
     exclude_from_auth=True,
+    security=[{}],  # no token needed
     responses={
         HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
             data_container=Health, description="The database does not answer (yet)."

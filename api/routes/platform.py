@@ -53,7 +53,7 @@ async def provide_operator_commands(  # noqa: PLR0913 - the caller and the use c
     ids: Ids,
     event_store: Store,
     clock: ClockDependency,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKey = "",
 ) -> CommandRunner:
     """Runs an operator's commands against the platform log (no tenant suspension applies)."""
     caller = Caller.operator(request.user.sub)

@@ -45,7 +45,9 @@ async def test_commands_document_idempotency_key_and_if_match_only_where_it_appl
     api: Api,
 ) -> None:
     for method, path, operation in await operations(api):
-        if method != "get" and path.startswith("/v1/tenants/{swv_code}"):
+        # a search is a POST only to keep names out of URLs: it changes nothing
+        is_search = path.endswith("-searches")
+        if method != "get" and path.startswith("/v1/tenants/{swv_code}") and not is_search:
             parameters = {p["name"]: p for p in operation.get("parameters", [])}
             assert "Idempotency-Key" in parameters, f"{method} {path}"
             creates = "201" in operation["responses"]

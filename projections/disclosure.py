@@ -14,7 +14,8 @@ The rules (CBS symbols: ``"<5"`` a small count, ``"x"`` secret):
    suppression). Then, smallest first, further months (and at last the year itself) are published
    as ``"x"`` (complementary suppression) until no hidden count and no hidden amount follows
    exactly from what is published: an attacker is assumed to know that ``"<5"`` means 1 to 4,
-   ``"x"`` 5 or more, that an amount is never negative, and this whole procedure.
+   ``"x"`` 5 or more, that an amount is never negative, and this whole procedure, so also that
+   a month hidden as ``"x"`` counts no more than the smallest month still published.
 
 A cell is exactly derivable when, given the relation and the ranges of the other hidden cells,
 only one whole number is left for it; :func:`is_determined` decides that by interval arithmetic,
@@ -87,8 +88,10 @@ _COUNT_RANGE = {
 }
 
 
-def _count_term(sign: int, cell: Counted, seen: Visibility) -> Term:
+def _count_term(sign: int, cell: Counted, seen: Visibility, cap: float = math.inf) -> Term:
     low, high = _COUNT_RANGE.get(seen, (cell.count, cell.count))
+    if seen is Visibility.HIDDEN:
+        high = min(high, cap)
     return Term(sign, cell.count, low, high, hidden=seen is not Visibility.PUBLISHED)
 
 
@@ -103,7 +106,14 @@ def _betrays(
     year: Counted, year_seen: Visibility, months: Mapping[K, tuple[Counted, Visibility]]
 ) -> bool:
     parts = [(1, year, year_seen)] + [(-1, cell, seen) for cell, seen in months.values()]
-    counts = [_count_term(sign, cell, seen) for sign, cell, seen in parts]
+    # Months are hidden smallest first: none hidden counts more than the smallest one shown.
+    cap = min(
+        (float(cell.count) for cell, seen in months.values() if seen is Visibility.PUBLISHED),
+        default=math.inf,
+    )
+    counts = [_count_term(1, year, year_seen)] + [
+        _count_term(sign, cell, seen, cap) for sign, cell, seen in parts[1:]
+    ]
     if is_determined(counts):
         return True
     if year.amount is None:

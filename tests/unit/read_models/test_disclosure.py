@@ -1,8 +1,10 @@
 """No published set of municipal figures lets a reader compute a suppressed cell exactly.
 
 The reader is given both granularities (months and school years), knows that ``"<5"`` is 1 to 4,
-``"x"`` 5 or more and an amount never negative, and solves the sums exactly with an integer
-program (HiGHS through scipy): every hidden count and amount must keep at least two values.
+``"x"`` 5 or more, an amount never negative and that months are hidden smallest first (so no
+``"x"`` month counts more than the smallest month shown), and solves the sums exactly with an
+integer program (HiGHS through scipy): every hidden count and amount must keep at least two
+values.
 """
 
 from __future__ import annotations
@@ -105,9 +107,17 @@ def reader_of(months: list[FigureCell], years: list[FigureCell]) -> Reader:
     month_vars: defaultdict[tuple[Key, str], dict[str, list[int]]] = defaultdict(
         lambda: {"count": [], "amount": []}
     )
+    smallest_shown: defaultdict[tuple[Key, str], float] = defaultdict(lambda: BIG)
+    for cell in months:
+        if isinstance(cell.count, int):
+            group_of = (key_of(cell), school_year(date.fromisoformat(cell.period + "-01")))
+            smallest_shown[group_of] = min(smallest_shown[group_of], cell.count)
     for cell in months:
         low, high = bounds_of(cell)
-        group = month_vars[key_of(cell), school_year(date.fromisoformat(cell.period + "-01"))]
+        group_key = (key_of(cell), school_year(date.fromisoformat(cell.period + "-01")))
+        if cell.count == "x":
+            high = smallest_shown[group_key]
+        group = month_vars[group_key]
         group["count"].append(reader.variable(low, high, hidden=low != high))
         if cell.metric is Metric.ARRANGEMENTS_GRANTED:
             amount_hidden = cell.amount is None
@@ -181,6 +191,21 @@ def test_the_reported_difference_attack_no_longer_reveals_a_month() -> None:
     assert [c.count for c in by_month] == ["x", "<5"]
     assert all(c.amount is None for c in by_month)
     assert [(c.count, c.amount) for c in by_year] == [(8, 191)]
+
+
+def test_a_hidden_month_is_not_betrayed_by_the_smallest_month_shown() -> None:
+    # 4 + 6 + 6: with one 6 hidden, a reader who knows months are hidden smallest first knows
+    # it is at most the 6 shown, so it is 6 and the "<5" is 16 - 12 = 4.
+    months = {
+        (KEYS[0], MONTHS[0]): Counted(4),
+        (KEYS[0], MONTHS[1]): Counted(6),
+        (KEYS[0], MONTHS[2]): Counted(6),
+    }
+    reader = reader_of(publish(months, Granularity.MONTH), publish(months, Granularity.SCHOOL_YEAR))
+
+    for variable in reader.hidden:
+        low, high = reader.range_of(variable)
+        assert low < high, f"a hidden cell can only be {low}"
 
 
 def test_months_of_a_small_school_year_are_withheld() -> None:

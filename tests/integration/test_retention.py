@@ -29,7 +29,7 @@ from domain.swv import SchoolType
 from domain.tlv import FundingCategory, TlvType
 from infrastructure.event_store import PostgresEventStore
 from tests.tenant_codes import fresh_swv_code
-from tests.unit.application.conftest import Desk, FixedClock
+from tests.unit.application.conftest import ADMIN, Desk, FixedClock
 
 pytestmark = pytest.mark.integration
 
@@ -153,8 +153,11 @@ async def _ten_year_tenant(store: PostgresEventStore) -> Tenant:
             policy_version="OP-2015",
             policy_effective_from=date(2015, 8, 1),
         ),
+        actor=ADMIN,
     )
-    await desk.run(swv.add_municipality, AddMunicipality(code="GM0632", name="Woerden"))
+    await desk.run(
+        swv.add_municipality, AddMunicipality(code="GM0632", name="Woerden"), actor=ADMIN
+    )
     for brin, school_type in (("12AB", SchoolType.REGULAR), ("56EF", SchoolType.SO)):
         await desk.run(
             swv.add_school,
@@ -166,6 +169,7 @@ async def _ten_year_tenant(store: PostgresEventStore) -> Tenant:
                 school_type=school_type,
                 municipality_code="GM0632",
             ),
+            actor=ADMIN,
         )
     tenant = Tenant(desk)
     for year in range(FIRST_YEAR, FIRST_YEAR + YEARS):

@@ -130,7 +130,7 @@ class TestDeciding:
                 request_id=request_id,
                 outcome=DecisionOutcome.GRANTED,
                 reasons="Toelaatbaar.",
-                decided_on=date(2025, 3, 20),
+                decided_on=date(2025, 3, 3),
                 funding_category=FundingCategory.HIGH,
                 valid_from=date(2025, 4, 1),
                 valid_until=date(2027, 7, 31),
@@ -265,6 +265,7 @@ class TestTheDecisionTerm:
                 effective_from=date(2025, 1, 1),
                 pause_count=PauseCount.COMPLETION_DAY_PAUSED,
             ),
+            actor=ADMIN,
         )
         request_id = await complete_request(desk, await register_pupil(desk))
         desk.clock.move_to(date(2025, 3, 17))

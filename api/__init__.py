@@ -1,1 +1,1 @@
-"""placeholder."""
+"""The HTTP API: routes built from command tables, tokens, problems; ``api.app`` composes it."""

@@ -16,7 +16,6 @@ import uvicorn
 
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
-from api.dependencies import SystemClock
 from api.import_cli import import_command
 from api.serving import default_workers, freeze_start_up_heap, serve_workers
 from api.settings import Settings
@@ -28,6 +27,7 @@ from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.migrate import apply_migrations
+from infrastructure.system import SystemClock
 from projections.process import rebuild_projection, run_projections_process
 from projections.progress import rebuild_progress_bar
 from projections.rebuild import RebuildError, RebuildResult

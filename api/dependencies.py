@@ -6,7 +6,6 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -24,6 +23,7 @@ from application.handlers.platform import ensure_tenant_active
 from application.ports import Clock, EventStore, IdempotencyKeys, IdFactory
 from domain.ids import TenantId
 from infrastructure.idempotency_keys import request_fingerprint
+from infrastructure.system import RandomIds, SystemClock
 
 R = TypeVar("R")
 
@@ -34,16 +34,6 @@ Ids = NamedDependency[SkipValidation[IdFactory]]
 
 CORRELATION_HEADER = "X-Correlation-ID"
 log = logging.getLogger("passend.api")
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class RandomIds:
-    def new_id(self) -> UUID:
-        return uuid.uuid4()
 
 
 def provide_principal(request: Request[Claims, str, State], swv_code: FromPath[str]) -> Principal:
@@ -80,19 +70,25 @@ IdempotencyKey = Annotated[
         description="A UUID naming this command; a retry with the same key is recorded once.",
     ),
 ]
+# One version, as an ETag ("3", W/"3") or bare (3); "*" or an empty header: any version.
+IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"[0-9]+"|[0-9]+)?\s*$'
 IfMatch = Annotated[
     str | None,
     HeaderParameter(
         name="If-Match",
         required=False,
-        description='The version (ETag) the command was decided on, e.g. "3"; 412 if stale.',
+        pattern=IF_MATCH_PATTERN,
+        description=(
+            'The version (ETag) the command was decided on, e.g. "3"; 412 if stale. '
+            '"*" or an empty header: whatever the current version is.'
+        ),
     ),
 ]
 
 
 def expected_version(if_match: str | None) -> int | None:
     """The version an ``If-Match`` header names: ``"3"``, ``W/"3"`` or ``3``; ``*`` is any."""
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None or if_match.strip() in {"", "*"}:
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
@@ -143,6 +139,24 @@ async def provide_command_context(  # noqa: PLR0913 - the request, the caller an
         command_id=command_id,
         correlation_id=correlation_id,
         expected_version=expected_version(if_match),
+    )
+
+
+async def provide_create_context(
+    *,
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    correlation_id: NamedDependency[UUID],
+    ids: Ids,
+    idempotency_key: IdempotencyKey = None,
+) -> CommandContext:
+    """A creating command's context: nothing exists yet whose version ``If-Match`` could name."""
+    return await provide_command_context(
+        request=request,
+        principal=principal,
+        correlation_id=correlation_id,
+        ids=ids,
+        idempotency_key=idempotency_key,
     )
 
 

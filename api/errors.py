@@ -33,35 +33,12 @@ from application.errors import (
     TenantSuspendedError,
     UnconfiguredReferenceError,
 )
-from domain.errors import (
-    AlreadyNotifiedError,
-    ApplicationAlreadyCompleteError,
-    ArrangementClosedError,
-    DomainError,
-    DuplicateConfigurationError,
-    ObjectionClosedError,
-    PupilHasLeftError,
-    RequestAlreadyDecidedError,
-    TlvNotValidError,
-)
+from domain.errors import DomainError, StateConflictError
 from domain.tenancy import TenancyStateError
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://passend.example/problems/"
 log = logging.getLogger("passend.api")
-
-# Refusals because of what already happened (409); every other rule violation is 422.
-_STATE_CONFLICTS = (
-    AlreadyNotifiedError,
-    ApplicationAlreadyCompleteError,
-    ArrangementClosedError,
-    DuplicateConfigurationError,
-    ObjectionClosedError,
-    PupilHasLeftError,
-    RequestAlreadyDecidedError,
-    TlvNotValidError,
-    TenancyStateError,
-)
 
 
 def problem(
@@ -125,6 +102,25 @@ def _field_at_fault(error: dict[str, Any]) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _field_error(error: dict[str, Any]) -> dict[str, Any]:
+    """One ``errors`` member: the field, a JSON pointer into the body when it is in the body."""
+    pointer = error.get("pointer")
+    field = (pointer[1:].replace("/", ".") or None) if isinstance(pointer, str) else None
+    field = field or _field_at_fault(error)
+    found: dict[str, Any] = {
+        "field": field,
+        "message": error.get("message"),
+        "source": error.get("source"),
+    }
+    if error.get("source") == "body":
+        found["pointer"] = pointer if isinstance(pointer, str) else _pointer_to(field)
+    return found
+
+
+def _pointer_to(field: str | None) -> str:
+    return "/" + field.replace(".", "/") if field else ""
+
+
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = exc.extra if isinstance(exc.extra, list) else []
     return problem(
@@ -132,11 +128,7 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
         "The request is not valid",
         exc.detail,
         kind="validation",
-        errors=[
-            {"field": _field_at_fault(e), "message": e.get("message"), "source": e.get("source")}
-            for e in errors
-            if isinstance(e, dict)
-        ],
+        errors=[_field_error(e) for e in errors if isinstance(e, dict)],
         instance=request.url.path,
     )
 
@@ -148,8 +140,11 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 
 def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    # Refusals because of what already happened are 409; every other rule violation is 422.
     status = (
-        HTTP_409_CONFLICT if isinstance(exc, _STATE_CONFLICTS) else HTTP_422_UNPROCESSABLE_ENTITY
+        HTTP_409_CONFLICT
+        if isinstance(exc, (StateConflictError, TenancyStateError))
+        else HTTP_422_UNPROCESSABLE_ENTITY
     )
     return problem(
         status,
@@ -157,6 +152,10 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
         str(exc),
         kind=type(exc).__name__,
         instance=request.url.path,
+        errors=[
+            {"field": f, "message": str(exc), "source": "body", "pointer": _pointer_to(f)}
+            for f in exc.fields
+        ],
     )
 
 

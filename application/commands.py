@@ -6,6 +6,7 @@ Netherlands; time and actor come from the context, never from the body.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -59,8 +60,11 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
         for name in self.__struct_fields__:
             value = getattr(self, name)
             if isinstance(value, date):
-                check_plausible_date(value, name.replace("_", " ").capitalize())
+                check_plausible_date(value, name.replace("_", " ").capitalize(), field=name)
 
+
+# Hours or euros; far above any real arrangement, well inside the read models' bigint columns.
+Amount = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 
 # Tenant configuration
 
@@ -186,7 +190,10 @@ class ShredPupilData(Command, frozen=True, kw_only=True):
 
 
 class SubmitSupportRequest(Command, frozen=True, kw_only=True):
-    """Either ``arrangement_type`` (a catalogue code) or ``tlv_type`` names what is asked."""
+    """Either ``arrangement_type`` (a catalogue code) or ``tlv_type`` names what is asked.
+
+    No ``school_code``: a school caller's own school.
+    """
 
     pupil_id: UUID
     school_code: str | None = None
@@ -249,6 +256,14 @@ class DecideSupportRequest(Command, frozen=True, kw_only=True):
     funding_category: FundingCategory | None = None
     valid_from: date | None = None
     valid_until: date | None = None
+
+
+class WithdrawSupportRequest(Command, frozen=True, kw_only=True):
+    """The school withdraws its request before the committee decided it."""
+
+    request_id: UUID
+    reason: str
+    withdrawn_on: date | None = None
 
 
 class NotifyDecision(Command, frozen=True, kw_only=True):
@@ -328,7 +343,7 @@ class GrantArrangement(Command, frozen=True, kw_only=True):
 
     support_request_id: UUID
     provider: str
-    amount: int
+    amount: Amount
     start_on: date
     end_on: date | None = None
     decided_on: date | None = None
@@ -338,7 +353,7 @@ class ExtendArrangement(Command, frozen=True, kw_only=True):
     arrangement_id: UUID
     end_on: date
     reason: str
-    amount_added: int = 0
+    amount_added: Amount = 0
     decided_on: date | None = None
 
 

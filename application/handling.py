@@ -1,4 +1,4 @@
-"""The steps every handler shares: rebuild a stream, derive ids, append idempotently.
+"""The steps every handler shares: rebuild a stream, append idempotently under derived ids.
 
 Ids derive from the command id, so a retried command finds its own events and returns the
 original outcome instead of deciding again.
@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import TypeVar
-from uuid import UUID, uuid5
-from zoneinfo import ZoneInfo
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from application.access import AccessRule, Concerns
+from application.aggregate_ids import event_id
 from application.commands import CommandContext, CommandOutcome
 from application.errors import (
     AggregateNotFoundError,
@@ -32,36 +31,6 @@ from domain.swv import Swv, swv_stream_id
 from domain.tlv import Tlv
 
 A = TypeVar("A", bound=Aggregate)
-
-_LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
-
-# One namespace per kind of aggregate, so ids derived from one command never collide.
-PUPIL_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a01")
-SUPPORT_REQUEST_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a02")
-TLV_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a03")
-OBJECTION_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a04")
-ARRANGEMENT_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a05")
-EXPERT_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a06")
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar day in the Netherlands, where the legal terms are counted."""
-    return moment.astimezone(_LOCAL_TIME).date()
-
-
-def new_aggregate_id(namespace: UUID, ctx: CommandContext) -> UUID:
-    """The id of the aggregate a command creates; the same on every retry of that command."""
-    return uuid5(namespace, f"{ctx.tenant_id}/{ctx.command_id}")
-
-
-def expert_id_for(tenant_id: TenantId, subject: str) -> UUID:
-    """The pseudonymous id of the expert who signs in as ``subject``; stable per tenant."""
-    return uuid5(EXPERT_IDS, f"{tenant_id}/{subject.strip()}")
-
-
-def event_id(ctx: CommandContext, stream_id: UUID, index: int) -> UUID:
-    """The id of the ``index``-th event a command appends to a stream."""
-    return uuid5(ctx.command_id, f"{stream_id}/{index}")
 
 
 def rebuild(events: Sequence[RecordedEvent]) -> Aggregate | None:

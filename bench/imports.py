@@ -33,6 +33,7 @@ import msgspec
 
 from api.import_cli import run_import
 from application.ports import EventMetadata, NewEvent
+from bench.database import ServerCpu
 from bench.load.history import write_history
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
@@ -78,9 +79,26 @@ async def _fresh(admin_dsn: str, database: str) -> str:
     return dsn
 
 
-async def import_phase(admin_dsn: str, path: Path, run: int) -> tuple[float, list[Any]]:
+class Cpu:
+    """Client and server CPU seconds per event over a phase: where the time goes."""
+
+    def __init__(self, server: ServerCpu) -> None:
+        self.server = server
+        self.client0, self.server0 = time.process_time(), server.seconds()
+
+    def per_event_us(self, events: int) -> tuple[float, float]:
+        client = time.process_time() - self.client0
+        server = self.server.seconds() - self.server0
+        return round(client / events * 1e6, 1), round(server / events * 1e6, 1)
+
+
+async def import_phase(
+    admin_dsn: str, path: Path, run: int, cpu: dict[str, list[tuple[float, float]]], pg: ServerCpu
+) -> tuple[float, list[Any]]:
     dsn = await _fresh(admin_dsn, f"passend_import_{run}")
+    window = Cpu(pg)
     result = await run_import(dsn, path, show_progress=False)
+    cpu["import"].append(window.per_event_us(result.events))
     conn = await asyncpg.connect(dsn)
     try:
         await init_connection(conn)
@@ -90,13 +108,20 @@ async def import_phase(admin_dsn: str, path: Path, run: int) -> tuple[float, lis
     return result.events / result.seconds, [tuple(r) for r in rows]
 
 
-async def copy_phase(admin_dsn: str, rows: list[Any], run: int) -> float:
+async def copy_phase(
+    admin_dsn: str,
+    rows: list[Any],
+    run: int,
+    *,
+    cpu: dict[str, list[tuple[float, float]]],
+    pg: ServerCpu,
+) -> float:
     dsn = await _fresh(admin_dsn, f"passend_copy_{run}")
     conn = await asyncpg.connect(dsn)
     try:
         await init_connection(conn)
         await conn.execute("CREATE TABLE bare_events (LIKE events INCLUDING ALL)")
-        started = time.perf_counter()
+        started, window = time.perf_counter(), Cpu(pg)
         for start in range(0, len(rows), DEFAULT_CHUNK):
             async with conn.transaction():
                 await conn.copy_records_to_table(
@@ -104,7 +129,9 @@ async def copy_phase(admin_dsn: str, rows: list[Any], run: int) -> float:
                     records=rows[start : start + DEFAULT_CHUNK],
                     columns=EVENT_COLUMNS,
                 )
-        return len(rows) / (time.perf_counter() - started)
+        rate = len(rows) / (time.perf_counter() - started)
+        cpu["copy"].append(window.per_event_us(len(rows)))
+        return rate
     finally:
         await conn.close()
 
@@ -132,8 +159,14 @@ def _batches(path: Path, codec: EventCodec, limit: int) -> list[tuple[TenantId, 
     ]
 
 
-async def batch_append_phase(
-    admin_dsn: str, batches: list[tuple[TenantId, list[NewEvent]]], codec: EventCodec, run: int
+async def batch_append_phase(  # noqa: PLR0913 - the phase and its probes
+    admin_dsn: str,
+    batches: list[tuple[TenantId, list[NewEvent]]],
+    codec: EventCodec,
+    run: int,
+    *,
+    cpu: dict[str, list[tuple[float, float]]],
+    pg: ServerCpu,
 ) -> float:
     dsn = await _fresh(admin_dsn, f"passend_append_{run}")
     app_dsn = dsn.replace("://postgres@", "://passend_app@", 1)
@@ -143,11 +176,13 @@ async def batch_append_phase(
     try:
         for tenant in {t for t, _ in batches}:
             await store.register_tenant(tenant)
-        started = time.perf_counter()
+        started, window = time.perf_counter(), Cpu(pg)
         for tenant, events in batches:
             version = events[0].event.originator_version - 1
             await store.append(tenant, events, expected_version=version, metadata=meta)
-        return sum(len(e) for _, e in batches) / (time.perf_counter() - started)
+        count = sum(len(e) for _, e in batches)
+        cpu["batch_append"].append(window.per_event_us(count))
+        return count / (time.perf_counter() - started)
     finally:
         await store.close()
         await pool.close()
@@ -161,13 +196,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     batches = _batches(path, codec, args.batch_events)
     server = embedded_postgres_server.start(workdir / "postgres", synchronous_commit=True)
     rates: dict[str, list[float]] = {"import": [], "copy": [], "batch_append": []}
+    cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in rates}
+    pid_file = workdir / "postgres" / "pgdata" / "postmaster.pid"
+    pg = ServerCpu(int(pid_file.read_text().split()[0]))
     try:
         for r in range(args.runs):
-            rate, rows = await import_phase(server.admin_dsn(), path, r)
+            rate, rows = await import_phase(server.admin_dsn(), path, r, cpu, pg)
             rates["import"].append(rate)
-            rates["copy"].append(await copy_phase(server.admin_dsn(), rows, r))
+            rates["copy"].append(await copy_phase(server.admin_dsn(), rows, r, cpu=cpu, pg=pg))
             rates["batch_append"].append(
-                await batch_append_phase(server.admin_dsn(), batches, codec, r)
+                await batch_append_phase(server.admin_dsn(), batches, codec, r, cpu=cpu, pg=pg)
             )
             print(
                 f"run {r + 1}/{args.runs}: "
@@ -191,6 +229,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "events_per_s": {
             k: {"min": round(min(v)), "median": round(medians[k]), "max": round(max(v))}
             for k, v in rates.items()
+        },
+        "cpu_us_per_event_client_server_median": {
+            k: [statistics.median(c for c, _ in v), statistics.median(s for _, s in v)]
+            for k, v in cpu.items()
         },
         "params": {"tenants": args.tenants, "events": lines, "runs": args.runs},
     }

@@ -24,11 +24,13 @@ LATEST_DATE = date(2199, 12, 31)
 _SATURDAY = 5
 
 
-def check_plausible_date(day: date, what: str) -> date:
+def check_plausible_date(day: date, what: str, *, field: str | None = None) -> date:
     """``day`` if it lies between EARLIEST_DATE and LATEST_DATE; raises InvalidValueError."""
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise InvalidValueError(
-            f"{what} {day} is not a plausible date: give one from {EARLIEST_DATE} to {LATEST_DATE}."
+            f"{what} {day} is not a plausible date: "
+            f"give one from {EARLIEST_DATE} to {LATEST_DATE}.",
+            fields=(field,) if field else (),
         )
     return day
 

@@ -2,7 +2,18 @@
 
 
 class DomainError(Exception):
-    """Base of every rule violation; the command was refused and nothing was recorded."""
+    """Base of every rule violation; the command was refused and nothing was recorded.
+
+    ``fields`` names the command fields the refusal is about, when it is about any.
+    """
+
+    def __init__(self, message: str, *, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+class StateConflictError(DomainError):
+    """Refused because of what already happened to the object, not because of the command."""
 
 
 class InvalidValueError(DomainError):
@@ -29,11 +40,11 @@ class UnknownArrangementTypeError(SwvConfigurationError):
     """The arrangement type is not in the SWV's catalogue (or was withdrawn from it)."""
 
 
-class DuplicateConfigurationError(SwvConfigurationError):
+class DuplicateConfigurationError(SwvConfigurationError, StateConflictError):
     """A school, municipality or catalogue entry with this code is already registered."""
 
 
-class PupilHasLeftError(DomainError):
+class PupilHasLeftError(StateConflictError):
     """The pupil left the SWV; nothing more can be recorded for them here."""
 
 
@@ -49,8 +60,12 @@ class ZorgplichtError(DomainError):
     """The zorgplicht term cannot be extended (no registration pending, or extended before)."""
 
 
-class RequestAlreadyDecidedError(DomainError):
+class RequestAlreadyDecidedError(StateConflictError):
     """The request was decided; a decision cannot be taken or changed twice."""
+
+
+class RequestWithdrawnError(StateConflictError):
+    """The school withdrew the request; nothing more is decided or recorded on it."""
 
 
 class RequestNotDecidedError(DomainError):
@@ -85,11 +100,11 @@ class FundingCategoryError(DomainError):
     """SO and VSO TLVs need a funding category; SBO TLVs must not have one."""
 
 
-class AlreadyNotifiedError(DomainError):
+class AlreadyNotifiedError(StateConflictError):
     """The decision was notified before; record a notification once."""
 
 
-class TlvNotValidError(DomainError):
+class TlvNotValidError(StateConflictError):
     """The TLV is lapsed, revoked or redeemed, so this is no longer possible."""
 
 
@@ -97,7 +112,7 @@ class TlvLapseNotDueError(DomainError):
     """The TLV cannot lapse: it was redeemed, policy keeps it, or the term has not ended."""
 
 
-class ObjectionClosedError(DomainError):
+class ObjectionClosedError(StateConflictError):
     """The objection was decided or declared inadmissible; it cannot change any more."""
 
 
@@ -109,17 +124,20 @@ class LbtAdviceError(DomainError):
     """The LBT advice step is out of order (not requested, or requested twice)."""
 
 
-class ArrangementClosedError(DomainError):
+class ArrangementClosedError(StateConflictError):
     """The arrangement has ended; it cannot be extended, ended or changed again."""
 
 
-class ApplicationAlreadyCompleteError(DomainError):
+class ApplicationAlreadyCompleteError(StateConflictError):
     """The application was found complete before; the decision term already runs."""
 
 
-def require_text(value: str, what: str) -> str:
+def require_text(value: str, what: str, *, field: str | None = None) -> str:
     """``value`` without surrounding blanks; raises InvalidValueError when nothing is left."""
     text = value.strip()
     if not text:
-        raise InvalidValueError(f"{what} is empty: write it out, it is part of the record.")
+        raise InvalidValueError(
+            f"{what} is empty: write it out, it is part of the record.",
+            fields=(field,) if field else (),
+        )
     return text

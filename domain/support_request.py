@@ -24,6 +24,7 @@ from domain.errors import (
     NotATlvApplicationError,
     RequestAlreadyDecidedError,
     RequestNotDecidedError,
+    RequestWithdrawnError,
     require_text,
 )
 from domain.expert_advice import (
@@ -194,6 +195,17 @@ class SupportRequest(Aggregate):
         def apply(self, aggregate: SupportRequest) -> None:
             aggregate.notified_on = self.notified_on
 
+    class Withdrawn(Event):
+        TOPIC = "SupportRequestWithdrawn.v1"
+        pupil_id: UUID
+        reason: Annotated[str, PERSONAL]
+        withdrawn_on: date
+        withdrawn_by: str
+        withdrawn_at: datetime
+
+        def apply(self, aggregate: SupportRequest) -> None:
+            aggregate.withdrawn_on = self.withdrawn_on
+
     def __init__(  # noqa: PLR0913 - the fields of SupportRequestSubmitted
         self,
         *,
@@ -222,6 +234,7 @@ class SupportRequest(Aggregate):
         self.funding_category: FundingCategory | None = None
         self.valid_from: date | None = None
         self.valid_until: date | None = None
+        self.withdrawn_on: date | None = None
 
     @classmethod
     def submit(  # noqa: PLR0913 - what a school hands in
@@ -276,6 +289,11 @@ class SupportRequest(Aggregate):
         return deadlines.objection_deadline(self.notified_on)
 
     def _check_open(self) -> None:
+        if self.withdrawn_on is not None:
+            raise RequestWithdrawnError(
+                f"Request {self.id} was withdrawn on {self.withdrawn_on}; submit a new request "
+                "if support is needed after all."
+            )
         if self.outcome is not None:
             raise RequestAlreadyDecidedError(
                 f"Request {self.id} was {self.outcome.lower()} on {self.decided_on}; a decision "
@@ -486,6 +504,25 @@ class SupportRequest(Aggregate):
             policy_version=policy.version,
             decided_by=by,
             decided_at=at,
+            timestamp=at,
+        )
+
+    def withdraw(self, *, reason: str, withdrawn_on: date, by: str, at: datetime) -> None:
+        """The school withdraws its request before it is decided; the decision term ends."""
+        self._check_open()
+        if withdrawn_on < self.received_on:
+            raise InvalidValueError(
+                f"Request {self.id} was received on {self.received_on}; it cannot be withdrawn "
+                f"on {withdrawn_on}, before that.",
+                fields=("withdrawn_on",),
+            )
+        self.trigger_event(
+            self.Withdrawn,
+            pupil_id=self.pupil_id,
+            reason=require_text(reason, "The reason for withdrawing", field="reason"),
+            withdrawn_on=withdrawn_on,
+            withdrawn_by=by,
+            withdrawn_at=at,
             timestamp=at,
         )
 

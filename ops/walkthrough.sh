@@ -22,6 +22,8 @@ trap 'rm -rf "$WORK"' EXIT
 passend() {
   if command -v uv >/dev/null 2>&1; then
     uv run --frozen --quiet passend "$@"
+  elif [ -x var/tools/uv/bin/uv ]; then
+    var/tools/uv/bin/uv run --frozen --quiet passend "$@"
   else
     "$PYTHON" -m uv run --frozen --quiet passend "$@"
   fi

@@ -41,6 +41,7 @@ class CaseStatus(StrEnum):
     SUSPENDED = "SUSPENDED"  # the decision term stands still
     GRANTED = "GRANTED"
     REFUSED = "REFUSED"
+    WITHDRAWN = "WITHDRAWN"
     ISSUED = "ISSUED"  # TLVs, as TlvStatus
     REDEEMED = "REDEEMED"
     LAPSED = "LAPSED"
@@ -320,6 +321,8 @@ def _change(case: Case, event: object) -> Case | None:  # noqa: C901, PLR0911, P
             return replace(case, status=CaseStatus.GRANTED)
         case SupportRequest.Refused():
             return replace(case, status=CaseStatus.REFUSED)
+        case SupportRequest.Withdrawn():
+            return replace(case, status=CaseStatus.WITHDRAWN)
         case SupportRequest.DecisionNotified():
             return replace(case, notified_on=event.notified_on)
         case Tlv.Extended() | Tlv.ExtendedAdministratively():

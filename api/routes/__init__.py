@@ -1,26 +1,42 @@
-"""HTTP routes, one module per resource; ``ROUTES`` lists every controller and handler."""
+"""HTTP routes, one module per resource; ``ROUTES`` lists every controller and handler.
+
+Each resource's commands are a table (``COMMANDS``) of ``api.command_routes.CommandRoute`` rows.
+"""
 
 from litestar.types import ControllerRouterHandler
 
-from api.routes.arrangements import ArrangementController
-from api.routes.configuration import ConfigurationController
+from api.command_routes import CommandRoute
+from api.routes import arrangements, configuration, objections, pupils, support_requests, tlvs
+from api.routes.arrangements import ArrangementCommands, ArrangementController
+from api.routes.configuration import ConfigurationCommands
 from api.routes.me import me
-from api.routes.objections import ObjectionController
+from api.routes.objections import ObjectionCommands, ObjectionController
 from api.routes.platform import PlatformController, platform_log
-from api.routes.pupils import PupilController
+from api.routes.pupils import PupilCommands, PupilController
 from api.routes.read_models import ReadModelController
-from api.routes.support_requests import SupportRequestController
-from api.routes.tlvs import TlvController
+from api.routes.support_requests import SupportRequestCommands, SupportRequestController
+from api.routes.tlvs import TlvCommands, TlvController
+
+# Every command table, by the path of its resource.
+COMMAND_TABLES: dict[str, list[CommandRoute]] = {
+    module.PATH: module.COMMANDS
+    for module in (configuration, pupils, support_requests, tlvs, objections, arrangements)
+}
 
 ROUTES: list[ControllerRouterHandler] = [
     me,
     PlatformController,
     platform_log,
-    ConfigurationController,
+    ConfigurationCommands,
     PupilController,
+    PupilCommands,
     SupportRequestController,
+    SupportRequestCommands,
     TlvController,
+    TlvCommands,
     ObjectionController,
+    ObjectionCommands,
     ArrangementController,
+    ArrangementCommands,
     ReadModelController,
 ]

@@ -6,46 +6,25 @@ and changes its configuration; anybody with a role in the tenant reads it (no pe
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 
 from api import authorisation
 from api.auth import Principal
-from api.dependencies import Commands, Store
+from api.command_routes import CommandRoute, command_router
+from api.dependencies import Store
 from api.schemas.common import (
-    COMMAND_ERRORS,
     READ_ERRORS,
-    CommandAccepted,
-    accepted,
     etag,
     event_views,
-    example,
 )
-from api.schemas.configuration import (
-    ArrangementTypeBody,
-    CommitteeBody,
-    ConfigurationBody,
-    ConfigurationRead,
-    ConfigurationState,
-    MunicipalityBody,
-    PolicyBody,
-    SchoolBody,
-)
-from application.commands import (
-    AddArrangementType,
-    AddMunicipality,
-    AddSchool,
-    AdoptPolicy,
-    ConfigureSwv,
-    RenameCommittee,
-    WithdrawArrangementType,
-)
-from application.handlers import swv
+from api.schemas.configuration import ConfigurationRead, ConfigurationState
+from application import commands as c
+from application.handlers import swv as h
 from application.queries import aggregate_history
 from domain.swv import Swv, swv_stream_id
+
+PATH = "/v1/tenants/{swv_code:str}/configuration"
 
 _CONFIGURATION_EXAMPLE = {
     "name": "Passenderwijs",
@@ -55,8 +34,107 @@ _CONFIGURATION_EXAMPLE = {
 }
 
 
+COMMANDS = [
+    CommandRoute(
+        method="POST",
+        path="/",
+        command=c.ConfigureSwv,
+        handler=h.configure_swv,
+        guard=authorisation.configures_tenant,
+        operation_id="configureTenant",
+        summary="Record the configuration of a tenant the platform operator opened",
+        description="The tenant's swv-admin, once; 409 if it is configured already.",
+        examples={"Passenderwijs": _CONFIGURATION_EXAMPLE},
+        creates="configuration",
+    ),
+    CommandRoute(
+        method="POST",
+        path="/municipalities",
+        command=c.AddMunicipality,
+        handler=h.add_municipality,
+        guard=authorisation.configures_tenant,
+        operation_id="addMunicipality",
+        summary="Add a municipality to the SWV's region",
+        examples={"Woerden": {"code": "GM0632", "name": "Woerden"}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/schools",
+        command=c.AddSchool,
+        handler=h.add_school,
+        guard=authorisation.configures_tenant,
+        operation_id="addSchool",
+        summary="Add a school (BRIN plus vestiging) in one of the municipalities",
+        examples={
+            "A regular primary school": {
+                "brin": "12AB",
+                "vestiging": "00",
+                "name": "De Regenboog",
+                "board": "Stichting Primair",
+                "school_type": "REGULAR",
+                "municipality_code": "GM0632",
+            }
+        },
+    ),
+    CommandRoute(
+        method="POST",
+        path="/arrangement-types",
+        command=c.AddArrangementType,
+        handler=h.add_arrangement_type,
+        guard=authorisation.configures_tenant,
+        operation_id="addArrangementType",
+        summary="Add an arrangement type to the catalogue",
+        examples={
+            "Ambulante begeleiding": {
+                "code": "ambulante-begeleiding",
+                "name": "Ambulante begeleiding",
+                "unit": "HOURS",
+                "default_duration_months": 6,
+            }
+        },
+    ),
+    CommandRoute(
+        method="DELETE",
+        path="/arrangement-types/{code:str}",
+        command=c.WithdrawArrangementType,
+        handler=h.withdraw_arrangement_type,
+        guard=authorisation.configures_tenant,
+        operation_id="withdrawArrangementType",
+        summary="Withdraw an arrangement type from the catalogue",
+    ),
+    CommandRoute(
+        method="PUT",
+        path="/committee",
+        command=c.RenameCommittee,
+        handler=h.rename_committee,
+        guard=authorisation.configures_tenant,
+        operation_id="renameCommittee",
+        summary="Rename the committee",
+        examples={"A new name": {"committee_name": "Toelaatbaarheidscommissie"}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/policies",
+        command=c.AdoptPolicy,
+        handler=h.adopt_policy,
+        guard=authorisation.configures_tenant,
+        operation_id="adoptPolicy",
+        summary="Adopt a new policy version (later decisions quote it)",
+        examples={
+            "A new ondersteuningsplan": {
+                "policy_version": "OP-2026.1",
+                "effective_from": "2026-08-01",
+                "lapse_unredeemed_tlvs": True,
+                "tlv_redemption_months": 12,
+                "lbt_affiliated": True,
+            }
+        },
+    ),
+]
+
+
 class ConfigurationController(Controller):
-    path = "/v1/tenants/{swv_code:str}/configuration"
+    path = "/"  # below the command router: reads and commands share the path
     tags = ("configuration",)
 
     @get(
@@ -64,6 +142,7 @@ class ConfigurationController(Controller):
         summary="The tenant's configuration: state, version and events",
         guards=[authorisation.reads_configuration],
         responses=READ_ERRORS,
+        operation_id="getConfiguration",
     )
     async def read(
         self, principal: NamedDependency[Principal], event_store: Store
@@ -80,168 +159,7 @@ class ConfigurationController(Controller):
             headers=etag(history.version),
         )
 
-    @post(
-        "/",
-        summary="Record the configuration of a tenant the platform operator opened",
-        description="The tenant's swv-admin, once; 409 if it is configured already.",
-        guards=[authorisation.configures_tenant],
-        responses=COMMAND_ERRORS,
-    )
-    async def configure(
-        self,
-        data: Annotated[ConfigurationBody, example(_CONFIGURATION_EXAMPLE)],
-        principal: NamedDependency[Principal],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = ConfigureSwv(
-            name=data.name,
-            committee_name=data.committee_name,
-            policy_version=data.policy_version,
-            policy_effective_from=data.policy_effective_from,
-            lapse_unredeemed_tlvs=data.lapse_unredeemed_tlvs,
-            tlv_redemption_months=data.tlv_redemption_months,
-            lbt_affiliated=data.lbt_affiliated,
-        )
-        outcome = await commands(swv.configure_swv, command)
-        return accepted(outcome, location=f"/v1/tenants/{principal.tenant_id}/configuration")
 
-    @post(
-        "/municipalities",
-        summary="Add a municipality to the SWV's region",
-        guards=[authorisation.configures_tenant],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def add_municipality(
-        self,
-        data: Annotated[MunicipalityBody, example({"code": "GM0632", "name": "Woerden"})],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = AddMunicipality(code=data.code, name=data.name)
-        return accepted(await commands(swv.add_municipality, command))
+ConfigurationCommands = command_router(PATH, "configuration", COMMANDS, ConfigurationController)
 
-    @post(
-        "/schools",
-        summary="Add a school (BRIN plus vestiging) in one of the municipalities",
-        guards=[authorisation.configures_tenant],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def add_school(
-        self,
-        data: Annotated[
-            SchoolBody,
-            example(
-                {
-                    "brin": "12AB",
-                    "vestiging": "00",
-                    "name": "De Regenboog",
-                    "board": "Stichting Primair",
-                    "school_type": "REGULAR",
-                    "municipality_code": "GM0632",
-                }
-            ),
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = AddSchool(
-            brin=data.brin,
-            vestiging=data.vestiging,
-            name=data.name,
-            board=data.board,
-            school_type=data.school_type,
-            municipality_code=data.municipality_code,
-        )
-        return accepted(await commands(swv.add_school, command))
-
-    @post(
-        "/arrangement-types",
-        summary="Add an arrangement type to the catalogue",
-        guards=[authorisation.configures_tenant],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def add_arrangement_type(
-        self,
-        data: Annotated[
-            ArrangementTypeBody,
-            example(
-                {
-                    "code": "ambulante-begeleiding",
-                    "name": "Ambulante begeleiding",
-                    "unit": "HOURS",
-                    "default_duration_months": 6,
-                }
-            ),
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = AddArrangementType(
-            code=data.code,
-            name=data.name,
-            unit=data.unit,
-            default_duration_months=data.default_duration_months,
-        )
-        return accepted(await commands(swv.add_arrangement_type, command))
-
-    @delete(
-        "/arrangement-types/{code:str}",
-        summary="Withdraw an arrangement type from the catalogue",
-        guards=[authorisation.configures_tenant],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def withdraw_arrangement_type(
-        self, code: FromPath[str], commands: Commands
-    ) -> Response[CommandAccepted]:
-        command = WithdrawArrangementType(code=code)
-        return accepted(await commands(swv.withdraw_arrangement_type, command))
-
-    @put(
-        "/committee",
-        summary="Rename the committee",
-        guards=[authorisation.configures_tenant],
-        responses=COMMAND_ERRORS,
-    )
-    async def rename_committee(
-        self,
-        data: Annotated[CommitteeBody, example({"committee_name": "Toelaatbaarheidscommissie"})],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = RenameCommittee(committee_name=data.committee_name)
-        return accepted(await commands(swv.rename_committee, command))
-
-    @post(
-        "/policies",
-        summary="Adopt a new policy version (later decisions quote it)",
-        guards=[authorisation.configures_tenant],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def adopt_policy(
-        self,
-        data: Annotated[
-            PolicyBody,
-            example(
-                {
-                    "policy_version": "OP-2026.1",
-                    "effective_from": "2026-08-01",
-                    "lapse_unredeemed_tlvs": True,
-                    "tlv_redemption_months": 12,
-                    "lbt_affiliated": True,
-                }
-            ),
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = AdoptPolicy(
-            policy_version=data.policy_version,
-            effective_from=data.effective_from,
-            lapse_unredeemed_tlvs=data.lapse_unredeemed_tlvs,
-            tlv_redemption_months=data.tlv_redemption_months,
-            lbt_affiliated=data.lbt_affiliated,
-        )
-        return accepted(await commands(swv.adopt_policy, command))
-
-
-__all__ = ["ConfigurationController"]
+__all__ = ["ConfigurationCommands", "ConfigurationController"]

@@ -17,6 +17,7 @@ from litestar.params import FromPath, SkipValidation
 
 from api import authorisation
 from api.auth import Claims, Principal
+from api.command_routes import CommandBody
 from api.dependencies import (
     ClockDependency,
     CommandRunner,
@@ -35,7 +36,7 @@ from api.schemas.common import (
     example,
     problems,
 )
-from api.schemas.platform import OpenTenantBody, OperatorReasonBody, PlatformLogView, TenancyView
+from api.schemas.platform import PlatformLogView, TenancyView
 from application.access import Caller
 from application.commands import CommandContext, OpenTenant, ReinstateTenant, SuspendTenant
 from application.handlers import platform
@@ -83,15 +84,17 @@ class PlatformController(Controller):
         summary="Open a tenant: register its log and record the opening in the platform log",
         description="Platform operators only. The tenant's swv-admin then configures it. "
         "409 if it is open already.",
-        responses=problems(400, 401, 403, 409, 413, 422),
+        responses=problems(400, 401, 403, 409, 413, 415, 422),
+        operation_id="openTenant",
+        dto=CommandBody.for_route("/v1/platform/tenants", OpenTenant),
+        return_dto=None,
     )
     async def open(
         self,
-        data: Annotated[OpenTenantBody, example({"code": "PO2604", "name": "Passenderwijs"})],
+        data: Annotated[OpenTenant, example({"code": "PO2604", "name": "Passenderwijs"})],
         operator: OperatorCommands,
     ) -> Response[CommandAccepted]:
-        command = OpenTenant(code=data.code, name=data.name)
-        outcome = await operator(platform.open_tenant, command)
+        outcome = await operator(platform.open_tenant, data)
         return accepted(outcome, location=f"/v1/platform/tenants/{data.code}")
 
     @get(
@@ -119,30 +122,32 @@ class PlatformController(Controller):
         summary="Suspend a tenant: nothing in it changes until it is reinstated; reads go on",
         responses=COMMAND_ERRORS,
         status_code=200,
+        operation_id="suspendTenant",
+        dto=CommandBody.for_route("/v1/platform/tenants/{code:str}/suspension", SuspendTenant),
+        return_dto=None,
     )
     async def suspend(
         self,
-        code: TenantCode,
-        data: Annotated[OperatorReasonBody, example({"reason": "Contract beëindigd."})],
+        data: Annotated[SuspendTenant, example({"reason": "Contract beëindigd."})],
         operator: OperatorCommands,
     ) -> Response[CommandAccepted]:
-        command = SuspendTenant(code=code, reason=data.reason)
-        return accepted(await operator(platform.suspend_tenant, command))
+        return accepted(await operator(platform.suspend_tenant, data))
 
     @post(
         "/{code:str}/reinstatement",
         summary="Reinstate a suspended tenant",
         responses=COMMAND_ERRORS,
         status_code=200,
+        operation_id="reinstateTenant",
+        dto=CommandBody.for_route("/v1/platform/tenants/{code:str}/reinstatement", ReinstateTenant),
+        return_dto=None,
     )
     async def reinstate(
         self,
-        code: TenantCode,
-        data: Annotated[OperatorReasonBody, example({"reason": "Contract verlengd."})],
+        data: Annotated[ReinstateTenant, example({"reason": "Contract verlengd."})],
         operator: OperatorCommands,
     ) -> Response[CommandAccepted]:
-        command = ReinstateTenant(code=code, reason=data.reason)
-        return accepted(await operator(platform.reinstate_tenant, command))
+        return accepted(await operator(platform.reinstate_tenant, data))
 
 
 @get(

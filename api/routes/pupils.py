@@ -2,98 +2,157 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from api import authorisation
 from api.auth import Principal
-from api.dependencies import Commands, Store
-from api.schemas.common import (
-    COMMAND_ERRORS,
-    READ_ERRORS,
-    CommandAccepted,
-    accepted,
-    etag,
-    event_views,
-    example,
-    url,
-)
-from api.schemas.pupils import (
-    AddGuardianBody,
-    ChangeResidenceBody,
-    CorrectPupilDetailsBody,
-    EnrolmentBody,
-    GuardianAuthorityBody,
-    LeavingBody,
-    PupilRead,
-    PupilState,
-    RegisterPupilBody,
-    SchoolRegistrationBody,
-)
-from application.commands import (
-    AddGuardian,
-    ChangeGuardianAuthority,
-    ChangePupilResidence,
-    CorrectPupilDetails,
-    EnrolPupil,
-    ExtendZorgplichtTerm,
-    RecordPupilLeaving,
-    RecordSchoolRegistration,
-    RegisterPupil,
-    RemoveGuardian,
-    ShredPupilData,
-)
-from application.handlers import pupils
+from api.command_routes import CommandRoute, command_router
+from api.dependencies import Store
+from api.schemas.common import READ_ERRORS, etag, event_views
+from api.schemas.pupils import PupilRead, PupilState
+from application import commands as c
+from application.handlers import pupils as h
 from application.queries import aggregate_history
 from domain.pupil import Pupil
 
+PATH = "/v1/tenants/{swv_code:str}/pupils"
 PupilId = FromPath[UUID]
-GuardianId = FromPath[UUID]
+
+
+COMMANDS = [
+    CommandRoute(
+        method="POST",
+        path="/",
+        command=c.RegisterPupil,
+        handler=h.register_pupil,
+        guard=authorisation.records_for_pupils,
+        operation_id="registerPupil",
+        summary="Register a pupil",
+        description="A school registers its own pupils, enrolled at itself; the loket any.",
+        examples={
+            "A pupil enrolled at a school": {
+                "name": "Sam de Vries",
+                "date_of_birth": "2017-05-12",
+                "municipality_code": "GM0632",
+                "school_code": "17XF00",
+            }
+        },
+        creates="pupils/{id}",
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{pupil_id:uuid}/corrections",
+        command=c.CorrectPupilDetails,
+        handler=h.correct_pupil_details,
+        guard=authorisation.records_for_pupils,
+        operation_id="correctPupilDetails",
+        summary="Correct a pupil's name or date of birth",
+        examples={
+            "A corrected birth date": {"name": "Sam de Vries", "date_of_birth": "2017-05-21"}
+        },
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{pupil_id:uuid}/residence-changes",
+        command=c.ChangePupilResidence,
+        handler=h.change_pupil_residence,
+        guard=authorisation.records_for_pupils,
+        operation_id="changePupilResidence",
+        summary="Record that a pupil moved to another municipality",
+        examples={"A move": {"municipality_code": "GM1904", "moved_on": "2025-02-01"}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{pupil_id:uuid}/school-registrations",
+        command=c.RecordSchoolRegistration,
+        handler=h.record_school_registration,
+        guard=authorisation.records_for_pupils,
+        operation_id="recordSchoolRegistration",
+        summary="Record a written registration at a school (the zorgplicht term starts)",
+        examples={"A registration": {"school_code": "17XG00", "registered_on": "2025-03-03"}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{pupil_id:uuid}/zorgplicht-extensions",
+        command=c.ExtendZorgplichtTerm,
+        handler=h.extend_zorgplicht_term,
+        guard=authorisation.records_for_pupils,
+        operation_id="extendZorgplichtTerm",
+        summary="Extend the zorgplicht term once, by 4 weeks",
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{pupil_id:uuid}/enrolments",
+        command=c.EnrolPupil,
+        handler=h.enrol_pupil,
+        guard=authorisation.records_for_pupils,
+        operation_id="enrolPupil",
+        summary="Enrol a pupil at a school (at another school: a move)",
+        examples={"An enrolment": {"school_code": "17XG00", "enrolled_on": "2025-04-01"}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{pupil_id:uuid}/guardians",
+        command=c.AddGuardian,
+        handler=h.add_guardian,
+        guard=authorisation.records_for_pupils,
+        operation_id="addGuardian",
+        summary="Add a guardian (a reference, no personal data)",
+        examples={
+            "A parent with authority": {
+                "guardian_id": "5f0c8e52-6d1e-4a8a-9d43-2f1b3c4d5e6f",
+                "has_authority": True,
+            }
+        },
+    ),
+    CommandRoute(
+        method="PUT",
+        path="/{pupil_id:uuid}/guardians/{guardian_id:uuid}",
+        command=c.ChangeGuardianAuthority,
+        handler=h.change_guardian_authority,
+        guard=authorisation.records_for_pupils,
+        operation_id="changeGuardianAuthority",
+        summary="Change whether a guardian has parental authority",
+        examples={"Authority ends": {"has_authority": False}},
+    ),
+    CommandRoute(
+        method="DELETE",
+        path="/{pupil_id:uuid}/guardians/{guardian_id:uuid}",
+        command=c.RemoveGuardian,
+        handler=h.remove_guardian,
+        guard=authorisation.records_for_pupils,
+        operation_id="removeGuardian",
+        summary="Remove a guardian",
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{pupil_id:uuid}/leaving",
+        command=c.RecordPupilLeaving,
+        handler=h.record_pupil_leaving,
+        guard=authorisation.records_for_pupils,
+        operation_id="recordPupilLeaving",
+        summary="Record that a pupil left the SWV",
+        examples={"To secondary school": {"reason": "TRANSFER_TO_VO", "left_on": "2025-07-31"}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{pupil_id:uuid}/shredding",
+        command=c.ShredPupilData,
+        handler=h.shred_pupil_data,
+        guard=authorisation.processes_cases,
+        operation_id="shredPupilData",
+        summary="Shred a pupil's personal data (destroys its key; decisions stay)",
+    ),
+]
 
 
 class PupilController(Controller):
-    path = "/v1/tenants/{swv_code:str}/pupils"
+    path = PATH
     tags = ("pupils",)
-
-    @post(
-        "/",
-        summary="Register a pupil",
-        description="A school registers its own pupils, enrolled at itself; the loket any.",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-    )
-    async def register(
-        self,
-        data: Annotated[
-            RegisterPupilBody,
-            example(
-                {
-                    "name": "Sam de Vries",
-                    "date_of_birth": "2017-05-12",
-                    "municipality_code": "GM0632",
-                    "school_code": "12AB00",
-                }
-            ),
-        ],
-        principal: NamedDependency[Principal],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        outcome = await commands(
-            pupils.register_pupil,
-            RegisterPupil(
-                name=data.name,
-                date_of_birth=data.date_of_birth,
-                municipality_code=data.municipality_code,
-                school_code=data.school_code,
-                enrolled_on=data.enrolled_on,
-                lives_outside_region=data.lives_outside_region,
-            ),
-        )
-        return accepted(outcome, location=url(principal, "pupils", outcome.aggregate_id))
 
     @get(
         "/{pupil_id:uuid}",
@@ -101,6 +160,7 @@ class PupilController(Controller):
         description="Name and date of birth only for the loket, committee and the own school.",
         guards=[authorisation.reads_pupils],
         responses=READ_ERRORS,
+        operation_id="getPupil",
     )
     async def read(
         self,
@@ -122,189 +182,5 @@ class PupilController(Controller):
             headers=etag(history.version),
         )
 
-    @post(
-        "/{pupil_id:uuid}/corrections",
-        summary="Correct a pupil's name or date of birth",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def correct(
-        self,
-        pupil_id: PupilId,
-        data: Annotated[
-            CorrectPupilDetailsBody,
-            example({"name": "Sam de Vries", "date_of_birth": "2017-05-21"}),
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = CorrectPupilDetails(
-            pupil_id=pupil_id, name=data.name, date_of_birth=data.date_of_birth
-        )
-        return accepted(await commands(pupils.correct_pupil_details, command))
 
-    @post(
-        "/{pupil_id:uuid}/residence-changes",
-        summary="Record that a pupil moved to another municipality",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def change_residence(
-        self,
-        pupil_id: PupilId,
-        data: Annotated[
-            ChangeResidenceBody, example({"municipality_code": "GM1904", "moved_on": "2025-02-01"})
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = ChangePupilResidence(
-            pupil_id=pupil_id,
-            municipality_code=data.municipality_code,
-            moved_on=data.moved_on,
-            lives_outside_region=data.lives_outside_region,
-        )
-        return accepted(await commands(pupils.change_pupil_residence, command))
-
-    @post(
-        "/{pupil_id:uuid}/school-registrations",
-        summary="Record a written registration at a school (the zorgplicht term starts)",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def register_at_school(
-        self,
-        pupil_id: PupilId,
-        data: Annotated[
-            SchoolRegistrationBody,
-            example({"school_code": "34CD00", "registered_on": "2025-03-03"}),
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = RecordSchoolRegistration(
-            pupil_id=pupil_id, school_code=data.school_code, registered_on=data.registered_on
-        )
-        return accepted(await commands(pupils.record_school_registration, command))
-
-    @post(
-        "/{pupil_id:uuid}/zorgplicht-extensions",
-        summary="Extend the zorgplicht term once, by 4 weeks",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def extend_zorgplicht(
-        self,
-        pupil_id: PupilId,
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = ExtendZorgplichtTerm(pupil_id=pupil_id)
-        return accepted(await commands(pupils.extend_zorgplicht_term, command))
-
-    @post(
-        "/{pupil_id:uuid}/enrolments",
-        summary="Enrol a pupil at a school (at another school: a move)",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def enrol(
-        self,
-        pupil_id: PupilId,
-        data: Annotated[
-            EnrolmentBody, example({"school_code": "34CD00", "enrolled_on": "2025-04-01"})
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = EnrolPupil(
-            pupil_id=pupil_id, school_code=data.school_code, enrolled_on=data.enrolled_on
-        )
-        return accepted(await commands(pupils.enrol_pupil, command))
-
-    @post(
-        "/{pupil_id:uuid}/guardians",
-        summary="Add a guardian (a reference, no personal data)",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def add_guardian(
-        self,
-        pupil_id: PupilId,
-        data: Annotated[
-            AddGuardianBody,
-            example({"guardian_id": "5f0c8e52-6d1e-4a8a-9d43-2f1b3c4d5e6f", "has_authority": True}),
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = AddGuardian(
-            pupil_id=pupil_id, guardian_id=data.guardian_id, has_authority=data.has_authority
-        )
-        return accepted(await commands(pupils.add_guardian, command))
-
-    @put(
-        "/{pupil_id:uuid}/guardians/{guardian_id:uuid}",
-        summary="Change whether a guardian has parental authority",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-    )
-    async def change_guardian_authority(
-        self,
-        pupil_id: PupilId,
-        guardian_id: GuardianId,
-        data: Annotated[GuardianAuthorityBody, example({"has_authority": False})],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = ChangeGuardianAuthority(
-            pupil_id=pupil_id, guardian_id=guardian_id, has_authority=data.has_authority
-        )
-        return accepted(await commands(pupils.change_guardian_authority, command))
-
-    @delete(
-        "/{pupil_id:uuid}/guardians/{guardian_id:uuid}",
-        summary="Remove a guardian",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def remove_guardian(
-        self,
-        pupil_id: PupilId,
-        guardian_id: GuardianId,
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = RemoveGuardian(pupil_id=pupil_id, guardian_id=guardian_id)
-        return accepted(await commands(pupils.remove_guardian, command))
-
-    @post(
-        "/{pupil_id:uuid}/leaving",
-        summary="Record that a pupil left the SWV",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def leave(
-        self,
-        pupil_id: PupilId,
-        data: Annotated[
-            LeavingBody, example({"reason": "TRANSFER_TO_VO", "left_on": "2025-07-31"})
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = RecordPupilLeaving(pupil_id=pupil_id, reason=data.reason, left_on=data.left_on)
-        return accepted(await commands(pupils.record_pupil_leaving, command))
-
-    @post(
-        "/{pupil_id:uuid}/shredding",
-        summary="Shred a pupil's personal data (destroys its key; decisions stay)",
-        guards=[authorisation.processes_cases],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def shred(
-        self,
-        pupil_id: PupilId,
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        return accepted(await commands(pupils.shred_pupil_data, ShredPupilData(pupil_id=pupil_id)))
+PupilCommands = command_router(PATH, "pupils", COMMANDS)

@@ -31,7 +31,7 @@ from api import authorisation
 from api.auth import Principal
 from api.dependencies import ClockDependency
 from api.schemas.common import ProblemDetails, problems
-from application.handling import local_date
+from application.local_dates import local_date
 from infrastructure.database import Connection, Pool
 from projections.cases import DeadlineKind
 from projections.deadlines_due import MAX_LIMIT, DeadlinesDue, Order, fetch_deadlines_due

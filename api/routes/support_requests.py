@@ -6,56 +6,26 @@ experts' advices, the decision and its notification.
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from api import authorisation
 from api.auth import Principal
-from api.dependencies import Commands, Store
-from api.schemas.common import (
-    COMMAND_ERRORS,
-    READ_ERRORS,
-    CommandAccepted,
-    accepted,
-    etag,
-    event_views,
-    example,
-    url,
-)
-from api.schemas.support_requests import (
-    CompletenessBody,
-    DecisionBody,
-    ExpertAdviceBody,
-    ExpertAssignmentBody,
-    NotificationBody,
-    ParentViewBody,
-    ResumptionBody,
-    SubmitSupportRequestBody,
-    SupportRequestRead,
-    SupportRequestState,
-    SuspensionBody,
-)
-from application.commands import (
-    AssignExpert,
-    CheckCompleteness,
-    DecideSupportRequest,
-    NotifyDecision,
-    RecordExpertAdvice,
-    RecordParentView,
-    ResumeApplication,
-    SubmitSupportRequest,
-    SuspendApplication,
-)
-from application.handlers import support_requests
+from api.command_routes import CommandRoute, command_router
+from api.dependencies import Store
+from api.schemas.common import READ_ERRORS, etag, event_views
+from api.schemas.support_requests import SupportRequestRead, SupportRequestState
+from application import commands as c
+from application.handlers import support_requests as h
 from application.ports import EventStore
 from application.queries import aggregate_history
 from domain.ids import TenantId
 from domain.support_request import SupportRequest
 
+PATH = "/v1/tenants/{swv_code:str}/support-requests"
 RequestId = FromPath[UUID]
 
 
@@ -85,34 +55,119 @@ _GRANT_TLV = {
 }
 
 
-class SupportRequestController(Controller):
-    path = "/v1/tenants/{swv_code:str}/support-requests"
-    tags = ("support requests",)
-
-    @post(
-        "/",
+COMMANDS = [
+    CommandRoute(
+        method="POST",
+        path="/",
+        command=c.SubmitSupportRequest,
+        handler=h.submit_support_request,
+        guard=authorisation.records_for_pupils,
+        operation_id="submitSupportRequest",
         summary="Submit a support request or TLV application for a pupil",
         description="A school submits for its own pupils, as itself; the loket for any school.",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-    )
-    async def submit(
-        self,
-        data: Annotated[SubmitSupportRequestBody, example(_TLV_APPLICATION, "A TLV application")],
-        principal: NamedDependency[Principal],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = SubmitSupportRequest(
-            pupil_id=data.pupil_id,
-            school_code=data.school_code,
-            arrangement_type=data.arrangement_type,
-            tlv_type=data.tlv_type,
-            question=data.question,
-            parent_view=data.parent_view,
-            received_on=data.received_on,
-        )
-        outcome = await commands(support_requests.submit_support_request, command)
-        return accepted(outcome, location=url(principal, "support-requests", outcome.aggregate_id))
+        examples={"A TLV application": _TLV_APPLICATION},
+        creates="support-requests/{id}",
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{request_id:uuid}/completeness-checks",
+        command=c.CheckCompleteness,
+        handler=h.check_completeness,
+        guard=authorisation.processes_cases,
+        operation_id="checkCompleteness",
+        summary="Record the completeness check; complete starts the 8-week decision term",
+        examples={"Complete": {"missing": [], "checked_on": "2025-03-04"}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{request_id:uuid}/suspensions",
+        command=c.SuspendApplication,
+        handler=h.suspend_application,
+        guard=authorisation.processes_cases,
+        operation_id="suspendApplication",
+        summary="Suspend the application; the decision term stands still",
+        examples={
+            "Waiting for the OPP": {"reason": "Het OPP ontbreekt.", "suspended_on": "2025-03-05"}
+        },
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{request_id:uuid}/resumptions",
+        command=c.ResumeApplication,
+        handler=h.resume_application,
+        guard=authorisation.processes_cases,
+        operation_id="resumeApplication",
+        summary="Resume a suspended application; the deadline moves by the days suspended",
+        examples={"Resumed": {"resumed_on": "2025-03-12"}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{request_id:uuid}/parent-views",
+        command=c.RecordParentView,
+        handler=h.record_parent_view,
+        guard=authorisation.records_for_pupils,
+        operation_id="recordParentView",
+        summary="Record the parents' view on the request",
+        examples={"The parents disagree": {"parent_view": "DISAGREE"}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{request_id:uuid}/expert-assignments",
+        command=c.AssignExpert,
+        handler=h.assign_expert,
+        guard=authorisation.processes_cases,
+        operation_id="assignExpert",
+        summary="Assign an expert (by token subject) the first or second advice",
+        examples={"The first expert": {"role": "FIRST", "expert_subject": "orthopedagoog-1"}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{request_id:uuid}/expert-advices",
+        command=c.RecordExpertAdvice,
+        handler=h.record_expert_advice,
+        guard=authorisation.records_advice,
+        operation_id="recordExpertAdvice",
+        summary="Record one expert's written advice on a TLV application",
+        description="An expert records only the advice of the role assigned to them.",
+        examples={"The first expert's advice": _ADVICE},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{request_id:uuid}/decision",
+        command=c.DecideSupportRequest,
+        handler=h.decide_support_request,
+        guard=authorisation.decides,
+        operation_id="decideSupportRequest",
+        summary="Decide: grant or refuse; a granted TLV application issues the TLV",
+        description="The new TLV's id is in ``also_changed``.",
+        examples={"Grant an SO TLV": _GRANT_TLV},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{request_id:uuid}/withdrawal",
+        command=c.WithdrawSupportRequest,
+        handler=h.withdraw_support_request,
+        guard=authorisation.records_for_pupils,
+        operation_id="withdrawSupportRequest",
+        summary="Withdraw the request before it is decided (the school no longer asks)",
+        examples={"No longer needed": {"reason": "De leerling verhuist naar het buitenland."}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{request_id:uuid}/notification",
+        command=c.NotifyDecision,
+        handler=h.notify_decision,
+        guard=authorisation.processes_cases,
+        operation_id="notifyDecision",
+        summary="Record that the decision was made known; the objection term starts",
+        examples={"Notified": {"notified_on": "2025-03-21"}},
+    ),
+]
+
+
+class SupportRequestController(Controller):
+    path = PATH
+    tags = ("support-requests",)
 
     @get(
         "/{request_id:uuid}",
@@ -120,6 +175,7 @@ class SupportRequestController(Controller):
         description="Free texts only for the loket, committee, own school and assigned experts.",
         guards=[authorisation.reads_support_requests],
         responses=READ_ERRORS,
+        operation_id="getSupportRequest",
     )
     async def read(
         self, request_id: RequestId, principal: NamedDependency[Principal], event_store: Store
@@ -140,158 +196,5 @@ class SupportRequestController(Controller):
             headers=etag(history.version),
         )
 
-    @post(
-        "/{request_id:uuid}/completeness-checks",
-        summary="Record the completeness check; complete starts the 8-week decision term",
-        guards=[authorisation.processes_cases],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def check_completeness(
-        self,
-        request_id: RequestId,
-        data: Annotated[CompletenessBody, example({"missing": [], "checked_on": "2025-03-04"})],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = CheckCompleteness(
-            request_id=request_id, missing=tuple(data.missing), checked_on=data.checked_on
-        )
-        return accepted(await commands(support_requests.check_completeness, command))
 
-    @post(
-        "/{request_id:uuid}/suspensions",
-        summary="Suspend the application; the decision term stands still",
-        guards=[authorisation.processes_cases],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def suspend(
-        self,
-        request_id: RequestId,
-        data: Annotated[
-            SuspensionBody, example({"reason": "Het OPP ontbreekt.", "suspended_on": "2025-03-05"})
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = SuspendApplication(
-            request_id=request_id, reason=data.reason, suspended_on=data.suspended_on
-        )
-        return accepted(await commands(support_requests.suspend_application, command))
-
-    @post(
-        "/{request_id:uuid}/resumptions",
-        summary="Resume a suspended application; the deadline moves by the days suspended",
-        guards=[authorisation.processes_cases],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def resume(
-        self,
-        request_id: RequestId,
-        data: Annotated[ResumptionBody, example({"resumed_on": "2025-03-12"})],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = ResumeApplication(request_id=request_id, resumed_on=data.resumed_on)
-        return accepted(await commands(support_requests.resume_application, command))
-
-    @post(
-        "/{request_id:uuid}/parent-views",
-        summary="Record the parents' view on the request",
-        guards=[authorisation.records_for_pupils],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def record_parent_view(
-        self,
-        request_id: RequestId,
-        data: Annotated[ParentViewBody, example({"parent_view": "DISAGREE"})],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = RecordParentView(request_id=request_id, parent_view=data.parent_view)
-        return accepted(await commands(support_requests.record_parent_view, command))
-
-    @post(
-        "/{request_id:uuid}/expert-assignments",
-        summary="Assign an expert (by token subject) the first or second advice",
-        guards=[authorisation.processes_cases],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def assign_expert(
-        self,
-        request_id: RequestId,
-        data: Annotated[
-            ExpertAssignmentBody, example({"role": "FIRST", "expert_subject": "orthopedagoog-1"})
-        ],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = AssignExpert(
-            request_id=request_id, role=data.role, expert_subject=data.expert_subject
-        )
-        return accepted(await commands(support_requests.assign_expert, command))
-
-    @post(
-        "/{request_id:uuid}/expert-advices",
-        summary="Record one expert's written advice on a TLV application",
-        description="An expert records only the advice of the role assigned to them.",
-        guards=[authorisation.records_advice],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def record_expert_advice(
-        self,
-        request_id: RequestId,
-        data: Annotated[ExpertAdviceBody, example(_ADVICE, "The first expert's advice")],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = RecordExpertAdvice(
-            request_id=request_id,
-            role=data.role,
-            expert_id=data.expert_id,
-            qualification=data.qualification,
-            independence_declared=data.independence_declared,
-            written_on=data.written_on,
-            advice=data.advice,
-        )
-        return accepted(await commands(support_requests.record_expert_advice, command))
-
-    @post(
-        "/{request_id:uuid}/decision",
-        summary="Decide: grant or refuse; a granted TLV application issues the TLV",
-        description="The new TLV's id is in ``also_changed``.",
-        guards=[authorisation.decides],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def decide(
-        self,
-        request_id: RequestId,
-        data: Annotated[DecisionBody, example(_GRANT_TLV, "Grant an SO TLV")],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = DecideSupportRequest(
-            request_id=request_id,
-            outcome=data.outcome,
-            reasons=data.reasons,
-            decided_on=data.decided_on,
-            funding_category=data.funding_category,
-            valid_from=data.valid_from,
-            valid_until=data.valid_until,
-        )
-        return accepted(await commands(support_requests.decide_support_request, command))
-
-    @post(
-        "/{request_id:uuid}/notification",
-        summary="Record that the decision was made known; the objection term starts",
-        guards=[authorisation.processes_cases],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def notify(
-        self,
-        request_id: RequestId,
-        data: Annotated[NotificationBody, example({"notified_on": "2025-03-21"})],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = NotifyDecision(request_id=request_id, notified_on=data.notified_on)
-        return accepted(await commands(support_requests.notify_decision, command))
+SupportRequestCommands = command_router(PATH, "support-requests", COMMANDS)

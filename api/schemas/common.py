@@ -30,10 +30,6 @@ _ENVELOPE_FIELDS = frozenset(
 )
 
 
-class RequestBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base of request bodies: unknown fields are refused, not ignored."""
-
-
 class CommandAccepted(msgspec.Struct, frozen=True):
     """A recorded command: the stream it changed, its new version and the tenant position."""
 
@@ -55,10 +51,13 @@ class EventView(msgspec.Struct, frozen=True):
     redacted: list[str] = msgspec.field(default_factory=list)
 
 
-class FieldError(msgspec.Struct, frozen=True):
+class FieldError(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A field at fault: ``pointer`` is a JSON pointer (RFC 6901) into the body."""
+
     field: str | None
     message: str | None
     source: str | None = None
+    pointer: str | None = None
 
 
 class ProblemDetails(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -198,6 +197,10 @@ _PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
         "The body is larger than the server accepts.",
         {"type": "about:blank", "title": "Request Entity Too Large", "status": 413},
     ),
+    415: (
+        "The body is not sent as application/json.",
+        {"type": "about:blank", "title": "Send the body as application/json.", "status": 415},
+    ),
     422: (
         "A field is missing, unknown or invalid, or a decision rule refuses the command.",
         {
@@ -205,7 +208,12 @@ _PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
             "title": "The request is not valid",
             "status": 422,
             "errors": [
-                {"field": "reasons", "message": "Object missing required field", "source": "body"}
+                {
+                    "field": "reasons",
+                    "message": "Object missing required field `reasons`",
+                    "source": "body",
+                    "pointer": "/reasons",
+                }
             ],
         },
     ),
@@ -226,4 +234,4 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 
 
 READ_ERRORS = problems(400, 401, 403, 404)
-COMMAND_ERRORS = problems(400, 401, 403, 404, 409, 412, 413, 422)
+COMMAND_ERRORS = problems(400, 401, 403, 404, 409, 412, 413, 415, 422)

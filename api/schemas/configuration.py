@@ -7,51 +7,8 @@ from uuid import UUID
 
 import msgspec
 
-from api.schemas.common import EventView, RequestBody
+from api.schemas.common import EventView
 from domain.swv import AmountUnit, SchoolType, Sector, Swv
-
-
-class ConfigurationBody(RequestBody, frozen=True, kw_only=True):
-    name: str
-    committee_name: str
-    policy_version: str
-    policy_effective_from: date
-    lapse_unredeemed_tlvs: bool = True
-    tlv_redemption_months: int = 12
-    lbt_affiliated: bool = True
-
-
-class MunicipalityBody(RequestBody, frozen=True, kw_only=True):
-    code: str
-    name: str
-
-
-class SchoolBody(RequestBody, frozen=True, kw_only=True):
-    brin: str
-    vestiging: str
-    name: str
-    board: str
-    school_type: SchoolType
-    municipality_code: str
-
-
-class ArrangementTypeBody(RequestBody, frozen=True, kw_only=True):
-    code: str
-    name: str
-    unit: AmountUnit
-    default_duration_months: int
-
-
-class CommitteeBody(RequestBody, frozen=True, kw_only=True):
-    committee_name: str
-
-
-class PolicyBody(RequestBody, frozen=True, kw_only=True):
-    policy_version: str
-    effective_from: date
-    lapse_unredeemed_tlvs: bool = True
-    tlv_redemption_months: int = 12
-    lbt_affiliated: bool = True
 
 
 class PolicyView(msgspec.Struct, frozen=True, kw_only=True):

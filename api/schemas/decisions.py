@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
-from api.schemas.common import EventView, RequestBody
+from api.schemas.common import EventView
 from domain.arrangement import Arrangement, EvaluationParty, GoalAttainment
 from domain.beschikkingsnummer import beschikkingsnummer
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
@@ -17,28 +16,6 @@ from domain.swv import AmountUnit
 from domain.tlv import FundingCategory, Tlv, TlvStatus, TlvType
 
 # TLVs
-
-
-class TlvExtensionBody(RequestBody, frozen=True, kw_only=True):
-    """An extension after an individual re-assessment (optionally on a new request)."""
-
-    valid_until: date
-    support_request_id: UUID | None = None
-    decided_on: date | None = None
-
-
-class BulkTlvExtensionBody(RequestBody, frozen=True, kw_only=True):
-    tlv_ids: list[UUID]
-    valid_until: date
-    regulation: str
-
-
-class RedemptionBody(RequestBody, frozen=True, kw_only=True):
-    """A school leaves ``school_code`` out (it redeems at itself); the loket names it."""
-
-    beschikkingsnummer: str
-    school_code: str | None = None
-    enrolled_on: date | None = None
 
 
 class TlvState(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,36 +77,6 @@ class BulkTlvExtensionResult(msgspec.Struct, frozen=True):
 # Objections
 
 
-class LodgeObjectionBody(RequestBody, frozen=True, kw_only=True):
-    support_request_id: UUID
-    objector: Objector
-    grounds: str
-    received_on: date | None = None
-    lateness_excuse: str | None = None
-
-
-class LbtAdviceRequestBody(RequestBody, frozen=True, kw_only=True):
-    requested_on: date | None = None
-
-
-class LbtAdviceBody(RequestBody, frozen=True, kw_only=True):
-    recommended_outcome: ObjectionOutcome
-    advice: str
-    received_on: date | None = None
-
-
-class ObjectionDecisionBody(RequestBody, frozen=True, kw_only=True):
-    """``tlv_consequence`` GRANTED or REVISED names the TLV's period (and category)."""
-
-    outcome: ObjectionOutcome
-    reasons: str
-    decided_on: date | None = None
-    tlv_consequence: TlvConsequence = TlvConsequence.NONE
-    funding_category: FundingCategory | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
-
-
 class ObjectionState(msgspec.Struct, frozen=True, kw_only=True):
     pupil_id: UUID
     support_request_id: UUID
@@ -175,39 +122,6 @@ class ObjectionRead(msgspec.Struct, frozen=True):
 
 
 # Arrangements
-
-# Hours or euros; far above any real arrangement, well inside the read models' bigint columns.
-Amount = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
-
-
-class GrantArrangementBody(RequestBody, frozen=True, kw_only=True):
-    """Grant what a granted request asked for; no ``end_on``: the catalogue's default."""
-
-    support_request_id: UUID
-    provider: str
-    amount: Amount
-    start_on: date
-    end_on: date | None = None
-    decided_on: date | None = None
-
-
-class ArrangementExtensionBody(RequestBody, frozen=True, kw_only=True):
-    end_on: date
-    reason: str
-    amount_added: Amount = 0
-    decided_on: date | None = None
-
-
-class EarlyEndBody(RequestBody, frozen=True, kw_only=True):
-    ended_on: date
-    reason: str
-
-
-class EvaluationBody(RequestBody, frozen=True, kw_only=True):
-    party: EvaluationParty
-    goal_attainment: GoalAttainment
-    notes: str
-    evaluated_on: date | None = None
 
 
 class ArrangementState(msgspec.Struct, frozen=True, kw_only=True):

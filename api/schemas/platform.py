@@ -1,19 +1,10 @@
-"""Bodies and views of the platform log: opening, suspending and reinstating a tenant."""
+"""Views of the platform log: opening, suspending and reinstating a tenant."""
 
 from __future__ import annotations
 
 import msgspec
 
-from api.schemas.common import EventView, RequestBody
-
-
-class OpenTenantBody(RequestBody, frozen=True, kw_only=True):
-    code: str
-    name: str
-
-
-class OperatorReasonBody(RequestBody, frozen=True, kw_only=True):
-    reason: str
+from api.schemas.common import EventView
 
 
 class TenancyView(msgspec.Struct, frozen=True, kw_only=True):

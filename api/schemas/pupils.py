@@ -7,58 +7,8 @@ from uuid import UUID
 
 import msgspec
 
-from api.schemas.common import EventView, RequestBody
-from domain.pupil import LeavingReason, Pupil
-
-
-class RegisterPupilBody(RequestBody, frozen=True, kw_only=True):
-    """``school_code``: the school the pupil is enrolled at; a school caller's own by default.
-
-    ``municipality_code`` is one of the SWV's municipalities, unless ``lives_outside_region``
-    says the pupil lives across its border (then it is not one of them).
-    """
-
-    name: str
-    date_of_birth: date
-    municipality_code: str
-    school_code: str | None = None
-    enrolled_on: date | None = None
-    lives_outside_region: bool = False
-
-
-class CorrectPupilDetailsBody(RequestBody, frozen=True, kw_only=True):
-    name: str
-    date_of_birth: date
-
-
-class ChangeResidenceBody(RequestBody, frozen=True, kw_only=True):
-    municipality_code: str
-    moved_on: date | None = None
-    lives_outside_region: bool = False
-
-
-class SchoolRegistrationBody(RequestBody, frozen=True, kw_only=True):
-    school_code: str
-    registered_on: date | None = None
-
-
-class EnrolmentBody(RequestBody, frozen=True, kw_only=True):
-    school_code: str
-    enrolled_on: date | None = None
-
-
-class AddGuardianBody(RequestBody, frozen=True, kw_only=True):
-    guardian_id: UUID
-    has_authority: bool
-
-
-class GuardianAuthorityBody(RequestBody, frozen=True, kw_only=True):
-    has_authority: bool
-
-
-class LeavingBody(RequestBody, frozen=True, kw_only=True):
-    reason: LeavingReason
-    left_on: date | None = None
+from api.schemas.common import EventView
+from domain.pupil import Pupil
 
 
 class GuardianView(msgspec.Struct, frozen=True):

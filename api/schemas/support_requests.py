@@ -7,75 +7,10 @@ from uuid import UUID
 
 import msgspec
 
-from api.schemas.common import EventView, RequestBody
+from api.schemas.common import EventView
 from domain.expert_advice import ExpertRole, Qualification
 from domain.support_request import DecisionOutcome, ParentView, SupportRequest
 from domain.tlv import FundingCategory, TlvType
-
-
-class SubmitSupportRequestBody(RequestBody, frozen=True, kw_only=True):
-    """Either ``arrangement_type`` (a catalogue code) or ``tlv_type``; a school's own code."""
-
-    pupil_id: UUID
-    question: str
-    parent_view: ParentView
-    school_code: str | None = None
-    arrangement_type: str | None = None
-    tlv_type: TlvType | None = None
-    received_on: date | None = None
-
-
-class CompletenessBody(RequestBody, frozen=True, kw_only=True):
-    """Nothing ``missing``: the application is complete and the decision term starts."""
-
-    missing: list[str] = msgspec.field(default_factory=list)
-    checked_on: date | None = None
-
-
-class SuspensionBody(RequestBody, frozen=True, kw_only=True):
-    reason: str
-    suspended_on: date | None = None
-
-
-class ResumptionBody(RequestBody, frozen=True, kw_only=True):
-    resumed_on: date | None = None
-
-
-class ParentViewBody(RequestBody, frozen=True, kw_only=True):
-    parent_view: ParentView
-
-
-class ExpertAssignmentBody(RequestBody, frozen=True, kw_only=True):
-    """``expert_subject``: the ``sub`` of the expert's token."""
-
-    role: ExpertRole
-    expert_subject: str
-
-
-class ExpertAdviceBody(RequestBody, frozen=True, kw_only=True):
-    """Leave ``expert_id`` out for the assigned expert's advice (experts always do)."""
-
-    role: ExpertRole
-    qualification: Qualification
-    independence_declared: bool
-    written_on: date
-    advice: str
-    expert_id: UUID | None = None
-
-
-class DecisionBody(RequestBody, frozen=True, kw_only=True):
-    """Granting a TLV names its period, and for SO/VSO its funding category."""
-
-    outcome: DecisionOutcome
-    reasons: str
-    decided_on: date | None = None
-    funding_category: FundingCategory | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
-
-
-class NotificationBody(RequestBody, frozen=True, kw_only=True):
-    notified_on: date | None = None
 
 
 class ExpertAssignmentView(msgspec.Struct, frozen=True, kw_only=True):

@@ -19,7 +19,7 @@ from application.demo.flows import (
     tlv_application,
 )
 from application.handlers import tlvs
-from application.handling import local_date
+from application.local_dates import local_date
 from domain.arrangement import EvaluationParty, GoalAttainment
 from domain.deadlines import add_months
 from domain.expert_advice import Qualification

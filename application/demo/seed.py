@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
+from application.aggregate_ids import event_id
 from application.commands import (
     AddArrangementType,
     AddMunicipality,
@@ -28,7 +29,7 @@ from application.demo.others import seed_vo_ruw, seed_zout
 from application.demo.passenderwijs import seed_passenderwijs
 from application.demo.tenants import DEMO_TENANTS, PASSENDERWIJS, VO_RUW, ZOUT, DemoTenant
 from application.handlers import platform, swv
-from application.handling import event_id, local_date
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from domain.errors import DuplicateConfigurationError
 from domain.ids import TenantId

@@ -1,6 +1,7 @@
 """Handlers for arrangements: granting one on a granted request, extending, ending, evaluating."""
 
 from application.access import DECIDES, SCHOOL_OF_THE_CASE
+from application.aggregate_ids import ARRANGEMENT_IDS, new_aggregate_id
 from application.commands import (
     CommandContext,
     CommandOutcome,
@@ -9,16 +10,8 @@ from application.commands import (
     ExtendArrangement,
     GrantArrangement,
 )
-from application.handling import (
-    ARRANGEMENT_IDS,
-    change,
-    check_access,
-    create,
-    load,
-    load_swv,
-    local_date,
-    new_aggregate_id,
-)
+from application.handling import change, check_access, create, load, load_swv
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from application.references import configured_arrangement_type
 from domain.arrangement import Arrangement

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from application.access import DECIDES, PROCESSES_CASES, SCHOOL_OF_THE_CASE, acts_for_anybody
+from application.aggregate_ids import OBJECTION_IDS, TLV_IDS, new_aggregate_id
 from application.commands import (
     CommandContext,
     CommandOutcome,
@@ -14,18 +15,8 @@ from application.commands import (
     RequestLbtAdvice,
 )
 from application.errors import AccessDeniedError
-from application.handling import (
-    OBJECTION_IDS,
-    TLV_IDS,
-    change,
-    check_access,
-    create,
-    load,
-    load_swv,
-    local_date,
-    new_aggregate_id,
-    save,
-)
+from application.handling import change, check_access, create, load, load_swv, save
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from domain.errors import ObjectionDecisionError
 from domain.objection import Objection, ObjectionDecision, Objector, TlvConsequence

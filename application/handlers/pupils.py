@@ -1,6 +1,7 @@
 """Handlers for pupils: registration, school career, guardians, leaving and shredding."""
 
 from application.access import PROCESSES_CASES, SCHOOL_OF_THE_CASE, school_for_new_record
+from application.aggregate_ids import PUPIL_IDS, new_aggregate_id
 from application.commands import (
     AddGuardian,
     ChangeGuardianAuthority,
@@ -16,7 +17,8 @@ from application.commands import (
     RemoveGuardian,
     ShredPupilData,
 )
-from application.handling import PUPIL_IDS, change, create, load_swv, local_date, new_aggregate_id
+from application.handling import change, create, load_swv
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from application.references import check_residence, configured_school
 from domain.pupil import Pupil

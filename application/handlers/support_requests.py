@@ -16,6 +16,7 @@ from application.access import (
     acts_for_anybody,
     school_for_new_record,
 )
+from application.aggregate_ids import SUPPORT_REQUEST_IDS, TLV_IDS, expert_id_for, new_aggregate_id
 from application.commands import (
     AssignExpert,
     CheckCompleteness,
@@ -28,21 +29,11 @@ from application.commands import (
     ResumeApplication,
     SubmitSupportRequest,
     SuspendApplication,
+    WithdrawSupportRequest,
 )
 from application.errors import AccessDeniedError
-from application.handling import (
-    SUPPORT_REQUEST_IDS,
-    TLV_IDS,
-    change,
-    check_access,
-    create,
-    expert_id_for,
-    load,
-    load_swv,
-    local_date,
-    new_aggregate_id,
-    save,
-)
+from application.handling import change, check_access, create, load, load_swv, save
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from application.references import configured_arrangement_type, configured_school
 from domain.errors import InvalidValueError, RequestNotDecidedError
@@ -72,7 +63,9 @@ async def submit_support_request(
     pupil = (await load(store, ctx.tenant_id, cmd.pupil_id)).require(Pupil)
     school_code = school_for_new_record(ctx.caller, cmd.school_code)
     if school_code is None:
-        raise InvalidValueError("Name the school that submits the request (school_code).")
+        raise InvalidValueError(
+            "Name the school that submits the request.", fields=("school_code",)
+        )
 
     def submit() -> SupportRequest:
         pupil.check_active()
@@ -228,6 +221,25 @@ async def record_expert_advice(
             _advice(cmd, request, ctx.caller), by=ctx.actor, at=now
         ),
         rule=ASSIGNED_EXPERT,
+    )
+
+
+async def withdraw_support_request(
+    cmd: WithdrawSupportRequest, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        SupportRequest,
+        cmd.request_id,
+        lambda request: request.withdraw(
+            reason=cmd.reason,
+            withdrawn_on=cmd.withdrawn_on or local_date(now),
+            by=ctx.actor,
+            at=now,
+        ),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 

@@ -19,7 +19,8 @@ from application.commands import (
     RedeemTlv,
 )
 from application.errors import ApplicationError, TlvNotRedeemableHereError
-from application.handling import change, load, load_swv, local_date, rebuild, save
+from application.handling import change, load, load_swv, rebuild, save
+from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from application.references import configured_school
 from domain.beschikkingsnummer import tlv_id_of

@@ -21,7 +21,7 @@ def plot(results: Sequence[dict[str, Any]], path: Path, *, title: str | None = N
         rates = [s["rate"] for s in steps]
         events = result["params"]["events"]
         style = styles[index % len(styles)]
-        label = f"{events / 1e6:g}M events"
+        label = f"{events / 1e6:.2g}M events, run {index + 1}"
         reads = [
             max(c["p99_ms"] for n, c in s["mix"].items() if n.startswith("read")) for s in steps
         ]

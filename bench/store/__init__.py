@@ -7,7 +7,8 @@ generated before timing) runs through three implementations on one PostgreSQL se
   aggregate, so its figures include encoding, hashing and decoding, the pool and row-level
   security (it logs in as ``passend_app``).
 * ``eventsourcing``: the eventsourcing 9.5.6 ``PostgresApplicationRecorder`` (psycopg 3), given
-  pre-serialised ``StoredEvent`` objects and returning ``Notification`` objects.
+  pre-serialised ``StoredEvent`` objects to write; its reads decode every ``Notification`` into a
+  domain event with eventsourcing's own ``Mapper``, as an eventsourcing application would.
 * ``limit``: bare asyncpg on a held connection, the counter-row CTE insert of
   ``../shared/bench/limit_asyncpg.py`` (gapless per-tenant positions, one round trip); its reads
   only fetch the rows.

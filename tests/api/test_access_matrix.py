@@ -179,6 +179,12 @@ ROUTES = [
         {"outcome": "REFUSED", "reasons": "Niet nodig."},
     ),
     Route("POST", f"{TENANT}/support-requests/{{granted}}/notification", STAFF, {}),
+    Route(
+        "POST",
+        f"{TENANT}/support-requests/{{granted}}/withdrawal",
+        ON_PUPILS,
+        {"reason": "Verhuist."},
+    ),
     Route("GET", f"{TENANT}/tlvs/{{tlv}}", {S, L, C, A}),
     Route("POST", f"{TENANT}/tlvs/{{tlv}}/extensions", {C}, {"valid_until": "2029-07-31"}),
     Route(

@@ -33,7 +33,12 @@ async def test_an_unknown_field_is_refused_by_name(api: Api, world: dict[str, st
     )
     assert is_problem(response, 422)
     assert response.json()["errors"] == [
-        {"field": "bsn", "message": "Object contains unknown field `bsn`", "source": "body"}
+        {
+            "field": "bsn",
+            "pointer": "/bsn",
+            "message": "Object contains unknown field `bsn`",
+            "source": "body",
+        }
     ]
 
 
@@ -53,7 +58,7 @@ async def test_a_missing_or_malformed_field_is_named(api: Api, world: dict[str, 
 async def test_a_body_that_is_not_json_is_a_bad_request(api: Api, world: dict[str, str]) -> None:
     response = await api.client.post(
         f"/v1/tenants/{world['tenant']}/pupils",
-        headers=api.as_(world["tenant"], Role.LOKET),
+        headers={**api.as_(world["tenant"], Role.LOKET), "Content-Type": "application/json"},
         content=b'{"name": ',
     )
     assert is_problem(response, 400)

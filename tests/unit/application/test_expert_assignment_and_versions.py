@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import pytest
 
+from application.aggregate_ids import expert_id_for
 from application.commands import (
     AssignExpert,
     CheckCompleteness,
@@ -18,7 +19,6 @@ from application.commands import (
 )
 from application.errors import AccessDeniedError, ConcurrencyConflictError, TenantSuspendedError
 from application.handlers import platform, support_requests
-from application.handling import expert_id_for
 from application.queries import aggregate_history
 from domain.errors import DuplicateConfigurationError, InvalidValueError
 from domain.expert_advice import ExpertRole, Qualification

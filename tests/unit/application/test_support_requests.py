@@ -117,6 +117,7 @@ class TestDeciding:
         await desk.run(
             swv.adopt_policy,
             AdoptPolicy(policy_version="OP-2025.2", effective_from=date(2025, 8, 1)),
+            actor=ADMIN,
         )
         request_id = await complete_request(desk, await register_pupil(desk))
         await record_both_advices(desk, request_id)

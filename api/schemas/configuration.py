@@ -11,8 +11,7 @@ from api.schemas.common import EventView, RequestBody
 from domain.swv import AmountUnit, SchoolType, Sector, Swv
 
 
-class OpenTenantBody(RequestBody, frozen=True, kw_only=True):
-    code: str
+class ConfigurationBody(RequestBody, frozen=True, kw_only=True):
     name: str
     committee_name: str
     policy_version: str

@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from uuid import UUID
 
+from application.access import DECIDES, PROCESSES_CASES, SCHOOL_OF_THE_CASE, acts_for_anybody
 from application.commands import (
     CommandContext,
     CommandOutcome,
@@ -12,10 +13,12 @@ from application.commands import (
     RecordLbtAdvice,
     RequestLbtAdvice,
 )
+from application.errors import AccessDeniedError
 from application.handling import (
     OBJECTION_IDS,
     TLV_IDS,
     change,
+    check_access,
     create,
     load,
     load_swv,
@@ -25,7 +28,7 @@ from application.handling import (
 )
 from application.ports import Clock, EventStore
 from domain.errors import ObjectionDecisionError
-from domain.objection import Objection, ObjectionDecision, TlvConsequence
+from domain.objection import Objection, ObjectionDecision, Objector, TlvConsequence
 from domain.support_request import SupportRequest
 from domain.swv import SwvPolicy
 from domain.tlv import Tlv
@@ -37,6 +40,11 @@ async def lodge_objection(
     """Record an objection against a decision; a late one is recorded as inadmissible."""
     now = clock.now()
     request = (await load(store, ctx.tenant_id, cmd.support_request_id)).require(SupportRequest)
+    await check_access(store, ctx, SCHOOL_OF_THE_CASE, request)
+    if not acts_for_anybody(ctx.caller) and cmd.objector is not Objector.SCHOOL_BOARD:
+        raise AccessDeniedError(
+            "A school lodges objections as the school board; the loket records the parents'."
+        )
     objection_id = new_aggregate_id(OBJECTION_IDS, ctx)
     return await create(
         store,
@@ -67,6 +75,7 @@ async def request_lbt_advice(
         lambda objection: objection.request_lbt_advice(
             requested_on=cmd.requested_on or local_date(now), by=ctx.actor, at=now
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -86,6 +95,7 @@ async def record_lbt_advice(
             by=ctx.actor,
             at=now,
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -97,6 +107,7 @@ async def decide_objection(
     swv = await load_swv(store, ctx.tenant_id)
     loaded = await load(store, ctx.tenant_id, cmd.objection_id)
     objection = loaded.require(Objection)
+    await check_access(store, ctx, DECIDES, objection)
     outcome = loaded.outcome_of(ctx)
     if outcome is None:
         loaded.check_expected_version(ctx)
@@ -160,6 +171,7 @@ async def _apply_to_tlv(
                 by=ctx.actor,
                 at=now,
             ),
+            rule=DECIDES,
         )
         return tlv_id
     valid_from, valid_until = _period(decision)
@@ -177,6 +189,7 @@ async def _apply_to_tlv(
             by=ctx.actor,
             at=now,
         ),
+        rule=DECIDES,
     )
     return tlv_id
 

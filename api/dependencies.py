@@ -196,6 +196,8 @@ class CommandRunner:
             f"command {name}",
             attributes={"passend.tenant": self.ctx.tenant_id, "passend.command": name},
         ):
+            if self.in_tenant:
+                await ensure_tenant_active(self.store, self.ctx.tenant_id)
             return await handler(command, self.ctx, store=self.store, clock=self.clock)
 
 

@@ -101,5 +101,5 @@ async def test_metrics_are_not_for_strangers(scraped_api: Api) -> None:
     assert (await scraped_api.client.get("/metrics")).status_code == 404
     wrong = {"Authorization": "Bearer guess"}
     assert (await scraped_api.client.get("/metrics", headers=wrong)).status_code == 404
-    tenant_token = scraped_api.as_(None, platform_admin=True)
+    tenant_token = scraped_api.as_("PO0001", Role.AUDITOR)
     assert (await scraped_api.client.get("/metrics", headers=tenant_token)).status_code == 404

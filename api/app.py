@@ -33,6 +33,7 @@ from infrastructure.commit_notifier import CommitNotifier
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
+from infrastructure.idempotency_keys import InMemoryIdempotencyKeys, PostgresIdempotencyKeys
 from infrastructure.migrate import MigrationChangedError, apply_migrations
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
@@ -76,6 +77,7 @@ async def _connect(app: Litestar, settings: Settings) -> None:
             await runner.start()
             app.state.projection_runner = runner
         app.state.pool = pool
+        app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
         app.state.database_error = None
         return
@@ -114,6 +116,7 @@ def create_app(
         connecting: asyncio.Task[None] | None = None
         if event_store is not None:
             app.state.event_store = event_store
+            app.state.idempotency_keys = InMemoryIdempotencyKeys()
         elif settings.database_url:
             connecting = asyncio.create_task(_connect(app, settings))
         else:

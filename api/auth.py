@@ -8,7 +8,6 @@ development tokens are signed with a key generated on first start and never comm
 from __future__ import annotations
 
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +19,12 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from application.access import Caller, Role
 from domain.ids import TenantId
+from domain.tenancy import PLATFORM_TENANT
 
 _ALGORITHMS = ["EdDSA", "ES256", "RS256"]
 DEV_KEY_NAME = "dev-token-signing-key.pem"
-
-
-class Role(StrEnum):
-    SCHOOL = "school"
-    LOKET = "loket"
-    COMMITTEE = "committee"
-    EXPERT = "expert"
-    MUNICIPALITY = "municipality"
-    AUDITOR = "auditor"
-    PARTNER = "partner"
-    PLATFORM_ADMIN = "platform-admin"
 
 
 class TenantGrant(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -44,9 +34,11 @@ class TenantGrant(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Claims(msgspec.Struct, frozen=True):
+    """``platform_operator`` is the one claim outside the tenants; it grants nothing in them."""
+
     sub: str
     tenants: dict[str, TenantGrant] = msgspec.field(default_factory=dict)
-    platform_admin: bool = False
+    platform_operator: bool = False
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -57,18 +49,18 @@ class Principal(msgspec.Struct, frozen=True):
     roles: frozenset[Role]
     school: str | None = None
     municipality: str | None = None
-    platform_admin: bool = False
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(self.subject, self.roles, self.school, self.municipality)
 
     @property
     def actor(self) -> str:
         """How events name this caller: role(s) and subject, no personal data."""
-        roles = sorted(self.roles) or ([Role.PLATFORM_ADMIN] if self.platform_admin else [])
-        return f"{'+'.join(roles) or 'anonymous'}:{self.subject}"
+        return self.caller.actor
 
     def has(self, *roles: Role) -> bool:
-        return bool(self.roles.intersection(roles)) or (
-            Role.PLATFORM_ADMIN in roles and self.platform_admin
-        )
+        return bool(self.roles.intersection(roles))
 
     def require(self, *roles: Role) -> None:
         if not self.has(*roles):
@@ -77,11 +69,13 @@ class Principal(msgspec.Struct, frozen=True):
 
 
 def principal_for(claims: Claims, swv_code: str) -> Principal:
-    """The caller's rights in ``swv_code``; 404 if the token does not name it (no leak)."""
+    """The caller's rights in ``swv_code``; 404 if the token does not name it (no leak).
+
+    An operator's token is never a tenant's: the operator is a processor and reads no pupil
+    data, so every tenant route answers it 404, whatever else the token says.
+    """
     grant = claims.tenants.get(swv_code)
-    if grant is None:
-        if claims.platform_admin:
-            return Principal(claims.sub, TenantId(swv_code), frozenset(), platform_admin=True)
+    if grant is None or claims.platform_operator or swv_code == PLATFORM_TENANT:
         raise NotFoundException(f"No tenant {swv_code!r} here.")
     return Principal(
         subject=claims.sub,
@@ -89,7 +83,6 @@ def principal_for(claims: Claims, swv_code: str) -> Principal:
         roles=frozenset(grant.roles),
         school=grant.school,
         municipality=grant.municipality,
-        platform_admin=claims.platform_admin,
     )
 
 
@@ -155,8 +148,16 @@ def mint_token(  # noqa: PLR0913 - a token's claims
     issuer: str,
     audience: str,
     ttl_seconds: int = 8 * 3600,
-    platform_admin: bool = False,
+    platform_operator: bool = False,
 ) -> str:
+    """A signed token; an operator's names no tenant, and no tenant token is an operator's."""
+    if platform_operator and tenants:
+        raise ValueError(
+            "A platform operator's token names no tenant: the operator opens and suspends "
+            "tenants but has no role in any of them."
+        )
+    if PLATFORM_TENANT in tenants:
+        raise ValueError(f"{PLATFORM_TENANT} is the platform log, not a tenant.")
     now = int(time.time())
     claims = {
         "sub": subject,
@@ -165,7 +166,7 @@ def mint_token(  # noqa: PLR0913 - a token's claims
         "iat": now,
         "exp": now + ttl_seconds,
         "tenants": msgspec.to_builtins(tenants),
-        "platform_admin": platform_admin,
+        "platform_operator": platform_operator,
     }
     return jwt.encode(claims, key, algorithm="EdDSA")
 
@@ -185,3 +186,16 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
             )
         verifier: TokenVerifier = connection.app.state.token_verifier
         return AuthenticationResult(user=verifier.verify(token), auth=token)
+
+
+__all__ = [
+    "BearerAuthentication",
+    "Claims",
+    "Principal",
+    "Role",
+    "TenantGrant",
+    "TokenVerifier",
+    "dev_signing_key",
+    "mint_token",
+    "principal_for",
+]

@@ -2,11 +2,16 @@
 
 Two steps per route. A *guard* (``guards=[...]`` on the route) checks the caller's roles in the
 path tenant before the request body is even read: a wrong role is 403, a tenant the token does
-not name is 404. After the route has loaded what the request is about, an ``ensure_…`` function
-checks that the caller may see or change *that* pupil or case: what a school or expert may not
-see is 404, exactly as if it did not exist.
+not name is 404. A read then checks with an ``ensure_…`` function that the caller may see
+*that* pupil or case; a command's handler applies its named access rule (application/access.py)
+to the very version of the aggregate it changes. What a school or expert may not see is 404,
+exactly as if it did not exist.
 
-- Tenant configuration: changed by platform admins; read by anybody with a role in the tenant.
+- Tenant configuration: changed by the tenant's ``swv-admin``; read by anybody with a role in
+  the tenant.
+- The platform operator opens, suspends and reinstates tenants on ``/v1/platform/…`` only;
+  every tenant route answers its token 404. What it did to a tenant, that tenant's auditor and
+  swv-admin read in the platform log.
 - Pupils and their cases: the loket (``loket``) prepares and processes them, the committee
   (``committee``) also decides (requests, objections, TLV and arrangement extensions).
 - A school sees and acts on its own pupils (enrolled there, or registered there in writing) and
@@ -33,8 +38,6 @@ from litestar.types import Guard
 
 from api.auth import Claims, Principal, Role, principal_for
 from application.errors import AggregateNotFoundError
-from domain.expert_advice import ExpertRole
-from domain.objection import Objector
 from domain.pupil import Pupil
 from domain.support_request import SupportRequest
 
@@ -59,15 +62,16 @@ def requires(*roles: Role) -> Guard:
     return guard
 
 
-def platform_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """A guard for routes outside any tenant: only platform admins open tenants."""
+def platform_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard for the platform routes: only an operator's token, and no tenant's, opens them."""
     claims: Claims = connection.user
-    if not claims.platform_admin:
-        raise PermissionDeniedException("This needs a platform admin's token.")
+    if not claims.platform_operator:
+        raise PermissionDeniedException("This needs a platform operator's token.")
 
 
 # Guards, named after what they allow.
-configures_tenant = requires(Role.PLATFORM_ADMIN)
+configures_tenant = requires(Role.SWV_ADMIN)
+reads_platform_log = requires(Role.AUDITOR, Role.SWV_ADMIN)
 reads_configuration = requires(*ALL_ROLES)
 reads_pupils = requires(*SWV_STAFF, Role.AUDITOR, Role.SCHOOL)
 reads_support_requests = requires(*SWV_STAFF, Role.AUDITOR, Role.SCHOOL, Role.EXPERT)
@@ -102,26 +106,8 @@ def ensure_can_read_pupil(principal: Principal, pupil: Pupil) -> None:
     raise AggregateNotFoundError("Pupil", pupil.id)
 
 
-def ensure_can_act_on_pupil(principal: Principal, pupil: Pupil) -> None:
-    if principal.has(*SWV_STAFF) or _is_own_school(principal, _pupil_schools(pupil)):
-        return
-    raise AggregateNotFoundError("Pupil", pupil.id)
-
-
 def may_see_pupil_details(principal: Principal, pupil: Pupil) -> bool:
     return principal.has(*SWV_STAFF) or _is_own_school(principal, _pupil_schools(pupil))
-
-
-def school_for_new_record(principal: Principal, school_code: str | None) -> str | None:
-    """The school a new pupil or request is for: a school acts for itself only."""
-    if principal.has(*SWV_STAFF):
-        return school_code
-    if school_code not in {None, principal.school}:
-        raise PermissionDeniedException(
-            f"A school records pupils and requests for itself ({principal.school}), "
-            f"not for {school_code}."
-        )
-    return principal.school
 
 
 def ensure_can_read_request(principal: Principal, request: SupportRequest) -> None:
@@ -134,53 +120,12 @@ def ensure_can_read_request(principal: Principal, request: SupportRequest) -> No
     raise AggregateNotFoundError("SupportRequest", request.id)
 
 
-def ensure_can_act_on_request(principal: Principal, request: SupportRequest) -> None:
-    """A school changes its own requests (and what follows from them); staff any."""
-    if principal.has(*SWV_STAFF) or _is_own_school(principal, [request.school_code]):
-        return
-    raise AggregateNotFoundError("SupportRequest", request.id)
-
-
 def may_see_case_details(principal: Principal, request: SupportRequest) -> bool:
     return (
         principal.has(*SWV_STAFF)
         or _is_own_school(principal, [request.school_code])
         or _is_assigned_expert(principal, request)
     )
-
-
-def ensure_can_record_advice(
-    principal: Principal, request: SupportRequest, role: ExpertRole
-) -> None:
-    """Staff record any advice; an expert only the one of the role assigned to them."""
-    if principal.has(*SWV_STAFF):
-        return
-    if not _is_assigned_expert(principal, request):
-        raise AggregateNotFoundError("SupportRequest", request.id)
-    assignment = request.assigned_expert(role)
-    if assignment is None or assignment.subject != principal.subject:
-        raise PermissionDeniedException(
-            f"The {role.lower()} advice on this case is not assigned to you."
-        )
-
-
-def ensure_expert_names_nobody_else(principal: Principal, expert_id: object) -> None:
-    """An expert records their own advice: the id comes from their assignment."""
-    if not principal.has(*SWV_STAFF) and expert_id is not None:
-        raise PermissionDeniedException(
-            "An expert records their own advice: leave expert_id out, it is the one assigned."
-        )
-
-
-def ensure_can_lodge_objection(
-    principal: Principal, request: SupportRequest, objector: Objector
-) -> None:
-    """Staff record anybody's objection; a school objects as the board, to its own request."""
-    ensure_can_act_on_request(principal, request)
-    if not principal.has(*SWV_STAFF) and objector is not Objector.SCHOOL_BOARD:
-        raise PermissionDeniedException(
-            "A school lodges objections as the school board; the loket records the parents'."
-        )
 
 
 def ensure_can_read_decision(
@@ -192,24 +137,8 @@ def ensure_can_read_decision(
     raise AggregateNotFoundError(kind, aggregate_id)
 
 
-def ensure_can_act_on_decision(
-    principal: Principal, kind: str, aggregate_id: UUID, school_codes: Iterable[str | None]
-) -> None:
-    if principal.has(*SWV_STAFF) or _is_own_school(principal, school_codes):
-        return
-    raise AggregateNotFoundError(kind, aggregate_id)
-
-
 def may_see_decision_details(principal: Principal, school_codes: Iterable[str | None]) -> bool:
     return principal.has(*SWV_STAFF) or _is_own_school(principal, school_codes)
-
-
-def ensure_redeems_at_own_school(principal: Principal, school_code: str) -> None:
-    """A school records a TLV redeemed at itself; the TLV's id is what it was handed."""
-    if not principal.has(*SWV_STAFF) and school_code != principal.school:
-        raise PermissionDeniedException(
-            f"A school records redemptions at itself ({principal.school}), not at {school_code}."
-        )
 
 
 # Read models
@@ -217,7 +146,7 @@ def ensure_redeems_at_own_school(principal: Principal, school_code: str) -> None
 reads_caseload = requires(*SWV_STAFF, Role.AUDITOR, Role.SCHOOL)
 reads_deadlines = requires(*SWV_STAFF, Role.AUDITOR)
 reads_figures = requires(*SWV_STAFF, Role.AUDITOR, Role.MUNICIPALITY)
-reads_projection_status = requires(*SWV_STAFF, Role.AUDITOR, Role.PLATFORM_ADMIN)
+reads_projection_status = requires(*SWV_STAFF, Role.AUDITOR, Role.SWV_ADMIN)
 
 
 def ensure_can_read_caseload(principal: Principal, school_code: str) -> None:

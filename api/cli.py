@@ -130,8 +130,12 @@ def serve(
 
 @cli.command()
 def token(
-    tenant: Annotated[list[str], typer.Option(help="SWV code the token is for (repeatable).")],
-    role: Annotated[list[Role], typer.Option(help="Role in those tenants (repeatable).")],
+    tenant: Annotated[
+        list[str] | None, typer.Option(help="SWV code the token is for (repeatable).")
+    ] = None,
+    role: Annotated[
+        list[Role] | None, typer.Option(help="Role in those tenants (repeatable).")
+    ] = None,
     subject: Annotated[str, typer.Option(help="Who the token is for.")] = "dev-user",
     school: Annotated[
         str | None, typer.Option(help="School (BRIN+vestiging) for 'school'.")
@@ -140,21 +144,35 @@ def token(
         str | None, typer.Option(help="CBS code (GMxxxx) for 'municipality'.")
     ] = None,
     hours: Annotated[int, typer.Option(help="Hours until the token expires.")] = 8,
+    platform_operator: Annotated[
+        bool,
+        typer.Option(
+            "--platform-operator",
+            help="A platform operator's token: opens and suspends tenants, no role in any.",
+        ),
+    ] = False,
 ) -> None:
     """Mint a development token, signed with the key in the data directory."""
     settings = Settings.from_env()
-    grant = TenantGrant(roles=tuple(role), school=school, municipality=municipality)
-    typer.echo(
-        mint_token(
+    if platform_operator == bool(tenant or role):
+        raise typer.BadParameter(
+            "give --tenant and --role, or --platform-operator alone: an operator's token "
+            "names no tenant"
+        )
+    grant = TenantGrant(roles=tuple(role or ()), school=school, municipality=municipality)
+    try:
+        minted = mint_token(
             dev_signing_key(settings.data_dir),
             subject=subject,
-            tenants=dict.fromkeys(tenant, grant),
+            tenants=dict.fromkeys(tenant or (), grant),
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl_seconds=hours * 3600,
-            platform_admin=Role.PLATFORM_ADMIN in role,
+            platform_operator=platform_operator,
         )
-    )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    typer.echo(minted)
 
 
 def _database_settings() -> Settings:

@@ -20,8 +20,10 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Claims, Principal, principal_for
 from application.commands import CommandContext
-from application.ports import Clock, EventStore, IdFactory
+from application.handlers.platform import ensure_tenant_active
+from application.ports import Clock, EventStore, IdempotencyKeys, IdFactory
 from domain.ids import TenantId
+from infrastructure.idempotency_keys import request_fingerprint
 
 R = TypeVar("R")
 
@@ -101,7 +103,30 @@ def expected_version(if_match: str | None) -> int | None:
     return int(tag)
 
 
-def provide_command_context(
+async def command_id_for(
+    request: Request[Any, Any, Any],
+    tenant_id: TenantId,
+    caller: str,
+    idempotency_key: UUID | None,
+    ids: IdFactory,
+) -> UUID:
+    """A new command id, or the one an ``Idempotency-Key`` of this caller in this tenant names.
+
+    The same key with another request is refused (422), as the IETF idempotency-key draft
+    says; keys are kept for a day (infrastructure/idempotency_keys.py).
+    """
+    if idempotency_key is None:
+        return ids.new_id()
+    keys: IdempotencyKeys | None = request.app.state.get("idempotency_keys")
+    if keys is None:
+        raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
+    fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
+    return await keys.claim(tenant_id, caller, str(idempotency_key), fingerprint, ids.new_id())
+
+
+async def provide_command_context(  # noqa: PLR0913 - the request, the caller and its headers
+    *,
+    request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
     correlation_id: NamedDependency[UUID],
     ids: Ids,
@@ -109,10 +134,13 @@ def provide_command_context(
     if_match: IfMatch = None,
 ) -> CommandContext:
     """The command's context: the caller, the request's correlation id, a command id."""
+    command_id = await command_id_for(
+        request, principal.tenant_id, principal.subject, idempotency_key, ids
+    )
     return CommandContext(
         tenant_id=principal.tenant_id,
-        actor=principal.actor if principal.roles else f"platform-admin:{principal.subject}",
-        command_id=idempotency_key or ids.new_id(),
+        caller=principal.caller,
+        command_id=command_id,
         correlation_id=correlation_id,
         expected_version=expected_version(if_match),
     )
@@ -125,12 +153,15 @@ class CommandRunner:
     ctx: CommandContext
     store: EventStore
     clock: Clock
+    in_tenant: bool = True
 
     @property
     def tenant_id(self) -> TenantId:
         return self.ctx.tenant_id
 
     async def __call__(self, handler: Callable[..., Awaitable[R]], command: object) -> R:
+        if self.in_tenant:
+            await ensure_tenant_active(self.store, self.ctx.tenant_id)
         return await handler(command, self.ctx, store=self.store, clock=self.clock)
 
 
@@ -193,6 +224,6 @@ DEPENDENCIES = {
     "clock": Provide(provide_clock, sync_to_thread=False),
     "ids": Provide(provide_ids, sync_to_thread=False),
     "correlation_id": Provide(provide_correlation_id, sync_to_thread=False),
-    "ctx": Provide(provide_command_context, sync_to_thread=False),
+    "ctx": Provide(provide_command_context),
     "commands": Provide(provide_commands, sync_to_thread=False),
 }

@@ -22,12 +22,16 @@ from litestar.status_codes import (
 from litestar.types import ExceptionHandlersMap
 
 from application.errors import (
+    AccessDeniedError,
     ApplicationError,
     ConcurrencyConflictError,
     DataShreddedError,
     EventIdReusedError,
+    IdempotencyKeyReusedError,
     InvalidAppendError,
     NotFoundError,
+    TenantSuspendedError,
+    UnconfiguredReferenceError,
 )
 from domain.errors import (
     AlreadyNotifiedError,
@@ -40,6 +44,7 @@ from domain.errors import (
     RequestAlreadyDecidedError,
     TlvNotValidError,
 )
+from domain.tenancy import TenancyStateError
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://passend.example/problems/"
@@ -55,6 +60,7 @@ _STATE_CONFLICTS = (
     PupilHasLeftError,
     RequestAlreadyDecidedError,
     TlvNotValidError,
+    TenancyStateError,
 )
 
 
@@ -183,6 +189,40 @@ def _application(request: Request[Any, Any, Any], exc: ApplicationError) -> Resp
     return _unexpected(request, exc)
 
 
+def _denied(request: Request[Any, Any, Any], exc: AccessDeniedError) -> Response[Any]:
+    return problem(403, str(exc), None, instance=request.url.path)
+
+
+def _unconfigured(
+    request: Request[Any, Any, Any], exc: UnconfiguredReferenceError
+) -> Response[Any]:
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        "The request names something the SWV has not configured",
+        str(exc),
+        kind="unconfigured-reference",
+        errors=[{"field": exc.field, "message": str(exc), "source": "body"}],
+        instance=request.url.path,
+    )
+
+
+def _key_reused(request: Request[Any, Any, Any], exc: IdempotencyKeyReusedError) -> Response[Any]:
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        "The idempotency key was used for another request",
+        str(exc),
+        kind="idempotency-key-reused",
+        errors=[{"field": "Idempotency-Key", "message": str(exc), "source": "header"}],
+        instance=request.url.path,
+    )
+
+
+def _suspended(request: Request[Any, Any, Any], exc: TenantSuspendedError) -> Response[Any]:
+    return problem(
+        423, "The tenant is suspended", str(exc), kind="tenant-suspended", instance=request.url.path
+    )
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -198,6 +238,10 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: _http,
     DomainError: _domain,
     ApplicationError: _application,
+    TenantSuspendedError: _suspended,
+    AccessDeniedError: _denied,
+    UnconfiguredReferenceError: _unconfigured,
+    IdempotencyKeyReusedError: _key_reused,
     ServiceUnavailableError: _unavailable,
     Exception: _unexpected,
 }

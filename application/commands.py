@@ -10,6 +10,7 @@ from uuid import UUID
 
 import msgspec
 
+from application.access import Caller
 from domain.arrangement import EvaluationParty, GoalAttainment
 from domain.deadlines import Channel, PauseCount, check_plausible_date
 from domain.expert_advice import ExpertRole, Qualification
@@ -23,17 +24,21 @@ from domain.tlv import FundingCategory, TlvType
 
 @dataclass(frozen=True, slots=True)
 class CommandContext:
-    """Who asks, in which tenant, and the command's id that makes a retry idempotent.
+    """Who asks (``caller``), in which tenant, and the command's id that makes a retry idempotent.
 
     ``expected_version``, when given, is the version of the changed stream the caller decided
     on (HTTP ``If-Match``); the command is refused if the stream has moved on since.
     """
 
     tenant_id: TenantId
-    actor: str
+    caller: Caller
     command_id: UUID
     correlation_id: UUID | None = None
     expected_version: int | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.caller.actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +125,7 @@ class RegisterPupil(Command, frozen=True, kw_only=True):
     municipality_code: str
     school_code: str | None = None
     enrolled_on: date | None = None
+    lives_outside_region: bool = False
 
 
 class CorrectPupilDetails(Command, frozen=True, kw_only=True):
@@ -132,6 +138,7 @@ class ChangePupilResidence(Command, frozen=True, kw_only=True):
     pupil_id: UUID
     municipality_code: str
     moved_on: date | None = None
+    lives_outside_region: bool = False
 
 
 class RecordSchoolRegistration(Command, frozen=True, kw_only=True):
@@ -184,7 +191,7 @@ class SubmitSupportRequest(Command, frozen=True, kw_only=True):
     """Either ``arrangement_type`` (a catalogue code) or ``tlv_type`` names what is asked."""
 
     pupil_id: UUID
-    school_code: str
+    school_code: str | None = None
     arrangement_type: str | None = None
     tlv_type: TlvType | None = None
     question: str
@@ -290,8 +297,10 @@ class ExtendTlvs(Command, frozen=True, kw_only=True):
 
 
 class RedeemTlv(Command, frozen=True, kw_only=True):
-    tlv_id: UUID
-    school_code: str
+    """The enrolling school names the TLV by the beschikkingsnummer the parents handed it."""
+
+    beschikkingsnummer: str
+    school_code: str | None = None
     enrolled_on: date | None = None
 
 
@@ -396,3 +405,21 @@ class EvaluateArrangement(Command, frozen=True, kw_only=True):
     goal_attainment: GoalAttainment
     notes: str
     evaluated_on: date | None = None
+
+
+# The platform log: what the platform operator does to a tenant
+
+
+class OpenTenant(Command, frozen=True, kw_only=True):
+    code: str
+    name: str
+
+
+class SuspendTenant(Command, frozen=True, kw_only=True):
+    code: str
+    reason: str
+
+
+class ReinstateTenant(Command, frozen=True, kw_only=True):
+    code: str
+    reason: str

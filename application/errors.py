@@ -63,6 +63,16 @@ class AggregateNotFoundError(NotFoundError):
         self.aggregate_id = aggregate_id
 
 
+class TlvNotRedeemableHereError(NotFoundError):
+    """No TLV that this school could redeem has this number; which of both, it is not told."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No TLV of this SWV with this beschikkingsnummer can be redeemed at this school: "
+            "check the number on the beschikking."
+        )
+
+
 class SwvNotConfiguredError(NotFoundError):
     """The tenant's configuration (schools, catalogue, policy) has not been recorded yet."""
 
@@ -71,3 +81,37 @@ class SwvNotConfiguredError(NotFoundError):
             f"SWV {tenant_id} has no configuration yet: configure it (ConfigureSwv) first."
         )
         self.tenant_id = tenant_id
+
+
+class TenantSuspendedError(ApplicationError):
+    """The platform operator suspended the tenant: nothing changes until it is reinstated."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(
+            f"SWV {tenant_id} is suspended by the platform operator: its data can be read, "
+            "but nothing can be changed until it is reinstated."
+        )
+        self.tenant_id = tenant_id
+
+
+class AccessDeniedError(ApplicationError):
+    """The caller's roles do not allow this command at all (what they may not know is 404)."""
+
+
+class UnconfiguredReferenceError(ApplicationError):
+    """A command names a municipality, school or catalogue entry the tenant has not configured."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class IdempotencyKeyReusedError(ApplicationError):
+    """An idempotency key was sent again with another request than the first time."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Idempotency-Key {key} was used for another request: a retry sends the same "
+            "request again; a new request needs a new key."
+        )
+        self.key = key

@@ -6,7 +6,7 @@ original outcome instead of deciding again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate
 
+from application.access import AccessRule, Concerns
 from application.commands import CommandContext, CommandOutcome
 from application.errors import (
     AggregateNotFoundError,
@@ -22,9 +23,14 @@ from application.errors import (
     SwvNotConfiguredError,
 )
 from application.ports import EventMetadata, EventStore, NewEvent, RecordedEvent
+from domain.arrangement import Arrangement
 from domain.deadlines import check_not_after
 from domain.ids import TenantId
+from domain.objection import Objection
+from domain.pupil import Pupil
+from domain.support_request import SupportRequest
 from domain.swv import Swv, swv_stream_id
+from domain.tlv import Tlv
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -119,6 +125,39 @@ async def load(store: EventStore, tenant_id: TenantId, stream_id: UUID) -> Loade
     return LoadedStream(stream_id, await store.read_stream(tenant_id, stream_id))
 
 
+async def concerns_of(store: EventStore, tenant_id: TenantId, aggregate: Aggregate) -> Concerns:
+    """Whom ``aggregate`` concerns, for the access rules.
+
+    A TLV, objection or arrangement concerns the school that submitted its request, which
+    never changes once submitted: reading the request now answers for the version of the
+    aggregate being changed.
+    """
+    if isinstance(aggregate, Pupil):
+        schools = {aggregate.school_code, aggregate.registered_at_school}
+        return Concerns(frozenset(s for s in schools if s))
+    if isinstance(aggregate, SupportRequest):
+        experts = {a.subject for a in aggregate.assigned_experts.values()}
+        return Concerns(frozenset({aggregate.school_code}), frozenset(experts))
+    if isinstance(aggregate, Tlv | Objection | Arrangement):
+        request = (await load(store, tenant_id, aggregate.support_request_id)).require(
+            SupportRequest
+        )
+        redeemed = getattr(aggregate, "redeemed_at_school", None)
+        return Concerns(frozenset(s for s in (request.school_code, redeemed) if s))
+    return Concerns()
+
+
+async def check_access(
+    store: EventStore, ctx: CommandContext, rule: AccessRule, aggregate: Aggregate
+) -> None:
+    """Apply ``rule`` to the caller and ``aggregate``: 403 for a wrong role, 404 unrelated."""
+    rule.check_role(ctx.caller)
+    if rule.binds(ctx.caller) and not rule.allows(
+        ctx.caller, await concerns_of(store, ctx.tenant_id, aggregate)
+    ):
+        raise AggregateNotFoundError(type(aggregate).__name__, aggregate.id)
+
+
 async def load_swv(store: EventStore, tenant_id: TenantId) -> Swv:
     """The tenant's configuration; decisions take their policy version from it."""
     events = await store.read_stream(tenant_id, swv_stream_id(tenant_id))
@@ -150,29 +189,46 @@ async def save(
 
 
 async def create(
-    store: EventStore, ctx: CommandContext, stream_id: UUID, make: Callable[[], Aggregate]
+    store: EventStore,
+    ctx: CommandContext,
+    stream_id: UUID,
+    make: Callable[[], Aggregate],
+    *,
+    allowed: Callable[[], Awaitable[None]] | None = None,
 ) -> CommandOutcome:
-    """Start a new stream with the aggregate ``make`` returns, once per command."""
+    """Start a new stream with the aggregate ``make`` returns, once per command.
+
+    ``allowed`` checks the caller's access to what the new aggregate is about (its pupil, its
+    request) when the command runs the first time; a retry returns the earlier outcome.
+    """
     loaded = await load(store, ctx.tenant_id, stream_id)
     done = loaded.outcome_of(ctx)
     if done is not None:
         return done
+    if allowed is not None:
+        await allowed()
     return await save(store, ctx, make(), expected_version=loaded.version)
 
 
-async def change(
+async def change(  # noqa: PLR0913 - the aggregate, the command's action and its access rule
     store: EventStore,
     ctx: CommandContext,
     kind: type[A],
     stream_id: UUID,
     action: Callable[[A], None],
+    *,
+    rule: AccessRule,
 ) -> CommandOutcome:
-    """Load an aggregate, run one command method on it and append what it decided, once."""
+    """Load an aggregate, check access, run one command method on it, append, once.
+
+    The access rule sees the very version of the aggregate that the command changes.
+    """
     loaded = await load(store, ctx.tenant_id, stream_id)
     done = loaded.outcome_of(ctx)
     if done is not None:
         return done
     aggregate = loaded.require(kind)
+    await check_access(store, ctx, rule, aggregate)
     loaded.check_expected_version(ctx)
     action(aggregate)
     return await save(store, ctx, aggregate, expected_version=loaded.version)

@@ -157,3 +157,17 @@ class IdFactory(Protocol):
     def new_id(self) -> UUID:
         """A fresh random UUID."""
         ...
+
+
+class IdempotencyKeys(Protocol):
+    """Idempotency keys per tenant and caller: the command id a key names, for one request."""
+
+    async def claim(
+        self, tenant_id: TenantId, caller: str, key: str, fingerprint: bytes, new_id: UUID
+    ) -> UUID:
+        """The command id that ``key`` names for this caller in this tenant.
+
+        ``new_id`` on first use and after the key expired; the first one again for the same
+        request; IdempotencyKeyReusedError for another request.
+        """
+        ...

@@ -9,6 +9,7 @@ from domain.pupil import Pupil
 from domain.service import ServiceCatalogue, ServiceRequest
 from domain.support_request import SupportRequest
 from domain.swv import Swv
+from domain.tenancy import Tenancy
 from domain.tlv import Tlv
 from domain.transition import Handover, IncomingHandover, Outflow
 
@@ -25,4 +26,5 @@ AGGREGATE_CLASSES: tuple[type[Aggregate], ...] = (
     Handover,
     IncomingHandover,
     Outflow,
+    Tenancy,
 )

@@ -96,6 +96,13 @@ def swv_stream_id(tenant_id: TenantId) -> UUID:
     return uuid5(SWV_NAMESPACE, tenant_id)
 
 
+def check_swv_code(code: str) -> None:
+    if not _SWV_CODE.match(code):
+        raise InvalidValueError(
+            f"{code!r} is not an SWV code: use PO or VO plus four digits, e.g. 'PO2604'."
+        )
+
+
 def _check_policy(policy: SwvPolicy) -> None:
     require_text(policy.version, "The policy version")
     if not 1 <= policy.tlv_redemption_months <= _MAX_REDEMPTION_MONTHS:
@@ -272,10 +279,7 @@ class Swv(Aggregate):
         by: str,
         at: datetime,
     ) -> Swv:
-        if not _SWV_CODE.match(code):
-            raise InvalidValueError(
-                f"{code!r} is not an SWV code: use PO or VO plus four digits, e.g. 'PO2604'."
-            )
+        check_swv_code(code)
         _check_policy(policy)
         return cls._create(
             cls.Configured,

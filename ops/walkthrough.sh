@@ -77,24 +77,27 @@ curl -sSf "$API/health" >/dev/null || {
 }
 echo "  GET  /health 200" >&2
 
-step "A platform admin opens a fresh tenant"
-ADMIN=$(passend token --tenant PO9000 --role platform-admin --subject platform-admin)
+step "The platform operator opens a fresh tenant; its swv-admin configures it"
+OPERATOR=$(passend token --platform-operator --subject platform-operator)
 for _ in $(seq 20); do
   SWV=PO9$(printf '%03d' $((RANDOM % 1000)))
-  status=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST "$API/v1/tenants" \
-    -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
-    --data "{\"code\": \"$SWV\", \"name\": \"SWV $SWV\", \"committee_name\": \"TLC\",
-             \"policy_version\": \"OP-2024.1\", \"policy_effective_from\": \"2024-08-01\"}")
+  status=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST "$API/v1/platform/tenants" \
+    -H "Authorization: Bearer $OPERATOR" -H 'Content-Type: application/json' \
+    --data "{\"code\": \"$SWV\", \"name\": \"SWV $SWV\"}")
   [[ $status == 409 ]] || break # that code is taken already: draw another
 done
 if [[ $status != 201 ]]; then
-  echo "FAILED: POST /v1/tenants answered $status, expected 201:" >&2
+  echo "FAILED: POST /v1/platform/tenants answered $status, expected 201:" >&2
   cat "$WORK/body" >&2
   exit 1
 fi
-printf '  %-4s %-72s %s\n' POST /v1/tenants 201 >&2
+printf '  %-4s %-72s %s\n' POST /v1/platform/tenants 201 >&2
 BASE=/v1/tenants/$SWV
+ADMIN=$(passend token --tenant "$SWV" --role swv-admin --subject swv-admin)
 
+call 201 POST "$BASE/configuration" "$ADMIN" \
+  "{\"name\": \"SWV $SWV\", \"committee_name\": \"TLC\",
+    \"policy_version\": \"OP-2024.1\", \"policy_effective_from\": \"2024-08-01\"}" >/dev/null
 call 200 POST "$BASE/configuration/municipalities" "$ADMIN" \
   "{\"code\": \"$MUNICIPALITY\", \"name\": \"Woerden\"}" >/dev/null
 call 200 POST "$BASE/configuration/schools" "$ADMIN" \

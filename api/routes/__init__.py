@@ -3,9 +3,10 @@
 from litestar.types import ControllerRouterHandler
 
 from api.routes.arrangements import ArrangementController
-from api.routes.configuration import ConfigurationController, open_tenant
+from api.routes.configuration import ConfigurationController
 from api.routes.me import me
 from api.routes.objections import ObjectionController
+from api.routes.platform import PlatformController, platform_log
 from api.routes.pupils import PupilController
 from api.routes.read_models import ReadModelController
 from api.routes.support_requests import SupportRequestController
@@ -14,7 +15,8 @@ from api.routes.tlvs import TlvController
 
 ROUTES: list[ControllerRouterHandler] = [
     me,
-    open_tenant,
+    PlatformController,
+    platform_log,
     ConfigurationController,
     PupilController,
     SupportRequestController,

@@ -44,20 +44,6 @@ from domain.arrangement import Arrangement
 ArrangementId = FromPath[UUID]
 
 
-async def _arrangement_to_change(
-    commands: Commands, principal: Principal, arrangement_id: UUID
-) -> None:
-    history = await aggregate_history(
-        commands.store, commands.tenant_id, Arrangement, arrangement_id
-    )
-    request = await load_request(
-        commands.store, commands.tenant_id, history.aggregate.support_request_id
-    )
-    authorisation.ensure_can_act_on_decision(
-        principal, "Arrangement", arrangement_id, (request.school_code,)
-    )
-
-
 class ArrangementController(Controller):
     path = "/v1/tenants/{swv_code:str}/arrangements"
     tags = ("arrangements",)
@@ -167,10 +153,8 @@ class ArrangementController(Controller):
         data: Annotated[
             EarlyEndBody, example({"ended_on": "2025-06-30", "reason": "Doelen bereikt."})
         ],
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _arrangement_to_change(commands, principal, arrangement_id)
         command = EndArrangementEarly(
             arrangement_id=arrangement_id, ended_on=data.ended_on, reason=data.reason
         )
@@ -190,10 +174,8 @@ class ArrangementController(Controller):
             EvaluationBody,
             example({"party": "SCHOOL", "goal_attainment": "PARTLY_MET", "notes": "Leest beter."}),
         ],
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _arrangement_to_change(commands, principal, arrangement_id)
         command = EvaluateArrangement(
             arrangement_id=arrangement_id,
             party=data.party,

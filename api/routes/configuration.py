@@ -1,22 +1,20 @@
-"""``/v1/tenants``: opening a tenant, and ``…/{swv_code}/configuration``: changing and reading it.
+"""``/v1/tenants/{swv_code}/configuration``: recording, changing and reading it.
 
-Platform admins open tenants and change their configuration; anybody with a role in the
-tenant reads it (it holds no personal data).
+The platform operator opens tenants (api/routes/platform.py); the tenant's swv-admin records
+and changes its configuration; anybody with a role in the tenant reads it (no personal data).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.datastructures import State
+from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from api import authorisation
-from api.auth import Claims, Principal
-from api.dependencies import ClockDependency, Commands, IdempotencyKey, Ids, Store
+from api.auth import Principal
+from api.dependencies import Commands, Store
 from api.schemas.common import (
     COMMAND_ERRORS,
     READ_ERRORS,
@@ -25,15 +23,14 @@ from api.schemas.common import (
     etag,
     event_views,
     example,
-    problems,
 )
 from api.schemas.configuration import (
     ArrangementTypeBody,
     CommitteeBody,
+    ConfigurationBody,
     ConfigurationRead,
     ConfigurationState,
     MunicipalityBody,
-    OpenTenantBody,
     PolicyBody,
     SchoolBody,
 )
@@ -42,61 +39,20 @@ from application.commands import (
     AddMunicipality,
     AddSchool,
     AdoptPolicy,
-    CommandContext,
     ConfigureSwv,
     RenameCommittee,
     WithdrawArrangementType,
 )
 from application.handlers import swv
 from application.queries import aggregate_history
-from domain.ids import TenantId
 from domain.swv import Swv, swv_stream_id
 
-_TENANT_EXAMPLE = {
-    "code": "PO2604",
+_CONFIGURATION_EXAMPLE = {
     "name": "Passenderwijs",
     "committee_name": "Commissie van Toelaatbaarheid",
     "policy_version": "OP-2024.1",
     "policy_effective_from": "2024-08-01",
 }
-
-
-@post(
-    "/v1/tenants",
-    summary="Open a tenant: register its log and record its configuration",
-    description="Platform admins only (token claim platform_admin). 409 if it exists.",
-    tags=["configuration"],
-    guards=[authorisation.platform_admin],
-    responses=problems(400, 401, 403, 409, 413, 422),
-)
-async def open_tenant(  # noqa: PLR0913 - the body, the caller and the use case's ports
-    *,
-    data: Annotated[OpenTenantBody, example(_TENANT_EXAMPLE)],
-    request: Request[Claims, str, State],
-    correlation_id: NamedDependency[UUID],
-    event_store: Store,
-    clock: ClockDependency,
-    ids: Ids,
-    idempotency_key: IdempotencyKey = None,
-) -> Response[CommandAccepted]:
-    ctx = CommandContext(
-        tenant_id=TenantId(data.code),
-        actor=f"platform-admin:{request.user.sub}",
-        command_id=idempotency_key or ids.new_id(),
-        correlation_id=correlation_id,
-    )
-    command = ConfigureSwv(
-        name=data.name,
-        committee_name=data.committee_name,
-        policy_version=data.policy_version,
-        policy_effective_from=data.policy_effective_from,
-        lapse_unredeemed_tlvs=data.lapse_unredeemed_tlvs,
-        tlv_redemption_months=data.tlv_redemption_months,
-        lbt_affiliated=data.lbt_affiliated,
-        pause_count=data.pause_count,
-    )
-    outcome = await swv.open_tenant(command, ctx, store=event_store, clock=clock)
-    return accepted(outcome, location=f"/v1/tenants/{data.code}/configuration")
 
 
 class ConfigurationController(Controller):
@@ -123,6 +79,31 @@ class ConfigurationController(Controller):
             ),
             headers=etag(history.version),
         )
+
+    @post(
+        "/",
+        summary="Record the configuration of a tenant the platform operator opened",
+        description="The tenant's swv-admin, once; 409 if it is configured already.",
+        guards=[authorisation.configures_tenant],
+        responses=COMMAND_ERRORS,
+    )
+    async def configure(
+        self,
+        data: Annotated[ConfigurationBody, example(_CONFIGURATION_EXAMPLE)],
+        principal: NamedDependency[Principal],
+        commands: Commands,
+    ) -> Response[CommandAccepted]:
+        command = ConfigureSwv(
+            name=data.name,
+            committee_name=data.committee_name,
+            policy_version=data.policy_version,
+            policy_effective_from=data.policy_effective_from,
+            lapse_unredeemed_tlvs=data.lapse_unredeemed_tlvs,
+            tlv_redemption_months=data.tlv_redemption_months,
+            lbt_affiliated=data.lbt_affiliated,
+        )
+        outcome = await commands(swv.configure_swv, command)
+        return accepted(outcome, location=f"/v1/tenants/{principal.tenant_id}/configuration")
 
     @post(
         "/municipalities",
@@ -264,4 +245,4 @@ class ConfigurationController(Controller):
         return accepted(await commands(swv.adopt_policy, command))
 
 
-__all__ = ["ConfigurationController", "open_tenant"]
+__all__ = ["ConfigurationController"]

@@ -68,8 +68,6 @@ class ObjectionController(Controller):
         principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        request = await load_request(commands.store, commands.tenant_id, data.support_request_id)
-        authorisation.ensure_can_lodge_objection(principal, request, data.objector)
         command = LodgeObjection(
             support_request_id=data.support_request_id,
             objector=data.objector,

@@ -11,7 +11,7 @@ from litestar.params import FromPath
 
 from api import authorisation
 from api.auth import Principal
-from api.dependencies import CommandRunner, Commands, Store
+from api.dependencies import Commands, Store
 from api.schemas.common import (
     COMMAND_ERRORS,
     READ_ERRORS,
@@ -55,11 +55,6 @@ PupilId = FromPath[UUID]
 GuardianId = FromPath[UUID]
 
 
-async def _pupil_to_change(commands: CommandRunner, principal: Principal, pupil_id: UUID) -> None:
-    history = await aggregate_history(commands.store, commands.tenant_id, Pupil, pupil_id)
-    authorisation.ensure_can_act_on_pupil(principal, history.aggregate)
-
-
 class PupilController(Controller):
     path = "/v1/tenants/{swv_code:str}/pupils"
     tags = ("pupils",)
@@ -87,15 +82,15 @@ class PupilController(Controller):
         principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        school_code = authorisation.school_for_new_record(principal, data.school_code)
         outcome = await commands(
             pupils.register_pupil,
             RegisterPupil(
                 name=data.name,
                 date_of_birth=data.date_of_birth,
                 municipality_code=data.municipality_code,
-                school_code=school_code,
+                school_code=data.school_code,
                 enrolled_on=data.enrolled_on,
+                lives_outside_region=data.lives_outside_region,
             ),
         )
         return accepted(outcome, location=url(principal, "pupils", outcome.aggregate_id))
@@ -141,10 +136,8 @@ class PupilController(Controller):
             CorrectPupilDetailsBody,
             example({"name": "Sam de Vries", "date_of_birth": "2017-05-21"}),
         ],
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _pupil_to_change(commands, principal, pupil_id)
         command = CorrectPupilDetails(
             pupil_id=pupil_id, name=data.name, date_of_birth=data.date_of_birth
         )
@@ -163,12 +156,13 @@ class PupilController(Controller):
         data: Annotated[
             ChangeResidenceBody, example({"municipality_code": "GM1904", "moved_on": "2025-02-01"})
         ],
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _pupil_to_change(commands, principal, pupil_id)
         command = ChangePupilResidence(
-            pupil_id=pupil_id, municipality_code=data.municipality_code, moved_on=data.moved_on
+            pupil_id=pupil_id,
+            municipality_code=data.municipality_code,
+            moved_on=data.moved_on,
+            lives_outside_region=data.lives_outside_region,
         )
         return accepted(await commands(pupils.change_pupil_residence, command))
 
@@ -186,10 +180,8 @@ class PupilController(Controller):
             SchoolRegistrationBody,
             example({"school_code": "34CD00", "registered_on": "2025-03-03"}),
         ],
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _pupil_to_change(commands, principal, pupil_id)
         command = RecordSchoolRegistration(
             pupil_id=pupil_id, school_code=data.school_code, registered_on=data.registered_on
         )
@@ -205,10 +197,8 @@ class PupilController(Controller):
     async def extend_zorgplicht(
         self,
         pupil_id: PupilId,
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _pupil_to_change(commands, principal, pupil_id)
         command = ExtendZorgplichtTerm(pupil_id=pupil_id)
         return accepted(await commands(pupils.extend_zorgplicht_term, command))
 
@@ -225,10 +215,8 @@ class PupilController(Controller):
         data: Annotated[
             EnrolmentBody, example({"school_code": "34CD00", "enrolled_on": "2025-04-01"})
         ],
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _pupil_to_change(commands, principal, pupil_id)
         command = EnrolPupil(
             pupil_id=pupil_id, school_code=data.school_code, enrolled_on=data.enrolled_on
         )
@@ -248,10 +236,8 @@ class PupilController(Controller):
             AddGuardianBody,
             example({"guardian_id": "5f0c8e52-6d1e-4a8a-9d43-2f1b3c4d5e6f", "has_authority": True}),
         ],
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _pupil_to_change(commands, principal, pupil_id)
         command = AddGuardian(
             pupil_id=pupil_id, guardian_id=data.guardian_id, has_authority=data.has_authority
         )
@@ -268,10 +254,8 @@ class PupilController(Controller):
         pupil_id: PupilId,
         guardian_id: GuardianId,
         data: Annotated[GuardianAuthorityBody, example({"has_authority": False})],
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _pupil_to_change(commands, principal, pupil_id)
         command = ChangeGuardianAuthority(
             pupil_id=pupil_id, guardian_id=guardian_id, has_authority=data.has_authority
         )
@@ -288,10 +272,8 @@ class PupilController(Controller):
         self,
         pupil_id: PupilId,
         guardian_id: GuardianId,
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _pupil_to_change(commands, principal, pupil_id)
         command = RemoveGuardian(pupil_id=pupil_id, guardian_id=guardian_id)
         return accepted(await commands(pupils.remove_guardian, command))
 
@@ -308,10 +290,8 @@ class PupilController(Controller):
         data: Annotated[
             LeavingBody, example({"reason": "TRANSFER_TO_VO", "left_on": "2025-07-31"})
         ],
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _pupil_to_change(commands, principal, pupil_id)
         command = RecordPupilLeaving(pupil_id=pupil_id, reason=data.reason, left_on=data.left_on)
         return accepted(await commands(pupils.record_pupil_leaving, command))
 
@@ -325,8 +305,6 @@ class PupilController(Controller):
     async def shred(
         self,
         pupil_id: PupilId,
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        await _pupil_to_change(commands, principal, pupil_id)
         return accepted(await commands(pupils.shred_pupil_data, ShredPupilData(pupil_id=pupil_id)))

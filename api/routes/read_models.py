@@ -7,7 +7,7 @@ Who sees what:
 - ``GET .../municipalities/{code}/figures``: the loket, the committee and auditors for any
   municipality; a municipality for its own only (404 otherwise). Aggregates only, through the
   disclosure rules of :mod:`projections.disclosure`.
-- ``GET .../projections/status``: the loket, the committee, auditors and platform admins.
+- ``GET .../projections/status``: the loket, the committee, auditors and the swv-admin.
 """
 
 from __future__ import annotations

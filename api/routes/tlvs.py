@@ -67,7 +67,7 @@ class TlvController(Controller):
             TlvRead(
                 id=tlv.id,
                 version=history.version,
-                state=TlvState.of(tlv),
+                state=TlvState.of(tlv, principal.tenant_id),
                 events=event_views(history.events, personal=personal),
             ),
             headers=etag(history.version),
@@ -134,25 +134,34 @@ class TlvController(Controller):
         )
 
     @post(
-        "/{tlv_id:uuid}/redemption",
+        "/redemptions",
         summary="Record that the pupil was enrolled on the TLV at an S(B)O school",
-        description="A school records redemptions at itself, with the TLV id it was handed.",
+        description=(
+            "The enrolling school names the TLV by the beschikkingsnummer on the beschikking "
+            "and redeems it at itself; a number of no TLV of this SWV that a school of its "
+            "type could redeem is 404, without saying which. The loket names the school."
+        ),
         guards=[authorisation.records_for_pupils],
         responses=COMMAND_ERRORS,
         status_code=200,
     )
     async def redeem(
         self,
-        tlv_id: TlvId,
         data: Annotated[
-            RedemptionBody, example({"school_code": "56EF00", "enrolled_on": "2025-04-01"})
+            RedemptionBody,
+            example(
+                {
+                    "beschikkingsnummer": "PO2604-36F7NR37C-S8VPV0DGJ-K69MXCTX1",
+                    "enrolled_on": "2025-04-01",
+                }
+            ),
         ],
-        principal: NamedDependency[Principal],
         commands: Commands,
     ) -> Response[CommandAccepted]:
-        authorisation.ensure_redeems_at_own_school(principal, data.school_code)
         command = RedeemTlv(
-            tlv_id=tlv_id, school_code=data.school_code, enrolled_on=data.enrolled_on
+            beschikkingsnummer=data.beschikkingsnummer,
+            school_code=data.school_code,
+            enrolled_on=data.enrolled_on,
         )
         return accepted(await commands(tlvs.redeem_tlv, command))
 

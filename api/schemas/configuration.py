@@ -12,8 +12,7 @@ from domain.deadlines import PauseCount
 from domain.swv import AmountUnit, SchoolType, Sector, Swv
 
 
-class OpenTenantBody(RequestBody, frozen=True, kw_only=True):
-    code: str
+class ConfigurationBody(RequestBody, frozen=True, kw_only=True):
     name: str
     committee_name: str
     policy_version: str

@@ -10,6 +10,7 @@ import msgspec
 
 from api.schemas.common import EventView, RequestBody
 from domain.arrangement import Arrangement, EvaluationParty, GoalAttainment
+from domain.beschikkingsnummer import beschikkingsnummer
 from domain.deadlines import Channel, Timeliness
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
 from domain.support_request import DecisionOutcome
@@ -34,11 +35,15 @@ class BulkTlvExtensionBody(RequestBody, frozen=True, kw_only=True):
 
 
 class RedemptionBody(RequestBody, frozen=True, kw_only=True):
-    school_code: str
+    """A school leaves ``school_code`` out (it redeems at itself); the loket names it."""
+
+    beschikkingsnummer: str
+    school_code: str | None = None
     enrolled_on: date | None = None
 
 
 class TlvState(msgspec.Struct, frozen=True, kw_only=True):
+    beschikkingsnummer: str
     pupil_id: UUID
     support_request_id: UUID
     tlv_type: TlvType
@@ -51,8 +56,9 @@ class TlvState(msgspec.Struct, frozen=True, kw_only=True):
     redeemed_at_school: str | None
 
     @classmethod
-    def of(cls, tlv: Tlv) -> TlvState:
+    def of(cls, tlv: Tlv, swv_code: str) -> TlvState:
         return cls(
+            beschikkingsnummer=beschikkingsnummer(swv_code, tlv.id),
             pupil_id=tlv.pupil_id,
             support_request_id=tlv.support_request_id,
             tlv_type=tlv.tlv_type,

@@ -12,13 +12,18 @@ from domain.pupil import LeavingReason, Pupil
 
 
 class RegisterPupilBody(RequestBody, frozen=True, kw_only=True):
-    """``school_code``: the school the pupil is enrolled at; a school caller's own by default."""
+    """``school_code``: the school the pupil is enrolled at; a school caller's own by default.
+
+    ``municipality_code`` is one of the SWV's municipalities, unless ``lives_outside_region``
+    says the pupil lives across its border (then it is not one of them).
+    """
 
     name: str
     date_of_birth: date
     municipality_code: str
     school_code: str | None = None
     enrolled_on: date | None = None
+    lives_outside_region: bool = False
 
 
 class CorrectPupilDetailsBody(RequestBody, frozen=True, kw_only=True):
@@ -29,6 +34,7 @@ class CorrectPupilDetailsBody(RequestBody, frozen=True, kw_only=True):
 class ChangeResidenceBody(RequestBody, frozen=True, kw_only=True):
     municipality_code: str
     moved_on: date | None = None
+    lives_outside_region: bool = False
 
 
 class SchoolRegistrationBody(RequestBody, frozen=True, kw_only=True):

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Protocol, TypeVar
 from uuid import UUID, uuid5
 
+from application.access import Caller, Role
 from application.commands import (
     AddGuardian,
     AssignExpert,
@@ -49,6 +50,7 @@ from application.demo.dates import DemoCalendar
 from application.handlers import arrangements, objections, pupils, support_requests, tlvs
 from application.ports import Clock, EventStore
 from domain.arrangement import EvaluationParty, GoalAttainment
+from domain.beschikkingsnummer import beschikkingsnummer
 from domain.deadlines import Channel
 from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
@@ -59,9 +61,10 @@ from domain.tlv import FundingCategory, TlvType
 
 DEMO_NAMESPACE = UUID("5b0f3a4e-2d6c-4f1b-8e7a-9c3d2e1f0a64")
 
-ADMIN = "platform-admin:demo-seed"
-LOKET = "loket:demo-loket"
-COMMITTEE = "committee:demo-bestuurder"
+OPERATOR = Caller.operator("demo-seed")
+ADMIN = Caller("demo-seed", frozenset({Role.SWV_ADMIN}))
+LOKET = Caller("demo-loket", frozenset({Role.LOKET}))
+COMMITTEE = Caller("demo-bestuurder", frozenset({Role.COMMITTEE}))
 
 
 def expert_subject(expert: str) -> str:
@@ -69,8 +72,12 @@ def expert_subject(expert: str) -> str:
     return f"demo-{expert}"
 
 
-def school_actor(school_code: str) -> str:
-    return f"school:demo-ib-{school_code}"
+def school_actor(school_code: str) -> Caller:
+    return Caller(f"demo-ib-{school_code}", frozenset({Role.SCHOOL}), school=school_code)
+
+
+def expert_actor(expert: str) -> Caller:
+    return Caller(expert_subject(expert), frozenset({Role.EXPERT}))
 
 
 C_contra = TypeVar("C_contra", contravariant=True)
@@ -132,7 +139,7 @@ class DemoDesk:
         command: C,
         *,
         name: str,
-        actor: str,
+        actor: Caller,
         correlation_id: UUID | None = None,
     ) -> R:
         if name in self._names:
@@ -164,6 +171,7 @@ class PupilCase:
         self.correlation_id = desk.reference(f"case/{key}")
         self._pupil_id: UUID | None = None
         self.school_code: str | None = None
+        self.registered_at: str | None = None
         self.enrolled_on: date | None = None
 
     @property
@@ -172,7 +180,7 @@ class PupilCase:
             raise ValueError(f"Register the pupil of case {self.key!r} first.")
         return self._pupil_id
 
-    async def _run(self, handler: Handler[C, R], command: C, step: str, actor: str) -> R:
+    async def _run(self, handler: Handler[C, R], command: C, step: str, actor: Caller) -> R:
         return await self.desk.run(
             handler,
             command,
@@ -221,14 +229,19 @@ class PupilCase:
             await self.enrol(school_code, enrolled_on, step="enrol")
         return self.pupil_id
 
+    def _school_or_loket(self, school_code: str) -> Caller:
+        """The school records for its own pupil; the loket for a pupil not (yet) at it."""
+        related = school_code in {self.school_code, self.registered_at}
+        return school_actor(school_code) if related else LOKET
+
     async def enrol(self, school_code: str, on: date, *, step: str) -> None:
         await self._run(
             pupils.enrol_pupil,
             EnrolPupil(pupil_id=self.pupil_id, school_code=school_code, enrolled_on=on),
             step,
-            school_actor(school_code),
+            self._school_or_loket(school_code),
         )
-        self.school_code, self.enrolled_on = school_code, on
+        self.school_code, self.enrolled_on, self.registered_at = school_code, on, None
 
     async def register_at_school(self, school_code: str, on: date) -> None:
         await self._run(
@@ -237,8 +250,9 @@ class PupilCase:
                 pupil_id=self.pupil_id, school_code=school_code, registered_on=on
             ),
             "school-registration",
-            school_actor(school_code),
+            self._school_or_loket(school_code),
         )
+        self.registered_at = school_code
 
     async def extend_zorgplicht(self, school_code: str) -> None:
         await self._run(
@@ -290,7 +304,7 @@ class PupilCase:
                 received_on=received_on,
             ),
             f"{step}/submit",
-            school_actor(school),
+            self._school_or_loket(school),
         )
         self.desk.tally.support_requests += 1
         return outcome.aggregate_id
@@ -369,7 +383,7 @@ class PupilCase:
                 admissible=admissible,
             ),
             f"{step}/advice-{role.lower()}",
-            f"expert:{expert_subject(expert)}",
+            expert_actor(expert),
         )
 
     async def grant(
@@ -440,7 +454,7 @@ class PupilCase:
                 decided_on=decided_on,
             ),
             f"{step}/arrangement",
-            LOKET,
+            COMMITTEE,
         )
         self.desk.tally.arrangements += 1
         return outcome.aggregate_id
@@ -465,7 +479,7 @@ class PupilCase:
                 decided_on=decided_on,
             ),
             f"{step}/extend",
-            LOKET,
+            COMMITTEE,
         )
 
     async def end_early(self, arrangement_id: UUID, step: str, on: date, reason: str) -> None:
@@ -506,7 +520,10 @@ class PupilCase:
         """The S(B)O school enrols the pupil on the TLV, and the pupil moves there."""
         await self._run(
             tlvs.redeem_tlv,
-            RedeemTlv(tlv_id=tlv_id, school_code=school_code, enrolled_on=on),
+            RedeemTlv(
+                beschikkingsnummer=beschikkingsnummer(self.desk.tenant_id, tlv_id),
+                enrolled_on=on,
+            ),
             "tlv/redeem",
             school_actor(school_code),
         )

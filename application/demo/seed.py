@@ -7,6 +7,7 @@ their earlier outcomes and append nothing, and a seed that stopped half-way is c
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -19,17 +20,20 @@ from application.commands import (
     AddSchool,
     CommandContext,
     ConfigureSwv,
+    OpenTenant,
 )
 from application.demo.dates import DemoCalendar
-from application.demo.desk import ADMIN, DemoDesk, Highlight
+from application.demo.desk import ADMIN, OPERATOR, DemoDesk, Highlight
 from application.demo.others import seed_vo_ruw, seed_zout
 from application.demo.passenderwijs import seed_passenderwijs
 from application.demo.tenants import DEMO_TENANTS, PASSENDERWIJS, VO_RUW, ZOUT, DemoTenant
-from application.handlers import swv
+from application.handlers import platform, swv
 from application.handling import event_id, local_date
 from application.ports import Clock, EventStore
+from domain.errors import DuplicateConfigurationError
 from domain.ids import TenantId
 from domain.swv import Swv, swv_stream_id
+from domain.tenancy import PLATFORM_TENANT
 
 _CONFIGURE = "config/configure"
 
@@ -109,7 +113,7 @@ async def seed_demo(
 async def _seed_tenant(
     store: EventStore, clock: Clock, tenant: DemoTenant, tenant_id: TenantId, today: date | None
 ) -> TenantSummary:
-    await store.register_tenant(tenant_id)
+    await _open(store, clock, tenant, tenant_id)
     before = (await store.head(tenant_id)).last_position
     configuration = await store.read_stream(tenant_id, swv_stream_id(tenant_id), to_version=1)
     anchor = today or local_date(clock.now())
@@ -145,6 +149,17 @@ async def _seed_tenant(
         objections=tally.objections,
         highlights=tuple(tally.highlights),
     )
+
+
+async def _open(store: EventStore, clock: Clock, tenant: DemoTenant, tenant_id: TenantId) -> None:
+    """Open the tenant as the platform operator would; one it opened before stays as it is."""
+    ctx = CommandContext(
+        PLATFORM_TENANT, OPERATOR, DemoDesk.command_id_for(tenant_id, "platform/open")
+    )
+    with contextlib.suppress(DuplicateConfigurationError):
+        await platform.open_tenant(
+            OpenTenant(code=tenant_id, name=tenant.name), ctx, store=store, clock=clock
+        )
 
 
 async def _configure(desk: DemoDesk, tenant: DemoTenant) -> None:

@@ -1,5 +1,6 @@
 """Handlers for arrangements: granting one on a granted request, extending, ending, evaluating."""
 
+from application.access import DECIDES, SCHOOL_OF_THE_CASE
 from application.commands import (
     CommandContext,
     CommandOutcome,
@@ -11,6 +12,7 @@ from application.commands import (
 from application.handling import (
     ARRANGEMENT_IDS,
     change,
+    check_access,
     create,
     happened_on,
     load,
@@ -18,6 +20,7 @@ from application.handling import (
     new_aggregate_id,
 )
 from application.ports import Clock, EventStore
+from application.references import configured_arrangement_type
 from domain.arrangement import Arrangement
 from domain.support_request import SupportRequest
 
@@ -29,6 +32,7 @@ async def grant_arrangement(
     now = clock.now()
     swv = await load_swv(store, ctx.tenant_id)
     request = (await load(store, ctx.tenant_id, cmd.support_request_id)).require(SupportRequest)
+    await check_access(store, ctx, DECIDES, request)
     arrangement_id = new_aggregate_id(ARRANGEMENT_IDS, ctx)
     return await create(
         store,
@@ -37,7 +41,9 @@ async def grant_arrangement(
         lambda: Arrangement.grant(
             arrangement_id=arrangement_id,
             request=request,
-            arrangement_type=swv.arrangement_type(request.arrangement_type or ""),
+            arrangement_type=configured_arrangement_type(
+                swv, request.arrangement_type or "", "support_request_id"
+            ),
             provider=cmd.provider,
             amount=cmd.amount,
             start_on=cmd.start_on,
@@ -69,6 +75,7 @@ async def extend_arrangement(
             at=now,
             amount_added=cmd.amount_added,
         ),
+        rule=DECIDES,
     )
 
 
@@ -84,6 +91,7 @@ async def end_arrangement_early(
         lambda arrangement: arrangement.end_early(
             ended_on=cmd.ended_on, reason=cmd.reason, by=ctx.actor, at=now
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -104,4 +112,5 @@ async def evaluate_arrangement(
             by=ctx.actor,
             at=now,
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )

@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from uuid import UUID
 
+from application.access import DECIDES, PROCESSES_CASES, SCHOOL_OF_THE_CASE, acts_for_anybody
 from application.commands import (
     AgreeLongerObjectionTerm,
     CommandContext,
@@ -16,10 +17,12 @@ from application.commands import (
     RequestLbtAdvice,
     RuleOnObjectionLateness,
 )
+from application.errors import AccessDeniedError
 from application.handling import (
     OBJECTION_IDS,
     TLV_IDS,
     change,
+    check_access,
     create,
     happened_on,
     load,
@@ -29,7 +32,7 @@ from application.handling import (
 )
 from application.ports import Clock, EventStore
 from domain.errors import ObjectionDecisionError
-from domain.objection import Objection, ObjectionDecision, TlvConsequence
+from domain.objection import Objection, ObjectionDecision, Objector, TlvConsequence
 from domain.support_request import SupportRequest
 from domain.swv import SwvPolicy
 from domain.tlv import Tlv
@@ -44,6 +47,11 @@ async def lodge_objection(
     posted_on = None if cmd.posted_on is None else happened_on(cmd.posted_on, now, "posted_on")
     swv = await load_swv(store, ctx.tenant_id)
     request = (await load(store, ctx.tenant_id, cmd.support_request_id)).require(SupportRequest)
+    await check_access(store, ctx, SCHOOL_OF_THE_CASE, request)
+    if not acts_for_anybody(ctx.caller) and cmd.objector is not Objector.SCHOOL_BOARD:
+        raise AccessDeniedError(
+            "A school lodges objections as the school board; the loket records the parents'."
+        )
     objection_id = new_aggregate_id(OBJECTION_IDS, ctx)
     return await create(
         store,
@@ -79,6 +87,7 @@ async def explain_objection_lateness(
         lambda objection: objection.explain_lateness(
             explanation=cmd.explanation, received_on=received_on, by=ctx.actor, at=now
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -102,6 +111,7 @@ async def rule_on_objection_lateness(
             by=ctx.actor,
             at=now,
         ),
+        rule=DECIDES,
     )
 
 
@@ -119,6 +129,7 @@ async def postpone_objection_decision(
         lambda objection: objection.postpone_decision(
             reason=cmd.reason, notified_on=notified_on, by=ctx.actor, at=now
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -136,6 +147,7 @@ async def agree_longer_objection_term(
         lambda objection: objection.agree_longer_term(
             agreed_until=cmd.agreed_until, consented_on=consented_on, by=ctx.actor, at=now
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -151,6 +163,7 @@ async def request_lbt_advice(
         lambda objection: objection.request_lbt_advice(
             requested_on=happened_on(cmd.requested_on, now, "requested_on"), by=ctx.actor, at=now
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -170,6 +183,7 @@ async def record_lbt_advice(
             by=ctx.actor,
             at=now,
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -181,6 +195,7 @@ async def decide_objection(
     swv = await load_swv(store, ctx.tenant_id)
     loaded = await load(store, ctx.tenant_id, cmd.objection_id)
     objection = loaded.require(Objection)
+    await check_access(store, ctx, DECIDES, objection)
     outcome = loaded.outcome_of(ctx)
     if outcome is None:
         loaded.check_expected_version(ctx)
@@ -244,6 +259,7 @@ async def _apply_to_tlv(
                 by=ctx.actor,
                 at=now,
             ),
+            rule=DECIDES,
         )
         return tlv_id
     valid_from, valid_until = _period(decision)
@@ -261,6 +277,7 @@ async def _apply_to_tlv(
             by=ctx.actor,
             at=now,
         ),
+        rule=DECIDES,
     )
     return tlv_id
 

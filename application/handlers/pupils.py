@@ -1,5 +1,6 @@
 """Handlers for pupils: registration, school career, guardians, leaving and shredding."""
 
+from application.access import PROCESSES_CASES, SCHOOL_OF_THE_CASE, school_for_new_record
 from application.commands import (
     AddGuardian,
     ChangeGuardianAuthority,
@@ -17,6 +18,7 @@ from application.commands import (
 )
 from application.handling import PUPIL_IDS, change, create, load_swv, local_date, new_aggregate_id
 from application.ports import Clock, EventStore
+from application.references import check_residence, configured_school
 from domain.pupil import Pupil
 
 
@@ -25,10 +27,12 @@ async def register_pupil(
 ) -> CommandOutcome:
     """Register a pupil under a new tenant-local pseudonymous id, and where they are enrolled."""
     now = clock.now()
+    SCHOOL_OF_THE_CASE.check_role(ctx.caller)
+    school_code = school_for_new_record(ctx.caller, cmd.school_code)
     pupil_id = new_aggregate_id(PUPIL_IDS, ctx)
-    school = (
-        (await load_swv(store, ctx.tenant_id)).school(cmd.school_code) if cmd.school_code else None
-    )
+    swv = await load_swv(store, ctx.tenant_id)
+    check_residence(swv, cmd.municipality_code, lives_outside_region=cmd.lives_outside_region)
+    school = configured_school(swv, school_code) if school_code else None
 
     def register() -> Pupil:
         pupil = Pupil.register(
@@ -60,6 +64,7 @@ async def correct_pupil_details(
         lambda pupil: pupil.correct_details(
             name=cmd.name, date_of_birth=cmd.date_of_birth, by=ctx.actor, at=now
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -67,6 +72,8 @@ async def change_pupil_residence(
     cmd: ChangePupilResidence, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     now = clock.now()
+    swv = await load_swv(store, ctx.tenant_id)
+    check_residence(swv, cmd.municipality_code, lives_outside_region=cmd.lives_outside_region)
     return await change(
         store,
         ctx,
@@ -78,6 +85,7 @@ async def change_pupil_residence(
             by=ctx.actor,
             at=now,
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -93,11 +101,12 @@ async def record_school_registration(
         Pupil,
         cmd.pupil_id,
         lambda pupil: pupil.register_at_school(
-            school=swv.school(cmd.school_code),
+            school=configured_school(swv, cmd.school_code),
             registered_on=cmd.registered_on or local_date(now),
             by=ctx.actor,
             at=now,
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -111,6 +120,7 @@ async def extend_zorgplicht_term(
         Pupil,
         cmd.pupil_id,
         lambda pupil: pupil.extend_zorgplicht_term(by=ctx.actor, at=now),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -126,11 +136,12 @@ async def enrol_pupil(
         Pupil,
         cmd.pupil_id,
         lambda pupil: pupil.enrol(
-            school=swv.school(cmd.school_code),
+            school=configured_school(swv, cmd.school_code),
             enrolled_on=cmd.enrolled_on or local_date(now),
             by=ctx.actor,
             at=now,
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -146,6 +157,7 @@ async def add_guardian(
         lambda pupil: pupil.add_guardian(
             guardian_id=cmd.guardian_id, has_authority=cmd.has_authority, by=ctx.actor, at=now
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -161,6 +173,7 @@ async def change_guardian_authority(
         lambda pupil: pupil.change_guardian_authority(
             guardian_id=cmd.guardian_id, has_authority=cmd.has_authority, by=ctx.actor, at=now
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -174,6 +187,7 @@ async def remove_guardian(
         Pupil,
         cmd.pupil_id,
         lambda pupil: pupil.remove_guardian(guardian_id=cmd.guardian_id, by=ctx.actor, at=now),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -189,6 +203,7 @@ async def record_pupil_leaving(
         lambda pupil: pupil.leave(
             reason=cmd.reason, left_on=cmd.left_on or local_date(now), by=ctx.actor, at=now
         ),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -203,6 +218,7 @@ async def shred_pupil_data(
         Pupil,
         cmd.pupil_id,
         lambda pupil: pupil.shred_personal_data(by=ctx.actor, at=now),
+        rule=PROCESSES_CASES,
     )
     await store.shred_subject(ctx.tenant_id, cmd.pupil_id)
     return outcome

@@ -7,6 +7,15 @@ first.
 
 from datetime import datetime
 
+from application.access import (
+    ASSIGNED_EXPERT,
+    DECIDES,
+    PROCESSES_CASES,
+    SCHOOL_OF_THE_CASE,
+    Caller,
+    acts_for_anybody,
+    school_for_new_record,
+)
 from application.commands import (
     AssignExpert,
     CheckCompleteness,
@@ -21,10 +30,12 @@ from application.commands import (
     SubmitSupportRequest,
     SuspendApplication,
 )
+from application.errors import AccessDeniedError
 from application.handling import (
     SUPPORT_REQUEST_IDS,
     TLV_IDS,
     change,
+    check_access,
     create,
     expert_id_for,
     happened_on,
@@ -34,6 +45,7 @@ from application.handling import (
     save,
 )
 from application.ports import Clock, EventStore
+from application.references import configured_arrangement_type, configured_school
 from domain.errors import InvalidValueError, RequestNotDecidedError
 from domain.expert_advice import AdviceConclusion, ExpertAdvice
 from domain.pupil import Pupil
@@ -48,7 +60,7 @@ def _requested(cmd: SubmitSupportRequest, swv: Swv) -> ArrangementType | TlvType
             "A request asks for either an arrangement type from the catalogue or a TLV type "
             "(SBO, SO, VSO): give exactly one of them."
         )
-    return cmd.tlv_type or swv.arrangement_type(cmd.arrangement_type or "")
+    return cmd.tlv_type or configured_arrangement_type(swv, cmd.arrangement_type or "")
 
 
 async def submit_support_request(
@@ -59,13 +71,16 @@ async def submit_support_request(
     request_id = new_aggregate_id(SUPPORT_REQUEST_IDS, ctx)
     swv = await load_swv(store, ctx.tenant_id)
     pupil = (await load(store, ctx.tenant_id, cmd.pupil_id)).require(Pupil)
+    school_code = school_for_new_record(ctx.caller, cmd.school_code)
+    if school_code is None:
+        raise InvalidValueError("Name the school that submits the request (school_code).")
 
     def submit() -> SupportRequest:
         pupil.check_active()
         return SupportRequest.submit(
             request_id=request_id,
             pupil_id=pupil.id,
-            school=swv.school(cmd.school_code),
+            school=configured_school(swv, school_code),
             requested=_requested(cmd, swv),
             question=cmd.question,
             parent_view=cmd.parent_view,
@@ -74,7 +89,13 @@ async def submit_support_request(
             at=now,
         )
 
-    return await create(store, ctx, request_id, submit)
+    return await create(
+        store,
+        ctx,
+        request_id,
+        submit,
+        allowed=lambda: check_access(store, ctx, SCHOOL_OF_THE_CASE, pupil),
+    )
 
 
 async def check_completeness(
@@ -92,6 +113,7 @@ async def check_completeness(
             by=ctx.actor,
             at=now,
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -111,6 +133,7 @@ async def suspend_application(
             by=ctx.actor,
             at=now,
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -129,6 +152,7 @@ async def resume_application(
         lambda request: request.resume(
             resumed_on=resumed_on, by=ctx.actor, at=now, count=swv.policy.pause_count
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -150,6 +174,7 @@ async def extend_decision_term(
             by=ctx.actor,
             at=now,
         ),
+        rule=PROCESSES_CASES,
     )
 
 
@@ -163,6 +188,7 @@ async def record_parent_view(
         SupportRequest,
         cmd.request_id,
         lambda request: request.record_parent_view(cmd.parent_view, by=ctx.actor, at=now),
+        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -183,11 +209,24 @@ async def assign_expert(
             by=ctx.actor,
             at=now,
         ),
+        rule=PROCESSES_CASES,
     )
 
 
-def _advice(cmd: RecordExpertAdvice, request: SupportRequest, now: datetime) -> ExpertAdvice:
+def _advice(
+    cmd: RecordExpertAdvice, request: SupportRequest, caller: Caller, now: datetime
+) -> ExpertAdvice:
+    """The advice; an expert records only the one of the role assigned to them, as themselves."""
     assigned = request.assigned_expert(cmd.role)
+    if not acts_for_anybody(caller):
+        if assigned is None or assigned.subject != caller.subject:
+            raise AccessDeniedError(
+                f"The {cmd.role.lower()} advice on this case is not assigned to you."
+            )
+        if cmd.expert_id is not None:
+            raise AccessDeniedError(
+                "An expert records their own advice: leave expert_id out, it is the one assigned."
+            )
     expert_id = cmd.expert_id or (assigned.expert_id if assigned else None)
     if expert_id is None:
         raise InvalidValueError(
@@ -219,8 +258,9 @@ async def record_expert_advice(
         SupportRequest,
         cmd.request_id,
         lambda request: request.record_expert_advice(
-            _advice(cmd, request, now), by=ctx.actor, at=now
+            _advice(cmd, request, ctx.caller, now), by=ctx.actor, at=now
         ),
+        rule=ASSIGNED_EXPERT,
     )
 
 
@@ -232,6 +272,7 @@ async def decide_support_request(
     swv = await load_swv(store, ctx.tenant_id)
     loaded = await load(store, ctx.tenant_id, cmd.request_id)
     request = loaded.require(SupportRequest)
+    await check_access(store, ctx, DECIDES, request)
     outcome = loaded.outcome_of(ctx)
     if outcome is None:
         loaded.check_expected_version(ctx)
@@ -307,4 +348,5 @@ async def notify_decision(
             by=ctx.actor,
             at=now,
         ),
+        rule=PROCESSES_CASES,
     )

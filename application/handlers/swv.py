@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from application.access import CONFIGURES_TENANT
 from application.commands import (
     AddArrangementType,
     AddMunicipality,
@@ -13,9 +14,8 @@ from application.commands import (
     RenameCommittee,
     WithdrawArrangementType,
 )
-from application.handling import change, create, load, save
+from application.handling import change, create
 from application.ports import Clock, EventStore
-from domain.errors import DuplicateConfigurationError
 from domain.swv import ArrangementType, School, Swv, SwvPolicy, swv_stream_id
 
 
@@ -42,26 +42,10 @@ async def configure_swv(
     cmd: ConfigureSwv, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     now = clock.now()
+    CONFIGURES_TENANT.check_role(ctx.caller)
     return await create(
         store, ctx, swv_stream_id(ctx.tenant_id), lambda: _configured(cmd, ctx, now)
     )
-
-
-async def open_tenant(
-    cmd: ConfigureSwv, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    """Open a new tenant's log and record its configuration, checking it before either."""
-    swv = _configured(cmd, ctx, clock.now())
-    await store.register_tenant(ctx.tenant_id)
-    loaded = await load(store, ctx.tenant_id, swv.id)
-    done = loaded.outcome_of(ctx)
-    if done is not None:
-        return done
-    if loaded.events:
-        raise DuplicateConfigurationError(
-            f"SWV {ctx.tenant_id} exists already: change its configuration instead."
-        )
-    return await save(store, ctx, swv, expected_version=0)
 
 
 async def add_municipality(
@@ -74,6 +58,7 @@ async def add_municipality(
         Swv,
         swv_stream_id(ctx.tenant_id),
         lambda swv: swv.add_municipality(cmd.code, cmd.name, by=ctx.actor, at=now),
+        rule=CONFIGURES_TENANT,
     )
 
 
@@ -90,6 +75,7 @@ async def add_school(
         Swv,
         swv_stream_id(ctx.tenant_id),
         lambda swv: swv.add_school(school, by=ctx.actor, at=now),
+        rule=CONFIGURES_TENANT,
     )
 
 
@@ -104,6 +90,7 @@ async def add_arrangement_type(
         Swv,
         swv_stream_id(ctx.tenant_id),
         lambda swv: swv.add_arrangement_type(entry, by=ctx.actor, at=now),
+        rule=CONFIGURES_TENANT,
     )
 
 
@@ -117,6 +104,7 @@ async def withdraw_arrangement_type(
         Swv,
         swv_stream_id(ctx.tenant_id),
         lambda swv: swv.withdraw_arrangement_type(cmd.code, by=ctx.actor, at=now),
+        rule=CONFIGURES_TENANT,
     )
 
 
@@ -130,6 +118,7 @@ async def rename_committee(
         Swv,
         swv_stream_id(ctx.tenant_id),
         lambda swv: swv.rename_committee(cmd.committee_name, by=ctx.actor, at=now),
+        rule=CONFIGURES_TENANT,
     )
 
 
@@ -151,4 +140,5 @@ async def adopt_policy(
         Swv,
         swv_stream_id(ctx.tenant_id),
         lambda swv: swv.adopt_policy(policy, by=ctx.actor, at=now),
+        rule=CONFIGURES_TENANT,
     )

@@ -3,6 +3,13 @@
 from dataclasses import dataclass, replace
 from uuid import UUID
 
+from application.access import (
+    DECIDES,
+    PROCESSES_CASES,
+    SCHOOL_OF_THE_CASE,
+    acts_for_anybody,
+    school_for_new_record,
+)
 from application.commands import (
     CommandContext,
     CommandOutcome,
@@ -11,10 +18,12 @@ from application.commands import (
     LapseTlv,
     RedeemTlv,
 )
-from application.errors import ApplicationError
-from application.handling import change, happened_on, load_swv, local_date
+from application.errors import ApplicationError, TlvNotRedeemableHereError
+from application.handling import change, happened_on, load, load_swv, local_date, rebuild, save
 from application.ports import Clock, EventStore
-from domain.errors import DomainError
+from application.references import configured_school
+from domain.beschikkingsnummer import tlv_id_of
+from domain.errors import DomainError, InvalidValueError
 from domain.tlv import Tlv
 
 
@@ -59,6 +68,7 @@ async def extend_tlv(
             at=now,
             support_request_id=cmd.support_request_id,
         ),
+        rule=DECIDES,
     )
 
 
@@ -72,6 +82,7 @@ async def extend_tlvs(
     """
     now = clock.now()
     swv = await load_swv(store, ctx.tenant_id)
+    DECIDES.check_role(ctx.caller)
     ctx = replace(ctx, expected_version=None)  # one version cannot describe many streams
     results: list[TlvExtensionResult] = []
     for tlv_id in dict.fromkeys(cmd.tlv_ids):
@@ -89,6 +100,7 @@ async def extend_tlvs(
                     by=ctx.actor,
                     at=now,
                 ),
+                rule=DECIDES,
             )
         except (DomainError, ApplicationError) as error:
             results.append(TlvExtensionResult(tlv_id, None, str(error)))
@@ -100,21 +112,34 @@ async def extend_tlvs(
 async def redeem_tlv(
     cmd: RedeemTlv, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    """The pupil was enrolled on the TLV at an S(B)O school of the SWV."""
+    """The pupil was enrolled on the TLV at an S(B)O school of the SWV.
+
+    A school names the TLV by its beschikkingsnummer and redeems it at itself; a number that
+    names no TLV of this SWV, or a TLV of another type than the school, is not found (404,
+    without saying which), so a school learns nothing about TLVs that are not for it.
+    """
     now = clock.now()
+    SCHOOL_OF_THE_CASE.check_role(ctx.caller)
+    school_code = school_for_new_record(ctx.caller, cmd.school_code)
+    if school_code is None:
+        raise InvalidValueError("Name the school where the pupil enrolled (school_code).")
+    tlv_id = tlv_id_of(cmd.beschikkingsnummer, ctx.tenant_id)
+    if tlv_id is None:
+        raise TlvNotRedeemableHereError
     swv = await load_swv(store, ctx.tenant_id)
-    return await change(
-        store,
-        ctx,
-        Tlv,
-        cmd.tlv_id,
-        lambda tlv: tlv.redeem(
-            school=swv.school(cmd.school_code),
-            enrolled_on=cmd.enrolled_on or local_date(now),
-            by=ctx.actor,
-            at=now,
-        ),
-    )
+    school = configured_school(swv, school_code)
+    loaded = await load(store, ctx.tenant_id, tlv_id)
+    tlv = rebuild(loaded.events)
+    if not isinstance(tlv, Tlv) or (
+        not acts_for_anybody(ctx.caller) and school.school_type is not tlv.tlv_type.school_type
+    ):
+        raise TlvNotRedeemableHereError
+    done = loaded.outcome_of(ctx)
+    if done is not None:
+        return done
+    loaded.check_expected_version(ctx)
+    tlv.redeem(school=school, enrolled_on=cmd.enrolled_on or local_date(now), by=ctx.actor, at=now)
+    return await save(store, ctx, tlv, expected_version=loaded.version)
 
 
 async def lapse_tlv(
@@ -128,4 +153,5 @@ async def lapse_tlv(
         Tlv,
         cmd.tlv_id,
         lambda tlv: tlv.lapse(today=local_date(now), by=ctx.actor, at=now),
+        rule=PROCESSES_CASES,
     )

@@ -43,7 +43,7 @@ class Api:
         subject: str = "tester",
         school: str | None = None,
         municipality: str | None = None,
-        platform_admin: bool = False,
+        platform_operator: bool = False,
     ) -> str:
         grants = {}
         if tenant is not None:
@@ -60,14 +60,17 @@ class Api:
             tenants=grants,
             issuer=self.settings.jwt_issuer,
             audience=self.settings.jwt_audience,
-            platform_admin=platform_admin,
+            platform_operator=platform_operator,
         )
 
     def as_(self, tenant: str | None, *roles: Role, **claims: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(tenant, *roles, **claims)}"}
 
-    def admin(self) -> dict[str, str]:
-        return self.as_(None, platform_admin=True, subject="platform-admin")
+    def operator(self) -> dict[str, str]:
+        return self.as_(None, platform_operator=True, subject="platform-operator")
+
+    def admin(self, tenant: str) -> dict[str, str]:
+        return self.as_(tenant, Role.SWV_ADMIN, subject="swv-admin")
 
     async def call(
         self,
@@ -113,20 +116,20 @@ async def api(
 async def open_tenant(api: Api) -> TenantId:
     """A tenant with two municipalities, a regular, an SBO and an SO school, and one type."""
     code = fresh_swv_code()
-    admin = api.admin()
+    await api.ok("POST", "/v1/platform/tenants", api.operator(), {"code": code, "name": "SWV"})
+    admin = api.admin(code)
+    base = f"/v1/tenants/{code}/configuration"
     await api.ok(
         "POST",
-        "/v1/tenants",
+        base,
         admin,
         {
-            "code": code,
             "name": f"SWV {code}",
             "committee_name": "TLC",
             "policy_version": "OP-2024.1",
             "policy_effective_from": "2024-08-01",
         },
     )
-    base = f"/v1/tenants/{code}/configuration"
     for municipality, name in (("GM0632", "Woerden"), ("GM1904", "Stichtse Vecht")):
         await api.ok("POST", f"{base}/municipalities", admin, {"code": municipality, "name": name})
     for brin, school_type in (("12AB", "REGULAR"), ("34CD", "SBO"), ("56EF", "SO")):

@@ -1,11 +1,14 @@
 """Every route, every role, own or other tenant: what each caller may do, and the refusals.
 
 Allowed calls may still fail on the rules (409, 422), but never as 401, 403 or 404. A wrong role
-is exactly 403; a valid token of another tenant is exactly 404; no token is exactly 401.
+is exactly 403; a valid token of another tenant is exactly 404; no token is exactly 401. The
+platform operator has no role in any tenant: every tenant route answers it 404, and the
+platform routes answer every tenant role 403.
 """
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,13 +16,15 @@ import pytest
 
 from api.auth import Role
 from domain.ids import TenantId
-from tests.api.conftest import MUNICIPALITY, SCHOOL, Api, open_tenant
+from tests.api.conftest import MUNICIPALITY, SCHOOL, SO_SCHOOL, Api, open_tenant
 from tests.api.world import FIRST_EXPERT, advice_body, build_world
 
 S, L, C, E = Role.SCHOOL, Role.LOKET, Role.COMMITTEE, Role.EXPERT
-M, A, P, ADMIN = Role.MUNICIPALITY, Role.AUDITOR, Role.PARTNER, Role.PLATFORM_ADMIN
+M, A, P, ADMIN = Role.MUNICIPALITY, Role.AUDITOR, Role.PARTNER, Role.SWV_ADMIN
+OPERATOR = "platform-operator"
 # The school goes first: what it is allowed may change the case for those after it.
-ROLES = (S, L, C, E, M, A, P, ADMIN)
+ROLES: tuple[Role | str, ...] = (S, L, C, E, M, A, P, ADMIN, OPERATOR)
+TENANT_ROLES = set(Role)
 STAFF = {L, C}
 ON_PUPILS = {S, L, C}
 TENANT = "/v1/tenants/{tenant}"
@@ -29,8 +34,9 @@ TENANT = "/v1/tenants/{tenant}"
 class Route:
     method: str
     path: str
-    allowed: set[Role]
+    allowed: AbstractSet[Role | str]
     body: dict[str, Any] | None = field(default=None, hash=False)
+    school: str = SCHOOL  # the school a school token is bound to
 
     @property
     def id(self) -> str:
@@ -39,20 +45,24 @@ class Route:
 
 DATES = {"date_of_birth": "2017-05-12"}
 ROUTES = [
-    Route("GET", f"{TENANT}/me", set(ROLES)),
+    Route("GET", f"{TENANT}/me", TENANT_ROLES),
+    Route("POST", "/v1/platform/tenants", {OPERATOR}, {"code": "{tenant}", "name": "Dubbel"}),
+    Route("GET", "/v1/platform/tenants/{tenant}", {OPERATOR}),
+    Route("POST", "/v1/platform/tenants/{tenant}/suspension", {OPERATOR}, {"reason": " "}),
+    Route("POST", "/v1/platform/tenants/{tenant}/reinstatement", {OPERATOR}, {"reason": "Terug"}),
+    Route("GET", f"{TENANT}/platform-log", {A, ADMIN}),
+    Route("GET", f"{TENANT}/configuration", TENANT_ROLES),
     Route(
         "POST",
-        "/v1/tenants",
+        f"{TENANT}/configuration",
         {ADMIN},
         {
-            "code": "{tenant}",
             "name": "Dubbel",
             "committee_name": "TLC",
             "policy_version": "OP-1",
             "policy_effective_from": "2024-08-01",
         },
     ),
-    Route("GET", f"{TENANT}/configuration", set(ROLES)),
     Route(
         "POST",
         f"{TENANT}/configuration/municipalities",
@@ -177,7 +187,13 @@ ROUTES = [
         {C},
         {"tlv_ids": ["{tlv}"], "valid_until": "2030-07-31", "regulation": "Regeling 2030"},
     ),
-    Route("POST", f"{TENANT}/tlvs/{{tlv}}/redemption", ON_PUPILS, {"school_code": SCHOOL}),
+    Route(
+        "POST",
+        f"{TENANT}/tlvs/redemptions",
+        ON_PUPILS,
+        {"beschikkingsnummer": "{beschikkingsnummer}", "school_code": SO_SCHOOL},
+        school=SO_SCHOOL,
+    ),
     Route("POST", f"{TENANT}/tlvs/{{tlv}}/lapse", STAFF),
     Route(
         "POST",
@@ -283,10 +299,10 @@ async def tenants(api: Api) -> tuple[TenantId, TenantId]:
     return await open_tenant(api), await open_tenant(api)
 
 
-def token_of(api: Api, tenant: str, role: Role) -> dict[str, str]:
-    if role is ADMIN:
-        return api.as_(None, platform_admin=True)
-    return api.as_(tenant, role, subject=FIRST_EXPERT if role is E else "someone")
+def token_of(api: Api, tenant: str, role: Role | str, school: str = SCHOOL) -> dict[str, str]:
+    if not isinstance(role, Role):
+        return api.operator()
+    return api.as_(tenant, role, subject=FIRST_EXPERT if role is E else "someone", school=school)
 
 
 def test_the_matrix_covers_every_route_of_the_app(api: Api) -> None:
@@ -299,7 +315,8 @@ def test_the_matrix_covers_every_route_of_the_app(api: Api) -> None:
     }
     covered = {
         f"{r.method} "
-        + r.path.replace("{tenant}", "{swv_code}")
+        + r.path.replace("/platform/tenants/{tenant}", "/platform/tenants/{code}")
+        .replace("{tenant}", "{swv_code}")
         .replace("{pupil}", "{pupil_id}")
         .replace("{guardian}", "{guardian_id}")
         .replace("{tlv}", "{tlv_id}")
@@ -324,14 +341,18 @@ async def test_each_role_may_do_exactly_what_the_rules_allow(
     path, body = fill(route.path, world), fill(route.body, world)
     wrong: list[str] = []
     for role in ROLES:
-        response = await api.call(route.method, path, token_of(api, own, role), body)
+        response = await api.call(route.method, path, token_of(api, own, role, route.school), body)
         allowed = role in route.allowed
         if allowed and response.status_code in {401, 403, 404}:
             wrong.append(f"{role} was refused: {response.status_code} {response.text}")
-        if not allowed and response.status_code != 403:
-            wrong.append(f"{role} was not refused with 403: {response.status_code}")
-        if path.startswith(f"/v1/tenants/{own}") and role is not ADMIN:
-            elsewhere = await api.call(route.method, path, token_of(api, other, role), body)
+        in_tenant = path.startswith(f"/v1/tenants/{own}")
+        refusal = 404 if in_tenant and role == OPERATOR else 403
+        if not allowed and response.status_code != refusal:
+            wrong.append(f"{role} was not refused with {refusal}: {response.status_code}")
+        if in_tenant and role != OPERATOR:
+            elsewhere = await api.call(
+                route.method, path, token_of(api, other, role, route.school), body
+            )
             if elsewhere.status_code != 404:
                 wrong.append(f"{role} of another tenant got {elsewhere.status_code}, not 404")
     anonymous = await api.call(route.method, path, {}, body)

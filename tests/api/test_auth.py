@@ -76,6 +76,34 @@ async def test_a_valid_token_shows_its_roles_in_its_tenant_only(settings: Settin
     assert theirs.headers["content-type"].startswith("application/problem+json")
 
 
-def test_a_platform_admin_without_a_tenant_grant_is_named_as_such_on_events() -> None:
-    claims = Claims(sub="ops-1", platform_admin=True)
-    assert principal_for(claims, "PO2604").actor == "platform-admin:ops-1"
+def test_an_operator_token_is_no_tenant_token_even_if_it_names_one() -> None:
+    claims = Claims(
+        sub="ops-1",
+        tenants={"PO2604": TenantGrant(roles=(Role.SWV_ADMIN,))},
+        platform_operator=True,
+    )
+    with pytest.raises(NotFoundException):
+        principal_for(claims, "PO2604")
+
+
+def test_no_token_reaches_the_platform_log_as_a_tenant() -> None:
+    claims = Claims(sub="x", tenants={"PLATFORM": TenantGrant(roles=(Role.AUDITOR,))})
+    with pytest.raises(NotFoundException):
+        principal_for(claims, "PLATFORM")
+
+
+def test_an_swv_admin_is_named_as_such_on_events() -> None:
+    claims = Claims(sub="beheer-1", tenants={"PO2604": TenantGrant(roles=(Role.SWV_ADMIN,))})
+    assert principal_for(claims, "PO2604").actor == "swv-admin:beheer-1"
+
+
+def test_no_token_is_minted_for_an_operator_with_a_tenant_role(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="names no tenant"):
+        mint_token(
+            dev_signing_key(tmp_path),
+            subject="ops-1",
+            tenants={"PO2604": TenantGrant(roles=(Role.SWV_ADMIN,))},
+            issuer="i",
+            audience="a",
+            platform_operator=True,
+        )

@@ -41,14 +41,14 @@ async def server(tmp_path: Path) -> AsyncIterator[tuple[str, int, Settings]]:
     await task
 
 
-def bearer(settings: Settings, *, platform_admin: bool = False) -> str:
+def bearer(settings: Settings, *, platform_operator: bool = False) -> str:
     return "Bearer " + mint_token(
         dev_signing_key(settings.data_dir),
         subject="tester",
-        tenants={TENANT: TenantGrant(roles=(Role.LOKET,))},
+        tenants={} if platform_operator else {TENANT: TenantGrant(roles=(Role.LOKET,))},
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
-        platform_admin=platform_admin,
+        platform_operator=platform_operator,
     )
 
 
@@ -59,8 +59,9 @@ async def a_request_holding_the_only_slot(
     """A POST whose headers arrived and whose body is still coming; finished on leaving."""
     reader, writer = await asyncio.open_connection(host, port)
     head = (
-        f"POST /v1/tenants HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Authorization: {bearer(settings, platform_admin=True)}\r\n"
+        f"POST /v1/platform/tenants HTTP/1.1\r\nHost: {host}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Authorization: {bearer(settings, platform_operator=True)}\r\n"
         f"Content-Length: {len(NEW_TENANT)}\r\n\r\n"
     )
     writer.write(head.encode() + NEW_TENANT[:5])

@@ -167,16 +167,16 @@ async def test_refused_commands_leave_the_tenant_log_unchanged(
         ),
         (
             "POST",
-            f"{base}/tlvs/{world['tlv']}/redemption",
+            f"{base}/tlvs/redemptions",
             api.as_(tenant, Role.LOKET),
-            {"school_code": "12AB00"},
+            {"beschikkingsnummer": world["beschikkingsnummer"], "school_code": "12AB00"},
         ),
+        ("POST", "/v1/platform/tenants", api.operator(), {"code": tenant, "name": "Dubbel"}),
         (
             "POST",
-            "/v1/tenants",
-            api.admin(),
+            f"{base}/configuration",
+            api.admin(tenant),
             {
-                "code": tenant,
                 "name": "Dubbel",
                 "committee_name": "TLC",
                 "policy_version": "OP-1",
@@ -193,20 +193,12 @@ async def test_refused_commands_leave_the_tenant_log_unchanged(
     assert case["state"]["outcome"] is None
 
 
-async def test_opening_a_tenant_needs_a_platform_admin(api: Api) -> None:
-    response = await api.call(
-        "POST",
-        "/v1/tenants",
-        api.as_("PO0001", Role.LOKET),
-        {
-            "code": "PO0001",
-            "name": "X",
-            "committee_name": "TLC",
-            "policy_version": "OP-1",
-            "policy_effective_from": "2024-08-01",
-        },
-    )
-    assert is_problem(response, 403)
+async def test_opening_a_tenant_needs_a_platform_operator(api: Api) -> None:
+    for role in (Role.LOKET, Role.SWV_ADMIN):
+        response = await api.call(
+            "POST", "/v1/platform/tenants", api.as_("PO0001", role), {"code": "PO0001", "name": "X"}
+        )
+        assert is_problem(response, 403)
 
 
 async def test_a_date_off_the_calendar_is_unprocessable_not_a_server_error(

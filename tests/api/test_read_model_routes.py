@@ -88,7 +88,7 @@ async def test_the_loket_lists_deadlines_and_the_status_of_each_read_model(
     loket = api.as_(world["tenant"], Role.LOKET)
 
     listed = await api.ok("GET", f"{base}/deadlines?as_of=2025-03-25&kind=LBT_REQUEST", loket)
-    status = await api.ok("GET", f"{base}/projections/status", api.admin())
+    status = await api.ok("GET", f"{base}/projections/status", api.admin(world["tenant"]))
 
     assert [i["case_id"] for i in listed["items"]] == [world["objection"]]
     assert {p["projection"] for p in status["projections"]} >= {p.name for p in READ_MODELS}

@@ -17,7 +17,7 @@ async def world(api: Api) -> dict[str, str]:
 
 async def test_configuration_changes_show_in_the_configuration(api: Api) -> None:
     tenant = await open_tenant(api)
-    admin, base = api.admin(), f"/v1/tenants/{tenant}/configuration"
+    admin, base = api.admin(tenant), f"/v1/tenants/{tenant}/configuration"
     await api.ok("PUT", f"{base}/committee", admin, {"committee_name": "Commissie Toewijzing"})
     await api.ok(
         "POST",
@@ -34,7 +34,7 @@ async def test_configuration_changes_show_in_the_configuration(api: Api) -> None
     )
     assert state["arrangement_types"] == []
     assert [s["code"] for s in state["schools"]] == ["12AB00", "34CD00", "56EF00"]
-    assert configuration["events"][-1]["actor"] == "platform-admin:platform-admin"
+    assert configuration["events"][-1]["actor"] == "swv-admin:swv-admin"
 
 
 async def test_a_pupils_school_career_and_guardians_are_recorded(
@@ -112,9 +112,9 @@ async def test_tlvs_are_extended_one_or_many_at_once_and_redeemed(
     assert [f["tlv_id"] for f in batch["not_extended"]] == [unknown]
     redeemed = await api.call(
         "POST",
-        f"{tlvs}/{world['tlv']}/redemption",
+        f"{tlvs}/redemptions",
         api.as_(world["tenant"], Role.SCHOOL, school=SO_SCHOOL),
-        {"school_code": SO_SCHOOL, "enrolled_on": "2025-04-01"},
+        {"beschikkingsnummer": world["beschikkingsnummer"], "enrolled_on": "2025-04-01"},
     )
     assert redeemed.status_code == 200
     tlv = await api.ok(

@@ -126,7 +126,6 @@ def callers(api: Api, world: dict[str, str]) -> list[dict[str, str]]:
         subject="fuzzer",
         school=SCHOOL,
         municipality=MUNICIPALITY,
-        platform_admin=True,
     )
     one_role = [api.token(tenant, role) for role in Role if role is not Role.EXPERT]
     return [

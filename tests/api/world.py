@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from api.auth import Role
+from domain.beschikkingsnummer import beschikkingsnummer
 from domain.ids import TenantId
 from tests.api.conftest import ARRANGEMENT_TYPE, SCHOOL, Api
 
@@ -138,6 +139,7 @@ async def build_world(api: Api, tenant: TenantId) -> dict[str, str]:
         "request": request,
         "granted": granted,
         "tlv": decided["also_changed"][0],
+        "beschikkingsnummer": beschikkingsnummer(tenant, UUID(decided["also_changed"][0])),
         "objection": objection["id"],
         "arrangement_request": arrangement_request,
         "arrangement": arrangement["id"],

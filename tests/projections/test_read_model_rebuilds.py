@@ -50,6 +50,7 @@ from application.commands import (
 from application.demo.seed import seed_demo
 from application.errors import ApplicationError
 from application.handlers import arrangements, objections, pupils, support_requests, tlvs
+from domain.beschikkingsnummer import beschikkingsnummer
 from domain.errors import DomainError
 from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
@@ -272,7 +273,11 @@ async def step(history: History, action: int, a: int, b: int) -> None:  # noqa: 
         case 20 if tlv:
             await h.run(
                 tlvs.redeem_tlv,
-                RedeemTlv(tlv_id=tlv, school_code=SCHOOLS[1 + b % 2], enrolled_on=day),
+                RedeemTlv(
+                    beschikkingsnummer=beschikkingsnummer(h.desk.tenant_id, tlv),
+                    school_code=SCHOOLS[1 + b % 2],
+                    enrolled_on=day,
+                ),
             )
         case 21 if tlv:
             await h.run(

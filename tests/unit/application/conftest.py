@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from application.access import Caller, Role
 from application.commands import (
     AddArrangementType,
     AddMunicipality,
@@ -37,9 +38,22 @@ __all__ = ["fresh_swv_code"]
 
 R = TypeVar("R")
 
-LOKET = "user:loket-1"
-DIRECTOR = "user:director"
-SCHOOL = "user:ib-1"
+LOKET = Caller("loket-1", frozenset({Role.LOKET}))
+# The default caller: the SWV's own staff, the loket with the committee's rights.
+STAFF = Caller("loket-1", frozenset({Role.LOKET, Role.COMMITTEE}))
+DIRECTOR = Caller("director", frozenset({Role.COMMITTEE}))
+SCHOOL = Caller("ib-1", frozenset({Role.SCHOOL}), school="12AB00")
+ADMIN = Caller("beheer-1", frozenset({Role.SWV_ADMIN}))
+OPERATOR = Caller.operator("ops-1")
+
+
+def caller(actor: Caller | str) -> Caller:
+    """A caller as named on events, ``role:subject``; a role the tenant has not is none."""
+    if isinstance(actor, Caller):
+        return actor
+    role, _, subject = actor.partition(":")
+    roles = frozenset({Role(role)}) if role in set(Role) else frozenset[Role]()
+    return Caller(subject, roles)
 
 
 @dataclass
@@ -67,15 +81,15 @@ class Desk:
     tenant_id: TenantId
     clock: FixedClock = field(default_factory=FixedClock)
 
-    def ctx(self, actor: str = LOKET, command_id: UUID | None = None) -> CommandContext:
-        return CommandContext(self.tenant_id, actor, command_id or uuid4())
+    def ctx(self, actor: Caller | str = STAFF, command_id: UUID | None = None) -> CommandContext:
+        return CommandContext(self.tenant_id, caller(actor), command_id or uuid4())
 
     async def run(
         self,
         handler: Callable[..., Awaitable[R]],
         command: Any,
         *,
-        actor: str = LOKET,
+        actor: Caller | str = STAFF,
         command_id: UUID | None = None,
     ) -> R:
         return await handler(
@@ -95,9 +109,10 @@ async def configured_desk(store: EventStore, tenant_id: TenantId | None = None) 
             policy_version="OP-2024.1",
             policy_effective_from=date(2024, 8, 1),
         ),
+        actor=ADMIN,
     )
     for code, name in (("GM0632", "Woerden"), ("GM1904", "Stichtse Vecht")):
-        await desk.run(swv.add_municipality, AddMunicipality(code=code, name=name))
+        await desk.run(swv.add_municipality, AddMunicipality(code=code, name=name), actor=ADMIN)
     for brin, school_type in (
         ("12AB", SchoolType.REGULAR),
         ("34CD", SchoolType.SBO),
@@ -113,6 +128,7 @@ async def configured_desk(store: EventStore, tenant_id: TenantId | None = None) 
                 school_type=school_type,
                 municipality_code="GM0632",
             ),
+            actor=ADMIN,
         )
     await desk.run(
         swv.add_arrangement_type,
@@ -122,6 +138,7 @@ async def configured_desk(store: EventStore, tenant_id: TenantId | None = None) 
             unit=AmountUnit.HOURS,
             default_duration_months=6,
         ),
+        actor=ADMIN,
     )
     return desk
 
@@ -131,10 +148,17 @@ async def desk(store: EventStore) -> Desk:
     return await configured_desk(store)
 
 
-async def register_pupil(desk: Desk, name: str = "Sam de Vries") -> UUID:
+async def register_pupil(
+    desk: Desk, name: str = "Sam de Vries", *, school_code: str | None = None
+) -> UUID:
     outcome = await desk.run(
         pupils.register_pupil,
-        RegisterPupil(name=name, date_of_birth=date(2017, 5, 12), municipality_code="GM0632"),
+        RegisterPupil(
+            name=name,
+            date_of_birth=date(2017, 5, 12),
+            municipality_code="GM0632",
+            school_code=school_code,
+        ),
     )
     return outcome.aggregate_id
 
@@ -156,7 +180,6 @@ async def complete_request(
             question="Welke plek past?",
             parent_view=ParentView.AGREE,
         ),
-        actor=SCHOOL,
     )
     request_id = submitted.aggregate_id
     await desk.run(support_requests.check_completeness, CheckCompleteness(request_id=request_id))

@@ -96,7 +96,7 @@ async def test_an_arrangement_cannot_end_before_it_starts(desk: Desk) -> None:
             notes="Het gaat goed.",
             evaluated_on=date(2025, 6, 1),
         ),
-        actor="user:parent-portal",
+        actor="loket:parent-portal",
     )
     history = await aggregate_history(desk.store, desk.tenant_id, Arrangement, outcome.aggregate_id)
     assert [e.event_type for e in history.events] == ["ArrangementGranted", "ArrangementEvaluated"]

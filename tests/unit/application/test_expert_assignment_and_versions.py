@@ -9,20 +9,25 @@ import pytest
 from application.commands import (
     AssignExpert,
     CheckCompleteness,
-    ConfigureSwv,
     DecideSupportRequest,
     NotifyDecision,
+    OpenTenant,
     RecordExpertAdvice,
+    ReinstateTenant,
+    SuspendTenant,
 )
-from application.errors import ConcurrencyConflictError
-from application.handlers import support_requests, swv
+from application.errors import AccessDeniedError, ConcurrencyConflictError, TenantSuspendedError
+from application.handlers import platform, support_requests
 from application.handling import expert_id_for
 from application.queries import aggregate_history
 from domain.errors import DuplicateConfigurationError, InvalidValueError
 from domain.expert_advice import ExpertRole, Qualification
+from domain.ids import TenantId
 from domain.support_request import DecisionOutcome, SupportRequest
 from tests.unit.application.conftest import (
+    ADMIN,
     DIRECTOR,
+    OPERATOR,
     Desk,
     complete_request,
     fresh_swv_code,
@@ -120,41 +125,69 @@ async def test_a_retried_command_returns_its_outcome_whatever_the_expected_versi
     assert again == first
 
 
-CONFIGURATION = ConfigureSwv(
-    name="Passenderwijs",
-    committee_name="TLC",
-    policy_version="OP-2024.1",
-    policy_effective_from=date(2024, 8, 1),
-)
+def opening(code: str) -> OpenTenant:
+    return OpenTenant(code=code, name="Passenderwijs")
 
 
-async def test_opening_a_tenant_registers_its_log_and_configuration(desk: Desk) -> None:
-    tenant = Desk(desk.store, fresh_swv_code("VO"))
-    outcome = await swv.open_tenant(CONFIGURATION, tenant.ctx(), store=desk.store, clock=desk.clock)
-    assert (outcome.stream_version, outcome.first_position) == (1, 1)
-    assert (await desk.store.head(tenant.tenant_id)).last_position == 1
+async def test_the_operator_opens_a_tenant_in_the_platform_log_not_in_its_own(desk: Desk) -> None:
+    code = fresh_swv_code("VO")
+    ctx = desk.ctx(OPERATOR)
+    outcome = await platform.open_tenant(opening(code), ctx, store=desk.store, clock=desk.clock)
+    assert outcome.stream_version == 1
+    assert (await desk.store.head(TenantId(code))).last_position == 0
+    [opened] = await platform.platform_log(desk.store, TenantId(code))
+    assert (opened.event_type, opened.actor) == ("TenancyOpened", "platform-operator:ops-1")
 
 
 async def test_an_invalid_tenant_is_not_opened(desk: Desk) -> None:
-    tenant = Desk(desk.store, fresh_swv_code("XX"))
+    code = fresh_swv_code("XX")
     with pytest.raises(InvalidValueError):
-        await swv.open_tenant(CONFIGURATION, tenant.ctx(), store=desk.store, clock=desk.clock)
+        await platform.open_tenant(
+            opening(code), desk.ctx(OPERATOR), store=desk.store, clock=desk.clock
+        )
     with pytest.raises(Exception, match="No tenant"):
-        await desk.store.head(tenant.tenant_id)
+        await desk.store.head(TenantId(code))
 
 
-async def test_an_existing_tenant_is_not_opened_again(desk: Desk) -> None:
-    with pytest.raises(DuplicateConfigurationError):
-        await swv.open_tenant(CONFIGURATION, desk.ctx(), store=desk.store, clock=desk.clock)
-    retry_id = uuid4()
-    tenant = Desk(desk.store, fresh_swv_code())
-    first = await swv.open_tenant(
-        CONFIGURATION, tenant.ctx(command_id=retry_id), store=desk.store, clock=desk.clock
-    )
-    again = await swv.open_tenant(
-        CONFIGURATION, tenant.ctx(command_id=retry_id), store=desk.store, clock=desk.clock
-    )
+async def test_only_the_operator_opens_a_tenant(desk: Desk) -> None:
+    with pytest.raises(AccessDeniedError):
+        await platform.open_tenant(
+            opening(fresh_swv_code()), desk.ctx(ADMIN), store=desk.store, clock=desk.clock
+        )
+
+
+async def test_an_open_tenant_is_not_opened_again_but_a_retry_answers_the_same(
+    desk: Desk,
+) -> None:
+    code, retry_id = fresh_swv_code(), uuid4()
+    ctx = desk.ctx(OPERATOR, command_id=retry_id)
+    first = await platform.open_tenant(opening(code), ctx, store=desk.store, clock=desk.clock)
+    again = await platform.open_tenant(opening(code), ctx, store=desk.store, clock=desk.clock)
     assert again == first
+    with pytest.raises(DuplicateConfigurationError):
+        await platform.open_tenant(
+            opening(code), desk.ctx(OPERATOR), store=desk.store, clock=desk.clock
+        )
+
+
+async def test_a_suspended_tenant_changes_nothing_until_it_is_reinstated(desk: Desk) -> None:
+    code = fresh_swv_code()
+    await desk.run(platform.open_tenant, opening(code), actor=OPERATOR)
+    await desk.run(
+        platform.suspend_tenant, SuspendTenant(code=code, reason="Incident"), actor=OPERATOR
+    )
+    with pytest.raises(TenantSuspendedError):
+        await platform.ensure_tenant_active(desk.store, TenantId(code))
+    await desk.run(
+        platform.reinstate_tenant, ReinstateTenant(code=code, reason="Opgelost"), actor=OPERATOR
+    )
+    await platform.ensure_tenant_active(desk.store, TenantId(code))
+    log = await platform.platform_log(desk.store, TenantId(code))
+    assert [e.event_type for e in log] == [
+        "TenancyOpened",
+        "TenancySuspended",
+        "TenancyReinstated",
+    ]
 
 
 async def test_completeness_is_checked_only_on_the_version_seen(desk: Desk) -> None:

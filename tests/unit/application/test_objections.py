@@ -108,7 +108,7 @@ async def test_an_excused_late_objection_goes_on_under_the_committees_ruling(des
     assert isinstance(ruled, Objection.LatenessRuled)
     assert (ruled.excusable, ruled.decided_by, ruled.policy_version) == (
         True,
-        DIRECTOR,
+        DIRECTOR.actor,
         "OP-2024.1",
     )
     assert not history.aggregate.awaits_lateness_ruling

@@ -2,13 +2,16 @@ from datetime import date
 
 import pytest
 
-from application.commands import EnrolPupil, RegisterPupil, ShredPupilData
-from application.errors import AggregateNotFoundError
+from application.commands import CorrectPupilDetails, EnrolPupil, RegisterPupil, ShredPupilData
+from application.errors import (
+    AccessDeniedError,
+    AggregateNotFoundError,
+    UnconfiguredReferenceError,
+)
 from application.handlers import pupils
 from application.queries import aggregate_history
-from domain.errors import UnknownSchoolError
 from domain.pupil import Pupil
-from tests.unit.application.conftest import Desk, configured_desk, register_pupil
+from tests.unit.application.conftest import SCHOOL, Desk, configured_desk, register_pupil
 
 
 async def test_a_registered_pupil_can_be_read_back_with_their_history(desk: Desk) -> None:
@@ -20,7 +23,7 @@ async def test_a_registered_pupil_can_be_read_back_with_their_history(desk: Desk
     )
     assert history.version == 1
     assert [e.event_type for e in history.events] == ["PupilRegistered"]
-    assert history.events[0].actor == "user:loket-1"
+    assert history.events[0].actor == "committee+loket:loket-1"
 
 
 async def test_registering_twice_with_one_command_id_registers_one_pupil(desk: Desk) -> None:
@@ -54,7 +57,7 @@ async def test_a_pupil_in_two_tenants_stays_two_pupils(desk: Desk) -> None:
 
 async def test_a_pupil_is_enrolled_only_at_a_school_of_the_swv(desk: Desk) -> None:
     pupil_id = await register_pupil(desk)
-    with pytest.raises(UnknownSchoolError):
+    with pytest.raises(UnconfiguredReferenceError, match="99ZZ00"):
         await desk.run(pupils.enrol_pupil, EnrolPupil(pupil_id=pupil_id, school_code="99ZZ00"))
 
 
@@ -77,3 +80,26 @@ async def test_shredding_records_it_and_makes_name_and_birth_date_unreadable(
     assert [e.event_type for e in history.events] == ["PupilRegistered", "PupilDataShredded"]
     assert (history.aggregate.name, history.aggregate.date_of_birth) == (None, None)
     assert history.aggregate.data_shredded
+
+
+async def test_a_school_acts_on_a_pupil_only_while_the_pupil_is_its_own(desk: Desk) -> None:
+    pupil_id = await register_pupil(desk, school_code="12AB00")
+    correction = CorrectPupilDetails(pupil_id=pupil_id, name="Sam", date_of_birth=date(2017, 5, 2))
+    await desk.run(pupils.correct_pupil_details, correction, actor=SCHOOL)
+    await desk.run(pupils.enrol_pupil, EnrolPupil(pupil_id=pupil_id, school_code="34CD00"))
+    before = await aggregate_history(desk.store, desk.tenant_id, Pupil, pupil_id)
+    with pytest.raises(AggregateNotFoundError):
+        await desk.run(pupils.correct_pupil_details, correction, actor=SCHOOL)
+    after = await aggregate_history(desk.store, desk.tenant_id, Pupil, pupil_id)
+    assert after.version == before.version
+
+
+async def test_a_school_registers_pupils_for_itself_only(desk: Desk) -> None:
+    elsewhere = RegisterPupil(
+        name="Sam",
+        date_of_birth=date(2017, 5, 12),
+        municipality_code="GM0632",
+        school_code="34CD00",
+    )
+    with pytest.raises(AccessDeniedError):
+        await desk.run(pupils.register_pupil, elsewhere, actor=SCHOOL)

@@ -13,7 +13,11 @@ from application.commands import (
     SubmitSupportRequest,
     SuspendApplication,
 )
-from application.errors import AggregateNotFoundError, SwvNotConfiguredError
+from application.errors import (
+    AggregateNotFoundError,
+    SwvNotConfiguredError,
+    UnconfiguredReferenceError,
+)
 from application.handlers import support_requests, swv
 from application.queries import aggregate_history
 from domain.deadlines import PauseCount
@@ -21,12 +25,12 @@ from domain.errors import (
     ExpertAdviceMissingError,
     InvalidValueError,
     RequestAlreadyDecidedError,
-    UnknownArrangementTypeError,
 )
 from domain.ids import TenantId
 from domain.support_request import DecisionOutcome, ParentView, SupportRequest
 from domain.tlv import FundingCategory, Tlv, TlvType
 from tests.unit.application.conftest import (
+    ADMIN,
     DIRECTOR,
     SCHOOL,
     Desk,
@@ -53,7 +57,7 @@ def submit(
 
 class TestSubmitting:
     async def test_a_tlv_application_is_stored_for_the_tenants_pupil(self, desk: Desk) -> None:
-        pupil_id = await register_pupil(desk)
+        pupil_id = await register_pupil(desk, school_code="12AB00")
         outcome = await desk.run(
             support_requests.submit_support_request,
             submit(pupil_id, tlv_type=TlvType.SBO),
@@ -66,7 +70,7 @@ class TestSubmitting:
         assert (submitted.event_type, submitted.schema_version, submitted.actor) == (
             "SupportRequestSubmitted",
             1,
-            SCHOOL,
+            SCHOOL.actor,
         )
         assert isinstance(submitted.event, SupportRequest.Submitted)
         assert submitted.event.question == "Welke plek past?"
@@ -77,7 +81,7 @@ class TestSubmitting:
 
     async def test_an_arrangement_type_must_be_in_the_catalogue(self, desk: Desk) -> None:
         pupil_id = await register_pupil(desk)
-        with pytest.raises(UnknownArrangementTypeError):
+        with pytest.raises(UnconfiguredReferenceError, match="paardrijden"):
             await desk.run(
                 support_requests.submit_support_request,
                 submit(pupil_id, arrangement_type="paardrijden"),
@@ -113,6 +117,7 @@ class TestDeciding:
         await desk.run(
             swv.adopt_policy,
             AdoptPolicy(policy_version="OP-2025.1", effective_from=date(2025, 1, 1)),
+            actor=ADMIN,
         )
         request_id = await complete_request(desk, await register_pupil(desk))
         await record_both_advices(desk, request_id)
@@ -133,7 +138,7 @@ class TestDeciding:
         assert isinstance(decided, SupportRequest.Granted)
         assert (decided.policy_version, decided.decided_by, decided.decided_on) == (
             "OP-2025.1",
-            DIRECTOR,
+            DIRECTOR.actor,
             date(2025, 3, 3),
         )
         [tlv_id] = outcome.also_changed

@@ -12,6 +12,7 @@ from application.commands import (
 )
 from application.handlers import objections, tlvs
 from application.queries import aggregate_history
+from domain.beschikkingsnummer import beschikkingsnummer
 from domain.errors import InvalidValueError, TlvLapseNotDueError
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
 from domain.tlv import Tlv, TlvStatus
@@ -88,7 +89,11 @@ class TestRedemptionAndLapse:
         _, tlv_id = await granted_tlv(desk)
         await desk.run(
             tlvs.redeem_tlv,
-            RedeemTlv(tlv_id=tlv_id, school_code="56EF00", enrolled_on=date(2025, 4, 1)),
+            RedeemTlv(
+                beschikkingsnummer=beschikkingsnummer(desk.tenant_id, tlv_id),
+                school_code="56EF00",
+                enrolled_on=date(2025, 4, 1),
+            ),
         )
         history = await aggregate_history(desk.store, desk.tenant_id, Tlv, tlv_id)
         assert history.aggregate.status is TlvStatus.REDEEMED
@@ -98,7 +103,11 @@ class TestRedemptionAndLapse:
         with pytest.raises(InvalidValueError):
             await desk.run(
                 tlvs.redeem_tlv,
-                RedeemTlv(tlv_id=tlv_id, school_code="34CD00", enrolled_on=date(2025, 4, 1)),
+                RedeemTlv(
+                    beschikkingsnummer=beschikkingsnummer(desk.tenant_id, tlv_id),
+                    school_code="34CD00",
+                    enrolled_on=date(2025, 4, 1),
+                ),
             )
 
     async def test_an_unredeemed_tlv_lapses_the_day_after_a_year(self, desk: Desk) -> None:
@@ -107,7 +116,7 @@ class TestRedemptionAndLapse:
         with pytest.raises(TlvLapseNotDueError):
             await desk.run(tlvs.lapse_tlv, LapseTlv(tlv_id=tlv_id))
         desk.clock.moment += timedelta(days=1)
-        await desk.run(tlvs.lapse_tlv, LapseTlv(tlv_id=tlv_id), actor="system:deadlines")
+        await desk.run(tlvs.lapse_tlv, LapseTlv(tlv_id=tlv_id), actor="loket:deadlines")
         history = await aggregate_history(desk.store, desk.tenant_id, Tlv, tlv_id)
         assert history.aggregate.status is TlvStatus.LAPSED
-        assert history.events[-1].actor == "system:deadlines"
+        assert history.events[-1].actor == "loket:deadlines"

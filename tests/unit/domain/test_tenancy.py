@@ -1,0 +1,60 @@
+"""The platform log's record of a tenant: opened, suspended, reinstated, and nothing twice."""
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from domain.errors import InvalidValueError
+from domain.registry import AGGREGATE_CLASSES
+from domain.tenancy import Tenancy, TenancyStateError, tenancy_stream_id
+from infrastructure.event_codec import EventCodec
+
+AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+OPERATOR = "platform-operator:ops-1"
+
+
+def opened() -> Tenancy:
+    return Tenancy.open(code="PO2604", name="Passenderwijs", by=OPERATOR, at=AT)
+
+
+def test_a_tenancy_is_one_stream_per_swv_code() -> None:
+    assert opened().id == tenancy_stream_id("PO2604") != tenancy_stream_id("VO2604")
+
+
+def test_only_an_swv_code_is_opened() -> None:
+    with pytest.raises(InvalidValueError, match="not an SWV code"):
+        Tenancy.open(code="PLATFORM", name="x", by=OPERATOR, at=AT)
+
+
+def test_a_suspended_tenant_is_reinstated_once_and_not_suspended_twice() -> None:
+    tenancy = opened()
+    tenancy.suspend(reason="Contract beëindigd.", by=OPERATOR, at=AT)
+    with pytest.raises(TenancyStateError):
+        tenancy.suspend(reason="Nogmaals.", by=OPERATOR, at=AT)
+    tenancy.reinstate(reason="Contract verlengd.", by=OPERATOR, at=AT)
+    with pytest.raises(TenancyStateError):
+        tenancy.reinstate(reason="Nogmaals.", by=OPERATOR, at=AT)
+    assert not tenancy.suspended
+
+
+def test_every_tenancy_event_survives_the_codec_and_rebuilds_the_tenancy() -> None:
+    tenancy = opened()
+    tenancy.suspend(reason="Beveiligingsincident.", by=OPERATOR, at=AT)
+    codec = EventCodec(AGGREGATE_CLASSES)
+    rebuilt: Tenancy | None = None
+    for event in tenancy.collect_events():
+        event_id = uuid4()
+        encoded = codec.encode(event, tenant_id="PLATFORM", event_id=event_id)
+        decoded = codec.decode(
+            event_type=encoded.event_type,
+            schema_version=encoded.schema_version,
+            payload=encoded.payload,
+            stream_id=tenancy.id,
+            stream_version=event.originator_version,
+            tenant_id="PLATFORM",
+            event_id=event_id,
+        )
+        assert decoded == event
+        rebuilt = decoded.mutate(rebuilt)
+    assert rebuilt == tenancy

@@ -101,6 +101,7 @@ class ConfigurationController(Controller):
             lapse_unredeemed_tlvs=data.lapse_unredeemed_tlvs,
             tlv_redemption_months=data.tlv_redemption_months,
             lbt_affiliated=data.lbt_affiliated,
+            pause_count=data.pause_count,
         )
         outcome = await commands(swv.configure_swv, command)
         return accepted(outcome, location=f"/v1/tenants/{principal.tenant_id}/configuration")

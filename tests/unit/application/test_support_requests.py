@@ -232,6 +232,7 @@ class TestTheDecisionTerm:
                 effective_from=date(2025, 1, 1),
                 pause_count=PauseCount.COMPLETION_DAY_PAUSED,
             ),
+            actor=ADMIN,
         )
         request_id = await complete_request(desk, await register_pupil(desk))
         desk.clock.move_to(date(2025, 3, 17))

@@ -40,7 +40,6 @@ from projections.projection import TableNames, view_name
 
 TABLE = "municipality_figures"
 SUPPRESSED: Literal["<5"] = "<5"
-HIDDEN: Literal["x"] = "x"
 
 _DDL = """
 CREATE TABLE {table} (
@@ -257,11 +256,11 @@ class Granularity(StrEnum):
     SCHOOL_YEAR = "school_year"  # 1 August to 31 July, e.g. "2024-2025"
 
 
-PublishedCount = int | Literal["<5", "x"]
+PublishedCount = int | Literal["<5"]
 
 
 class FigureCell(msgspec.Struct, frozen=True, kw_only=True):
-    """One count: a number, ``"<5"`` (1 to 4) or ``"x"`` (hidden so no ``"<5"`` can be computed).
+    """One count: a number, or ``"<5"`` for 1 to 4 (see :mod:`projections.disclosure`).
 
     ``amount`` (hours or euro cents, as ``detail`` says) only for arrangements, and only where the
     count is published.
@@ -294,7 +293,6 @@ _WITH_AMOUNTS = frozenset({Metric.ARRANGEMENTS_GRANTED, Metric.ARRANGEMENTS_EXTE
 _CellKey = tuple[Metric, str, str, str, str]
 _PUBLISHED_AS: dict[Visibility, PublishedCount] = {
     Visibility.SMALL: SUPPRESSED,
-    Visibility.HIDDEN: HIDDEN,
 }
 
 

@@ -172,9 +172,8 @@ class ReadModelController(Controller):
             "category are sums a reader forms over `REQUESTS_DECIDED` cells;\n"
             '- a count from 1 to 4 is published as `"<5"`;\n'
             '- a school year of 1 to 4 is published as `"<5"` and its months are withheld;\n'
-            "- in a larger school year, further months (smallest first), and at last the year, "
-            'are published as `"x"` (complementary suppression) until no `"<5"` and no '
-            "hidden amount follows exactly from the year minus the other months;\n"
+            "- a larger school year with any month of 1 to 4 is published, its months are "
+            "withheld (the year minus the other months would give the small one away);\n"
             "- amounts (hours, euro cents) are published only where the count is."
         ),
         guards=[authorisation.reads_figures],

@@ -10,7 +10,7 @@ import msgspec
 from api.schemas.common import EventView
 from domain.arrangement import Arrangement, EvaluationParty, GoalAttainment
 from domain.beschikkingsnummer import beschikkingsnummer
-from domain.deadlines import Channel, Timeliness
+from domain.deadlines import Timeliness
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
 from domain.support_request import DecisionOutcome
 from domain.swv import AmountUnit

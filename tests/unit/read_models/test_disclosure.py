@@ -1,10 +1,8 @@
 """No published set of municipal figures lets a reader compute a suppressed cell exactly.
 
-The reader is given both granularities (months and school years), knows that ``"<5"`` is 1 to 4,
-``"x"`` 5 or more, an amount never negative and that months are hidden smallest first (so no
-``"x"`` month counts more than the smallest month shown), and solves the sums exactly with an
-integer program (HiGHS through scipy): every hidden count and amount must keep at least two
-values.
+The reader is given both granularities (months and school years), knows that ``"<5"`` is 1 to 4
+and an amount never negative, and solves the sums exactly with an integer program (HiGHS through
+scipy): every hidden count and amount must keep at least two values.
 """
 
 from __future__ import annotations

@@ -104,6 +104,7 @@ async def _case(desk: Desk, start: date, outcome: DecisionOutcome | None) -> Cas
     await desk.run(
         support_requests.check_completeness, CheckCompleteness(request_id=request.aggregate_id)
     )
+    await _at(desk, start + timedelta(days=7))
     for role, qualification in (
         (ExpertRole.FIRST, Qualification.ORTHOPEDAGOOG),
         (ExpertRole.SECOND, Qualification.KINDERPSYCHIATER),
@@ -118,6 +119,8 @@ async def _case(desk: Desk, start: date, outcome: DecisionOutcome | None) -> Cas
                 independence_declared=True,
                 written_on=start + timedelta(days=7),
                 advice="Het SO past; de leerling heeft veel structuur nodig.",
+                admissible=True,
+                advised_tlv_type=TlvType.SO,
             ),
         )
     last = start

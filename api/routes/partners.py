@@ -31,7 +31,7 @@ from litestar.types import ControllerRouterHandler
 
 from api import authorisation
 from api.auth import Principal, Role
-from api.dependencies import Commands
+from api.dependencies import Commands, Store, provide_create_context
 from api.partners import PartnerServices
 from api.routes.read_models import PoolDependency, provide_pool
 from api.schemas.common import COMMAND_ERRORS, READ_ERRORS, CommandAccepted, accepted, example
@@ -91,7 +91,7 @@ UPDATE partner_deliveries SET position = $3, updated_at = now()
 _ATTEMPTS = """
 SELECT webhook_id, first_position, last_position, attempted_at, status_code, latency_ms, error
   FROM partner_delivery_attempts WHERE tenant_id = $1 AND subscription_id = $2
- ORDER BY attempt_id DESC LIMIT $3
+ ORDER BY attempted_at DESC, attempt_id DESC LIMIT $3
 """
 
 
@@ -195,6 +195,7 @@ class SubscriptionController(Controller):
         ),
         guards=[administers_subscriptions],
         responses=COMMAND_ERRORS,
+        dependencies={"ctx": Provide(provide_create_context)},  # a new record: no If-Match
     )
     async def create(
         self,
@@ -268,11 +269,11 @@ class SubscriptionController(Controller):
         self,
         subscription_id: SubscriptionId,
         principal: NamedDependency[Principal],
-        commands: Commands,
+        event_store: Store,
         pool: PoolDependency,
         state: State,
     ) -> SubscriptionRead:
-        subscription, version = await _subscription(commands.store, principal, subscription_id)
+        subscription, version = await _subscription(event_store, principal, subscription_id)
         delivery = None
         async with pool.acquire() as conn:
             subscriber = await load_subscriber(conn, principal.tenant_id, subscription_id)
@@ -292,11 +293,11 @@ class SubscriptionController(Controller):
         self,
         subscription_id: SubscriptionId,
         principal: NamedDependency[Principal],
-        commands: Commands,
+        event_store: Store,
         pool: PoolDependency,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[AttemptRead]:
-        await _subscription(commands.store, principal, subscription_id)
+        await _subscription(event_store, principal, subscription_id)
         async with pool.acquire() as conn, tenant_transaction(conn, principal.tenant_id):
             rows = await conn.fetch(_ATTEMPTS, principal.tenant_id, subscription_id, limit)
         return [AttemptRead(**dict(row)) for row in rows]
@@ -393,10 +394,10 @@ class SubscriptionController(Controller):
         self,
         subscription_id: SubscriptionId,
         principal: NamedDependency[Principal],
-        commands: Commands,
+        event_store: Store,
         state: State,
     ) -> WebhookSecrets:
-        subscription, _ = await _subscription(commands.store, principal, subscription_id)
+        subscription, _ = await _subscription(event_store, principal, subscription_id)
         return _secrets(_services(state), principal.tenant_id, subscription)
 
     @post(

@@ -14,12 +14,12 @@ from uuid import UUID
 
 import jinja2
 from litestar import Controller, MediaType, Response, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from api import authorisation
 from api.auth import Principal
-from api.dependencies import ClockDependency, Commands, Store
+from api.dependencies import ClockDependency, Commands, Store, provide_create_context
 from api.schemas.common import COMMAND_ERRORS, READ_ERRORS, CommandAccepted, accepted, example
 from api.schemas.privacy import (
     DisclosedCaseView,
@@ -90,6 +90,7 @@ class DisclosureController(Controller):
         description="Without a disclosure a municipality sees figures only.",
         guards=[authorisation.processes_cases],
         responses=COMMAND_ERRORS,
+        dependencies={"ctx": Provide(provide_create_context)},  # a new record: no If-Match
     )
     async def disclose(
         self,

@@ -87,7 +87,11 @@ COMMANDS = [
         operation_id="suspendApplication",
         summary="Suspend the application; the decision term stands still",
         examples={
-            "Waiting for the OPP": {"reason": "Het OPP ontbreekt.", "suspended_on": "2025-03-05"}
+            "Waiting for the OPP": {
+                "reason": "Het OPP ontbreekt.",
+                "suspended_on": "2025-03-05",
+                "complete_by": "2025-03-19",
+            }
         },
     ),
     CommandRoute(

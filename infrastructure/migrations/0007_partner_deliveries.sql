@@ -25,7 +25,7 @@ CREATE TABLE partner_deliveries (
 CREATE TABLE partner_delivery_attempts (
   tenant_id        text        NOT NULL,
   subscription_id  uuid        NOT NULL,
-  attempt_id       bigint      GENERATED ALWAYS AS IDENTITY,
+  attempt_id       uuid        NOT NULL DEFAULT gen_random_uuid(),  -- no sequence: Citus-ready
   webhook_id       text        NOT NULL,
   first_position   bigint      NOT NULL,
   last_position    bigint      NOT NULL,

@@ -46,6 +46,7 @@ from tests.api.conftest import (
     open_tenant,
 )
 from tests.api.world import FIRST_EXPERT, build_world
+from tests.partners.access import PARTNER, partner_world
 
 # Build the random-instance strategy once here, at import: its module is imported on first use
 # and runs ast.parse, which CPython 3.11 can fail with "AST constructor recursion depth
@@ -80,7 +81,11 @@ OPERATIONS = _document_operations()
 
 @pytest.fixture(scope="module")
 async def world(api: Api) -> dict[str, str]:
-    return await build_world(api, await open_tenant(api))
+    tenant = await open_tenant(api)
+    built = await build_world(api, tenant)
+    # a partner's subscription, for the subscription, feed and consent routes
+    partner = await partner_world(api, tenant, "{subscription}")
+    return {**built, **partner}
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +164,8 @@ def real_ids(world: Mapping[str, str]) -> dict[str, list[Any]]:
         "code": [ARRANGEMENT_TYPE],
         "school_code": [SCHOOL, OTHER_SCHOOL],
         "municipality_code": [MUNICIPALITY, OTHER_MUNICIPALITY],
+        "subscription_id": [world["subscription"]],
+        "partner": [PARTNER],
     }
 
 

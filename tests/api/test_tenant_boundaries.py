@@ -17,6 +17,7 @@ from domain.ids import TenantId
 from tests.api.conftest import ARRANGEMENT_TYPE, MUNICIPALITY, SCHOOL, Api, open_tenant
 from tests.api.test_problems import head_position
 from tests.api.world import build_world
+from tests.partners.access import PARTNER, partner_world
 
 _WORLD_IDS = {
     "pupil_id": "pupil",
@@ -25,8 +26,14 @@ _WORLD_IDS = {
     "objection_id": "objection",
     "arrangement_id": "arrangement",
     "guardian_id": "guardian",
+    "subscription_id": "subscription",
 }
-_FIXED = {"school_code": SCHOOL, "municipality_code": MUNICIPALITY, "code": ARRANGEMENT_TYPE}
+_FIXED = {
+    "school_code": SCHOOL,
+    "municipality_code": MUNICIPALITY,
+    "code": ARRANGEMENT_TYPE,
+    "partner": PARTNER,
+}
 _PARAMETER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -85,7 +92,7 @@ async def test_no_role_of_another_tenant_and_no_operator_reaches_a_tenant_route(
     api: Api, tenants: tuple[TenantId, TenantId], database_dsns: tuple[str, str]
 ) -> None:
     own, other = tenants
-    world = await build_world(api, own)
+    world = await build_world(api, own) | await partner_world(api, own, "{subscription}")
     secrets = {world[name] for name in _WORLD_IDS.values() if name != "guardian"}
     before = await head_position(database_dsns[0], own)
     wrong = []

@@ -75,14 +75,22 @@ class LogIntegrator:
             tenants, self._dirty = self._dirty, set()
             try:
                 tenants |= await self._lagging()
-                for tenant_id in sorted(tenants):
-                    while (checkpoint := await self._log.integrate(tenant_id)) is not None:
-                        await self._announce(tenant_id, checkpoint)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("extending the transparency logs failed; retrying")
-                self._dirty |= tenants
+                log.exception("finding the lagging transparency logs failed; retrying")
+            # One tenant's failure must not hold back the others' checkpoints.
+            for tenant_id in sorted(tenants):
+                try:
+                    while (checkpoint := await self._log.integrate(tenant_id)) is not None:
+                        await self._announce(tenant_id, checkpoint)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception(
+                        "extending the transparency log of %s failed; retrying", tenant_id
+                    )
+                    self._dirty.add(tenant_id)
 
     async def _lagging(self) -> set[TenantId]:
         async with self._pool.acquire() as conn:

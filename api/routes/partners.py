@@ -34,7 +34,14 @@ from api.auth import Principal, Role
 from api.dependencies import Commands, Store, provide_create_context
 from api.partners import PartnerServices
 from api.routes.read_models import PoolDependency, provide_pool
-from api.schemas.common import COMMAND_ERRORS, READ_ERRORS, CommandAccepted, accepted, example
+from api.schemas.common import (
+    COMMAND_ERRORS,
+    READ_ERRORS,
+    CommandAccepted,
+    accepted,
+    example,
+    problems,
+)
 from api.schemas.partners import (
     AttemptRead,
     ConsentBody,
@@ -82,6 +89,8 @@ records_consent = authorisation.requires(*authorisation.SWV_STAFF, Role.SCHOOL)
 
 SubscriptionId = FromPath[UUID]
 MAX_WAIT_S = 30
+# Reads with query parameters refuse malformed ones with 422, naming the parameter.
+QUERY_READ_ERRORS = {**READ_ERRORS, **problems(422)}
 SSE_HEARTBEAT_S = 15.0
 
 _ACK = """
@@ -249,7 +258,7 @@ class SubscriptionController(Controller):
         "/",
         summary="The tenant's subscriptions (a partner sees its own)",
         guards=[uses_subscriptions],
-        responses=READ_ERRORS,
+        responses=QUERY_READ_ERRORS,
     )
     async def list_subscriptions(
         self, principal: NamedDependency[Principal], pool: PoolDependency
@@ -263,7 +272,7 @@ class SubscriptionController(Controller):
         "/{subscription_id:uuid}",
         summary="A subscription and its status: position, failures, lag in events and seconds",
         guards=[uses_subscriptions],
-        responses=READ_ERRORS,
+        responses=QUERY_READ_ERRORS,
     )
     async def read(
         self,
@@ -287,7 +296,7 @@ class SubscriptionController(Controller):
         "/{subscription_id:uuid}/attempts",
         summary="The latest webhook delivery attempts: time, status, latency, error",
         guards=[uses_subscriptions],
-        responses=READ_ERRORS,
+        responses=QUERY_READ_ERRORS,
     )
     async def attempts(
         self,
@@ -388,7 +397,7 @@ class SubscriptionController(Controller):
         "/{subscription_id:uuid}/webhook-secrets",
         summary="The webhook signing secrets to accept: current, and previous during the overlap",
         guards=[uses_subscriptions],
-        responses=READ_ERRORS,
+        responses=QUERY_READ_ERRORS,
     )
     async def secrets(
         self,
@@ -458,7 +467,7 @@ class FeedController(Controller):
             "to continue even when the page is empty."
         ),
         guards=[reads_feeds],
-        responses=READ_ERRORS,
+        responses=QUERY_READ_ERRORS,
         media_type=BATCH_CONTENT_TYPE,
     )
     async def events(  # noqa: PLR0913, PLR0917 - the query's parameters
@@ -500,7 +509,7 @@ class FeedController(Controller):
         summary="Integration events as Server-Sent Events; `id:` is the position",
         description="Reconnect with `Last-Event-ID` (or `after`) to resume without a gap.",
         guards=[reads_feeds],
-        responses=READ_ERRORS,
+        responses=QUERY_READ_ERRORS,
     )
     async def stream(  # noqa: PLR0913, PLR0917 - the stream's parameters
         self,

@@ -12,7 +12,6 @@ education), for the figures.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -23,9 +22,8 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import DomainError, InvalidValueError, require_text
 from domain.personal import PERSONAL
+from domain.swv import check_swv_code
 from domain.tlv import FundingCategory, TlvType
-
-_SWV_CODE = re.compile(r"^(PO|VO)\d{4}$")
 
 
 class ConsentChannel(StrEnum):
@@ -77,8 +75,7 @@ class HandoverContent:
 
 
 def _check_receiver(sending: str, receiving: str) -> str:
-    if not _SWV_CODE.match(receiving):
-        raise InvalidValueError(f"{receiving!r} is not an SWV code such as 'VO2604'.")
+    check_swv_code(receiving)
     if receiving == sending:
         raise InvalidValueError("A pupil is handed to another partnership, not to this one.")
     return receiving

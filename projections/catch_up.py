@@ -104,7 +104,9 @@ async def catch_up(  # noqa: PLR0913 - the loop's collaborators and knobs
         while page := await reader.next(position):
             done, message = await work.apply_page(position, page)
             applied += done
-            position += done
+            # Follow the events' own positions: a log with a gap (an event removed behind the
+            # store's back) must not make the tracked position and this loop's disagree.
+            position = page[done - 1].position if done else position
             if on_page is not None:
                 on_page(done)
             if message is not None:
@@ -210,12 +212,11 @@ class _Work:
                     raise
                 except Exception as error:  # noqa: BLE001 - recorded, logged, and stops the pair
                     message = self._stopped(event.position, "applying", error)
-                    await self.track(
-                        conn, position, position + done, error=message, failed=event.position
-                    )
+                    reached = page[done - 1].position if done else position
+                    await self.track(conn, position, reached, error=message, failed=event.position)
                     return done, message
                 done += 1
-            await self.track(conn, position, position + done)
+            await self.track(conn, position, page[-1].position)
         return done, None
 
     async def fail_reading(self, position: int, error: Exception) -> str:

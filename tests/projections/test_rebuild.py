@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import asyncpg
 import pytest
 
 from application.ports import RecordedEvent
@@ -137,6 +138,23 @@ async def test_read_model_tables_are_row_level_secured_and_their_views_show_one_
     assert tuple(secured) == (True, True)
     assert unscoped == 0
     assert await fetch_note_counts(app_pool, counts.name, tenant) == expected
+
+
+async def test_a_rebuild_walks_past_a_gap_that_tampering_left_in_a_tenants_log(
+    app_pool: Pool, pg_store: PostgresEventStore, database_dsns: tuple[str, str]
+) -> None:
+    tenant, _ = await tenant_with_notes(pg_store, [3, 4])
+    admin = await asyncpg.connect(database_dsns[0])
+    try:
+        await admin.execute("DELETE FROM events WHERE tenant_id = $1 AND position = 4", tenant)
+    finally:
+        await admin.close()
+    counts = NoteCounts()
+
+    await rebuild(app_pool, pg_store, counts, batch_size=2)
+
+    [row] = await projection_status(app_pool, [counts.name], tenant_id=tenant)
+    assert (row.position, row.status, row.lag_events) == (7, "running", 0)
 
 
 async def _counts_are(pool: Pool, name: str, expected: dict[TenantId, object]) -> bool:

@@ -15,6 +15,12 @@ To add a command:
 
 Nothing else: the route, its OpenAPI entry (body schema, examples, errors, headers) and the
 answer (201 with ``Location`` for a row that ``creates``, else 200, with ``ETag``) follow.
+A ``DELETE`` takes no body: its command is the path's ids, its other fields their defaults.
+
+What a few commands need beyond their handler is data on the row too: ``checks`` that need
+the server's settings before anything is written (a webhook URL that must resolve to public
+addresses), ``then`` steps outside the event store once the command is recorded (wake the
+delivery worker), and an ``answer`` other than the recorded version (a bulk result, secrets).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_type_hi
 
 import msgspec
 from litestar import Request, Response, Router
-from litestar.datastructures import ResponseHeader
+from litestar.datastructures import ResponseHeader, State
 from litestar.di import NamedDependency, Provide
 from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.exceptions import ClientException, HTTPException, ValidationException
@@ -46,7 +52,23 @@ if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
 
 Handler = Callable[..., Awaitable[Any]]
-Answer = Callable[[Any, Principal, CommandRunner], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A recorded command, as a row's ``then`` steps and its ``answer`` see it."""
+
+    command: Any
+    outcome: Any
+    principal: Principal
+    commands: CommandRunner
+    state: State
+
+
+Check = Callable[[Any, State], Awaitable[None]]
+"""Refuses a command (4xx) before the handler runs; it writes nothing."""
+Step = Callable[[Done], Awaitable[None]]
+Answer = Callable[[Done], Awaitable[Any]]
 
 _PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 _AT = re.compile(r" - at `\$([^`]*)`$")
@@ -67,9 +89,17 @@ class CommandRoute:
     description: str | None = None
     examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     creates: str | None = None
-    """What the command creates, below the tenant (``pupils/{id}``): answered 201 + Location."""
+    """What the command creates, below the tenant (``pupils/{id}``): answered 201 + Location.
+
+    ``{id}`` is the created stream's id; other names are the command's fields."""
+    checks: tuple[Check, ...] = ()
+    then: tuple[Step, ...] = ()
     answer: Answer | None = None
     errors: tuple[int, ...] = ()
+
+    def takes_body(self, resource: str) -> bool:
+        """Whether the command has fields the path does not give; a DELETE takes none."""
+        return self.method != "DELETE" and bool(body_fields(resource + self.path, self.command))
 
 
 def path_fields(path: str) -> tuple[str, ...]:
@@ -254,45 +284,62 @@ class CommandBody(AbstractDTO[Command]):
         return decode_command(self.command_type, value, content_type, path)
 
 
+def _location(route: CommandRoute, done: Done) -> str | None:
+    if route.creates is None:
+        return None
+    fields = msgspec.structs.asdict(done.command)
+    where = route.creates.format(**{**fields, "id": done.outcome.aggregate_id})
+    return f"/v1/tenants/{done.principal.tenant_id}/{where}"
+
+
 def _build(resource: str, route: CommandRoute) -> HTTPRouteHandler:
     full_path = resource + route.path
-    with_body = bool(body_fields(full_path, route.command))
+    with_body = route.takes_body(resource)
 
-    async def run(principal: Principal, commands: CommandRunner, command: Command) -> object:
+    async def run(
+        principal: Principal, commands: CommandRunner, state: State, command: Command
+    ) -> object:
+        for check in route.checks:
+            await check(command, state)
         outcome = await commands(route.handler, command)
+        done = Done(command, outcome, principal, commands, state)
+        for step in route.then:
+            await step(done)
         if route.answer is not None:
-            return route.answer(outcome, principal, commands)
-        location = (
-            f"/v1/tenants/{principal.tenant_id}/" + route.creates.format(id=outcome.aggregate_id)
-            if route.creates
-            else None
-        )
-        return accepted(outcome, location=location)
+            return await route.answer(done)
+        return accepted(outcome, location=_location(route, done))
 
     if with_body:
 
-        async def handle(principal: Principal, commands: CommandRunner, data: Command) -> object:
-            return await run(principal, commands, data)
+        async def handle(
+            principal: Principal, commands: CommandRunner, state: State, data: Command
+        ) -> object:
+            return await run(principal, commands, state, data)
 
         examples = [Example(summary=s, value=dict(v)) for s, v in route.examples.items()]
         handle.__annotations__ = {
             "principal": NamedDependency[Principal],
             "commands": Commands,
+            "state": State,
             "data": Annotated[route.command, Body(examples=examples or None)],
             "return": Response[CommandAccepted],
         }
     else:
 
         async def handle(  # type: ignore[misc]
-            request: Request[Any, Any, Any], principal: Principal, commands: CommandRunner
+            request: Request[Any, Any, Any],
+            principal: Principal,
+            commands: CommandRunner,
+            state: State,
         ) -> object:
             path = {k: v for k, v in request.path_params.items() if k != "swv_code"}
-            return await run(principal, commands, route.command(**path))
+            return await run(principal, commands, state, msgspec.convert(path, route.command))
 
         handle.__annotations__ = {
             "request": Request[Any, Any, Any],
             "principal": NamedDependency[Principal],
             "commands": Commands,
+            "state": State,
             "return": Response[CommandAccepted],
         }
     if route.answer is not None:

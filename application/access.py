@@ -64,6 +64,7 @@ class Concerns:
 
     schools: frozenset[str] = frozenset()
     experts: frozenset[str] = frozenset()
+    partners: frozenset[str] = frozenset()
 
 
 class Relation(StrEnum):
@@ -71,10 +72,13 @@ class Relation(StrEnum):
 
     SCHOOL_OF_THE_CASE = "the school of the pupil or case"
     ASSIGNED_EXPERT = "an expert assigned to the case"
+    PARTNER_OF_THE_SUBSCRIPTION = "the partner a subscription is for"
 
     def holds(self, caller: Caller, concerns: Concerns) -> bool:
         if self is Relation.SCHOOL_OF_THE_CASE:
             return caller.has(Role.SCHOOL) and caller.school in concerns.schools
+        if self is Relation.PARTNER_OF_THE_SUBSCRIPTION:
+            return caller.has(Role.PARTNER) and caller.subject in concerns.partners
         return caller.has(Role.EXPERT) and caller.subject in concerns.experts
 
 
@@ -146,6 +150,13 @@ ASSIGNED_EXPERT = AccessRule(
     _STAFF,
     Relation.ASSIGNED_EXPERT,
 )
+PARTNER_OF_THE_SUBSCRIPTION = AccessRule(
+    "partner-of-the-subscription",
+    "The swv-admin manages every subscription; a partner only its own (another's is 404).",
+    frozenset({Role.SWV_ADMIN, Role.PARTNER}),
+    frozenset({Role.SWV_ADMIN}),
+    Relation.PARTNER_OF_THE_SUBSCRIPTION,
+)
 
 OPERATES_PLATFORM = AccessRule(
     "operates-platform",
@@ -163,6 +174,7 @@ RULES: dict[str, AccessRule] = {
         DECIDES,
         SCHOOL_OF_THE_CASE,
         ASSIGNED_EXPERT,
+        PARTNER_OF_THE_SUBSCRIPTION,
         OPERATES_PLATFORM,
     )
 }

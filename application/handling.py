@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from application.access import AccessRule, Concerns
+from application.access import AccessRule, Caller, Concerns
 from application.aggregate_ids import event_id
 from application.commands import CommandContext, CommandOutcome
 from application.errors import (
@@ -21,11 +21,12 @@ from application.errors import (
     ConcurrencyConflictError,
     SwvNotConfiguredError,
 )
-from application.ports import EventMetadata, EventStore, NewEvent, RecordedEvent
+from application.ports import EventMetadata, EventStore, NewEvent, RecordedEvent, StreamAppend
 from domain.arrangement import Arrangement
 from domain.ids import TenantId
 from domain.objection import Objection
 from domain.pupil import Pupil
+from domain.subscription import Subscription
 from domain.support_request import SupportRequest
 from domain.swv import Swv, swv_stream_id
 from domain.tlv import Tlv
@@ -71,6 +72,11 @@ class LoadedStream:
             last_position=done[-1].position,
         )
 
+    def unchanged(self) -> CommandOutcome:
+        """The outcome of a command that found nothing to change: the stream as it is."""
+        last = self.events[-1].position if self.events else 0
+        return CommandOutcome(self.stream_id, self.version, last, last)
+
     def check_expected_version(self, ctx: CommandContext) -> None:
         """Refuse the command if the caller decided on another version than the current one."""
         if ctx.expected_version is not None and ctx.expected_version != self.version:
@@ -102,7 +108,18 @@ async def concerns_of(store: EventStore, tenant_id: TenantId, aggregate: Aggrega
         )
         redeemed = getattr(aggregate, "redeemed_at_school", None)
         return Concerns(frozenset(s for s in (request.school_code, redeemed) if s))
+    if isinstance(aggregate, Subscription):
+        return Concerns(partners=frozenset({aggregate.partner}))
     return Concerns()
+
+
+async def admits(
+    store: EventStore, tenant_id: TenantId, caller: Caller, rule: AccessRule, aggregate: Aggregate
+) -> bool:
+    """Whether ``rule`` lets the caller act on ``aggregate``, its role aside (reads use it too)."""
+    return not rule.binds(caller) or rule.allows(
+        caller, await concerns_of(store, tenant_id, aggregate)
+    )
 
 
 async def check_access(
@@ -110,9 +127,7 @@ async def check_access(
 ) -> None:
     """Apply ``rule`` to the caller and ``aggregate``: 403 for a wrong role, 404 unrelated."""
     rule.check_role(ctx.caller)
-    if rule.binds(ctx.caller) and not rule.allows(
-        ctx.caller, await concerns_of(store, ctx.tenant_id, aggregate)
-    ):
+    if not await admits(store, ctx.tenant_id, ctx.caller, rule, aggregate):
         raise AggregateNotFoundError(type(aggregate).__name__, aggregate.id)
 
 
@@ -144,6 +159,32 @@ async def save(
         first_position=result.first_position,
         last_position=result.last_position,
     )
+
+
+async def save_together(
+    store: EventStore, ctx: CommandContext, changed: Sequence[tuple[Aggregate, int]]
+) -> list[CommandOutcome]:
+    """Append the new events of several aggregates (each after its expected version) at once.
+
+    One transaction: either every aggregate's events are recorded or none, so a failure
+    between them cannot leave one changed without the other.
+    """
+    appends = []
+    for aggregate, expected_version in changed:
+        pending = aggregate.collect_events()
+        events = [NewEvent(event_id(ctx, aggregate.id, i), e) for i, e in enumerate(pending)]
+        appends.append(StreamAppend(events, expected_version))
+    results = await store.append_streams(
+        ctx.tenant_id,
+        appends,
+        metadata=EventMetadata(
+            actor=ctx.actor, correlation_id=ctx.correlation_id, causation_id=ctx.command_id
+        ),
+    )
+    return [
+        CommandOutcome(aggregate.id, r.stream_version, r.first_position, r.last_position)
+        for (aggregate, _), r in zip(changed, results, strict=True)
+    ]
 
 
 async def create(
@@ -189,4 +230,6 @@ async def change(  # noqa: PLR0913 - the aggregate, the command's action and its
     await check_access(store, ctx, rule, aggregate)
     loaded.check_expected_version(ctx)
     action(aggregate)
+    if not aggregate.pending_events:
+        return loaded.unchanged()
     return await save(store, ctx, aggregate, expected_version=loaded.version)

@@ -55,6 +55,14 @@ class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 @dataclass(frozen=True, slots=True)
+class StreamAppend:
+    """One stream's part of an append to several streams: its events after ``expected_version``."""
+
+    events: Sequence[NewEvent]
+    expected_version: int
+
+
+@dataclass(frozen=True, slots=True)
 class AppendResult:
     """Where an append landed: the stream's new version and the tenant positions."""
 
@@ -106,6 +114,16 @@ class EventStore(Protocol):
         Raises ConcurrencyConflictError if the stream is not at that version, UnknownTenantError,
         InvalidAppendError for a malformed batch, and EventIdReusedError when an id was used for
         different content. The same batch again returns the original result.
+        """
+
+    async def append_streams(
+        self, tenant_id: TenantId, appends: Sequence[StreamAppend], *, metadata: EventMetadata
+    ) -> list[AppendResult]:
+        """Append to several streams of one tenant in one transaction: all of them, or none.
+
+        Each ``StreamAppend`` is checked as ``append`` checks one; if any is refused, nothing
+        is written and its error is raised. The same appends again return the original
+        results, in the order given.
         """
 
     async def read_stream(

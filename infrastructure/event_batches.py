@@ -11,7 +11,13 @@ from uuid import UUID
 import asyncpg
 
 from application.errors import EventIdReusedError, InvalidAppendError
-from application.ports import AppendResult, EventMetadata, NewEvent, RecordedEvent
+from application.ports import (
+    AppendResult,
+    EventMetadata,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+)
 from domain.ids import TenantId
 from infrastructure.event_codec import EventCodec
 from infrastructure.hash_chain import canonical_payload, event_hash
@@ -67,6 +73,18 @@ def check_batch(events: Sequence[NewEvent], expected_version: int) -> UUID:
             raise InvalidAppendError("every event needs its own event id (a UUID)")
         seen.add(event_id)
     return stream_id
+
+
+def check_streams(appends: Sequence[StreamAppend]) -> list[UUID]:
+    """Reject an append to several streams unless each batch is sound and each stream differs."""
+    if not appends:
+        raise InvalidAppendError("an append needs at least one stream")
+    stream_ids = [check_batch(a.events, a.expected_version) for a in appends]
+    if len(set(stream_ids)) != len(stream_ids):
+        raise InvalidAppendError("each stream appears once in an append to several streams")
+    if len({e.event_id for a in appends for e in a.events}) != sum(len(a.events) for a in appends):
+        raise InvalidAppendError("every event needs its own event id (a UUID)")
+    return stream_ids
 
 
 def prepare_batch(  # noqa: PLR0913 - the parts of an append

@@ -29,6 +29,7 @@ from application.ports import (
     EventMetadata,
     NewEvent,
     RecordedEvent,
+    StreamAppend,
     TenantHead,
 )
 from domain.ids import TenantId
@@ -40,6 +41,7 @@ from infrastructure.event_batches import (
     PreparedBatch,
     check_batch,
     check_page_size,
+    check_streams,
     event_rows_to_recorded,
     prepare_checked_batch,
     recompute_hash,
@@ -155,28 +157,96 @@ class PostgresEventStore:
             recorded_at=datetime.now(UTC),
             data_keys=data_keys,
         )
-        first: int | None
         try:
             async with self._connections.lease() as conn:
-                if len(events) == 1:
-                    first = last = await conn.fetchval(
-                        APPEND_ONE_SQL, *append_one_arguments(tenant_id, batch)
-                    )
-                else:
-                    positions = await conn.fetch(APPEND_SQL, *append_arguments(tenant_id, batch))
-                    first, last = (positions[0][0], positions[-1][0]) if positions else (None, None)
+                written = await _write_batch(conn, tenant_id, batch)
         except asyncpg.UniqueViolationError:
-            first = last = None
-        if first is None or last is None:
+            written = None
+        if written is None:
             return await self._explain_refused_append(tenant_id, events, batch)
-        metrics.record_append(tenant_id, len(events))
+        self._committed(tenant_id, [written])
+        return written
+
+    async def append_streams(
+        self, tenant_id: TenantId, appends: Sequence[StreamAppend], *, metadata: EventMetadata
+    ) -> list[AppendResult]:
+        with _tracer.start_as_current_span(
+            "event_store.append_streams",
+            attributes={
+                "passend.tenant": tenant_id,
+                "passend.events": sum(len(a.events) for a in appends),
+            },
+        ):
+            return await self._append_streams(tenant_id, appends, metadata)
+
+    async def _append_streams(
+        self, tenant_id: TenantId, appends: Sequence[StreamAppend], metadata: EventMetadata
+    ) -> list[AppendResult]:
+        stream_ids = check_streams(appends)
+        events = [e for a in appends for e in a.events]
+        subjects = {s for e in events if (s := self._codec.subject_of(e.event)) is not None}
+        data_keys = await self._data_keys_for_writing(tenant_id, subjects) if subjects else {}
+        recorded_at = datetime.now(UTC)
+        batches = [
+            prepare_checked_batch(
+                self._codec,
+                tenant_id,
+                stream_id,
+                append.events,
+                expected_version=append.expected_version,
+                metadata=metadata,
+                recorded_at=recorded_at,
+                data_keys=data_keys,
+            )
+            for append, stream_id in zip(appends, stream_ids, strict=True)
+        ]
+        try:
+            async with self._connections.lease() as conn, conn.transaction():
+                written = await _write_batches(conn, tenant_id, batches)
+        except (_RefusedAppendError, asyncpg.UniqueViolationError):
+            return await self._explain_refused_appends(tenant_id, appends, batches, metadata)
+        self._committed(tenant_id, written)
+        return written
+
+    def _committed(self, tenant_id: TenantId, written: Sequence[AppendResult]) -> None:
+        metrics.record_append(
+            tenant_id, sum(r.last_position - r.first_position + 1 for r in written)
+        )
+        last = max(r.last_position for r in written)
         for listener in self._listeners:
             listener(tenant_id, last)
-        return AppendResult(
-            stream_version=expected_version + len(events),
-            first_position=first,
-            last_position=last,
-        )
+
+    async def _explain_refused_appends(
+        self,
+        tenant_id: TenantId,
+        appends: Sequence[StreamAppend],
+        batches: Sequence[PreparedBatch],
+        metadata: EventMetadata,
+    ) -> list[AppendResult]:
+        """Each stream's batch as stored before, or the conflict that refused the transaction.
+
+        Streams whose batch was stored already answer its original result; if only some
+        were, the others are appended together now (a retry completes what is missing).
+        """
+        done: dict[int, AppendResult] = {}
+        pending: list[int] = []
+        first_conflict: ConcurrencyConflictError | None = None
+        for index, (append, batch) in enumerate(zip(appends, batches, strict=True)):
+            try:
+                done[index] = await self._explain_refused_append(tenant_id, append.events, batch)
+            except ConcurrencyConflictError as conflict:
+                if conflict.actual != conflict.expected:
+                    raise
+                pending.append(index)
+                first_conflict = first_conflict or conflict
+        if first_conflict is not None and not done:
+            raise first_conflict  # nothing was stored: another writer came between
+        if pending:
+            completed = await self._append_streams(
+                tenant_id, [appends[i] for i in pending], metadata
+            )
+            done.update(zip(pending, completed, strict=True))
+        return [done[i] for i in range(len(appends))]
 
     async def _explain_refused_append(
         self, tenant_id: TenantId, events: Sequence[NewEvent], batch: PreparedBatch
@@ -344,6 +414,42 @@ class PostgresEventStore:
     ) -> dict[UUID, bytes | None]:
         wanted = {ref for ref in refs if ref is not None}
         return await self._data_keys.for_reading(conn, tenant_id, wanted) if wanted else {}
+
+
+class _RefusedAppendError(Exception):
+    """One stream's batch was refused: roll back the whole transaction, then explain why."""
+
+
+async def _write_batch(
+    conn: Connection, tenant_id: TenantId, batch: PreparedBatch
+) -> AppendResult | None:
+    """Append one prepared batch; None if the stream is not at the expected version."""
+    first: int | None
+    if len(batch.event_ids) == 1:
+        first = last = await conn.fetchval(APPEND_ONE_SQL, *append_one_arguments(tenant_id, batch))
+    else:
+        positions = await conn.fetch(APPEND_SQL, *append_arguments(tenant_id, batch))
+        first, last = (positions[0][0], positions[-1][0]) if positions else (None, None)
+    if first is None or last is None:
+        return None
+    return AppendResult(
+        stream_version=batch.expected_version + len(batch.event_ids),
+        first_position=first,
+        last_position=last,
+    )
+
+
+async def _write_batches(
+    conn: Connection, tenant_id: TenantId, batches: Sequence[PreparedBatch]
+) -> list[AppendResult]:
+    """Append each batch in turn (in the caller's transaction); the first refused one raises."""
+    written = []
+    for batch in batches:
+        result = await _write_batch(conn, tenant_id, batch)
+        if result is None:
+            raise _RefusedAppendError
+        written.append(result)
+    return written
 
 
 def append_one_arguments(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ...]:

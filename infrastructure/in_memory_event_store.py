@@ -19,13 +19,15 @@ from application.ports import (
     EventMetadata,
     NewEvent,
     RecordedEvent,
+    StreamAppend,
     TenantHead,
 )
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure.event_batches import (
-    check_batch,
+    PreparedBatch,
     check_page_size,
+    check_streams,
     prepare_checked_batch,
     recompute_hash,
     same_batch_again,
@@ -76,13 +78,49 @@ class InMemoryEventStore:
         expected_version: int,
         metadata: EventMetadata,
     ) -> AppendResult:
-        stream_id = check_batch(events, expected_version)
+        [result] = await self.append_streams(
+            tenant_id, [StreamAppend(events, expected_version)], metadata=metadata
+        )
+        return result
+
+    async def append_streams(
+        self, tenant_id: TenantId, appends: Sequence[StreamAppend], *, metadata: EventMetadata
+    ) -> list[AppendResult]:
+        stream_ids = check_streams(appends)
         log = self._log(tenant_id)
-        if any(new.event_id in log.by_event_id for new in events):
-            return same_batch_again(self._codec, events, log.by_event_id, log.keys)
-        stream = log.streams.get(stream_id, [])
-        if len(stream) != expected_version:
-            raise ConcurrencyConflictError(stream_id, expected=expected_version, actual=len(stream))
+        done: dict[int, AppendResult] = {}
+        for index, (append, stream_id) in enumerate(zip(appends, stream_ids, strict=True)):
+            if any(new.event_id in log.by_event_id for new in append.events):
+                stored = log.by_event_id
+                done[index] = same_batch_again(self._codec, append.events, stored, log.keys)
+                continue
+            actual = len(log.streams.get(stream_id, []))
+            if actual != append.expected_version:
+                raise ConcurrencyConflictError(
+                    stream_id, expected=append.expected_version, actual=actual
+                )
+        pending = [i for i in range(len(appends)) if i not in done]
+        data_keys = self._data_keys([e for i in pending for e in appends[i].events], log)
+        recorded_at = datetime.now(UTC)
+        batches = {
+            i: prepare_checked_batch(
+                self._codec,
+                tenant_id,
+                stream_ids[i],
+                appends[i].events,
+                expected_version=appends[i].expected_version,
+                metadata=metadata,
+                recorded_at=recorded_at,
+                data_keys=data_keys,
+            )
+            for i in pending
+        }
+        # Every batch is checked and encoded: from here on nothing can refuse one of them.
+        for index, batch in batches.items():
+            done[index] = self._write(log, tenant_id, batch)
+        return [done[i] for i in range(len(appends))]
+
+    def _data_keys(self, events: Sequence[NewEvent], log: _TenantLog) -> dict[UUID, bytes]:
         data_keys: dict[UUID, bytes] = {}
         for new in events:
             subject = self._codec.subject_of(new.event)
@@ -91,40 +129,35 @@ class InMemoryEventStore:
                 if key is None:
                     raise DataShreddedError(f"the personal data of subject {subject} was shredded")
                 data_keys[subject] = key
-        batch = prepare_checked_batch(
-            self._codec,
-            tenant_id,
-            stream_id,
-            events,
-            expected_version=expected_version,
-            metadata=metadata,
-            recorded_at=datetime.now(UTC),
-            data_keys=data_keys,
-        )
+        return data_keys
+
+    @staticmethod
+    def _write(log: _TenantLog, tenant_id: TenantId, batch: PreparedBatch) -> AppendResult:
         first = len(log.rows) + 1
+        count = len(batch.event_ids)
         log.chain_hash = next_chain_hash(log.chain_hash, batch.hashes)
-        for offset in range(len(events)):
+        for offset in range(count):
             row: Row = {
                 "tenant_id": tenant_id,
                 "position": first + offset,
-                "stream_id": stream_id,
-                "stream_version": expected_version + offset + 1,
+                "stream_id": batch.stream_id,
+                "stream_version": batch.expected_version + offset + 1,
                 "event_id": batch.event_ids[offset],
                 "event_type": batch.event_types[offset],
                 "schema_version": batch.schema_versions[offset],
                 "recorded_at": batch.recorded_at,
-                "actor": metadata.actor,
-                "correlation_id": metadata.correlation_id,
-                "causation_id": metadata.causation_id,
+                "actor": batch.metadata.actor,
+                "correlation_id": batch.metadata.correlation_id,
+                "causation_id": batch.metadata.causation_id,
                 "key_ref": batch.key_refs[offset],
                 "payload": batch.payloads[offset],
                 "event_hash": batch.hashes[offset],
-                "commit_hash": log.chain_hash if offset == len(events) - 1 else None,
+                "commit_hash": log.chain_hash if offset == count - 1 else None,
             }
             log.rows.append(row)
             log.by_event_id[row["event_id"]] = row
-            log.streams.setdefault(stream_id, []).append(row)
-        return AppendResult(expected_version + len(events), first, len(log.rows))
+            log.streams.setdefault(batch.stream_id, []).append(row)
+        return AppendResult(batch.expected_version + count, first, len(log.rows))
 
     async def read_stream(
         self,

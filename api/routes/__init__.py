@@ -6,7 +6,16 @@ Each resource's commands are a table (``COMMANDS``) of ``api.command_routes.Comm
 from litestar.types import ControllerRouterHandler
 
 from api.command_routes import CommandRoute
-from api.routes import arrangements, configuration, objections, pupils, support_requests, tlvs
+from api.routes import (
+    arrangements,
+    configuration,
+    objections,
+    partners,
+    privacy,
+    pupils,
+    support_requests,
+    tlvs,
+)
 from api.routes.arrangements import ArrangementCommands, ArrangementController
 from api.routes.audit import TransparencyLogController
 from api.routes.configuration import ConfigurationCommands
@@ -15,19 +24,23 @@ from api.routes.me import me
 from api.routes.objections import ObjectionCommands, ObjectionController
 from api.routes.partners import PARTNER_ROUTES
 from api.routes.platform import PlatformController, platform_log
-from api.routes.privacy import DisclosureController, PrivacyController
+from api.routes.privacy import DisclosureCommands, DisclosureController, PrivacyController
 from api.routes.pupils import PupilCommands, PupilController
 from api.routes.read_models import ReadModelController
 from api.routes.support_requests import SupportRequestCommands, SupportRequestController
-from api.routes.terms import DecisionTermController, ObjectionTermController
+from api.routes.terms import DecisionLetterController
 from api.routes.timeline import pupil_timeline
 from api.routes.tlvs import TlvCommands, TlvController
 
-# Every command table, by the path of its resource.
-COMMAND_TABLES: dict[str, list[CommandRoute]] = {
-    module.PATH: module.COMMANDS
+# Every command table, with the path of its resource.
+COMMAND_TABLES: list[tuple[str, list[CommandRoute]]] = [
+    (module.PATH, module.COMMANDS)
     for module in (configuration, pupils, support_requests, tlvs, objections, arrangements)
-}
+] + [
+    (privacy.DISCLOSURES_PATH, privacy.COMMANDS),
+    (partners.PATH, partners.COMMANDS),
+    (partners.CONSENTS_PATH, partners.CONSENT_COMMANDS),
+]
 
 ROUTES: list[ControllerRouterHandler] = [
     me,
@@ -47,10 +60,10 @@ ROUTES: list[ControllerRouterHandler] = [
     ReadModelController,
     PrivacyController,
     DisclosureController,
+    DisclosureCommands,
     FindingController,
     *PARTNER_ROUTES,
     TransparencyLogController,
     pupil_timeline,
-    DecisionTermController,
-    ObjectionTermController,
+    DecisionLetterController,
 ]

@@ -80,6 +80,50 @@ COMMANDS = [
             "Rejected": {"outcome": "REJECTED", "reasons": "Wij volgen het advies van de LBT."}
         },
     ),
+    # The steps the law adds to the objection's terms (Awb 6:11, 7:10).
+    CommandRoute(
+        method="POST",
+        path="/{objection_id:uuid}/lateness-explanations",
+        command=c.ExplainObjectionLateness,
+        handler=h.explain_objection_lateness,
+        guard=authorisation.processes_cases,
+        operation_id="explainObjectionLateness",
+        summary="Record why a late objection came late, as the objector explains it",
+        examples={"A wrong address": {"explanation": "De brief is naar ons oude adres gestuurd."}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{objection_id:uuid}/lateness-rulings",
+        command=c.RuleOnObjectionLateness,
+        handler=h.rule_on_objection_lateness,
+        guard=authorisation.decides,
+        operation_id="ruleOnObjectionLateness",
+        summary="Rule whether a late objection's lateness is excusable (Awb 6:11)",
+        description="Not excusable: the objection is declared inadmissible by the same ruling.",
+        examples={
+            "Excusable": {"excusable": True, "reasons": "Niet te verwijten: verkeerd adres."}
+        },
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{objection_id:uuid}/decision-postponements",
+        command=c.PostponeObjectionDecision,
+        handler=h.postpone_objection_decision,
+        guard=authorisation.processes_cases,
+        operation_id="postponeObjectionDecision",
+        summary="Postpone the decision on the objection once by six weeks (Awb 7:10 lid 3)",
+        examples={"A hearing moved": {"reason": "Hoorzitting verplaatst."}},
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{objection_id:uuid}/longer-term-consents",
+        command=c.AgreeLongerObjectionTerm,
+        handler=h.agree_longer_objection_term,
+        guard=authorisation.processes_cases,
+        operation_id="agreeLongerObjectionTerm",
+        summary="Record the objector's consent to a later decision (Awb 7:10 lid 4)",
+        examples={"Until September": {"agreed_until": "2025-09-01"}},
+    ),
 ]
 
 

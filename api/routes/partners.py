@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import (
@@ -31,38 +31,18 @@ from litestar.types import ControllerRouterHandler
 
 from api import authorisation
 from api.auth import Principal, Role
-from api.dependencies import Commands, Store, provide_create_context
+from api.command_routes import CommandRoute, Done, command_router
+from api.dependencies import Store
 from api.partners import PartnerServices
 from api.routes.read_models import PoolDependency, provide_pool
-from api.schemas.common import (
-    COMMAND_ERRORS,
-    READ_ERRORS,
-    CommandAccepted,
-    accepted,
-    example,
-    problems,
-)
-from api.schemas.partners import (
-    AttemptRead,
-    ConsentBody,
-    DeliveryStatus,
-    ReplayBody,
-    RotationBody,
-    SubscriptionBody,
-    SubscriptionRead,
-    WebhookSecrets,
-)
+from api.schemas.common import READ_ERRORS, problems
+from api.schemas.partners import AttemptRead, DeliveryStatus, SubscriptionRead, WebhookSecrets
 from api.settings import Settings
-from application.commands import (
-    ChangeSubscription,
-    CreateSubscription,
-    RecordParentalConsent,
-    ReplaySubscription,
-    RotateWebhookSecret,
-    WithdrawParentalConsent,
-)
+from application import commands as c
+from application.access import PARTNER_OF_THE_SUBSCRIPTION
 from application.errors import AggregateNotFoundError
-from application.handlers import subscriptions
+from application.handlers import subscriptions as h
+from application.handling import admits
 from application.integration_events import DATA_TYPES, batch_schema, data_schema
 from application.ports import EventStore
 from application.queries import aggregate_history
@@ -118,14 +98,14 @@ def _is_admin(principal: Principal) -> bool:
 async def _subscription(
     store: EventStore, principal: Principal, subscription_id: UUID
 ) -> tuple[Subscription, int]:
-    """The subscription if the caller administers it or is its partner; 404 otherwise."""
+    """The subscription, by the rule its commands apply: the admin's, or its own partner's."""
     try:
         history = await aggregate_history(store, principal.tenant_id, Subscription, subscription_id)
     except AggregateNotFoundError:
         raise NotFoundException(f"No subscription {subscription_id} here.") from None
     subscription = history.aggregate
-    if not _is_admin(principal) and not (
-        principal.has(Role.PARTNER) and subscription.partner == principal.subject
+    if not await admits(
+        store, principal.tenant_id, principal.caller, PARTNER_OF_THE_SUBSCRIPTION, subscription
     ):
         raise NotFoundException(f"No subscription {subscription_id} here.")
     return subscription, history.version
@@ -191,68 +171,9 @@ def _read(
 
 
 class SubscriptionController(Controller):
-    path = "/v1/tenants/{swv_code:str}/subscriptions"
+    path = "/"  # below the command router: reads and commands share the paths
     tags = ("partners",)
     dependencies = {"pool": Provide(provide_pool, sync_to_thread=False)}  # noqa: RUF012
-
-    @post(
-        "/",
-        summary="Create a subscription of a partner to integration events",
-        description=(
-            "Types its legal basis does not permit are refused (422). A webhook URL must "
-            "resolve to public addresses only."
-        ),
-        guards=[administers_subscriptions],
-        responses=COMMAND_ERRORS,
-        dependencies={"ctx": Provide(provide_create_context)},  # a new record: no If-Match
-    )
-    async def create(
-        self,
-        data: Annotated[
-            SubscriptionBody,
-            example(
-                {
-                    "partner": "rbl-utrecht-west",
-                    "legal_basis": "LEERPLICHTWET",
-                    "event_types": ["nl.passend.pupil.enrolled.v1", "nl.passend.pupil.left.v1"],
-                    "transport": "WEBHOOK",
-                    "municipalities": ["GM0632"],
-                    "webhook_url": "https://leerplicht.example.nl/passend",
-                }
-            ),
-        ],
-        principal: NamedDependency[Principal],
-        commands: Commands,
-        state: State,
-    ) -> Response[CommandAccepted]:
-        settings: Settings = state.settings
-        if data.webhook_url is not None and data.transport is Transport.WEBHOOK:
-            try:
-                await check_target(
-                    data.webhook_url, allow_private=settings.webhook_allow_private_targets
-                )
-            except UnsafeTargetError as error:
-                raise ValidationException(
-                    f"The webhook URL is refused: {error}.",
-                    extra=[{"key": "webhook_url", "message": str(error), "source": "body"}],
-                ) from None
-        command = CreateSubscription(
-            partner=data.partner,
-            legal_basis=data.legal_basis,
-            event_types=tuple(data.event_types),
-            transport=data.transport,
-            municipalities=tuple(data.municipalities),
-            schools=tuple(data.schools),
-            webhook_url=data.webhook_url,
-        )
-        outcome = await commands(subscriptions.create_subscription, command)
-        services = state.get("partner_services")
-        if services is not None and services.worker is not None:
-            services.worker.wake()
-        return accepted(
-            outcome,
-            location=f"/v1/tenants/{principal.tenant_id}/subscriptions/{outcome.aggregate_id}",
-        )
 
     @get(
         "/",
@@ -311,88 +232,6 @@ class SubscriptionController(Controller):
             rows = await conn.fetch(_ATTEMPTS, principal.tenant_id, subscription_id, limit)
         return [AttemptRead(**dict(row)) for row in rows]
 
-    @post(
-        "/{subscription_id:uuid}/pause",
-        summary="Pause deliveries; the position is kept",
-        guards=[uses_subscriptions],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def pause(
-        self,
-        subscription_id: SubscriptionId,
-        principal: NamedDependency[Principal],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        await _subscription(commands.store, principal, subscription_id)
-        command = ChangeSubscription(subscription_id=subscription_id)
-        return accepted(await commands(subscriptions.pause_subscription, command))
-
-    @post(
-        "/{subscription_id:uuid}/resume",
-        summary="Resume a paused subscription, or a delivery a 410 disabled, from its position",
-        guards=[uses_subscriptions],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def resume(
-        self,
-        subscription_id: SubscriptionId,
-        principal: NamedDependency[Principal],
-        commands: Commands,
-        pool: PoolDependency,
-        state: State,
-    ) -> Response[CommandAccepted]:
-        subscription, version = await _subscription(commands.store, principal, subscription_id)
-        async with pool.acquire() as conn:
-            reenabled = await reenable_delivery(conn, principal.tenant_id, subscription_id)
-        services = state.get("partner_services")
-        if services is not None and services.worker is not None:
-            services.worker.wake()
-        if reenabled and str(subscription.status) == "ACTIVE":
-            return Response(
-                CommandAccepted(id=subscription_id, version=version, position=0), status_code=200
-            )
-        command = ChangeSubscription(subscription_id=subscription_id)
-        return accepted(await commands(subscriptions.resume_subscription, command))
-
-    @post(
-        "/{subscription_id:uuid}/replays",
-        summary="Deliver again everything after a position (0: the whole log)",
-        guards=[uses_subscriptions],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def replay(
-        self,
-        subscription_id: SubscriptionId,
-        data: Annotated[ReplayBody, example({"after_position": 0})],
-        principal: NamedDependency[Principal],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        await _subscription(commands.store, principal, subscription_id)
-        command = ReplaySubscription(
-            subscription_id=subscription_id, after_position=data.after_position
-        )
-        return accepted(await commands(subscriptions.replay_subscription, command))
-
-    @delete(
-        "/{subscription_id:uuid}",
-        summary="Delete a subscription: nothing more is delivered",
-        guards=[uses_subscriptions],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def remove(
-        self,
-        subscription_id: SubscriptionId,
-        principal: NamedDependency[Principal],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        await _subscription(commands.store, principal, subscription_id)
-        command = ChangeSubscription(subscription_id=subscription_id)
-        return accepted(await commands(subscriptions.delete_subscription, command))
-
     @get(
         "/{subscription_id:uuid}/webhook-secrets",
         summary="The webhook signing secrets to accept: current, and previous during the overlap",
@@ -409,28 +248,123 @@ class SubscriptionController(Controller):
         subscription, _ = await _subscription(event_store, principal, subscription_id)
         return _secrets(_services(state), principal.tenant_id, subscription)
 
-    @post(
-        "/{subscription_id:uuid}/secret-rotations",
-        summary="Rotate the webhook secret; both are signed with until the overlap ends",
-        guards=[uses_subscriptions],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def rotate(
-        self,
-        subscription_id: SubscriptionId,
-        data: Annotated[RotationBody, example({"overlap_seconds": 86400})],
-        principal: NamedDependency[Principal],
-        commands: Commands,
-        state: State,
-    ) -> WebhookSecrets:
-        await _subscription(commands.store, principal, subscription_id)
-        command = RotateWebhookSecret(
-            subscription_id=subscription_id, overlap_seconds=data.overlap_seconds
+
+async def public_webhook_target(command: c.CreateSubscription, state: State) -> None:
+    """A webhook URL must resolve to public addresses only (unless the settings allow)."""
+    settings: Settings = state.settings
+    if command.webhook_url is None or command.transport is not Transport.WEBHOOK:
+        return
+    try:
+        await check_target(
+            command.webhook_url, allow_private=settings.webhook_allow_private_targets
         )
-        await commands(subscriptions.rotate_webhook_secret, command)
-        subscription, _ = await _subscription(commands.store, principal, subscription_id)
-        return _secrets(_services(state), principal.tenant_id, subscription)
+    except UnsafeTargetError as error:
+        raise ValidationException(
+            f"The webhook URL is refused: {error}.",
+            extra=[{"key": "webhook_url", "message": str(error), "source": "body"}],
+        ) from None
+
+
+async def wake_delivery(done: Done) -> None:
+    services: PartnerServices | None = done.state.get("partner_services")
+    if services is not None and services.worker is not None:
+        services.worker.wake()
+
+
+async def retry_disabled_delivery(done: Done) -> None:
+    """A delivery a 410 disabled tries again from its position once the partner resumes."""
+    async with provide_pool(done.state).acquire() as conn:
+        await reenable_delivery(conn, done.principal.tenant_id, done.command.subscription_id)
+    await wake_delivery(done)
+
+
+async def current_secrets(done: Done) -> WebhookSecrets:
+    tenant_id = done.principal.tenant_id
+    history = await aggregate_history(
+        done.commands.store, tenant_id, Subscription, done.command.subscription_id
+    )
+    return _secrets(_services(done.state), tenant_id, history.aggregate)
+
+
+PATH = "/v1/tenants/{swv_code:str}/subscriptions"
+COMMANDS = [
+    CommandRoute(
+        method="POST",
+        path="/",
+        command=c.CreateSubscription,
+        handler=h.create_subscription,
+        guard=administers_subscriptions,
+        operation_id="createSubscription",
+        summary="Create a subscription of a partner to integration events",
+        description=(
+            "Types its legal basis does not permit are refused (422). A webhook URL must "
+            "resolve to public addresses only."
+        ),
+        examples={
+            "Leerplicht by webhook": {
+                "partner": "rbl-utrecht-west",
+                "legal_basis": "LEERPLICHTWET",
+                "event_types": ["nl.passend.pupil.enrolled.v1", "nl.passend.pupil.left.v1"],
+                "transport": "WEBHOOK",
+                "municipalities": ["GM0632"],
+                "webhook_url": "https://leerplicht.example.nl/passend",
+            }
+        },
+        creates="subscriptions/{id}",
+        checks=(public_webhook_target,),
+        then=(wake_delivery,),
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{subscription_id:uuid}/pause",
+        command=c.ChangeSubscription,
+        handler=h.pause_subscription,
+        guard=uses_subscriptions,
+        operation_id="pauseSubscription",
+        summary="Pause deliveries; the position is kept",
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{subscription_id:uuid}/resume",
+        command=c.ChangeSubscription,
+        handler=h.resume_subscription,
+        guard=uses_subscriptions,
+        operation_id="resumeSubscription",
+        summary="Resume a paused subscription, or a delivery a 410 disabled, from its position",
+        then=(retry_disabled_delivery,),
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{subscription_id:uuid}/replays",
+        command=c.ReplaySubscription,
+        handler=h.replay_subscription,
+        guard=uses_subscriptions,
+        operation_id="replaySubscription",
+        summary="Deliver again everything after a position (0: the whole log)",
+        examples={"The whole log": {"after_position": 0}},
+    ),
+    CommandRoute(
+        method="DELETE",
+        path="/{subscription_id:uuid}",
+        command=c.ChangeSubscription,
+        handler=h.delete_subscription,
+        guard=uses_subscriptions,
+        operation_id="deleteSubscription",
+        summary="Delete a subscription: nothing more is delivered",
+    ),
+    CommandRoute(
+        method="POST",
+        path="/{subscription_id:uuid}/secret-rotations",
+        command=c.RotateWebhookSecret,
+        handler=h.rotate_webhook_secret,
+        guard=uses_subscriptions,
+        operation_id="rotateWebhookSecret",
+        summary="Rotate the webhook secret; both are signed with until the overlap ends",
+        examples={"A day's overlap": {"overlap_seconds": 86400}},
+        answer=current_secrets,
+    ),
+]
+SubscriptionCommands = command_router(PATH, "partners", COMMANDS, SubscriptionController)
 
 
 def _secrets(
@@ -559,45 +493,29 @@ class FeedController(Controller):
         return ServerSentEvent(messages())
 
 
-class ConsentController(Controller):
-    path = "/v1/tenants/{swv_code:str}/pupils/{pupil_id:uuid}/consents"
-    tags = ("partners",)
-
-    @post(
-        "/",
+CONSENTS_PATH = "/v1/tenants/{swv_code:str}/pupils/{pupil_id:uuid}/consents"
+CONSENT_COMMANDS = [
+    CommandRoute(
+        method="POST",
+        path="/",
+        command=c.RecordParentalConsent,
+        handler=h.record_parental_consent,
+        guard=records_consent,
+        operation_id="recordParentalConsent",
         summary="Record the parents' consent to share the pupil's events with a partner",
-        guards=[records_consent],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def record(
-        self,
-        pupil_id: FromPath[UUID],
-        data: Annotated[ConsentBody, example({"partner": "wijkteam-woerden"})],
-        principal: NamedDependency[Principal],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = RecordParentalConsent(
-            pupil_id=pupil_id, partner=data.partner, given_on=data.given_on
-        )
-        return accepted(await commands(subscriptions.record_parental_consent, command))
-
-    @delete(
-        "/{partner:str}",
+        examples={"For the wijkteam": {"partner": "wijkteam-woerden"}},
+    ),
+    CommandRoute(
+        method="DELETE",
+        path="/{partner:str}",
+        command=c.WithdrawParentalConsent,
+        handler=h.withdraw_parental_consent,
+        guard=records_consent,
+        operation_id="withdrawParentalConsent",
         summary="Record that the parents withdrew their consent for a partner",
-        guards=[records_consent],
-        responses=COMMAND_ERRORS,
-        status_code=200,
-    )
-    async def withdraw(
-        self,
-        pupil_id: FromPath[UUID],
-        partner: FromPath[str],
-        principal: NamedDependency[Principal],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = WithdrawParentalConsent(pupil_id=pupil_id, partner=partner)
-        return accepted(await commands(subscriptions.withdraw_parental_consent, command))
+    ),
+]
+ConsentCommands = command_router(CONSENTS_PATH, "partners", CONSENT_COMMANDS)
 
 
 @get(
@@ -630,9 +548,9 @@ async def asyncapi(request: Request[Any, Any, State]) -> dict[str, Any]:
 
 
 PARTNER_ROUTES: list[ControllerRouterHandler] = [
-    SubscriptionController,
+    SubscriptionCommands,
     FeedController,
-    ConsentController,
+    ConsentCommands,
     integration_event_schema,
     asyncapi,
 ]

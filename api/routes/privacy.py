@@ -9,24 +9,19 @@ is what that municipality may then see: exactly the disclosed fields, nothing el
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 from uuid import UUID
 
 import jinja2
-from litestar import Controller, MediaType, Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar import Controller, MediaType, Response, get
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from api import authorisation
 from api.auth import Principal
-from api.dependencies import ClockDependency, Commands, Store, provide_create_context
-from api.schemas.common import COMMAND_ERRORS, READ_ERRORS, CommandAccepted, accepted, example
-from api.schemas.privacy import (
-    DisclosedCaseView,
-    DisclosureBody,
-    DisclosuresView,
-    SubjectAccessView,
-)
+from api.command_routes import CommandRoute, command_router
+from api.dependencies import ClockDependency, Store
+from api.schemas.common import READ_ERRORS
+from api.schemas.privacy import DisclosedCaseView, DisclosuresView, SubjectAccessView
 from application.commands import RecordDisclosure
 from application.handlers.disclosures import disclosed_cases, record_disclosure
 from application.subject_access import subject_access
@@ -80,44 +75,34 @@ class PrivacyController(Controller):
         return Response(page, media_type=MediaType.HTML)
 
 
+DISCLOSURES_PATH = "/v1/tenants/{swv_code:str}/support-requests"
+
+COMMANDS = [
+    CommandRoute(
+        method="POST",
+        path="/{request_id:uuid}/disclosures",
+        command=RecordDisclosure,
+        handler=record_disclosure,
+        guard=authorisation.processes_cases,
+        operation_id="recordDisclosure",
+        summary="Disclose a case to the pupil's municipality, naming the legal basis and fields",
+        description="Without a disclosure a municipality sees figures only.",
+        examples={
+            "For leerplicht": {
+                "municipality_code": "GM0632",
+                "legal_basis": "LEERPLICHT",
+                "fields": ["name", "date_of_birth", "school_code"],
+            }
+        },
+        creates="municipalities/{municipality_code}/disclosures",
+    )
+]
+DisclosureCommands = command_router(DISCLOSURES_PATH, "privacy", COMMANDS)
+
+
 class DisclosureController(Controller):
     path = "/v1/tenants/{swv_code:str}"
     tags = ("privacy",)
-
-    @post(
-        "/support-requests/{request_id:uuid}/disclosures",
-        summary="Disclose a case to the pupil's municipality, naming the legal basis and fields",
-        description="Without a disclosure a municipality sees figures only.",
-        guards=[authorisation.processes_cases],
-        responses=COMMAND_ERRORS,
-        dependencies={"ctx": Provide(provide_create_context)},  # a new record: no If-Match
-    )
-    async def disclose(
-        self,
-        request_id: FromPath[UUID],
-        data: Annotated[
-            DisclosureBody,
-            example(
-                {
-                    "municipality_code": "GM0632",
-                    "legal_basis": "LEERPLICHT",
-                    "fields": ["name", "date_of_birth", "school_code"],
-                }
-            ),
-        ],
-        principal: NamedDependency[Principal],
-        commands: Commands,
-    ) -> Response[CommandAccepted]:
-        command = RecordDisclosure(
-            request_id=request_id,
-            municipality_code=data.municipality_code,
-            legal_basis=data.legal_basis,
-            fields=data.fields,
-            disclosed_on=data.disclosed_on,
-        )
-        outcome = await commands(record_disclosure, command)
-        where = f"/v1/tenants/{principal.tenant_id}/municipalities/{data.municipality_code}"
-        return accepted(outcome, location=f"{where}/disclosures")
 
     @get(
         "/municipalities/{municipality_code:str}/disclosures",

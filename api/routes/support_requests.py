@@ -106,6 +106,21 @@ COMMANDS = [
     ),
     CommandRoute(
         method="POST",
+        path="/{request_id:uuid}/decision-term-extensions",
+        command=c.ExtendDecisionTerm,
+        handler=h.extend_decision_term,
+        guard=authorisation.processes_cases,
+        operation_id="extendDecisionTerm",
+        summary="Notify under Awb 4:14 that the decision takes until a named day",
+        examples={
+            "The research takes longer": {
+                "reason": "Het onderzoek duurt langer.",
+                "extended_to": "2025-06-10",
+            }
+        },
+    ),
+    CommandRoute(
+        method="POST",
         path="/{request_id:uuid}/parent-views",
         command=c.RecordParentView,
         handler=h.record_parent_view,

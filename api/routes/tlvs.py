@@ -13,8 +13,8 @@ from litestar.params import FromPath
 
 from api import authorisation
 from api.auth import Principal
-from api.command_routes import CommandRoute, command_router
-from api.dependencies import CommandRunner, Store
+from api.command_routes import CommandRoute, Done, command_router
+from api.dependencies import Store
 from api.routes.support_requests import load_request
 from api.schemas.common import READ_ERRORS, etag, event_views
 from api.schemas.decisions import (
@@ -33,11 +33,10 @@ PATH = "/v1/tenants/{swv_code:str}/tlvs"
 TlvId = FromPath[UUID]
 
 
-def bulk_extension_result(
-    outcome: h.ExtendTlvsOutcome, _: Principal, commands: CommandRunner
-) -> BulkTlvExtensionResult:
+async def bulk_extension_result(done: Done) -> BulkTlvExtensionResult:
+    outcome: h.ExtendTlvsOutcome = done.outcome
     return BulkTlvExtensionResult(
-        batch_id=commands.ctx.command_id,
+        batch_id=done.commands.ctx.command_id,
         extended=[
             TlvExtended(r.tlv_id, r.outcome.stream_version, r.outcome.last_position)
             for r in outcome.results

@@ -30,10 +30,6 @@ _ENVELOPE_FIELDS = frozenset(
 )
 
 
-class RequestBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base of the bodies of routes that are not command rows yet: unknown fields refused."""
-
-
 class CommandAccepted(msgspec.Struct, frozen=True):
     """A recorded command: the stream it changed, its new version and the tenant position."""
 

@@ -1,38 +1,13 @@
-"""Bodies and answers of the partner routes: subscriptions, their status, secrets, consent."""
+"""Answers of the partner routes: subscriptions, their delivery status, secrets, attempts."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
-from api.schemas.common import RequestBody
 from domain.subscription import IntegrationEventType, LegalBasis, Transport
-
-
-class SubscriptionBody(RequestBody, frozen=True, kw_only=True):
-    partner: str
-    """The ``sub`` of the partner's token; it needs the ``partner`` role in this tenant."""
-    legal_basis: LegalBasis
-    event_types: list[IntegrationEventType]
-    transport: Transport
-    municipalities: list[str] = msgspec.field(default_factory=list)
-    schools: list[str] = msgspec.field(default_factory=list)
-    webhook_url: str | None = None
-
-
-class ReplayBody(RequestBody, frozen=True, kw_only=True):
-    after_position: int = 0
-
-
-class RotationBody(RequestBody, frozen=True, kw_only=True):
-    overlap_seconds: int = msgspec.field(default=86_400)
-
-
-class ConsentBody(RequestBody, frozen=True, kw_only=True):
-    partner: str
-    given_on: date | None = None
 
 
 class DeliveryStatus(msgspec.Struct, frozen=True, kw_only=True):

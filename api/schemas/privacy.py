@@ -9,7 +9,6 @@ from uuid import UUID
 import msgspec
 
 from application.subject_access import SubjectAccessReport
-from domain.disclosure import DisclosedField, DisclosureBasis
 
 
 class HeldSubjectView(msgspec.Struct, frozen=True, kw_only=True):
@@ -81,15 +80,6 @@ class SubjectAccessView(msgspec.Struct, frozen=True, kw_only=True):
                 "object to processing (art. 21) and complain to the Autoriteit Persoonsgegevens."
             ),
         )
-
-
-class DisclosureBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Disclose this case's named fields to the pupil's municipality, on a legal basis."""
-
-    municipality_code: str
-    legal_basis: DisclosureBasis
-    fields: tuple[DisclosedField, ...]
-    disclosed_on: date | None = None
 
 
 class DisclosedCaseView(msgspec.Struct, frozen=True, kw_only=True):

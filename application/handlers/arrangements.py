@@ -1,6 +1,7 @@
 """Handlers for arrangements: granting one on a granted request, extending, ending, evaluating."""
 
 from application.access import DECIDES, SCHOOL_OF_THE_CASE
+from application.acts import Act
 from application.aggregate_ids import ARRANGEMENT_IDS, new_aggregate_id
 from application.commands import (
     CommandContext,
@@ -11,7 +12,6 @@ from application.commands import (
     GrantArrangement,
 )
 from application.handling import change, check_access, create, load, load_swv
-from application.local_dates import happened_on
 from application.ports import Clock, EventStore
 from application.references import configured_arrangement_type
 from domain.arrangement import Arrangement
@@ -22,7 +22,7 @@ async def grant_arrangement(
     cmd: GrantArrangement, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Grant the arrangement a granted request asked for, of its type in the catalogue."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     swv = await load_swv(store, ctx.tenant_id)
     request = (await load(store, ctx.tenant_id, cmd.support_request_id)).require(SupportRequest)
     await check_access(store, ctx, DECIDES, request)
@@ -40,10 +40,9 @@ async def grant_arrangement(
             provider=cmd.provider,
             amount=cmd.amount,
             start_on=cmd.start_on,
-            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
-            policy=swv.policy_on(happened_on(cmd.decided_on, now, "decided_on")),
-            by=ctx.actor,
-            at=now,
+            decided_on=act.happened(cmd.decided_on, "decided_on"),
+            policy=swv.policy_on(act.happened(cmd.decided_on, "decided_on")),
+            **act.stamp,
             end_on=cmd.end_on,
         ),
     )
@@ -52,7 +51,7 @@ async def grant_arrangement(
 async def extend_arrangement(
     cmd: ExtendArrangement, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     swv = await load_swv(store, ctx.tenant_id)
     return await change(
         store,
@@ -62,10 +61,9 @@ async def extend_arrangement(
         lambda arrangement: arrangement.extend(
             end_on=cmd.end_on,
             reason=cmd.reason,
-            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
-            policy=swv.policy_on(happened_on(cmd.decided_on, now, "decided_on")),
-            by=ctx.actor,
-            at=now,
+            decided_on=act.happened(cmd.decided_on, "decided_on"),
+            policy=swv.policy_on(act.happened(cmd.decided_on, "decided_on")),
+            **act.stamp,
             amount_added=cmd.amount_added,
         ),
         rule=DECIDES,
@@ -75,14 +73,14 @@ async def extend_arrangement(
 async def end_arrangement_early(
     cmd: EndArrangementEarly, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Arrangement,
         cmd.arrangement_id,
         lambda arrangement: arrangement.end_early(
-            ended_on=cmd.ended_on, reason=cmd.reason, by=ctx.actor, at=now
+            ended_on=cmd.ended_on, reason=cmd.reason, **act.stamp
         ),
         rule=SCHOOL_OF_THE_CASE,
     )
@@ -91,7 +89,7 @@ async def end_arrangement_early(
 async def evaluate_arrangement(
     cmd: EvaluateArrangement, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
@@ -101,9 +99,8 @@ async def evaluate_arrangement(
             party=cmd.party,
             goal_attainment=cmd.goal_attainment,
             notes=cmd.notes,
-            evaluated_on=happened_on(cmd.evaluated_on, now, "evaluated_on"),
-            by=ctx.actor,
-            at=now,
+            evaluated_on=act.happened(cmd.evaluated_on, "evaluated_on"),
+            **act.stamp,
         ),
         rule=SCHOOL_OF_THE_CASE,
     )

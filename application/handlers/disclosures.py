@@ -8,11 +8,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from application.acts import Act
 from application.aggregate_ids import new_aggregate_id
 from application.commands import CommandContext, CommandOutcome, RecordDisclosure
 from application.errors import AggregateNotFoundError
 from application.handling import LoadedStream, create, load
-from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from domain.disclosure import DisclosedField, Disclosure
 from domain.errors import InvalidValueError
@@ -27,7 +27,7 @@ async def record_disclosure(
     cmd: RecordDisclosure, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Record that a case's named fields go to the pupil's municipality, and on what basis."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     request = (await load(store, ctx.tenant_id, cmd.request_id)).require(SupportRequest)
     pupil = (await load(store, ctx.tenant_id, request.pupil_id)).require(Pupil)
     if pupil.municipality_code != cmd.municipality_code:
@@ -47,9 +47,8 @@ async def record_disclosure(
             municipality_code=cmd.municipality_code,
             legal_basis=cmd.legal_basis,
             fields=cmd.fields,
-            disclosed_on=cmd.disclosed_on or local_date(now),
-            by=ctx.actor,
-            at=now,
+            disclosed_on=act.dated(cmd.disclosed_on),
+            **act.stamp,
         ),
     )
 

@@ -1,10 +1,11 @@
 """Handlers for objections: lodging, the LBT's advice, and the decision with its TLV effect."""
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from uuid import UUID
 
 from application.access import DECIDES, PROCESSES_CASES, SCHOOL_OF_THE_CASE, acts_for_anybody
+from application.acts import Act
 from application.aggregate_ids import OBJECTION_IDS, TLV_IDS, new_aggregate_id
 from application.commands import (
     AgreeLongerObjectionTerm,
@@ -20,7 +21,6 @@ from application.commands import (
 )
 from application.errors import AccessDeniedError
 from application.handling import change, check_access, create, load, load_swv, save
-from application.local_dates import happened_on, local_date
 from application.ports import Clock, EventStore
 from domain.errors import ObjectionDecisionError
 from domain.objection import Objection, ObjectionDecision, Objector, TlvConsequence
@@ -33,9 +33,9 @@ async def lodge_objection(
     cmd: LodgeObjection, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Record an objection against a decision and whether it came in time (Awb 6:9)."""
-    now = clock.now()
-    received_on = happened_on(cmd.received_on, now, "received_on")
-    posted_on = None if cmd.posted_on is None else happened_on(cmd.posted_on, now, "posted_on")
+    act = Act.of(ctx, clock)
+    received_on = act.happened(cmd.received_on, "received_on")
+    posted_on = None if cmd.posted_on is None else act.happened(cmd.posted_on, "posted_on")
     swv = await load_swv(store, ctx.tenant_id)
     request = (await load(store, ctx.tenant_id, cmd.support_request_id)).require(SupportRequest)
     await check_access(store, ctx, SCHOOL_OF_THE_CASE, request)
@@ -54,8 +54,7 @@ async def lodge_objection(
             objector=cmd.objector,
             grounds=cmd.grounds,
             received_on=received_on,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
             channel=cmd.channel,
             posted_on=posted_on,
             advisory_committee=swv.policy.lbt_affiliated,
@@ -68,15 +67,15 @@ async def explain_objection_lateness(
     cmd: ExplainObjectionLateness, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Record why the objector says a late objection came late."""
-    now = clock.now()
-    received_on = happened_on(cmd.received_on, now, "received_on")
+    act = Act.of(ctx, clock)
+    received_on = act.happened(cmd.received_on, "received_on")
     return await change(
         store,
         ctx,
         Objection,
         cmd.objection_id,
         lambda objection: objection.explain_lateness(
-            explanation=cmd.explanation, received_on=received_on, by=ctx.actor, at=now
+            explanation=cmd.explanation, received_on=received_on, **act.stamp
         ),
         rule=PROCESSES_CASES,
     )
@@ -86,8 +85,8 @@ async def rule_on_objection_lateness(
     cmd: RuleOnObjectionLateness, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """The committee rules on a late objection (Awb 6:11), under the policy in force."""
-    now = clock.now()
-    decided_on = happened_on(cmd.decided_on, now, "decided_on")
+    act = Act.of(ctx, clock)
+    decided_on = act.happened(cmd.decided_on, "decided_on")
     swv = await load_swv(store, ctx.tenant_id)
     return await change(
         store,
@@ -99,8 +98,7 @@ async def rule_on_objection_lateness(
             reasons=cmd.reasons,
             decided_on=decided_on,
             policy=swv.policy,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
         ),
         rule=DECIDES,
     )
@@ -110,15 +108,15 @@ async def postpone_objection_decision(
     cmd: PostponeObjectionDecision, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Postpone the decision on an objection once by six weeks (Awb 7:10 lid 3)."""
-    now = clock.now()
-    notified_on = happened_on(cmd.notified_on, now, "notified_on")
+    act = Act.of(ctx, clock)
+    notified_on = act.happened(cmd.notified_on, "notified_on")
     return await change(
         store,
         ctx,
         Objection,
         cmd.objection_id,
         lambda objection: objection.postpone_decision(
-            reason=cmd.reason, notified_on=notified_on, by=ctx.actor, at=now
+            reason=cmd.reason, notified_on=notified_on, **act.stamp
         ),
         rule=PROCESSES_CASES,
     )
@@ -128,15 +126,15 @@ async def agree_longer_objection_term(
     cmd: AgreeLongerObjectionTerm, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Record the objector's consent to a later decision (Awb 7:10 lid 4)."""
-    now = clock.now()
-    consented_on = happened_on(cmd.consented_on, now, "consented_on")
+    act = Act.of(ctx, clock)
+    consented_on = act.happened(cmd.consented_on, "consented_on")
     return await change(
         store,
         ctx,
         Objection,
         cmd.objection_id,
         lambda objection: objection.agree_longer_term(
-            agreed_until=cmd.agreed_until, consented_on=consented_on, by=ctx.actor, at=now
+            agreed_until=cmd.agreed_until, consented_on=consented_on, **act.stamp
         ),
         rule=PROCESSES_CASES,
     )
@@ -145,14 +143,14 @@ async def agree_longer_objection_term(
 async def request_lbt_advice(
     cmd: RequestLbtAdvice, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Objection,
         cmd.objection_id,
         lambda objection: objection.request_lbt_advice(
-            requested_on=happened_on(cmd.requested_on, now, "requested_on"), by=ctx.actor, at=now
+            requested_on=act.happened(cmd.requested_on, "requested_on"), **act.stamp
         ),
         rule=PROCESSES_CASES,
     )
@@ -161,7 +159,7 @@ async def request_lbt_advice(
 async def record_lbt_advice(
     cmd: RecordLbtAdvice, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
@@ -170,9 +168,8 @@ async def record_lbt_advice(
         lambda objection: objection.record_lbt_advice(
             recommended_outcome=cmd.recommended_outcome,
             advice=cmd.advice,
-            received_on=happened_on(cmd.received_on, now, "received_on"),
-            by=ctx.actor,
-            at=now,
+            received_on=act.happened(cmd.received_on, "received_on"),
+            **act.stamp,
         ),
         rule=PROCESSES_CASES,
     )
@@ -182,22 +179,21 @@ async def decide_objection(
     cmd: DecideObjection, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Decide the objection, then grant, revise or revoke the TLV as the decision says."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     swv = await load_swv(store, ctx.tenant_id)
     loaded = await load(store, ctx.tenant_id, cmd.objection_id)
     objection = loaded.require(Objection)
     await check_access(store, ctx, DECIDES, objection)
     outcome = loaded.outcome_of(ctx)
-    policy = swv.policy_on(cmd.decided_on or local_date(now))
+    policy = act.policy(swv, cmd.decided_on)
     if outcome is None:
         loaded.check_expected_version(ctx)
         objection.decide(
             outcome=cmd.outcome,
             reasons=cmd.reasons,
-            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
+            decided_on=act.happened(cmd.decided_on, "decided_on"),
             policy=policy,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
             tlv_consequence=cmd.tlv_consequence,
             funding_category=cmd.funding_category,
             valid_from=cmd.valid_from,
@@ -206,7 +202,7 @@ async def decide_objection(
         outcome = await save(store, ctx, objection, expected_version=loaded.version)
     # The expected version is the objection's; the TLV follows whatever version it is at.
     tlv_ctx = replace(ctx, expected_version=None)
-    tlv_id = await _apply_to_tlv(objection, policy, tlv_ctx, store, now)
+    tlv_id = await _apply_to_tlv(objection, policy, tlv_ctx, store, act)
     if tlv_id is None:
         return outcome
     return CommandOutcome(
@@ -219,7 +215,7 @@ async def decide_objection(
 
 
 async def _apply_to_tlv(
-    objection: Objection, policy: SwvPolicy, ctx: CommandContext, store: EventStore, now: datetime
+    objection: Objection, policy: SwvPolicy, ctx: CommandContext, store: EventStore, act: Act
 ) -> UUID | None:
     """Carry the decision on objection over to the TLV; once per command, like the decision."""
     decision = objection.decision
@@ -231,9 +227,7 @@ async def _apply_to_tlv(
             store,
             ctx,
             new_tlv_id,
-            lambda: _grant(
-                objection, decision=decision, tlv_id=new_tlv_id, policy=policy, ctx=ctx, at=now
-            ),
+            lambda: _grant(objection, decision=decision, tlv_id=new_tlv_id, policy=policy, act=act),
         )
         return new_tlv_id
     tlv_id = objection.tlv_id
@@ -248,8 +242,7 @@ async def _apply_to_tlv(
             lambda tlv: tlv.revoke(
                 objection_id=objection.id,
                 policy_version=decision.policy_version,
-                by=ctx.actor,
-                at=now,
+                **act.stamp,
             ),
             rule=DECIDES,
         )
@@ -266,8 +259,7 @@ async def _apply_to_tlv(
             valid_from=valid_from,
             valid_until=valid_until,
             policy_version=decision.policy_version,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
         ),
         rule=DECIDES,
     )
@@ -280,14 +272,13 @@ def _period(decision: ObjectionDecision) -> tuple[date, date]:
     return decision.valid_from, decision.valid_until
 
 
-def _grant(  # noqa: PLR0913 - the TLV a decision on objection grants
+def _grant(
     objection: Objection,
     *,
     decision: ObjectionDecision,
     tlv_id: UUID,
     policy: SwvPolicy,
-    ctx: CommandContext,
-    at: datetime,
+    act: Act,
 ) -> Tlv:
     if objection.tlv_type is None:
         raise ObjectionDecisionError(f"Objection {objection.id} concerns no TLV application.")
@@ -302,7 +293,6 @@ def _grant(  # noqa: PLR0913 - the TLV a decision on objection grants
         valid_until=valid_until,
         issued_on=decision.decided_on,
         policy=policy,
-        by=ctx.actor,
-        at=at,
+        **act.stamp,
         objection_id=objection.id,
     )

@@ -8,6 +8,7 @@ the platform log, which the tenant's auditor reads (``GET …/platform-log``).
 from dataclasses import replace
 
 from application.access import OPERATES_PLATFORM
+from application.acts import Act
 from application.commands import (
     CommandContext,
     CommandOutcome,
@@ -49,13 +50,13 @@ async def suspend_tenant(
     cmd: SuspendTenant, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Stop every change in the tenant; its people keep reading their data."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         _in_platform_log(ctx),
         Tenancy,
         tenancy_stream_id(cmd.code),
-        lambda tenancy: tenancy.suspend(reason=cmd.reason, by=ctx.actor, at=now),
+        lambda tenancy: tenancy.suspend(reason=cmd.reason, **act.stamp),
         rule=OPERATES_PLATFORM,
     )
 
@@ -63,13 +64,13 @@ async def suspend_tenant(
 async def reinstate_tenant(
     cmd: ReinstateTenant, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         _in_platform_log(ctx),
         Tenancy,
         tenancy_stream_id(cmd.code),
-        lambda tenancy: tenancy.reinstate(reason=cmd.reason, by=ctx.actor, at=now),
+        lambda tenancy: tenancy.reinstate(reason=cmd.reason, **act.stamp),
         rule=OPERATES_PLATFORM,
     )
 

@@ -2,7 +2,13 @@
 
 from datetime import timedelta
 
-from application.access import SCHOOL_OF_THE_CASE, AccessRule, Role
+from application.access import (
+    PARTNER_OF_THE_SUBSCRIPTION,
+    SCHOOL_OF_THE_CASE,
+    AccessRule,
+    Role,
+)
+from application.acts import Act
 from application.aggregate_ids import SUBSCRIPTION_IDS, new_aggregate_id
 from application.commands import (
     ChangeSubscription,
@@ -15,18 +21,9 @@ from application.commands import (
     WithdrawParentalConsent,
 )
 from application.handling import change, create
-from application.local_dates import local_date
 from application.ports import Clock, EventStore
 from domain.pupil import Pupil
-from domain.subscription import Subscription
-
-MANAGES_SUBSCRIPTIONS = AccessRule(
-    "manages-subscriptions",
-    "The swv-admin manages every subscription; a partner its own (the route finds which).",
-    frozenset({Role.SWV_ADMIN, Role.PARTNER}),
-    frozenset({Role.SWV_ADMIN, Role.PARTNER}),
-)
-
+from domain.subscription import Subscription, SubscriptionStatus
 
 CREATES_SUBSCRIPTIONS = AccessRule(
     "creates-subscriptions",
@@ -40,7 +37,7 @@ async def create_subscription(
     cmd: CreateSubscription, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     CREATES_SUBSCRIPTIONS.check_role(ctx.caller)
-    now = clock.now()
+    act = Act.of(ctx, clock)
     subscription_id = new_aggregate_id(SUBSCRIPTION_IDS, ctx)
     return await create(
         store,
@@ -55,8 +52,7 @@ async def create_subscription(
             schools=cmd.schools,
             transport=cmd.transport,
             webhook_url=cmd.webhook_url,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
         ),
     )
 
@@ -64,86 +60,87 @@ async def create_subscription(
 async def pause_subscription(
     cmd: ChangeSubscription, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Subscription,
         cmd.subscription_id,
-        lambda s: s.pause(by=ctx.actor, at=now),
-        rule=MANAGES_SUBSCRIPTIONS,
+        lambda s: s.pause(**act.stamp),
+        rule=PARTNER_OF_THE_SUBSCRIPTION,
     )
 
 
 async def resume_subscription(
     cmd: ChangeSubscription, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Subscription,
         cmd.subscription_id,
-        lambda s: s.resume(by=ctx.actor, at=now),
-        rule=MANAGES_SUBSCRIPTIONS,
+        # An active one stays as it is; the route lets a delivery a 410 disabled try again.
+        lambda s: None if s.status is SubscriptionStatus.ACTIVE else s.resume(**act.stamp),
+        rule=PARTNER_OF_THE_SUBSCRIPTION,
     )
 
 
 async def delete_subscription(
     cmd: ChangeSubscription, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Subscription,
         cmd.subscription_id,
-        lambda s: s.delete(by=ctx.actor, at=now),
-        rule=MANAGES_SUBSCRIPTIONS,
+        lambda s: s.delete(**act.stamp),
+        rule=PARTNER_OF_THE_SUBSCRIPTION,
     )
 
 
 async def replay_subscription(
     cmd: ReplaySubscription, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Subscription,
         cmd.subscription_id,
-        lambda s: s.replay(after_position=cmd.after_position, by=ctx.actor, at=now),
-        rule=MANAGES_SUBSCRIPTIONS,
+        lambda s: s.replay(after_position=cmd.after_position, **act.stamp),
+        rule=PARTNER_OF_THE_SUBSCRIPTION,
     )
 
 
 async def rotate_webhook_secret(
     cmd: RotateWebhookSecret, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Subscription,
         cmd.subscription_id,
         lambda s: s.rotate_webhook_secret(
-            overlap_until=now + timedelta(seconds=cmd.overlap_seconds), by=ctx.actor, at=now
+            overlap_until=act.at + timedelta(seconds=cmd.overlap_seconds), **act.stamp
         ),
-        rule=MANAGES_SUBSCRIPTIONS,
+        rule=PARTNER_OF_THE_SUBSCRIPTION,
     )
 
 
 async def record_parental_consent(
     cmd: RecordParentalConsent, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Pupil,
         cmd.pupil_id,
         lambda pupil: pupil.record_parental_consent(
-            partner=cmd.partner, given_on=cmd.given_on or local_date(now), by=ctx.actor, at=now
+            partner=cmd.partner, given_on=act.dated(cmd.given_on), **act.stamp
         ),
         rule=SCHOOL_OF_THE_CASE,
     )
@@ -152,7 +149,7 @@ async def record_parental_consent(
 async def withdraw_parental_consent(
     cmd: WithdrawParentalConsent, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
@@ -160,9 +157,8 @@ async def withdraw_parental_consent(
         cmd.pupil_id,
         lambda pupil: pupil.withdraw_parental_consent(
             partner=cmd.partner,
-            withdrawn_on=cmd.withdrawn_on or local_date(now),
-            by=ctx.actor,
-            at=now,
+            withdrawn_on=act.dated(cmd.withdrawn_on),
+            **act.stamp,
         ),
         rule=SCHOOL_OF_THE_CASE,
     )

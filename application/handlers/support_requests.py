@@ -1,11 +1,8 @@
 """Handlers for support requests and TLV applications, up to the decision and its notice.
 
-Granting a TLV application also issues the Tlv; both appends derive their event ids from the
-command, so a retry after a failure between them completes the second without repeating the
-first.
+Granting a TLV application also issues the Tlv: the grant and the TLV are appended in one
+transaction (docs/architecture.md §5), so there is never one without the other.
 """
-
-from datetime import datetime
 
 from application.access import (
     ASSIGNED_EXPERT,
@@ -16,6 +13,7 @@ from application.access import (
     acts_for_anybody,
     school_for_new_record,
 )
+from application.acts import Act
 from application.aggregate_ids import SUPPORT_REQUEST_IDS, TLV_IDS, expert_id_for, new_aggregate_id
 from application.commands import (
     AssignExpert,
@@ -33,8 +31,15 @@ from application.commands import (
     WithdrawSupportRequest,
 )
 from application.errors import AccessDeniedError
-from application.handling import change, check_access, create, load, load_swv, save
-from application.local_dates import happened_on, local_date
+from application.handling import (
+    change,
+    check_access,
+    create,
+    load,
+    load_swv,
+    save,
+    save_together,
+)
 from application.ports import Clock, EventStore
 from application.references import configured_arrangement_type, configured_school
 from domain.errors import InvalidValueError, RequestNotDecidedError
@@ -58,7 +63,7 @@ async def submit_support_request(
     cmd: SubmitSupportRequest, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """A school submits a loket request or a TLV application for one of the tenant's pupils."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     request_id = new_aggregate_id(SUPPORT_REQUEST_IDS, ctx)
     swv = await load_swv(store, ctx.tenant_id)
     pupil = (await load(store, ctx.tenant_id, cmd.pupil_id)).require(Pupil)
@@ -77,9 +82,8 @@ async def submit_support_request(
             requested=_requested(cmd, swv),
             question=cmd.question,
             parent_view=cmd.parent_view,
-            received_on=happened_on(cmd.received_on, now, "received_on"),
-            by=ctx.actor,
-            at=now,
+            received_on=act.happened(cmd.received_on, "received_on"),
+            **act.stamp,
         )
 
     return await create(
@@ -94,7 +98,7 @@ async def submit_support_request(
 async def check_completeness(
     cmd: CheckCompleteness, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
@@ -102,9 +106,8 @@ async def check_completeness(
         cmd.request_id,
         lambda request: request.check_completeness(
             missing=cmd.missing,
-            checked_on=happened_on(cmd.checked_on, now, "checked_on"),
-            by=ctx.actor,
-            at=now,
+            checked_on=act.happened(cmd.checked_on, "checked_on"),
+            **act.stamp,
         ),
         rule=PROCESSES_CASES,
     )
@@ -113,7 +116,7 @@ async def check_completeness(
 async def suspend_application(
     cmd: SuspendApplication, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
@@ -121,10 +124,9 @@ async def suspend_application(
         cmd.request_id,
         lambda request: request.suspend(
             reason=cmd.reason,
-            suspended_on=happened_on(cmd.suspended_on, now, "suspended_on"),
+            suspended_on=act.happened(cmd.suspended_on, "suspended_on"),
             complete_by=cmd.complete_by,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
         ),
         rule=PROCESSES_CASES,
     )
@@ -134,8 +136,8 @@ async def resume_application(
     cmd: ResumeApplication, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """The application was completed: the term runs again, counted as the tenant chose."""
-    now = clock.now()
-    resumed_on = happened_on(cmd.resumed_on, now, "resumed_on")
+    act = Act.of(ctx, clock)
+    resumed_on = act.happened(cmd.resumed_on, "resumed_on")
     swv = await load_swv(store, ctx.tenant_id)
     return await change(
         store,
@@ -143,7 +145,7 @@ async def resume_application(
         SupportRequest,
         cmd.request_id,
         lambda request: request.resume(
-            resumed_on=resumed_on, by=ctx.actor, at=now, count=swv.policy.pause_count
+            resumed_on=resumed_on, **act.stamp, count=swv.policy.pause_count
         ),
         rule=PROCESSES_CASES,
     )
@@ -153,8 +155,8 @@ async def extend_decision_term(
     cmd: ExtendDecisionTerm, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Notify under Awb 4:14 that the decision takes until a new, named day."""
-    now = clock.now()
-    notified_on = happened_on(cmd.notified_on, now, "notified_on")
+    act = Act.of(ctx, clock)
+    notified_on = act.happened(cmd.notified_on, "notified_on")
     return await change(
         store,
         ctx,
@@ -164,8 +166,7 @@ async def extend_decision_term(
             reason=cmd.reason,
             extended_to=cmd.extended_to,
             notified_on=notified_on,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
         ),
         rule=PROCESSES_CASES,
     )
@@ -174,13 +175,13 @@ async def extend_decision_term(
 async def record_parent_view(
     cmd: RecordParentView, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         SupportRequest,
         cmd.request_id,
-        lambda request: request.record_parent_view(cmd.parent_view, by=ctx.actor, at=now),
+        lambda request: request.record_parent_view(cmd.parent_view, **act.stamp),
         rule=SCHOOL_OF_THE_CASE,
     )
 
@@ -189,7 +190,7 @@ async def assign_expert(
     cmd: AssignExpert, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Ask an expert for one of the two advices; only they can then record it."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
@@ -199,15 +200,14 @@ async def assign_expert(
             role=cmd.role,
             expert_id=expert_id_for(ctx.tenant_id, cmd.expert_subject),
             expert_subject=cmd.expert_subject,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
         ),
         rule=PROCESSES_CASES,
     )
 
 
 def _advice(
-    cmd: RecordExpertAdvice, request: SupportRequest, caller: Caller, now: datetime
+    cmd: RecordExpertAdvice, request: SupportRequest, caller: Caller, act: Act
 ) -> ExpertAdvice:
     """The advice; an expert records only the one of the role assigned to them, as themselves."""
     assigned = request.assigned_expert(cmd.role)
@@ -231,7 +231,7 @@ def _advice(
         expert_id,
         cmd.qualification,
         cmd.independence_declared,
-        happened_on(cmd.written_on, now, "written_on"),
+        act.happened(cmd.written_on, "written_on"),
         cmd.advice,
         None
         if cmd.admissible is None
@@ -244,14 +244,14 @@ async def record_expert_advice(
     cmd: RecordExpertAdvice, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Record one written advice; without an ``expert_id`` it is the assigned expert's."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         SupportRequest,
         cmd.request_id,
         lambda request: request.record_expert_advice(
-            _advice(cmd, request, ctx.caller, now), by=ctx.actor, at=now
+            _advice(cmd, request, ctx.caller, act), **act.stamp
         ),
         rule=ASSIGNED_EXPERT,
     )
@@ -260,7 +260,7 @@ async def record_expert_advice(
 async def withdraw_support_request(
     cmd: WithdrawSupportRequest, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
@@ -268,9 +268,8 @@ async def withdraw_support_request(
         cmd.request_id,
         lambda request: request.withdraw(
             reason=cmd.reason,
-            withdrawn_on=happened_on(cmd.withdrawn_on, now, "withdrawn_on"),
-            by=ctx.actor,
-            at=now,
+            withdrawn_on=act.happened(cmd.withdrawn_on, "withdrawn_on"),
+            **act.stamp,
         ),
         rule=SCHOOL_OF_THE_CASE,
     )
@@ -280,7 +279,7 @@ async def decide_support_request(
     cmd: DecideSupportRequest, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Grant or refuse under the policy in force; a granted TLV application issues the TLV."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     swv = await load_swv(store, ctx.tenant_id)
     loaded = await load(store, ctx.tenant_id, cmd.request_id)
     request = loaded.require(SupportRequest)
@@ -288,29 +287,32 @@ async def decide_support_request(
     outcome = loaded.outcome_of(ctx)
     if outcome is None:
         loaded.check_expected_version(ctx)
-        decided_on = happened_on(cmd.decided_on, now, "decided_on")
+        decided_on = act.happened(cmd.decided_on, "decided_on")
         policy = swv.policy_on(decided_on)
         if cmd.outcome is DecisionOutcome.REFUSED:
-            request.refuse(
-                reasons=cmd.reasons, decided_on=decided_on, policy=policy, by=ctx.actor, at=now
-            )
-        else:
-            request.grant(
-                reasons=cmd.reasons,
-                decided_on=decided_on,
-                policy=policy,
-                by=ctx.actor,
-                at=now,
-                tlv_id=new_aggregate_id(TLV_IDS, ctx) if request.is_tlv_application else None,
-                funding_category=cmd.funding_category,
-                valid_from=cmd.valid_from,
-                valid_until=cmd.valid_until,
-            )
-        outcome = await save(store, ctx, request, expected_version=loaded.version)
+            request.refuse(reasons=cmd.reasons, decided_on=decided_on, policy=policy, **act.stamp)
+            return await save(store, ctx, request, expected_version=loaded.version)
+        request.grant(
+            reasons=cmd.reasons,
+            decided_on=decided_on,
+            policy=policy,
+            **act.stamp,
+            tlv_id=new_aggregate_id(TLV_IDS, ctx) if request.is_tlv_application else None,
+            funding_category=cmd.funding_category,
+            valid_from=cmd.valid_from,
+            valid_until=cmd.valid_until,
+        )
+        if request.tlv_id is None:
+            return await save(store, ctx, request, expected_version=loaded.version)
+        # The grant and the TLV it issues are recorded together, or neither is.
+        tlv = _issue_tlv(request, policy, act)
+        outcome, _ = await save_together(store, ctx, [(request, loaded.version), (tlv, 0)])
+    elif request.tlv_id is not None:
+        # A grant recorded before issuing was atomic may lack its TLV: this retry issues it.
+        policy_then = act.policy(swv, request.decided_on)
+        await create(store, ctx, request.tlv_id, lambda: _issue_tlv(request, policy_then, act))
     if request.tlv_id is None:
         return outcome
-    policy_then = swv.policy_on(request.decided_on or local_date(now))
-    await create(store, ctx, request.tlv_id, lambda: _issue_tlv(request, policy_then, ctx, now))
     return CommandOutcome(
         aggregate_id=outcome.aggregate_id,
         stream_version=outcome.stream_version,
@@ -320,9 +322,7 @@ async def decide_support_request(
     )
 
 
-def _issue_tlv(
-    request: SupportRequest, policy: SwvPolicy, ctx: CommandContext, now: datetime
-) -> Tlv:
+def _issue_tlv(request: SupportRequest, policy: SwvPolicy, act: Act) -> Tlv:
     if (
         request.tlv_id is None
         or request.tlv_type is None
@@ -341,8 +341,7 @@ def _issue_tlv(
         valid_until=request.valid_until,
         issued_on=request.decided_on,
         policy=policy,
-        by=ctx.actor,
-        at=now,
+        **act.stamp,
     )
 
 
@@ -350,17 +349,16 @@ async def notify_decision(
     cmd: NotifyDecision, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """The decision was sent to parents and school; the objection term starts to run."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         SupportRequest,
         cmd.request_id,
         lambda request: request.notify_decision(
-            notified_on=happened_on(cmd.notified_on, now, "notified_on"),
+            notified_on=act.happened(cmd.notified_on, "notified_on"),
             channel=cmd.channel,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
         ),
         rule=PROCESSES_CASES,
     )

@@ -1,8 +1,7 @@
 """Handlers that configure a tenant: the SWV, its municipalities, schools, catalogue, policy."""
 
-from datetime import datetime
-
 from application.access import CONFIGURES_TENANT
+from application.acts import Act
 from application.commands import (
     AddArrangementType,
     AddMunicipality,
@@ -19,7 +18,7 @@ from application.ports import Clock, EventStore
 from domain.swv import ArrangementType, School, Swv, SwvPolicy, swv_stream_id
 
 
-def _configured(cmd: ConfigureSwv, ctx: CommandContext, now: datetime) -> Swv:
+def _configured(cmd: ConfigureSwv, ctx: CommandContext, act: Act) -> Swv:
     policy = SwvPolicy(
         cmd.policy_version,
         cmd.policy_effective_from,
@@ -33,31 +32,30 @@ def _configured(cmd: ConfigureSwv, ctx: CommandContext, now: datetime) -> Swv:
         name=cmd.name,
         committee_name=cmd.committee_name,
         policy=policy,
-        by=ctx.actor,
-        at=now,
+        **act.stamp,
     )
 
 
 async def configure_swv(
     cmd: ConfigureSwv, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     CONFIGURES_TENANT.check_role(ctx.caller)
     return await create(
-        store, ctx, swv_stream_id(ctx.tenant_id), lambda: _configured(cmd, ctx, now)
+        store, ctx, swv_stream_id(ctx.tenant_id), lambda: _configured(cmd, ctx, act)
     )
 
 
 async def add_municipality(
     cmd: AddMunicipality, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Swv,
         swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.add_municipality(cmd.code, cmd.name, by=ctx.actor, at=now),
+        lambda swv: swv.add_municipality(cmd.code, cmd.name, **act.stamp),
         rule=CONFIGURES_TENANT,
     )
 
@@ -65,7 +63,7 @@ async def add_municipality(
 async def add_school(
     cmd: AddSchool, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     school = School(
         cmd.brin, cmd.vestiging, cmd.name, cmd.board, cmd.school_type, cmd.municipality_code
     )
@@ -74,7 +72,7 @@ async def add_school(
         ctx,
         Swv,
         swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.add_school(school, by=ctx.actor, at=now),
+        lambda swv: swv.add_school(school, **act.stamp),
         rule=CONFIGURES_TENANT,
     )
 
@@ -82,14 +80,14 @@ async def add_school(
 async def add_arrangement_type(
     cmd: AddArrangementType, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     entry = ArrangementType(cmd.code, cmd.name, cmd.unit, cmd.default_duration_months)
     return await change(
         store,
         ctx,
         Swv,
         swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.add_arrangement_type(entry, by=ctx.actor, at=now),
+        lambda swv: swv.add_arrangement_type(entry, **act.stamp),
         rule=CONFIGURES_TENANT,
     )
 
@@ -97,13 +95,13 @@ async def add_arrangement_type(
 async def withdraw_arrangement_type(
     cmd: WithdrawArrangementType, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Swv,
         swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.withdraw_arrangement_type(cmd.code, by=ctx.actor, at=now),
+        lambda swv: swv.withdraw_arrangement_type(cmd.code, **act.stamp),
         rule=CONFIGURES_TENANT,
     )
 
@@ -111,13 +109,13 @@ async def withdraw_arrangement_type(
 async def rename_committee(
     cmd: RenameCommittee, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Swv,
         swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.rename_committee(cmd.committee_name, by=ctx.actor, at=now),
+        lambda swv: swv.rename_committee(cmd.committee_name, **act.stamp),
         rule=CONFIGURES_TENANT,
     )
 
@@ -125,7 +123,7 @@ async def rename_committee(
 async def adopt_policy(
     cmd: AdoptPolicy, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     policy = SwvPolicy(
         cmd.policy_version,
         cmd.effective_from,
@@ -139,6 +137,6 @@ async def adopt_policy(
         ctx,
         Swv,
         swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.adopt_policy(policy, by=ctx.actor, at=now),
+        lambda swv: swv.adopt_policy(policy, **act.stamp),
         rule=CONFIGURES_TENANT,
     )

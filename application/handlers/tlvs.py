@@ -10,6 +10,7 @@ from application.access import (
     acts_for_anybody,
     school_for_new_record,
 )
+from application.acts import Act
 from application.commands import (
     CommandContext,
     CommandOutcome,
@@ -20,7 +21,6 @@ from application.commands import (
 )
 from application.errors import ApplicationError, TlvNotRedeemableHereError
 from application.handling import change, load, load_swv, rebuild, save
-from application.local_dates import happened_on, local_date
 from application.ports import Clock, EventStore
 from application.references import configured_school
 from domain.beschikkingsnummer import tlv_id_of
@@ -54,7 +54,7 @@ async def extend_tlv(
     cmd: ExtendTlv, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Extend one TLV after an individual re-assessment."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     swv = await load_swv(store, ctx.tenant_id)
     return await change(
         store,
@@ -63,10 +63,9 @@ async def extend_tlv(
         cmd.tlv_id,
         lambda tlv: tlv.extend(
             valid_until=cmd.valid_until,
-            decided_on=happened_on(cmd.decided_on, now, "decided_on"),
-            policy_version=swv.policy_on(happened_on(cmd.decided_on, now, "decided_on")).version,
-            by=ctx.actor,
-            at=now,
+            decided_on=act.happened(cmd.decided_on, "decided_on"),
+            policy_version=swv.policy_on(act.happened(cmd.decided_on, "decided_on")).version,
+            **act.stamp,
             support_request_id=cmd.support_request_id,
         ),
         rule=DECIDES,
@@ -81,7 +80,7 @@ async def extend_tlvs(
     The command id is the batch id. A retry extends the TLVs that failed for a passing reason
     (a concurrent change) and reports the others' original outcome.
     """
-    now = clock.now()
+    act = Act.of(ctx, clock)
     swv = await load_swv(store, ctx.tenant_id)
     DECIDES.check_role(ctx.caller)
     ctx = replace(ctx, expected_version=None)  # one version cannot describe many streams
@@ -97,9 +96,8 @@ async def extend_tlvs(
                     valid_until=cmd.valid_until,
                     regulation=cmd.regulation,
                     batch_id=ctx.command_id,
-                    policy_version=swv.policy_on(local_date(now)).version,
-                    by=ctx.actor,
-                    at=now,
+                    policy_version=act.policy(swv).version,
+                    **act.stamp,
                 ),
                 rule=DECIDES,
             )
@@ -119,7 +117,7 @@ async def redeem_tlv(
     names no TLV of this SWV, or a TLV of another type than the school, is not found (404,
     without saying which), so a school learns nothing about TLVs that are not for it.
     """
-    now = clock.now()
+    act = Act.of(ctx, clock)
     SCHOOL_OF_THE_CASE.check_role(ctx.caller)
     school_code = school_for_new_record(ctx.caller, cmd.school_code)
     if school_code is None:
@@ -139,7 +137,7 @@ async def redeem_tlv(
     if done is not None:
         return done
     loaded.check_expected_version(ctx)
-    tlv.redeem(school=school, enrolled_on=cmd.enrolled_on or local_date(now), by=ctx.actor, at=now)
+    tlv.redeem(school=school, enrolled_on=act.dated(cmd.enrolled_on), **act.stamp)
     return await save(store, ctx, tlv, expected_version=loaded.version)
 
 
@@ -147,12 +145,12 @@ async def lapse_tlv(
     cmd: LapseTlv, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Record that an unredeemed TLV lapsed; refused before its redemption deadline passed."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     return await change(
         store,
         ctx,
         Tlv,
         cmd.tlv_id,
-        lambda tlv: tlv.lapse(today=local_date(now), by=ctx.actor, at=now),
+        lambda tlv: tlv.lapse(today=act.today, **act.stamp),
         rule=PROCESSES_CASES,
     )

@@ -14,10 +14,10 @@ from application.errors import (
     InvalidAppendError,
     UnknownTenantError,
 )
-from application.ports import EventStore, NewEvent
+from application.ports import EventStore, NewEvent, StreamAppend
 from domain.ids import TenantId
 from tests.conftest import new_tenant_id
-from tests.integration.events import META, T0, note_events
+from tests.integration.events import META, T0, more_events, note_events
 from tests.sample_aggregate import Note, open_note
 
 
@@ -286,3 +286,75 @@ async def test_recorded_times_follow_commit_order(store: EventStore, tenant: Ten
     await store.append(tenant, note_events(1), expected_version=0, metadata=META)
     first, second = await store.read_log(tenant)
     assert second.recorded_at - first.recorded_at >= timedelta(0)
+
+
+# Appending to several streams of one tenant in one transaction
+
+
+async def test_two_streams_appended_together_take_consecutive_positions(
+    store: EventStore, tenant: TenantId
+) -> None:
+    first, second = note_events(2), note_events(1)
+    results = await store.append_streams(
+        tenant, [StreamAppend(first, 0), StreamAppend(second, 0)], metadata=META
+    )
+    assert [(r.stream_version, r.first_position, r.last_position) for r in results] == [
+        (2, 1, 2),
+        (1, 3, 3),
+    ]
+    for events in (first, second):
+        stream = await store.read_stream(tenant, events[0].event.originator_id)
+        assert [r.event_id for r in stream] == [e.event_id for e in events]
+    assert (await store.verify_chain(tenant)).intact
+
+
+async def test_a_refused_second_stream_leaves_the_first_unwritten_too(
+    store: EventStore, tenant: TenantId
+) -> None:
+    taken = note_events(1)
+    await store.append(tenant, taken, expected_version=0, metadata=META)
+    before = await store.head(tenant)
+    fresh = note_events(2)
+    clashing = note_events(1, note_id=taken[0].event.originator_id)
+    with pytest.raises(ConcurrencyConflictError) as raised:
+        await store.append_streams(
+            tenant, [StreamAppend(fresh, 0), StreamAppend(clashing, 0)], metadata=META
+        )
+    assert (raised.value.stream_id, raised.value.actual) == (taken[0].event.originator_id, 1)
+    assert await store.read_stream(tenant, fresh[0].event.originator_id) == []
+    assert await store.head(tenant) == before
+
+
+async def test_the_same_streams_again_return_the_original_results_and_add_nothing(
+    store: EventStore, tenant: TenantId
+) -> None:
+    appends = [StreamAppend(note_events(2), 0), StreamAppend(note_events(3), 0)]
+    first = await store.append_streams(tenant, appends, metadata=META)
+    again = await store.append_streams(tenant, appends, metadata=META)
+    assert again == first
+    assert len(await store.read_log(tenant)) == 5
+
+
+async def test_a_retry_completes_the_streams_that_are_missing(
+    store: EventStore, tenant: TenantId
+) -> None:
+    stored, missing = note_events(2), note_events(1)
+    before = await store.append(tenant, stored, expected_version=0, metadata=META)
+    results = await store.append_streams(
+        tenant, [StreamAppend(stored, 0), StreamAppend(missing, 0)], metadata=META
+    )
+    assert results[0] == before
+    assert (results[1].stream_version, results[1].first_position) == (1, 3)
+
+
+async def test_one_stream_twice_in_an_append_is_refused(
+    store: EventStore, tenant: TenantId
+) -> None:
+    note = open_note(uuid4(), T0)
+    opened = [NewEvent(uuid4(), e) for e in note.collect_events()]
+    written = more_events(note, 1)
+    with pytest.raises(InvalidAppendError):
+        await store.append_streams(
+            tenant, [StreamAppend(opened, 0), StreamAppend(written, 1)], metadata=META
+        )
+    assert await store.read_log(tenant) == []

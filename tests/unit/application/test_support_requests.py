@@ -4,6 +4,7 @@ from uuid import UUID, uuid4
 import msgspec
 import pytest
 
+from application.aggregate_ids import TLV_IDS, new_aggregate_id
 from application.commands import (
     AdoptPolicy,
     CheckCompleteness,
@@ -15,10 +16,12 @@ from application.commands import (
 )
 from application.errors import (
     AggregateNotFoundError,
+    ConcurrencyConflictError,
     SwvNotConfiguredError,
     UnconfiguredReferenceError,
 )
 from application.handlers import support_requests, swv
+from application.ports import EventMetadata, NewEvent
 from application.queries import aggregate_history
 from domain.deadlines import PauseCount
 from domain.errors import (
@@ -29,6 +32,7 @@ from domain.errors import (
 from domain.ids import TenantId
 from domain.support_request import DecisionOutcome, ParentView, SupportRequest
 from domain.tlv import FundingCategory, Tlv, TlvType
+from tests.sample_aggregate import open_note
 from tests.unit.application.conftest import (
     ADMIN,
     DIRECTOR,
@@ -232,6 +236,38 @@ class TestDeciding:
         [tlv_id] = first.also_changed
         tlv = await aggregate_history(desk.store, desk.tenant_id, Tlv, tlv_id)
         assert tlv.version == 1
+
+    async def test_a_failure_in_issuing_the_tlv_leaves_the_request_undecided_too(
+        self, desk: Desk
+    ) -> None:
+        request_id = await complete_request(desk, await register_pupil(desk))
+        await record_both_advices(desk, request_id)
+        ctx = desk.ctx(DIRECTOR)
+        # The TLV's stream is taken before the decision: its append fails, after the grant's.
+        tlv_id = new_aggregate_id(TLV_IDS, ctx)
+        squatter = open_note(tlv_id, desk.clock.now())
+        await desk.store.append(
+            desk.tenant_id,
+            [NewEvent(uuid4(), e) for e in squatter.collect_events()],
+            expected_version=0,
+            metadata=EventMetadata(actor="test"),
+        )
+        before = await desk.store.head(desk.tenant_id)
+        command = DecideSupportRequest(
+            request_id=request_id,
+            outcome=DecisionOutcome.GRANTED,
+            reasons="Toelaatbaar.",
+            funding_category=FundingCategory.LOW,
+            valid_from=date(2025, 4, 1),
+            valid_until=date(2027, 7, 31),
+        )
+        with pytest.raises(ConcurrencyConflictError):
+            await support_requests.decide_support_request(
+                command, ctx, store=desk.store, clock=desk.clock
+            )
+        assert await desk.store.head(desk.tenant_id) == before
+        request = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
+        assert request.aggregate.decided_on is None
 
 
 class TestTheDecisionTerm:

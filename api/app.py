@@ -23,7 +23,7 @@ from litestar.types import ASGIApp
 
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
-from api.docs import OfflineSwaggerUI, docs_assets
+from api.docs import OfflineSwaggerUI, api_description, docs_assets
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health, liveness
 from api.metrics_endpoint import metrics_endpoint
@@ -206,7 +206,7 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="Passend",
             version="0.1.0",
-            description="Decisions of samenwerkingsverbanden passend onderwijs, as events.",
+            description=api_description(),
             path="/schema",
             render_plugins=[OfflineSwaggerUI()],
             security=[{"bearer": []}],

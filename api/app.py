@@ -31,6 +31,7 @@ from api.overload import Capacity, admission_middleware
 from api.partners import start_partner_services, stop_partner_services
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
+from api.routes.platform import stop_key_rotations
 from api.settings import Settings
 from api.tracing import span_name_of_request, tracing_from_environment
 from api.transparency import start_transparency_log, stop_transparency_log
@@ -158,6 +159,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
             await _stop_retention(app)
+            await stop_key_rotations(app.state)
             await stop_partner_services(app.state)
             await stop_transparency_log(app)
             runner = app.state.get("projection_runner")

@@ -25,7 +25,12 @@ delivery worker), and an ``answer`` other than the recorded version (a bulk resu
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
+import itertools
 import re
+import textwrap
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_type_hints
@@ -187,6 +192,28 @@ def decode_command(
     return decoded
 
 
+@functools.cache
+def field_docs(command: type[Command]) -> dict[str, str]:
+    """Each field's description: the docstring written under it in the command's class."""
+    docs: dict[str, str] = {}
+    for cls in reversed(command.__mro__):
+        if not issubclass(cls, Command):
+            continue
+        [definition] = ast.parse(textwrap.dedent(inspect.getsource(cls))).body
+        assert isinstance(definition, ast.ClassDef)  # noqa: S101 - getsource of a class
+        body = definition.body
+        for statement, following in itertools.pairwise(body):
+            if (
+                isinstance(statement, ast.AnnAssign)
+                and isinstance(statement.target, ast.Name)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
+                docs[statement.target.id] = inspect.cleandoc(following.value.value)
+    return docs
+
+
 def body_fields(route_path: str, command: type[Command]) -> tuple[msgspec.structs.FieldInfo, ...]:
     named = set(path_fields(route_path))
     return tuple(f for f in msgspec.structs.fields(command) if f.name not in named)
@@ -270,12 +297,25 @@ class CommandBody(AbstractDTO[Command]):
         handler_id: str,  # noqa: ARG003
         schema_creator: SchemaCreator,
     ) -> Reference | Schema:
-        return schema_creator.for_field_definition(
+        created = schema_creator.for_field_definition(
             FieldDefinition.from_annotation(
                 body_type(cls.route_path, cls.command_type),
                 kwarg_definition=field_definition.kwarg_definition,
             )
         )
+        # The body's component, behind the examples' ``allOf`` wrapper if there is one.
+        wrapped = created.all_of if isinstance(created, Schema) and created.all_of else [created]
+        component = wrapped[0]
+        schema = (
+            schema_creator.schema_registry.from_reference(component).schema
+            if isinstance(component, Reference)
+            else component
+        )
+        docs = field_docs(cls.command_type)
+        for name, property_schema in (schema.properties or {}).items():
+            if name in docs:
+                property_schema.description = docs[name]
+        return created
 
     def decode_bytes(self, value: bytes) -> Any:  # noqa: ANN401 - the route's command
         connection = self.asgi_connection

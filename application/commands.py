@@ -73,51 +73,81 @@ Amount = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 
 class ConfigureSwv(Command, frozen=True, kw_only=True):
     name: str
+    """The SWV's name, as letters show it."""
     committee_name: str
+    """The name of the committee that decides on TLVs (CvT)."""
     policy_version: str
+    """The version of the ondersteuningsplan, quoted by every later decision."""
     policy_effective_from: date
+    """The day the first policy takes effect."""
     lapse_unredeemed_tlvs: bool = True
+    """Whether a TLV that no school redeemed lapses after the redemption term."""
     tlv_redemption_months: int = 12
+    """How many months a TLV may go unredeemed before it lapses."""
     lbt_affiliated: bool = True
+    """Whether the SWV is affiliated with the Landelijke Bezwaarcommissie (LBT), which advises on
+    objections."""
     pause_count: PauseCount = PauseCount.COMPLETION_DAY_RUNS
+    """How a suspension's completion day counts in the decision term (domain.md §1.12)."""
 
 
 class AddMunicipality(Command, frozen=True, kw_only=True):
     code: str
+    """The CBS municipality code (GM + 4 digits), e.g. GM0632."""
     name: str
+    """The municipality's name."""
 
 
 class AddSchool(Command, frozen=True, kw_only=True):
     brin: str
+    """The school's BRIN number (4 characters)."""
     vestiging: str
+    """The vestiging (2 digits); with the BRIN the school code."""
     name: str
+    """The school's name."""
     board: str
+    """The school board (bevoegd gezag)."""
     school_type: SchoolType
+    """REGULAR, SBO, SO or VSO."""
     municipality_code: str
+    """The municipality the school is in (one the SWV has configured)."""
 
 
 class AddArrangementType(Command, frozen=True, kw_only=True):
     code: str
+    """A short code for the catalogue entry, e.g. plusklas."""
     name: str
+    """The arrangement's name, as schools know it."""
     unit: AmountUnit
+    """What an amount of it counts: HOURS or EUROS."""
     default_duration_months: int
+    """How long it runs when a grant names no end date."""
 
 
 class WithdrawArrangementType(Command, frozen=True, kw_only=True):
     code: str
+    """The catalogue entry to withdraw; running arrangements stay."""
 
 
 class RenameCommittee(Command, frozen=True, kw_only=True):
     committee_name: str
+    """The committee's new name."""
 
 
 class AdoptPolicy(Command, frozen=True, kw_only=True):
     policy_version: str
+    """The version of the ondersteuningsplan, quoted by every later decision."""
     effective_from: date
+    """The day the policy takes effect; decisions from then on quote it."""
     lapse_unredeemed_tlvs: bool = True
+    """Whether a TLV that no school redeemed lapses after the redemption term."""
     tlv_redemption_months: int = 12
+    """How many months a TLV may go unredeemed before it lapses."""
     lbt_affiliated: bool = True
+    """Whether the SWV is affiliated with the Landelijke Bezwaarcommissie (LBT), which advises on
+    objections."""
     pause_count: PauseCount = PauseCount.COMPLETION_DAY_RUNS
+    """How a suspension's completion day counts in the decision term (domain.md §1.12)."""
 
 
 # Pupils
@@ -127,67 +157,101 @@ class RegisterPupil(Command, frozen=True, kw_only=True):
     """With a ``school_code``, the pupil is registered as enrolled at that school."""
 
     name: str
+    """The pupil's full name (personal data, encrypted at rest)."""
     date_of_birth: date
+    """The pupil's date of birth."""
     municipality_code: str
+    """The municipality the pupil lives in (CBS code, GM + 4 digits)."""
     school_code: str | None = None
+    """The school the pupil is enrolled at, if any (a school caller: its own)."""
     enrolled_on: date | None = None
+    """The first school day at that school; today if left out."""
     lives_outside_region: bool = False
+    """True for a pupil living outside the SWV's region: the municipality is then not one of the
+    SWV's."""
 
 
 class CorrectPupilDetails(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     name: str
+    """The corrected full name."""
     date_of_birth: date
+    """The corrected date of birth."""
 
 
 class ChangePupilResidence(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     municipality_code: str
+    """The municipality the pupil now lives in (CBS code)."""
     moved_on: date | None = None
+    """The day of the move; today if left out."""
     lives_outside_region: bool = False
+    """True for a pupil living outside the SWV's region: the municipality is then not one of the
+    SWV's."""
 
 
 class RecordSchoolRegistration(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     school_code: str
+    """The school the parents registered the pupil at (aanmelding); its zorgplicht starts."""
     registered_on: date | None = None
+    """The day of the registration; today if left out."""
 
 
 class ExtendZorgplichtTerm(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
 
 
 class EnrolPupil(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     school_code: str
+    """The school the pupil is enrolled at."""
     enrolled_on: date | None = None
+    """The first school day there; today if left out."""
 
 
 class AddGuardian(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     guardian_id: UUID
+    """The guardian, by an id the caller chooses once and keeps using."""
     has_authority: bool
+    """Whether the guardian holds parental authority (gezag)."""
 
 
 class ChangeGuardianAuthority(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     guardian_id: UUID
+    """The guardian, by an id the caller chooses once and keeps using."""
     has_authority: bool
+    """Whether the guardian now holds parental authority (gezag)."""
 
 
 class RemoveGuardian(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     guardian_id: UUID
+    """The guardian, by an id the caller chooses once and keeps using."""
 
 
 class RecordPupilLeaving(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     reason: LeavingReason
+    """Why the pupil leaves the SWV's schools."""
     left_on: date | None = None
+    """The last day; today if left out."""
 
 
 class ShredPupilData(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
 
 
 # Support requests and TLV applications
@@ -200,99 +264,149 @@ class SubmitSupportRequest(Command, frozen=True, kw_only=True):
     """
 
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     school_code: str | None = None
+    """The school that submits; a school caller leaves it out (its own school)."""
     arrangement_type: str | None = None
+    """For a loket request: the catalogue code of the arrangement asked for."""
     tlv_type: TlvType | None = None
+    """For a TLV application: SBO, SO or VSO."""
     question: str
+    """What the school asks, in its own words."""
     parent_view: ParentView
+    """What the parents think of the request."""
     received_on: date | None = None
+    """The business date it was received; today if left out, never after today."""
 
 
 class CheckCompleteness(Command, frozen=True, kw_only=True):
     request_id: UUID
+    """The support request, by the id its submission answered."""
     missing: tuple[str, ...] = ()
+    """What the application still lacks; empty when it is complete (the decision term starts)."""
     checked_on: date | None = None
+    """The business date of the check; today if left out, never after today."""
 
 
 class SuspendApplication(Command, frozen=True, kw_only=True):
     """An invitation to complete the application (Awb 4:5) by ``complete_by``."""
 
     request_id: UUID
+    """The support request, by the id its submission answered."""
     reason: str
+    """Why, in a sentence the people concerned can read."""
     complete_by: date
+    """The day by which the applicant should complete it (Awb 4:5)."""
     suspended_on: date | None = None
+    """The business date of the invitation; today if left out, never after today."""
 
 
 class ResumeApplication(Command, frozen=True, kw_only=True):
     request_id: UUID
+    """The support request, by the id its submission answered."""
     resumed_on: date | None = None
+    """The business date it was completed; today if left out, never after today."""
 
 
 class ExtendDecisionTerm(Command, frozen=True, kw_only=True):
     """A notice under Awb 4:14 that the decision takes until ``extended_to``."""
 
     request_id: UUID
+    """The support request, by the id its submission answered."""
     reason: str
+    """Why, in a sentence the people concerned can read."""
     extended_to: date
+    """The day by which the decision will be taken (Awb 4:14)."""
     notified_on: date | None = None
+    """The business date it was sent or handed over; today if left out, never after today."""
 
 
 class RecordParentView(Command, frozen=True, kw_only=True):
     request_id: UUID
+    """The support request, by the id its submission answered."""
     parent_view: ParentView
+    """What the parents think of the request."""
 
 
 class AssignExpert(Command, frozen=True, kw_only=True):
     """Ask the expert who signs in as ``expert_subject`` for the first or second advice."""
 
     request_id: UUID
+    """The support request, by the id its submission answered."""
     role: ExpertRole
+    """Which of the two advices: FIRST or SECOND."""
     expert_subject: str
+    """The expert, by the subject (sub) of the token they sign in with."""
 
 
 class RecordExpertAdvice(Command, frozen=True, kw_only=True):
     """No ``expert_id``: the advice is the assigned expert's for that role."""
 
     request_id: UUID
+    """The support request, by the id its submission answered."""
     role: ExpertRole
+    """Which of the two advices: FIRST or SECOND."""
     qualification: Qualification
+    """The expert's qualification, e.g. ORTHOPEDAGOOG."""
     independence_declared: bool
+    """Whether the expert declared to be independent of the applying school."""
     written_on: date
+    """The business date the advice was written; never after today."""
     advice: str
+    """The advice as written."""
     expert_id: UUID | None = None
+    """Only when the loket records an advice for an expert; an expert leaves it out."""
     # the conclusion beside the text; a TLV application's advices need it
     admissible: bool | None = None
+    """The conclusion: whether the pupil is admissible (a TLV application's advices need it)."""
     advised_tlv_type: TlvType | None = None
+    """The TLV type the expert advises (SBO, SO, VSO)."""
     advised_category: FundingCategory | None = None
+    """The funding category the expert advises."""
     works_at_school: str | None = None
+    """The school the expert works at, if any (it may not be the applying one)."""
 
 
 class DecideSupportRequest(Command, frozen=True, kw_only=True):
     """Grant or refuse; granting a TLV names its category (SO/VSO) and period."""
 
     request_id: UUID
+    """The support request, by the id its submission answered."""
     outcome: DecisionOutcome
+    """GRANTED or REFUSED; a granted TLV application issues the TLV."""
     reasons: str
+    """The reasons (motivering), as they will stand in the decision letter."""
     decided_on: date | None = None
+    """The business date of the decision; today if left out, never after today."""
     funding_category: FundingCategory | None = None
+    """The TLV's funding category (bekostigingscategorie): LOW, MEDIUM or HIGH; for SO/VSO only."""
     valid_from: date | None = None
+    """For a TLV: the first day it is valid."""
     valid_until: date | None = None
+    """For a TLV: the last day it is valid."""
 
 
 class WithdrawSupportRequest(Command, frozen=True, kw_only=True):
     """The school withdraws its request before the committee decided it."""
 
     request_id: UUID
+    """The support request, by the id its submission answered."""
     reason: str
+    """Why the school no longer asks."""
     withdrawn_on: date | None = None
+    """The business date of the withdrawal; today if left out, never after today."""
 
 
 class NotifyDecision(Command, frozen=True, kw_only=True):
     """The decision was sent (or handed over) on ``notified_on``, by ``channel``."""
 
     request_id: UUID
+    """The support request, by the id its submission answered."""
     notified_on: date | None = None
+    """The business date the decision was sent or handed over; the objection term starts the day
+    after."""
     channel: Channel = Channel.POST
+    """How it was sent or delivered: POST, EMAIL, PORTAL or HAND."""
 
 
 # TLVs
@@ -300,29 +414,40 @@ class NotifyDecision(Command, frozen=True, kw_only=True):
 
 class ExtendTlv(Command, frozen=True, kw_only=True):
     tlv_id: UUID
+    """The TLV, by the id the decision that issued it answered."""
     valid_until: date
+    """The new last day the TLV is valid."""
     support_request_id: UUID | None = None
+    """The re-assessment's support request, if it had one."""
     decided_on: date | None = None
+    """The business date of the decision; today if left out, never after today."""
 
 
 class ExtendTlvs(Command, frozen=True, kw_only=True):
     """An administrative extension of many TLVs at once, under one regulation."""
 
     tlv_ids: tuple[UUID, ...]
+    """The TLVs to extend; each is extended or not on its own."""
     valid_until: date
+    """The new last day each TLV is valid."""
     regulation: str
+    """The regulation under which they are extended, as the letters quote it."""
 
 
 class RedeemTlv(Command, frozen=True, kw_only=True):
     """The enrolling school names the TLV by the beschikkingsnummer the parents handed it."""
 
     beschikkingsnummer: str
+    """The TLV's beschikkingsnummer, as the parents handed it to the school."""
     school_code: str | None = None
+    """The enrolling school; a school caller leaves it out (its own)."""
     enrolled_on: date | None = None
+    """The first school day there; today if left out."""
 
 
 class LapseTlv(Command, frozen=True, kw_only=True):
     tlv_id: UUID
+    """The TLV, by the id the decision that issued it answered."""
 
 
 # Objections
@@ -330,62 +455,96 @@ class LapseTlv(Command, frozen=True, kw_only=True):
 
 class LodgeObjection(Command, frozen=True, kw_only=True):
     support_request_id: UUID
+    """The decided support request this is about."""
     objector: Objector
+    """Who objects: the PARENTS or the SCHOOL_BOARD."""
     grounds: str
+    """The grounds of the objection, as the objector gives them."""
     received_on: date | None = None
+    """The business date it was received; today if left out, never after today."""
     lateness_excuse: str | None = None
+    """For a late objection: why it came late, if the objector says so."""
     channel: Channel = Channel.POST
+    """How it was sent or delivered: POST, EMAIL, PORTAL or HAND."""
     posted_on: date | None = None  # the postmark, for an objection sent by post (Awb 6:9)
+    """For an objection sent by post: the postmark's date (Awb 6:9)."""
 
 
 class ExplainObjectionLateness(Command, frozen=True, kw_only=True):
     objection_id: UUID
+    """The objection, by the id its lodging answered."""
     explanation: str
+    """Why the objection came late, as the objector explains it."""
     received_on: date | None = None
+    """The business date it was received; today if left out, never after today."""
 
 
 class RuleOnObjectionLateness(Command, frozen=True, kw_only=True):
     """The committee's ruling whether a late objection's lateness is excusable (Awb 6:11)."""
 
     objection_id: UUID
+    """The objection, by the id its lodging answered."""
     excusable: bool
+    """Whether the lateness is excusable (Awb 6:11); if not, the objection is inadmissible."""
     reasons: str
+    """The reasons (motivering), as they will stand in the decision letter."""
     decided_on: date | None = None
+    """The business date of the decision; today if left out, never after today."""
 
 
 class PostponeObjectionDecision(Command, frozen=True, kw_only=True):
     objection_id: UUID
+    """The objection, by the id its lodging answered."""
     reason: str
+    """Why, in a sentence the people concerned can read."""
     notified_on: date | None = None
+    """The business date it was sent or handed over; today if left out, never after today."""
 
 
 class AgreeLongerObjectionTerm(Command, frozen=True, kw_only=True):
     objection_id: UUID
+    """The objection, by the id its lodging answered."""
     agreed_until: date
+    """The day until which the objector agreed to wait (Awb 7:10 lid 4)."""
     consented_on: date | None = None
+    """The business date of the consent; today if left out, never after today."""
 
 
 class RequestLbtAdvice(Command, frozen=True, kw_only=True):
     objection_id: UUID
+    """The objection, by the id its lodging answered."""
     requested_on: date | None = None
+    """The business date the LBT was asked; today if left out, never after today."""
 
 
 class RecordLbtAdvice(Command, frozen=True, kw_only=True):
     objection_id: UUID
+    """The objection, by the id its lodging answered."""
     recommended_outcome: ObjectionOutcome
+    """The outcome the LBT recommends."""
     advice: str
+    """The advice as written."""
     received_on: date | None = None
+    """The business date it was received; today if left out, never after today."""
 
 
 class DecideObjection(Command, frozen=True, kw_only=True):
     objection_id: UUID
+    """The objection, by the id its lodging answered."""
     outcome: ObjectionOutcome
+    """The decision on the objection."""
     reasons: str
+    """The reasons (motivering), as they will stand in the decision letter."""
     decided_on: date | None = None
+    """The business date of the decision; today if left out, never after today."""
     tlv_consequence: TlvConsequence = TlvConsequence.NONE
+    """What it does to the TLV: NONE, GRANTED, REVISED or REVOKED."""
     funding_category: FundingCategory | None = None
+    """The TLV's funding category (bekostigingscategorie): LOW, MEDIUM or HIGH; for SO/VSO only."""
     valid_from: date | None = None
+    """For a granted or revised TLV: its first valid day."""
     valid_until: date | None = None
+    """For a granted or revised TLV: its last valid day."""
 
 
 # Arrangements
@@ -395,33 +554,52 @@ class GrantArrangement(Command, frozen=True, kw_only=True):
     """Grant the arrangement a granted request asked for; no end date: the catalogue default."""
 
     support_request_id: UUID
+    """The decided support request this is about."""
     provider: str
+    """Who provides the arrangement (a school, service or organisation)."""
     amount: Amount
+    """How much: hours or euros, as the catalogue entry counts it."""
     start_on: date
+    """The first day of the arrangement."""
     end_on: date | None = None
+    """The last day; the catalogue entry's default duration if left out."""
     decided_on: date | None = None
+    """The business date of the decision; today if left out, never after today."""
 
 
 class ExtendArrangement(Command, frozen=True, kw_only=True):
     arrangement_id: UUID
+    """The arrangement, by the id its grant answered."""
     end_on: date
+    """The new last day."""
     reason: str
+    """Why, in a sentence the people concerned can read."""
     amount_added: Amount = 0
+    """Hours or euros added to the amount granted."""
     decided_on: date | None = None
+    """The business date of the decision; today if left out, never after today."""
 
 
 class EndArrangementEarly(Command, frozen=True, kw_only=True):
     arrangement_id: UUID
+    """The arrangement, by the id its grant answered."""
     ended_on: date
+    """The last day it ran."""
     reason: str
+    """Why, in a sentence the people concerned can read."""
 
 
 class EvaluateArrangement(Command, frozen=True, kw_only=True):
     arrangement_id: UUID
+    """The arrangement, by the id its grant answered."""
     party: EvaluationParty
+    """Who evaluates: the SCHOOL or the PARENTS."""
     goal_attainment: GoalAttainment
+    """How far its goals were reached."""
     notes: str
+    """The evaluation in words."""
     evaluated_on: date | None = None
+    """The business date of the evaluation; today if left out, never after today."""
 
 
 # Privacy
@@ -431,10 +609,15 @@ class RecordDisclosure(Command, frozen=True, kw_only=True):
     """Disclose one case's data to the pupil's municipality, under a named legal basis."""
 
     request_id: UUID
+    """The support request, by the id its submission answered."""
     municipality_code: str
+    """The pupil's municipality the case is disclosed to."""
     legal_basis: DisclosureBasis
+    """The legal basis of the disclosure."""
     fields: tuple[DisclosedField, ...]
+    """Exactly the fields disclosed; the municipality sees these and nothing else."""
     disclosed_on: date | None = None
+    """The day of the disclosure; today if left out."""
 
 
 # The platform log: what the platform operator does to a tenant
@@ -442,24 +625,32 @@ class RecordDisclosure(Command, frozen=True, kw_only=True):
 
 class OpenTenant(Command, frozen=True, kw_only=True):
     code: str
+    """The SWV code, e.g. PO2604 (PO or VO and four digits)."""
     name: str
+    """The SWV's name."""
 
 
 class SuspendTenant(Command, frozen=True, kw_only=True):
     code: str
+    """The SWV code of the tenant."""
     reason: str
+    """Why, in a sentence the people concerned can read."""
 
 
 class ReinstateTenant(Command, frozen=True, kw_only=True):
     code: str
+    """The SWV code of the tenant."""
     reason: str
+    """Why, in a sentence the people concerned can read."""
 
 
 class RotateTenantKeys(Command, frozen=True, kw_only=True):
     """Make a new key-encryption key current for the tenant and re-wrap its data keys under it."""
 
     code: str
+    """The SWV code of the tenant."""
     reason: Annotated[str, msgspec.Meta(pattern=r"\S", description="Why, for the platform log.")]
+    """Why, in a sentence the people concerned can read."""
 
 
 # Partner subscriptions and parental consent (#13)
@@ -467,37 +658,55 @@ class RotateTenantKeys(Command, frozen=True, kw_only=True):
 
 class CreateSubscription(Command, frozen=True, kw_only=True):
     partner: str
+    """The partner: the subject (sub) of its token, which has the partner role in this tenant."""
     legal_basis: LegalBasis
+    """The legal basis the partner receives events on; it bounds the event types."""
     event_types: tuple[IntegrationEventType, ...]
+    """The integration event types to deliver, e.g. nl.passend.pupil.enrolled.v1."""
     transport: Transport
+    """WEBHOOK (pushed) or PULL (the partner reads its feed)."""
     municipalities: tuple[str, ...] = ()
+    """Only events about pupils of these municipalities (CBS codes); empty: all."""
     schools: tuple[str, ...] = ()
+    """Only events about pupils of these schools (school codes); empty: all."""
     webhook_url: str | None = None
+    """For WEBHOOK: the https URL to post batches to; it must resolve to public addresses."""
 
 
 class ChangeSubscription(Command, frozen=True, kw_only=True):
     """Pause, resume or delete: the action is the handler's, the subscription the command's."""
 
     subscription_id: UUID
+    """The subscription, by the id its creation answered."""
 
 
 class ReplaySubscription(Command, frozen=True, kw_only=True):
     subscription_id: UUID
+    """The subscription, by the id its creation answered."""
     after_position: int = 0
+    """Deliver again everything after this tenant position (0: the whole log)."""
 
 
 class RotateWebhookSecret(Command, frozen=True, kw_only=True):
     subscription_id: UUID
+    """The subscription, by the id its creation answered."""
     overlap_seconds: int = 86_400
+    """How long the previous secret also signs, in seconds."""
 
 
 class RecordParentalConsent(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     partner: str
+    """The partner: the subject (sub) of its token, which has the partner role in this tenant."""
     given_on: date | None = None
+    """The day the parents gave consent; today if left out."""
 
 
 class WithdrawParentalConsent(Command, frozen=True, kw_only=True):
     pupil_id: UUID
+    """The pupil, by the id the registration answered."""
     partner: str
+    """The partner: the subject (sub) of its token, which has the partner role in this tenant."""
     withdrawn_on: date | None = None
+    """The day the parents withdrew consent; today if left out."""

@@ -74,3 +74,29 @@ async def test_every_status_a_route_can_answer_is_declared_as_it_is_sent(api: Ap
                 assert set(response["content"]) == {"application/problem+json"}, (
                     f"{method} {path} {status}"
                 )
+
+
+async def test_every_field_of_a_command_body_is_described_from_the_command(api: Api) -> None:
+    document = (await api.client.get("/schema/openapi.json")).json()
+    components = document["components"]["schemas"]
+
+    def resolved(schema: dict[str, Any]) -> dict[str, Any]:
+        if "$ref" in schema:
+            return resolved(components[schema["$ref"].rsplit("/", 1)[-1]])
+        if len(schema.get("allOf", [])) == 1:
+            return resolved(schema["allOf"][0])
+        return schema
+
+    undescribed = [
+        f"{method} {path} {name}"
+        for method, path, operation in await operations(api)
+        if "requestBody" in operation and not path.endswith("-searches")
+        for name, field in resolved(
+            operation["requestBody"]["content"]["application/json"]["schema"]
+        )["properties"].items()
+        if not field.get("description")
+    ]
+    assert not undescribed
+    decide = document["paths"]["/v1/tenants/{swv_code}/support-requests/{request_id}/decision"]
+    body = resolved(decide["post"]["requestBody"]["content"]["application/json"]["schema"])
+    assert body["properties"]["reasons"]["description"].startswith("The reasons (motivering)")

@@ -64,7 +64,7 @@ def raises() -> Iterator[Raise]:
             if call is None or not isinstance(call.func, ast.Name) or call.func.id not in RULES:
                 continue
             given = next((k.value for k in call.keywords if k.arg == "fields"), None)
-            where = f"{source.relative_to(ROOT)}:{node.lineno}"
+            where = f"{source.relative_to(ROOT)}:{call.lineno}"
             yield Raise(where, RULES[call.func.id], given)
 
 
@@ -89,7 +89,9 @@ def command_fields() -> set[str]:
 
 def literal_names(value: ast.expr | None) -> list[str]:
     if isinstance(value, ast.Tuple):
-        return [e.value for e in value.elts if isinstance(e, ast.Constant)]
+        return [
+            e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
     if isinstance(value, ast.Constant) and isinstance(value.value, str):
         return [value.value]
     return []

@@ -48,7 +48,7 @@ class Act:
 
         A day after today is refused with the field's name: the domain has no clock.
         """
-        return self.today if day is None else check_not_after(day, self.today, field)
+        return self.today if day is None else check_not_after(day, self.today, field, field=field)
 
     def dated(self, day: date | None) -> date:
         """``day``, or today if none is given (a day that may lie ahead, as an enrolment)."""

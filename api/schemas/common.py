@@ -26,7 +26,7 @@ from application.commands import CommandOutcome
 from application.ports import RecordedEvent
 from domain.personal import PersonalData
 
-_ENVELOPE_FIELDS = frozenset(
+ENVELOPE_FIELDS = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}
 )
 
@@ -96,7 +96,7 @@ def event_view(recorded: RecordedEvent, *, personal: bool) -> EventView:
     data = {
         f.name: None if f.name in hidden else msgspec.to_builtins(getattr(event, f.name))
         for f in dataclasses.fields(event)  # type: ignore[arg-type]
-        if f.name not in _ENVELOPE_FIELDS
+        if f.name not in ENVELOPE_FIELDS
     }
     return EventView(
         position=recorded.position,

@@ -24,6 +24,7 @@ from tests.partners.conftest import partner_settings, served
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "passend_client"
+GENERATE_OPTIONS = ("--meta", "none", "--output-path", PACKAGE)
 
 
 @contextmanager
@@ -51,7 +52,7 @@ async def test_a_generated_client_registers_a_pupil_submits_a_request_and_reads_
         document.write_bytes((await api.client.get("/schema/openapi.json")).content)
         generation = await asyncio.to_thread(
             subprocess.run,
-            [GENERATOR, "generate", "--path", document, "--meta", "none", "--output-path", PACKAGE],
+            [str(GENERATOR), "generate", "--path", str(document), *GENERATE_OPTIONS],
             cwd=tmp_path,
             capture_output=True,
             text=True,
@@ -93,4 +94,9 @@ async def walk(client_package: ModuleType, tenant: str, url: str, token: str) ->
     assert (request.id, request.version) == (submitted.id, submitted.version)
     assert (request.state.pupil_id, request.state.school_code) == (pupil.id, SCHOOL)
     assert request.state.tlv_type == models.TlvType.SO
-    assert [event.type_ for event in request.events] == ["SupportRequestSubmitted"]
+    [submission] = request.events  # typed by the document's oneOf on the event's type
+    assert isinstance(submission, models.SupportRequestSubmittedEvent), submission
+    assert (submission.type_, submission.data.question) == (
+        "SupportRequestSubmitted",
+        "Past een plek in het SO?",
+    )

@@ -24,7 +24,7 @@ from api.retention_cli import retention_cli
 from api.serving import default_workers, freeze_start_up_heap, serve_workers
 from api.settings import Settings
 from api.tenant_cli import tenant_cli
-from application.demo import DemoSummary, seed_demo
+from demo import DemoSummary, seed_demo
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure import embedded_postgres_server

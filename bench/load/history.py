@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
-from application.demo import seed_demo
-from application.demo.tenants import PASSENDERWIJS, VO_RUW, ZOUT
 from application.ports import RecordedEvent
+from demo import seed_demo
+from demo.tenants import PASSENDERWIJS, VO_RUW, ZOUT
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from domain.swv import swv_stream_id

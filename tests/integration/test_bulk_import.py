@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from application.demo import seed_demo
 from application.ports import RecordedEvent
+from demo import seed_demo
 from domain.ids import TenantId
 from infrastructure.bulk_import import ImportLineError, import_events, import_line
 from infrastructure.event_codec import EventCodec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from application.demo import DemoSummary, seed_demo
+from demo import DemoSummary, seed_demo
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec

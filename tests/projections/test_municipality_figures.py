@@ -8,8 +8,8 @@ from uuid import UUID
 import pytest
 
 from application.commands import ChangePupilResidence, RegisterPupil
-from application.demo.seed import seed_demo
 from application.handlers import pupils
+from demo.seed import seed_demo
 from domain.ids import TenantId
 from infrastructure.database import Pool, tenant_transaction
 from infrastructure.event_store import PostgresEventStore

@@ -47,9 +47,9 @@ from application.commands import (
     SubmitSupportRequest,
     SuspendApplication,
 )
-from application.demo.seed import seed_demo
 from application.errors import ApplicationError
 from application.handlers import arrangements, objections, pupils, support_requests, tlvs
+from demo.seed import seed_demo
 from domain.beschikkingsnummer import beschikkingsnummer
 from domain.errors import DomainError
 from domain.expert_advice import ExpertRole, Qualification

@@ -7,10 +7,10 @@ from uuid import UUID
 
 import pytest
 
-from application.demo import DemoSummary, SeedStatus, seed_demo
 from application.handling import rebuild
 from application.ports import EventStore, RecordedEvent
 from application.queries import aggregate_history
+from demo import DemoSummary, SeedStatus, seed_demo
 from domain.arrangement import Arrangement
 from domain.expert_advice import ExpertRole
 from domain.ids import TenantId

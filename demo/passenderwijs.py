@@ -9,17 +9,17 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from application.commands import ExtendTlvs
-from application.demo.dates import first_school_day, school_year_end, weekday_on_or_before
-from application.demo.desk import COMMITTEE, DemoDesk, TlvTerms
-from application.demo.flows import (
+from application.handlers import tlvs
+from application.local_dates import local_date
+from demo.dates import first_school_day, school_year_end, weekday_on_or_before
+from demo.desk import COMMITTEE, DemoDesk, TlvTerms
+from demo.flows import (
     Advice,
     Decision,
     arrangement_request,
     granted_tlv,
     tlv_application,
 )
-from application.handlers import tlvs
-from application.local_dates import local_date
 from domain.arrangement import EvaluationParty, GoalAttainment
 from domain.deadlines import Channel, add_months
 from domain.expert_advice import Qualification

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from application.demo.desk import PupilCase, TlvTerms
+from demo.desk import PupilCase, TlvTerms
 from domain.expert_advice import ExpertRole, Qualification
 from domain.support_request import ParentView
 from domain.tlv import TlvType

@@ -4,7 +4,7 @@
 handlers, with business dates spread over the months before "today".
 """
 
-from application.demo.desk import Highlight
-from application.demo.seed import DemoSummary, SeedStatus, TenantSummary, seed_demo
+from demo.desk import Highlight
+from demo.seed import DemoSummary, SeedStatus, TenantSummary, seed_demo
 
 __all__ = ["DemoSummary", "Highlight", "SeedStatus", "TenantSummary", "seed_demo"]

@@ -46,9 +46,9 @@ from application.commands import (
     SubmitSupportRequest,
     SuspendApplication,
 )
-from application.demo.dates import DemoCalendar
 from application.handlers import arrangements, objections, pupils, support_requests, tlvs
 from application.ports import Clock, EventStore
+from demo.dates import DemoCalendar
 from domain.arrangement import EvaluationParty, GoalAttainment
 from domain.beschikkingsnummer import beschikkingsnummer
 from domain.deadlines import Channel

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from application.demo.dates import first_school_day, school_year_end, secondary_school_start
-from application.demo.desk import DemoDesk, TlvTerms
-from application.demo.flows import (
+from demo.dates import first_school_day, school_year_end, secondary_school_start
+from demo.desk import DemoDesk, TlvTerms
+from demo.flows import (
     Advice,
     Decision,
     arrangement_request,

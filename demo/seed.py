@@ -16,21 +16,19 @@ from uuid import UUID
 
 from application.aggregate_ids import event_id
 from application.commands import (
-    AddArrangementType,
     AddMunicipality,
-    AddSchool,
     CommandContext,
     ConfigureSwv,
     OpenTenant,
 )
-from application.demo.dates import DemoCalendar
-from application.demo.desk import ADMIN, OPERATOR, DemoDesk, Highlight
-from application.demo.others import seed_vo_ruw, seed_zout
-from application.demo.passenderwijs import seed_passenderwijs
-from application.demo.tenants import DEMO_TENANTS, PASSENDERWIJS, VO_RUW, ZOUT, DemoTenant
 from application.handlers import platform, swv
 from application.local_dates import local_date
 from application.ports import Clock, EventStore
+from demo.dates import DemoCalendar
+from demo.desk import ADMIN, OPERATOR, DemoDesk, Highlight
+from demo.others import seed_vo_ruw, seed_zout
+from demo.passenderwijs import seed_passenderwijs
+from demo.tenants import DEMO_TENANTS, PASSENDERWIJS, VO_RUW, ZOUT, DemoTenant
 from domain.errors import DuplicateConfigurationError
 from domain.ids import TenantId
 from domain.swv import Swv, swv_stream_id
@@ -186,26 +184,11 @@ async def _configure(desk: DemoDesk, tenant: DemoTenant) -> None:
     for school in tenant.schools:
         await desk.run(
             swv.add_school,
-            AddSchool(
-                brin=school.brin,
-                vestiging=school.vestiging,
-                name=school.name,
-                board=school.board,
-                school_type=school.school_type,
-                municipality_code=school.municipality_code,
-            ),
-            name=f"config/school/{school.code}",
+            school,
+            name=f"config/school/{school.brin}{school.vestiging}",
             actor=ADMIN,
         )
     for entry in tenant.catalogue:
         await desk.run(
-            swv.add_arrangement_type,
-            AddArrangementType(
-                code=entry.code,
-                name=entry.name,
-                unit=entry.unit,
-                default_duration_months=entry.default_duration_months,
-            ),
-            name=f"config/catalogue/{entry.code}",
-            actor=ADMIN,
+            swv.add_arrangement_type, entry, name=f"config/catalogue/{entry.code}", actor=ADMIN
         )

@@ -1,6 +1,5 @@
 """Handlers for objections: lodging, the LBT's advice, and the decision with its TLV effect."""
 
-from dataclasses import replace
 from datetime import date
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from application.commands import (
     RuleOnObjectionLateness,
 )
 from application.errors import AccessDeniedError
-from application.handling import change, check_access, create, load, load_swv, save
+from application.handling import change, check_access, create, load, load_swv, save, save_together
 from application.ports import Clock, EventStore
 from domain.errors import ObjectionDecisionError
 from domain.objection import Objection, ObjectionDecision, Objector, TlvConsequence
@@ -199,10 +198,21 @@ async def decide_objection(
             valid_from=cmd.valid_from,
             valid_until=cmd.valid_until,
         )
-        outcome = await save(store, ctx, objection, expected_version=loaded.version)
-    # The expected version is the objection's; the TLV follows whatever version it is at.
-    tlv_ctx = replace(ctx, expected_version=None)
-    tlv_id = await _apply_to_tlv(objection, policy, tlv_ctx, store, act)
+        changed = await _tlv_after(objection, policy, ctx, store, act)
+        if changed is None:
+            outcome = await save(store, ctx, objection, expected_version=loaded.version)
+        else:
+            # The decision and what it does to the TLV are recorded together, or neither is.
+            tlv, tlv_version = changed
+            outcome, _ = await save_together(
+                store, ctx, [(objection, loaded.version), (tlv, tlv_version)]
+            )
+    else:
+        # A decision recorded before this was atomic may lack its TLV change: complete it.
+        changed = await _tlv_after(objection, policy, ctx, store, act)
+        if changed is not None and changed[0].pending_events:
+            await save(store, ctx, changed[0], expected_version=changed[1])
+    tlv_id = _tlv_id(objection, ctx)
     if tlv_id is None:
         return outcome
     return CommandOutcome(
@@ -214,58 +224,51 @@ async def decide_objection(
     )
 
 
-async def _apply_to_tlv(
-    objection: Objection, policy: SwvPolicy, ctx: CommandContext, store: EventStore, act: Act
-) -> UUID | None:
-    """Carry the decision on objection over to the TLV; once per command, like the decision."""
+def _tlv_id(objection: Objection, ctx: CommandContext) -> UUID | None:
+    """The TLV the decision on objection grants, revises or revokes; None if it leaves it be."""
     decision = objection.decision
     if decision is None or decision.tlv_consequence is TlvConsequence.NONE:
         return None
     if decision.tlv_consequence is TlvConsequence.GRANTED:
-        new_tlv_id = new_aggregate_id(TLV_IDS, ctx)
-        await create(
-            store,
-            ctx,
-            new_tlv_id,
-            lambda: _grant(objection, decision=decision, tlv_id=new_tlv_id, policy=policy, act=act),
-        )
-        return new_tlv_id
-    tlv_id = objection.tlv_id
-    if tlv_id is None:
+        return new_aggregate_id(TLV_IDS, ctx)
+    if objection.tlv_id is None:
         raise ObjectionDecisionError(
             f"Objection {objection.id} concerns no TLV to change.", fields=("tlv_consequence",)
         )
+    return objection.tlv_id
+
+
+async def _tlv_after(
+    objection: Objection, policy: SwvPolicy, ctx: CommandContext, store: EventStore, act: Act
+) -> tuple[Tlv, int] | None:
+    """The TLV as the decision leaves it, its new events pending, and the version it had.
+
+    Nothing is pending if this command changed the TLV already.
+    """
+    tlv_id = _tlv_id(objection, ctx)
+    decision = objection.decision
+    if tlv_id is None or decision is None:
+        return None
+    loaded = await load(store, ctx.tenant_id, tlv_id)
+    if loaded.outcome_of(ctx) is not None:
+        return loaded.require(Tlv), loaded.version
+    if decision.tlv_consequence is TlvConsequence.GRANTED:
+        return _grant(objection, decision=decision, tlv_id=tlv_id, policy=policy, act=act), 0
+    tlv = loaded.require(Tlv)
+    await check_access(store, ctx, DECIDES, tlv)
     if decision.tlv_consequence is TlvConsequence.REVOKED:
-        await change(
-            store,
-            ctx,
-            Tlv,
-            tlv_id,
-            lambda tlv: tlv.revoke(
-                objection_id=objection.id,
-                policy_version=decision.policy_version,
-                **act.stamp,
-            ),
-            rule=DECIDES,
-        )
-        return tlv_id
-    valid_from, valid_until = _period(decision)
-    await change(
-        store,
-        ctx,
-        Tlv,
-        tlv_id,
-        lambda tlv: tlv.revise(
+        tlv.revoke(objection_id=objection.id, policy_version=decision.policy_version, **act.stamp)
+    else:
+        valid_from, valid_until = _period(decision)
+        tlv.revise(
             objection_id=objection.id,
             funding_category=decision.funding_category,
             valid_from=valid_from,
             valid_until=valid_until,
             policy_version=decision.policy_version,
             **act.stamp,
-        ),
-        rule=DECIDES,
-    )
-    return tlv_id
+        )
+    return tlv, loaded.version
 
 
 def _period(decision: ObjectionDecision) -> tuple[date, date]:

@@ -1,6 +1,9 @@
 from datetime import date
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import pytest
+
+from application.aggregate_ids import TLV_IDS, new_aggregate_id
 from application.commands import (
     CheckCompleteness,
     DecideObjection,
@@ -13,12 +16,15 @@ from application.commands import (
     RuleOnObjectionLateness,
     SubmitSupportRequest,
 )
+from application.errors import ConcurrencyConflictError
 from application.handlers import objections, support_requests
+from application.ports import EventMetadata, NewEvent
 from application.queries import aggregate_history
 from domain.deadlines import Channel, Timeliness
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
 from domain.support_request import DecisionOutcome, ParentView
 from domain.tlv import FundingCategory, Tlv, TlvType
+from tests.sample_aggregate import open_note
 from tests.unit.application.conftest import (
     DIRECTOR,
     Desk,
@@ -166,7 +172,7 @@ async def test_partly_upheld_after_lbt_advice_revises_the_tlv_category(desk: Des
     assert requested.in_time is False
 
 
-async def test_upheld_against_a_refused_sbo_application_grants_the_tlv(desk: Desk) -> None:
+async def objection_to_a_refused_sbo_application(desk: Desk) -> UUID:
     pupil_id = await register_pupil(desk)
     submitted = await desk.run(
         support_requests.submit_support_request,
@@ -191,17 +197,24 @@ async def test_upheld_against_a_refused_sbo_application_grants_the_tlv(desk: Des
         objections.lodge_objection,
         LodgeObjection(support_request_id=request_id, objector=Objector.PARENTS, grounds="SBO!"),
     )
+    return lodged.aggregate_id
+
+
+def granting_the_tlv(objection_id: UUID) -> DecideObjection:
+    return DecideObjection(
+        objection_id=objection_id,
+        outcome=ObjectionOutcome.UPHELD,
+        reasons="SBO is passend.",
+        tlv_consequence=TlvConsequence.GRANTED,
+        valid_from=date(2025, 4, 1),
+        valid_until=date(2027, 7, 31),
+    )
+
+
+async def test_upheld_against_a_refused_sbo_application_grants_the_tlv(desk: Desk) -> None:
+    objection_id = await objection_to_a_refused_sbo_application(desk)
     decided = await desk.run(
-        objections.decide_objection,
-        DecideObjection(
-            objection_id=lodged.aggregate_id,
-            outcome=ObjectionOutcome.UPHELD,
-            reasons="SBO is passend.",
-            tlv_consequence=TlvConsequence.GRANTED,
-            valid_from=date(2025, 4, 1),
-            valid_until=date(2027, 7, 31),
-        ),
-        actor=DIRECTOR,
+        objections.decide_objection, granting_the_tlv(objection_id), actor=DIRECTOR
     )
     [tlv_id] = decided.also_changed
     tlv = await aggregate_history(desk.store, desk.tenant_id, Tlv, tlv_id)
@@ -210,5 +223,28 @@ async def test_upheld_against_a_refused_sbo_application_grants_the_tlv(desk: Des
     assert (granted.tlv_type, granted.funding_category, granted.objection_id) == (
         TlvType.SBO,
         None,
-        lodged.aggregate_id,
+        objection_id,
     )
+
+
+async def test_a_failure_in_granting_the_tlv_leaves_the_objection_undecided_too(
+    desk: Desk,
+) -> None:
+    objection_id = await objection_to_a_refused_sbo_application(desk)
+    ctx = desk.ctx(DIRECTOR)
+    # The new TLV's stream is taken before the decision: its append fails, after the decision's.
+    squatter = open_note(new_aggregate_id(TLV_IDS, ctx), desk.clock.now())
+    await desk.store.append(
+        desk.tenant_id,
+        [NewEvent(uuid4(), e) for e in squatter.collect_events()],
+        expected_version=0,
+        metadata=EventMetadata(actor="test"),
+    )
+    before = await desk.store.head(desk.tenant_id)
+    with pytest.raises(ConcurrencyConflictError):
+        await objections.decide_objection(
+            granting_the_tlv(objection_id), ctx, store=desk.store, clock=desk.clock
+        )
+    assert await desk.store.head(desk.tenant_id) == before
+    objection = await aggregate_history(desk.store, desk.tenant_id, Objection, objection_id)
+    assert objection.aggregate.decision is None

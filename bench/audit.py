@@ -161,13 +161,15 @@ async def _as_of_replay_p99(
     return _p99(timings)
 
 
-async def _verify_against_bare_sha256(pool: Pool, log: TransparencyLog) -> tuple[float, float]:
+async def _verify_against_bare_sha256(
+    pool: Pool, log: TransparencyLog, workers: int | None
+) -> tuple[float, float]:
     """Events per second of ``verify`` on a full bundle, and of bare SHA-256 over its lines."""
     with tempfile.TemporaryDirectory() as directory:
         bundle = Path(directory) / "b.zip"
         await export_bundle(pool, log, TENANT, bundle, exported_at=datetime.now(UTC))
         started = time.perf_counter()
-        verdict = verify_bundle(bundle)
+        verdict = verify_bundle(bundle, workers=workers)
         verify_rate = verdict.events / (time.perf_counter() - started)
         if not verdict.intact:
             raise SystemExit(f"the bench bundle does not verify: {verdict.reason}")
@@ -216,7 +218,9 @@ async def _run(args: argparse.Namespace) -> None:
                 await _as_of_replay_p99(pool, store, cases, after=args.events, samples=args.replays)
                 * 1000
             )
-            verify_rate, sha_rate = await _verify_against_bare_sha256(pool, log)
+            verify_rate, sha_rate = await _verify_against_bare_sha256(
+                pool, log, args.verify_workers
+            )
             verify_rates.append(verify_rate)
             sha_rates.append(sha_rate)
         await store.close()
@@ -262,6 +266,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--cases", type=int, default=100, help="cases appended for as-of reads")
     parser.add_argument("--case-events", type=int, default=20, help="events per case")
     parser.add_argument("--replays", type=int, default=500, help="as-of replays timed per run")
+    parser.add_argument(
+        "--verify-workers",
+        type=int,
+        default=None,
+        help="processes of passend verify (default: as the command, all cores for a large log)",
+    )
     args = parser.parse_args(list(argv))
     asyncio.run(_run(args))
     return 0

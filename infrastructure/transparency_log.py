@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
+from application.errors import NotFoundError
 from domain.ids import TenantId
 from infrastructure import merkle
 from infrastructure.database import Connection, Pool, tenant_transaction
@@ -29,8 +30,8 @@ from infrastructure.signed_note import (
 _MAX_LEAVES_PER_CHECKPOINT = 100_000
 
 
-class LogNotReadyError(LookupError):
-    """No checkpoint covers what was asked for (yet)."""
+class LogNotReadyError(NotFoundError, LookupError):
+    """No checkpoint covers what was asked for (yet): 404, by the error table."""
 
 
 @dataclass(frozen=True, slots=True)

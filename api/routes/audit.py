@@ -31,7 +31,7 @@ from application.ports import AccessLog, AccessRecord
 from domain.ids import TenantId
 from infrastructure.audit_export import export_bundle
 from infrastructure.merkle import ProofError, leaf_hash
-from infrastructure.transparency_log import LogNotReadyError, TransparencyLog
+from infrastructure.transparency_log import TransparencyLog
 from infrastructure.witness import WitnessSubmitter
 from projections.log_integrator import LogIntegrator
 
@@ -177,14 +177,11 @@ class TransparencyLogController(Controller):
             if size is not None:
                 raise bad_query("fresh", "Ask for a fresh checkpoint or for one size, not both.")
             await _sign_now(principal.tenant_id, transparency_log, state)
-        try:
-            stored = await (
-                transparency_log.latest(principal.tenant_id)
-                if size is None
-                else transparency_log.at_size(principal.tenant_id, size)
-            )
-        except LogNotReadyError as error:
-            raise NotFoundException(str(error)) from None
+        stored = await (
+            transparency_log.latest(principal.tenant_id)
+            if size is None
+            else transparency_log.at_size(principal.tenant_id, size)
+        )
         return stored.note.text
 
     @get(
@@ -227,20 +224,15 @@ class TransparencyLogController(Controller):
             if position is None:
                 raise NotFoundException(f"No event {event_id} in this tenant's log.")
         assert position is not None  # noqa: S101 - one of the two was given
-        try:
-            stored = await (
-                transparency_log.latest(tenant)
-                if tree_size is None
-                else transparency_log.at_size(tenant, tree_size)
-            )
-            size = stored.checkpoint.size
-            if position > size:
-                raise bad_query(
-                    "position", f"Position {position} is not in the tree of size {size}."
-                )
-            proof = await transparency_log.inclusion_proof(tenant, position, size)
-        except LogNotReadyError as error:
-            raise NotFoundException(str(error)) from None
+        stored = await (
+            transparency_log.latest(tenant)
+            if tree_size is None
+            else transparency_log.at_size(tenant, tree_size)
+        )
+        size = stored.checkpoint.size
+        if position > size:
+            raise bad_query("position", f"Position {position} is not in the tree of size {size}.")
+        proof = await transparency_log.inclusion_proof(tenant, position, size)
         return InclusionProofView(
             position=position,
             leaf_index=position - 1,
@@ -279,19 +271,16 @@ class TransparencyLogController(Controller):
         pool = provide_pool(state)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "bundle.zip"
-            try:
-                manifest = await export_bundle(
-                    pool,
-                    transparency_log,
-                    principal.tenant_id,
-                    path,
-                    exported_at=clock.now(),
-                    pupil_id=pupil_id,
-                    until=until,
-                    witness_keys=witness_keys(state),
-                )
-            except LogNotReadyError as error:
-                raise NotFoundException(str(error)) from None
+            manifest = await export_bundle(
+                pool,
+                transparency_log,
+                principal.tenant_id,
+                path,
+                exported_at=clock.now(),
+                pupil_id=pupil_id,
+                until=until,
+                witness_keys=witness_keys(state),
+            )
             await access_log.record(
                 principal.tenant_id,
                 AccessRecord(
@@ -364,8 +353,6 @@ class TransparencyLogController(Controller):
             hashes = await transparency_log.consistency_proof(
                 principal.tenant_id, old_size, new_size
             )
-        except LogNotReadyError as error:
-            raise NotFoundException(str(error)) from None
         except ProofError as error:
             raise bad_query("new_size", str(error)) from None
         return ConsistencyProofView(

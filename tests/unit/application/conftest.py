@@ -26,9 +26,10 @@ from application.commands import (
     SubmitSupportRequest,
 )
 from application.handlers import pupils, support_requests, swv
-from application.ports import EventStore
+from application.ports import EventMetadata, EventStore, NewEvent
 from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
+from domain.pupil import Pupil
 from domain.support_request import DecisionOutcome, ParentView
 from domain.swv import AmountUnit, SchoolType
 from domain.tlv import FundingCategory, TlvType
@@ -224,3 +225,24 @@ async def granted_tlv(desk: Desk, pupil_id: UUID | None = None) -> tuple[UUID, U
     )
     [tlv_id] = outcome.also_changed
     return request_id, tlv_id
+
+
+async def take_stream(desk: Desk, stream_id: UUID) -> None:
+    """Record a pupil under ``stream_id``, so that a command creating that stream fails there.
+
+    A real event type: the shared test database stays readable for every projection.
+    """
+    pupil = Pupil.register(
+        pupil_id=stream_id,
+        name="Iemand Anders",
+        date_of_birth=date(2016, 1, 1),
+        municipality_code="GM0632",
+        by="test",
+        at=desk.clock.now(),
+    )
+    await desk.store.append(
+        desk.tenant_id,
+        [NewEvent(uuid4(), e) for e in pupil.collect_events()],
+        expected_version=0,
+        metadata=EventMetadata(actor="test"),
+    )

@@ -1,5 +1,5 @@
 from datetime import date
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 
@@ -18,19 +18,18 @@ from application.commands import (
 )
 from application.errors import ConcurrencyConflictError
 from application.handlers import objections, support_requests
-from application.ports import EventMetadata, NewEvent
 from application.queries import aggregate_history
 from domain.deadlines import Channel, Timeliness
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
 from domain.support_request import DecisionOutcome, ParentView
 from domain.tlv import FundingCategory, Tlv, TlvType
-from tests.sample_aggregate import open_note
 from tests.unit.application.conftest import (
     DIRECTOR,
     Desk,
     granted_tlv,
     record_both_advices,
     register_pupil,
+    take_stream,
 )
 
 
@@ -233,13 +232,7 @@ async def test_a_failure_in_granting_the_tlv_leaves_the_objection_undecided_too(
     objection_id = await objection_to_a_refused_sbo_application(desk)
     ctx = desk.ctx(DIRECTOR)
     # The new TLV's stream is taken before the decision: its append fails, after the decision's.
-    squatter = open_note(new_aggregate_id(TLV_IDS, ctx), desk.clock.now())
-    await desk.store.append(
-        desk.tenant_id,
-        [NewEvent(uuid4(), e) for e in squatter.collect_events()],
-        expected_version=0,
-        metadata=EventMetadata(actor="test"),
-    )
+    await take_stream(desk, new_aggregate_id(TLV_IDS, ctx))
     before = await desk.store.head(desk.tenant_id)
     with pytest.raises(ConcurrencyConflictError):
         await objections.decide_objection(

@@ -21,7 +21,6 @@ from application.errors import (
     UnconfiguredReferenceError,
 )
 from application.handlers import support_requests, swv
-from application.ports import EventMetadata, NewEvent
 from application.queries import aggregate_history
 from domain.deadlines import PauseCount
 from domain.errors import (
@@ -32,7 +31,6 @@ from domain.errors import (
 from domain.ids import TenantId
 from domain.support_request import DecisionOutcome, ParentView, SupportRequest
 from domain.tlv import FundingCategory, Tlv, TlvType
-from tests.sample_aggregate import open_note
 from tests.unit.application.conftest import (
     ADMIN,
     DIRECTOR,
@@ -43,6 +41,7 @@ from tests.unit.application.conftest import (
     granted_tlv,
     record_both_advices,
     register_pupil,
+    take_stream,
 )
 
 
@@ -244,14 +243,7 @@ class TestDeciding:
         await record_both_advices(desk, request_id)
         ctx = desk.ctx(DIRECTOR)
         # The TLV's stream is taken before the decision: its append fails, after the grant's.
-        tlv_id = new_aggregate_id(TLV_IDS, ctx)
-        squatter = open_note(tlv_id, desk.clock.now())
-        await desk.store.append(
-            desk.tenant_id,
-            [NewEvent(uuid4(), e) for e in squatter.collect_events()],
-            expected_version=0,
-            metadata=EventMetadata(actor="test"),
-        )
+        await take_stream(desk, new_aggregate_id(TLV_IDS, ctx))
         before = await desk.store.head(desk.tenant_id)
         command = DecideSupportRequest(
             request_id=request_id,

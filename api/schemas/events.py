@@ -99,5 +99,12 @@ class EventViewSchema(OpenAPISchemaPlugin):
         component.title = "EventView"
         component.description = "A recorded event; ``type`` says which, and how ``data`` looks."
         component.one_of = members.one_of
-        component.discriminator = Discriminator(property_name="type")
+        # Each view is a component named after its struct (test_openapi checks they exist).
+        component.discriminator = Discriminator(
+            property_name="type",
+            mapping={
+                view.__struct_config__.tag: f"#/components/schemas/{view.__name__}"  # type: ignore[misc]
+                for view in typed_event_views()
+            },
+        )
         return typing.cast("Schema", registry.get_reference_for_field_definition(field_definition))

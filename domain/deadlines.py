@@ -107,7 +107,8 @@ def check_not_after(day: date, today: date, what: str) -> date:
     if day > today:
         raise InvalidValueError(
             f"{what} {day} lies in the future (today is {today}): record what happened once it "
-            "has happened."
+            "has happened.",
+            fields=(what,),  # the command field it came in
         )
     return day
 

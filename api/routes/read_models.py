@@ -12,7 +12,6 @@ Who sees what:
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -32,7 +31,9 @@ from api.auth import Principal
 from api.dependencies import ClockDependency
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
+from domain.swv import is_municipality_code
 from infrastructure.database import Connection, Pool
+from projections.absence_cases import fetch_absence_signals, with_absence_signals
 from projections.cases import DeadlineKind
 from projections.deadlines_due import MAX_LIMIT, DeadlinesDue, Order, fetch_deadlines_due
 from projections.municipality_figures import (
@@ -43,8 +44,6 @@ from projections.municipality_figures import (
 from projections.registry import PROJECTIONS
 from projections.school_caseload import SchoolCaseload, fetch_school_caseload
 from projections.status import projection_status
-
-_MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
 
 
 def provide_pool(state: State) -> Pool:
@@ -150,7 +149,7 @@ class ReadModelController(Controller):
     ) -> DeadlinesDue:
         day = as_of or local_date(clock.now())
         async with read_model(pool) as conn:
-            return await fetch_deadlines_due(
+            due = await fetch_deadlines_due(
                 conn,
                 principal.tenant_id,
                 as_of=day,
@@ -159,6 +158,10 @@ class ReadModelController(Controller):
                 order=order,
                 limit=limit,
             )
+            signals = await fetch_absence_signals(
+                conn, principal.tenant_id, until=until, limit=limit
+            )
+        return with_absence_signals(due, signals, kinds=kind, order=order, limit=limit)
 
     @get(
         "/municipalities/{municipality_code:str}/figures",
@@ -189,7 +192,7 @@ class ReadModelController(Controller):
         ] = Granularity.SCHOOL_YEAR,
     ) -> MunicipalityFigures:
         authorisation.ensure_can_read_figures(principal, municipality_code)
-        if not _MUNICIPALITY_CODE.match(municipality_code):
+        if not is_municipality_code(municipality_code):
             raise NotFoundException(f"No municipality {municipality_code!r} here.")
         async with read_model(pool) as conn:
             return await fetch_municipality_figures(

@@ -15,7 +15,7 @@ from domain.swv import ArrangementType, School, Swv, is_municipality_code
 
 def configured_school(swv: Swv, code: str, field: str = "school_code") -> School:
     try:
-        return swv.school(code)
+        return swv.school(code, field=field)
     except SwvConfigurationError as error:
         raise UnconfiguredReferenceError(field, str(error)) from None
 
@@ -24,7 +24,7 @@ def configured_arrangement_type(
     swv: Swv, code: str, field: str = "arrangement_type"
 ) -> ArrangementType:
     try:
-        return swv.arrangement_type(code)
+        return swv.arrangement_type(code, field=field)
     except SwvConfigurationError as error:
         raise UnconfiguredReferenceError(field, str(error)) from None
 

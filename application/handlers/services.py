@@ -87,7 +87,9 @@ async def withdraw_service(
 def _offered(catalogue: ServiceCatalogue | None, code: str) -> Service:
     try:
         if catalogue is None:
-            raise SwvConfigurationError("This SWV offers no services yet.")  # noqa: TRY301
+            raise SwvConfigurationError(  # noqa: TRY301
+                "This SWV offers no services yet.", fields=("service_code",)
+            )
         return catalogue.service(code)
     except SwvConfigurationError as error:
         raise UnconfiguredReferenceError("service_code", str(error)) from None

@@ -186,7 +186,7 @@ class TestSchoolHolidaysAndPactMonths:
 
 @pytest.mark.parametrize("code", ["GM0632", "GM1904"])
 def test_one_check_says_what_a_municipality_code_is(code: str) -> None:
-    assert check_municipality_code(code) == code
+    assert check_municipality_code(code, field="code") == code
     assert is_municipality_code(code)
     assert not is_municipality_code(code.lower())
     with pytest.raises(InvalidValueError) as refused:

@@ -390,6 +390,21 @@ ROUTES = [
         STAFF,
         {"hours": 2},
     ),
+    # As of a moment of the log: auditors only, whoever reads the state as it is.
+    *(
+        Route("GET", f"{TENANT}/{read}{sep}as_of_position={{position}}&purpose=audit", {A})
+        for read, sep in (
+            ("configuration", "?"),
+            ("pupils/{pupil}", "?"),
+            ("support-requests/{request}", "?"),
+            ("tlvs/{tlv}", "?"),
+            ("objections/{objection}", "?"),
+            ("arrangements/{arrangement}", "?"),
+            (f"schools/{SCHOOL}/caseload", "?"),
+            ("deadlines?as_of=2025-03-25", "&"),
+            (f"municipalities/{MUNICIPALITY}/figures", "?"),
+        )
+    ),
 ]
 
 

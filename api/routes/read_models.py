@@ -53,7 +53,6 @@ from projections.registry import PROJECTIONS
 from projections.school_caseload import SchoolCaseload, fetch_school_caseload
 from projections.status import projection_status
 
-
 ERRORS = {
     **problems(400, 401, 403, 404, 422),
     503: ResponseSpec(

@@ -62,7 +62,7 @@ from application.commands import (
     WithdrawParentalConsent,
 )
 from application.errors import AggregateNotFoundError
-from application.handlers import subscriptions
+from application.handlers import pupils, subscriptions
 from application.integration_events import DATA_TYPES, batch_schema, data_schema
 from application.ports import EventStore
 from application.queries import aggregate_history
@@ -587,7 +587,7 @@ class ConsentController(Controller):
         command = RecordParentalConsent(
             pupil_id=pupil_id, partner=data.partner, given_on=data.given_on
         )
-        return accepted(await commands(subscriptions.record_parental_consent, command))
+        return accepted(await commands(pupils.record_parental_consent, command))
 
     @delete(
         "/{partner:str}",
@@ -604,7 +604,7 @@ class ConsentController(Controller):
         commands: Commands,
     ) -> Response[CommandAccepted]:
         command = WithdrawParentalConsent(pupil_id=pupil_id, partner=partner)
-        return accepted(await commands(subscriptions.withdraw_parental_consent, command))
+        return accepted(await commands(pupils.withdraw_parental_consent, command))
 
 
 @get(

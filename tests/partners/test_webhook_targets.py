@@ -18,6 +18,7 @@ import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -168,13 +169,21 @@ async def test_a_name_that_rebinds_to_loopback_between_check_and_connect_never_r
         assert delivered_events(partner_side.received, secret) == expected
         assert internal.started == 0
         assert {r.headers["host"] for r in partner_side.received} == {f"localhost:{internal.port}"}
-        attempts = (
-            await api.call(
-                "GET",
-                f"/v1/tenants/{tenant}/subscriptions/{subscription}/attempts",
-                partner(api, tenant, PARTNER),
-            )
-        ).json()
+        last_sequence = int(expected[-1]["sequence"])
+        attempts: list[dict[str, Any]] = []
+        for _ in range(100):  # the worker records an attempt after its answer came back
+            attempts = (
+                await api.call(
+                    "GET",
+                    f"/v1/tenants/{tenant}/subscriptions/{subscription}/attempts",
+                    partner(api, tenant, PARTNER),
+                )
+            ).json()
+            if any(
+                a["status_code"] == 200 and a["last_position"] == last_sequence for a in attempts
+            ):
+                break
+            await asyncio.sleep(0.1)
         refused = [a for a in attempts if (a["error"] or "").startswith("refused target")]
         assert refused
         assert all("127.0.0.1 (loopback)" in a["error"] for a in refused)

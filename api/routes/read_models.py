@@ -30,6 +30,7 @@ from litestar.params import FromPath, QueryParameter, SkipValidation
 from api import authorisation
 from api.auth import Principal
 from api.dependencies import ClockDependency
+from api.read_side import provide_read_pool
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
 from infrastructure.database import Connection, Pool
@@ -105,7 +106,8 @@ class ProjectionStatusList(msgspec.Struct, frozen=True, kw_only=True):
 class ReadModelController(Controller):
     path = "/v1/tenants/{swv_code:str}"
     tags = ("read models",)
-    dependencies = {"pool": Provide(provide_pool, sync_to_thread=False)}  # noqa: RUF012
+    # read models tolerate staleness: the replica serves them when there is one
+    dependencies = {"pool": Provide(provide_read_pool)}  # noqa: RUF012
 
     @get(
         "/schools/{school_code:str}/caseload",

@@ -455,6 +455,26 @@ class ReinstateTenant(Command, frozen=True, kw_only=True):
     reason: str
 
 
+class ExportTenant(Command, frozen=True, kw_only=True):
+    """Hand a suspended tenant's whole log back, before it leaves (AVG art. 28(3)(g))."""
+
+    code: str
+
+
+class EraseTenant(Command, frozen=True, kw_only=True):
+    """Delete every row of a tenant whose log as it stands was exported."""
+
+    code: str
+    export_sha256: Annotated[
+        str,
+        msgspec.Meta(
+            pattern="^[0-9a-f]{64}$",
+            description="The SHA-256 (hex) of the export, as its answer's Digest gave it.",
+        ),
+    ]
+    reason: str
+
+
 # Partner subscriptions and parental consent (#13)
 
 

@@ -469,10 +469,17 @@ class EraseTenant(Command, frozen=True, kw_only=True):
         str,
         msgspec.Meta(
             pattern="^[0-9a-f]{64}$",
-            description="The SHA-256 (hex) of the export, as its answer's Digest gave it.",
+            description="The SHA-256 (hex) of the export file, as sha256sum prints it.",
         ),
     ]
-    reason: str
+    reason: Annotated[str, msgspec.Meta(pattern=r"\S", description="Why, for the platform log.")]
+
+
+class RotateTenantKeys(Command, frozen=True, kw_only=True):
+    """Make a new key-encryption key current for the tenant and re-wrap its data keys under it."""
+
+    code: str
+    reason: Annotated[str, msgspec.Meta(pattern=r"\S", description="Why, for the platform log.")]
 
 
 # Partner subscriptions and parental consent (#13)

@@ -60,6 +60,10 @@ ROUTES = [
         {OPERATOR},
         {"export_sha256": "0" * 64, "reason": "Vertrokken"},
     ),
+    Route(
+        "POST", "/v1/platform/tenants/{tenant}/key-rotations", {OPERATOR}, {"reason": "Jaarlijks"}
+    ),
+    Route("GET", "/v1/platform/tenants/{tenant}/key-rotations", {OPERATOR}),
     Route("GET", f"{TENANT}/platform-log", {A, ADMIN}),
     Route("GET", f"{TENANT}/configuration", TENANT_ROLES),
     Route(

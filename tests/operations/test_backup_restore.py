@@ -25,8 +25,9 @@ from infrastructure.signed_note import (
     parse_note,
 )
 from infrastructure.transparency_log import TransparencyLog
+from tests.conftest import new_database
 from tests.integration.events import META, note_events
-from tests.operations.databases import demo_database, fresh_database
+from tests.operations.databases import demo_database
 from tests.sample_aggregate import Note
 
 SOURCE, RESTORED = "passend_backup_source", "passend_backup_restored"
@@ -61,7 +62,7 @@ async def test_a_restored_dump_holds_every_event_and_every_chain_verifies(
     assert all(position > 0 for position, _ in before.values())
 
     backup = dump(source_admin, tmp_path / "passend.dump")
-    restored_admin, restored_app = await fresh_database(admin_dsn, RESTORED)
+    restored_admin, restored_app = await new_database(admin_dsn, RESTORED)
     restore(backup, restored_admin)
 
     assert await heads_and_chains(restored_app, tenants) == before
@@ -117,7 +118,7 @@ async def test_checkpoints_signed_before_the_dump_still_verify_against_the_resto
     }
 
     backup = dump(source_admin, tmp_path / "passend.dump")
-    restored_admin, restored_app = await fresh_database(admin_dsn, PROVEN_RESTORED)
+    restored_admin, restored_app = await new_database(admin_dsn, PROVEN_RESTORED)
     restore(backup, restored_admin)
 
     pool = await create_pool(restored_app, min_size=1, max_size=2)

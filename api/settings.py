@@ -32,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_min_size: int = 2
     pool_max_size: int = 20
     database_retry_seconds: float = 2.0
+    database_start_timeout_seconds: float = 60.0
+    """How long a starting process waits for its database before it exits (status 69)."""
     run_projections: bool = True
     run_retention: bool = True
     """Shred what retention terms say must go, every night at 02:00 (Amsterdam)."""

@@ -34,6 +34,7 @@ import asyncpg
 
 from api.import_cli import run_import
 from api.settings import Settings
+from api.transparency import checkpoint_signer
 from bench.database import ServerCpu
 from bench.load.history import write_history
 from bench.load.http import Connections, Outcome, open_loop
@@ -103,7 +104,9 @@ async def prepare_history(
         started = time.perf_counter()
         lines = await write_history(path, tenants=tenants, events=events)
         print(f"wrote {lines:,} events to {path} in {time.perf_counter() - started:.0f} s")
-    result = await run_import(_dsn(admin_dsn), path)
+    # signed with the key of the API the benchmark starts on this data directory
+    signer = checkpoint_signer(Settings.from_env(data_dir=data_dir))
+    result = await run_import(_dsn(admin_dsn), path, signer=signer)
     return {
         "reused": False,
         "tenants": len(result.tenants),

@@ -99,7 +99,7 @@ async def import_phase(
 ) -> tuple[float, list[Any]]:
     dsn = await _fresh(admin_dsn, f"passend_import_{run}")
     window = Cpu(pg)
-    signer = checkpoint_signer(Settings.from_env(data_dir=path.parent))
+    signer = checkpoint_signer(Settings.from_env(data_dir=str(path.parent)))
     result = await run_import(dsn, path, signer=signer, show_progress=False)
     cpu["import"].append(window.per_event_us(result.events))
     conn = await asyncpg.connect(dsn)

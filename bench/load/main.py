@@ -111,7 +111,7 @@ async def prepare_history(
         lines = await write_history(path, tenants=tenants, events=events)
         print(f"wrote {lines:,} events to {path} in {time.perf_counter() - started:.0f} s")
     # signed with the key of the API the benchmark starts on this data directory
-    signer = checkpoint_signer(Settings.from_env(data_dir=data_dir))
+    signer = checkpoint_signer(Settings.from_env(data_dir=str(data_dir)))
     result = await run_import(_dsn(admin_dsn), path, signer=signer)
     return {
         "reused": False,

@@ -457,6 +457,26 @@ class ReinstateTenant(Command, frozen=True, kw_only=True):
     reason: str
 
 
+class ExportTenant(Command, frozen=True, kw_only=True):
+    """Hand a suspended tenant's whole log back, before it leaves (AVG art. 28(3)(g))."""
+
+    code: str
+
+
+class EraseTenant(Command, frozen=True, kw_only=True):
+    """Delete every row of a tenant whose log as it stands was exported."""
+
+    code: str
+    export_sha256: Annotated[
+        str,
+        msgspec.Meta(
+            pattern="^[0-9a-f]{64}$",
+            description="The SHA-256 (hex) of the export file, as sha256sum prints it.",
+        ),
+    ]
+    reason: Annotated[str, msgspec.Meta(pattern=r"\S", description="Why, for the platform log.")]
+
+
 class RotateTenantKeys(Command, frozen=True, kw_only=True):
     """Make a new key-encryption key current for the tenant and re-wrap its data keys under it."""
 

@@ -23,6 +23,7 @@ from api.routes.configuration import ConfigurationCommands
 from api.routes.finding import FindingController
 from api.routes.me import me
 from api.routes.objections import ObjectionCommands, ObjectionController
+from api.routes.offboarding import OffboardingController
 from api.routes.partners import PARTNER_ROUTES
 from api.routes.platform import PlatformController, platform_log
 from api.routes.privacy import DisclosureController, PrivacyController
@@ -48,6 +49,7 @@ COMMAND_TABLES: dict[str, list[CommandRoute]] = {
 ROUTES: list[ControllerRouterHandler] = [
     me,
     PlatformController,
+    OffboardingController,
     platform_log,
     ConfigurationCommands,
     PupilController,

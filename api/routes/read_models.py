@@ -35,6 +35,7 @@ from api.dependencies import ClockDependency, Store
 # Re-exported: the other routes that query read models import these from here.
 from api.dependencies import PoolDependency as PoolDependency  # noqa: PLC0414
 from api.dependencies import provide_pool as provide_pool  # noqa: PLC0414
+from api.read_side import provide_read_pool
 from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, ReplayDependency
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
@@ -96,7 +97,8 @@ class ProjectionStatusList(msgspec.Struct, frozen=True, kw_only=True):
 class ReadModelController(Controller):
     path = "/v1/tenants/{swv_code:str}"
     tags = ("read models",)
-    dependencies = {"pool": Provide(provide_pool, sync_to_thread=False)}  # noqa: RUF012
+    # read models tolerate staleness: the replica serves them when there is one
+    dependencies = {"pool": Provide(provide_read_pool)}  # noqa: RUF012
 
     @get(
         "/schools/{school_code:str}/caseload",

@@ -54,6 +54,13 @@ ROUTES = [
     Route("GET", "/v1/platform/tenants/{tenant}", {OPERATOR}),
     Route("POST", "/v1/platform/tenants/{tenant}/suspension", {OPERATOR}, {"reason": " "}),
     Route("POST", "/v1/platform/tenants/{tenant}/reinstatement", {OPERATOR}, {"reason": "Terug"}),
+    Route("POST", "/v1/platform/tenants/{tenant}/export", {OPERATOR}),
+    Route(
+        "POST",
+        "/v1/platform/tenants/{tenant}/erasure",
+        {OPERATOR},
+        {"export_sha256": "0" * 64, "reason": "Vertrokken"},
+    ),
     Route(
         "POST", "/v1/platform/tenants/{tenant}/key-rotations", {OPERATOR}, {"reason": "Jaarlijks"}
     ),

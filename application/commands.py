@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 
 from application.access import Caller
+from domain.absence import AbsenceEnd, Reporter
 from domain.arrangement import EvaluationParty, GoalAttainment
 from domain.deadlines import Channel, PauseCount, check_plausible_date
 from domain.disclosure import DisclosedField, DisclosureBasis
@@ -19,6 +20,7 @@ from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
 from domain.pupil import LeavingReason
+from domain.service import ServiceKind
 from domain.subscription import IntegrationEventType, LegalBasis, Transport
 from domain.support_request import DecisionOutcome, ParentView
 from domain.swv import AmountUnit, SchoolType
@@ -644,6 +646,28 @@ class ReinstateTenant(Command, frozen=True, kw_only=True):
     """Why, in a sentence the people concerned can read."""
 
 
+class ExportTenant(Command, frozen=True, kw_only=True):
+    """Hand a suspended tenant's whole log back, before it leaves (AVG art. 28(3)(g))."""
+
+    code: str
+    """The SWV code of the tenant."""
+
+
+class EraseTenant(Command, frozen=True, kw_only=True):
+    """Delete every row of a tenant whose log as it stands was exported."""
+
+    code: str
+    """The SWV code of the tenant."""
+    export_sha256: Annotated[
+        str,
+        msgspec.Meta(
+            pattern="^[0-9a-f]{64}$",
+            description="The SHA-256 (hex) of the export file, as sha256sum prints it.",
+        ),
+    ]
+    reason: Annotated[str, msgspec.Meta(pattern=r"\S", description="Why, for the platform log.")]
+
+
 class RotateTenantKeys(Command, frozen=True, kw_only=True):
     """Make a new key-encryption key current for the tenant and re-wrap its data keys under it."""
 
@@ -710,3 +734,161 @@ class WithdrawParentalConsent(Command, frozen=True, kw_only=True):
     """The partner: the subject (sub) of its token, which has the partner role in this tenant."""
     withdrawn_on: date | None = None
     """The day the parents withdrew consent; today if left out."""
+
+
+# Thuiszitters, services and provisions (#18)
+
+Hours = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
+
+
+class SchoolHoliday(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    first_day: date
+    last_day: date
+
+
+class SetSchoolHolidays(Command, frozen=True, kw_only=True):
+    """The region's school holidays of the school year starting in ``school_year``."""
+
+    school_year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+    """The calendar year the school year starts in, e.g. 2025 for 2025-2026."""
+    holidays: tuple[SchoolHoliday, ...]
+    """The region's school holidays of that school year, each a first and a last day."""
+
+
+class SetThuiszitterspactMonths(Command, frozen=True, kw_only=True):
+    months: int
+    """After how many months out of school a pupil counts as a thuiszitter under the
+    Thuiszitterspact."""
+
+
+class ReportAbsence(Command, frozen=True, kw_only=True):
+    """A pupil out of school: enrolled at ``school_code`` (relatief) or nowhere (absoluut)."""
+
+    pupil_id: UUID
+    """The pupil, by the id the registration answered."""
+    absent_since: date
+    """The first day the pupil was out of school."""
+    reporter: Reporter
+    """Who reports the absence."""
+    school_code: str | None = None
+    """The school the pupil is enrolled at (relatief verzuim); left out if enrolled nowhere."""
+    completely_absent: bool = False
+    """Whether the pupil attends no lessons at all."""
+    reported_on: date | None = None
+    """The business date of the report; today if left out, never after today."""
+
+
+class ReportAbsenceHours(Command, frozen=True, kw_only=True):
+    absence_case_id: UUID
+    """The absence case, by the id its report answered."""
+    week: date
+    """The week the hours were missed in (a day of it)."""
+    unauthorised_hours: Hours
+    """The hours of unauthorised absence in that week."""
+
+
+class RecordAbsenceReportToDuo(Command, frozen=True, kw_only=True):
+    absence_case_id: UUID
+    """The absence case, by the id its report answered."""
+    reported_on: date | None = None
+    """The business date it was reported to DUO; today if left out, never after today."""
+
+
+class RecordAbsencePlan(Command, frozen=True, kw_only=True):
+    absence_case_id: UUID
+    """The absence case, by the id its report answered."""
+    plan: str
+    """The plan agreed to get the pupil back to school, in words."""
+    agreed_on: date
+    """The day the plan was agreed."""
+    review_on: date
+    """The day the plan is reviewed."""
+    offer_made: bool = False
+    """Whether the pupil was offered a place or a service with it."""
+
+
+class CloseAbsenceCase(Command, frozen=True, kw_only=True):
+    absence_case_id: UUID
+    """The absence case, by the id its report answered."""
+    end: AbsenceEnd
+    """How the absence ended."""
+    ended_on: date | None = None
+    """The business date it ended; today if left out, never after today."""
+
+
+class OfferService(Command, frozen=True, kw_only=True):
+    code: str
+    """A short code for the service in the SWV's catalogue."""
+    name: str
+    """The service's name, as schools know it."""
+    kind: ServiceKind
+    """What kind of service it is."""
+    for_pupils: bool
+    """Whether a request for it names a pupil."""
+
+
+class WithdrawService(Command, frozen=True, kw_only=True):
+    code: str
+    """The service to withdraw from the catalogue."""
+
+
+class RequestService(Command, frozen=True, kw_only=True):
+    """A school asks for a service: for a pupil (``pupil_id``) where the service is about one."""
+
+    service_code: str
+    """The service asked for, by its catalogue code."""
+    question: str
+    """What the school asks, in its own words."""
+    school_code: str | None = None
+    """The school that asks; a school caller leaves it out (its own)."""
+    pupil_id: UUID | None = None
+    """The pupil the service is for, where the service is about one."""
+    requested_on: date | None = None
+    """The business date of the request; today if left out, never after today."""
+
+
+class ShareOfCosts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    municipality_code: str
+    percent: int
+
+
+class GrantService(Command, frozen=True, kw_only=True):
+    service_request_id: UUID
+    """The service request, by the id its submission answered."""
+    hours: Hours
+    """The hours granted."""
+    provider: str
+    """Who provides the service."""
+    start_on: date
+    """The first day of the service."""
+    end_on: date
+    """The last day of the service."""
+    municipal_shares: tuple[ShareOfCosts, ...] = ()
+    """What share of the costs each municipality bears, in percent."""
+    decided_on: date | None = None
+    """The business date of the decision; today if left out, never after today."""
+
+
+class RefuseService(Command, frozen=True, kw_only=True):
+    service_request_id: UUID
+    """The service request, by the id its submission answered."""
+    reasons: str
+    """The reasons (motivering), as they will stand in the decision letter."""
+    decided_on: date | None = None
+    """The business date of the decision; today if left out, never after today."""
+
+
+class WithdrawServiceRequest(Command, frozen=True, kw_only=True):
+    service_request_id: UUID
+    """The service request, by the id its submission answered."""
+    withdrawn_on: date | None = None
+    """The business date of the withdrawal; today if left out, never after today."""
+
+
+class RecordServiceDelivery(Command, frozen=True, kw_only=True):
+    service_request_id: UUID
+    """The service request, by the id its submission answered."""
+    hours: Hours
+    """The hours delivered."""
+    delivered_on: date | None = None
+    """The business date it was delivered; today if left out, never after today."""

@@ -7,26 +7,31 @@ from litestar.types import ControllerRouterHandler
 
 from api.command_routes import CommandRoute
 from api.routes import (
+    absence,
     arrangements,
     configuration,
     objections,
     partners,
     privacy,
     pupils,
+    services,
     support_requests,
     tlvs,
 )
+from api.routes.absence import AbsenceCaseCommands, AbsenceCaseController, AbsenceSettingsCommands
 from api.routes.arrangements import ArrangementCommands, ArrangementController
 from api.routes.audit import TransparencyLogController
 from api.routes.configuration import ConfigurationCommands
 from api.routes.finding import FindingController
 from api.routes.me import me
 from api.routes.objections import ObjectionCommands, ObjectionController
+from api.routes.offboarding import OffboardingController
 from api.routes.partners import PARTNER_ROUTES
 from api.routes.platform import PlatformController, platform_log
 from api.routes.privacy import DisclosureCommands, DisclosureController, PrivacyController
 from api.routes.pupils import PupilCommands, PupilController
 from api.routes.read_models import ReadModelController
+from api.routes.services import ServiceCommands, ServiceRequestCommands, ServiceRequestController
 from api.routes.support_requests import SupportRequestCommands, SupportRequestController
 from api.routes.terms import DecisionLetterController
 from api.routes.timeline import pupil_timeline
@@ -40,11 +45,16 @@ COMMAND_TABLES: list[tuple[str, list[CommandRoute]]] = [
     (privacy.DISCLOSURES_PATH, privacy.COMMANDS),
     (partners.PATH, partners.COMMANDS),
     (partners.CONSENTS_PATH, partners.CONSENT_COMMANDS),
+    (absence.PATH, absence.COMMANDS),
+    (absence.SETTINGS_PATH, absence.SETTINGS_COMMANDS),
+    (services.PATH, services.COMMANDS),
+    (services.REQUESTS_PATH, services.REQUEST_COMMANDS),
 ]
 
 ROUTES: list[ControllerRouterHandler] = [
     me,
     PlatformController,
+    OffboardingController,
     platform_log,
     ConfigurationCommands,
     PupilController,
@@ -66,4 +76,10 @@ ROUTES: list[ControllerRouterHandler] = [
     TransparencyLogController,
     pupil_timeline,
     DecisionLetterController,
+    AbsenceCaseController,
+    AbsenceCaseCommands,
+    AbsenceSettingsCommands,
+    ServiceCommands,
+    ServiceRequestCommands,
+    ServiceRequestController,
 ]

@@ -41,6 +41,7 @@ from api.settings import Settings
 from application import commands as c
 from application.access import PARTNER_OF_THE_SUBSCRIPTION
 from application.errors import AggregateNotFoundError
+from application.handlers import pupils
 from application.handlers import subscriptions as h
 from application.handling import admits
 from application.integration_events import DATA_TYPES, batch_schema, data_schema
@@ -49,7 +50,7 @@ from application.queries import aggregate_history
 from domain.ids import TenantId
 from domain.subscription import IntegrationEventType, Subscription, Transport
 from infrastructure.database import Connection, tenant_transaction
-from infrastructure.webhooks import BATCH_CONTENT_TYPE, UnsafeTargetError, check_target
+from infrastructure.webhooks import BATCH_CONTENT_TYPE, UnsafeTargetError
 from partners.asyncapi import asyncapi_document
 from partners.delivery import ensure_delivery, reenable_delivery
 from partners.feeds import (
@@ -72,6 +73,8 @@ MAX_WAIT_S = 30
 # Reads with query parameters refuse malformed ones with 422, naming the parameter.
 QUERY_READ_ERRORS = {**READ_ERRORS, **problems(422)}
 SSE_HEARTBEAT_S = 15.0
+CHECKPOINT_EVENT = "checkpoint"
+"""The stream's message that carries a newer signed checkpoint (its note, line by line)."""
 
 _ACK = """
 UPDATE partner_deliveries SET position = $3, updated_at = now()
@@ -251,13 +254,10 @@ class SubscriptionController(Controller):
 
 async def public_webhook_target(command: c.CreateSubscription, state: State) -> None:
     """A webhook URL must resolve to public addresses only (unless the settings allow)."""
-    settings: Settings = state.settings
     if command.webhook_url is None or command.transport is not Transport.WEBHOOK:
         return
     try:
-        await check_target(
-            command.webhook_url, allow_private=settings.webhook_allow_private_targets
-        )
+        await _services(state).targets.pin(command.webhook_url)
     except UnsafeTargetError as error:
         raise ValidationException(
             f"The webhook URL is refused: {error}.",
@@ -419,7 +419,7 @@ class FeedController(Controller):
         async with pool.acquire() as conn:
             subscriber = await _subscriber_for_feed(conn, principal, subscription_id)
             page = await services.renderer.read(
-                conn, tenant_id, subscriber, after=after, limit=limit
+                conn, tenant_id, subscriber, after=after, limit=limit, with_checkpoint=True
             )
             if subscriber.state.transport == Transport.PULL:
                 # A pull's `after` acknowledges what came before it: the status shows it.
@@ -430,12 +430,12 @@ class FeedController(Controller):
             await services.signal.wait_beyond(tenant_id, page.projected, wait)
             async with pool.acquire() as conn:
                 page = await services.renderer.read(
-                    conn, tenant_id, subscriber, after=after, limit=limit
+                    conn, tenant_id, subscriber, after=after, limit=limit, with_checkpoint=True
                 )
         return Response(
             encode_batch(page.events),
             media_type=BATCH_CONTENT_TYPE,
-            headers={"Passend-Next-After": str(page.next_after)},
+            headers={"Passend-Next-After": str(page.next_after), **page.checkpoint_headers()},
         )
 
     @get(
@@ -467,12 +467,20 @@ class FeedController(Controller):
         start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
 
         async def messages() -> AsyncIterator[ServerSentEventMessage]:
-            cursor = start
+            cursor, checkpoint = start, None
             while True:
                 async with pool.acquire() as conn:
                     page = await services.renderer.read(
-                        conn, tenant_id, subscriber, after=cursor, limit=MAX_LIMIT
+                        conn,
+                        tenant_id,
+                        subscriber,
+                        after=cursor,
+                        limit=MAX_LIMIT,
+                        with_checkpoint=True,
                     )
+                if page.checkpoint is not None and page.checkpoint != checkpoint:
+                    checkpoint = page.checkpoint
+                    yield ServerSentEventMessage(data=checkpoint, event=CHECKPOINT_EVENT)
                 for event in page.events:
                     yield ServerSentEventMessage(
                         data=encode_batch([event])[1:-1].decode(),
@@ -499,7 +507,7 @@ CONSENT_COMMANDS = [
         method="POST",
         path="/",
         command=c.RecordParentalConsent,
-        handler=h.record_parental_consent,
+        handler=pupils.record_parental_consent,
         guard=records_consent,
         operation_id="recordParentalConsent",
         summary="Record the parents' consent to share the pupil's events with a partner",
@@ -509,7 +517,7 @@ CONSENT_COMMANDS = [
         method="DELETE",
         path="/{partner:str}",
         command=c.WithdrawParentalConsent,
-        handler=h.withdraw_parental_consent,
+        handler=pupils.withdraw_parental_consent,
         guard=records_consent,
         operation_id="withdrawParentalConsent",
         summary="Record that the parents withdrew their consent for a partner",

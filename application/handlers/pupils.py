@@ -1,6 +1,14 @@
-"""Handlers for pupils: registration, school career, guardians, leaving and shredding."""
+"""Handlers for pupils: registration, school career, guardians, consent, leaving, shredding."""
 
-from application.access import PROCESSES_CASES, SCHOOL_OF_THE_CASE, school_for_new_record
+from collections.abc import Callable
+from uuid import UUID
+
+from application.access import (
+    PROCESSES_CASES,
+    SCHOOL_OF_THE_CASE,
+    AccessRule,
+    school_for_new_record,
+)
 from application.acts import Act
 from application.aggregate_ids import PUPIL_IDS, new_aggregate_id
 from application.commands import (
@@ -12,17 +20,33 @@ from application.commands import (
     CorrectPupilDetails,
     EnrolPupil,
     ExtendZorgplichtTerm,
+    RecordParentalConsent,
     RecordPupilLeaving,
     RecordSchoolRegistration,
     RegisterPupil,
     RemoveGuardian,
     ShredPupilData,
+    WithdrawParentalConsent,
 )
 from application.handling import change, create, load_swv
 from application.ports import Clock, EventStore
 from application.references import check_residence, configured_school
 from application.retention import subjects_to_shred_with_pupil
 from domain.pupil import Pupil
+
+
+async def change_pupil(  # noqa: PLR0913 - the pupil, the command's action and its access rule
+    store: EventStore,
+    clock: Clock,
+    ctx: CommandContext,
+    pupil_id: UUID,
+    action: Callable[[Pupil, Act], None],
+    *,
+    rule: AccessRule = SCHOOL_OF_THE_CASE,
+) -> CommandOutcome:
+    """Run ``action`` on the pupil as the command's act, if ``rule`` lets the caller."""
+    act = Act.of(ctx, clock)
+    return await change(store, ctx, Pupil, pupil_id, lambda pupil: action(pupil, act), rule=rule)
 
 
 async def register_pupil(
@@ -55,36 +79,32 @@ async def register_pupil(
 async def correct_pupil_details(
     cmd: CorrectPupilDetails, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
+    return await change_pupil(
         store,
+        clock,
         ctx,
-        Pupil,
         cmd.pupil_id,
-        lambda pupil: pupil.correct_details(
+        lambda pupil, act: pupil.correct_details(
             name=cmd.name, date_of_birth=cmd.date_of_birth, **act.stamp
         ),
-        rule=SCHOOL_OF_THE_CASE,
     )
 
 
 async def change_pupil_residence(
     cmd: ChangePupilResidence, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    act = Act.of(ctx, clock)
     swv = await load_swv(store, ctx.tenant_id)
     check_residence(swv, cmd.municipality_code, lives_outside_region=cmd.lives_outside_region)
-    return await change(
+    return await change_pupil(
         store,
+        clock,
         ctx,
-        Pupil,
         cmd.pupil_id,
-        lambda pupil: pupil.change_residence(
+        lambda pupil, act: pupil.change_residence(
             municipality_code=cmd.municipality_code,
             moved_on=act.dated(cmd.moved_on),
             **act.stamp,
         ),
-        rule=SCHOOL_OF_THE_CASE,
     )
 
 
@@ -92,33 +112,29 @@ async def record_school_registration(
     cmd: RecordSchoolRegistration, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Parents registered the pupil at a school in writing; its zorgplicht term starts."""
-    act = Act.of(ctx, clock)
     swv = await load_swv(store, ctx.tenant_id)
-    return await change(
+    return await change_pupil(
         store,
+        clock,
         ctx,
-        Pupil,
         cmd.pupil_id,
-        lambda pupil: pupil.register_at_school(
+        lambda pupil, act: pupil.register_at_school(
             school=configured_school(swv, cmd.school_code),
             registered_on=act.dated(cmd.registered_on),
             **act.stamp,
         ),
-        rule=SCHOOL_OF_THE_CASE,
     )
 
 
 async def extend_zorgplicht_term(
     cmd: ExtendZorgplichtTerm, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
+    return await change_pupil(
         store,
+        clock,
         ctx,
-        Pupil,
         cmd.pupil_id,
-        lambda pupil: pupil.extend_zorgplicht_term(**act.stamp),
-        rule=SCHOOL_OF_THE_CASE,
+        lambda pupil, act: pupil.extend_zorgplicht_term(**act.stamp),
     )
 
 
@@ -126,79 +142,102 @@ async def enrol_pupil(
     cmd: EnrolPupil, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Enrol the pupil at a school of the SWV; at another school than now, that is a move."""
-    act = Act.of(ctx, clock)
     swv = await load_swv(store, ctx.tenant_id)
-    return await change(
+    return await change_pupil(
         store,
+        clock,
         ctx,
-        Pupil,
         cmd.pupil_id,
-        lambda pupil: pupil.enrol(
+        lambda pupil, act: pupil.enrol(
             school=configured_school(swv, cmd.school_code),
             enrolled_on=act.dated(cmd.enrolled_on),
             **act.stamp,
         ),
-        rule=SCHOOL_OF_THE_CASE,
     )
 
 
 async def add_guardian(
     cmd: AddGuardian, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
+    return await change_pupil(
         store,
+        clock,
         ctx,
-        Pupil,
         cmd.pupil_id,
-        lambda pupil: pupil.add_guardian(
+        lambda pupil, act: pupil.add_guardian(
             guardian_id=cmd.guardian_id, has_authority=cmd.has_authority, **act.stamp
         ),
-        rule=SCHOOL_OF_THE_CASE,
     )
 
 
 async def change_guardian_authority(
     cmd: ChangeGuardianAuthority, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
+    return await change_pupil(
         store,
+        clock,
         ctx,
-        Pupil,
         cmd.pupil_id,
-        lambda pupil: pupil.change_guardian_authority(
+        lambda pupil, act: pupil.change_guardian_authority(
             guardian_id=cmd.guardian_id, has_authority=cmd.has_authority, **act.stamp
         ),
-        rule=SCHOOL_OF_THE_CASE,
     )
 
 
 async def remove_guardian(
     cmd: RemoveGuardian, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
+    return await change_pupil(
         store,
+        clock,
         ctx,
-        Pupil,
         cmd.pupil_id,
-        lambda pupil: pupil.remove_guardian(guardian_id=cmd.guardian_id, **act.stamp),
-        rule=SCHOOL_OF_THE_CASE,
+        lambda pupil, act: pupil.remove_guardian(guardian_id=cmd.guardian_id, **act.stamp),
     )
 
 
 async def record_pupil_leaving(
     cmd: RecordPupilLeaving, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
+    return await change_pupil(
         store,
+        clock,
         ctx,
-        Pupil,
         cmd.pupil_id,
-        lambda pupil: pupil.leave(reason=cmd.reason, left_on=act.dated(cmd.left_on), **act.stamp),
-        rule=SCHOOL_OF_THE_CASE,
+        lambda pupil, act: pupil.leave(
+            reason=cmd.reason, left_on=act.dated(cmd.left_on), **act.stamp
+        ),
+    )
+
+
+async def record_parental_consent(
+    cmd: RecordParentalConsent, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """The parents consent to the pupil's events going to a partner (a consent subscription)."""
+    return await change_pupil(
+        store,
+        clock,
+        ctx,
+        cmd.pupil_id,
+        lambda pupil, act: pupil.record_parental_consent(
+            partner=cmd.partner, given_on=act.dated(cmd.given_on), **act.stamp
+        ),
+    )
+
+
+async def withdraw_parental_consent(
+    cmd: WithdrawParentalConsent, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    return await change_pupil(
+        store,
+        clock,
+        ctx,
+        cmd.pupil_id,
+        lambda pupil, act: pupil.withdraw_parental_consent(
+            partner=cmd.partner,
+            withdrawn_on=act.dated(cmd.withdrawn_on),
+            **act.stamp,
+        ),
     )
 
 
@@ -210,13 +249,12 @@ async def shred_pupil_data(
     Its own details and its dossiers go; the reasons of its decisions stay on legal hold,
     for retention to shred once their term has passed.
     """
-    act = Act.of(ctx, clock)
-    outcome = await change(
+    outcome = await change_pupil(
         store,
+        clock,
         ctx,
-        Pupil,
         cmd.pupil_id,
-        lambda pupil: pupil.shred_personal_data(**act.stamp),
+        lambda pupil, act: pupil.shred_personal_data(**act.stamp),
         rule=PROCESSES_CASES,
     )
     for subject in await subjects_to_shred_with_pupil(store, ctx.tenant_id, cmd.pupil_id):

@@ -1,13 +1,8 @@
-"""Handlers for partner subscriptions and the parental consent a consent-based one relies on."""
+"""Handlers for partner subscriptions (the consent a consent-based one relies on: ``pupils``)."""
 
 from datetime import timedelta
 
-from application.access import (
-    PARTNER_OF_THE_SUBSCRIPTION,
-    SCHOOL_OF_THE_CASE,
-    AccessRule,
-    Role,
-)
+from application.access import PARTNER_OF_THE_SUBSCRIPTION, AccessRule, Role
 from application.acts import Act
 from application.aggregate_ids import SUBSCRIPTION_IDS, new_aggregate_id
 from application.commands import (
@@ -15,14 +10,11 @@ from application.commands import (
     CommandContext,
     CommandOutcome,
     CreateSubscription,
-    RecordParentalConsent,
     ReplaySubscription,
     RotateWebhookSecret,
-    WithdrawParentalConsent,
 )
 from application.handling import change, create
 from application.ports import Clock, EventStore
-from domain.pupil import Pupil
 from domain.subscription import Subscription, SubscriptionStatus
 
 CREATES_SUBSCRIPTIONS = AccessRule(
@@ -127,38 +119,4 @@ async def rotate_webhook_secret(
             overlap_until=act.at + timedelta(seconds=cmd.overlap_seconds), **act.stamp
         ),
         rule=PARTNER_OF_THE_SUBSCRIPTION,
-    )
-
-
-async def record_parental_consent(
-    cmd: RecordParentalConsent, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Pupil,
-        cmd.pupil_id,
-        lambda pupil: pupil.record_parental_consent(
-            partner=cmd.partner, given_on=act.dated(cmd.given_on), **act.stamp
-        ),
-        rule=SCHOOL_OF_THE_CASE,
-    )
-
-
-async def withdraw_parental_consent(
-    cmd: WithdrawParentalConsent, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Pupil,
-        cmd.pupil_id,
-        lambda pupil: pupil.withdraw_parental_consent(
-            partner=cmd.partner,
-            withdrawn_on=act.dated(cmd.withdrawn_on),
-            **act.stamp,
-        ),
-        rule=SCHOOL_OF_THE_CASE,
     )

@@ -12,6 +12,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.support_requests import load_request
 from api.schemas.common import READ_ERRORS, etag, event_views
 from api.schemas.decisions import ArrangementRead, ArrangementState
@@ -98,6 +99,7 @@ class ArrangementController(Controller):
         guards=[authorisation.reads_decisions],
         responses=READ_ERRORS,
         operation_id="getArrangement",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self,

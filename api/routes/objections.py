@@ -15,6 +15,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.support_requests import load_request
 from api.schemas.common import READ_ERRORS, etag, event_views
 from api.schemas.decisions import ObjectionRead, ObjectionState
@@ -93,6 +94,7 @@ class ObjectionController(Controller):
         guards=[authorisation.reads_decisions],
         responses=READ_ERRORS,
         operation_id="getObjection",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self, objection_id: ObjectionId, principal: NamedDependency[Principal], event_store: Store

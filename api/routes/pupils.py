@@ -12,6 +12,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.schemas.common import READ_ERRORS, etag, event_views
 from api.schemas.pupils import PupilRead, PupilState
 from application import commands as c
@@ -161,6 +162,7 @@ class PupilController(Controller):
         guards=[authorisation.reads_pupils],
         responses=READ_ERRORS,
         operation_id="getPupil",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self,

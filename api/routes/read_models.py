@@ -30,6 +30,7 @@ from litestar.params import FromPath, QueryParameter, SkipValidation
 from api import authorisation
 from api.auth import Principal
 from api.dependencies import ClockDependency
+from api.personal_reads import CASE_HANDLING, personal
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
 from infrastructure.database import Connection, Pool
@@ -112,6 +113,7 @@ class ReadModelController(Controller):
         summary="A school's pupils with open cases, and what is due next on each",
         guards=[authorisation.reads_caseload],
         responses=ERRORS,
+        opt=personal("list", CASE_HANDLING),
     )
     async def caseload(
         self,
@@ -131,6 +133,7 @@ class ReadModelController(Controller):
         summary="What falls due, overdue acts included, sorted by date",
         guards=[authorisation.reads_deadlines],
         responses=ERRORS,
+        opt=personal("list", CASE_HANDLING),
     )
     async def deadlines(  # noqa: PLR0913 - the list's filters
         self,

@@ -16,6 +16,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.schemas.common import READ_ERRORS, etag, event_views
 from api.schemas.support_requests import SupportRequestRead, SupportRequestState
 from application import commands as c
@@ -180,6 +181,7 @@ class SupportRequestController(Controller):
         guards=[authorisation.reads_support_requests],
         responses=READ_ERRORS,
         operation_id="getSupportRequest",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self, request_id: RequestId, principal: NamedDependency[Principal], event_store: Store

@@ -15,6 +15,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import CommandRunner, Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.support_requests import load_request
 from api.schemas.common import READ_ERRORS, etag, event_views
 from api.schemas.decisions import (
@@ -122,6 +123,7 @@ class TlvController(Controller):
         guards=[authorisation.reads_decisions],
         responses=READ_ERRORS,
         operation_id="getTlv",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self, tlv_id: TlvId, principal: NamedDependency[Principal], event_store: Store

@@ -23,7 +23,7 @@ from litestar.types import ASGIApp
 
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
-from api.docs import OfflineSwaggerUI, docs_assets
+from api.docs import OfflineSwaggerUI, api_description, docs_assets
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health, liveness
 from api.metrics_endpoint import metrics_endpoint
@@ -32,6 +32,7 @@ from api.partners import start_partner_services, stop_partner_services
 from api.personal_reads import personal_reads_middleware
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
+from api.routes.platform import stop_key_rotations
 from api.settings import Settings
 from api.tracing import span_name_of_request, tracing_from_environment
 from api.transparency import start_transparency_log, stop_transparency_log
@@ -159,6 +160,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
             await _stop_retention(app)
+            await stop_key_rotations(app.state)
             await stop_partner_services(app.state)
             await stop_transparency_log(app)
             runner = app.state.get("projection_runner")
@@ -207,7 +209,7 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="Passend",
             version="0.1.0",
-            description="Decisions of samenwerkingsverbanden passend onderwijs, as events.",
+            description=api_description(),
             path="/schema",
             render_plugins=[OfflineSwaggerUI()],
             security=[{"bearer": []}],

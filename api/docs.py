@@ -15,6 +15,8 @@ from litestar import Request, Router
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from api.errors import PROBLEM_TYPE_BASE, PROBLEM_TYPES, rule_problem_types
+
 SWAGGER_UI_VERSION = "5.35.0"
 ASSETS_PATH = "/schema/assets"
 _ASSETS_DIR = Path(__file__).resolve().parent / "static" / "swagger-ui"
@@ -58,4 +60,36 @@ def docs_assets() -> Router:
         include_in_schema=False,
         cache_control=None,
         name="docs-assets",
+    )
+
+
+_PROBLEMS_INTRO = f"""
+## Problems
+
+Every error is an RFC 9457 problem document (`application/problem+json`) whose `type` is
+`{PROBLEM_TYPE_BASE}<slug>`, the slug in kebab-case, one of those below.
+
+A 4xx problem about the request names each field it is about in `errors`, a list of
+`{{field, message, source, pointer}}`: `source` is `body`, `path` or `header`; for the body,
+`pointer` is a JSON pointer (RFC 6901) into it. Decision rules (422) name their fields the same
+way. A refusal because of what already happened to the object (409: decided, withdrawn,
+notified, closed, already registered) is about the object's state, not about any field of the
+request, so its `errors` is empty.
+"""
+
+
+def api_description() -> str:
+    """The OpenAPI document's description: what a problem says, and every problem type."""
+    rows = [f"- `{slug}`: {meaning}" for slug, meaning in PROBLEM_TYPES.items()]
+    rules = [f"- `{slug}`: {meaning}" for slug, meaning in rule_problem_types().items()]
+    return "\n".join(
+        [
+            "Decisions of samenwerkingsverbanden passend onderwijs, as events.",
+            _PROBLEMS_INTRO,
+            *rows,
+            "",
+            "Refusals by a decision rule (422, or 409 for a state conflict):",
+            "",
+            *rules,
+        ]
     )

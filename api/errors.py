@@ -40,8 +40,64 @@ from infrastructure.connection_loss import LOST, UNREACHABLE, database_unreachab
 from infrastructure.metrics import record_database_lost
 
 PROBLEM_JSON = "application/problem+json"
-_TYPE_BASE = "https://passend.example/problems/"
+PROBLEM_TYPE_BASE = "https://passend.example/problems/"
 log = logging.getLogger("passend.api")
+
+PROBLEM_TYPES: dict[str, str] = {
+    "validation": "A field or header is missing, unknown, of the wrong type or out of bounds.",
+    "bad-request": "The body is not UTF-8 or not JSON, or the request is malformed.",
+    "unauthorized": "No valid bearer token.",
+    "forbidden": "The token's roles do not allow this.",
+    "not-found": "No such tenant, route or object, or one the caller may not know exists.",
+    "method-not-allowed": "The path does not take this method.",
+    "body-too-large": "The body is larger than the server accepts.",
+    "unsupported-media-type": "The body is not sent as application/json.",
+    "precondition-failed": "If-Match named another version than the current one.",
+    "concurrency-conflict": "Someone changed the object at the same time; read it again.",
+    "command-id-reused": "An event id was sent again with other content.",
+    "cannot-record": "The events cannot be recorded (malformed, or the subject was shredded).",
+    "unconfigured-reference": "A code names a school, municipality or entry not configured.",
+    "idempotency-key-reused": "The Idempotency-Key was used for another request.",
+    "tenant-suspended": "The platform operator suspended the tenant: it changes nothing.",
+    "key-unavailable": "The tenant's key-encryption key is unavailable.",
+    "busy": "Too many requests at once; try again after Retry-After.",
+    "database-unavailable": "The database cannot be reached; try again after Retry-After.",
+    "outcome-unknown": "The database connection broke during the command; send it again.",
+    "service-unavailable": "The service cannot serve this now; try again after Retry-After.",
+    "internal-error": "Something went wrong on the server; quote the correlation id.",
+}
+"""Every problem type but the decision rules' (see ``rule_problem_types``), slug → meaning."""
+
+# HTTP errors raised by the framework or by a guard, by status.
+_HTTP_KINDS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    422: "validation",
+    500: "internal-error",
+    503: "service-unavailable",
+}
+_WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def rule_kind(rule: type[DomainError]) -> str:
+    """A decision rule's problem type: its class name in kebab-case, without ``Error``."""
+    return _WORD_START.sub("-", rule.__name__.removesuffix("Error")).lower()
+
+
+def rule_problem_types() -> dict[str, str]:
+    """The problem type of every decision rule (``DomainError`` subclass), slug → meaning."""
+    found: dict[str, str] = {}
+    pending: list[type[DomainError]] = [DomainError]
+    while pending:
+        rule = pending.pop()
+        found[rule_kind(rule)] = (rule.__doc__ or "").strip().splitlines()[0]
+        pending.extend(rule.__subclasses__())
+    return dict(sorted(found.items()))
 
 
 def problem(
@@ -49,12 +105,13 @@ def problem(
     title: str,
     detail: str | None = None,
     *,
-    kind: str | None = None,
+    kind: str,
     headers: dict[str, str] | None = None,
     **extra: Any,  # noqa: ANN401 - RFC 9457 extension members are free-form JSON
 ) -> Response[dict[str, Any]]:
+    """A problem document; ``kind`` is its type's kebab-case slug (PROBLEM_TYPES)."""
     body: dict[str, Any] = {
-        "type": _TYPE_BASE + kind if kind else "about:blank",
+        "type": PROBLEM_TYPE_BASE + kind,
         "title": title,
         "status": status,
     }
@@ -136,9 +193,18 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     )
 
 
+def _http_kind(status: int) -> str:
+    return _HTTP_KINDS.get(status) or ("internal-error" if status >= 500 else "bad-request")  # noqa: PLR2004
+
+
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return problem(
-        exc.status_code, exc.detail, None, headers=exc.headers, instance=request.url.path
+        exc.status_code,
+        exc.detail,
+        None,
+        kind=_http_kind(exc.status_code),
+        headers=exc.headers,
+        instance=request.url.path,
     )
 
 
@@ -153,7 +219,7 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
         status,
         "The decision rules do not allow this",
         str(exc),
-        kind=type(exc).__name__,
+        kind=rule_kind(type(exc)),
         instance=request.url.path,
         errors=[
             {"field": f, "message": str(exc), "source": "body", "pointer": _pointer_to(f)}
@@ -187,7 +253,13 @@ def _application(request: Request[Any, Any, Any], exc: ApplicationError) -> Resp
     if isinstance(exc, EventIdReusedError):
         return problem(HTTP_409_CONFLICT, "Command id reused", str(exc), kind="command-id-reused")
     if isinstance(exc, (InvalidAppendError, DataShreddedError)):
-        return problem(HTTP_422_UNPROCESSABLE_ENTITY, "Cannot record this", str(exc), instance=path)
+        return problem(
+            HTTP_422_UNPROCESSABLE_ENTITY,
+            "Cannot record this",
+            str(exc),
+            kind="cannot-record",
+            instance=path,
+        )
     return _unexpected(request, exc)
 
 
@@ -202,7 +274,7 @@ def _key_unavailable(request: Request[Any, Any, Any], exc: KeyUnavailableError) 
 
 
 def _denied(request: Request[Any, Any, Any], exc: AccessDeniedError) -> Response[Any]:
-    return problem(403, str(exc), None, instance=request.url.path)
+    return problem(403, str(exc), None, kind="forbidden", instance=request.url.path)
 
 
 def _unconfigured(
@@ -242,6 +314,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
         "Internal server error",
         "Something went wrong on our side. Quote the correlation id; a command sent again with"
         " the same Idempotency-Key is recorded at most once and answers what happened.",
+        kind="internal-error",
         correlation_id=request.scope.get("state", {}).get("correlation_id"),
     )
 
@@ -310,8 +383,12 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 __all__ = [
     "EXCEPTION_HANDLERS",
     "PROBLEM_JSON",
+    "PROBLEM_TYPES",
+    "PROBLEM_TYPE_BASE",
     "MediaType",
     "ServiceUnavailableError",
     "problem",
+    "rule_kind",
+    "rule_problem_types",
     "unavailable",
 ]

@@ -455,6 +455,13 @@ class ReinstateTenant(Command, frozen=True, kw_only=True):
     reason: str
 
 
+class RotateTenantKeys(Command, frozen=True, kw_only=True):
+    """Make a new key-encryption key current for the tenant and re-wrap its data keys under it."""
+
+    code: str
+    reason: Annotated[str, msgspec.Meta(pattern=r"\S", description="Why, for the platform log.")]
+
+
 # Partner subscriptions and parental consent (#13)
 
 

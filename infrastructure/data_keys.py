@@ -305,3 +305,20 @@ class DataKeys:
         for (stored,) in rows:
             census["shredded" if stored is None else (kek_of(stored) or "bare")] += 1
         return dict(census)
+
+
+@dataclass(frozen=True, slots=True)
+class PooledDataKeys:
+    """A tenant's KEKs and data keys on one pool: what an online key rotation uses."""
+
+    keys: DataKeys
+    pool: Pool
+
+    async def new_kek(self, tenant_id: TenantId) -> str:
+        return await self.keys.provider.new_kek(tenant_id)
+
+    async def rewrap(self, tenant_id: TenantId) -> RewrapResult:
+        return await self.keys.rewrap(self.pool, tenant_id)
+
+    async def census(self, tenant_id: TenantId) -> dict[str, int]:
+        return await DataKeys.census(self.pool, tenant_id)

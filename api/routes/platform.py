@@ -1,4 +1,4 @@
-"""``/v1/platform/tenants``: the platform operator opens, suspends and reinstates tenants.
+"""``/v1/platform/tenants``: the operator opens, suspends and reinstates tenants, rotates keys.
 
 The operator is a processor under the AVG: these routes are its only ones, every tenant route
 answers its token 404, and each of its actions is an event in the platform log that the
@@ -7,12 +7,19 @@ tenant's auditor and swv-admin read at ``GET /v1/tenants/{swv_code}/platform-log
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from functools import partial
 from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ServiceUnavailableException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, SkipValidation
 
 from api import authorisation
@@ -36,14 +43,86 @@ from api.schemas.common import (
     example,
     problems,
 )
-from api.schemas.platform import PlatformLogView, TenancyView
+from api.schemas.platform import (
+    KeyRotationsView,
+    KeyRotationView,
+    PlatformLogView,
+    TenancyView,
+)
 from application.access import Caller
-from application.commands import CommandContext, OpenTenant, ReinstateTenant, SuspendTenant
+from application.commands import (
+    CommandContext,
+    OpenTenant,
+    ReinstateTenant,
+    RotateTenantKeys,
+    SuspendTenant,
+)
 from application.handlers import platform
+from application.ports import EventStore
 from application.queries import aggregate_history
+from domain.ids import TenantId
 from domain.tenancy import PLATFORM_TENANT, Tenancy, tenancy_stream_id
+from infrastructure.data_keys import PooledDataKeys
+from infrastructure.event_store import PostgresEventStore
 
 TenantCode = FromPath[str]
+log = logging.getLogger("passend.platform")
+_RUNNING_ROTATIONS = "key_rotations"
+
+
+def provide_tenant_keys(state: State) -> PooledDataKeys:
+    store, pool = state.get("event_store"), state.get("pool")
+    if not isinstance(store, PostgresEventStore) or pool is None:
+        raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
+    return PooledDataKeys(store.data_keys, pool)
+
+
+TenantKeysDependency = NamedDependency[SkipValidation[PooledDataKeys]]
+
+
+def _rewrap_in_background(
+    state: State, code: str, operator: CommandRunner, keys: PooledDataKeys
+) -> None:
+    """Re-wrap the tenant's data keys after the answer; one task per tenant in this process."""
+    running: dict[str, asyncio.Task[None]] = state.get(_RUNNING_ROTATIONS) or {}
+    state[_RUNNING_ROTATIONS] = running
+    if code in running:
+        return
+    task = asyncio.create_task(
+        platform.complete_key_rotation(
+            code, operator.ctx, store=operator.store, clock=operator.clock, keys=keys
+        )
+    )
+    running[code] = task
+
+    def done(finished: asyncio.Task[None]) -> None:
+        running.pop(code, None)
+        if not finished.cancelled() and finished.exception() is not None:
+            log.error("key rotation of %s stopped", code, exc_info=finished.exception())
+
+    task.add_done_callback(done)
+
+
+async def stop_key_rotations(state: State) -> None:
+    """Stop re-wrapping at shutdown; ``POST …/key-rotations`` again resumes where it was."""
+    running: dict[str, asyncio.Task[None]] = state.get(_RUNNING_ROTATIONS) or {}
+    for task in list(running.values()):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+async def key_rotations_view(
+    code: str, store: EventStore, keys: PooledDataKeys
+) -> KeyRotationsView:
+    history = await aggregate_history(store, PLATFORM_TENANT, Tenancy, tenancy_stream_id(code))
+    return KeyRotationsView(
+        tenant=history.aggregate.code,
+        rotations=[
+            KeyRotationView(**dataclasses.asdict(r)) for r in history.aggregate.key_rotations
+        ],
+        data_keys=await keys.census(TenantId(history.aggregate.code)),
+    )
 
 
 async def provide_operator_commands(  # noqa: PLR0913 - the caller and the use case's ports
@@ -76,7 +155,8 @@ class PlatformController(Controller):
     tags = ("platform",)
     guards = [authorisation.platform_operator]  # noqa: RUF012 - Litestar's controller attribute
     dependencies = {  # noqa: RUF012 - Litestar's controller attribute
-        "operator": Provide(provide_operator_commands)
+        "operator": Provide(provide_operator_commands),
+        "tenant_keys": Provide(provide_tenant_keys, sync_to_thread=False),
     }
 
     @post(
@@ -149,10 +229,58 @@ class PlatformController(Controller):
     ) -> Response[CommandAccepted]:
         return accepted(await operator(platform.reinstate_tenant, data))
 
+    @post(
+        "/{code:str}/key-rotations",
+        summary="Rotate a tenant's key-encryption key: a new KEK, every data key re-wrapped",
+        description="Platform operators only. Makes a new KEK current (new personal data is "
+        "wrapped under it at once), records the rotation in the platform log and answers 202; "
+        "the data keys are then re-wrapped online, page by page, and the completion is recorded "
+        "with its counts. Follow it at the Location. Sent again while a rotation has not "
+        "completed (say the API stopped meanwhile), it resumes that rotation without a new KEK. "
+        "Once completed, the old KEK is no longer needed. Counts of keys only: no pupil data.",
+        responses={
+            **COMMAND_ERRORS,
+            202: ResponseSpec(
+                data_container=KeyRotationsView, description="Started, or resumed; re-wrapping."
+            ),
+        },
+        status_code=202,
+        operation_id="rotateTenantKeys",
+        dto=CommandBody.for_route(
+            "/v1/platform/tenants/{code:str}/key-rotations", RotateTenantKeys
+        ),
+        return_dto=None,
+    )
+    async def rotate_keys(
+        self,
+        request: Request[Claims, str, State],
+        data: Annotated[RotateTenantKeys, example({"reason": "Jaarlijkse sleutelrotatie."})],
+        operator: OperatorCommands,
+        tenant_keys: TenantKeysDependency,
+        event_store: Store,
+    ) -> Response[KeyRotationsView]:
+        await operator(partial(platform.start_key_rotation, keys=tenant_keys), data)
+        _rewrap_in_background(request.app.state, data.code, operator, tenant_keys)
+        return Response(
+            await key_rotations_view(data.code, event_store, tenant_keys),
+            status_code=202,
+            headers={"Location": f"/v1/platform/tenants/{data.code}/key-rotations"},
+        )
+
+    @get(
+        "/{code:str}/key-rotations",
+        summary="A tenant's key rotations, and how many data keys each KEK wraps now",
+        responses=READ_ERRORS,
+    )
+    async def key_rotations(
+        self, code: TenantCode, event_store: Store, tenant_keys: TenantKeysDependency
+    ) -> KeyRotationsView:
+        return await key_rotations_view(code, event_store, tenant_keys)
+
 
 @get(
     "/v1/tenants/{swv_code:str}/platform-log",
-    summary="What the platform operator did to this tenant (opened, suspended, reinstated)",
+    summary="What the platform operator did to this tenant (opened, suspended, rotated keys)",
     tags=["platform"],
     guards=[authorisation.reads_platform_log],
     responses=problems(400, 401, 403, 404),

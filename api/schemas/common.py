@@ -21,6 +21,7 @@ from litestar.params import Body, BodyKwarg
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import Principal
+from api.errors import PROBLEM_TYPE_BASE
 from application.commands import CommandOutcome
 from application.ports import RecordedEvent
 from domain.personal import PersonalData
@@ -150,15 +151,16 @@ def example(value: Mapping[str, Any], summary: str = "Example") -> BodyKwarg:
     return body
 
 
+_TYPES = PROBLEM_TYPE_BASE
 _PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
     400: (
         "The body is not JSON, or a header is malformed.",
-        {"type": "about:blank", "title": "Bad Request", "status": 400},
+        {"type": f"{_TYPES}bad-request", "title": "Bad Request", "status": 400},
     ),
     401: (
         "No valid bearer token.",
         {
-            "type": "about:blank",
+            "type": f"{_TYPES}unauthorized",
             "title": "A bearer token is required: Authorization: Bearer <token>.",
             "status": 401,
         },
@@ -166,7 +168,7 @@ _PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
     403: (
         "The token's roles in this tenant do not allow this.",
         {
-            "type": "about:blank",
+            "type": f"{_TYPES}forbidden",
             "title": "This needs one of the roles: committee, loket.",
             "status": 403,
         },
@@ -174,7 +176,7 @@ _PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
     404: (
         "No such tenant, resource or one the caller may see (existence is not revealed).",
         {
-            "type": "https://passend.example/problems/not-found",
+            "type": f"{_TYPES}not-found",
             "title": "Not found",
             "status": 404,
         },
@@ -182,7 +184,7 @@ _PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
     409: (
         "The resource's state does not allow this any more, or a concurrent change won.",
         {
-            "type": "https://passend.example/problems/RequestAlreadyDecidedError",
+            "type": f"{_TYPES}request-already-decided",
             "title": "The decision rules do not allow this",
             "status": 409,
             "detail": "Request … was granted on 2025-03-20; a decision is taken once.",
@@ -191,7 +193,7 @@ _PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
     412: (
         "If-Match named another version than the current one.",
         {
-            "type": "https://passend.example/problems/precondition-failed",
+            "type": f"{_TYPES}precondition-failed",
             "title": "The resource changed since the version in If-Match",
             "status": 412,
             "current_version": 4,
@@ -199,16 +201,20 @@ _PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
     ),
     413: (
         "The body is larger than the server accepts.",
-        {"type": "about:blank", "title": "Request Entity Too Large", "status": 413},
+        {"type": f"{_TYPES}body-too-large", "title": "Request Entity Too Large", "status": 413},
     ),
     415: (
         "The body is not sent as application/json.",
-        {"type": "about:blank", "title": "Send the body as application/json.", "status": 415},
+        {
+            "type": f"{_TYPES}unsupported-media-type",
+            "title": "Send the body as application/json.",
+            "status": 415,
+        },
     ),
     422: (
         "A field is missing, unknown or invalid, or a decision rule refuses the command.",
         {
-            "type": "https://passend.example/problems/validation",
+            "type": f"{_TYPES}validation",
             "title": "The request is not valid",
             "status": 422,
             "errors": [

@@ -1,6 +1,8 @@
-"""Views of the platform log: opening, suspending and reinstating a tenant."""
+"""Views of the platform log: opening, suspending, reinstating a tenant, rotating its keys."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import msgspec
 
@@ -22,3 +24,30 @@ class PlatformLogView(msgspec.Struct, frozen=True, kw_only=True):
 
     tenant: str
     events: list[EventView]
+
+
+class KeyRotationView(msgspec.Struct, frozen=True, kw_only=True):
+    """One rotation of the tenant's KEK; ``completed_at`` is null while it re-wraps."""
+
+    number: int
+    kek_id: str
+    reason: str
+    started_by: str
+    started_at: datetime
+    completed_at: datetime | None
+    rewrapped: int
+    already_current: int
+    shredded_meanwhile: int
+    unreadable: int
+
+
+class KeyRotationsView(msgspec.Struct, frozen=True, kw_only=True):
+    """A tenant's key rotations, oldest first, and how many data keys each KEK wraps now.
+
+    Counts of keys only (``bare``: not yet wrapped, ``shredded``: erased): nothing of what the
+    keys protect.
+    """
+
+    tenant: str
+    rotations: list[KeyRotationView]
+    data_keys: dict[str, int]

@@ -1,11 +1,14 @@
 """Handlers for the platform operator's actions, each an event in the platform log.
 
-The operator opens a tenant's log and suspends or reinstates it; the tenant's own streams are
-configured by its ``swv-admin``. Every action is recorded in the tenant's ``Tenancy`` stream of
-the platform log, which the tenant's auditor reads (``GET …/platform-log``).
+The operator opens a tenant's log, suspends or reinstates it and rotates its key-encryption
+key; the tenant's own streams are configured by its ``swv-admin``. Every action is recorded in
+the tenant's ``Tenancy`` stream of the platform log, which the tenant's auditor reads
+(``GET …/platform-log``).
 """
 
 from dataclasses import replace
+from typing import Protocol
+from uuid import UUID, uuid5
 
 from application.access import OPERATES_PLATFORM
 from application.commands import (
@@ -13,6 +16,7 @@ from application.commands import (
     CommandOutcome,
     OpenTenant,
     ReinstateTenant,
+    RotateTenantKeys,
     SuspendTenant,
 )
 from application.errors import TenantSuspendedError, UnknownTenantError
@@ -20,7 +24,40 @@ from application.handling import change, load, rebuild, save
 from application.ports import Clock, EventStore, RecordedEvent
 from domain.errors import DuplicateConfigurationError
 from domain.ids import TenantId
-from domain.tenancy import PLATFORM_TENANT, Tenancy, tenancy_stream_id
+from domain.tenancy import (
+    PLATFORM_TENANT,
+    KeyRotation,
+    Tenancy,
+    TenancyStateError,
+    tenancy_stream_id,
+)
+
+_ROTATION_COMPLETIONS = UUID("0c8f5a3e-51d2-4e47-9a0b-6f1c2d3e4b5a")
+
+
+class RewrapCounts(Protocol):
+    """What re-wrapping a tenant's data keys did, in numbers of keys."""
+
+    @property
+    def rewrapped(self) -> int: ...
+    @property
+    def already_current(self) -> int: ...
+    @property
+    def shredded_meanwhile(self) -> int: ...
+    @property
+    def unreadable(self) -> int: ...
+
+
+class TenantKeys(Protocol):
+    """A tenant's key-encryption keys, as a rotation uses them (infrastructure.data_keys)."""
+
+    async def new_kek(self, tenant_id: TenantId) -> str:
+        """Make a new KEK the tenant's current one; its id."""
+        ...
+
+    async def rewrap(self, tenant_id: TenantId) -> RewrapCounts:
+        """Wrap every data key of the tenant under its current KEK (resumable)."""
+        ...
 
 
 def _in_platform_log(ctx: CommandContext) -> CommandContext:
@@ -72,6 +109,73 @@ async def reinstate_tenant(
         lambda tenancy: tenancy.reinstate(reason=cmd.reason, by=ctx.actor, at=now),
         rule=OPERATES_PLATFORM,
     )
+
+
+async def start_key_rotation(
+    cmd: RotateTenantKeys,
+    ctx: CommandContext,
+    *,
+    store: EventStore,
+    clock: Clock,
+    keys: TenantKeys,
+) -> KeyRotation:
+    """Make a new KEK current for the tenant and record it in the platform log.
+
+    A rotation that was started and not completed (the process stopped while re-wrapping) is
+    resumed instead: no new KEK, no new event. Re-wrapping follows with ``complete_key_rotation``.
+    """
+    OPERATES_PLATFORM.check_role(ctx.caller)
+    ctx = _in_platform_log(ctx)
+    loaded = await load(store, PLATFORM_TENANT, tenancy_stream_id(cmd.code))
+    tenancy = loaded.require(Tenancy)
+    if loaded.outcome_of(ctx) is not None or tenancy.running_key_rotation is not None:
+        return tenancy.key_rotations[-1]
+    kek_id = await keys.new_kek(TenantId(tenancy.code))
+    tenancy.start_key_rotation(kek_id=kek_id, reason=cmd.reason, by=ctx.actor, at=clock.now())
+    await save(store, ctx, tenancy, expected_version=loaded.version)
+    return tenancy.key_rotations[-1]
+
+
+async def complete_key_rotation(
+    code: str,
+    ctx: CommandContext,
+    *,
+    store: EventStore,
+    clock: Clock,
+    keys: TenantKeys,
+) -> None:
+    """Re-wrap the tenant's data keys under the running rotation's KEK, then record the counts.
+
+    Once per rotation: the completion's command id derives from the rotation, so a second
+    process finishing the same rotation records nothing more.
+    """
+    ctx = _in_platform_log(ctx)
+    stream = tenancy_stream_id(code)
+    tenancy = rebuild(await store.read_stream(PLATFORM_TENANT, stream))
+    running = tenancy.running_key_rotation if isinstance(tenancy, Tenancy) else None
+    if running is None:
+        return
+    counts = await keys.rewrap(TenantId(code))
+    once = replace(ctx, command_id=uuid5(_ROTATION_COMPLETIONS, f"{code}/{running.number}"))
+    now = clock.now()
+    try:
+        await change(
+            store,
+            once,
+            Tenancy,
+            stream,
+            lambda t: t.complete_key_rotation(
+                rewrapped=counts.rewrapped,
+                already_current=counts.already_current,
+                shredded_meanwhile=counts.shredded_meanwhile,
+                unreadable=counts.unreadable,
+                by=ctx.actor,
+                at=now,
+            ),
+            rule=OPERATES_PLATFORM,
+        )
+    except TenancyStateError:
+        return  # completed meanwhile by another process
 
 
 async def platform_log(store: EventStore, tenant_id: TenantId) -> list[RecordedEvent]:

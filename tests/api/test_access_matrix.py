@@ -53,6 +53,10 @@ ROUTES = [
     Route("GET", "/v1/platform/tenants/{tenant}", {OPERATOR}),
     Route("POST", "/v1/platform/tenants/{tenant}/suspension", {OPERATOR}, {"reason": " "}),
     Route("POST", "/v1/platform/tenants/{tenant}/reinstatement", {OPERATOR}, {"reason": "Terug"}),
+    Route(
+        "POST", "/v1/platform/tenants/{tenant}/key-rotations", {OPERATOR}, {"reason": "Jaarlijks"}
+    ),
+    Route("GET", "/v1/platform/tenants/{tenant}/key-rotations", {OPERATOR}),
     Route("GET", f"{TENANT}/platform-log", {A, ADMIN}),
     Route("GET", f"{TENANT}/configuration", TENANT_ROLES),
     Route(

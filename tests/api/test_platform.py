@@ -1,8 +1,15 @@
-"""The platform operator opens, suspends and reinstates tenants; the auditor reads it all."""
+"""The platform operator opens, suspends, reinstates tenants and rotates keys; auditors read it."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import Any
+
 from api.auth import Role
+from domain.ids import TenantId
+from domain.tenancy import PLATFORM_TENANT
+from infrastructure.key_provider import LocalKeyProvider
 from tests.api.conftest import Api, open_tenant
 from tests.api.test_problems import head_position
 
@@ -60,3 +67,103 @@ async def test_an_swv_admin_configures_only_its_own_tenant(api: Api) -> None:
         api.admin(mine),
         {"committee_name": "TLC"},
     )
+
+
+ROTATION = {"reason": "Jaarlijkse sleutelrotatie."}
+NAMES = ("Noor Jansen", "Sam de Vries")
+
+
+async def rotations_once_completed(api: Api, location: str) -> dict[str, Any]:
+    status: dict[str, Any] = {}
+    for _ in range(600):
+        status = await api.ok("GET", location, api.operator())
+        if status["rotations"][-1]["completed_at"] is not None:
+            return status
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the key rotation did not complete: {status}")
+
+
+async def registered_pupils(api: Api, tenant: TenantId) -> list[str]:
+    loket = api.as_(tenant, Role.LOKET)
+    return [
+        (await api.ok("POST", f"/v1/tenants/{tenant}/pupils", loket, {**PUPIL, "name": name}))["id"]
+        for name in NAMES
+    ]
+
+
+async def test_the_operator_rotates_a_tenants_key_and_the_old_key_is_no_longer_needed(
+    api: Api, database_dsns: tuple[str, str], key_encryption_keys: Path
+) -> None:
+    tenant = await open_tenant(api)
+    pupils = await registered_pupils(api, tenant)
+    keks = LocalKeyProvider(key_encryption_keys)
+    old_kek = await keks.current_kek(tenant)
+    tenant_head = await head_position(database_dsns[0], tenant)
+
+    started = await api.call(
+        "POST", f"/v1/platform/tenants/{tenant}/key-rotations", api.operator(), ROTATION
+    )
+    assert started.status_code == 202, started.text
+    status = await rotations_once_completed(api, started.headers["location"])
+
+    new_kek = await keks.current_kek(tenant)
+    (rotation,) = status["rotations"]
+    assert new_kek != old_kek
+    assert rotation["kek_id"] == new_kek
+    assert rotation["rewrapped"] >= len(pupils)
+    assert rotation["unreadable"] == 0
+    assert list(status["data_keys"]) == [new_kek]
+    assert status["data_keys"][new_kek] >= rotation["rewrapped"]
+    keks.revoke(tenant, old_kek)
+    loket = api.as_(tenant, Role.LOKET)
+    read = [await api.ok("GET", f"/v1/tenants/{tenant}/pupils/{p}", loket) for p in pupils]
+    assert [r["state"]["name"] for r in read] == list(NAMES)
+    assert await head_position(database_dsns[0], tenant) == tenant_head
+    for answer in (started.text, str(status)):
+        assert not [name for name in NAMES if name in answer]
+
+
+async def test_the_tenants_auditor_and_swv_admin_read_the_rotation_in_the_platform_log(
+    api: Api,
+) -> None:
+    tenant = await open_tenant(api)
+    await registered_pupils(api, tenant)
+    started = await api.call(
+        "POST", f"/v1/platform/tenants/{tenant}/key-rotations", api.operator(), ROTATION
+    )
+    status = await rotations_once_completed(api, started.headers["location"])
+    for reader in (api.as_(tenant, Role.AUDITOR), api.admin(tenant)):
+        log = await api.ok("GET", f"/v1/tenants/{tenant}/platform-log", reader)
+        started_event, completed_event = log["events"][-2:]
+        assert started_event["type"] == "TenancyKeyRotationStarted"
+        assert started_event["actor"] == "platform-operator:platform-operator"
+        assert started_event["data"]["reason"] == ROTATION["reason"]
+        assert completed_event["type"] == "TenancyKeyRotationCompleted"
+        assert completed_event["data"]["kek_id"] == status["rotations"][0]["kek_id"]
+        assert completed_event["data"]["rewrapped"] == status["rotations"][0]["rewrapped"]
+
+
+async def test_no_tenant_role_rotates_keys_and_a_refusal_writes_nothing(
+    api: Api, database_dsns: tuple[str, str], key_encryption_keys: Path
+) -> None:
+    tenant = await open_tenant(api)
+    await registered_pupils(api, tenant)
+    kek = await LocalKeyProvider(key_encryption_keys).current_kek(tenant)
+    heads = [await head_position(database_dsns[0], t) for t in (tenant, PLATFORM_TENANT)]
+    path = f"/v1/platform/tenants/{tenant}/key-rotations"
+    for role in Role:
+        refused = await api.call("POST", path, api.as_(tenant, role), ROTATION)
+        assert refused.status_code == 403, f"{role}: {refused.status_code}"
+        assert (await api.call("GET", path, api.as_(tenant, role))).status_code == 403
+    assert (await api.call("POST", path, {}, ROTATION)).status_code == 401
+    empty_reason = await api.call("POST", path, api.operator(), {"reason": " "})
+    assert empty_reason.status_code == 422
+    assert [e["pointer"] for e in empty_reason.json()["errors"]] == ["/reason"]
+    assert [await head_position(database_dsns[0], t) for t in (tenant, PLATFORM_TENANT)] == heads
+    assert await LocalKeyProvider(key_encryption_keys).current_kek(tenant) == kek
+    assert (await api.ok("GET", path, api.operator()))["rotations"] == []
+
+
+async def test_an_unknown_tenant_has_no_keys_to_rotate(api: Api) -> None:
+    path = "/v1/platform/tenants/PO0000/key-rotations"
+    assert (await api.call("POST", path, api.operator(), ROTATION)).status_code == 404

@@ -123,7 +123,7 @@ async def test_a_second_decision_is_a_conflict(api: Api, world: dict[str, str]) 
         {"outcome": "REFUSED", "reasons": "Toch niet."},
     )
     assert is_problem(response, 409)
-    assert response.json()["type"].endswith("/RequestAlreadyDecidedError")
+    assert response.json()["type"].endswith("/request-already-decided")
 
 
 async def test_a_rule_violation_is_unprocessable(api: Api, world: dict[str, str]) -> None:
@@ -134,7 +134,7 @@ async def test_a_rule_violation_is_unprocessable(api: Api, world: dict[str, str]
         {"municipality_code": "Woerden"},
     )
     assert is_problem(response, 422)
-    assert response.json()["type"].endswith("/InvalidValueError")
+    assert response.json()["type"].endswith("/invalid-value")
     assert "GM plus four digits" in response.json()["detail"]
 
 
@@ -237,7 +237,7 @@ async def test_a_date_off_the_calendar_is_unprocessable_not_a_server_error(
     for path, body in attempts:
         response = await api.call("POST", path, staff, body)
         assert is_problem(response, 422), response.text
-        assert response.json()["type"].endswith("/InvalidValueError")
+        assert response.json()["type"].endswith("/invalid-value")
         assert "is not a plausible date" in response.json()["detail"]
 
 

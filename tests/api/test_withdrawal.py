@@ -30,7 +30,7 @@ async def test_the_school_withdraws_its_request_and_no_decision_follows(
         {"outcome": "REFUSED", "reasons": "Nee."},
     )
     assert decision.status_code == 409
-    assert decision.json()["type"].endswith("/RequestWithdrawnError")
+    assert decision.json()["type"].endswith("/request-withdrawn")
 
 
 async def test_another_school_cannot_withdraw_a_request_it_did_not_submit(

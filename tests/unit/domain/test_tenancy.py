@@ -41,6 +41,10 @@ def test_a_suspended_tenant_is_reinstated_once_and_not_suspended_twice() -> None
 def test_every_tenancy_event_survives_the_codec_and_rebuilds_the_tenancy() -> None:
     tenancy = opened()
     tenancy.suspend(reason="Beveiligingsincident.", by=OPERATOR, at=AT)
+    tenancy.start_key_rotation(kek_id="kek-2", reason="Jaarlijks.", by=OPERATOR, at=AT)
+    tenancy.complete_key_rotation(
+        rewrapped=3, already_current=1, shredded_meanwhile=0, unreadable=0, by=OPERATOR, at=AT
+    )
     codec = EventCodec(AGGREGATE_CLASSES)
     rebuilt: Tenancy | None = None
     for event in tenancy.collect_events():
@@ -58,3 +62,31 @@ def test_every_tenancy_event_survives_the_codec_and_rebuilds_the_tenancy() -> No
         assert decoded == event
         rebuilt = decoded.mutate(rebuilt)
     assert rebuilt == tenancy
+
+
+def test_one_key_rotation_runs_at_a_time_and_each_completes_once() -> None:
+    tenancy = opened()
+    tenancy.start_key_rotation(kek_id="kek-2", reason="Jaarlijks.", by=OPERATOR, at=AT)
+    with pytest.raises(TenancyStateError, match="has not completed"):
+        tenancy.start_key_rotation(kek_id="kek-3", reason="Nogmaals.", by=OPERATOR, at=AT)
+    assert tenancy.running_key_rotation is not None
+    assert tenancy.running_key_rotation.kek_id == "kek-2"
+    tenancy.complete_key_rotation(
+        rewrapped=3, already_current=1, shredded_meanwhile=0, unreadable=0, by=OPERATOR, at=AT
+    )
+    with pytest.raises(TenancyStateError, match="No key rotation"):
+        tenancy.complete_key_rotation(
+            rewrapped=0, already_current=4, shredded_meanwhile=0, unreadable=0, by=OPERATOR, at=AT
+        )
+    tenancy.start_key_rotation(kek_id="kek-3", reason="Incident.", by=OPERATOR, at=AT)
+    assert [(r.number, r.kek_id, r.completed_at) for r in tenancy.key_rotations] == [
+        (1, "kek-2", AT),
+        (2, "kek-3", None),
+    ]
+    assert tenancy.key_rotations[0].rewrapped == 3
+
+
+def test_a_key_rotation_needs_a_reason() -> None:
+    with pytest.raises(InvalidValueError) as refused:
+        opened().start_key_rotation(kek_id="kek-2", reason=" ", by=OPERATOR, at=AT)
+    assert refused.value.fields == ("reason",)

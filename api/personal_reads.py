@@ -216,7 +216,7 @@ async def record_read(scope: Scope, declared: PersonalRead, body: bytes, json: b
             resource=_resource(scope),
             purpose=_purpose(scope, declared.purpose),
             subject_id=one,
-            fields=shown.fields if json else declared.fields,
+            fields=shown.fields,
             subjects=() if one is not None else shown.pupils,
         ),
         at=_clock(scope).now(),

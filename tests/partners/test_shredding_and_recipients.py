@@ -17,7 +17,9 @@ import pytest
 
 from api.auth import Role
 from tests.api.conftest import Api, open_tenant
-from tests.partners.support import partner, read_feed, subscribe
+from tests.partners.conftest import Receiver
+from tests.partners.support import admin, partner, read_feed, subscribe
+from tests.partners.test_webhooks import delivered_events, until
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +27,9 @@ LEFT = "nl.passend.pupil.left.v1"
 PARTNER = "leerplicht-west"
 
 
-async def two_pupils_that_left(api: Api) -> tuple[str, str, dict[str, str], int]:
+async def two_pupils_that_left(
+    api: Api, transport: str = "PULL", webhook_url: str | None = None
+) -> tuple[str, str, dict[str, str], int]:
     """A tenant whose attendance officer subscribes to leavings, and two pupils that left."""
     tenant = await open_tenant(api)
     subscription = await subscribe(
@@ -34,7 +38,8 @@ async def two_pupils_that_left(api: Api) -> tuple[str, str, dict[str, str], int]
         partner=PARTNER,
         legal_basis="LEERPLICHTWET",
         event_types=[LEFT],
-        transport="PULL",
+        transport=transport,
+        **({"webhook_url": webhook_url} if webhook_url else {}),
     )
     staff = api.as_(tenant, Role.LOKET, Role.COMMITTEE, subject="staff")
     pupils, last = {}, 0
@@ -112,6 +117,26 @@ async def test_after_a_shred_no_pull_replay_or_row_holds_anything_about_the_pupi
     assert [e["data"]["pupil"] for e in replayed] == [kept_pupil]
     assert await rows_about(database_dsns[0], tenant, pupils["2025-06-01"]) == 0
     assert await rows_about(database_dsns[0], tenant, pupils["2025-06-02"]) > 0
+
+
+async def test_a_webhook_replay_after_a_shred_sends_nothing_about_the_pupil(
+    partner_api: Api, receiver: Receiver
+) -> None:
+    api = partner_api
+    tenant, subscription, pupils, _ = await two_pupils_that_left(api, "WEBHOOK", receiver.url)
+    path = f"/v1/tenants/{tenant}/subscriptions/{subscription}"
+    secret = (await api.ok("GET", f"{path}/webhook-secrets", admin(api, tenant)))["secrets"][0]
+    await until(lambda: len(delivered_events(receiver.received, secret)) == 2)
+    delivered = delivered_events(receiver.received, secret)
+    staff = api.as_(tenant, Role.LOKET, subject="staff")
+
+    await api.ok("POST", f"/v1/tenants/{tenant}/pupils/{pupils['2025-06-01']}/shredding", staff, {})
+    receiver.received.clear()
+    await api.ok("POST", f"{path}/replays", admin(api, tenant), {"after_position": 0})
+    await until(lambda: len(receiver.received) >= 1)
+    replayed = delivered_events(receiver.received[:1], secret)
+
+    assert [e["data"]["pupil"] for e in replayed] == [feed_pupil(delivered, "2025-06-02")]
 
 
 async def test_subject_access_lists_each_partner_that_received_data_about_the_pupil(

@@ -35,7 +35,6 @@ from application.errors import (
     UnconfiguredReferenceError,
 )
 from domain.errors import DomainError, StateConflictError
-from domain.tenancy import TenancyStateError
 from infrastructure.connection_loss import LOST, UNREACHABLE, database_unreachable
 from infrastructure.metrics import record_database_lost
 
@@ -181,6 +180,19 @@ def _pointer_to(field: str | None) -> str:
     return "/" + field.replace(".", "/") if field else ""
 
 
+def _errors_at(
+    request: Request[Any, Any, Any], fields: tuple[str, ...], message: str
+) -> list[dict[str, Any]]:
+    """The ``errors`` member for command fields: in the path by name, in the body by pointer."""
+    in_path = request.path_params
+    return [
+        {"field": f, "message": message, "source": "path"}
+        if f in in_path
+        else {"field": f, "message": message, "source": "body", "pointer": _pointer_to(f)}
+        for f in fields
+    ]
+
+
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = exc.extra if isinstance(exc.extra, list) else []
     return problem(
@@ -211,9 +223,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     # Refusals because of what already happened are 409; every other rule violation is 422.
     status = (
-        HTTP_409_CONFLICT
-        if isinstance(exc, (StateConflictError, TenancyStateError))
-        else HTTP_422_UNPROCESSABLE_ENTITY
+        HTTP_409_CONFLICT if isinstance(exc, StateConflictError) else HTTP_422_UNPROCESSABLE_ENTITY
     )
     return problem(
         status,
@@ -221,10 +231,7 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
         str(exc),
         kind=rule_kind(type(exc)),
         instance=request.url.path,
-        errors=[
-            {"field": f, "message": str(exc), "source": "body", "pointer": _pointer_to(f)}
-            for f in exc.fields
-        ],
+        errors=_errors_at(request, exc.fields, str(exc)),
     )
 
 
@@ -285,7 +292,7 @@ def _unconfigured(
         "The request names something the SWV has not configured",
         str(exc),
         kind="unconfigured-reference",
-        errors=[{"field": exc.field, "message": str(exc), "source": "body"}],
+        errors=_errors_at(request, (exc.field,), str(exc)),
         instance=request.url.path,
     )
 

@@ -81,7 +81,8 @@ def beschikking_of(
     """The letter on ``request``'s decision; refused while there is no decision."""
     if request.outcome is None or request.decided_on is None:
         raise RequestNotDecidedError(
-            f"Request {request.id} has not been decided: there is no beschikking yet."
+            f"Request {request.id} has not been decided: there is no beschikking yet.",
+            fields=("request_id",),
         )
     granted = request.outcome is DecisionOutcome.GRANTED
     if request.tlv_type is not None:

@@ -20,4 +20,4 @@ def happened_on(day: date | None, now: datetime, field: str) -> date:
     command's time comes in here.
     """
     today = local_date(now)
-    return today if day is None else check_not_after(day, today, field)
+    return today if day is None else check_not_after(day, today, field, field=field)

@@ -19,7 +19,7 @@ _CBS_CODE = re.compile(r"^GM\d{4}$")
 
 def configured_school(swv: Swv, code: str, field: str = "school_code") -> School:
     try:
-        return swv.school(code)
+        return swv.school(code, field=field)
     except SwvConfigurationError as error:
         raise UnconfiguredReferenceError(field, str(error)) from None
 
@@ -28,7 +28,7 @@ def configured_arrangement_type(
     swv: Swv, code: str, field: str = "arrangement_type"
 ) -> ArrangementType:
     try:
-        return swv.arrangement_type(code)
+        return swv.arrangement_type(code, field=field)
     except SwvConfigurationError as error:
         raise UnconfiguredReferenceError(field, str(error)) from None
 

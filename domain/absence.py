@@ -25,7 +25,7 @@ from eventsourcing.domain import Aggregate
 
 from domain import deadlines
 from domain.atw import next_working_day
-from domain.errors import DomainError, InvalidValueError, PeriodError, require_text
+from domain.errors import InvalidValueError, PeriodError, StateConflictError, require_text
 from domain.personal import PERSONAL
 
 REPORTABLE_HOURS = 16  # Leerplichtwet art. 21a: within 4 consecutive school weeks
@@ -57,7 +57,7 @@ class AbsenceSignal(StrEnum):
     THUISZITTERSPACT = "THUISZITTERSPACT"  # policy: the tenant's months without an offer
 
 
-class AbsenceCaseClosedError(DomainError):
+class AbsenceCaseClosedError(StateConflictError):
     """The absence case was closed; record a new report if the pupil is out of school again."""
 
 
@@ -70,7 +70,9 @@ class Holiday:
 
     def __post_init__(self) -> None:
         if self.last_day < self.first_day:
-            raise PeriodError(f"A holiday cannot end ({self.last_day}) before it starts.")
+            raise PeriodError(
+                f"A holiday cannot end ({self.last_day}) before it starts.", fields=("last_day",)
+            )
 
 
 def week_of(day: date) -> date:
@@ -239,7 +241,8 @@ class AbsenceCase(Aggregate):
         """Open a case: enrolled at ``school_code`` (relatief verzuim), or nowhere (absoluut)."""
         if reported_on < absent_since:
             raise PeriodError(
-                f"An absence since {absent_since} cannot have been reported on {reported_on}."
+                f"An absence since {absent_since} cannot have been reported on {reported_on}.",
+                fields=("reported_on",),
             )
         kind = AbsenceKind.RELATIEF if school_code else AbsenceKind.ABSOLUUT
         return cls._create(
@@ -270,10 +273,13 @@ class AbsenceCase(Aggregate):
         if not 0 <= unauthorised_hours <= MAX_HOURS_IN_A_WEEK:
             raise InvalidValueError(
                 f"{unauthorised_hours} hours in one week is not possible: give 0 to"
-                f" {MAX_HOURS_IN_A_WEEK}."
+                f" {MAX_HOURS_IN_A_WEEK}.",
+                fields=("unauthorised_hours",),
             )
         if week.weekday() != 0:
-            raise InvalidValueError(f"A school week is named by its Monday; {week} is not one.")
+            raise InvalidValueError(
+                f"A school week is named by its Monday; {week} is not one.", fields=("week",)
+            )
         self.trigger_event(
             self.HoursReported,
             pupil_id=self.pupil_id,
@@ -306,11 +312,14 @@ class AbsenceCase(Aggregate):
         """The plan to get the pupil back to school; ``offer_made`` when it offers a place."""
         self._require_open()
         if review_on < agreed_on:
-            raise PeriodError(f"A plan agreed on {agreed_on} cannot be reviewed on {review_on}.")
+            raise PeriodError(
+                f"A plan agreed on {agreed_on} cannot be reviewed on {review_on}.",
+                fields=("review_on",),
+            )
         self.trigger_event(
             self.PlanRecorded,
             pupil_id=self.pupil_id,
-            plan=require_text(plan, "The plan"),
+            plan=require_text(plan, "The plan", field="plan"),
             agreed_on=agreed_on,
             review_on=review_on,
             offer_made=offer_made,
@@ -322,7 +331,8 @@ class AbsenceCase(Aggregate):
         self._require_open()
         if ended_on < self.absent_since:
             raise PeriodError(
-                f"An absence since {self.absent_since} cannot have ended on {ended_on}."
+                f"An absence since {self.absent_since} cannot have ended on {ended_on}.",
+                fields=("ended_on",),
             )
         self.trigger_event(
             self.Closed,

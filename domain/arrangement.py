@@ -39,7 +39,8 @@ class GoalAttainment(StrEnum):
 def _check_amount(amount: int) -> None:
     if amount <= 0:
         raise InvalidValueError(
-            f"An amount of {amount} is not possible: give a positive number of hours or cents."
+            f"An amount of {amount} is not possible: give a positive number of hours or cents.",
+            fields=("amount",),
         )
 
 
@@ -150,12 +151,15 @@ class Arrangement(Aggregate):
         if request.outcome is not DecisionOutcome.GRANTED:
             raise RequestNotDecidedError(
                 f"Request {request.id} has not been granted: decide it before granting the "
-                "arrangement."
+                "arrangement.",
+                fields=("support_request_id",),
             )
         if request.arrangement_type != arrangement_type.code:
             raise InvalidValueError(
                 f"Request {request.id} asked for {request.arrangement_type or 'a TLV'}, "
-                f"not for {arrangement_type.code!r}: grant what was asked, or submit a new request."
+                f"not for {arrangement_type.code!r}: grant what was asked, or submit a new "
+                "request.",
+                fields=("support_request_id",),
             )
         _check_amount(amount)
         if end_on is None:
@@ -164,7 +168,8 @@ class Arrangement(Aggregate):
             ) - timedelta(days=1)
         if end_on < start_on:
             raise PeriodError(
-                f"An arrangement starting on {start_on} cannot end on {end_on}, before it starts."
+                f"An arrangement starting on {start_on} cannot end on {end_on}, before it starts.",
+                fields=("end_on",),
             )
         return cls._create(
             cls.Granted,
@@ -172,7 +177,7 @@ class Arrangement(Aggregate):
             pupil_id=request.pupil_id,
             support_request_id=request.id,
             arrangement_type=arrangement_type.code,
-            provider=require_text(provider, "The provider"),
+            provider=require_text(provider, "The provider", field="provider"),
             unit=arrangement_type.unit,
             amount=amount,
             start_on=start_on,
@@ -208,17 +213,20 @@ class Arrangement(Aggregate):
         if end_on <= self.end_on:
             raise PeriodError(
                 f"Arrangement {self.id} already runs until {self.end_on}: "
-                "an extension must end later."
+                "an extension must end later.",
+                fields=("end_on",),
             )
         if amount_added < 0:
-            raise InvalidValueError("An extension cannot take hours or money away.")
+            raise InvalidValueError(
+                "An extension cannot take hours or money away.", fields=("amount_added",)
+            )
         self.trigger_event(
             self.Extended,
             pupil_id=self.pupil_id,
             end_on=end_on,
             previous_end_on=self.end_on,
             amount_added=amount_added,
-            reason=require_text(reason, "The reason for extending"),
+            reason=require_text(reason, "The reason for extending", field="reason"),
             decided_on=decided_on,
             policy_version=policy.version,
             extended_by=by,
@@ -232,18 +240,20 @@ class Arrangement(Aggregate):
         if ended_on < self.start_on:
             raise PeriodError(
                 f"Arrangement {self.id} starts on {self.start_on}; it cannot end on {ended_on}, "
-                "before it starts."
+                "before it starts.",
+                fields=("ended_on",),
             )
         if ended_on >= self.end_on:
             raise PeriodError(
                 f"Arrangement {self.id} ends on {self.end_on} anyway; ending it on {ended_on} "
-                "is not early."
+                "is not early.",
+                fields=("ended_on",),
             )
         self.trigger_event(
             self.EndedEarly,
             pupil_id=self.pupil_id,
             ended_on=ended_on,
-            reason=require_text(reason, "The reason for ending early"),
+            reason=require_text(reason, "The reason for ending early", field="reason"),
             ended_by=by,
             ended_at=at,
             timestamp=at,
@@ -261,14 +271,15 @@ class Arrangement(Aggregate):
     ) -> None:
         if evaluated_on < self.start_on:
             raise PeriodError(
-                f"Arrangement {self.id} starts on {self.start_on}; it cannot be evaluated before."
+                f"Arrangement {self.id} starts on {self.start_on}; it cannot be evaluated before.",
+                fields=("evaluated_on",),
             )
         self.trigger_event(
             self.Evaluated,
             pupil_id=self.pupil_id,
             party=party,
             goal_attainment=goal_attainment,
-            notes=require_text(notes, "The evaluation"),
+            notes=require_text(notes, "The evaluation", field="notes"),
             evaluated_on=evaluated_on,
             evaluated_by=by,
             evaluated_at=at,

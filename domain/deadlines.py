@@ -91,23 +91,24 @@ def days_paused(pauses: Iterable[Pause]) -> int | None:
     return total
 
 
-def check_plausible_date(day: date, what: str, *, field: str | None = None) -> date:
+def check_plausible_date(day: date, what: str, *, field: str) -> date:
     """``day`` if it lies between EARLIEST_DATE and LATEST_DATE; raises InvalidValueError."""
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise InvalidValueError(
             f"{what} {day} is not a plausible date: "
             f"give one from {EARLIEST_DATE} to {LATEST_DATE}.",
-            fields=(field,) if field else (),
+            fields=(field,),
         )
     return day
 
 
-def check_not_after(day: date, today: date, what: str) -> date:
+def check_not_after(day: date, today: date, what: str, *, field: str) -> date:
     """``day`` if it is not after ``today``: a thing that happened cannot happen tomorrow."""
     if day > today:
         raise InvalidValueError(
             f"{what} {day} lies in the future (today is {today}): record what happened once it "
-            "has happened."
+            "has happened.",
+            fields=(field,),
         )
     return day
 

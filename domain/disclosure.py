@@ -90,9 +90,11 @@ class Disclosure(Aggregate):
         at: datetime,
     ) -> Disclosure:
         if not fields:
-            raise InvalidValueError("A disclosure names at least one field it discloses.")
+            raise InvalidValueError(
+                "A disclosure names at least one field it discloses.", fields=("fields",)
+            )
         if len(set(fields)) != len(fields):
-            raise InvalidValueError("A disclosure names each field once.")
+            raise InvalidValueError("A disclosure names each field once.", fields=("fields",))
         return cls._create(
             cls.Recorded,
             id=disclosure_id,

@@ -4,16 +4,23 @@
 class DomainError(Exception):
     """Base of every rule violation; the command was refused and nothing was recorded.
 
-    ``fields`` names the command fields the refusal is about, when it is about any.
+    ``fields`` names the command fields the refusal is about (the API points at each in the
+    problem's ``errors``): every rule about the command's input names at least one.
     """
 
-    def __init__(self, message: str, *, fields: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str, *, fields: tuple[str, ...]) -> None:
         super().__init__(message)
         self.fields = fields
 
 
 class StateConflictError(DomainError):
-    """Refused because of what already happened to the object, not because of the command."""
+    """Refused because of what already happened to the object, not because of the command.
+
+    It is about the object's state, not about a field of the command, so it names none.
+    """
+
+    def __init__(self, message: str, *, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message, fields=fields)
 
 
 class InvalidValueError(DomainError):
@@ -132,13 +139,12 @@ class ApplicationAlreadyCompleteError(StateConflictError):
     """The application was found complete before; the decision term already runs."""
 
 
-def require_text(value: str, what: str, *, field: str | None = None) -> str:
+def require_text(value: str, what: str, *, field: str) -> str:
     """``value`` without surrounding blanks; raises InvalidValueError when nothing is left."""
     text = value.strip()
     if not text:
         raise InvalidValueError(
-            f"{what} is empty: write it out, it is part of the record.",
-            fields=(field,) if field else (),
+            f"{what} is empty: write it out, it is part of the record.", fields=(field,)
         )
     return text
 

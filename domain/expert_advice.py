@@ -111,17 +111,22 @@ def check_conclusion(conclusion: AdviceConclusion | None, applied_for: TlvType) 
     if conclusion is None:
         raise ExpertAdviceError(
             "admissible: an expert advice records its conclusion beside its text, admissible "
-            "or not (and to which TLV type and funding category, if the expert names them)."
+            "or not (and to which TLV type and funding category, if the expert names them).",
+            fields=("admissible",),
         )
     if not conclusion.admissible:
         if conclusion.tlv_type is not None or conclusion.funding_category is not None:
             raise ExpertAdviceError(
-                "An advice that the pupil is not admissible names no TLV type or category."
+                "An advice that the pupil is not admissible names no TLV type or category.",
+                fields=("advised_tlv_type", "advised_category"),
             )
         return
     advised = conclusion.tlv_type or applied_for
     if advised is TlvType.SBO and conclusion.funding_category is not None:
-        raise ExpertAdviceError("An advice of admissibility to SBO names no funding category.")
+        raise ExpertAdviceError(
+            "An advice of admissibility to SBO names no funding category.",
+            fields=("advised_category",),
+        )
 
 
 def check_assignment(
@@ -133,14 +138,16 @@ def check_assignment(
     if assignment.role in recorded:
         raise ExpertAdviceError(
             f"The {assignment.role.lower()} expert's advice is already recorded; "
-            "there is nobody left to assign for that role."
+            "there is nobody left to assign for that role.",
+            fields=("role",),
         )
     for other in _others(assignment.role):
         ids = {a.expert_id for a in (assigned.get(other), recorded.get(other)) if a is not None}
         if assignment.expert_id in ids:
             raise ExpertAdviceError(
                 f"This expert is the {other.lower()} expert already; the advices must come "
-                "from two different persons. Assign another expert."
+                "from two different persons. Assign another expert.",
+                fields=("expert_subject",),
             )
 
 
@@ -154,44 +161,52 @@ def check_advice(
     if applying_school is not None and advice.works_at_school == applying_school:
         raise ExpertAdviceError(
             "The expert works at the school that applies: its own staff may not advise on "
-            "the application (LBT 2017). Ask an expert from outside that school."
+            "the application (LBT 2017). Ask an expert from outside that school.",
+            fields=("works_at_school",),
         )
     assignment = (assigned or {}).get(advice.role)
     if assignment is not None and assignment.expert_id != advice.expert_id:
         raise ExpertAdviceError(
             f"The {advice.role.lower()} expert's advice was assigned to another expert: "
-            "record the advice of the assigned expert, or assign this one first."
+            "record the advice of the assigned expert, or assign this one first.",
+            fields=("expert_id",),
         )
     if advice.qualification not in _ALLOWED[advice.role]:
         raise ExpertAdviceError(
             f"The {advice.role.lower()} expert must be {_WHO[advice.role]}, not a "
-            f"{advice.qualification.lower()}."
+            f"{advice.qualification.lower()}.",
+            fields=("qualification",),
         )
     if not advice.independence_declared:
         raise ExpertAdviceError(
             "The expert has not declared independence from the schools involved: "
-            "obtain that declaration, or ask an expert who is not linked to them."
+            "obtain that declaration, or ask an expert who is not linked to them.",
+            fields=("independence_declared",),
         )
     if not (advice.advice or "").strip():
         raise ExpertAdviceError(
-            "An expert advice must be written: record the text of the advice itself."
+            "An expert advice must be written: record the text of the advice itself.",
+            fields=("advice",),
         )
     if advice.role in recorded:
         raise ExpertAdviceError(
             f"The {advice.role.lower()} expert's advice is already recorded; "
-            "each role gives one advice."
+            "each role gives one advice.",
+            fields=("role",),
         )
     for other_role in _others(advice.role):
         other = recorded.get(other_role)
         if other is not None and other.expert_id == advice.expert_id:
             raise ExpertAdviceError(
                 "The advices must come from two different persons; a collective or repeated "
-                "advice does not count. Ask another expert."
+                "advice does not count. Ask another expert.",
+                fields=("expert_id",),
             )
     if advice.role is ExpertRole.THIRD and not conclusions_differ(recorded):
         raise ExpertAdviceError(
             "A third advice is asked for only when the first two conclude differently; "
-            "record the first and second advice first."
+            "record the first and second advice first.",
+            fields=("role",),
         )
 
 
@@ -204,7 +219,8 @@ def check_two_expert_rule(recorded: Mapping[ExpertRole, ExpertAdvice]) -> None:
             f"A TLV decision needs the written advice of {len(needed)} experts"
             + (" because the first two conclude differently" if len(needed) > len(_TWO) else "")
             + f"; the {' and '.join(missing)} expert's advice is missing. Record it before "
-            "deciding."
+            "deciding.",
+            fields=("request_id",),
         )
     for role in needed:
         check_advice(recorded[role], {r: a for r, a in recorded.items() if r is not role})

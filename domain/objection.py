@@ -269,17 +269,20 @@ class Objection(Aggregate):
         """
         if request.outcome is None or request.decided_on is None:
             raise RequestNotDecidedError(
-                f"Request {request.id} has not been decided; there is nothing to object to yet."
+                f"Request {request.id} has not been decided; there is nothing to object to yet.",
+                fields=("support_request_id",),
             )
         if received_on < request.decided_on:
             raise InvalidValueError(
                 f"received_on: an objection cannot be received on {received_on}, before the "
-                f"decision of {request.decided_on}."
+                f"decision of {request.decided_on}.",
+                fields=("received_on",),
             )
         if posted_on is not None and (channel is not Channel.POST or posted_on > received_on):
             raise InvalidValueError(
                 "posted_on: only a letter sent by post has a postmark, and it lies on or before "
-                f"the day it was received ({received_on})."
+                f"the day it was received ({received_on}).",
+                fields=("posted_on",),
             )
         term_ends_on = request.objection_deadline
         timeliness = deadlines.objection_timeliness(
@@ -294,7 +297,7 @@ class Objection(Aggregate):
             tlv_type=request.tlv_type,
             tlv_id=request.tlv_id,
             objector=objector,
-            grounds=require_text(grounds, "The grounds of the objection"),
+            grounds=require_text(grounds, "The grounds of the objection", field="grounds"),
             received_on=received_on,
             channel=channel,
             posted_on=posted_on,
@@ -338,12 +341,15 @@ class Objection(Aggregate):
         if not self.awaits_lateness_ruling:
             raise ObjectionLatenessError(
                 f"Objection {self.id} came in time or its lateness was ruled on: there is "
-                "no lateness to explain."
+                "no lateness to explain.",
+                fields=("objection_id",),
             )
         self.trigger_event(
             self.LatenessExplained,
             pupil_id=self.pupil_id,
-            explanation=require_text(explanation, "The explanation of the lateness"),
+            explanation=require_text(
+                explanation, "The explanation of the lateness", field="explanation"
+            ),
             received_on=received_on,
             recorded_by=by,
             recorded_at=at,
@@ -364,19 +370,24 @@ class Objection(Aggregate):
         self._check_open()
         if not self.awaits_lateness_ruling:
             raise ObjectionLatenessError(
-                f"Objection {self.id} came in time or its lateness was ruled on already."
+                f"Objection {self.id} came in time or its lateness was ruled on already.",
+                fields=("objection_id",),
             )
         if not self.lateness_explained:
             raise ObjectionLatenessError(
                 "Ask the objector why the objection came late and record the explanation "
-                "before ruling on it (Awb 6:11, 7:3)."
+                "before ruling on it (Awb 6:11, 7:3).",
+                fields=("objection_id",),
             )
         if decided_on < self.received_on:
             raise InvalidValueError(
                 f"decided_on: the ruling cannot be dated {decided_on}, before the objection "
-                f"came in on {self.received_on}."
+                f"came in on {self.received_on}.",
+                fields=("decided_on",),
             )
-        reasons = require_text(reasons, "The reasons for the ruling on the lateness")
+        reasons = require_text(
+            reasons, "The reasons for the ruling on the lateness", field="reasons"
+        )
         self.trigger_event(
             self.LatenessRuled,
             pupil_id=self.pupil_id,
@@ -407,18 +418,20 @@ class Objection(Aggregate):
         if self.postponed:
             raise ObjectionDecisionError(
                 "The decision on this objection was postponed once already; a longer term "
-                "needs the objector's consent (Awb 7:10 lid 4)."
+                "needs the objector's consent (Awb 7:10 lid 4).",
+                fields=("objection_id",),
             )
         deadline = self.decision_deadline
         if deadline is not None and notified_on > deadline:
             raise InvalidValueError(
                 f"notified_on: the postponement must be notified within the term, which ended "
-                f"on {deadline}."
+                f"on {deadline}.",
+                fields=("notified_on",),
             )
         self.trigger_event(
             self.DecisionPostponed,
             pupil_id=self.pupil_id,
-            reason=require_text(reason, "The reason for postponing"),
+            reason=require_text(reason, "The reason for postponing", field="reason"),
             notified_on=notified_on,
             postponed_by=by,
             postponed_at=at,
@@ -433,7 +446,8 @@ class Objection(Aggregate):
         deadline = self.decision_deadline
         if deadline is not None and agreed_until <= deadline:
             raise InvalidValueError(
-                f"agreed_until: the agreed day must lie after the current last day, {deadline}."
+                f"agreed_until: the agreed day must lie after the current last day, {deadline}.",
+                fields=("agreed_until",),
             )
         self.trigger_event(
             self.LongerTermAgreed,
@@ -467,7 +481,8 @@ class Objection(Aggregate):
         if self.awaits_lateness_ruling:
             raise ObjectionLatenessError(
                 f"Objection {self.id} came late (term ended {self.term_ends_on}): record the "
-                "objector's explanation and rule whether the lateness is excusable first."
+                "objector's explanation and rule whether the lateness is excusable first.",
+                fields=("objection_id",),
             )
 
     def request_lbt_advice(self, *, requested_on: date, by: str, at: datetime) -> None:
@@ -475,7 +490,8 @@ class Objection(Aggregate):
         self._check_lateness_ruled()
         if self.lbt_requested_on is not None:
             raise LbtAdviceError(
-                f"The LBT's advice was already requested on {self.lbt_requested_on}."
+                f"The LBT's advice was already requested on {self.lbt_requested_on}.",
+                fields=("objection_id",),
             )
         due_by = deadlines.lbt_request_deadline(self.received_on)
         self.trigger_event(
@@ -499,14 +515,20 @@ class Objection(Aggregate):
     ) -> None:
         self._check_open()
         if self.lbt_requested_on is None:
-            raise LbtAdviceError("The LBT was not asked for advice: record the request first.")
+            raise LbtAdviceError(
+                "The LBT was not asked for advice: record the request first.",
+                fields=("objection_id",),
+            )
         if self.lbt_recommendation is not None:
-            raise LbtAdviceError(f"The LBT's advice on objection {self.id} is already recorded.")
+            raise LbtAdviceError(
+                f"The LBT's advice on objection {self.id} is already recorded.",
+                fields=("objection_id",),
+            )
         self.trigger_event(
             self.LbtAdviceReceived,
             pupil_id=self.pupil_id,
             recommended_outcome=recommended_outcome,
-            advice=require_text(advice, "The LBT's advice"),
+            advice=require_text(advice, "The LBT's advice", field="advice"),
             received_on=received_on,
             recorded_by=by,
             recorded_at=at,
@@ -516,7 +538,8 @@ class Objection(Aggregate):
     def _check_lbt_step(self, outcome: ObjectionOutcome, policy: SwvPolicy) -> None:
         if self.lbt_requested_on is not None and self.lbt_recommendation is None:
             raise LbtAdviceError(
-                "The LBT's advice was requested and has not come in: record it before deciding."
+                "The LBT's advice was requested and has not come in: record it before deciding.",
+                fields=("objection_id",),
             )
         if (
             policy.lbt_affiliated
@@ -525,7 +548,8 @@ class Objection(Aggregate):
         ):
             raise LbtAdviceError(
                 "This SWV is affiliated with the LBT: ask its advice before deciding, unless "
-                "the objection is upheld in full."
+                "the objection is upheld in full.",
+                fields=("outcome",),
             )
 
     def _check_consequence(
@@ -544,19 +568,22 @@ class Objection(Aggregate):
         if consequence not in allowed:
             raise ObjectionDecisionError(
                 f"An objection {outcome.lower()} against a {self.contested_outcome.lower()} "
-                f"request can lead to {sorted(c.value for c in allowed)}, not {consequence}."
+                f"request can lead to {sorted(c.value for c in allowed)}, not {consequence}.",
+                fields=("tlv_consequence",),
             )
         category, valid_from, valid_until = terms
         needs_terms = consequence in {TlvConsequence.GRANTED, TlvConsequence.REVISED}
         if needs_terms:
             if self.tlv_type is None or valid_from is None or valid_until is None:
                 raise ObjectionDecisionError(
-                    "A TLV granted or revised on objection needs its valid-from and valid-until."
+                    "A TLV granted or revised on objection needs its valid-from and valid-until.",
+                    fields=("valid_from", "valid_until"),
                 )
             check_tlv_terms(self.tlv_type, category, valid_from, valid_until)
         elif any(value is not None for value in terms):
             raise ObjectionDecisionError(
-                f"With consequence {consequence} the TLV terms stay as they are: leave them out."
+                f"With consequence {consequence} the TLV terms stay as they are: leave them out.",
+                fields=("funding_category", "valid_from", "valid_until"),
             )
 
     def decide(  # noqa: PLR0913 - the decision on objection and what it does to the TLV
@@ -583,7 +610,9 @@ class Objection(Aggregate):
             self.Decided,
             pupil_id=self.pupil_id,
             outcome=outcome,
-            reasons=require_text(reasons, "The reasons for the decision on objection"),
+            reasons=require_text(
+                reasons, "The reasons for the decision on objection", field="reasons"
+            ),
             tlv_consequence=tlv_consequence,
             funding_category=funding_category,
             valid_from=valid_from,

@@ -38,7 +38,8 @@ class LeavingReason(StrEnum):
 def _check_municipality_code(code: str) -> str:
     if not _MUNICIPALITY_CODE.match(code):
         raise InvalidValueError(
-            f"{code!r} is not a CBS municipality code: use GM plus four digits, e.g. 'GM0632'."
+            f"{code!r} is not a CBS municipality code: use GM plus four digits, e.g. 'GM0632'.",
+            fields=("municipality_code",),
         )
     return code
 
@@ -219,12 +220,13 @@ class Pupil(Aggregate):
     ) -> Pupil:
         if date_of_birth >= at.date():
             raise InvalidValueError(
-                f"A date of birth of {date_of_birth} lies in the future: check it."
+                f"A date of birth of {date_of_birth} lies in the future: check it.",
+                fields=("date_of_birth",),
             )
         return cls._create(
             cls.Registered,
             id=pupil_id,
-            name=require_text(name, "The pupil's name"),
+            name=require_text(name, "The pupil's name", field="name"),
             date_of_birth=date_of_birth,
             municipality_code=_check_municipality_code(municipality_code),
             registered_by=by,
@@ -259,7 +261,7 @@ class Pupil(Aggregate):
         self.check_active()
         self.trigger_event(
             self.DetailsCorrected,
-            name=require_text(name, "The pupil's name"),
+            name=require_text(name, "The pupil's name", field="name"),
             date_of_birth=date_of_birth,
             corrected_by=by,
             corrected_at=at,
@@ -285,7 +287,9 @@ class Pupil(Aggregate):
         """Parents registered the pupil in writing: the school's zorgplicht term starts."""
         self.check_active()
         if self.school_code == school.code:
-            raise EnrolmentError(f"Pupil {self.id} is already enrolled at {school.code}.")
+            raise EnrolmentError(
+                f"Pupil {self.id} is already enrolled at {school.code}.", fields=("school_code",)
+            )
         self.trigger_event(
             self.SchoolRegistrationReceived,
             school_code=school.code,
@@ -300,11 +304,14 @@ class Pupil(Aggregate):
         """The school takes its one 4-week extension to find a suitable place."""
         self.check_active()
         if self.registered_at_school is None or self.zorgplicht_ends_on is None:
-            raise ZorgplichtError(f"No school registration of pupil {self.id} is pending.")
+            raise ZorgplichtError(
+                f"No school registration of pupil {self.id} is pending.", fields=("pupil_id",)
+            )
         if self.zorgplicht_extended:
             raise ZorgplichtError(
                 "The zorgplicht term was extended before; it can be extended only once. "
-                "Enrol the pupil, or find another school that offers a place."
+                "Enrol the pupil, or find another school that offers a place.",
+                fields=("pupil_id",),
             )
         self.trigger_event(
             self.ZorgplichtTermExtended,
@@ -323,7 +330,9 @@ class Pupil(Aggregate):
         """Enrol at a school; enrolling while at another school is a move between schools."""
         self.check_active()
         if self.school_code == school.code:
-            raise EnrolmentError(f"Pupil {self.id} is already enrolled at {school.code}.")
+            raise EnrolmentError(
+                f"Pupil {self.id} is already enrolled at {school.code}.", fields=("school_code",)
+            )
         self.trigger_event(
             self.Enrolled,
             school_code=school.code,
@@ -339,7 +348,10 @@ class Pupil(Aggregate):
     ) -> None:
         self.check_active()
         if guardian_id in self.guardians:
-            raise GuardianError(f"Guardian {guardian_id} is already recorded for this pupil.")
+            raise GuardianError(
+                f"Guardian {guardian_id} is already recorded for this pupil.",
+                fields=("guardian_id",),
+            )
         self.trigger_event(
             self.GuardianAdded,
             guardian_id=guardian_id,
@@ -355,7 +367,10 @@ class Pupil(Aggregate):
         self.check_active()
         self._check_guardian(guardian_id)
         if self.guardians[guardian_id] == has_authority:
-            raise GuardianError(f"Guardian {guardian_id}'s authority is already so recorded.")
+            raise GuardianError(
+                f"Guardian {guardian_id}'s authority is already so recorded.",
+                fields=("has_authority",),
+            )
         self.trigger_event(
             self.GuardianAuthorityChanged,
             guardian_id=guardian_id,
@@ -378,7 +393,9 @@ class Pupil(Aggregate):
 
     def _check_guardian(self, guardian_id: UUID) -> None:
         if guardian_id not in self.guardians:
-            raise GuardianError(f"Guardian {guardian_id} is not recorded for this pupil.")
+            raise GuardianError(
+                f"Guardian {guardian_id} is not recorded for this pupil.", fields=("guardian_id",)
+            )
 
     def leave(self, *, reason: LeavingReason, left_on: date, by: str, at: datetime) -> None:
         """The pupil leaves the SWV, e.g. for secondary school (a VO partnership)."""
@@ -397,9 +414,11 @@ class Pupil(Aggregate):
     ) -> None:
         """The parents consented to share this pupil's events with ``partner`` (a token subject)."""
         self.check_active()
-        partner = require_text(partner, "The partner")
+        partner = require_text(partner, "The partner", field="partner")
         if partner in self.consents:
-            raise GuardianError(f"Consent for {partner} is already recorded for this pupil.")
+            raise GuardianError(
+                f"Consent for {partner} is already recorded for this pupil.", fields=("partner",)
+            )
         self.trigger_event(
             self.ParentalConsentRecorded,
             partner=partner,
@@ -413,7 +432,9 @@ class Pupil(Aggregate):
         self, *, partner: str, withdrawn_on: date, by: str, at: datetime
     ) -> None:
         if partner not in self.consents:
-            raise GuardianError(f"No consent for {partner} is recorded for this pupil.")
+            raise GuardianError(
+                f"No consent for {partner} is recorded for this pupil.", fields=("partner",)
+            )
         self.trigger_event(
             self.ParentalConsentWithdrawn,
             partner=partner,
@@ -426,5 +447,7 @@ class Pupil(Aggregate):
     def shred_personal_data(self, *, by: str, at: datetime) -> None:
         """Record that the pupil's data key is destroyed; the store does the destroying."""
         if self.data_shredded:
-            raise InvalidValueError(f"The personal data of pupil {self.id} is already shredded.")
+            raise InvalidValueError(
+                f"The personal data of pupil {self.id} is already shredded.", fields=("pupil_id",)
+            )
         self.trigger_event(self.DataShredded, shredded_by=by, shredded_at=at, timestamp=at)

@@ -142,7 +142,8 @@ class Retention(Aggregate):
         if dossier_years not in DOSSIER_YEARS:
             raise InvalidValueError(
                 f"dossier_years must be from {DOSSIER_YEARS.start} to {DOSSIER_YEARS.stop - 1}: "
-                "dossier data may be kept at most 3 years after the case closed"
+                "dossier data may be kept at most 3 years after the case closed",
+                fields=("dossier_years",),
             )
         self.trigger_event(
             self.TermsSet, dossier_years=dossier_years, set_by=by, set_at=at, timestamp=at
@@ -152,11 +153,14 @@ class Retention(Aggregate):
         self, *, list_name: str, adopted_on: date, decision_years: int, by: str, at: datetime
     ) -> None:
         if not list_name.strip():
-            raise InvalidValueError("list_name must name the adopted selection list")
+            raise InvalidValueError(
+                "list_name must name the adopted selection list", fields=("list_name",)
+            )
         if decision_years not in DECISION_YEARS:
             raise InvalidValueError(
                 f"decision_years must be from {DECISION_YEARS.start} to "
-                f"{DECISION_YEARS.stop - 1}: decisions are kept at least the list's 7 years"
+                f"{DECISION_YEARS.stop - 1}: decisions are kept at least the list's 7 years",
+                fields=("decision_years",),
             )
         self.trigger_event(
             self.SelectionListAdopted,
@@ -234,7 +238,8 @@ class Retention(Aggregate):
             return
         if due.due_on > today:
             raise InvalidValueError(
-                f"subject {due.subject.subject_id} is not due until {due.due_on}"
+                f"subject {due.subject.subject_id} is not due until {due.due_on}",
+                fields=("subject_id",),
             )
         subject = due.subject
         self.trigger_event(

@@ -19,10 +19,10 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.errors import (
-    DomainError,
     DuplicateConfigurationError,
     InvalidValueError,
     PeriodError,
+    StateConflictError,
     SwvConfigurationError,
     require_text,
 )
@@ -45,11 +45,11 @@ class UnknownServiceError(SwvConfigurationError):
     """The service is not in the tenant's catalogue (or was withdrawn from it)."""
 
 
-class ServiceRequestDecidedError(DomainError):
+class ServiceRequestDecidedError(StateConflictError):
     """The service request was decided; it cannot be decided or withdrawn again."""
 
 
-class ServiceNotGrantedError(DomainError):
+class ServiceNotGrantedError(StateConflictError):
     """Delivery is recorded for granted services only."""
 
 
@@ -129,14 +129,15 @@ class ServiceCatalogue(Aggregate):
         if not _SERVICE_CODE.match(service.code):
             raise InvalidValueError(
                 f"{service.code!r} is not a service code: use 2 to 40 lowercase letters, digits "
-                "and hyphens, starting with a letter, e.g. 'observatie'."
+                "and hyphens, starting with a letter, e.g. 'observatie'.",
+                fields=("code",),
             )
         if service.code in self.services:
             raise DuplicateConfigurationError(f"Service {service.code!r} is already offered.")
         self.trigger_event(
             self.ServiceOffered,
             service_code=service.code,
-            service_name=require_text(service.name, "The service name"),
+            service_name=require_text(service.name, "The service name", field="name"),
             kind=service.kind,
             for_pupils=service.for_pupils,
             changed_by=by,
@@ -153,23 +154,32 @@ class ServiceCatalogue(Aggregate):
         except KeyError:
             raise UnknownServiceError(
                 f"Service {code!r} is not offered by {self.swv_code}: choose one of "
-                f"{sorted(self.services)}."
+                f"{sorted(self.services)}.",
+                fields=("service_code",),
             ) from None
 
 
 def _check_shares(shares: tuple[MunicipalShare, ...]) -> None:
     codes = [s.municipality_code for s in shares]
     if len(set(codes)) != len(codes):
-        raise InvalidValueError("Name each municipality's share once.")
+        raise InvalidValueError(
+            "Name each municipality's share once.", fields=("municipal_shares",)
+        )
     for share in shares:
         if not _MUNICIPALITY_CODE.match(share.municipality_code):
             raise InvalidValueError(
-                f"{share.municipality_code!r} is not a CBS municipality code such as 'GM0632'."
+                f"{share.municipality_code!r} is not a CBS municipality code such as 'GM0632'.",
+                fields=("municipal_shares",),
             )
         if not 1 <= share.percent <= WHOLE:
-            raise InvalidValueError(f"A share of {share.percent}% is not possible: give 1 to 100.")
+            raise InvalidValueError(
+                f"A share of {share.percent}% is not possible: give 1 to 100.",
+                fields=("municipal_shares",),
+            )
     if sum(s.percent for s in shares) > WHOLE:
-        raise InvalidValueError("The municipalities' shares add up to more than 100%.")
+        raise InvalidValueError(
+            "The municipalities' shares add up to more than 100%.", fields=("municipal_shares",)
+        )
 
 
 class ServiceRequest(Aggregate):
@@ -282,9 +292,13 @@ class ServiceRequest(Aggregate):
     ) -> ServiceRequest:
         """A school asks for a service: for a pupil where the service is about one."""
         if service.for_pupils and pupil_id is None:
-            raise InvalidValueError(f"{service.name} is about a pupil: name the pupil.")
+            raise InvalidValueError(
+                f"{service.name} is about a pupil: name the pupil.", fields=("pupil_id",)
+            )
         if not service.for_pupils and pupil_id is not None:
-            raise InvalidValueError(f"{service.name} is for the school, not for one pupil.")
+            raise InvalidValueError(
+                f"{service.name} is for the school, not for one pupil.", fields=("pupil_id",)
+            )
         return cls._create(
             cls.Requested,
             id=request_id,
@@ -292,7 +306,7 @@ class ServiceRequest(Aggregate):
             kind=service.kind,
             school_code=school_code,
             pupil_id=pupil_id,
-            question=require_text(question, "The question"),
+            question=require_text(question, "The question", field="question"),
             requested_on=requested_on,
             requested_by=by,
             requested_at=at,
@@ -321,17 +335,23 @@ class ServiceRequest(Aggregate):
     ) -> None:
         self._require_open()
         if not 1 <= hours <= MAX_HOURS:
-            raise InvalidValueError(f"{hours} hours is not possible: give 1 to {MAX_HOURS}.")
+            raise InvalidValueError(
+                f"{hours} hours is not possible: give 1 to {MAX_HOURS}.", fields=("hours",)
+            )
         if end_on < start_on:
-            raise PeriodError(f"A service from {start_on} cannot end on {end_on}.")
+            raise PeriodError(
+                f"A service from {start_on} cannot end on {end_on}.", fields=("end_on",)
+            )
         if municipal_shares and self.kind is not ServiceKind.VOORZIENING:
-            raise InvalidValueError("Municipalities share in the cost of provisions only.")
+            raise InvalidValueError(
+                "Municipalities share in the cost of provisions only.", fields=("municipal_shares",)
+            )
         _check_shares(municipal_shares)
         self.trigger_event(
             self.Granted,
             pupil_id=self.pupil_id,
             hours=hours,
-            provider=require_text(provider, "The provider"),
+            provider=require_text(provider, "The provider", field="provider"),
             start_on=start_on,
             end_on=end_on,
             municipal_shares=municipal_shares,
@@ -348,7 +368,7 @@ class ServiceRequest(Aggregate):
         self.trigger_event(
             self.Refused,
             pupil_id=self.pupil_id,
-            reasons=require_text(reasons, "The reasons"),
+            reasons=require_text(reasons, "The reasons", field="reasons"),
             decided_on=decided_on,
             policy_version=policy_version,
             decided_by=by,
@@ -372,7 +392,8 @@ class ServiceRequest(Aggregate):
         if hours < 1 or self.delivered_hours + hours > self.granted_hours:
             raise InvalidValueError(
                 f"{hours} more hours would exceed the {self.granted_hours} granted"
-                f" ({self.delivered_hours} delivered so far)."
+                f" ({self.delivered_hours} delivered so far).",
+                fields=("hours",),
             )
         self.trigger_event(
             self.Delivered,

@@ -113,28 +113,39 @@ def check_webhook_url(url: str) -> str:
     """An absolute http(s) URL without credentials; where it points is checked on delivery."""
     parts = urlsplit(url)
     if parts.scheme not in {"https", "http"} or not parts.hostname:
-        raise InvalidValueError(f"{url!r} is not an absolute http(s) URL for the webhook.")
+        raise InvalidValueError(
+            f"{url!r} is not an absolute http(s) URL for the webhook.", fields=("webhook_url",)
+        )
     if parts.username or parts.password:
-        raise InvalidValueError("A webhook URL may not carry credentials.")
+        raise InvalidValueError("A webhook URL may not carry credentials.", fields=("webhook_url",))
     return url
 
 
 def _check_narrowing(municipalities: tuple[str, ...], schools: tuple[str, ...]) -> None:
     for code in municipalities:
         if not _MUNICIPALITY_CODE.match(code):
-            raise InvalidValueError(f"{code!r} is not a CBS municipality code (GM + 4 digits).")
+            raise InvalidValueError(
+                f"{code!r} is not a CBS municipality code (GM + 4 digits).",
+                fields=("municipalities",),
+            )
     for code in schools:
         if not _SCHOOL_CODE.match(code):
-            raise InvalidValueError(f"{code!r} is not a school code (BRIN + vestiging).")
+            raise InvalidValueError(
+                f"{code!r} is not a school code (BRIN + vestiging).", fields=("schools",)
+            )
 
 
 def _check_transport(transport: Transport, webhook_url: str | None) -> None:
     if transport is Transport.WEBHOOK:
         if webhook_url is None:
-            raise InvalidValueError("A webhook subscription needs a webhook_url.")
+            raise InvalidValueError(
+                "A webhook subscription needs a webhook_url.", fields=("webhook_url",)
+            )
         check_webhook_url(webhook_url)
     elif webhook_url is not None:
-        raise InvalidValueError("Only a WEBHOOK subscription takes a webhook_url.")
+        raise InvalidValueError(
+            "Only a WEBHOOK subscription takes a webhook_url.", fields=("webhook_url",)
+        )
 
 
 class Subscription(Aggregate):
@@ -240,14 +251,19 @@ class Subscription(Aggregate):
         at: datetime,
     ) -> Subscription:
         if not partner.strip():
-            raise InvalidValueError("A subscription needs a partner: the subject of its token.")
+            raise InvalidValueError(
+                "A subscription needs a partner: the subject of its token.", fields=("partner",)
+            )
         if not event_types:
-            raise InvalidValueError("A subscription needs at least one integration event type.")
+            raise InvalidValueError(
+                "A subscription needs at least one integration event type.", fields=("event_types",)
+            )
         refused = sorted(set(event_types) - BASIS_RULES[legal_basis].types)
         if refused:
             raise InvalidValueError(
                 f"The legal basis {legal_basis} does not permit {', '.join(refused)}; "
-                f"it permits {', '.join(sorted(BASIS_RULES[legal_basis].types))}."
+                f"it permits {', '.join(sorted(BASIS_RULES[legal_basis].types))}.",
+                fields=("event_types",),
             )
         _check_narrowing(municipalities, schools)
         _check_transport(transport, webhook_url)
@@ -294,7 +310,9 @@ class Subscription(Aggregate):
         """Deliver again everything after ``after_position`` (0: from the start of the log)."""
         self._check_not_deleted()
         if after_position < 0:
-            raise InvalidValueError("A replay starts after a position of 0 or more.")
+            raise InvalidValueError(
+                "A replay starts after a position of 0 or more.", fields=("after_position",)
+            )
         self.trigger_event(
             self.ReplayRequested,
             after_position=after_position,
@@ -309,7 +327,9 @@ class Subscription(Aggregate):
         if self.transport is not Transport.WEBHOOK:
             raise SubscriptionStateError("Only a webhook subscription has a signing secret.")
         if overlap_until < at:
-            raise InvalidValueError("The overlap of the old secret cannot end in the past.")
+            raise InvalidValueError(
+                "The overlap of the old secret cannot end in the past.", fields=("overlap_seconds",)
+            )
         self.trigger_event(
             self.WebhookSecretRotated,
             generation=self.secret_generation + 1,

@@ -313,7 +313,7 @@ class SupportRequest(Aggregate):
             school_code=school.code,
             arrangement_type=requested.code if isinstance(requested, ArrangementType) else None,
             tlv_type=requested if isinstance(requested, TlvType) else None,
-            question=require_text(question, "The question of the request"),
+            question=require_text(question, "The question of the request", field="question"),
             parent_view=parent_view,
             received_on=received_on,
             submitted_by=by,
@@ -372,7 +372,9 @@ class SupportRequest(Aggregate):
         self.trigger_event(
             self.CompletenessChecked,
             complete=not missing,
-            missing=tuple(require_text(item, "A missing item") for item in missing),
+            missing=tuple(
+                require_text(item, "A missing item", field="missing") for item in missing
+            ),
             checked_on=checked_on,
             checked_by=by,
             checked_at=at,
@@ -389,22 +391,25 @@ class SupportRequest(Aggregate):
         self._check_open()
         if self.suspended_since is not None:
             raise ApplicationSuspendedError(
-                f"Request {self.id} is suspended since {self.suspended_since}; resume it first."
+                f"Request {self.id} is suspended since {self.suspended_since}; resume it first.",
+                fields=("request_id",),
             )
         if suspended_on < self.received_on:
             raise InvalidValueError(
                 f"suspended_on: a suspension cannot start on {suspended_on}, before the "
-                f"application was received on {self.received_on}."
+                f"application was received on {self.received_on}.",
+                fields=("suspended_on",),
             )
         if complete_by <= suspended_on:
             raise InvalidValueError(
                 f"complete_by: the completion term must end after the invitation of "
-                f"{suspended_on}, not on {complete_by} (Awb 4:5)."
+                f"{suspended_on}, not on {complete_by} (Awb 4:5).",
+                fields=("complete_by",),
             )
         self.trigger_event(
             self.Suspended,
             pupil_id=self.pupil_id,
-            reason=require_text(reason, "The reason for suspending"),
+            reason=require_text(reason, "The reason for suspending", field="reason"),
             suspended_on=suspended_on,
             complete_by=complete_by,
             suspended_by=by,
@@ -426,11 +431,14 @@ class SupportRequest(Aggregate):
         """
         self._check_open()
         if self.suspended_since is None:
-            raise ApplicationNotSuspendedError(f"Request {self.id} is not suspended.")
+            raise ApplicationNotSuspendedError(
+                f"Request {self.id} is not suspended.", fields=("request_id",)
+            )
         if resumed_on < self.suspended_since:
             raise InvalidValueError(
                 f"Request {self.id} was suspended on {self.suspended_since}; it cannot resume "
-                f"on {resumed_on}, before that."
+                f"on {resumed_on}, before that.",
+                fields=("resumed_on",),
             )
         open_pause = self.pauses[-1]
         pause = Pause(open_pause.invited_on, open_pause.complete_by, resumed_on, count)
@@ -456,16 +464,18 @@ class SupportRequest(Aggregate):
         if deadline is not None and notified_on > deadline:
             raise InvalidValueError(
                 f"notified_on: a notice under Awb 4:14 goes out within the term, which ended on "
-                f"{deadline}; {notified_on} is too late."
+                f"{deadline}; {notified_on} is too late.",
+                fields=("notified_on",),
             )
         if deadline is not None and extended_to <= deadline:
             raise InvalidValueError(
-                f"extended_to: the new last day must lie after the current one, {deadline}."
+                f"extended_to: the new last day must lie after the current one, {deadline}.",
+                fields=("extended_to",),
             )
         self.trigger_event(
             self.DecisionTermExtended,
             pupil_id=self.pupil_id,
-            reason=require_text(reason, "The reason for the longer term"),
+            reason=require_text(reason, "The reason for the longer term", field="reason"),
             extended_to=extended_to,
             notified_on=notified_on,
             extended_by=by,
@@ -487,7 +497,8 @@ class SupportRequest(Aggregate):
         if not self.is_tlv_application:
             raise NotATlvApplicationError(
                 f"Request {self.id} asks for an arrangement; expert advice under the two-expert "
-                "rule belongs to TLV applications."
+                "rule belongs to TLV applications.",
+                fields=("request_id",),
             )
 
     def assign_expert(
@@ -497,7 +508,9 @@ class SupportRequest(Aggregate):
         self._check_open()
         self._check_tlv_application()
         assignment = ExpertAssignment(
-            role, expert_id, require_text(expert_subject, "The expert's account")
+            role,
+            expert_id,
+            require_text(expert_subject, "The expert's account", field="expert_subject"),
         )
         check_assignment(assignment, self.assigned_experts, self.expert_advices)
         self.trigger_event(
@@ -545,16 +558,19 @@ class SupportRequest(Aggregate):
         self._check_open()
         if self.complete_on is None:
             raise ApplicationIncompleteError(
-                f"Request {self.id} has not been found complete: check its completeness first."
+                f"Request {self.id} has not been found complete: check its completeness first.",
+                fields=("request_id",),
             )
         if self.suspended_since is not None:
             raise ApplicationSuspendedError(
                 f"Request {self.id} is suspended since {self.suspended_since}; resume it before "
-                "deciding."
+                "deciding.",
+                fields=("request_id",),
             )
         if decided_on < self.complete_on:
             raise InvalidValueError(
-                f"A decision cannot be dated {decided_on}, before the application was complete."
+                f"A decision cannot be dated {decided_on}, before the application was complete.",
+                fields=("decided_on",),
             )
         if self.is_tlv_application:
             check_two_expert_rule(self.expert_advices)
@@ -582,18 +598,20 @@ class SupportRequest(Aggregate):
             if tlv_id is None or valid_from is None or valid_until is None:
                 raise InvalidValueError(
                     "Granting a TLV names the new TLV's id and its valid-from and valid-until "
-                    "dates."
+                    "dates.",
+                    fields=("valid_from", "valid_until"),
                 )
             check_tlv_terms(self.tlv_type, funding_category, valid_from, valid_until)
         elif any(v is not None for v in (tlv_id, funding_category, valid_from, valid_until)):
             raise InvalidValueError(
                 "An arrangement request has no TLV, category or TLV period: leave them out and "
-                "grant the arrangement itself next."
+                "grant the arrangement itself next.",
+                fields=("funding_category", "valid_from", "valid_until"),
             )
         self.trigger_event(
             self.Granted,
             pupil_id=self.pupil_id,
-            reasons=require_text(reasons, "The reasons for the decision"),
+            reasons=require_text(reasons, "The reasons for the decision", field="reasons"),
             tlv_id=tlv_id,
             funding_category=funding_category,
             valid_from=valid_from,
@@ -614,7 +632,7 @@ class SupportRequest(Aggregate):
         self.trigger_event(
             self.Refused,
             pupil_id=self.pupil_id,
-            reasons=require_text(reasons, "The reasons for the decision"),
+            reasons=require_text(reasons, "The reasons for the decision", field="reasons"),
             decided_on=decided_on,
             decided_within_term=self._within_term(decided_on),
             policy_version=policy.version,
@@ -647,14 +665,17 @@ class SupportRequest(Aggregate):
     ) -> None:
         """The decision was sent or handed over on ``notified_on``: the objection term starts."""
         if self.outcome is None or self.decided_on is None:
-            raise RequestNotDecidedError(f"Request {self.id} has no decision to notify yet.")
+            raise RequestNotDecidedError(
+                f"Request {self.id} has no decision to notify yet.", fields=("request_id",)
+            )
         if self.notified_on is not None:
             raise AlreadyNotifiedError(
                 f"The decision on request {self.id} was notified on {self.notified_on}."
             )
         if notified_on < self.decided_on:
             raise InvalidValueError(
-                f"A decision of {self.decided_on} cannot be notified on {notified_on}, before it."
+                f"A decision of {self.decided_on} cannot be notified on {notified_on}, before it.",
+                fields=("notified_on",),
             )
         self.trigger_event(
             self.DecisionNotified,

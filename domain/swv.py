@@ -96,19 +96,21 @@ def swv_stream_id(tenant_id: TenantId) -> UUID:
     return uuid5(SWV_NAMESPACE, tenant_id)
 
 
-def check_swv_code(code: str) -> None:
+def check_swv_code(code: str, *, field: str = "code") -> None:
     if not _SWV_CODE.match(code):
         raise InvalidValueError(
-            f"{code!r} is not an SWV code: use PO or VO plus four digits, e.g. 'PO2604'."
+            f"{code!r} is not an SWV code: use PO or VO plus four digits, e.g. 'PO2604'.",
+            fields=(field,),
         )
 
 
 def _check_policy(policy: SwvPolicy) -> None:
-    require_text(policy.version, "The policy version")
+    require_text(policy.version, "The policy version", field="policy_version")
     if not 1 <= policy.tlv_redemption_months <= _MAX_REDEMPTION_MONTHS:
         raise InvalidValueError(
             f"A TLV redemption term of {policy.tlv_redemption_months} months is not plausible: "
-            f"choose 1 to {_MAX_REDEMPTION_MONTHS} months."
+            f"choose 1 to {_MAX_REDEMPTION_MONTHS} months.",
+            fields=("tlv_redemption_months",),
         )
 
 
@@ -288,9 +290,11 @@ class Swv(Aggregate):
             cls.Configured,
             id=swv_stream_id(code),
             code=code,
-            name=require_text(name, "The SWV name"),
+            name=require_text(name, "The SWV name", field="name"),
             sector=Sector(code[:2]),
-            committee_name=require_text(committee_name, "The committee name"),
+            committee_name=require_text(
+                committee_name, "The committee name", field="committee_name"
+            ),
             policy_version=policy.version,
             policy_effective_from=policy.effective_from,
             lapse_unredeemed_tlvs=policy.lapse_unredeemed_tlvs,
@@ -305,7 +309,7 @@ class Swv(Aggregate):
     def rename(self, name: str, *, by: str, at: datetime) -> None:
         self.trigger_event(
             self.Renamed,
-            name=require_text(name, "The SWV name"),
+            name=require_text(name, "The SWV name", field="name"),
             changed_by=by,
             changed_at=at,
             timestamp=at,
@@ -314,7 +318,9 @@ class Swv(Aggregate):
     def rename_committee(self, committee_name: str, *, by: str, at: datetime) -> None:
         self.trigger_event(
             self.CommitteeRenamed,
-            committee_name=require_text(committee_name, "The committee name"),
+            committee_name=require_text(
+                committee_name, "The committee name", field="committee_name"
+            ),
             changed_by=by,
             changed_at=at,
             timestamp=at,
@@ -323,14 +329,15 @@ class Swv(Aggregate):
     def add_municipality(self, code: str, name: str, *, by: str, at: datetime) -> None:
         if not _MUNICIPALITY_CODE.match(code):
             raise InvalidValueError(
-                f"{code!r} is not a CBS municipality code: use GM plus four digits, e.g. 'GM0632'."
+                f"{code!r} is not a CBS municipality code: use GM plus four digits, e.g. 'GM0632'.",
+                fields=("code",),
             )
         if code in self.municipalities:
             raise DuplicateConfigurationError(f"Municipality {code} is already registered.")
         self.trigger_event(
             self.MunicipalityAdded,
             municipality_code=code,
-            municipality_name=require_text(name, "The municipality name"),
+            municipality_name=require_text(name, "The municipality name", field="name"),
             changed_by=by,
             changed_at=at,
             timestamp=at,
@@ -340,25 +347,28 @@ class Swv(Aggregate):
         if not _BRIN.match(school.brin) or not _VESTIGING.match(school.vestiging):
             raise InvalidValueError(
                 f"{school.brin!r}/{school.vestiging!r} is not a BRIN and vestigingsnummer: "
-                "use two digits and two capitals, then two digits, e.g. '12AB' and '00'."
+                "use two digits and two capitals, then two digits, e.g. '12AB' and '00'.",
+                fields=("brin", "vestiging"),
             )
         if school.code in self.schools:
             raise DuplicateConfigurationError(f"School {school.code} is already registered.")
         if school.municipality_code not in self.municipalities:
             raise UnknownMunicipalityError(
                 f"Municipality {school.municipality_code} is not part of {self.code}: "
-                "add the municipality first."
+                "add the municipality first.",
+                fields=("municipality_code",),
             )
         if not school.school_type.fits(self.sector):
             raise InvalidValueError(
-                f"A {school.school_type} school does not belong to a {self.sector} partnership."
+                f"A {school.school_type} school does not belong to a {self.sector} partnership.",
+                fields=("school_type",),
             )
         self.trigger_event(
             self.SchoolAdded,
             brin=school.brin,
             vestiging=school.vestiging,
-            school_name=require_text(school.name, "The school name"),
-            board=require_text(school.board, "The school board"),
+            school_name=require_text(school.name, "The school name", field="name"),
+            board=require_text(school.board, "The school board", field="board"),
             school_type=school.school_type,
             municipality_code=school.municipality_code,
             changed_by=by,
@@ -376,7 +386,8 @@ class Swv(Aggregate):
         if not _CATALOGUE_CODE.match(entry.code):
             raise InvalidValueError(
                 f"{entry.code!r} is not a catalogue code: use 2 to 40 lowercase letters, digits "
-                "and hyphens, starting with a letter, e.g. 'ambulante-begeleiding'."
+                "and hyphens, starting with a letter, e.g. 'ambulante-begeleiding'.",
+                fields=("code",),
             )
         if entry.code in self.catalogue:
             raise DuplicateConfigurationError(
@@ -385,12 +396,13 @@ class Swv(Aggregate):
         if not 1 <= entry.default_duration_months <= _MAX_ARRANGEMENT_MONTHS:
             raise InvalidValueError(
                 f"A default duration of {entry.default_duration_months} months is not possible: "
-                f"choose 1 to {_MAX_ARRANGEMENT_MONTHS} months."
+                f"choose 1 to {_MAX_ARRANGEMENT_MONTHS} months.",
+                fields=("default_duration_months",),
             )
         self.trigger_event(
             self.ArrangementTypeAdded,
             type_code=entry.code,
-            type_name=require_text(entry.name, "The arrangement type name"),
+            type_name=require_text(entry.name, "The arrangement type name", field="name"),
             unit=entry.unit,
             default_duration_months=entry.default_duration_months,
             changed_by=by,
@@ -399,7 +411,7 @@ class Swv(Aggregate):
         )
 
     def withdraw_arrangement_type(self, code: str, *, by: str, at: datetime) -> None:
-        self.arrangement_type(code)
+        self.arrangement_type(code, field="code")
         self.trigger_event(
             self.ArrangementTypeWithdrawn,
             type_code=code,
@@ -441,20 +453,22 @@ class Swv(Aggregate):
         ]
         return max(in_force)[2] if in_force else self.policies[0]
 
-    def school(self, school_code: str) -> School:
+    def school(self, school_code: str, *, field: str = "school_code") -> School:
         try:
             return self.schools[school_code]
         except KeyError:
             raise UnknownSchoolError(
                 f"School {school_code!r} is not registered in {self.code}: "
-                "register it in the SWV configuration first."
+                "register it in the SWV configuration first.",
+                fields=(field,),
             ) from None
 
-    def arrangement_type(self, code: str) -> ArrangementType:
+    def arrangement_type(self, code: str, *, field: str = "arrangement_type") -> ArrangementType:
         try:
             return self.catalogue[code]
         except KeyError:
             raise UnknownArrangementTypeError(
                 f"Arrangement type {code!r} is not in the catalogue of {self.code}: "
-                f"choose one of {sorted(self.catalogue)} or add it to the catalogue first."
+                f"choose one of {sorted(self.catalogue)} or add it to the catalogue first.",
+                fields=(field,),
             ) from None

@@ -150,7 +150,7 @@ class Tenancy(Aggregate):
             cls.Opened,
             id=tenancy_stream_id(code),
             code=code,
-            name=require_text(name, "The SWV name"),
+            name=require_text(name, "The SWV name", field="name"),
             opened_by=by,
             opened_at=at,
             timestamp=at,
@@ -161,7 +161,7 @@ class Tenancy(Aggregate):
             raise TenancyStateError(f"Tenant {self.code} is suspended already.")
         self.trigger_event(
             self.Suspended,
-            reason=require_text(reason, "The reason for the suspension"),
+            reason=require_text(reason, "The reason for the suspension", field="reason"),
             suspended_by=by,
             suspended_at=at,
             timestamp=at,
@@ -172,7 +172,7 @@ class Tenancy(Aggregate):
             raise TenancyStateError(f"Tenant {self.code} is not suspended.")
         self.trigger_event(
             self.Reinstated,
-            reason=require_text(reason, "The reason for the reinstatement"),
+            reason=require_text(reason, "The reason for the reinstatement", field="reason"),
             reinstated_by=by,
             reinstated_at=at,
             timestamp=at,

@@ -52,16 +52,19 @@ def check_tlv_terms(
     """The rules every TLV's terms obey: a category for (V)SO only, and a real period."""
     if tlv_type is TlvType.SBO and funding_category is not None:
         raise FundingCategoryError(
-            "An SBO TLV carries no funding category: leave the category out."
+            "An SBO TLV carries no funding category: leave the category out.",
+            fields=("funding_category",),
         )
     if tlv_type is not TlvType.SBO and funding_category is None:
         raise FundingCategoryError(
-            f"An {tlv_type} TLV needs a funding category: choose LOW, MEDIUM or HIGH."
+            f"An {tlv_type} TLV needs a funding category: choose LOW, MEDIUM or HIGH.",
+            fields=("funding_category",),
         )
     if valid_until <= valid_from:
         raise PeriodError(
             f"A TLV valid from {valid_from} cannot end on {valid_until}: "
-            "choose an end date after the start date."
+            "choose an end date after the start date.",
+            fields=("valid_until",),
         )
 
 
@@ -246,7 +249,8 @@ class Tlv(Aggregate):
         if valid_until <= self.valid_until:
             raise PeriodError(
                 f"TLV {self.id} already runs until {self.valid_until}: "
-                "an extension must end later than that."
+                "an extension must end later than that.",
+                fields=("valid_until",),
             )
 
     def extend(  # noqa: PLR0913 - an extension is a decision of its own
@@ -289,7 +293,9 @@ class Tlv(Aggregate):
             self.ExtendedAdministratively,
             valid_until=valid_until,
             previous_valid_until=self.valid_until,
-            regulation=require_text(regulation, "The regulation behind the extension"),
+            regulation=require_text(
+                regulation, "The regulation behind the extension", field="regulation"
+            ),
             batch_id=batch_id,
             policy_version=policy_version,
             extended_by=by,
@@ -307,7 +313,8 @@ class Tlv(Aggregate):
         if school.school_type is not self.tlv_type.school_type:
             raise InvalidValueError(
                 f"An {self.tlv_type} TLV is redeemed at an {self.tlv_type} school; "
-                f"{school.code} is {school.school_type}."
+                f"{school.code} is {school.school_type}.",
+                fields=("school_code",),
             )
         if not self.valid_from <= enrolled_on <= self.valid_until:
             raise TlvNotValidError(
@@ -331,14 +338,18 @@ class Tlv(Aggregate):
     def lapse(self, *, today: date, by: str, at: datetime) -> None:
         """Record that the TLV was not redeemed in time, where tenant policy says it lapses."""
         if self.status is not TlvStatus.ISSUED:
-            raise TlvLapseNotDueError(f"TLV {self.id} is {self.status.lower()}; it cannot lapse.")
+            raise TlvLapseNotDueError(
+                f"TLV {self.id} is {self.status.lower()}; it cannot lapse.", fields=("tlv_id",)
+            )
         if self.redeem_by is None:
             raise TlvLapseNotDueError(
-                "Under the policy it was issued with, this TLV does not lapse when unredeemed."
+                "Under the policy it was issued with, this TLV does not lapse when unredeemed.",
+                fields=("tlv_id",),
             )
         if today <= self.redeem_by:
             raise TlvLapseNotDueError(
-                f"TLV {self.id} can still be redeemed until {self.redeem_by}: wait until after it."
+                f"TLV {self.id} can still be redeemed until {self.redeem_by}: wait until after it.",
+                fields=("tlv_id",),
             )
         self.trigger_event(
             self.Lapsed, lapsed_on=today, recorded_by=by, recorded_at=at, timestamp=at

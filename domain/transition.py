@@ -20,7 +20,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import DomainError, InvalidValueError, require_text
+from domain.errors import InvalidValueError, StateConflictError, require_text
 from domain.personal import PERSONAL
 from domain.swv import check_swv_code
 from domain.tlv import FundingCategory, TlvType
@@ -45,7 +45,7 @@ class OutflowDestination(StrEnum):
     VERVOLGONDERWIJS = "VERVOLGONDERWIJS"
 
 
-class HandoverError(DomainError):
+class HandoverError(StateConflictError):
     """The handover is not in a state that allows this (already answered, or not delivered)."""
 
 
@@ -75,9 +75,11 @@ class HandoverContent:
 
 
 def _check_receiver(sending: str, receiving: str) -> str:
-    check_swv_code(receiving)
+    check_swv_code(receiving, field="receiving_swv")
     if receiving == sending:
-        raise InvalidValueError("A pupil is handed to another partnership, not to this one.")
+        raise InvalidValueError(
+            "A pupil is handed to another partnership, not to this one.", fields=("receiving_swv",)
+        )
     return receiving
 
 
@@ -187,10 +189,12 @@ class Handover(Aggregate):
             receiving_swv=_check_receiver(sending_swv, receiving_swv),
             consent_given_on=consent_given_on,
             consent_channel=consent_channel,
-            name=require_text(content.name, "The pupil's name"),
+            name=require_text(content.name, "The pupil's name", field="name"),
             date_of_birth=content.date_of_birth,
             municipality_code=content.municipality_code,
-            support_question=require_text(content.support_question, "The support question"),
+            support_question=require_text(
+                content.support_question, "The support question", field="support_question"
+            ),
             tlvs=content.tlvs,
             arrangements=content.arrangements,
             prepared_by=by,
@@ -350,7 +354,7 @@ class IncomingHandover(Aggregate):
             self.Declined,
             pupil_id=self.pupil_id,
             declined_on=declined_on,
-            reason=require_text(reason, "The reason"),
+            reason=require_text(reason, "The reason", field="reason"),
             declined_by=by,
             declined_at=at,
         )

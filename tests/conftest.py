@@ -6,11 +6,15 @@ Set PASSEND_TEST_DATABASE_URL (an admin DSN) to use an existing server instead.
 
 from __future__ import annotations
 
+import ast
 import os
 import secrets
+import sys
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -28,6 +32,20 @@ from tests.sample_aggregate import Note
 
 TEST_DATABASE = "passend_test"
 pytest_plugins = ["tests.browser"]  # the ``browser`` fixture for page tests
+
+if sys.version_info < (3, 12):
+    # CPython 3.11 keeps the AST converter's recursion depth in interpreter-wide state, so two
+    # threads parsing at once (Hypothesis describing a strategy in a test, a traceback formatted
+    # in the thread of the app under test) can fail with "SystemError: AST constructor recursion
+    # depth mismatch" (python/cpython#106905, fixed in 3.12). Tests parse one at a time.
+    _parse_lock = threading.RLock()
+    _parse = ast.parse
+
+    def _parse_alone(*args: Any, **kwargs: Any) -> Any:
+        with _parse_lock:
+            return _parse(*args, **kwargs)
+
+    ast.parse = _parse_alone
 
 
 def new_tenant_id() -> TenantId:
@@ -61,24 +79,33 @@ def admin_dsn() -> Iterator[str]:
         embedded_postgres_server.destroy(data_dir)
 
 
-@pytest.fixture(scope="session")
-async def database_dsns(admin_dsn: str) -> tuple[str, str]:
-    """(admin DSN, application DSN) of a freshly migrated test database."""
+async def new_database(admin_dsn: str, name: str) -> tuple[str, str]:
+    """(admin DSN, application DSN) of a new, empty database ``name`` on the suite's server."""
     admin = await asyncpg.connect(admin_dsn)
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {TEST_DATABASE}")
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {name}")
     finally:
         await admin.close()
     base, _, _ = admin_dsn.rpartition("/")
-    test_admin_dsn = f"{base}/{TEST_DATABASE}"
-    conn = await asyncpg.connect(test_admin_dsn)
+    return f"{base}/{name}", f"{base}/{name}".replace("://postgres@", "://passend_app@", 1)
+
+
+async def migrated_database(admin_dsn: str, name: str) -> tuple[str, str]:
+    """(admin DSN, application DSN) of a new database ``name`` with every migration applied."""
+    dsns = await new_database(admin_dsn, name)
+    conn = await asyncpg.connect(dsns[0])
     try:
         await apply_migrations(conn)
     finally:
         await conn.close()
-    app_dsn = test_admin_dsn.replace("://postgres@", "://passend_app@", 1)
-    return test_admin_dsn, app_dsn
+    return dsns
+
+
+@pytest.fixture(scope="session")
+async def database_dsns(admin_dsn: str) -> tuple[str, str]:
+    """(admin DSN, application DSN) of a freshly migrated test database."""
+    return await migrated_database(admin_dsn, TEST_DATABASE)
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +113,27 @@ async def app_pool(database_dsns: tuple[str, str]) -> AsyncIterator[Pool]:
     pool = await create_pool(database_dsns[1], min_size=2, max_size=20)
     yield pool
     await pool.close()
+
+
+def database_of_its_own(name: str) -> tuple[object, object]:
+    """``database_dsns`` and ``app_pool`` overrides giving a test package database ``name``.
+
+    The packages that write test-only events (notes) or start runners over every tenant use
+    one: served apps elsewhere then never meet events their codec cannot read, and a runner
+    here catches up only this package's tenants.
+    """
+
+    @pytest.fixture(scope="package", name="database_dsns")
+    async def own_dsns(admin_dsn: str) -> tuple[str, str]:
+        return await migrated_database(admin_dsn, name)
+
+    @pytest.fixture(scope="package", name="app_pool")
+    async def own_pool(database_dsns: tuple[str, str]) -> AsyncIterator[Pool]:
+        pool = await create_pool(database_dsns[1], min_size=2, max_size=20)
+        yield pool
+        await pool.close()
+
+    return own_dsns, own_pool
 
 
 @pytest.fixture(scope="session")

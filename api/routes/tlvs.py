@@ -16,8 +16,9 @@ from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import CommandRunner, Store
 from api.personal_reads import CASE_HANDLING, personal
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
-from api.schemas.common import READ_ERRORS, etag, event_views
+from api.schemas.common import etag, event_views
 from api.schemas.decisions import (
     BulkTlvExtensionResult,
     TlvExtended,
@@ -121,14 +122,21 @@ class TlvController(Controller):
         "/{tlv_id:uuid}",
         summary="A TLV: current state, version and events",
         guards=[authorisation.reads_decisions],
-        responses=READ_ERRORS,
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getTlv",
         opt=personal("read", CASE_HANDLING),
     )
     async def read(
-        self, tlv_id: TlvId, principal: NamedDependency[Principal], event_store: Store
+        self,
+        tlv_id: TlvId,
+        principal: NamedDependency[Principal],
+        event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[TlvRead]:
-        history = await aggregate_history(event_store, principal.tenant_id, Tlv, tlv_id)
+        history = await aggregate_history(
+            event_store, principal.tenant_id, Tlv, tlv_id, to_position=replay.position
+        )
         tlv = history.aggregate
         request = await load_request(event_store, principal.tenant_id, tlv.support_request_id)
         schools = (request.school_code, tlv.redeemed_at_school)
@@ -140,6 +148,7 @@ class TlvController(Controller):
                 version=history.version,
                 state=TlvState.of(tlv, principal.tenant_id),
                 events=event_views(history.events, personal=personal),
+                replayed_to=await replay.recorded(tlv.pupil_id),
             ),
             headers=etag(history.version),
         )

@@ -33,7 +33,8 @@ async def record_disclosure(
     if pupil.municipality_code != cmd.municipality_code:
         raise InvalidValueError(
             f"The pupil lives in {pupil.municipality_code}, not in {cmd.municipality_code}: "
-            "a case is disclosed to the pupil's own municipality only."
+            "a case is disclosed to the pupil's own municipality only.",
+            fields=("municipality_code",),
         )
     disclosure_id = new_aggregate_id(DISCLOSURE_IDS, ctx)
     return await create(

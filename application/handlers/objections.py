@@ -238,7 +238,9 @@ async def _apply_to_tlv(
         return new_tlv_id
     tlv_id = objection.tlv_id
     if tlv_id is None:
-        raise ObjectionDecisionError(f"Objection {objection.id} concerns no TLV to change.")
+        raise ObjectionDecisionError(
+            f"Objection {objection.id} concerns no TLV to change.", fields=("tlv_consequence",)
+        )
     if decision.tlv_consequence is TlvConsequence.REVOKED:
         await change(
             store,
@@ -276,7 +278,9 @@ async def _apply_to_tlv(
 
 def _period(decision: ObjectionDecision) -> tuple[date, date]:
     if decision.valid_from is None or decision.valid_until is None:
-        raise ObjectionDecisionError("The decision on objection sets no TLV period.")
+        raise ObjectionDecisionError(
+            "The decision on objection sets no TLV period.", fields=("valid_from", "valid_until")
+        )
     return decision.valid_from, decision.valid_until
 
 
@@ -290,7 +294,9 @@ def _grant(  # noqa: PLR0913 - the TLV a decision on objection grants
     at: datetime,
 ) -> Tlv:
     if objection.tlv_type is None:
-        raise ObjectionDecisionError(f"Objection {objection.id} concerns no TLV application.")
+        raise ObjectionDecisionError(
+            f"Objection {objection.id} concerns no TLV application.", fields=("tlv_consequence",)
+        )
     valid_from, valid_until = _period(decision)
     return Tlv.grant(
         tlv_id=tlv_id,

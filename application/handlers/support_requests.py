@@ -49,7 +49,8 @@ def _requested(cmd: SubmitSupportRequest, swv: Swv) -> ArrangementType | TlvType
     if (cmd.arrangement_type is None) == (cmd.tlv_type is None):
         raise InvalidValueError(
             "A request asks for either an arrangement type from the catalogue or a TLV type "
-            "(SBO, SO, VSO): give exactly one of them."
+            "(SBO, SO, VSO): give exactly one of them.",
+            fields=("arrangement_type", "tlv_type"),
         )
     return cmd.tlv_type or configured_arrangement_type(swv, cmd.arrangement_type or "")
 
@@ -224,7 +225,8 @@ def _advice(
     if expert_id is None:
         raise InvalidValueError(
             f"No expert is assigned the {cmd.role.lower()} advice: name the expert (expert_id) "
-            "or assign one first."
+            "or assign one first.",
+            fields=("expert_id",),
         )
     return ExpertAdvice(
         cmd.role,
@@ -330,7 +332,9 @@ def _issue_tlv(
         or request.valid_from is None
         or request.valid_until is None
     ):
-        raise RequestNotDecidedError(f"Request {request.id} granted no TLV.")
+        raise RequestNotDecidedError(
+            f"Request {request.id} granted no TLV.", fields=("request_id",)
+        )
     return Tlv.grant(
         tlv_id=request.tlv_id,
         pupil_id=request.pupil_id,

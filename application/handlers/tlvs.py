@@ -123,7 +123,9 @@ async def redeem_tlv(
     SCHOOL_OF_THE_CASE.check_role(ctx.caller)
     school_code = school_for_new_record(ctx.caller, cmd.school_code)
     if school_code is None:
-        raise InvalidValueError("Name the school where the pupil enrolled (school_code).")
+        raise InvalidValueError(
+            "Name the school where the pupil enrolled (school_code).", fields=("school_code",)
+        )
     tlv_id = tlv_id_of(cmd.beschikkingsnummer, ctx.tenant_id)
     if tlv_id is None:
         raise TlvNotRedeemableHereError

@@ -4,39 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
-import asyncpg
-
 from application.demo import DemoSummary, seed_demo
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
-from infrastructure.migrate import apply_migrations
 from infrastructure.system import SystemClock
 from projections.rebuild import rebuild
 from projections.registry import PROJECTIONS
-
-
-async def fresh_database(admin_dsn: str, name: str) -> tuple[str, str]:
-    """(admin DSN, application DSN) of a new, empty database ``name``."""
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    base, _, _ = admin_dsn.rpartition("/")
-    return f"{base}/{name}", f"{base}/{name}".replace("://postgres@", "://passend_app@", 1)
+from tests.conftest import migrated_database
 
 
 async def demo_database(admin_dsn: str, name: str) -> tuple[str, str, DemoSummary]:
     """A migrated database with the demo tenants and every read model built."""
-    admin, app = await fresh_database(admin_dsn, name)
-    conn = await asyncpg.connect(admin)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
+    admin, app = await migrated_database(admin_dsn, name)
     pool = await create_pool(app, min_size=1, max_size=4)
     try:
         store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))

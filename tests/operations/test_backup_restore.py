@@ -12,7 +12,8 @@ from infrastructure.backup import dump, restore
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
-from tests.operations.databases import demo_database, fresh_database
+from tests.conftest import new_database
+from tests.operations.databases import demo_database
 
 SOURCE, RESTORED = "passend_backup_source", "passend_backup_restored"
 
@@ -46,7 +47,7 @@ async def test_a_restored_dump_holds_every_event_and_every_chain_verifies(
     assert all(position > 0 for position, _ in before.values())
 
     backup = dump(source_admin, tmp_path / "passend.dump")
-    restored_admin, restored_app = await fresh_database(admin_dsn, RESTORED)
+    restored_admin, restored_app = await new_database(admin_dsn, RESTORED)
     restore(backup, restored_admin)
 
     assert await heads_and_chains(restored_app, tenants) == before

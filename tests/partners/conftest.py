@@ -22,8 +22,12 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from api.settings import Settings
 from tests.api.conftest import Api
+from tests.conftest import database_of_its_own
 
 WEBHOOK_TIMEOUT_S = 0.5
+
+# The served processes catch up every tenant of their database: only the partners' tenants here.
+database_dsns, app_pool = database_of_its_own("passend_test_partners")
 
 
 def free_port() -> int:

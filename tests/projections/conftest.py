@@ -14,10 +14,12 @@ from infrastructure.database import Pool
 from infrastructure.event_store import PostgresEventStore
 from projections.projection import Projection
 from projections.runner import ProjectionRunner
-from tests.conftest import new_tenant_id
+from tests.conftest import database_of_its_own, new_tenant_id
 from tests.integration.events import META, note_events
 
 RunnerFactory = Callable[..., Awaitable[ProjectionRunner]]
+
+database_dsns, app_pool = database_of_its_own("passend_test_projections")
 
 
 async def tenant_with_notes(

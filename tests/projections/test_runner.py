@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -51,12 +49,10 @@ async def test_an_append_is_visible_in_the_read_model_well_before_the_next_poll(
     await start_runner(pg_store, [counts], poll_interval_s=60.0)
     await eventually(lambda: _has_streams(app_pool, counts, tenant, 1))
 
-    lags = []
+    # The next poll is a minute away: each append wakes the runner itself (eventually waits 10 s).
     for streams in range(2, 7):
         await pg_store.append(tenant, note_events(1), expected_version=0, metadata=META)
-        lags.append(await eventually(_stream_count_is(app_pool, counts, tenant, streams)))
-
-    assert statistics.median(lags) < 0.1, lags
+        await eventually(_stream_count_is(app_pool, counts, tenant, streams))
 
 
 async def test_a_commit_in_another_process_wakes_the_runner_through_notify(
@@ -70,12 +66,11 @@ async def test_a_commit_in_another_process_wakes_the_runner_through_notify(
     notifier = CommitNotifier(app_pool)
     elsewhere.on_commit(notifier.commit)
 
-    started = time.perf_counter()
     await elsewhere.append(tenant, note_events(1), expected_version=0, metadata=META)
-    await eventually(lambda: _has_streams(app_pool, counts, tenant, 2), timeout_s=5)
-    await notifier.aclose()
 
-    assert time.perf_counter() - started < 1.0
+    # The next poll is a minute away: only the notification can wake the runner this soon.
+    await eventually(lambda: _has_streams(app_pool, counts, tenant, 2), timeout_s=15)
+    await notifier.aclose()
 
 
 async def test_a_failing_event_stops_that_tenant_at_the_event_before_while_others_go_on(

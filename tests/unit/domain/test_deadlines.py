@@ -254,17 +254,23 @@ class TestTlvRedemptionDeadline:
 class TestPlausibleDates:
     def test_the_first_and_last_plausible_days_are_accepted(self) -> None:
         for day in (deadlines.EARLIEST_DATE, deadlines.LATEST_DATE):
-            assert deadlines.check_plausible_date(day, "Decided on") == day
+            assert deadlines.check_plausible_date(day, "Decided on", field="decided_on") == day
 
     def test_a_day_outside_is_refused_by_name(self) -> None:
-        with pytest.raises(InvalidValueError, match="Decided on 9999-12-31 is not a plausible"):
-            deadlines.check_plausible_date(date(9999, 12, 31), "Decided on")
+        with pytest.raises(
+            InvalidValueError, match="Decided on 9999-12-31 is not a plausible"
+        ) as e:
+            deadlines.check_plausible_date(date(9999, 12, 31), "Decided on", field="decided_on")
+        assert e.value.fields == ("decided_on",)
 
     def test_a_thing_that_happened_cannot_lie_in_the_future(self) -> None:
         today = date(2026, 3, 2)
-        assert deadlines.check_not_after(today, today, "checked_on") == today
-        with pytest.raises(InvalidValueError, match="checked_on 2026-03-03 lies in the future"):
-            deadlines.check_not_after(date(2026, 3, 3), today, "checked_on")
+        assert deadlines.check_not_after(today, today, "checked_on", field="checked_on") == today
+        with pytest.raises(
+            InvalidValueError, match="checked_on 2026-03-03 lies in the future"
+        ) as e:
+            deadlines.check_not_after(date(2026, 3, 3), today, "checked_on", field="checked_on")
+        assert e.value.fields == ("checked_on",)
 
     def test_every_term_counted_from_the_last_plausible_day_stays_on_the_calendar(self) -> None:
         last = deadlines.LATEST_DATE

@@ -15,6 +15,9 @@ id is still personal data. Figures, configuration, proofs and the access log its
 Partner feeds are not read by a person of the tenant: what a partner received about a pupil
 is recorded per pupil as a delivery (partners/recipients.py) and reported in subject access.
 
+A read as of a moment of the log (``as_of_position``, ``as_of``: an auditor's replay) is
+recorded by api/routes/as_of.py instead, with the moment it replayed to: still one entry.
+
 A platform operator's token on a tenant route is refused (404, api/auth.py); the attempt is
 recorded in that tenant's access log too, for its auditor to see.
 """
@@ -52,6 +55,8 @@ PERSONAL_READ = "personal_read"
 PURPOSE_HEADER = "purpose"
 OPERATOR_REFUSED = "refused"
 _PUPIL_KEYS = frozenset({"pupil_id", "pupil_ids"})
+_AS_OF_PARAMETERS = frozenset({"as_of_position", "as_of"})
+"""A replay as of a moment, which api/routes/as_of.py records itself."""
 _JSON = b"json"
 
 log = logging.getLogger("passend.access")
@@ -203,6 +208,8 @@ async def record_read(scope: Scope, declared: PersonalRead, body: bytes, json: b
         )
     grant = claims.tenants[tenant]
     actor = Caller(claims.sub, frozenset(grant.roles)).actor
+    if _AS_OF_PARAMETERS & parse_qs(scope.get("query_string", b"").decode("latin-1")).keys():
+        return  # recorded by the replay, as an ``as-of`` read
     shown = shown_in(body) if json else Shown((), declared.fields)
     shown = await _pupils(scope, declared, tenant, shown)
     if not shown.pupils:

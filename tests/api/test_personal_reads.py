@@ -262,6 +262,25 @@ async def test_a_list_names_every_pupil_it_showed_and_is_found_by_each(
     assert [found[-1]["sequence"] for found in about_each] == [entry["sequence"]] * 2
 
 
+async def test_an_auditors_read_as_of_a_moment_is_one_entry_too(
+    api: Api, world: dict[str, str]
+) -> None:
+    tenant = TenantId(world["tenant"])
+    auditor = {**api.as_(tenant, Role.AUDITOR, subject="auditor-2"), **PURPOSE}
+    pupil = f"/v1/tenants/{tenant}/pupils/{world['pupil']}"
+    registered = (await api.ok("GET", pupil, auditor))["events"][0]["position"]
+    before = await accesses(api, tenant)
+
+    await api.ok("GET", f"{pupil}?as_of_position={registered}", auditor)
+
+    [entry] = (await accesses(api, tenant))[len(before) :]
+    assert (entry["actor"], entry["action"], entry["subject_id"]) == (
+        "auditor:auditor-2",
+        "as-of",
+        world["pupil"],
+    )
+
+
 async def test_a_refused_read_and_an_empty_list_record_nothing(
     api: Api, world: dict[str, str]
 ) -> None:

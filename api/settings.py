@@ -59,6 +59,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """The root key of pseudonyms and webhook secrets; unset: one made in data_dir/keys."""
     webhook_allow_private_targets: bool = False
     """Let webhooks reach loopback and private addresses: for tests and local trials only."""
+    webhook_allowed_networks: str = ""
+    """Non-public networks webhooks may reach anyway (a partner on a private link): CIDRs,
+    comma-separated, e.g. ``10.20.0.0/16,fd00:1::/64``."""
     webhook_timeout_s: float = 10.0
     webhook_batch_size: int = 100
     webhook_backoff_base_s: float = 1.0

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import multiprocessing
 import os
+import threading
 import zipfile
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -321,8 +322,11 @@ def _stretches(
         for block in _line_blocks(bundle):
             yield _check_stretch(block, tenant_suffix, event_id)
         return
-    spawn = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+    # Forking is instant; a process with other threads (a server, the bench) starts its
+    # workers afresh instead, as a fork would copy locks those threads may hold.
+    alone = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    start = multiprocessing.get_context("fork" if alone else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=start) as pool:
         running: deque[Future[_Stretch]] = deque()
         for block in _line_blocks(bundle):
             running.append(pool.submit(_check_stretch, block, tenant_suffix, event_id))

@@ -2,9 +2,10 @@
 
 Checkpoints and proofs carry hashes, sizes and signatures only, no personal data. Auditors read
 everything here and may have a checkpoint signed on demand (``fresh=true``); a ``witness``
-grant (one witness may hold it for many tenants) reads checkpoints, keys and consistency proofs
-only. Exports need a purpose and are recorded in the access log. Hashes are standard base64, as
-in the C2SP checkpoint format; a checkpoint is served as its signed note (``text/plain``).
+grant (one witness may hold it for many tenants) and a ``partner`` read checkpoints, keys and
+consistency proofs only. Exports need a purpose and are recorded in the access log. Hashes are
+standard base64, as in the C2SP checkpoint format; a checkpoint is served as its signed note
+(``text/plain``).
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from projections.log_integrator import LogIntegrator
 reads_log = requires(Role.AUDITOR)
 # Who read what about whom: the auditor, and the privacy officer who answers for it.
 reads_accesses = requires(Role.AUDITOR, Role.PRIVACY_OFFICER)
-# Checkpoints, keys and consistency proofs carry no personal data: witnesses read them too.
-reads_checkpoints = requires(Role.AUDITOR, Role.WITNESS)
+# Checkpoints, keys and consistency proofs carry no personal data: witnesses read them too,
+# and partners, to verify the checkpoints their feeds carry.
+reads_checkpoints = requires(Role.AUDITOR, Role.WITNESS, Role.PARTNER)
 TEXT = "text/plain; charset=utf-8"
 MAX_POSITION = 2**62
 """Larger positions and sizes are refused as input: no log grows that far."""

@@ -306,13 +306,13 @@ ROUTES = [
     ),
     Route("GET", f"{TENANT}/projections/status", {L, C, A, ADMIN}),
     *(Route(*spec) for spec in PARTNER_ROUTES),
-    Route("GET", f"{TENANT}/log/checkpoint?fresh=true", {A, W}),
-    Route("GET", f"{TENANT}/log/keys", {A, W}),
+    Route("GET", f"{TENANT}/log/checkpoint?fresh=true", {A, W, P}),
+    Route("GET", f"{TENANT}/log/keys", {A, W, P}),
     Route("GET", f"{TENANT}/log/export?pupil_id={{pupil}}&purpose=audit", {A}),
     Route("GET", f"{TENANT}/log/accesses", {A, PO}),
     Route("GET", f"{TENANT}/pupils/{{pupil}}/timeline?purpose=audit", {L, C, A}),
     Route("GET", f"{TENANT}/log/proofs/inclusion?position=1", {A}),
-    Route("GET", f"{TENANT}/log/proofs/consistency?old_size=0&new_size=1", {A, W}),
+    Route("GET", f"{TENANT}/log/proofs/consistency?old_size=0&new_size=1", {A, W, P}),
     # As of a moment of the log: auditors only, whoever reads the state as it is.
     *(
         Route("GET", f"{TENANT}/{read}{sep}as_of_position={{position}}&purpose=audit", {A})

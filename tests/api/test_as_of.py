@@ -15,7 +15,7 @@ from infrastructure.database import Pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from projections.runner import ProjectionRunner
-from tests.api.conftest import MUNICIPALITY, SCHOOL, Api, open_tenant
+from tests.api.conftest import ARRANGEMENT_TYPE, MUNICIPALITY, SCHOOL, Api, open_tenant
 from tests.api.world import build_world
 from tests.projections.conftest import eventually
 from tests.projections.read_models import READ_MODELS, caught_up
@@ -151,24 +151,65 @@ async def test_as_of_replay_equals_what_was_served_at_each_position(
         } == request_then
 
 
-async def test_read_models_as_of_the_head_equal_the_tables(
+async def test_read_models_as_of_each_position_equal_what_their_tables_served_then(
     api: Api, world: dict[str, str], app_pool: Pool
 ) -> None:
     tenant = world["tenant"]
     base = f"/v1/tenants/{tenant}"
-    await eventually(lambda: caught_up(app_pool, TenantId(tenant)), timeout_s=30)
-    head = await head_of(api, tenant)
+    staff = api.as_(tenant, Role.LOKET, Role.COMMITTEE)
     reads = [
         f"{base}/schools/{SCHOOL}/caseload?as_of=2025-03-25",
         f"{base}/deadlines?as_of=2025-03-25",
         f"{base}/municipalities/{MUNICIPALITY}/figures?granularity=month",
         f"{base}/municipalities/{MUNICIPALITY}/figures?granularity=school_year",
     ]
-    for read in reads:
-        table = await api.ok("GET", read, auditor(api, tenant))
-        replayed = await api.ok("GET", f"{read}&as_of_position={head}", auditor(api, tenant))
-        assert replayed["replayed_to"]["position"] == head
-        assert {**replayed, "replayed_to": None} == table, read
+    noor = {"name": "Noor", "date_of_birth": "2016-01-02", "municipality_code": MUNICIPALITY}
+    pupil = await api.ok("POST", f"{base}/pupils", staff, {**noor, "school_code": SCHOOL})
+    application = {
+        "pupil_id": pupil["id"],
+        "school_code": SCHOOL,
+        "arrangement_type": ARRANGEMENT_TYPE,
+        "question": "Welke begeleiding past?",
+        "parent_view": "AGREE",
+        "received_on": "2025-03-05",
+    }
+    suspension = {"reason": "OPP.", "suspended_on": "2025-03-07", "complete_by": "2025-03-21"}
+    grant = {"outcome": "GRANTED", "reasons": "Nodig.", "decided_on": "2025-03-20"}
+    at = f"{base}/support-requests"
+    steps: list[Callable[[str], tuple[str, dict[str, Any]]]] = [  # on the request's id
+        lambda _: (at, application),
+        lambda request: (f"{at}/{request}/completeness-checks", {"checked_on": "2025-03-06"}),
+        lambda request: (f"{at}/{request}/suspensions", suspension),
+        lambda request: (f"{at}/{request}/resumptions", {"resumed_on": "2025-03-10"}),
+        lambda request: (f"{at}/{request}/decision", grant),
+        lambda request: (
+            f"{base}/arrangements",
+            {
+                "support_request_id": request,
+                "provider": "De Brug",
+                "amount": 12,
+                "start_on": "2025-04-01",
+            },
+        ),
+    ]
+    served: list[tuple[int, list[dict[str, Any]]]] = []
+    request = ""
+    for step in steps:
+        path, body = step(request)
+        done = await api.ok("POST", path, staff, body)
+        request = request or done["id"]
+        await eventually(lambda: caught_up(app_pool, TenantId(tenant)), timeout_s=30)
+        served.append(
+            (done["position"], [await api.ok("GET", r, auditor(api, tenant)) for r in reads])
+        )
+
+    for position, tables in served:
+        for read, table in zip(reads, tables, strict=True):
+            replayed = await api.ok(
+                "GET", f"{read}&as_of_position={position}", auditor(api, tenant)
+            )
+            assert replayed["replayed_to"]["position"] == position
+            assert {**replayed, "replayed_to": None} == table, (position, read)
 
 
 async def test_the_caseload_as_of_before_the_first_case_is_empty(

@@ -67,15 +67,18 @@ def feed_pupil(events: list[dict[str, Any]], left_on: str) -> str:
 
 
 async def streamed(api: Api, tenant: str, subscription: str) -> list[dict[str, Any]]:
-    """Every event a Server-Sent Events replay from the start sends, until it falls idle."""
+    """Every integration event a Server-Sent Events replay from the start sends, until idle."""
     path = f"/v1/tenants/{tenant}/feeds/{subscription}/stream?after=0&idle_timeout=1"
     headers = partner(api, tenant, PARTNER)
     async with api.client.stream("GET", path, headers=headers) as response:
-        return [
-            json.loads(line.removeprefix("data:"))
-            async for line in response.aiter_lines()
-            if line.startswith("data:")
-        ]
+        text = "".join([chunk async for chunk in response.aiter_text()])
+    events = []
+    for message in text.replace("\r\n", "\n").split("\n\n"):
+        fields = [line.partition(":") for line in message.splitlines()]
+        if any(name == "event" and value.strip() == LEFT for name, _, value in fields):
+            data = "\n".join(value.strip() for name, _, value in fields if name == "data")
+            events.append(json.loads(data))
+    return events
 
 
 async def rows_about(admin_dsn: str, tenant: str, pupil: str) -> int:

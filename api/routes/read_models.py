@@ -15,7 +15,6 @@ rebuilt in memory from the log, not read from the tables.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -40,7 +39,9 @@ from api.read_side import Reads, provide_read_pool, provide_reads
 from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, ReplayDependency
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
+from domain.swv import is_municipality_code
 from infrastructure.database import Connection, Pool
+from projections.absence_cases import fetch_absence_signals, with_absence_signals
 from projections.as_of import caseload_as_of, deadlines_as_of, figures_as_of
 from projections.cases import DeadlineKind
 from projections.deadlines_due import MAX_LIMIT, DeadlinesDue, Order, fetch_deadlines_due
@@ -52,9 +53,6 @@ from projections.municipality_figures import (
 from projections.registry import PROJECTIONS
 from projections.school_caseload import SchoolCaseload, fetch_school_caseload
 from projections.status import projection_status
-
-_MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
-
 
 ERRORS = {
     **problems(400, 401, 403, 404, 422),
@@ -174,7 +172,7 @@ class ReadModelController(Controller):
             )
             return msgspec.structs.replace(due, replayed_to=await replay.recorded())
         async with read_model(pool) as conn:
-            return await fetch_deadlines_due(
+            due = await fetch_deadlines_due(
                 conn,
                 principal.tenant_id,
                 as_of=day,
@@ -183,6 +181,10 @@ class ReadModelController(Controller):
                 order=order,
                 limit=limit,
             )
+            signals = await fetch_absence_signals(
+                conn, principal.tenant_id, until=until, limit=limit
+            )
+        return with_absence_signals(due, signals, kinds=kind, order=order, limit=limit)
 
     @get(
         "/municipalities/{municipality_code:str}/figures",
@@ -217,7 +219,7 @@ class ReadModelController(Controller):
         ] = Granularity.SCHOOL_YEAR,
     ) -> MunicipalityFigures:
         authorisation.ensure_can_read_figures(principal, municipality_code)
-        if not _MUNICIPALITY_CODE.match(municipality_code):
+        if not is_municipality_code(municipality_code):
             raise NotFoundException(f"No municipality {municipality_code!r} here.")
         if replay.position is not None:
             figures = await figures_as_of(

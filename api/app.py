@@ -30,6 +30,7 @@ from api.metrics_endpoint import metrics_endpoint
 from api.overload import Capacity, admission_middleware
 from api.partners import start_partner_services, stop_partner_services
 from api.personal_reads import personal_reads_middleware
+from api.read_side import start_read_side, stop_read_side
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.routes.platform import stop_key_rotations
@@ -97,6 +98,7 @@ async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None 
             pool, settings, runner, deliver=settings.run_deliveries, resolver=resolver
         )
         await start_transparency_log(app, settings, pool, store)
+        await start_read_side(app, settings, store, app.state.transparency_log)
         app.state.pool = pool
         app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
@@ -169,6 +171,7 @@ def create_app(
             await _stop_retention(app)
             await stop_key_rotations(app.state)
             await stop_partner_services(app.state)
+            await stop_read_side(app)
             await stop_transparency_log(app)
             runner = app.state.get("projection_runner")
             if runner is not None:

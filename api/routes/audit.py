@@ -26,10 +26,12 @@ from litestar.params import QueryParameter, SkipValidation
 
 from api.auth import Principal, Role
 from api.authorisation import requires
-from api.dependencies import ClockDependency, provide_pool
-from api.schemas.common import problems
+from api.dependencies import ClockDependency
+from api.read_side import Reads, ReadSource, primary_reads, provide_reads
+from api.schemas.common import MAX_POSITION, problems
 from application.ports import AccessLog, AccessRecord
 from domain.ids import TenantId
+from infrastructure.audit_bundle import Manifest
 from infrastructure.audit_export import export_bundle
 from infrastructure.merkle import ProofError, leaf_hash
 from infrastructure.transparency_log import LogNotReadyError, TransparencyLog
@@ -43,8 +45,6 @@ reads_accesses = requires(Role.AUDITOR, Role.PRIVACY_OFFICER)
 # and partners, to verify the checkpoints their feeds carry.
 reads_checkpoints = requires(Role.AUDITOR, Role.WITNESS, Role.PARTNER)
 TEXT = "text/plain; charset=utf-8"
-MAX_POSITION = 2**62
-"""Larger positions and sizes are refused as input: no log grows that far."""
 
 
 def provide_transparency_log(state: State) -> TransparencyLog:
@@ -260,6 +260,7 @@ class TransparencyLogController(Controller):
     @get(
         "/export",
         guards=[reads_log],
+        dependencies={"reads": Provide(provide_reads)},
         summary="An audit bundle: events, the signed checkpoint, proofs and keys (ZIP)",
         media_type="application/zip",
         responses=problems(400, 401, 403, 404, 422),
@@ -269,7 +270,7 @@ class TransparencyLogController(Controller):
         *,
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
-        transparency_log: LogDependency,
+        reads: Reads,
         access_log: AccessLogDependency,
         state: State,
         clock: ClockDependency,
@@ -282,13 +283,13 @@ class TransparencyLogController(Controller):
         ] = None,
     ) -> Response[bytes]:
         purpose = purpose_of(request)
-        pool = provide_pool(state)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "bundle.zip"
-            try:
-                manifest = await export_bundle(
-                    pool,
-                    transparency_log,
+
+            async def bundle(source: ReadSource) -> Manifest:
+                return await export_bundle(
+                    source.pool,
+                    source.transparency_log,
                     principal.tenant_id,
                     path,
                     exported_at=clock.now(),
@@ -296,8 +297,16 @@ class TransparencyLogController(Controller):
                     until=until,
                     witness_keys=witness_keys(state),
                 )
-            except LogNotReadyError as error:
-                raise NotFoundException(str(error)) from None
+
+            # Events, checkpoint and proofs from one source: the replica if there is one, else
+            # (or while it has no checkpoint yet, e.g. one just signed) the primary.
+            try:
+                manifest = await bundle(reads)
+            except LogNotReadyError:
+                try:
+                    manifest = await bundle(primary_reads(state))
+                except LogNotReadyError as error:
+                    raise NotFoundException(str(error)) from None
             await access_log.record(
                 principal.tenant_id,
                 AccessRecord(

@@ -15,7 +15,6 @@ rebuilt in memory from the log, not read from the tables.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -31,16 +30,19 @@ from litestar.params import FromPath, QueryParameter
 
 from api import authorisation
 from api.auth import Principal
-from api.dependencies import ClockDependency, Store
+from api.dependencies import ClockDependency
 
 # Re-exported: the other routes that query read models import these from here.
 from api.dependencies import PoolDependency as PoolDependency  # noqa: PLC0414
 from api.dependencies import provide_pool as provide_pool  # noqa: PLC0414
 from api.personal_reads import CASE_HANDLING, personal
+from api.read_side import Reads, provide_read_pool, provide_reads
 from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, ReplayDependency
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
+from domain.swv import is_municipality_code
 from infrastructure.database import Connection, Pool
+from projections.absence_cases import fetch_absence_signals, with_absence_signals
 from projections.as_of import caseload_as_of, deadlines_as_of, figures_as_of
 from projections.cases import DeadlineKind
 from projections.deadlines_due import MAX_LIMIT, DeadlinesDue, Order, fetch_deadlines_due
@@ -52,9 +54,6 @@ from projections.municipality_figures import (
 from projections.registry import PROJECTIONS
 from projections.school_caseload import SchoolCaseload, fetch_school_caseload
 from projections.status import projection_status
-
-_MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
-
 
 ERRORS = {
     **problems(400, 401, 403, 404, 422),
@@ -99,7 +98,11 @@ class ProjectionStatusList(msgspec.Struct, frozen=True, kw_only=True):
 class ReadModelController(Controller):
     path = "/v1/tenants/{swv_code:str}"
     tags = ("read models",)
-    dependencies = {"pool": Provide(provide_pool, sync_to_thread=False)}  # noqa: RUF012
+    # read models and their as-of replays tolerate staleness: the replica serves them, if any
+    dependencies = {  # noqa: RUF012
+        "reads": Provide(provide_reads),
+        "pool": Provide(provide_read_pool, sync_to_thread=False),
+    }
 
     @get(
         "/schools/{school_code:str}/caseload",
@@ -116,14 +119,18 @@ class ReadModelController(Controller):
         principal: NamedDependency[Principal],
         pool: PoolDependency,
         clock: ClockDependency,
-        event_store: Store,
+        reads: Reads,
         replay: ReplayDependency,
     ) -> SchoolCaseload:
         authorisation.ensure_can_read_caseload(principal, school_code)
         day = replay.day or local_date(clock.now())
         if replay.position is not None:
             caseload = await caseload_as_of(
-                event_store, principal.tenant_id, school_code, position=replay.position, day=day
+                reads.event_store,
+                principal.tenant_id,
+                school_code,
+                position=replay.position,
+                day=day,
             )
             return msgspec.structs.replace(caseload, replayed_to=await replay.recorded())
         async with read_model(pool) as conn:
@@ -143,7 +150,7 @@ class ReadModelController(Controller):
         principal: NamedDependency[Principal],
         pool: PoolDependency,
         clock: ClockDependency,
-        event_store: Store,
+        reads: Reads,
         replay: ReplayDependency,
         until: Annotated[
             date | None, QueryParameter(description="Leave out what falls due after this day.")
@@ -157,7 +164,7 @@ class ReadModelController(Controller):
         day = replay.day or local_date(clock.now())
         if replay.position is not None:
             due = await deadlines_as_of(
-                event_store,
+                reads.event_store,
                 principal.tenant_id,
                 position=replay.position,
                 day=day,
@@ -168,7 +175,7 @@ class ReadModelController(Controller):
             )
             return msgspec.structs.replace(due, replayed_to=await replay.recorded())
         async with read_model(pool) as conn:
-            return await fetch_deadlines_due(
+            due = await fetch_deadlines_due(
                 conn,
                 principal.tenant_id,
                 as_of=day,
@@ -177,6 +184,10 @@ class ReadModelController(Controller):
                 order=order,
                 limit=limit,
             )
+            signals = await fetch_absence_signals(
+                conn, principal.tenant_id, until=until, limit=limit
+            )
+        return with_absence_signals(due, signals, kinds=kind, order=order, limit=limit)
 
     @get(
         "/municipalities/{municipality_code:str}/figures",
@@ -204,18 +215,18 @@ class ReadModelController(Controller):
         municipality_code: FromPath[str],
         principal: NamedDependency[Principal],
         pool: PoolDependency,
-        event_store: Store,
+        reads: Reads,
         replay: ReplayDependency,
         granularity: Annotated[
             Granularity, QueryParameter(description="Per school year or per month.")
         ] = Granularity.SCHOOL_YEAR,
     ) -> MunicipalityFigures:
         authorisation.ensure_can_read_figures(principal, municipality_code)
-        if not _MUNICIPALITY_CODE.match(municipality_code):
+        if not is_municipality_code(municipality_code):
             raise NotFoundException(f"No municipality {municipality_code!r} here.")
         if replay.position is not None:
             figures = await figures_as_of(
-                event_store,
+                reads.event_store,
                 principal.tenant_id,
                 municipality_code,
                 position=replay.position,

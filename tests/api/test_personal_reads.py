@@ -24,6 +24,7 @@ from infrastructure.access_log import PostgresAccessLog
 from infrastructure.database import Pool
 from infrastructure.event_codec import event_classes_of
 from tests.api.conftest import MUNICIPALITY, SCHOOL, Api, open_tenant
+from tests.api.seeds_world import seeds_world
 from tests.api.world import build_world
 
 pytestmark = pytest.mark.integration
@@ -52,6 +53,7 @@ _PARAMETER = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")
 # Which object of the world each path parameter names (a decided request: it has a letter).
 _WORLD = {"pupil_id": "pupil", "request_id": "granted", "tlv_id": "tlv"}
 _WORLD |= {"objection_id": "objection", "arrangement_id": "arrangement"}
+_WORLD |= {"absence_case_id": "absence", "service_request_id": "service_request"}
 _FIXED = {"school_code": SCHOOL, "municipality_code": MUNICIPALITY}
 # An audit bundle of one pupil (a bundle of the whole tenant names no one pupil).
 _QUERY = {"/v1/tenants/{swv_code}/log/export": "?pupil_id={pupil_id}"}
@@ -131,6 +133,7 @@ async def a_read_world(api: Api) -> dict[str, str]:
     """The world of the route tests, a disclosure of it, and read models that show it."""
     tenant = await open_tenant(api)
     world = await build_world(api, tenant)
+    world |= await seeds_world(api, tenant, world["pupil"])
     base = f"/v1/tenants/{tenant}"
     staff = api.as_(tenant, Role.LOKET, Role.COMMITTEE, subject="staff")
     await api.ok(

@@ -106,9 +106,15 @@ def verify(
     witness_key: Annotated[
         list[str] | None, typer.Option(help="A witness's verifier key to pin (repeatable).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes hashing a full log; default: all cores if large."),
+    ] = None,
 ) -> None:
     """Check a bundle offline: every hash, the chain, the root, signatures and cosignatures."""
-    verdict = verify_bundle(bundle, log_key=log_key, witness_keys=witness_key or (), event_id=event)
+    verdict = verify_bundle(
+        bundle, log_key=log_key, witness_keys=witness_key or (), event_id=event, workers=workers
+    )
     for note in verdict.notes:
         typer.echo(f"note: {note}")
     if not verdict.intact:

@@ -27,6 +27,7 @@ from application.handlers.platform import ensure_tenant_active
 from application.ports import Clock, EventStore, IdempotencyKeys, IdFactory
 from domain.ids import TenantId
 from infrastructure import metrics
+from infrastructure.database import Pool
 from infrastructure.idempotency_keys import request_fingerprint
 from infrastructure.system import RandomIds, SystemClock
 
@@ -53,6 +54,16 @@ def provide_event_store(state: State) -> EventStore:
             "The database is not ready yet; try again shortly.", headers={"Retry-After": "2"}
         )
     return store
+
+
+def provide_pool(state: State) -> Pool:
+    pool: Pool | None = state.get("pool")
+    if pool is None:
+        raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
+    return pool
+
+
+PoolDependency = NamedDependency[SkipValidation[Pool]]
 
 
 def provide_clock(state: State) -> Clock:

@@ -4,9 +4,11 @@ Optionally as of a stream version or a tenant position, as an auditor asks for i
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
+import msgspec
 from eventsourcing.domain import Aggregate
 
 from application.handling import LoadedStream, load_swv
@@ -15,6 +17,28 @@ from domain.ids import TenantId
 from domain.swv import Swv
 
 A = TypeVar("A", bound=Aggregate)
+
+
+class LogMoment(msgspec.Struct, frozen=True, kw_only=True):
+    """Where an as-of read replayed the tenant's log to.
+
+    ``position``: the last event replayed; ``committed_at``: when it was committed;
+    ``policy_version``: the tenant policy in force on that day (as configured by then);
+    ``checkpoint``: the latest signed checkpoint (C2SP signed note) when it covers the position,
+    to ask inclusion proofs of the events shown against (``GET …/log/proofs/inclusion``).
+    """
+
+    position: int
+    committed_at: datetime | None
+    policy_version: str | None
+    checkpoint: str | None
+
+
+class Replayable(msgspec.Struct, frozen=True, kw_only=True):
+    """A read's answer, which an auditor may ask as of a moment of the log."""
+
+    replayed_to: LogMoment | None = None
+    """Where the log was replayed to; None for the state as it is."""
 
 
 @dataclass(frozen=True, slots=True)

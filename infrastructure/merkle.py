@@ -196,12 +196,29 @@ class CompactTree:
 
     def append(self, leaf: bytes) -> None:
         """Append a leaf *hash*."""
-        level, value = 0, leaf
+        self._push(0, leaf)
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Append leaf hashes; each aligned block of up to 256 is hashed up as one subtree.
+
+        The same hashes as ``append`` one by one, with less interpreter work per leaf.
+        """
+        done, count = 0, len(leaves)
+        while done < count:
+            level = TILE_HEIGHT
+            while level and (self.size & ((1 << level) - 1) or done + (1 << level) > count):
+                level -= 1
+            width = 1 << level
+            self._push(level, hash_up(leaves[done : done + width]) if level else leaves[done])
+            done += width
+
+    def _push(self, level: int, value: bytes) -> None:
+        """Add a complete subtree of height ``level`` at the right edge (size is aligned)."""
+        self.size += 1 << level
         while self._edge and self._edge[-1][0] == level:
             _, left = self._edge.pop()
             level, value = level + 1, node_hash(left, value)
         self._edge.append((level, value))
-        self.size += 1
 
     def root(self) -> bytes:
         return fold([value for _, value in self._edge])

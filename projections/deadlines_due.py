@@ -12,15 +12,17 @@ and kind of deadline, which is what the query sorts by date.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from application.ports import RecordedEvent
+from application.queries import Replayable
 from domain.ids import TenantId
 from infrastructure.database import Connection, tenant_transaction
 from projections.cases import (
@@ -36,6 +38,8 @@ from projections.cases import (
 )
 from projections.projection import TableNames, view_name
 
+Row = Mapping[str, Any] | asyncpg.Record
+"""A row as the query returns it, or as an in-memory read makes it."""
 CASES = "deadline_cases"
 DEADLINES = "deadlines_due"
 MAX_LIMIT = 5_000
@@ -141,7 +145,7 @@ class DueItem(msgspec.Struct, frozen=True, kw_only=True):
     subject: str | None
 
 
-class DeadlinesDue(msgspec.Struct, frozen=True, kw_only=True):
+class DeadlinesDue(Replayable, frozen=True, kw_only=True):
     as_of: date
     until: date | None
     items: list[DueItem]
@@ -180,7 +184,43 @@ async def fetch_deadlines_due(  # noqa: PLR0913 - the filters of one list
     return DeadlinesDue(as_of=as_of, until=until, items=[_item(row, as_of) for row in rows])
 
 
-def _item(row: asyncpg.Record, as_of: date) -> DueItem:
+def deadlines_of(  # noqa: PLR0913 - the filters of one list, as fetch_deadlines_due
+    cases: Iterable[Case],
+    *,
+    as_of: date,
+    until: date | None = None,
+    kinds: Sequence[DeadlineKind] | None = None,
+    order: Order = Order.ASC,
+    limit: int = 500,
+) -> DeadlinesDue:
+    """The list from folded cases, as ``fetch_deadlines_due`` reads it from the table."""
+    rows = [
+        _columns(case, due)
+        for case in cases
+        for due in case.deadlines()
+        if (due.due_on >= as_of or due.kind.is_act)
+        and (until is None or due.due_on <= until)
+        and (kinds is None or due.kind in kinds)
+    ]
+    rows.sort(key=lambda row: (row["kind"], row["case_id"]))
+    rows.sort(key=lambda row: row["due_on"], reverse=order is Order.DESC)  # stable: ties as SQL
+    return DeadlinesDue(as_of=as_of, until=until, items=[_item(row, as_of) for row in rows[:limit]])
+
+
+def _columns(case: Case, due: Deadline) -> dict[str, Any]:
+    """One deadline of a case as the query's columns."""
+    return {
+        "due_on": due.due_on,
+        "kind": due.kind,
+        "case_id": case.case_id,
+        "case_kind": case.kind,
+        "pupil_id": case.pupil_id,
+        "school_code": case.school_code,
+        "subject": case.subject,
+    }
+
+
+def _item(row: Row, as_of: date) -> DueItem:
     kind = DeadlineKind(row["kind"])
     return DueItem(
         due_on=row["due_on"],

@@ -20,7 +20,7 @@ learns it. The table holds exact counts; queries publish them through the disclo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -30,9 +30,11 @@ from uuid import UUID
 import msgspec
 
 from application.ports import RecordedEvent
+from application.queries import Replayable
 from domain.arrangement import Arrangement
 from domain.ids import TenantId
 from domain.objection import Objection
+from domain.pupil import Pupil
 from domain.support_request import SupportRequest
 from infrastructure.database import Connection, tenant_transaction
 from projections.disclosure import SUPPRESS_BELOW, Counted, Visibility, protect
@@ -276,7 +278,7 @@ class FigureCell(msgspec.Struct, frozen=True, kw_only=True):
     amount: int | None
 
 
-class MunicipalityFigures(msgspec.Struct, frozen=True, kw_only=True):
+class MunicipalityFigures(Replayable, frozen=True, kw_only=True):
     municipality_code: str
     granularity: Granularity
     suppressed_below: int
@@ -366,3 +368,63 @@ async def fetch_municipality_figures(
         suppressed_below=SUPPRESS_BELOW,
         cells=publish(months, granularity),
     )
+
+
+def figures_of(
+    events: Iterable[RecordedEvent],
+    municipality_code: str,
+    *,
+    granularity: Granularity = Granularity.SCHOOL_YEAR,
+) -> MunicipalityFigures:
+    """The figures folded in memory from ``events`` (a log prefix), as the table would hold them.
+
+    The residences and first events the look-up finds in the log are kept as the fold passes
+    them, in memory only: nothing of a pupil outlives the call.
+    """
+    residence: dict[UUID, str] = {}
+    first: dict[UUID, object] = {}
+    months: defaultdict[tuple[_CellKey, date], list[int]] = defaultdict(lambda: [0, 0])
+    for recorded in events:
+        event = recorded.event
+        first.setdefault(recorded.stream_id, event)
+        if isinstance(event, Pupil.Registered | Pupil.ResidenceChanged):
+            residence[recorded.stream_id] = event.municipality_code
+        if not isinstance(event, _NEEDS_RESIDENCE):
+            continue
+        lived_in = residence.get(_pupil_of(recorded))
+        if lived_in is None:
+            raise FiguresLookupError(
+                f"no residence of the pupil before position {recorded.position}"
+            )
+        if lived_in != municipality_code:
+            continue
+        opened_with = first[recorded.stream_id]
+        tlv_type, arrangement_type, unit = (
+            _text(getattr(opened_with, name, None))
+            for name in ("tlv_type", "arrangement_type", "unit")
+        )
+        known = _Facts(
+            municipality_code=lived_in,
+            request_type=_request_type(tlv_type, arrangement_type),
+            arrangement_type=arrangement_type,
+            unit=unit,
+        )
+        for metric, when, key, amount in _figures(event, known):
+            cell = months[(metric, *key), when.replace(day=1)]
+            cell[0] += 1
+            cell[1] += amount
+    counted = {
+        key: Counted(count, amount if key[0][0] in _WITH_AMOUNTS else None)
+        for key, (count, amount) in months.items()
+    }
+    return MunicipalityFigures(
+        municipality_code=municipality_code,
+        granularity=granularity,
+        suppressed_below=SUPPRESS_BELOW,
+        cells=publish(counted, granularity),
+    )
+
+
+def _text(value: object) -> str | None:
+    """A payload value as the look-up's ``payload ->> field`` reads it."""
+    return None if value is None else str(msgspec.to_builtins(value))

@@ -10,15 +10,17 @@ Rows hold pseudonymous ids, codes and dates only: shredding a pupil leaves nothi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from itertools import groupby
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from application.ports import RecordedEvent
+from application.queries import Replayable
 from domain.ids import TenantId
 from infrastructure.database import Connection, tenant_transaction
 from projections.cases import (
@@ -34,6 +36,8 @@ from projections.cases import (
 )
 from projections.projection import TableNames, view_name
 
+Row = Mapping[str, Any] | asyncpg.Record
+"""A row as the query returns it, or as an in-memory read makes it."""
 TABLE = "school_caseload"
 
 _DDL = """
@@ -143,7 +147,7 @@ class PupilCaseload(msgspec.Struct, frozen=True, kw_only=True):
     cases: list[CaseloadEntry]
 
 
-class SchoolCaseload(msgspec.Struct, frozen=True, kw_only=True):
+class SchoolCaseload(Replayable, frozen=True, kw_only=True):
     """A school's pupils with open cases, the most urgent pupil first."""
 
     school_code: str
@@ -167,6 +171,50 @@ async def fetch_school_caseload(
     """The school's caseload as of ``as_of``: TLVs and arrangements that ended are left out."""
     async with tenant_transaction(conn, tenant_id):
         rows = await conn.fetch(_QUERY, school_code, as_of)
+    return _caseload(rows, school_code, as_of)
+
+
+def caseload_of(cases: Iterable[Case], school_code: str, *, as_of: date) -> SchoolCaseload:
+    """The caseload from folded cases, as ``fetch_school_caseload`` reads it from the table."""
+    rows = sorted(
+        (
+            _columns(case)
+            for case in cases
+            if case.is_open
+            and school_code in case.school_codes
+            and (
+                case.kind not in {CaseKind.TLV, CaseKind.ARRANGEMENT}
+                or (case.ends_on is not None and case.ends_on >= as_of)
+            )
+        ),
+        key=lambda row: (
+            row["pupil_id"],
+            row["next_deadline"] is None,
+            row["next_deadline"] or as_of,
+            row["kind"],
+            row["case_id"],
+        ),
+    )
+    return _caseload(rows, school_code, as_of)
+
+
+def _columns(case: Case) -> dict[str, Any]:
+    """A case as the query's columns."""
+    due = case.next_deadline()
+    return {
+        "pupil_id": case.pupil_id,
+        "case_id": case.case_id,
+        "kind": case.kind,
+        "subject": case.subject,
+        "status": case.status,
+        "opened_on": case.opened_on,
+        "ends_on": case.ends_on,
+        "next_deadline": due.due_on if due else None,
+        "next_deadline_kind": due.kind if due else None,
+    }
+
+
+def _caseload(rows: Sequence[Row], school_code: str, as_of: date) -> SchoolCaseload:
     pupils = []
     for pupil_id, group in groupby(rows, key=lambda row: row["pupil_id"]):
         cases = [_entry(row, as_of) for row in group]
@@ -178,7 +226,7 @@ async def fetch_school_caseload(
     return SchoolCaseload(school_code=school_code, as_of=as_of, pupils=pupils)
 
 
-def _entry(row: asyncpg.Record, as_of: date) -> CaseloadEntry:
+def _entry(row: Row, as_of: date) -> CaseloadEntry:
     deadline_kind = DeadlineKind(row["next_deadline_kind"]) if row["next_deadline_kind"] else None
     due: date | None = row["next_deadline"]
     return CaseloadEntry(

@@ -12,8 +12,9 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
-from api.schemas.common import READ_ERRORS, etag, event_views
+from api.schemas.common import etag, event_views
 from api.schemas.decisions import ArrangementRead, ArrangementState
 from application import commands as c
 from application.handlers import arrangements as h
@@ -96,7 +97,8 @@ class ArrangementController(Controller):
         "/{arrangement_id:uuid}",
         summary="An arrangement: current state, version and events",
         guards=[authorisation.reads_decisions],
-        responses=READ_ERRORS,
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getArrangement",
     )
     async def read(
@@ -104,9 +106,14 @@ class ArrangementController(Controller):
         arrangement_id: ArrangementId,
         principal: NamedDependency[Principal],
         event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[ArrangementRead]:
         history = await aggregate_history(
-            event_store, principal.tenant_id, Arrangement, arrangement_id
+            event_store,
+            principal.tenant_id,
+            Arrangement,
+            arrangement_id,
+            to_position=replay.position,
         )
         arrangement = history.aggregate
         request = await load_request(
@@ -121,6 +128,7 @@ class ArrangementController(Controller):
                 version=history.version,
                 state=ArrangementState.of(arrangement),
                 events=event_views(history.events, personal=personal),
+                replayed_to=await replay.recorded(arrangement.pupil_id),
             ),
             headers=etag(history.version),
         )

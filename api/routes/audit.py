@@ -25,8 +25,7 @@ from litestar.params import QueryParameter, SkipValidation
 
 from api.auth import Principal, Role
 from api.authorisation import requires
-from api.dependencies import ClockDependency
-from api.routes.read_models import provide_pool
+from api.dependencies import ClockDependency, provide_pool
 from api.schemas.common import problems
 from application.ports import AccessLog, AccessRecord
 from domain.ids import TenantId

@@ -13,8 +13,8 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.schemas.common import (
-    READ_ERRORS,
     etag,
     event_views,
 )
@@ -141,20 +141,24 @@ class ConfigurationController(Controller):
         "/",
         summary="The tenant's configuration: state, version and events",
         guards=[authorisation.reads_configuration],
-        responses=READ_ERRORS,
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getConfiguration",
     )
     async def read(
-        self, principal: NamedDependency[Principal], event_store: Store
+        self, principal: NamedDependency[Principal], event_store: Store, replay: ReplayDependency
     ) -> Response[ConfigurationRead]:
         tenant = principal.tenant_id
-        history = await aggregate_history(event_store, tenant, Swv, swv_stream_id(tenant))
+        history = await aggregate_history(
+            event_store, tenant, Swv, swv_stream_id(tenant), to_position=replay.position
+        )
         return Response(
             ConfigurationRead(
                 id=history.aggregate.id,
                 version=history.version,
                 state=ConfigurationState.of(history.aggregate),
                 events=event_views(history.events, personal=True),
+                replayed_to=await replay.recorded(),
             ),
             headers=etag(history.version),
         )

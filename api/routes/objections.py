@@ -15,8 +15,9 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
-from api.schemas.common import READ_ERRORS, etag, event_views
+from api.schemas.common import etag, event_views
 from api.schemas.decisions import ObjectionRead, ObjectionState
 from application import commands as c
 from application.handlers import objections as h
@@ -91,13 +92,20 @@ class ObjectionController(Controller):
         "/{objection_id:uuid}",
         summary="An objection: current state, version and events",
         guards=[authorisation.reads_decisions],
-        responses=READ_ERRORS,
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getObjection",
     )
     async def read(
-        self, objection_id: ObjectionId, principal: NamedDependency[Principal], event_store: Store
+        self,
+        objection_id: ObjectionId,
+        principal: NamedDependency[Principal],
+        event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[ObjectionRead]:
-        history = await aggregate_history(event_store, principal.tenant_id, Objection, objection_id)
+        history = await aggregate_history(
+            event_store, principal.tenant_id, Objection, objection_id, to_position=replay.position
+        )
         objection = history.aggregate
         request = await load_request(event_store, principal.tenant_id, objection.support_request_id)
         schools = (request.school_code,)
@@ -109,6 +117,7 @@ class ObjectionController(Controller):
                 version=history.version,
                 state=ObjectionState.of(objection),
                 events=event_views(history.events, personal=personal),
+                replayed_to=await replay.recorded(objection.pupil_id),
             ),
             headers=etag(history.version),
         )

@@ -12,7 +12,8 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
-from api.schemas.common import READ_ERRORS, etag, event_views
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
+from api.schemas.common import etag, event_views
 from api.schemas.pupils import PupilRead, PupilState
 from application import commands as c
 from application.handlers import pupils as h
@@ -159,7 +160,8 @@ class PupilController(Controller):
         summary="A pupil: current state, version and events",
         description="Name and date of birth only for the loket, committee and the own school.",
         guards=[authorisation.reads_pupils],
-        responses=READ_ERRORS,
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getPupil",
     )
     async def read(
@@ -167,8 +169,11 @@ class PupilController(Controller):
         pupil_id: PupilId,
         principal: NamedDependency[Principal],
         event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[PupilRead]:
-        history = await aggregate_history(event_store, principal.tenant_id, Pupil, pupil_id)
+        history = await aggregate_history(
+            event_store, principal.tenant_id, Pupil, pupil_id, to_position=replay.position
+        )
         pupil = history.aggregate
         authorisation.ensure_can_read_pupil(principal, pupil)
         personal = authorisation.may_see_pupil_details(principal, pupil)
@@ -178,6 +183,7 @@ class PupilController(Controller):
                 version=history.version,
                 state=PupilState.of(pupil, personal=personal),
                 events=event_views(history.events, personal=personal),
+                replayed_to=await replay.recorded(pupil.id),
             ),
             headers=etag(history.version),
         )

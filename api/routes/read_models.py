@@ -8,6 +8,9 @@ Who sees what:
   municipality; a municipality for its own only (404 otherwise). Aggregates only, through the
   disclosure rules of :mod:`projections.disclosure`.
 - ``GET .../projections/status``: the loket, the committee, auditors and the swv-admin.
+
+Auditors read the first three as of a position or time of the log (api/routes/as_of.py):
+rebuilt in memory from the log, not read from the tables.
 """
 
 from __future__ import annotations
@@ -21,18 +24,23 @@ from typing import Annotated
 import asyncpg
 import msgspec
 from litestar import Controller, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, QueryParameter, SkipValidation
+from litestar.params import FromPath, QueryParameter
 
 from api import authorisation
 from api.auth import Principal
-from api.dependencies import ClockDependency
+from api.dependencies import ClockDependency, Store
+
+# Re-exported: the other routes that query read models import these from here.
+from api.dependencies import PoolDependency as PoolDependency  # noqa: PLC0414
+from api.dependencies import provide_pool as provide_pool  # noqa: PLC0414
+from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, ReplayDependency
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
 from infrastructure.database import Connection, Pool
+from projections.as_of import caseload_as_of, deadlines_as_of, figures_as_of
 from projections.cases import DeadlineKind
 from projections.deadlines_due import MAX_LIMIT, DeadlinesDue, Order, fetch_deadlines_due
 from projections.municipality_figures import (
@@ -46,15 +54,6 @@ from projections.status import projection_status
 
 _MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
 
-
-def provide_pool(state: State) -> Pool:
-    pool: Pool | None = state.get("pool")
-    if pool is None:
-        raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
-    return pool
-
-
-PoolDependency = NamedDependency[SkipValidation[Pool]]
 
 ERRORS = {
     **problems(400, 401, 403, 404, 422),
@@ -76,12 +75,6 @@ async def read_model(pool: Pool) -> AsyncIterator[Connection]:
             raise ServiceUnavailableException(
                 "This read model is not built yet; try again shortly."
             ) from None
-
-
-AsOf = Annotated[
-    date | None,
-    QueryParameter(description="The day to judge against (what runs, what is overdue); today."),
-]
 
 
 class ProjectionState(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,17 +105,25 @@ class ReadModelController(Controller):
         summary="A school's pupils with open cases, and what is due next on each",
         guards=[authorisation.reads_caseload],
         responses=ERRORS,
+        dependencies=READ_MODEL_REPLAY,
     )
-    async def caseload(
+    async def caseload(  # noqa: PLR0913 - the school, the caller and its collaborators
         self,
+        *,
         school_code: FromPath[str],
         principal: NamedDependency[Principal],
         pool: PoolDependency,
         clock: ClockDependency,
-        as_of: AsOf = None,
+        event_store: Store,
+        replay: ReplayDependency,
     ) -> SchoolCaseload:
         authorisation.ensure_can_read_caseload(principal, school_code)
-        day = as_of or local_date(clock.now())
+        day = replay.day or local_date(clock.now())
+        if replay.position is not None:
+            caseload = await caseload_as_of(
+                event_store, principal.tenant_id, school_code, position=replay.position, day=day
+            )
+            return msgspec.structs.replace(caseload, replayed_to=await replay.recorded())
         async with read_model(pool) as conn:
             return await fetch_school_caseload(conn, principal.tenant_id, school_code, as_of=day)
 
@@ -131,6 +132,7 @@ class ReadModelController(Controller):
         summary="What falls due, overdue acts included, sorted by date",
         guards=[authorisation.reads_deadlines],
         responses=ERRORS,
+        dependencies=READ_MODEL_REPLAY,
     )
     async def deadlines(  # noqa: PLR0913 - the list's filters
         self,
@@ -138,7 +140,8 @@ class ReadModelController(Controller):
         principal: NamedDependency[Principal],
         pool: PoolDependency,
         clock: ClockDependency,
-        as_of: AsOf = None,
+        event_store: Store,
+        replay: ReplayDependency,
         until: Annotated[
             date | None, QueryParameter(description="Leave out what falls due after this day.")
         ] = None,
@@ -148,7 +151,19 @@ class ReadModelController(Controller):
         order: Annotated[Order, QueryParameter(description="By date: asc or desc.")] = Order.ASC,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 500,
     ) -> DeadlinesDue:
-        day = as_of or local_date(clock.now())
+        day = replay.day or local_date(clock.now())
+        if replay.position is not None:
+            due = await deadlines_as_of(
+                event_store,
+                principal.tenant_id,
+                position=replay.position,
+                day=day,
+                until=until,
+                kinds=kind,
+                order=order,
+                limit=limit,
+            )
+            return msgspec.structs.replace(due, replayed_to=await replay.recorded())
         async with read_model(pool) as conn:
             return await fetch_deadlines_due(
                 conn,
@@ -178,12 +193,16 @@ class ReadModelController(Controller):
         ),
         guards=[authorisation.reads_figures],
         responses=ERRORS,
+        dependencies=REPLAY,
     )
-    async def figures(
+    async def figures(  # noqa: PLR0913 - the municipality, the caller and its collaborators
         self,
+        *,
         municipality_code: FromPath[str],
         principal: NamedDependency[Principal],
         pool: PoolDependency,
+        event_store: Store,
+        replay: ReplayDependency,
         granularity: Annotated[
             Granularity, QueryParameter(description="Per school year or per month.")
         ] = Granularity.SCHOOL_YEAR,
@@ -191,6 +210,15 @@ class ReadModelController(Controller):
         authorisation.ensure_can_read_figures(principal, municipality_code)
         if not _MUNICIPALITY_CODE.match(municipality_code):
             raise NotFoundException(f"No municipality {municipality_code!r} here.")
+        if replay.position is not None:
+            figures = await figures_as_of(
+                event_store,
+                principal.tenant_id,
+                municipality_code,
+                position=replay.position,
+                granularity=granularity,
+            )
+            return msgspec.structs.replace(figures, replayed_to=await replay.recorded())
         async with read_model(pool) as conn:
             return await fetch_municipality_figures(
                 conn, principal.tenant_id, municipality_code, granularity=granularity

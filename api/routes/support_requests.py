@@ -16,7 +16,8 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
-from api.schemas.common import READ_ERRORS, etag, event_views
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
+from api.schemas.common import etag, event_views
 from api.schemas.support_requests import SupportRequestRead, SupportRequestState
 from application import commands as c
 from application.handlers import support_requests as h
@@ -179,14 +180,23 @@ class SupportRequestController(Controller):
         summary="A support request: current state, version and events",
         description="Free texts only for the loket, committee, own school and assigned experts.",
         guards=[authorisation.reads_support_requests],
-        responses=READ_ERRORS,
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getSupportRequest",
     )
     async def read(
-        self, request_id: RequestId, principal: NamedDependency[Principal], event_store: Store
+        self,
+        request_id: RequestId,
+        principal: NamedDependency[Principal],
+        event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[SupportRequestRead]:
         history = await aggregate_history(
-            event_store, principal.tenant_id, SupportRequest, request_id
+            event_store,
+            principal.tenant_id,
+            SupportRequest,
+            request_id,
+            to_position=replay.position,
         )
         request = history.aggregate
         authorisation.ensure_can_read_request(principal, request)
@@ -197,6 +207,7 @@ class SupportRequestController(Controller):
                 version=history.version,
                 state=SupportRequestState.of(request, personal=personal),
                 events=event_views(history.events, personal=personal),
+                replayed_to=await replay.recorded(request.pupil_id),
             ),
             headers=etag(history.version),
         )

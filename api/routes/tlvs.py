@@ -15,8 +15,9 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import CommandRunner, Store
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
-from api.schemas.common import READ_ERRORS, etag, event_views
+from api.schemas.common import etag, event_views
 from api.schemas.decisions import (
     BulkTlvExtensionResult,
     TlvExtended,
@@ -120,13 +121,20 @@ class TlvController(Controller):
         "/{tlv_id:uuid}",
         summary="A TLV: current state, version and events",
         guards=[authorisation.reads_decisions],
-        responses=READ_ERRORS,
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getTlv",
     )
     async def read(
-        self, tlv_id: TlvId, principal: NamedDependency[Principal], event_store: Store
+        self,
+        tlv_id: TlvId,
+        principal: NamedDependency[Principal],
+        event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[TlvRead]:
-        history = await aggregate_history(event_store, principal.tenant_id, Tlv, tlv_id)
+        history = await aggregate_history(
+            event_store, principal.tenant_id, Tlv, tlv_id, to_position=replay.position
+        )
         tlv = history.aggregate
         request = await load_request(event_store, principal.tenant_id, tlv.support_request_id)
         schools = (request.school_code, tlv.redeemed_at_school)
@@ -138,6 +146,7 @@ class TlvController(Controller):
                 version=history.version,
                 state=TlvState.of(tlv, principal.tenant_id),
                 events=event_views(history.events, personal=personal),
+                replayed_to=await replay.recorded(tlv.pupil_id),
             ),
             headers=etag(history.version),
         )

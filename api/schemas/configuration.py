@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView
+from application.queries import Replayable
 from domain.deadlines import PauseCount
 from domain.swv import AmountUnit, SchoolType, Sector, Swv
 
@@ -90,7 +91,7 @@ class ConfigurationState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class ConfigurationRead(msgspec.Struct, frozen=True):
+class ConfigurationRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: ConfigurationState

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView
+from application.queries import Replayable
 from domain.arrangement import Arrangement, EvaluationParty, GoalAttainment
 from domain.beschikkingsnummer import beschikkingsnummer
 from domain.deadlines import Timeliness
@@ -49,7 +50,7 @@ class TlvState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class TlvRead(msgspec.Struct, frozen=True):
+class TlvRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: TlvState
@@ -129,7 +130,7 @@ class ObjectionState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class ObjectionRead(msgspec.Struct, frozen=True):
+class ObjectionRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: ObjectionState
@@ -167,7 +168,7 @@ class ArrangementState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class ArrangementRead(msgspec.Struct, frozen=True):
+class ArrangementRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: ArrangementState

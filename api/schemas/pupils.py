@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView
+from application.queries import Replayable
 from domain.pupil import Pupil
 
 
@@ -46,7 +47,7 @@ class PupilState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class PupilRead(msgspec.Struct, frozen=True):
+class PupilRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: PupilState

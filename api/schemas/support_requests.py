@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView
+from application.queries import Replayable
 from domain.deadlines import Channel
 from domain.expert_advice import ExpertRole, Qualification
 from domain.support_request import DecisionOutcome, ParentView, SupportRequest
@@ -100,7 +101,7 @@ class SupportRequestState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class SupportRequestRead(msgspec.Struct, frozen=True):
+class SupportRequestRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: SupportRequestState

@@ -313,6 +313,21 @@ ROUTES = [
     Route("GET", f"{TENANT}/pupils/{{pupil}}/timeline?purpose=audit", {L, C, A}),
     Route("GET", f"{TENANT}/log/proofs/inclusion?position=1", {A}),
     Route("GET", f"{TENANT}/log/proofs/consistency?old_size=0&new_size=1", {A, W}),
+    # As of a moment of the log: auditors only, whoever reads the state as it is.
+    *(
+        Route("GET", f"{TENANT}/{read}{sep}as_of_position={{position}}&purpose=audit", {A})
+        for read, sep in (
+            ("configuration", "?"),
+            ("pupils/{pupil}", "?"),
+            ("support-requests/{request}", "?"),
+            ("tlvs/{tlv}", "?"),
+            ("objections/{objection}", "?"),
+            ("arrangements/{arrangement}", "?"),
+            (f"schools/{SCHOOL}/caseload", "?"),
+            ("deadlines?as_of=2025-03-25", "&"),
+            (f"municipalities/{MUNICIPALITY}/figures", "?"),
+        )
+    ),
 ]
 
 

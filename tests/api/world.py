@@ -35,7 +35,7 @@ async def build_world(
 
     ``request``: a complete TLV application with both experts assigned; ``granted``: a granted
     and notified one, with its ``tlv`` and an ``objection``; ``arrangement_request``: a granted
-    arrangement request, with its ``arrangement``.
+    arrangement request, with its ``arrangement``; ``position``: the log's position after all.
     """
     base = f"/v1/tenants/{tenant}"
     staff = api.as_(tenant, Role.LOKET, Role.COMMITTEE, subject="staff")
@@ -146,4 +146,5 @@ async def build_world(
         "arrangement_request": arrangement_request,
         "arrangement": arrangement["id"],
         "guardian": str(uuid4()),
+        "position": str(arrangement["position"]),
     }

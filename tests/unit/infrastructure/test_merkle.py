@@ -205,6 +205,17 @@ def test_the_compact_tree_roots_like_the_reference(size: int) -> None:
     assert compact.root() == ListTree(data).mth(0, size)
 
 
+@pytest.mark.parametrize("steps", [[0], [1], [3, 253, 513], [256, 256, 1], [1_000, 7, 3_000]])
+def test_the_compact_tree_extended_in_blocks_roots_like_the_reference(steps: list[int]) -> None:
+    data = _entries(sum(steps), seed=4)
+    compact = CompactTree()
+    done = 0
+    for step in steps:
+        compact.extend([leaf_hash(entry) for entry in data[done : done + step]])
+        done += step
+        assert (compact.size, compact.root()) == (done, ListTree(data).mth(0, done))
+
+
 @pytest.mark.parametrize("steps", [[1], [255, 1, 1], [256, 256, 1], [70_000], [300, 65_236, 4_464]])
 def test_tiles_grown_in_steps_hold_every_node_and_the_root(steps: list[int]) -> None:
     data = _entries(sum(steps), seed=5)

@@ -1,0 +1,239 @@
+"""As-of reads: an aggregate or a read model as it stood at a position or a time of the log.
+
+Every aggregate ``GET`` and read-model query takes ``as_of_position=N`` or ``as_of=<RFC 3339
+time>`` (the last position committed at or before that time, by the commit time the database
+assigns). The answer is replayed from the tenant's log up to there, in memory, with the same
+pure folds the read models use, and carries ``replayed_to``: the position, its commit time,
+the tenant policy version in force on that day as configured by then, and the latest signed
+checkpoint when it covers the position (so the events shown can be proved against it). Only
+auditors read as of a moment (a municipality comparing figures at two positions would defeat
+their suppression); each such read needs a ``Purpose`` and is recorded in the access log. A
+position past the head or a time still to come is refused, naming the parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import QueryParameter, SkipValidation
+
+from api.auth import Principal, Role
+from api.dependencies import ClockDependency, Store, provide_pool
+from api.routes.audit import (
+    MAX_POSITION,
+    bad_query,
+    provide_access_log,
+    provide_transparency_log,
+    purpose_of,
+)
+from api.schemas.common import problems
+from application.errors import AggregateNotFoundError
+from application.local_dates import local_date
+from application.ports import AccessRecord, Clock, EventStore
+from application.queries import LogMoment, aggregate_history
+from domain.ids import TenantId
+from domain.swv import Swv, swv_stream_id
+from infrastructure.log_moments import committed_at, position_as_of
+from infrastructure.transparency_log import LogNotReadyError
+
+_T = TypeVar("_T")
+AS_OF_POSITION = "as_of_position"
+AS_OF = "as_of"
+REPLAYS_THE_LOG = (Role.AUDITOR,)
+AS_OF_READ_ERRORS = problems(400, 401, 403, 404, 422)
+"""The answers of a read that may be asked as of a moment (422: a moment not in the log)."""
+
+AsOfPosition = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        le=MAX_POSITION,
+        description="Auditors: the state replayed from the log up to this tenant position.",
+    ),
+]
+AsOfTime = Annotated[
+    datetime | None,
+    QueryParameter(
+        description=(
+            "Auditors: the state replayed up to the last position committed at or before this"
+            " RFC 3339 time (with its offset)."
+        )
+    ),
+]
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+AsOfDayOrTime = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2}))?$",
+        description=(
+            "A day (YYYY-MM-DD): judge what runs and what is overdue on that day, against the"
+            " read model as it is now; today when left out. An RFC 3339 time (auditors): the"
+            " read model replayed up to the last position committed at or before it, judged on"
+            " that day."
+        ),
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """What a read was asked as of: nothing (the current state) or a moment of the log."""
+
+    moment: LogMoment | None = None
+    day: date | None = None
+    """A read model's day to judge against, when one was named."""
+    record: Callable[[UUID | None], Awaitable[None]] | None = None
+
+    @property
+    def position(self) -> int | None:
+        return None if self.moment is None else self.moment.position
+
+    async def recorded(self, subject_id: UUID | None = None) -> LogMoment | None:
+        """Record an as-of read in the access log, about ``subject_id``; the moment to show."""
+        if self.record is not None:
+            await self.record(subject_id)
+        return self.moment
+
+
+ReplayDependency = NamedDependency[SkipValidation[Replay]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """One request's as-of parameters and what resolving them needs."""
+
+    request: Request[Any, Any, Any]
+    principal: Principal
+    state: State
+    clock: Clock
+    store: EventStore
+
+
+async def _replay(asked: _Asked, position: int | None, moment: datetime | None) -> Replay:
+    if position is None and moment is None:
+        return Replay()
+    principal = asked.principal
+    if not principal.has(*REPLAYS_THE_LOG):
+        raise PermissionDeniedException(
+            f"Reading as of a moment ({AS_OF_POSITION}, {AS_OF}) is for auditors."
+        )
+    if position is not None and moment is not None:
+        raise bad_query(AS_OF_POSITION, f"Give {AS_OF_POSITION} or {AS_OF}, not both.")
+    purpose = purpose_of(asked.request)
+    tenant = principal.tenant_id
+    pool = provide_pool(asked.state)
+    if moment is not None:
+        if moment.tzinfo is None:
+            raise bad_query(AS_OF, f"{AS_OF} needs its offset from UTC, e.g. Z or +01:00.")
+        if moment > asked.clock.now():
+            raise bad_query(AS_OF, f"{AS_OF} is still to come: the log does not reach it yet.")
+        position = await position_as_of(pool, tenant, moment)
+    assert position is not None  # noqa: S101 - one of the two was given
+    head = (await asked.store.head(tenant)).last_position
+    if position > head:
+        raise bad_query(
+            AS_OF_POSITION, f"{AS_OF_POSITION} {position} is past the log's head, {head}."
+        )
+    committed = await committed_at(pool, tenant, position)
+    then = moment or committed
+    day = None if then is None else local_date(then)
+    resolved = LogMoment(
+        position=position,
+        committed_at=committed,
+        policy_version=await _policy_version(asked.store, tenant, position, day),
+        checkpoint=await _checkpoint_covering(asked.state, tenant, position),
+    )
+
+    async def record(subject_id: UUID | None) -> None:
+        url = asked.request.url
+        await provide_access_log(asked.state).record(
+            tenant,
+            AccessRecord(
+                actor=principal.actor,
+                action="as-of",
+                resource=f"{url.path}?{url.query}",
+                purpose=purpose,
+                subject_id=subject_id,
+            ),
+            at=asked.clock.now(),
+        )
+
+    return Replay(moment=resolved, day=day, record=record)
+
+
+async def _policy_version(
+    store: EventStore, tenant: TenantId, position: int, day: date | None
+) -> str | None:
+    """The policy in force on ``day`` as the tenant had configured it by ``position``."""
+    if day is None:
+        return None
+    try:
+        history = await aggregate_history(
+            store, tenant, Swv, swv_stream_id(tenant), to_position=position
+        )
+    except AggregateNotFoundError:
+        return None
+    swv = history.aggregate
+    return swv.policy_on(day).version if swv.policies else None
+
+
+async def _checkpoint_covering(state: State, tenant: TenantId, position: int) -> str | None:
+    try:
+        stored = await provide_transparency_log(state).latest(tenant)
+    except LogNotReadyError:
+        return None
+    return stored.note.text if stored.checkpoint.size >= position else None
+
+
+async def provide_replay(  # noqa: PLR0913 - the request, its collaborators, the two parameters
+    *,
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    state: State,
+    clock: ClockDependency,
+    event_store: Store,
+    as_of_position: AsOfPosition = None,
+    as_of: AsOfTime = None,
+) -> Replay:
+    """An aggregate's read: as of a position or a time of the log, or as it is."""
+    asked = _Asked(request, principal, state, clock, event_store)
+    return await _replay(asked, as_of_position, as_of)
+
+
+async def provide_read_model_replay(  # noqa: PLR0913 - as provide_replay
+    *,
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    state: State,
+    clock: ClockDependency,
+    event_store: Store,
+    as_of_position: AsOfPosition = None,
+    as_of: AsOfDayOrTime = None,
+) -> Replay:
+    """A read model's query: ``as_of`` is a day to judge on, or a time of the log."""
+    asked = _Asked(request, principal, state, clock, event_store)
+    if as_of is None or _DAY.match(as_of):
+        day = None if as_of is None else _parse(as_of, date.fromisoformat)
+        replay = await _replay(asked, as_of_position, None)
+        return Replay(moment=replay.moment, day=day or replay.day, record=replay.record)
+    return await _replay(asked, as_of_position, _parse(as_of, datetime.fromisoformat))
+
+
+def _parse(value: str, parse: Callable[[str], _T]) -> _T:
+    try:
+        return parse(value)
+    except ValueError:
+        raise bad_query(AS_OF, f"{AS_OF} is not a valid day or RFC 3339 time.") from None
+
+
+REPLAY = {"replay": Provide(provide_replay)}
+READ_MODEL_REPLAY = {"replay": Provide(provide_read_model_replay)}

@@ -29,6 +29,7 @@ from api.health import health, liveness
 from api.metrics_endpoint import metrics_endpoint
 from api.overload import Capacity, admission_middleware
 from api.partners import start_partner_services, stop_partner_services
+from api.read_side import start_read_side, stop_read_side
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.routes.platform import stop_key_rotations
@@ -45,13 +46,14 @@ from infrastructure.idempotency_keys import InMemoryIdempotencyKeys, PostgresIde
 from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import MigrationChangedError, apply_migrations
 from infrastructure.system import SystemClock
+from infrastructure.webhooks import Resolver
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
 
 log = logging.getLogger("passend")
 
 
-async def _connect(app: Litestar, settings: Settings) -> None:
+async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None = None) -> None:
     """Migrate and open the pool, retrying until the database answers."""
     while True:
         try:
@@ -92,9 +94,10 @@ async def _connect(app: Litestar, settings: Settings) -> None:
             await runner.start()
             app.state.projection_runner = runner
         app.state.partner_services = await start_partner_services(
-            pool, settings, runner, deliver=settings.run_deliveries
+            pool, settings, runner, deliver=settings.run_deliveries, resolver=resolver
         )
         await start_transparency_log(app, settings, pool, store)
+        await start_read_side(app, settings, store, app.state.transparency_log)
         app.state.pool = pool
         app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
@@ -135,9 +138,15 @@ def _token_verifier(settings: Settings) -> TokenVerifier:
 
 
 def create_app(
-    settings: Settings | None = None, *, event_store: EventStore | None = None
+    settings: Settings | None = None,
+    *,
+    event_store: EventStore | None = None,
+    resolver: Resolver | None = None,
 ) -> Litestar:
-    """Build the application. ``event_store`` replaces the database, for tests."""
+    """Build the application. ``event_store`` replaces the database, for tests.
+
+    ``resolver`` resolves webhook hosts instead of the system's resolver.
+    """
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -148,7 +157,7 @@ def create_app(
             app.state.event_store = event_store
             app.state.idempotency_keys = InMemoryIdempotencyKeys()
         elif settings.database_url:
-            connecting = asyncio.create_task(_connect(app, settings))
+            connecting = asyncio.create_task(_connect(app, settings, resolver))
         else:
             app.state.database_error = "no database configured"
         try:
@@ -161,6 +170,7 @@ def create_app(
             await _stop_retention(app)
             await stop_key_rotations(app.state)
             await stop_partner_services(app.state)
+            await stop_read_side(app)
             await stop_transparency_log(app)
             runner = app.state.get("projection_runner")
             if runner is not None:

@@ -23,6 +23,7 @@ from api.partners_cli import deliveries_cli
 from api.retention_cli import retention_cli
 from api.serving import default_workers, freeze_start_up_heap, serve_workers
 from api.settings import Settings
+from api.startup import database_answers_or_exit
 from api.tenant_cli import tenant_cli
 from application.demo import DemoSummary, seed_demo
 from domain.ids import TenantId
@@ -123,6 +124,8 @@ def serve(
     embedded_dir: Path | None = None
     if settings.database_url is None:
         settings, embedded_dir = _embedded_settings(settings)
+    else:
+        database_answers_or_exit(settings, settings.database_url, "passend serve")
     if demo:
         typer.echo("Demo tenants:")
         _print_seed(asyncio.run(_seed_demo(settings)))
@@ -219,6 +222,7 @@ def projections_run() -> None:
     """Keep every read model up to date in this process (scale-out; serve also runs one)."""
     configure_logging()
     settings = _database_settings()
+    database_answers_or_exit(settings, settings.database_url or "", "passend projections run")
 
     async def run() -> None:
         await _migrate(settings)

@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from api.settings import Settings
 from infrastructure.database import Pool
 from infrastructure.partner_keys import KEY_NAME, PartnerKeys
+from infrastructure.webhooks import Resolver, WebhookTargets, parse_networks, system_resolver
 from partners.delivery import DeliverySettings, DeliveryWorker
 from partners.feeds import FeedRenderer
 from partners.signal import FeedSignal
@@ -20,6 +21,8 @@ class PartnerServices:
     renderer: FeedRenderer
     signal: FeedSignal
     worker: DeliveryWorker | None
+    targets: WebhookTargets
+    """Checks webhook URLs, at creation and before every request."""
 
     async def stop(self) -> None:
         if self.worker is not None:
@@ -37,15 +40,31 @@ def delivery_settings(settings: Settings) -> DeliverySettings:
         request_timeout_s=settings.webhook_timeout_s,
         backoff_base_s=settings.webhook_backoff_base_s,
         backoff_cap_s=settings.webhook_backoff_cap_s,
-        allow_private_targets=settings.webhook_allow_private_targets,
         poll_interval_s=settings.partner_poll_interval_s,
     )
 
 
+def webhook_targets(settings: Settings, resolver: Resolver | None = None) -> WebhookTargets:
+    return WebhookTargets(
+        resolver=resolver or system_resolver,
+        allow_private=settings.webhook_allow_private_targets,
+        allowed_networks=parse_networks(settings.webhook_allowed_networks),
+    )
+
+
 async def start_partner_services(
-    pool: Pool, settings: Settings, runner: ProjectionRunner | None, *, deliver: bool
+    pool: Pool,
+    settings: Settings,
+    runner: ProjectionRunner | None,
+    *,
+    deliver: bool,
+    resolver: Resolver | None = None,
 ) -> PartnerServices:
-    """Feeds always; the delivery worker when ``deliver``. The runner, if any, wakes them."""
+    """Feeds always; the delivery worker when ``deliver``. The runner, if any, wakes them.
+
+    ``resolver`` resolves webhook hosts; the system's unless the composition root gives one.
+    """
+    targets = webhook_targets(settings, resolver)
     renderer = FeedRenderer(partner_keys(settings), public_url=settings.public_url)
     signal = FeedSignal(pool, poll_interval_s=settings.partner_poll_interval_s)
     if runner is not None:
@@ -53,9 +72,9 @@ async def start_partner_services(
     signal.start()
     worker = None
     if deliver:
-        worker = DeliveryWorker(pool, renderer, signal, delivery_settings(settings))
+        worker = DeliveryWorker(pool, renderer, signal, delivery_settings(settings), targets)
         await worker.start()
-    return PartnerServices(renderer, signal, worker)
+    return PartnerServices(renderer, signal, worker, targets)
 
 
 async def stop_partner_services(state: State) -> None:

@@ -18,6 +18,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Admin DSN, used for migrations (``DATABASE_URL``). None: an embedded server."""
     database_app_url: str | None = None
     """DSN the API uses, as role ``passend_app``; derived from ``database_url`` when unset."""
+    read_database_url: str | None = None
+    """DSN of a streaming replica, as role ``passend_app`` (``READ_DATABASE_URL``): read models,
+    timelines and exports read there; unset: they read the primary."""
+    replica_wait_seconds: float = 1.0
+    """How long a read that names a position waits for the replica before reading the primary."""
+    replica_max_lag_seconds: float = 30.0
+    """A replica further behind than this gets no reads until it catches up."""
     data_dir: Path = Path("var")
     """Where the embedded server, development keys and other local state live."""
     host: str = "127.0.0.1"
@@ -25,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pool_min_size: int = 2
     pool_max_size: int = 20
     database_retry_seconds: float = 2.0
+    database_start_timeout_seconds: float = 60.0
+    """How long a starting process waits for its database before it exits (status 69)."""
     run_projections: bool = True
     run_retention: bool = True
     """Shred what retention terms say must go, every night at 02:00 (Amsterdam)."""
@@ -59,6 +68,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """The root key of pseudonyms and webhook secrets; unset: one made in data_dir/keys."""
     webhook_allow_private_targets: bool = False
     """Let webhooks reach loopback and private addresses: for tests and local trials only."""
+    webhook_allowed_networks: str = ""
+    """Non-public networks webhooks may reach anyway (a partner on a private link): CIDRs,
+    comma-separated, e.g. ``10.20.0.0/16,fd00:1::/64``."""
     webhook_timeout_s: float = 10.0
     webhook_batch_size: int = 100
     webhook_backoff_base_s: float = 1.0
@@ -71,6 +83,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         values: dict[str, object] = {}
         if env.get("DATABASE_URL"):
             values["database_url"] = env["DATABASE_URL"]
+        if env.get("READ_DATABASE_URL"):
+            values["read_database_url"] = env["READ_DATABASE_URL"]
         for field in msgspec.structs.fields(cls):
             raw = env.get(_PREFIX + field.name.upper())
             if raw:

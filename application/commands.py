@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 
 from application.access import Caller
+from domain.absence import AbsenceEnd, Reporter
 from domain.arrangement import EvaluationParty, GoalAttainment
 from domain.deadlines import Channel, PauseCount, check_plausible_date
 from domain.disclosure import DisclosedField, DisclosureBasis
@@ -19,6 +20,7 @@ from domain.expert_advice import ExpertRole, Qualification
 from domain.ids import TenantId
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
 from domain.pupil import LeavingReason
+from domain.service import ServiceKind
 from domain.subscription import IntegrationEventType, LegalBasis, Transport
 from domain.support_request import DecisionOutcome, ParentView
 from domain.swv import AmountUnit, SchoolType
@@ -455,6 +457,26 @@ class ReinstateTenant(Command, frozen=True, kw_only=True):
     reason: str
 
 
+class ExportTenant(Command, frozen=True, kw_only=True):
+    """Hand a suspended tenant's whole log back, before it leaves (AVG art. 28(3)(g))."""
+
+    code: str
+
+
+class EraseTenant(Command, frozen=True, kw_only=True):
+    """Delete every row of a tenant whose log as it stands was exported."""
+
+    code: str
+    export_sha256: Annotated[
+        str,
+        msgspec.Meta(
+            pattern="^[0-9a-f]{64}$",
+            description="The SHA-256 (hex) of the export file, as sha256sum prints it.",
+        ),
+    ]
+    reason: Annotated[str, msgspec.Meta(pattern=r"\S", description="Why, for the platform log.")]
+
+
 class RotateTenantKeys(Command, frozen=True, kw_only=True):
     """Make a new key-encryption key current for the tenant and re-wrap its data keys under it."""
 
@@ -501,3 +523,113 @@ class WithdrawParentalConsent(Command, frozen=True, kw_only=True):
     pupil_id: UUID
     partner: str
     withdrawn_on: date | None = None
+
+
+# Thuiszitters, services and provisions (#18)
+
+Hours = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
+
+
+class SchoolHoliday(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    first_day: date
+    last_day: date
+
+
+class SetSchoolHolidays(Command, frozen=True, kw_only=True):
+    """The region's school holidays of the school year starting in ``school_year``."""
+
+    school_year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+    holidays: tuple[SchoolHoliday, ...]
+
+
+class SetThuiszitterspactMonths(Command, frozen=True, kw_only=True):
+    months: int
+
+
+class ReportAbsence(Command, frozen=True, kw_only=True):
+    """A pupil out of school: enrolled at ``school_code`` (relatief) or nowhere (absoluut)."""
+
+    pupil_id: UUID
+    absent_since: date
+    reporter: Reporter
+    school_code: str | None = None
+    completely_absent: bool = False
+    reported_on: date | None = None
+
+
+class ReportAbsenceHours(Command, frozen=True, kw_only=True):
+    absence_case_id: UUID
+    week: date
+    unauthorised_hours: Hours
+
+
+class RecordAbsenceReportToDuo(Command, frozen=True, kw_only=True):
+    absence_case_id: UUID
+    reported_on: date | None = None
+
+
+class RecordAbsencePlan(Command, frozen=True, kw_only=True):
+    absence_case_id: UUID
+    plan: str
+    agreed_on: date
+    review_on: date
+    offer_made: bool = False
+
+
+class CloseAbsenceCase(Command, frozen=True, kw_only=True):
+    absence_case_id: UUID
+    end: AbsenceEnd
+    ended_on: date | None = None
+
+
+class OfferService(Command, frozen=True, kw_only=True):
+    code: str
+    name: str
+    kind: ServiceKind
+    for_pupils: bool
+
+
+class WithdrawService(Command, frozen=True, kw_only=True):
+    code: str
+
+
+class RequestService(Command, frozen=True, kw_only=True):
+    """A school asks for a service: for a pupil (``pupil_id``) where the service is about one."""
+
+    service_code: str
+    question: str
+    school_code: str | None = None
+    pupil_id: UUID | None = None
+    requested_on: date | None = None
+
+
+class ShareOfCosts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    municipality_code: str
+    percent: int
+
+
+class GrantService(Command, frozen=True, kw_only=True):
+    service_request_id: UUID
+    hours: Hours
+    provider: str
+    start_on: date
+    end_on: date
+    municipal_shares: tuple[ShareOfCosts, ...] = ()
+    decided_on: date | None = None
+
+
+class RefuseService(Command, frozen=True, kw_only=True):
+    service_request_id: UUID
+    reasons: str
+    decided_on: date | None = None
+
+
+class WithdrawServiceRequest(Command, frozen=True, kw_only=True):
+    service_request_id: UUID
+    withdrawn_on: date | None = None
+
+
+class RecordServiceDelivery(Command, frozen=True, kw_only=True):
+    service_request_id: UUID
+    hours: Hours
+    delivered_on: date | None = None

@@ -22,10 +22,12 @@ from application.errors import (
     SwvNotConfiguredError,
 )
 from application.ports import EventMetadata, EventStore, NewEvent, RecordedEvent
+from domain.absence import AbsenceCase
 from domain.arrangement import Arrangement
 from domain.ids import TenantId
 from domain.objection import Objection
 from domain.pupil import Pupil
+from domain.service import ServiceRequest
 from domain.support_request import SupportRequest
 from domain.swv import Swv, swv_stream_id
 from domain.tlv import Tlv
@@ -102,6 +104,8 @@ async def concerns_of(store: EventStore, tenant_id: TenantId, aggregate: Aggrega
         )
         redeemed = getattr(aggregate, "redeemed_at_school", None)
         return Concerns(frozenset(s for s in (request.school_code, redeemed) if s))
+    if isinstance(aggregate, AbsenceCase | ServiceRequest):
+        return Concerns(frozenset(s for s in (aggregate.school_code,) if s))
     return Concerns()
 
 

@@ -8,13 +8,9 @@ never taken for a move across the border.
 
 from __future__ import annotations
 
-import re
-
 from application.errors import UnconfiguredReferenceError
 from domain.errors import SwvConfigurationError
-from domain.swv import ArrangementType, School, Swv
-
-_CBS_CODE = re.compile(r"^GM\d{4}$")
+from domain.swv import ArrangementType, School, Swv, is_municipality_code
 
 
 def configured_school(swv: Swv, code: str, field: str = "school_code") -> School:
@@ -35,7 +31,7 @@ def configured_arrangement_type(
 
 def check_residence(swv: Swv, municipality_code: str, *, lives_outside_region: bool) -> None:
     """The pupil lives in a municipality of the SWV, or explicitly outside its region."""
-    if not _CBS_CODE.match(municipality_code):
+    if not is_municipality_code(municipality_code):
         return  # not a municipality code at all: the domain says so, naming the form
     configured = municipality_code in swv.municipalities
     if not configured and not lives_outside_region:

@@ -32,6 +32,8 @@ import asyncpg
 import msgspec
 
 from api.import_cli import run_import
+from api.settings import Settings
+from api.transparency import checkpoint_signer
 from application.ports import EventMetadata, NewEvent
 from bench.database import ServerCpu
 from bench.load.history import write_history
@@ -97,7 +99,8 @@ async def import_phase(
 ) -> tuple[float, list[Any]]:
     dsn = await _fresh(admin_dsn, f"passend_import_{run}")
     window = Cpu(pg)
-    result = await run_import(dsn, path, show_progress=False)
+    signer = checkpoint_signer(Settings.from_env(data_dir=str(path.parent)))
+    result = await run_import(dsn, path, signer=signer, show_progress=False)
     cpu["import"].append(window.per_event_us(result.events))
     conn = await asyncpg.connect(dsn)
     try:

@@ -71,7 +71,7 @@ class Holiday:
     def __post_init__(self) -> None:
         if self.last_day < self.first_day:
             raise PeriodError(
-                f"A holiday cannot end ({self.last_day}) before it starts.", fields=("last_day",)
+                f"A holiday cannot end ({self.last_day}) before it starts.", fields=("holidays",)
             )
 
 
@@ -353,16 +353,47 @@ class AbsenceCase(Aggregate):
         """Each signal this open case gives, with the day it is due; none once closed."""
         if not self.is_open:
             return {}
-        due: dict[AbsenceSignal, date] = {}
-        report = leerplicht_report_due(self.hours_by_week, holidays, public_holidays)
-        if report is not None and self.reported_to_duo_on is None:
-            due[AbsenceSignal.LEERPLICHT_REPORT] = report
-        if self.completely_absent:
-            due[AbsenceSignal.LONG_TERM_ABSENCE] = long_term_absence_from(
-                self.absent_since, holidays
-            )
-        if not self.offer_made:
-            due[AbsenceSignal.THUISZITTERSPACT] = thuiszitterspact_signal_on(
-                self.absent_since, pact_months
-            )
-        return due
+        return absence_signals(
+            AbsenceFacts(
+                absent_since=self.absent_since,
+                completely_absent=self.completely_absent,
+                hours_by_week=self.hours_by_week,
+                reported_to_duo=self.reported_to_duo_on is not None,
+                offer_made=self.offer_made,
+            ),
+            holidays=holidays,
+            pact_months=pact_months,
+            public_holidays=public_holidays,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceFacts:
+    """What the signals of an open case are computed from (the aggregate's or a read model's)."""
+
+    absent_since: date
+    completely_absent: bool
+    hours_by_week: Mapping[date, int]
+    reported_to_duo: bool
+    offer_made: bool
+
+
+def absence_signals(
+    facts: AbsenceFacts,
+    *,
+    holidays: Sequence[Holiday],
+    pact_months: int,
+    public_holidays: Sequence[date] = (),
+) -> dict[AbsenceSignal, date]:
+    """Each signal an open case with these facts gives, with the day it is due."""
+    due: dict[AbsenceSignal, date] = {}
+    report = leerplicht_report_due(facts.hours_by_week, holidays, public_holidays)
+    if report is not None and not facts.reported_to_duo:
+        due[AbsenceSignal.LEERPLICHT_REPORT] = report
+    if facts.completely_absent:
+        due[AbsenceSignal.LONG_TERM_ABSENCE] = long_term_absence_from(facts.absent_since, holidays)
+    if not facts.offer_made:
+        due[AbsenceSignal.THUISZITTERSPACT] = thuiszitterspact_signal_on(
+            facts.absent_since, pact_months
+        )
+    return due

@@ -5,7 +5,6 @@ Name and date of birth are personal and encrypted per pupil; guardians are refer
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -23,9 +22,7 @@ from domain.errors import (
     require_text,
 )
 from domain.personal import PERSONAL
-from domain.swv import School
-
-_MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
+from domain.swv import School, check_municipality_code
 
 
 class LeavingReason(StrEnum):
@@ -33,15 +30,6 @@ class LeavingReason(StrEnum):
     MOVED_OUT_OF_REGION = "MOVED_OUT_OF_REGION"
     LEFT_EDUCATION = "LEFT_EDUCATION"
     OTHER = "OTHER"
-
-
-def _check_municipality_code(code: str) -> str:
-    if not _MUNICIPALITY_CODE.match(code):
-        raise InvalidValueError(
-            f"{code!r} is not a CBS municipality code: use GM plus four digits, e.g. 'GM0632'.",
-            fields=("municipality_code",),
-        )
-    return code
 
 
 class Pupil(Aggregate):
@@ -228,7 +216,7 @@ class Pupil(Aggregate):
             id=pupil_id,
             name=require_text(name, "The pupil's name", field="name"),
             date_of_birth=date_of_birth,
-            municipality_code=_check_municipality_code(municipality_code),
+            municipality_code=check_municipality_code(municipality_code, field="municipality_code"),
             registered_by=by,
             registered_at=at,
             timestamp=at,
@@ -274,7 +262,7 @@ class Pupil(Aggregate):
         self.check_active()
         self.trigger_event(
             self.ResidenceChanged,
-            municipality_code=_check_municipality_code(municipality_code),
+            municipality_code=check_municipality_code(municipality_code, field="municipality_code"),
             moved_on=moved_on,
             recorded_by=by,
             recorded_at=at,

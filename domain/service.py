@@ -28,10 +28,10 @@ from domain.errors import (
 )
 from domain.ids import TenantId
 from domain.personal import PERSONAL
+from domain.swv import check_municipality_code
 
 CATALOGUE_NAMESPACE = UUID("6d1f7c8e-3b52-4c1a-9a43-1f0e2b7d5a11")
 _SERVICE_CODE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-_MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
 MAX_HOURS = 2_000  # a school year's full-time work: anything above is a typing error
 WHOLE = 100  # municipal shares are whole percentages
 
@@ -166,11 +166,7 @@ def _check_shares(shares: tuple[MunicipalShare, ...]) -> None:
             "Name each municipality's share once.", fields=("municipal_shares",)
         )
     for share in shares:
-        if not _MUNICIPALITY_CODE.match(share.municipality_code):
-            raise InvalidValueError(
-                f"{share.municipality_code!r} is not a CBS municipality code such as 'GM0632'.",
-                fields=("municipal_shares",),
-            )
+        check_municipality_code(share.municipality_code, field="municipal_shares")
         if not 1 <= share.percent <= WHOLE:
             raise InvalidValueError(
                 f"A share of {share.percent}% is not possible: give 1 to 100.",

@@ -17,8 +17,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.errors import InvalidValueError, SubscriptionStateError
+from domain.swv import check_municipality_code
 
-_MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
 _SCHOOL_CODE = re.compile(r"^[0-9A-Z]{4}[0-9]{2}$")
 
 
@@ -123,11 +123,7 @@ def check_webhook_url(url: str) -> str:
 
 def _check_narrowing(municipalities: tuple[str, ...], schools: tuple[str, ...]) -> None:
     for code in municipalities:
-        if not _MUNICIPALITY_CODE.match(code):
-            raise InvalidValueError(
-                f"{code!r} is not a CBS municipality code (GM + 4 digits).",
-                fields=("municipalities",),
-            )
+        check_municipality_code(code, field="municipalities")
     for code in schools:
         if not _SCHOOL_CODE.match(code):
             raise InvalidValueError(

@@ -5,6 +5,7 @@ Decisions elsewhere quote the ``policy_version`` in force, so an auditor can rep
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,6 +14,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.absence import Holiday
 from domain.deadlines import PauseCount
 from domain.errors import (
     DuplicateConfigurationError,
@@ -32,6 +34,9 @@ _VESTIGING = re.compile(r"^\d{2}$")
 _CATALOGUE_CODE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 _MAX_ARRANGEMENT_MONTHS = 60
 _MAX_REDEMPTION_MONTHS = 36
+THUISZITTERSPACT_MONTHS = 3  # the pact's "no child at home longer than 3 months" (policy)
+_MAX_PACT_MONTHS = 12
+_FIRST_SCHOOL_YEAR, _LAST_SCHOOL_YEAR = 2000, 2100
 
 
 class Sector(StrEnum):
@@ -94,6 +99,21 @@ class SwvPolicy:
 def swv_stream_id(tenant_id: TenantId) -> UUID:
     """The stream of a tenant's configuration, derived from its SWV code."""
     return uuid5(SWV_NAMESPACE, tenant_id)
+
+
+def is_municipality_code(code: str) -> bool:
+    """Whether ``code`` has the form of a CBS municipality code: GM plus four digits."""
+    return bool(_MUNICIPALITY_CODE.match(code))
+
+
+def check_municipality_code(code: str, *, field: str) -> str:
+    """``code`` if it is a CBS municipality code; the one check every aggregate uses."""
+    if not is_municipality_code(code):
+        raise InvalidValueError(
+            f"{code!r} is not a CBS municipality code: use GM plus four digits, e.g. 'GM0632'.",
+            fields=(field,),
+        )
+    return code
 
 
 def check_swv_code(code: str, *, field: str = "code") -> None:
@@ -241,6 +261,29 @@ class Swv(Aggregate):
             )
             aggregate.policies = [*aggregate.policies, aggregate.policy]
 
+    class SchoolHolidaysSet(Event):
+        """The region's school holidays of one school year (1 August to 31 July)."""
+
+        TOPIC = "SchoolHolidaysSet.v1"
+        school_year: int  # the year it starts in: 2025 for 2025/26
+        holidays: tuple[Holiday, ...]
+        changed_by: str
+        changed_at: datetime
+
+        def apply(self, aggregate: Swv) -> None:
+            aggregate.school_holidays[self.school_year] = self.holidays
+
+    class ThuiszitterspactSignalSet(Event):
+        """After how many months without an offer an absence case signals (policy, not law)."""
+
+        TOPIC = "ThuiszitterspactSignalSet.v1"
+        months: int
+        changed_by: str
+        changed_at: datetime
+
+        def apply(self, aggregate: Swv) -> None:
+            aggregate.thuiszitterspact_months = self.months
+
     def __init__(  # noqa: PLR0913 - the fields of SwvConfigured
         self,
         *,
@@ -272,6 +315,8 @@ class Swv(Aggregate):
         self.municipalities: dict[str, str] = {}
         self.schools: dict[str, School] = {}
         self.catalogue: dict[str, ArrangementType] = {}
+        self.school_holidays: dict[int, tuple[Holiday, ...]] = {}
+        self.thuiszitterspact_months = THUISZITTERSPACT_MONTHS
 
     @classmethod
     def configure(  # noqa: PLR0913 - a tenant's founding facts
@@ -327,11 +372,7 @@ class Swv(Aggregate):
         )
 
     def add_municipality(self, code: str, name: str, *, by: str, at: datetime) -> None:
-        if not _MUNICIPALITY_CODE.match(code):
-            raise InvalidValueError(
-                f"{code!r} is not a CBS municipality code: use GM plus four digits, e.g. 'GM0632'.",
-                fields=("code",),
-            )
+        check_municipality_code(code, field="code")
         if code in self.municipalities:
             raise DuplicateConfigurationError(f"Municipality {code} is already registered.")
         self.trigger_event(
@@ -439,6 +480,59 @@ class Swv(Aggregate):
             changed_at=at,
             timestamp=at,
         )
+
+    def set_school_holidays(
+        self, school_year: int, holidays: tuple[Holiday, ...], *, by: str, at: datetime
+    ) -> None:
+        """The holidays of one school year, replacing what was set for it; each starts in it."""
+        if not _FIRST_SCHOOL_YEAR <= school_year <= _LAST_SCHOOL_YEAR:
+            raise InvalidValueError(
+                f"{school_year} is not a school year: give the year it starts in, e.g. 2025.",
+                fields=("school_year",),
+            )
+        first, last = date(school_year, 8, 1), date(school_year + 1, 7, 31)
+        for holiday in holidays:
+            if not first <= holiday.first_day <= last:
+                raise InvalidValueError(
+                    f"A holiday from {holiday.first_day} does not start in school year "
+                    f"{school_year}/{school_year + 1} ({first} to {last}).",
+                    fields=("holidays",),
+                )
+        ordered = tuple(sorted(holidays, key=lambda h: h.first_day))
+        for before, after in itertools.pairwise(ordered):
+            if after.first_day <= before.last_day:
+                raise InvalidValueError(
+                    f"The holidays from {before.first_day} and {after.first_day} overlap.",
+                    fields=("holidays",),
+                )
+        self.trigger_event(
+            self.SchoolHolidaysSet,
+            school_year=school_year,
+            holidays=ordered,
+            changed_by=by,
+            changed_at=at,
+            timestamp=at,
+        )
+
+    def set_thuiszitterspact_months(self, months: int, *, by: str, at: datetime) -> None:
+        if not 1 <= months <= _MAX_PACT_MONTHS:
+            raise InvalidValueError(
+                f"A signal after {months} months is not plausible: choose 1 to "
+                f"{_MAX_PACT_MONTHS} (the Thuiszitterspact names 3).",
+                fields=("months",),
+            )
+        self.trigger_event(
+            self.ThuiszitterspactSignalSet,
+            months=months,
+            changed_by=by,
+            changed_at=at,
+            timestamp=at,
+        )
+
+    @property
+    def holidays(self) -> tuple[Holiday, ...]:
+        """Every school holiday configured, in date order: school weeks leave them out."""
+        return tuple(h for year in sorted(self.school_holidays) for h in self.school_holidays[year])
 
     def policy_on(self, day: date) -> SwvPolicy:
         """The policy in force on ``day``, the business date of a decision.

@@ -84,6 +84,34 @@ class Tenancy(Aggregate):
         def apply(self, aggregate: Tenancy) -> None:
             aggregate.suspended = False
 
+    class Exported(Event):
+        """The tenant's whole log was handed back (AVG art. 28(3)(g)), up to ``last_position``."""
+
+        TOPIC = "TenancyExported.v1"
+        last_position: int
+        chain_hash: str
+        export_sha256: str
+        exported_by: str
+        exported_at: datetime
+
+        def apply(self, aggregate: Tenancy) -> None:
+            aggregate.export = HandedBack(self.last_position, self.chain_hash, self.export_sha256)
+
+    class Erased(Event):
+        """Every row of the tenant was deleted, after the export of its whole log."""
+
+        TOPIC = "TenancyErased.v1"
+        last_position: int
+        chain_hash: str
+        export_sha256: str
+        rows_deleted: int
+        reason: str
+        erased_by: str
+        erased_at: datetime
+
+        def apply(self, aggregate: Tenancy) -> None:
+            aggregate.erased = True
+
     class KeyRotationStarted(Event):
         """A new KEK is current: new data keys are wrapped under it, older ones re-wrapped."""
 
@@ -135,6 +163,8 @@ class Tenancy(Aggregate):
         self.opened_by = opened_by
         self.opened_at = opened_at
         self.suspended = False
+        self.export: HandedBack | None = None
+        self.erased = False
         self.key_rotations: tuple[KeyRotation, ...] = ()
 
     @property
@@ -168,6 +198,7 @@ class Tenancy(Aggregate):
         )
 
     def reinstate(self, *, reason: str, by: str, at: datetime) -> None:
+        self._require_not_erased()
         if not self.suspended:
             raise TenancyStateError(f"Tenant {self.code} is not suspended.")
         self.trigger_event(
@@ -220,3 +251,82 @@ class Tenancy(Aggregate):
             completed_at=at,
             timestamp=at,
         )
+
+    def _require_not_erased(self) -> None:
+        if self.erased:
+            raise TenancyStateError(f"Tenant {self.code} has left the platform; its data is gone.")
+
+    def _require_still(self, action: str) -> None:
+        self._require_not_erased()
+        if not self.suspended:
+            raise TenancyStateError(
+                f"Suspend tenant {self.code} before you {action}: nothing may change meanwhile."
+            )
+
+    def ensure_exportable(self) -> None:
+        """A tenant is exported for leaving only while suspended, so that its log stands still."""
+        self._require_still("export it for leaving")
+
+    def record_export(
+        self, *, last_position: int, chain_hash: str, export_sha256: str, by: str, at: datetime
+    ) -> None:
+        """The whole log up to ``last_position`` was handed back; a suspended tenant only."""
+        self.ensure_exportable()
+        self.trigger_event(
+            self.Exported,
+            last_position=last_position,
+            chain_hash=chain_hash,
+            export_sha256=export_sha256,
+            exported_by=by,
+            exported_at=at,
+            timestamp=at,
+        )
+
+    def ensure_erasable(self, *, last_position: int, export_sha256: str) -> None:
+        """Erasure needs the export of the log as it stands now (``last_position``), by its hash."""
+        self._require_still("erase it")
+        if self.export is None:
+            raise TenancyStateError(f"Export tenant {self.code}'s log before erasing it.")
+        if self.export.sha256 != export_sha256:
+            raise TenancyStateError(
+                f"That is not the hash of tenant {self.code}'s last export; give the hash its"
+                " export answered."
+            )
+        if self.export.last_position != last_position:
+            raise TenancyStateError(
+                f"Tenant {self.code}'s log changed after its export (position"
+                f" {self.export.last_position}, now {last_position}): export it again."
+            )
+
+    def erase(  # noqa: PLR0913 - what the erasure was checked against, and what it removed
+        self,
+        *,
+        last_position: int,
+        chain_hash: str,
+        export_sha256: str,
+        rows_deleted: int,
+        reason: str,
+        by: str,
+        at: datetime,
+    ) -> None:
+        self.ensure_erasable(last_position=last_position, export_sha256=export_sha256)
+        self.trigger_event(
+            self.Erased,
+            last_position=last_position,
+            chain_hash=chain_hash,
+            export_sha256=export_sha256,
+            rows_deleted=rows_deleted,
+            reason=require_text(reason, "The reason for the erasure", field="reason"),
+            erased_by=by,
+            erased_at=at,
+            timestamp=at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HandedBack:
+    """The last export of a tenant's log: its head (position, chain hash) and SHA-256 (hex)."""
+
+    last_position: int
+    chain_hash: str
+    sha256: str

@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import InvalidValueError, StateConflictError, require_text
 from domain.personal import PERSONAL
-from domain.swv import check_swv_code
+from domain.swv import check_municipality_code, check_swv_code
 from domain.tlv import FundingCategory, TlvType
 
 
@@ -191,7 +191,9 @@ class Handover(Aggregate):
             consent_channel=consent_channel,
             name=require_text(content.name, "The pupil's name", field="name"),
             date_of_birth=content.date_of_birth,
-            municipality_code=content.municipality_code,
+            municipality_code=check_municipality_code(
+                content.municipality_code, field="municipality_code"
+            ),
             support_question=require_text(
                 content.support_question, "The support question", field="support_question"
             ),

@@ -11,7 +11,9 @@ projection runner, delivery workers) reconnect by themselves with ``Backoff`` an
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import time
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -68,3 +70,63 @@ class Backoff:
 
     def reset(self) -> None:
         self._next_s = 0.0
+
+
+class DatabaseUnreachableAtStartError(RuntimeError):
+    """The database did not answer within the start-up timeout: the process gives up."""
+
+
+def _where(dsn: str) -> str:
+    """``host:port/database`` of a DSN: no user, no password in any log line."""
+    rest = dsn.partition("://")[2]
+    return rest.rpartition("@")[2].split("?", 1)[0]
+
+
+async def wait_for_database(dsn: str, *, timeout_s: float, what: str, log: logging.Logger) -> None:
+    """Return once ``dsn`` accepts a connection; log each failed try; give up after ``timeout_s``.
+
+    Start-up never hangs silently: an operator sees every retry, and an orchestrator an exit
+    it can act on (restart with backoff, or alert) instead of a process that never gets ready.
+    """
+    deadline = time.monotonic() + timeout_s
+    backoff = Backoff(first_s=0.5, max_s=5.0)
+    attempt = 0
+    while True:
+        attempt += 1
+        left = deadline - time.monotonic()
+        try:
+            connection = await asyncpg.connect(dsn, timeout=max(0.5, min(5.0, left)))
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            reason = f"{type(error).__name__}: {error}".strip()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log.error(  # noqa: TRY400 - the reason is in the message; no traceback needed
+                    "%s: the database at %s did not answer within %.0f s (%d tries; last: %s);"
+                    " giving up",
+                    what,
+                    _where(dsn),
+                    timeout_s,
+                    attempt,
+                    reason,
+                )
+                raise DatabaseUnreachableAtStartError(
+                    f"the database at {_where(dsn)} did not answer within {timeout_s:.0f} s"
+                    f" ({reason})"
+                ) from error
+            delay = min(backoff.next_delay(), left)
+            log.warning(
+                "%s: waiting for the database at %s (try %d: %s); again in %.1f s, giving up"
+                " in %.0f s",
+                what,
+                _where(dsn),
+                attempt,
+                reason,
+                delay,
+                left,
+            )
+            await asyncio.sleep(delay)
+        else:
+            await connection.close()
+            if attempt > 1:
+                log.info("%s: the database at %s answers", what, _where(dsn))
+            return

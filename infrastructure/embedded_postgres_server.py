@@ -226,6 +226,43 @@ def _wait_until_accepting(port: int) -> None:
     raise RuntimeError(f"PostgreSQL did not accept connections on port {port}")
 
 
+def start_standby(primary_port: int, data_dir: Path) -> EmbeddedServer:
+    """A hot standby of the server on ``primary_port`` (this machine) in ``data_dir``.
+
+    ``pg_basebackup -R`` writes ``standby.signal`` and the primary's connection info, so the
+    server starts read-only and replays the primary's WAL as it streams in.
+    """
+    data_dir = data_dir.resolve()
+    user = _server_user()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if user is not None:
+        _make_reachable(data_dir)
+        shutil.chown(data_dir, user)
+    pgdata = data_dir / "pgdata"
+    if not (pgdata / "PG_VERSION").exists():
+        _run(
+            [
+                str(POSTGRES_BIN_PATH / "pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary_port),
+                "-U",
+                "postgres",
+                "-D",
+                str(pgdata),
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "-R",
+            ],
+            user,
+            timeout=300,
+        )
+    return start(data_dir)
+
+
 def stop(data_dir: Path) -> None:
     """Stop the server in ``data_dir`` (fast shutdown: open transactions roll back)."""
     pgdata = data_dir.resolve() / "pgdata"

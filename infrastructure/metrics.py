@@ -59,6 +59,17 @@ DATABASE_LOST = Counter(
     ["kind"],
 )
 
+REPLICA_READS = Counter(
+    "passend_replica_reads_total",
+    "Reads that could go to the read replica, per source that served them.",
+    ["source"],
+)
+REPLICA_LAG_SECONDS = Gauge(
+    "passend_replica_lag_seconds",
+    "How far the read replica's replay is behind the primary, as last probed.",
+    multiprocess_mode="livemax",
+)
+
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
     REQUEST_SECONDS.labels(route, method, str(status)).observe(seconds)
@@ -87,6 +98,14 @@ def record_delivery(tenant: str, transport: str, *, delivered: bool) -> None:
 
 def record_database_lost(kind: str) -> None:
     DATABASE_LOST.labels(kind).inc()
+
+
+def record_replica_read(source: str) -> None:
+    REPLICA_READS.labels(source).inc()
+
+
+def record_replica_lag(seconds: float) -> None:
+    REPLICA_LAG_SECONDS.set(seconds)
 
 
 def exposition() -> tuple[bytes, str]:

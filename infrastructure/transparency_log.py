@@ -125,25 +125,11 @@ class TransparencyLog:
 
     async def _checkpoint(self, tenant_id: TenantId, size: int | None) -> StoredCheckpoint:
         async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
-            row = await conn.fetchrow(
-                "SELECT tree_size, note FROM log_checkpoints WHERE tenant_id = $1"
-                " AND ($2::bigint IS NULL OR tree_size = $2) ORDER BY tree_size DESC LIMIT 1",
-                tenant_id,
-                size,
-            )
-            if row is None:
-                what = "yet" if size is None else f"of size {size}"
-                raise LogNotReadyError(f"The log of {tenant_id} has no checkpoint {what}.")
-            lines = await conn.fetch(
-                "SELECT line FROM log_cosignatures WHERE tenant_id = $1 AND tree_size = $2"
-                " ORDER BY witness",
-                tenant_id,
-                row["tree_size"],
-            )
-        note = parse_note(row["note"])
-        if lines:
-            note = note.with_lines("".join(r["line"] for r in lines))
-        return StoredCheckpoint(Checkpoint.from_body(note.body), note)
+            stored = await read_checkpoint(conn, tenant_id, size)
+        if stored is None:
+            what = "yet" if size is None else f"of size {size}"
+            raise LogNotReadyError(f"The log of {tenant_id} has no checkpoint {what}.")
+        return stored
 
     async def checkpoints(
         self, tenant_id: TenantId, *, up_to: int | None = None
@@ -243,6 +229,33 @@ class TransparencyLog:
             raise LogNotReadyError(
                 f"No checkpoint of {tenant_id} covers size {size} yet (latest: {latest or 0})."
             )
+
+
+async def read_checkpoint(
+    conn: Connection, tenant_id: TenantId, size: int | None = None
+) -> StoredCheckpoint | None:
+    """The latest checkpoint (or the one of ``size``) with its cosignatures; None if none.
+
+    In the caller's tenant transaction, so a reader that holds a connection needs no other.
+    """
+    row = await conn.fetchrow(
+        "SELECT tree_size, note FROM log_checkpoints WHERE tenant_id = $1"
+        " AND ($2::bigint IS NULL OR tree_size = $2) ORDER BY tree_size DESC LIMIT 1",
+        tenant_id,
+        size,
+    )
+    if row is None:
+        return None
+    lines = await conn.fetch(
+        "SELECT line FROM log_cosignatures WHERE tenant_id = $1 AND tree_size = $2"
+        " ORDER BY witness",
+        tenant_id,
+        row["tree_size"],
+    )
+    note = parse_note(row["note"])
+    if lines:
+        note = note.with_lines("".join(r["line"] for r in lines))
+    return StoredCheckpoint(Checkpoint.from_body(note.body), note)
 
 
 def _edge(size: int) -> set[merkle.TileId]:

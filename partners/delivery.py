@@ -11,6 +11,10 @@ Retries back off exponentially with jitter: the n-th failed attempt of a batch w
 (by default 1 s, 2 s, 4 s, … up to an hour, then hourly, without end). The position stays
 where it is; the status route shows ``failing``, the attempts and the last error. A 410 Gone
 disables the subscription's delivery until it is resumed. Every attempt is recorded.
+
+Each request carries the tenant's latest signed checkpoint, read when the request is made (a
+retry may carry a newer one), and goes to the address its target resolved to and passed the
+checks for that very request (``infrastructure.webhooks``).
 """
 
 from __future__ import annotations
@@ -27,8 +31,15 @@ import httpx
 
 from domain.ids import TenantId
 from infrastructure.database import Connection, Pool, tenant_transaction
-from infrastructure.webhooks import Attempt, post_webhook
-from partners.feeds import MAX_LIMIT, FeedRenderer, Subscriber, encode_batch, load_subscriber
+from infrastructure.webhooks import Attempt, WebhookTargets, post_webhook, webhook_client
+from partners.feeds import (
+    MAX_LIMIT,
+    FeedPage,
+    FeedRenderer,
+    Subscriber,
+    encode_batch,
+    load_subscriber,
+)
 from partners.signal import FeedSignal
 from projections.lease import Leases, lease_key
 
@@ -77,7 +88,6 @@ class DeliverySettings:
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 3600.0
     jitter: float = 0.2
-    allow_private_targets: bool = False
     poll_interval_s: float = 1.0
 
     def backoff(self, attempts: int) -> float:
@@ -110,23 +120,21 @@ class DeliveryWorker:
         renderer: FeedRenderer,
         signal: FeedSignal,
         settings: DeliverySettings | None = None,
+        targets: WebhookTargets | None = None,
     ) -> None:
         self._pool = pool
         self._renderer = renderer
         self._signal = signal
         self._settings = settings or DeliverySettings()
+        self._targets = targets or WebhookTargets()
         self._tasks: dict[tuple[TenantId, UUID], asyncio.Task[None]] = {}
         self._control: Connection | None = None
         self._leases: Leases | None = None
-        self._client: httpx.AsyncClient | None = None
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._control = await self._pool.acquire()
         self._leases = Leases(self._control)
-        self._client = httpx.AsyncClient(
-            timeout=self._settings.request_timeout_s, follow_redirects=False
-        )
         self._poller = asyncio.create_task(self._poll_forever(), name="deliveries-poll")
 
     async def stop(self) -> None:
@@ -135,8 +143,6 @@ class DeliveryWorker:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
-        if self._client is not None:
-            await self._client.aclose()
         control, self._control, self._leases = self._control, None, None
         if control is not None:
             await self._pool.release(control)  # type: ignore[arg-type]
@@ -171,7 +177,8 @@ class DeliveryWorker:
         if leases is None or not await leases.try_acquire(key):
             return  # another process delivers it; the next poll looks again
         try:
-            await self._deliver(tenant_id, subscription_id)
+            async with webhook_client(self._settings.request_timeout_s) as client:
+                await self._deliver(tenant_id, subscription_id, client)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -180,7 +187,9 @@ class DeliveryWorker:
         finally:
             await leases.release(key)
 
-    async def _deliver(self, tenant_id: TenantId, subscription_id: UUID) -> None:
+    async def _deliver(
+        self, tenant_id: TenantId, subscription_id: UUID, client: httpx.AsyncClient
+    ) -> None:
         while True:
             async with self._pool.acquire() as conn:
                 step = await self._next_step(conn, tenant_id, subscription_id)
@@ -193,14 +202,16 @@ class DeliveryWorker:
                     await self._signal.wait_beyond(
                         tenant_id, projected, self._settings.poll_interval_s
                     )
-                case (subscriber, first, last, events):
-                    attempt = await self._send(tenant_id, subscriber, first, last, events)
+                case (subscriber, first, last, page):
+                    attempt = await self._send(
+                        client, tenant_id, subscriber, first=first, last=last, page=page
+                    )
                     if attempt.gone:
                         return
 
     async def _next_step(  # noqa: PLR0911 - one return per kind of step
         self, conn: Connection, tenant_id: TenantId, subscription_id: UUID
-    ) -> float | int | tuple[Subscriber, int, int, list[dict[str, Any]]] | None:
+    ) -> float | int | tuple[Subscriber, int, int, FeedPage] | None:
         """What to do next: stop (None), sleep (seconds), wait past a position, or send."""
         subscriber = await load_subscriber(conn, tenant_id, subscription_id)
         if subscriber is None or subscriber.state.status != "ACTIVE":
@@ -224,12 +235,23 @@ class DeliveryWorker:
         if row["pending_from"] is not None:
             first, last = row["pending_from"], row["pending_to"]
             page = await self._renderer.read(
-                conn, tenant_id, subscriber, after=first, up_to=last, limit=MAX_LIMIT
+                conn,
+                tenant_id,
+                subscriber,
+                after=first,
+                up_to=last,
+                limit=MAX_LIMIT,
+                with_checkpoint=True,
             )
-            return (subscriber, first, last, page.events)
+            return (subscriber, first, last, page)
         position = row["position"]
         page = await self._renderer.read(
-            conn, tenant_id, subscriber, after=position, limit=self._settings.batch_size
+            conn,
+            tenant_id,
+            subscriber,
+            after=position,
+            limit=self._settings.batch_size,
+            with_checkpoint=True,
         )
         if not page.events:
             if page.next_after > position:
@@ -239,19 +261,21 @@ class DeliveryWorker:
         last = int(page.events[-1]["sequence"])
         async with tenant_transaction(conn, tenant_id):
             await conn.execute(_PENDING, tenant_id, subscription_id, position, last)
-        return (subscriber, position, last, page.events)
+        return (subscriber, position, last, page)
 
-    async def _send(
+    async def _send(  # noqa: PLR0913 - the batch and where it goes
         self,
+        client: httpx.AsyncClient,
         tenant_id: TenantId,
         subscriber: Subscriber,
+        *,
         first: int,
         last: int,
-        events: list[dict[str, Any]],
+        page: FeedPage,
     ) -> Attempt:
-        client, url = self._client, subscriber.state.webhook_url
-        if client is None or url is None:
-            raise RuntimeError("the delivery worker is not started")
+        url = subscriber.state.webhook_url
+        if url is None:
+            raise RuntimeError(f"subscription {subscriber.id} has no webhook URL")
         at = datetime.now(UTC)
         message_id = webhook_id(subscriber.id, first, last)
         attempt = await post_webhook(
@@ -259,9 +283,10 @@ class DeliveryWorker:
             url,
             webhook_id=message_id,
             secrets=self._renderer.webhook_secrets(tenant_id, subscriber, now=at),
-            body=encode_batch(events).decode(),
+            body=encode_batch(page.events).decode(),
             at=at,
-            allow_private=self._settings.allow_private_targets,
+            targets=self._targets,
+            headers=page.checkpoint_headers(),
         )
         async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
             await conn.execute(

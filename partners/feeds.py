@@ -2,11 +2,14 @@
 
 Every transport reads here. Only events up to the ``partner_events`` projection's position
 are served, and a page says how far it looked (``next_after``), so an empty filtered page
-still moves the cursor on.
+still moves the cursor on. A page can carry the tenant's latest signed checkpoint (a C2SP
+signed note of the transparency log), read in the same transaction; each transport hands it
+on, so a partner holds signed evidence of the log its events came from.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,10 +23,13 @@ from domain.ids import TenantId
 from domain.subscription import BASIS_RULES, IntegrationEventType, LegalBasis
 from infrastructure.database import Connection, tenant_transaction
 from infrastructure.partner_keys import PartnerKeys
+from infrastructure.transparency_log import read_checkpoint
 from projections.partner_events import EVENTS, SUBSCRIPTIONS, SubscriptionState
 from projections.projection import view_name
 
 MAX_LIMIT = 1000
+CHECKPOINT_HEADER = "Passend-Checkpoint"
+"""Pull answers and webhook requests carry the latest checkpoint's signed note, in base64."""
 _state_decoder = msgspec.json.Decoder(SubscriptionState)
 _data_decoder = msgspec.json.Decoder(dict[str, Any])
 
@@ -72,6 +78,14 @@ class FeedPage:
     """Where the next read starts: the last event's position, or how far this read looked."""
     projected: int
     """The tenant position up to which integration events exist."""
+    checkpoint: str | None = None
+    """The tenant's latest signed checkpoint (its note text), when asked for and one exists."""
+
+    def checkpoint_headers(self) -> dict[str, str]:
+        """The checkpoint as an HTTP header: a signed note has lines, so it goes in base64."""
+        if self.checkpoint is None:
+            return {}
+        return {CHECKPOINT_HEADER: base64.b64encode(self.checkpoint.encode()).decode()}
 
 
 async def projected_position(conn: Connection, tenant_id: TenantId) -> int:
@@ -141,8 +155,12 @@ class FeedRenderer:
         after: int,
         limit: int,
         up_to: int | None = None,
+        with_checkpoint: bool = False,
     ) -> FeedPage:
-        """Up to ``limit`` events after ``after`` (and at most ``up_to``), in position order."""
+        """Up to ``limit`` events after ``after`` (and at most ``up_to``), in position order.
+
+        ``with_checkpoint`` adds the tenant's latest signed checkpoint to the page.
+        """
         state = subscriber.state
         consent_of = (
             state.partner if BASIS_RULES[LegalBasis(state.legal_basis)].needs_consent else None
@@ -161,11 +179,13 @@ class FeedRenderer:
                 consent_of,
                 limit,
             )
+            stored = await read_checkpoint(conn, tenant_id) if with_checkpoint else None
         audience = self.audience(tenant_id, subscriber)
         events = [render(_stored(row), audience) for row in rows]
         full = len(rows) == limit
         next_after = rows[-1]["position"] if full else max(upper, after)
-        return FeedPage(events, next_after, projected)
+        checkpoint = stored.note.text if stored is not None else None
+        return FeedPage(events, next_after, projected, checkpoint)
 
 
 def _stored(row: Any) -> StoredIntegrationEvent:  # noqa: ANN401 - an asyncpg Record

@@ -33,6 +33,7 @@ class CaseKind(StrEnum):
     OBJECTION = "OBJECTION"
     ARRANGEMENT = "ARRANGEMENT"
     REGISTRATION = "REGISTRATION"
+    ABSENCE = "ABSENCE"  # a thuiszitter's case (projections/absence_cases.py)
 
 
 class CaseStatus(StrEnum):
@@ -85,6 +86,10 @@ class DeadlineKind(StrEnum):
     OBJECTION_TERM = "OBJECTION_TERM"  # the decision becomes final if nobody objects
     TLV_END = "TLV_END"
     ARRANGEMENT_END = "ARRANGEMENT_END"
+    # an absence case's signals (domain.absence.AbsenceSignal), folded in absence_cases
+    LEERPLICHT_REPORT = "LEERPLICHT_REPORT"
+    LONG_TERM_ABSENCE = "LONG_TERM_ABSENCE"
+    THUISZITTERSPACT = "THUISZITTERSPACT"
 
     @property
     def is_act(self) -> bool:
@@ -100,6 +105,9 @@ _ACTS = frozenset(
         DeadlineKind.ZORGPLICHT,
         DeadlineKind.TEMPORARY_ENROLMENT,
         DeadlineKind.OBJECTION_DECISION,
+        DeadlineKind.LEERPLICHT_REPORT,
+        DeadlineKind.LONG_TERM_ABSENCE,
+        DeadlineKind.THUISZITTERSPACT,
     }
 )
 _UNDECIDED = frozenset(

@@ -141,7 +141,7 @@ class DueItem(msgspec.Struct, frozen=True, kw_only=True):
     case_id: UUID
     case_kind: CaseKind
     pupil_id: UUID
-    school_code: str
+    school_code: str | None  # None: an absence case of a pupil enrolled nowhere
     subject: str | None
 
 

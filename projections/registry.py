@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from projections.absence_cases import AbsenceCasesProjection
 from projections.deadlines_due import DeadlinesDueProjection
 from projections.municipality_figures import MunicipalityFiguresProjection
 from projections.partner_events import PartnerEventsProjection
 from projections.projection import Projection
 from projections.pupil_index import PupilIndexProjection
 from projections.school_caseload import SchoolCaseloadProjection
+from projections.service_requests import ServiceRequestsProjection
 
 PROJECTIONS: tuple[Projection, ...] = (
     SchoolCaseloadProjection(),
@@ -15,6 +17,8 @@ PROJECTIONS: tuple[Projection, ...] = (
     MunicipalityFiguresProjection(),
     PupilIndexProjection(),
     PartnerEventsProjection(),
+    AbsenceCasesProjection(),
+    ServiceRequestsProjection(),
 )
 
 

@@ -6,18 +6,30 @@ Each resource's commands are a table (``COMMANDS``) of ``api.command_routes.Comm
 from litestar.types import ControllerRouterHandler
 
 from api.command_routes import CommandRoute
-from api.routes import arrangements, configuration, objections, pupils, support_requests, tlvs
+from api.routes import (
+    absence,
+    arrangements,
+    configuration,
+    objections,
+    pupils,
+    services,
+    support_requests,
+    tlvs,
+)
+from api.routes.absence import AbsenceCaseCommands, AbsenceCaseController, AbsenceSettingsCommands
 from api.routes.arrangements import ArrangementCommands, ArrangementController
 from api.routes.audit import TransparencyLogController
 from api.routes.configuration import ConfigurationCommands
 from api.routes.finding import FindingController
 from api.routes.me import me
 from api.routes.objections import ObjectionCommands, ObjectionController
+from api.routes.offboarding import OffboardingController
 from api.routes.partners import PARTNER_ROUTES
 from api.routes.platform import PlatformController, platform_log
 from api.routes.privacy import DisclosureController, PrivacyController
 from api.routes.pupils import PupilCommands, PupilController
 from api.routes.read_models import ReadModelController
+from api.routes.services import ServiceCommands, ServiceRequestCommands, ServiceRequestController
 from api.routes.support_requests import SupportRequestCommands, SupportRequestController
 from api.routes.terms import DecisionTermController, ObjectionTermController
 from api.routes.timeline import pupil_timeline
@@ -27,11 +39,17 @@ from api.routes.tlvs import TlvCommands, TlvController
 COMMAND_TABLES: dict[str, list[CommandRoute]] = {
     module.PATH: module.COMMANDS
     for module in (configuration, pupils, support_requests, tlvs, objections, arrangements)
+} | {
+    absence.PATH: absence.COMMANDS,
+    absence.SETTINGS_PATH: absence.SETTINGS_COMMANDS,
+    services.PATH: services.COMMANDS,
+    services.REQUESTS_PATH: services.REQUEST_COMMANDS,
 }
 
 ROUTES: list[ControllerRouterHandler] = [
     me,
     PlatformController,
+    OffboardingController,
     platform_log,
     ConfigurationCommands,
     PupilController,
@@ -53,4 +71,10 @@ ROUTES: list[ControllerRouterHandler] = [
     pupil_timeline,
     DecisionTermController,
     ObjectionTermController,
+    AbsenceCaseController,
+    AbsenceCaseCommands,
+    AbsenceSettingsCommands,
+    ServiceCommands,
+    ServiceRequestCommands,
+    ServiceRequestController,
 ]

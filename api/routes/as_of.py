@@ -29,13 +29,12 @@ from litestar.params import QueryParameter, SkipValidation
 from api.auth import Principal, Role
 from api.dependencies import ClockDependency, Store, provide_pool
 from api.routes.audit import (
-    MAX_POSITION,
     bad_query,
     provide_access_log,
     provide_transparency_log,
     purpose_of,
 )
-from api.schemas.common import problems
+from api.schemas.common import MAX_POSITION, problems
 from application.errors import AggregateNotFoundError
 from application.local_dates import local_date
 from application.ports import AccessRecord, Clock, EventStore

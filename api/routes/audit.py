@@ -2,9 +2,10 @@
 
 Checkpoints and proofs carry hashes, sizes and signatures only, no personal data. Auditors read
 everything here and may have a checkpoint signed on demand (``fresh=true``); a ``witness``
-grant (one witness may hold it for many tenants) reads checkpoints, keys and consistency proofs
-only. Exports need a purpose and are recorded in the access log. Hashes are standard base64, as
-in the C2SP checkpoint format; a checkpoint is served as its signed note (``text/plain``).
+grant (one witness may hold it for many tenants) and a ``partner`` read checkpoints, keys and
+consistency proofs only. Exports need a purpose and are recorded in the access log. Hashes are
+standard base64, as in the C2SP checkpoint format; a checkpoint is served as its signed note
+(``text/plain``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from litestar.params import QueryParameter, SkipValidation
 
 from api.auth import Principal, Role
 from api.authorisation import requires
-from api.dependencies import ClockDependency, provide_pool
-from api.schemas.common import problems
+from api.dependencies import ClockDependency
+from api.read_side import Reads, provide_reads
+from api.schemas.common import MAX_POSITION, problems
 from application.ports import AccessLog, AccessRecord
 from domain.ids import TenantId
 from infrastructure.audit_export import export_bundle
@@ -36,11 +38,10 @@ from infrastructure.witness import WitnessSubmitter
 from projections.log_integrator import LogIntegrator
 
 reads_log = requires(Role.AUDITOR)
-# Checkpoints, keys and consistency proofs carry no personal data: witnesses read them too.
-reads_checkpoints = requires(Role.AUDITOR, Role.WITNESS)
+# Checkpoints, keys and consistency proofs carry no personal data: witnesses read them too,
+# and partners, to verify the checkpoints their feeds carry.
+reads_checkpoints = requires(Role.AUDITOR, Role.WITNESS, Role.PARTNER)
 TEXT = "text/plain; charset=utf-8"
-MAX_POSITION = 2**62
-"""Larger positions and sizes are refused as input: no log grows that far."""
 
 
 def provide_transparency_log(state: State) -> TransparencyLog:
@@ -254,6 +255,7 @@ class TransparencyLogController(Controller):
     @get(
         "/export",
         guards=[reads_log],
+        dependencies={"reads": Provide(provide_reads)},
         summary="An audit bundle: events, the signed checkpoint, proofs and keys (ZIP)",
         media_type="application/zip",
         responses=problems(400, 401, 403, 404, 422),
@@ -263,7 +265,7 @@ class TransparencyLogController(Controller):
         *,
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
-        transparency_log: LogDependency,
+        reads: Reads,
         access_log: AccessLogDependency,
         state: State,
         clock: ClockDependency,
@@ -276,13 +278,13 @@ class TransparencyLogController(Controller):
         ] = None,
     ) -> Response[bytes]:
         purpose = purpose_of(request)
-        pool = provide_pool(state)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "bundle.zip"
             try:
+                # events, checkpoint and proofs from one source: the replica, if there is one
                 manifest = await export_bundle(
-                    pool,
-                    transparency_log,
+                    reads.pool,
+                    reads.transparency_log,
                     principal.tenant_id,
                     path,
                     exported_at=clock.now(),

@@ -62,14 +62,14 @@ from application.commands import (
     WithdrawParentalConsent,
 )
 from application.errors import AggregateNotFoundError
-from application.handlers import subscriptions
+from application.handlers import pupils, subscriptions
 from application.integration_events import DATA_TYPES, batch_schema, data_schema
 from application.ports import EventStore
 from application.queries import aggregate_history
 from domain.ids import TenantId
 from domain.subscription import IntegrationEventType, Subscription, Transport
 from infrastructure.database import Connection, tenant_transaction
-from infrastructure.webhooks import BATCH_CONTENT_TYPE, UnsafeTargetError, check_target
+from infrastructure.webhooks import BATCH_CONTENT_TYPE, UnsafeTargetError
 from partners.asyncapi import asyncapi_document
 from partners.delivery import ensure_delivery, reenable_delivery
 from partners.feeds import (
@@ -92,6 +92,8 @@ MAX_WAIT_S = 30
 # Reads with query parameters refuse malformed ones with 422, naming the parameter.
 QUERY_READ_ERRORS = {**READ_ERRORS, **problems(422)}
 SSE_HEARTBEAT_S = 15.0
+CHECKPOINT_EVENT = "checkpoint"
+"""The stream's message that carries a newer signed checkpoint (its note, line by line)."""
 
 _ACK = """
 UPDATE partner_deliveries SET position = $3, updated_at = now()
@@ -224,12 +226,9 @@ class SubscriptionController(Controller):
         commands: Commands,
         state: State,
     ) -> Response[CommandAccepted]:
-        settings: Settings = state.settings
         if data.webhook_url is not None and data.transport is Transport.WEBHOOK:
             try:
-                await check_target(
-                    data.webhook_url, allow_private=settings.webhook_allow_private_targets
-                )
+                await _services(state).targets.pin(data.webhook_url)
             except UnsafeTargetError as error:
                 raise ValidationException(
                     f"The webhook URL is refused: {error}.",
@@ -484,7 +483,7 @@ class FeedController(Controller):
         async with pool.acquire() as conn:
             subscriber = await _subscriber_for_feed(conn, principal, subscription_id)
             page = await services.renderer.read(
-                conn, tenant_id, subscriber, after=after, limit=limit
+                conn, tenant_id, subscriber, after=after, limit=limit, with_checkpoint=True
             )
             if subscriber.state.transport == Transport.PULL:
                 # A pull's `after` acknowledges what came before it: the status shows it.
@@ -495,12 +494,12 @@ class FeedController(Controller):
             await services.signal.wait_beyond(tenant_id, page.projected, wait)
             async with pool.acquire() as conn:
                 page = await services.renderer.read(
-                    conn, tenant_id, subscriber, after=after, limit=limit
+                    conn, tenant_id, subscriber, after=after, limit=limit, with_checkpoint=True
                 )
         return Response(
             encode_batch(page.events),
             media_type=BATCH_CONTENT_TYPE,
-            headers={"Passend-Next-After": str(page.next_after)},
+            headers={"Passend-Next-After": str(page.next_after), **page.checkpoint_headers()},
         )
 
     @get(
@@ -532,12 +531,20 @@ class FeedController(Controller):
         start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
 
         async def messages() -> AsyncIterator[ServerSentEventMessage]:
-            cursor = start
+            cursor, checkpoint = start, None
             while True:
                 async with pool.acquire() as conn:
                     page = await services.renderer.read(
-                        conn, tenant_id, subscriber, after=cursor, limit=MAX_LIMIT
+                        conn,
+                        tenant_id,
+                        subscriber,
+                        after=cursor,
+                        limit=MAX_LIMIT,
+                        with_checkpoint=True,
                     )
+                if page.checkpoint is not None and page.checkpoint != checkpoint:
+                    checkpoint = page.checkpoint
+                    yield ServerSentEventMessage(data=checkpoint, event=CHECKPOINT_EVENT)
                 for event in page.events:
                     yield ServerSentEventMessage(
                         data=encode_batch([event])[1:-1].decode(),
@@ -579,7 +586,7 @@ class ConsentController(Controller):
         command = RecordParentalConsent(
             pupil_id=pupil_id, partner=data.partner, given_on=data.given_on
         )
-        return accepted(await commands(subscriptions.record_parental_consent, command))
+        return accepted(await commands(pupils.record_parental_consent, command))
 
     @delete(
         "/{partner:str}",
@@ -596,7 +603,7 @@ class ConsentController(Controller):
         commands: Commands,
     ) -> Response[CommandAccepted]:
         command = WithdrawParentalConsent(pupil_id=pupil_id, partner=partner)
-        return accepted(await commands(subscriptions.withdraw_parental_consent, command))
+        return accepted(await commands(pupils.withdraw_parental_consent, command))
 
 
 @get(

@@ -15,7 +15,6 @@ rebuilt in memory from the log, not read from the tables.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -36,10 +35,13 @@ from api.dependencies import ClockDependency, Store
 # Re-exported: the other routes that query read models import these from here.
 from api.dependencies import PoolDependency as PoolDependency  # noqa: PLC0414
 from api.dependencies import provide_pool as provide_pool  # noqa: PLC0414
+from api.read_side import provide_read_pool
 from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, ReplayDependency
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
+from domain.swv import is_municipality_code
 from infrastructure.database import Connection, Pool
+from projections.absence_cases import fetch_absence_signals, with_absence_signals
 from projections.as_of import caseload_as_of, deadlines_as_of, figures_as_of
 from projections.cases import DeadlineKind
 from projections.deadlines_due import MAX_LIMIT, DeadlinesDue, Order, fetch_deadlines_due
@@ -51,9 +53,6 @@ from projections.municipality_figures import (
 from projections.registry import PROJECTIONS
 from projections.school_caseload import SchoolCaseload, fetch_school_caseload
 from projections.status import projection_status
-
-_MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
-
 
 ERRORS = {
     **problems(400, 401, 403, 404, 422),
@@ -98,7 +97,8 @@ class ProjectionStatusList(msgspec.Struct, frozen=True, kw_only=True):
 class ReadModelController(Controller):
     path = "/v1/tenants/{swv_code:str}"
     tags = ("read models",)
-    dependencies = {"pool": Provide(provide_pool, sync_to_thread=False)}  # noqa: RUF012
+    # read models tolerate staleness: the replica serves them when there is one
+    dependencies = {"pool": Provide(provide_read_pool)}  # noqa: RUF012
 
     @get(
         "/schools/{school_code:str}/caseload",
@@ -165,7 +165,7 @@ class ReadModelController(Controller):
             )
             return msgspec.structs.replace(due, replayed_to=await replay.recorded())
         async with read_model(pool) as conn:
-            return await fetch_deadlines_due(
+            due = await fetch_deadlines_due(
                 conn,
                 principal.tenant_id,
                 as_of=day,
@@ -174,6 +174,10 @@ class ReadModelController(Controller):
                 order=order,
                 limit=limit,
             )
+            signals = await fetch_absence_signals(
+                conn, principal.tenant_id, until=until, limit=limit
+            )
+        return with_absence_signals(due, signals, kinds=kind, order=order, limit=limit)
 
     @get(
         "/municipalities/{municipality_code:str}/figures",
@@ -208,7 +212,7 @@ class ReadModelController(Controller):
         ] = Granularity.SCHOOL_YEAR,
     ) -> MunicipalityFigures:
         authorisation.ensure_can_read_figures(principal, municipality_code)
-        if not _MUNICIPALITY_CODE.match(municipality_code):
+        if not is_municipality_code(municipality_code):
             raise NotFoundException(f"No municipality {municipality_code!r} here.")
         if replay.position is not None:
             figures = await figures_as_of(

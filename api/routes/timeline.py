@@ -16,21 +16,15 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
 from api import authorisation
 from api.auth import Principal, Role
 from api.dependencies import ClockDependency, Store
-from api.routes.audit import (
-    MAX_POSITION,
-    AccessLogDependency,
-    provide_access_log,
-    purpose_of,
-)
-from api.routes.read_models import provide_pool
-from api.schemas.common import event_view, problems
+from api.read_side import Reads, provide_reads
+from api.routes.audit import AccessLogDependency, provide_access_log, purpose_of
+from api.schemas.common import MAX_POSITION, event_view, problems
 from application.handling import load, load_swv
 from application.ports import AccessRecord, RecordedEvent
 from domain.pupil import Pupil
@@ -82,7 +76,10 @@ def business_date(data: dict[str, Any]) -> date | None:
     summary="Every event of a pupil and its cases, in order, with dates, actors and policy",
     tags=["audit"],
     responses=problems(400, 401, 403, 404, 422),
-    dependencies={"access_log": Provide(provide_access_log, sync_to_thread=False)},
+    dependencies={
+        "access_log": Provide(provide_access_log, sync_to_thread=False),
+        "reads": Provide(provide_reads),
+    },
 )
 async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
     *,
@@ -91,7 +88,7 @@ async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
     principal: NamedDependency[Principal],
     event_store: Store,
     access_log: AccessLogDependency,
-    state: State,
+    reads: Reads,
     clock: ClockDependency,
     after: Annotated[int, QueryParameter(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
@@ -101,16 +98,17 @@ async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
     pupil = (await load(event_store, tenant, pupil_id)).require(Pupil)
     authorisation.ensure_can_read_pupil(principal, pupil)
     personal = authorisation.may_see_pupil_details(principal, pupil)
-    async with provide_pool(state).acquire() as conn, tenant_transaction(conn, tenant):
+    # The story itself tolerates staleness (the replica, if any); who may read it does not.
+    async with reads.pool.acquire() as conn, tenant_transaction(conn, tenant):
         streams = {r["stream_id"] for r in await conn.fetch(_PUPIL_STREAMS, tenant, pupil_id)}
     events: list[RecordedEvent] = []
     for stream in streams | {pupil_id}:
         events.extend(
-            e for e in await event_store.read_stream(tenant, stream) if e.position > after
+            e for e in await reads.event_store.read_stream(tenant, stream) if e.position > after
         )
     events.sort(key=lambda e: e.position)
     page = events[:limit]
-    swv = await load_swv(event_store, tenant)
+    swv = await load_swv(reads.event_store, tenant)
     entries = []
     for recorded in page:
         view = event_view(recorded, personal=personal)

@@ -26,6 +26,9 @@ from application.commands import CommandOutcome
 from application.ports import RecordedEvent
 from domain.personal import PersonalData
 
+MAX_POSITION = 2**62
+"""Larger positions and sizes are refused as input: no log grows that far."""
+
 _ENVELOPE_FIELDS = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}
 )

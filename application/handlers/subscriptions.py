@@ -1,23 +1,19 @@
-"""Handlers for partner subscriptions and the parental consent a consent-based one relies on."""
+"""Handlers for partner subscriptions (the consent a consent-based one relies on: ``pupils``)."""
 
 from datetime import timedelta
 
-from application.access import SCHOOL_OF_THE_CASE, AccessRule, Role
+from application.access import AccessRule, Role
 from application.aggregate_ids import SUBSCRIPTION_IDS, new_aggregate_id
 from application.commands import (
     ChangeSubscription,
     CommandContext,
     CommandOutcome,
     CreateSubscription,
-    RecordParentalConsent,
     ReplaySubscription,
     RotateWebhookSecret,
-    WithdrawParentalConsent,
 )
 from application.handling import change, create
-from application.local_dates import local_date
 from application.ports import Clock, EventStore
-from domain.pupil import Pupil
 from domain.subscription import Subscription
 
 MANAGES_SUBSCRIPTIONS = AccessRule(
@@ -130,39 +126,4 @@ async def rotate_webhook_secret(
             overlap_until=now + timedelta(seconds=cmd.overlap_seconds), by=ctx.actor, at=now
         ),
         rule=MANAGES_SUBSCRIPTIONS,
-    )
-
-
-async def record_parental_consent(
-    cmd: RecordParentalConsent, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    now = clock.now()
-    return await change(
-        store,
-        ctx,
-        Pupil,
-        cmd.pupil_id,
-        lambda pupil: pupil.record_parental_consent(
-            partner=cmd.partner, given_on=cmd.given_on or local_date(now), by=ctx.actor, at=now
-        ),
-        rule=SCHOOL_OF_THE_CASE,
-    )
-
-
-async def withdraw_parental_consent(
-    cmd: WithdrawParentalConsent, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    now = clock.now()
-    return await change(
-        store,
-        ctx,
-        Pupil,
-        cmd.pupil_id,
-        lambda pupil: pupil.withdraw_parental_consent(
-            partner=cmd.partner,
-            withdrawn_on=cmd.withdrawn_on or local_date(now),
-            by=ctx.actor,
-            at=now,
-        ),
-        rule=SCHOOL_OF_THE_CASE,
     )

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 REQUEST_TIMEOUT_S = 30.0
+MAX_CONNECTIONS = 256
+"""Open connections at most: a server that stops answering must not exhaust file descriptors."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +34,32 @@ _Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 class Connections:
-    """Keep-alive connections to one server; a new one whenever all are busy."""
+    """Keep-alive connections to one server; a new one whenever all are busy, up to a cap.
 
-    def __init__(self, host: str, port: int) -> None:
+    At most ``max_open`` requests are on the wire at once, each on its own connection, so at
+    most that many connections are ever open. A request due while all are busy waits for one;
+    its latency still counts from its due time, and it fails after ``timeout_s`` in all.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        max_open: int = MAX_CONNECTIONS,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+    ) -> None:
         self.host, self.port = host, port
+        self.max_open, self.timeout_s = max_open, timeout_s
         self._idle: list[_Connection] = []
+        self._on_the_wire = asyncio.Semaphore(max_open)
 
     async def send(self, raw: bytes) -> int:
         """Send one request, read its whole answer; return the status."""
+        async with self._on_the_wire:
+            return await self._send(raw)
+
+    async def _send(self, raw: bytes) -> int:
         conn = self._idle.pop() if self._idle else None
         if conn is None:
             conn = await asyncio.open_connection(self.host, self.port)
@@ -93,7 +113,7 @@ def post(path: str, host: str, token: str, body: bytes) -> bytes:
 async def _one(connections: Connections, route_class: str, raw: bytes, due: float) -> Outcome:
     loop = asyncio.get_running_loop()
     try:
-        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+        async with asyncio.timeout(connections.timeout_s):
             status = await connections.send(raw)
     except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
         status = 0

@@ -34,9 +34,10 @@ import asyncpg
 
 from api.import_cli import run_import
 from api.settings import Settings
+from api.transparency import checkpoint_signer
 from bench.database import ServerCpu
 from bench.load.history import write_history
-from bench.load.http import Connections, Outcome, open_loop
+from bench.load.http import MAX_CONNECTIONS, Connections, Outcome, open_loop
 from bench.load.mix import Mix, load_tenants
 from bench.load.probes import ProjectionLag, cpu_seconds, rss_bytes
 from infrastructure import embedded_postgres_server
@@ -56,6 +57,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warm-up-seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        help="the generator's open connections at most (requests beyond wait for one)",
+    )
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench-load"))
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--plot", type=Path, help="write latency against rate as a PNG")
@@ -103,7 +110,9 @@ async def prepare_history(
         started = time.perf_counter()
         lines = await write_history(path, tenants=tenants, events=events)
         print(f"wrote {lines:,} events to {path} in {time.perf_counter() - started:.0f} s")
-    result = await run_import(_dsn(admin_dsn), path)
+    # signed with the key of the API the benchmark starts on this data directory
+    signer = checkpoint_signer(Settings.from_env(data_dir=str(data_dir)))
+    result = await run_import(_dsn(admin_dsn), path, signer=signer)
     return {
         "reused": False,
         "tenants": len(result.tenants),
@@ -270,7 +279,7 @@ async def sweep(args: argparse.Namespace, admin_dsn: str, postgres: ServerCpu) -
         tenants = await load_tenants(_dsn(admin_dsn), settings, args.data_dir)
         host = f"127.0.0.1:{args.port}"
         mix = Mix(tenants, host)
-        connections = Connections("127.0.0.1", args.port)
+        connections = Connections("127.0.0.1", args.port, max_open=args.max_connections)
         lag = ProjectionLag(_dsn(admin_dsn))
         await lag.start()
         try:

@@ -17,6 +17,7 @@ import pytest
 from api.auth import Role
 from domain.ids import TenantId
 from tests.api.conftest import MUNICIPALITY, SCHOOL, SO_SCHOOL, Api, open_tenant
+from tests.api.seeds_world import seeds_world
 from tests.api.world import FIRST_EXPERT, advice_body, build_world
 from tests.partners.access import PARTNER_ROUTES, partner_world
 
@@ -53,6 +54,13 @@ ROUTES = [
     Route("GET", "/v1/platform/tenants/{tenant}", {OPERATOR}),
     Route("POST", "/v1/platform/tenants/{tenant}/suspension", {OPERATOR}, {"reason": " "}),
     Route("POST", "/v1/platform/tenants/{tenant}/reinstatement", {OPERATOR}, {"reason": "Terug"}),
+    Route("POST", "/v1/platform/tenants/{tenant}/export", {OPERATOR}),
+    Route(
+        "POST",
+        "/v1/platform/tenants/{tenant}/erasure",
+        {OPERATOR},
+        {"export_sha256": "0" * 64, "reason": "Vertrokken"},
+    ),
     Route(
         "POST", "/v1/platform/tenants/{tenant}/key-rotations", {OPERATOR}, {"reason": "Jaarlijks"}
     ),
@@ -306,13 +314,89 @@ ROUTES = [
     ),
     Route("GET", f"{TENANT}/projections/status", {L, C, A, ADMIN}),
     *(Route(*spec) for spec in PARTNER_ROUTES),
-    Route("GET", f"{TENANT}/log/checkpoint?fresh=true", {A, W}),
-    Route("GET", f"{TENANT}/log/keys", {A, W}),
+    Route("GET", f"{TENANT}/log/checkpoint?fresh=true", {A, W, P}),
+    Route("GET", f"{TENANT}/log/keys", {A, W, P}),
     Route("GET", f"{TENANT}/log/export?pupil_id={{pupil}}&purpose=audit", {A}),
     Route("GET", f"{TENANT}/log/accesses", {A}),
     Route("GET", f"{TENANT}/pupils/{{pupil}}/timeline?purpose=audit", {L, C, A}),
     Route("GET", f"{TENANT}/log/proofs/inclusion?position=1", {A}),
-    Route("GET", f"{TENANT}/log/proofs/consistency?old_size=0&new_size=1", {A, W}),
+    Route("GET", f"{TENANT}/log/proofs/consistency?old_size=0&new_size=1", {A, W, P}),
+    # thuiszitters, services and provisions
+    Route("GET", f"{TENANT}/absence-settings", TENANT_ROLES),
+    Route(
+        "PUT",
+        f"{TENANT}/absence-settings/school-holidays",
+        {ADMIN},
+        {"school_year": 2025, "holidays": [{"first_day": "2025-10-18", "last_day": "2025-10-26"}]},
+    ),
+    Route("PUT", f"{TENANT}/absence-settings/thuiszitterspact", {ADMIN}, {"months": 3}),
+    Route(
+        "POST",
+        f"{TENANT}/absence-cases",
+        ON_PUPILS,
+        {
+            "pupil_id": "{pupil}",
+            "school_code": SCHOOL,
+            "absent_since": "2025-09-01",
+            "reporter": "SCHOOL",
+        },
+    ),
+    Route("GET", f"{TENANT}/absence-cases/{{absence}}", {S, L, C, A}),
+    Route("GET", f"{TENANT}/absence-cases/monthly-overview?school_year=2025", {L, C, A}),
+    Route(
+        "POST",
+        f"{TENANT}/absence-cases/{{absence}}/hours",
+        ON_PUPILS,
+        {"week": "2025-09-08", "unauthorised_hours": 6},
+    ),
+    Route("POST", f"{TENANT}/absence-cases/{{absence}}/duo-reports", ON_PUPILS, {}),
+    Route(
+        "POST",
+        f"{TENANT}/absence-cases/{{absence}}/plans",
+        ON_PUPILS,
+        {"plan": "Terug naar school.", "agreed_on": "2025-10-01", "review_on": "2025-11-01"},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/absence-cases/{{absence}}/closure",
+        ON_PUPILS,
+        {"end": "RETURNED_TO_SCHOOL"},
+    ),
+    Route("GET", f"{TENANT}/services", TENANT_ROLES),
+    Route("GET", f"{TENANT}/services/overview?school_year=2025", {S, L, C, A}),
+    Route(
+        "POST",
+        f"{TENANT}/services",
+        {ADMIN},
+        {"code": "training", "name": "Training", "kind": "DIENSTVERLENING", "for_pupils": False},
+    ),
+    Route("DELETE", f"{TENANT}/services/unknown-type", {ADMIN}),
+    Route(
+        "POST",
+        f"{TENANT}/service-requests",
+        ON_PUPILS,
+        {"service_code": "observatie", "pupil_id": "{pupil}", "question": "Wat past?"},
+    ),
+    Route("GET", f"{TENANT}/service-requests/{{service_request}}", {S, L, C, A}),
+    Route(
+        "POST",
+        f"{TENANT}/service-requests/{{service_request}}/grant",
+        STAFF,
+        {"hours": 10, "provider": "De Brug", "start_on": "2025-09-01", "end_on": "2026-07-17"},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/service-requests/{{service_request}}/refusal",
+        STAFF,
+        {"reasons": "Basisondersteuning."},
+    ),
+    Route("POST", f"{TENANT}/service-requests/{{service_request}}/withdrawal", ON_PUPILS, {}),
+    Route(
+        "POST",
+        f"{TENANT}/service-requests/{{service_request}}/deliveries",
+        STAFF,
+        {"hours": 2},
+    ),
     # As of a moment of the log: auditors only, whoever reads the state as it is.
     *(
         Route("GET", f"{TENANT}/{read}{sep}as_of_position={{position}}&purpose=audit", {A})
@@ -375,6 +459,8 @@ def test_the_matrix_covers_every_route_of_the_app(api: Api) -> None:
         .replace(f"/schools/{SCHOOL}/", "/schools/{school_code}/")
         .replace(f"/municipalities/{MUNICIPALITY}/", "/municipalities/{municipality_code}/")
         .replace("{subscription}", "{subscription_id}")
+        .replace("{absence}", "{absence_case_id}")
+        .replace("{service_request}", "{service_request_id}")
         .replace("/consents/someone", "/consents/{partner}")
         .split("?")[0]
         for r in ROUTES
@@ -389,6 +475,7 @@ async def test_each_role_may_do_exactly_what_the_rules_allow(
     own, other = tenants
     world = await build_world(api, own)
     world |= await partner_world(api, own, route.path)
+    world |= await seeds_world(api, own, world["pupil"])
     path, body = fill(route.path, world), fill(route.body, world)
     wrong: list[str] = []
     for role in ROLES:

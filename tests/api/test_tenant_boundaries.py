@@ -15,6 +15,7 @@ import pytest
 from api.auth import Role
 from domain.ids import TenantId
 from tests.api.conftest import ARRANGEMENT_TYPE, MUNICIPALITY, SCHOOL, Api, open_tenant
+from tests.api.seeds_world import seeds_world
 from tests.api.test_problems import head_position
 from tests.api.world import build_world
 from tests.partners.access import PARTNER, partner_world
@@ -27,6 +28,8 @@ _WORLD_IDS = {
     "arrangement_id": "arrangement",
     "guardian_id": "guardian",
     "subscription_id": "subscription",
+    "absence_case_id": "absence",
+    "service_request_id": "service_request",
 }
 _FIXED = {
     "school_code": SCHOOL,
@@ -93,6 +96,7 @@ async def test_no_role_of_another_tenant_and_no_operator_reaches_a_tenant_route(
 ) -> None:
     own, other = tenants
     world = await build_world(api, own) | await partner_world(api, own, "{subscription}")
+    world |= await seeds_world(api, own, world["pupil"])
     secrets = {world[name] for name in _WORLD_IDS.values() if name != "guardian"}
     before = await head_position(database_dsns[0], own)
     wrong = []

@@ -37,9 +37,15 @@ def test_the_single_server_file_runs_postgres_the_api_and_a_projections_process(
     commands = passend_commands(services)
     assert commands["api"][:2] == ["passend", "serve"]
     assert commands["projections"] == ["passend", "projections", "run"]
+    assert commands["deliveries"] == ["passend", "deliveries", "run"]
     assert "/health/ready" in " ".join(services["api"]["healthcheck"]["test"])
     api_env = services["api"]["environment"]
     assert api_env["PASSEND_RUN_PROJECTIONS"] == "false"
+    assert api_env["PASSEND_RUN_DELIVERIES"] == "false", "the deliveries process delivers"
+    for name in commands:  # every process gives up on a missing database, and is restarted
+        assert float(services[name]["environment"]["PASSEND_DATABASE_START_TIMEOUT_SECONDS"]) > 0
+        assert services[name]["restart"] == "unless-stopped"
+    assert services["deliveries"]["depends_on"]["api"]["condition"] == "service_healthy"
     assert "@postgres:5432/" in api_env["DATABASE_URL"]
     assert services["api"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert (OPS / services["api"]["build"]["dockerfile"].removeprefix("ops/")).exists()
@@ -54,6 +60,7 @@ def test_the_citus_file_has_a_coordinator_and_two_workers_joined_by_a_setup_step
     assert "citus_add_node('worker1'" in joined
     assert "citus_add_node('worker2'" in joined
     assert "@coordinator:5432/" in services["api"]["environment"]["DATABASE_URL"]
+    assert passend_commands(services)["deliveries"] == ["passend", "deliveries", "run"]
     assert set(load("compose.citus.yaml")["volumes"]) == set(nodes)
 
 

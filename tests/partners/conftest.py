@@ -21,6 +21,7 @@ from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.settings import Settings
+from infrastructure.webhooks import Resolver
 from tests.api.conftest import Api
 from tests.conftest import database_of_its_own
 
@@ -54,7 +55,7 @@ def partner_settings(admin_dsn: str, app_dsn: str, data_dir: Path, **overrides: 
 
 
 @contextlib.asynccontextmanager
-async def served(settings: Settings) -> AsyncIterator[Api]:
+async def served(settings: Settings, resolver: Resolver | None = None) -> AsyncIterator[Api]:
     """The app on a real port, and an Api whose client talks HTTP to it."""
     port = free_port()
     settings = Settings(
@@ -65,7 +66,12 @@ async def served(settings: Settings) -> AsyncIterator[Api]:
         }
     )
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings, resolver=resolver),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     task = asyncio.create_task(server.serve())
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
@@ -110,14 +116,15 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     started: int = 0
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
     _server: asyncio.Server | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        return f"http://{self.host}:{self.port}/hook"
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 from cloudevents.core.formats.json import JSONFormat
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from api.auth import Role
 from tests.api.conftest import Api
@@ -66,3 +69,58 @@ async def read_feed(
         headers=api.as_(tenant, Role.LOKET, subject="staff"),
     )
     raise AssertionError(f"the feed did not reach {until_position}, but {after}: {status.text}")
+
+
+@dataclass(frozen=True)
+class VerifiedCheckpoint:
+    origin: str
+    size: int
+    root: bytes
+
+
+def verify_checkpoint(note: str, vkey: str) -> VerifiedCheckpoint:
+    """Check a C2SP signed note with a published verifier key, as a partner would.
+
+    With the ``cryptography`` library alone: the key is ``<name>+<key id>+<base64(0x01 ||
+    Ed25519 key)>``, a signature line ``— <name> <base64(key id || signature)>`` signs the
+    note's body (every line before the blank one). Raises if no line verifies.
+    """
+    name, key_id, encoded = vkey.split("+", 2)
+    raw = base64.b64decode(encoded)
+    assert raw[0] == 0x01  # an Ed25519 log key
+    public = Ed25519PublicKey.from_public_bytes(raw[1:])
+    body, blank, signatures = note.partition("\n\n")
+    assert blank
+    for line in signatures.splitlines():
+        signer, _, signed = line.removeprefix("\u2014 ").rpartition(" ")
+        signature = base64.b64decode(signed)
+        if signer == name and signature[:4].hex() == key_id:
+            public.verify(signature[4:], f"{body}\n".encode())  # raises InvalidSignature
+            origin, size, root = body.split("\n")[:3]
+            return VerifiedCheckpoint(origin, int(size), base64.b64decode(root))
+    raise AssertionError(f"no signature by {name} on {note!r}")
+
+
+def checkpoint_in_header(headers: Any) -> str:
+    """The signed note a pull answer or a webhook request carries (base64 in a header)."""
+    return base64.b64decode(headers["passend-checkpoint"]).decode()
+
+
+async def published_log_key(api: Api, tenant: str, subject: str) -> dict[str, Any]:
+    """The tenant's log key and origin, as the partner reads them."""
+    keys: dict[str, Any] = await api.ok(
+        "GET", f"/v1/tenants/{tenant}/log/keys", partner(api, tenant, subject)
+    )
+    return keys
+
+
+async def until_checkpointed(api: Api, tenant: str, subject: str) -> None:
+    """Wait until the tenant's log has a signed checkpoint (the integrator signs after commit)."""
+    for _ in range(200):
+        response = await api.call(
+            "GET", f"/v1/tenants/{tenant}/log/checkpoint", partner(api, tenant, subject)
+        )
+        if response.status_code == 200:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{tenant} has no checkpoint")

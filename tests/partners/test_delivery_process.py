@@ -28,6 +28,7 @@ from tests.partners.test_webhooks import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+PROCESS_START_S = 120.0
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,11 @@ async def test_killing_the_delivery_process_mid_batch_loses_and_reorders_nothing
 
     process = start_deliveries(quiet_api)
     try:
-        await until(lambda: receiver.started >= 2 and receiver.started > len(receiver.received))
+        # A new process imports the whole API first: under load that alone takes half a minute.
+        await until(
+            lambda: receiver.started >= 2 and receiver.started > len(receiver.received),
+            timeout_s=PROCESS_START_S,
+        )
         process.kill()
         process.wait(timeout=10)
     finally:
@@ -87,7 +92,10 @@ async def test_killing_the_delivery_process_mid_batch_loses_and_reorders_nothing
 
     process = start_deliveries(quiet_api)
     try:
-        await until(lambda: len(delivered_events(receiver.received, secret)) >= len(expected))
+        await until(
+            lambda: len(delivered_events(receiver.received, secret)) >= len(expected),
+            timeout_s=PROCESS_START_S,
+        )
     finally:
         process.terminate()
         await asyncio.to_thread(process.wait, 10)

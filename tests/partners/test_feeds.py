@@ -153,8 +153,11 @@ async def test_another_partner_cannot_read_a_feed(partner_api: Api) -> None:
 async def test_every_published_schema_is_served(partner_api: Api) -> None:
     document = (await partner_api.client.get("/schema/asyncapi.json")).json()
     assert document["asyncapi"] == "3.0.0"
-    for message in document["components"]["messages"].values():
+    messages = document["components"]["messages"]
+    assert messages.pop("checkpoint")["contentType"] == "text/plain"
+    for message in messages.values():
         name = message["name"]
+        assert "Passend-Checkpoint" in message["headers"]["properties"]
         schema = await partner_api.client.get(f"/schema/integration-events/{name}.json")
         assert schema.status_code == 200
         assert "pupil" in schema.json()["required"]

@@ -11,18 +11,28 @@ from tests.partners.support import partner, read_feed, subscribe
 from tests.partners.test_webhooks import PARTNER, T, register_pupils
 
 
-async def sse_events(lines: AsyncIterator[str], count: int) -> list[tuple[str, dict[str, Any]]]:
-    """The next ``count`` events of a stream, as (id, CloudEvent)."""
+async def sse_events(
+    lines: AsyncIterator[str], count: int, checkpoints: list[str] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """The next ``count`` events of a stream, as (id, CloudEvent).
+
+    The checkpoints the stream sends between them go to ``checkpoints``.
+    """
     found: list[tuple[str, dict[str, Any]]] = []
-    event_id, data = "", ""
+    event_id, kind, data = "", "", []
     async for line in lines:
         if line.startswith("id:"):
             event_id = line[3:].strip()
+        elif line.startswith("event:"):
+            kind = line[6:].strip()
         elif line.startswith("data:"):
-            data = line[5:].strip()
-        elif not line and data:
-            found.append((event_id, json.loads(data)))
-            event_id, data = "", ""
+            data.append(line[5:].removeprefix(" "))
+        elif not line:
+            if kind == "checkpoint" and checkpoints is not None:
+                checkpoints.append("\n".join(data))
+            elif kind != "checkpoint" and any(data):  # not a keep-alive
+                found.append((event_id, json.loads("\n".join(data))))
+            event_id, kind, data = "", "", []
             if len(found) == count:
                 return found
     return found

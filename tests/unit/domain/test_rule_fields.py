@@ -23,11 +23,12 @@ from domain.registry import AGGREGATE_CLASSES
 ROOT = Path(__file__).resolve().parents[3]
 SOURCES = sorted([*(ROOT / "domain").glob("*.py"), *(ROOT / "application").rglob("*.py")])
 # Aggregates without commands yet (#18, retention runs by itself): their fields are their own.
-WITHOUT_COMMANDS = {"absence.py", "service.py", "transition.py", "retention.py"}
+WITHOUT_COMMANDS = {"transition.py", "retention.py"}
 FIELD_HELPERS = {
     "require_text": "field",
     "check_plausible_date": "field",
     "check_not_after": "field",
+    "check_municipality_code": "field",
 }
 
 

@@ -3,6 +3,7 @@ from datetime import date
 
 import pytest
 
+from domain.absence import Holiday
 from domain.errors import (
     DuplicateConfigurationError,
     InvalidValueError,
@@ -11,7 +12,17 @@ from domain.errors import (
     UnknownSchoolError,
 )
 from domain.ids import TenantId
-from domain.swv import AmountUnit, ArrangementType, School, SchoolType, Sector, Swv, swv_stream_id
+from domain.swv import (
+    AmountUnit,
+    ArrangementType,
+    School,
+    SchoolType,
+    Sector,
+    Swv,
+    check_municipality_code,
+    is_municipality_code,
+    swv_stream_id,
+)
 from tests.unit.domain.conftest import AMBULANT, AT, LOKET, POLICY, REGULAR
 
 
@@ -141,3 +152,43 @@ class TestPolicy:
         policy = replace(POLICY, version="OP-2025.1", tlv_redemption_months=0)
         with pytest.raises(InvalidValueError, match="redemption term"):
             swv.adopt_policy(policy, by=LOKET, at=AT)
+
+
+class TestSchoolHolidaysAndPactMonths:
+    """The settings the absence signals are counted with: tenant configuration, not law."""
+
+    AUTUMN = Holiday(date(2025, 10, 18), date(2025, 10, 26))
+    CHRISTMAS = Holiday(date(2025, 12, 20), date(2026, 1, 4))
+
+    def test_holidays_are_set_per_school_year_in_date_order(self, swv: Swv) -> None:
+        swv.set_school_holidays(2025, (self.CHRISTMAS, self.AUTUMN), by=LOKET, at=AT)
+        summer = Holiday(date(2026, 7, 18), date(2026, 8, 30))
+        swv.set_school_holidays(2025, (self.AUTUMN, self.CHRISTMAS, summer), by=LOKET, at=AT)
+        assert swv.holidays == (self.AUTUMN, self.CHRISTMAS, summer)
+
+    def test_a_holiday_starts_in_its_school_year_and_overlaps_no_other(self, swv: Swv) -> None:
+        with pytest.raises(InvalidValueError, match="does not start in school year") as outside:
+            swv.set_school_holidays(2024, (self.AUTUMN,), by=LOKET, at=AT)
+        late_autumn = Holiday(date(2025, 10, 25), date(2025, 11, 2))
+        with pytest.raises(InvalidValueError, match="overlap"):
+            swv.set_school_holidays(2025, (self.AUTUMN, late_autumn), by=LOKET, at=AT)
+        assert outside.value.fields == ("holidays",)
+
+    def test_the_pact_signal_defaults_to_three_months_and_is_the_tenants_choice(
+        self, swv: Swv
+    ) -> None:
+        assert swv.thuiszitterspact_months == 3
+        swv.set_thuiszitterspact_months(2, by=LOKET, at=AT)
+        assert swv.thuiszitterspact_months == 2
+        with pytest.raises(InvalidValueError, match="not plausible"):
+            swv.set_thuiszitterspact_months(0, by=LOKET, at=AT)
+
+
+@pytest.mark.parametrize("code", ["GM0632", "GM1904"])
+def test_one_check_says_what_a_municipality_code_is(code: str) -> None:
+    assert check_municipality_code(code, field="code") == code
+    assert is_municipality_code(code)
+    assert not is_municipality_code(code.lower())
+    with pytest.raises(InvalidValueError) as refused:
+        check_municipality_code(code[2:], field="municipality_code")
+    assert refused.value.fields == ("municipality_code",)

@@ -64,6 +64,61 @@ def test_every_tenancy_event_survives_the_codec_and_rebuilds_the_tenancy() -> No
     assert rebuilt == tenancy
 
 
+SHA = "ab" * 32
+
+
+def exported_at(position: int) -> Tenancy:
+    tenancy = opened()
+    tenancy.suspend(reason="Contract beëindigd.", by=OPERATOR, at=AT)
+    tenancy.record_export(
+        last_position=position, chain_hash="cd" * 32, export_sha256=SHA, by=OPERATOR, at=AT
+    )
+    return tenancy
+
+
+def test_a_tenant_is_exported_for_leaving_only_while_suspended() -> None:
+    with pytest.raises(TenancyStateError, match="Suspend"):
+        opened().record_export(
+            last_position=3, chain_hash="cd" * 32, export_sha256=SHA, by=OPERATOR, at=AT
+        )
+
+
+@pytest.mark.parametrize(
+    ("position", "sha", "refusal"),
+    [(4, SHA, "changed after its export"), (3, "ef" * 32, "not the hash")],
+)
+def test_erasure_needs_the_export_of_the_log_as_it_stands(
+    position: int, sha: str, refusal: str
+) -> None:
+    with pytest.raises(TenancyStateError, match=refusal):
+        exported_at(3).ensure_erasable(last_position=position, export_sha256=sha)
+
+
+def test_an_erased_tenant_is_neither_reinstated_nor_erased_again() -> None:
+    tenancy = exported_at(3)
+    tenancy.erase(
+        last_position=3,
+        chain_hash="cd" * 32,
+        export_sha256=SHA,
+        rows_deleted=40,
+        reason="Overeenkomst beëindigd.",
+        by=OPERATOR,
+        at=AT,
+    )
+    assert tenancy.erased
+    with pytest.raises(TenancyStateError, match="left the platform"):
+        tenancy.reinstate(reason="Toch niet.", by=OPERATOR, at=AT)
+    with pytest.raises(TenancyStateError, match="left the platform"):
+        tenancy.ensure_erasable(last_position=3, export_sha256=SHA)
+
+
+def test_an_export_is_needed_before_erasure() -> None:
+    tenancy = opened()
+    tenancy.suspend(reason="Contract beëindigd.", by=OPERATOR, at=AT)
+    with pytest.raises(TenancyStateError, match="before erasing"):
+        tenancy.ensure_erasable(last_position=3, export_sha256=SHA)
+
+
 def test_one_key_rotation_runs_at_a_time_and_each_completes_once() -> None:
     tenancy = opened()
     tenancy.start_key_rotation(kek_id="kek-2", reason="Jaarlijks.", by=OPERATOR, at=AT)

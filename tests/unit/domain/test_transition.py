@@ -1,5 +1,6 @@
 """Transitions between partnerships: a consented handover, its answer, and outflow."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
@@ -64,6 +65,21 @@ def test_a_handover_goes_to_another_partnership_only() -> None:
         prepared("PO2604")
     with pytest.raises(InvalidValueError, match="SWV code"):
         prepared("VO26")
+
+
+def test_a_handover_names_the_pupils_municipality_by_its_cbs_code() -> None:
+    with pytest.raises(InvalidValueError, match="CBS municipality code"):
+        Handover.prepare(
+            handover_id=uuid4(),
+            pupil_id=uuid4(),
+            sending_swv="PO2604",
+            receiving_swv="VO2604",
+            consent_given_on=date(2026, 4, 20),
+            consent_channel=ConsentChannel.WRITTEN,
+            content=replace(CONTENT, municipality_code="Woerden"),
+            by=LOKET,
+            at=AT,
+        )
 
 
 def test_the_receiver_gets_exactly_the_prepared_content() -> None:

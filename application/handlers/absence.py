@@ -1,0 +1,177 @@
+"""Handlers for thuiszitters: absence cases, and the tenant's school holidays and pact months.
+
+A school reports its own pupils (relatief verzuim); the loket also records what the attendance
+office reports, and pupils enrolled nowhere (absoluut verzuim).
+"""
+
+from application.access import (
+    CONFIGURES_TENANT,
+    SCHOOL_OF_THE_CASE,
+    acts_for_anybody,
+    school_for_new_record,
+)
+from application.aggregate_ids import ABSENCE_CASE_IDS, new_aggregate_id
+from application.commands import (
+    CloseAbsenceCase,
+    CommandContext,
+    CommandOutcome,
+    RecordAbsencePlan,
+    RecordAbsenceReportToDuo,
+    ReportAbsence,
+    ReportAbsenceHours,
+    SetSchoolHolidays,
+    SetThuiszitterspactMonths,
+)
+from application.handling import change, check_access, create, load, load_swv
+from application.local_dates import happened_on
+from application.ports import Clock, EventStore
+from application.references import configured_school
+from domain.absence import AbsenceCase, Holiday, Reporter
+from domain.errors import InvalidValueError
+from domain.pupil import Pupil
+from domain.swv import Swv, swv_stream_id
+
+
+async def set_school_holidays(
+    cmd: SetSchoolHolidays, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    holidays = tuple(Holiday(h.first_day, h.last_day) for h in cmd.holidays)
+    return await change(
+        store,
+        ctx,
+        Swv,
+        swv_stream_id(ctx.tenant_id),
+        lambda swv: swv.set_school_holidays(cmd.school_year, holidays, by=ctx.actor, at=now),
+        rule=CONFIGURES_TENANT,
+    )
+
+
+async def set_thuiszitterspact_months(
+    cmd: SetThuiszitterspactMonths, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        Swv,
+        swv_stream_id(ctx.tenant_id),
+        lambda swv: swv.set_thuiszitterspact_months(cmd.months, by=ctx.actor, at=now),
+        rule=CONFIGURES_TENANT,
+    )
+
+
+async def report_absence(
+    cmd: ReportAbsence, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Open an absence case for one of the tenant's pupils."""
+    now = clock.now()
+    case_id = new_aggregate_id(ABSENCE_CASE_IDS, ctx)
+    swv = await load_swv(store, ctx.tenant_id)
+    pupil = (await load(store, ctx.tenant_id, cmd.pupil_id)).require(Pupil)
+    school_code = school_for_new_record(ctx.caller, cmd.school_code)
+    if cmd.reporter is not Reporter.SCHOOL and not acts_for_anybody(ctx.caller):
+        raise InvalidValueError(
+            "A school reports as the school; the loket records what the attendance office reports.",
+            fields=("reporter",),
+        )
+    if cmd.reporter is Reporter.SCHOOL and school_code is None:
+        raise InvalidValueError(
+            "A school reports a pupil enrolled there: name the school.", fields=("school_code",)
+        )
+    school = configured_school(swv, school_code) if school_code else None
+
+    def report() -> AbsenceCase:
+        pupil.check_active()
+        return AbsenceCase.report(
+            case_id=case_id,
+            pupil_id=pupil.id,
+            school_code=school.code if school else None,
+            absent_since=cmd.absent_since,
+            completely_absent=cmd.completely_absent,
+            reporter=cmd.reporter,
+            reported_on=happened_on(cmd.reported_on, now, "reported_on"),
+            by=ctx.actor,
+            at=now,
+        )
+
+    return await create(
+        store,
+        ctx,
+        case_id,
+        report,
+        allowed=lambda: check_access(store, ctx, SCHOOL_OF_THE_CASE, pupil),
+    )
+
+
+async def report_absence_hours(
+    cmd: ReportAbsenceHours, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    happened_on(cmd.week, now, "week")
+    return await change(
+        store,
+        ctx,
+        AbsenceCase,
+        cmd.absence_case_id,
+        lambda case: case.report_hours(
+            week=cmd.week, unauthorised_hours=cmd.unauthorised_hours, by=ctx.actor, at=now
+        ),
+        rule=SCHOOL_OF_THE_CASE,
+    )
+
+
+async def record_absence_report_to_duo(
+    cmd: RecordAbsenceReportToDuo, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        AbsenceCase,
+        cmd.absence_case_id,
+        lambda case: case.record_report_to_duo(
+            reported_on=happened_on(cmd.reported_on, now, "reported_on"), by=ctx.actor, at=now
+        ),
+        rule=SCHOOL_OF_THE_CASE,
+    )
+
+
+async def record_absence_plan(
+    cmd: RecordAbsencePlan, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        AbsenceCase,
+        cmd.absence_case_id,
+        lambda case: case.record_plan(
+            plan=cmd.plan,
+            agreed_on=cmd.agreed_on,
+            review_on=cmd.review_on,
+            offer_made=cmd.offer_made,
+            by=ctx.actor,
+            at=now,
+        ),
+        rule=SCHOOL_OF_THE_CASE,
+    )
+
+
+async def close_absence_case(
+    cmd: CloseAbsenceCase, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    now = clock.now()
+    return await change(
+        store,
+        ctx,
+        AbsenceCase,
+        cmd.absence_case_id,
+        lambda case: case.close(
+            ended_on=happened_on(cmd.ended_on, now, "ended_on"),
+            end=cmd.end,
+            by=ctx.actor,
+            at=now,
+        ),
+        rule=SCHOOL_OF_THE_CASE,
+    )

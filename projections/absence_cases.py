@@ -1,0 +1,430 @@
+"""Read model ``absence_cases``: thuiszitters per tenant, their signals, the monthly overview.
+
+The fold is pure: a page of events turns the tenant's settings (school holidays, the
+Thuiszitterspact months, from the Swv stream) and the absence cases it touches into their new
+states. When the settings change, every open case's signals are computed again. Signals are
+stored as dates (``absence_signals``), for the deadlines the loket sees; the monthly overview
+counts from the folded states. The states hold pseudonymous ids, codes and dates only.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
+
+import msgspec
+
+from application.ports import RecordedEvent
+from domain.absence import (
+    AbsenceCase,
+    AbsenceEnd,
+    AbsenceFacts,
+    AbsenceKind,
+    AbsenceSignal,
+    Holiday,
+    absence_signals,
+    long_term_absence_from,
+    thuiszitterspact_signal_on,
+)
+from domain.ids import TenantId
+from domain.swv import THUISZITTERSPACT_MONTHS, Swv
+from infrastructure.database import Connection, tenant_transaction
+from projections.cases import CaseKind, DeadlineKind
+from projections.deadlines_due import DeadlinesDue, DueItem, Order
+from projections.projection import TableNames, view_name
+
+SETTINGS = "absence_settings"
+CASES = "absence_cases"
+SIGNALS = "absence_signals"
+
+_DDL = (
+    """
+CREATE TABLE {settings} (
+  tenant_id text  NOT NULL PRIMARY KEY,
+  state     jsonb NOT NULL
+)
+""",
+    """
+CREATE TABLE {cases} (
+  tenant_id text    NOT NULL,
+  case_id   uuid    NOT NULL,
+  open      boolean NOT NULL,
+  state     jsonb   NOT NULL,
+  PRIMARY KEY (tenant_id, case_id)
+)
+""",
+    """
+CREATE TABLE {signals} (
+  tenant_id   text NOT NULL,
+  case_id     uuid NOT NULL,
+  signal      text NOT NULL,
+  due_on      date NOT NULL,
+  pupil_id    uuid NOT NULL,
+  school_code text,
+  PRIMARY KEY (tenant_id, case_id, signal)
+)
+""",
+    "CREATE INDEX ON {signals} (tenant_id, due_on)",
+)
+
+
+class AbsenceSettingsState(msgspec.Struct, kw_only=True):
+    holidays: dict[int, tuple[Holiday, ...]] = msgspec.field(default_factory=dict)
+    pact_months: int = THUISZITTERSPACT_MONTHS
+
+    @property
+    def all_holidays(self) -> tuple[Holiday, ...]:
+        return tuple(h for year in sorted(self.holidays) for h in self.holidays[year])
+
+
+class AbsenceState(msgspec.Struct, kw_only=True):
+    """One case's facts as far as the log has told them."""
+
+    case_id: UUID
+    pupil_id: UUID
+    school_code: str | None
+    kind: AbsenceKind
+    absent_since: date
+    completely_absent: bool
+    reported_on: date
+    hours_by_week: dict[date, int] = msgspec.field(default_factory=dict)
+    reported_to_duo: bool = False
+    offer_made_on: date | None = None
+    ended_on: date | None = None
+    end: AbsenceEnd | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_on is None
+
+    def signals(self, settings: AbsenceSettingsState) -> dict[AbsenceSignal, date]:
+        if not self.is_open:
+            return {}
+        facts = AbsenceFacts(
+            absent_since=self.absent_since,
+            completely_absent=self.completely_absent,
+            hours_by_week=self.hours_by_week,
+            reported_to_duo=self.reported_to_duo,
+            offer_made=self.offer_made_on is not None,
+        )
+        return absence_signals(
+            facts, holidays=settings.all_holidays, pact_months=settings.pact_months
+        )
+
+
+@dataclass
+class AbsenceBook:
+    """The tenant's settings and the cases a page touches, folded forward."""
+
+    settings: AbsenceSettingsState
+    cases: dict[UUID, AbsenceState]
+    changed: set[UUID] = field(default_factory=set)
+    settings_changed: bool = False
+
+    def fold(self, events: Iterable[RecordedEvent]) -> None:
+        for recorded in events:
+            self._apply(recorded.stream_id, recorded.event)
+
+    def _apply(self, stream_id: UUID, event: object) -> None:
+        replace = msgspec.structs.replace
+        match event:
+            case Swv.SchoolHolidaysSet():
+                self.settings.holidays[event.school_year] = event.holidays
+                self.settings_changed = True
+                return
+            case Swv.ThuiszitterspactSignalSet():
+                self.settings.pact_months = event.months
+                self.settings_changed = True
+                return
+            case AbsenceCase.Reported():
+                case = AbsenceState(
+                    case_id=stream_id,
+                    pupil_id=event.pupil_id,
+                    school_code=event.school_code,
+                    kind=event.kind,
+                    absent_since=event.absent_since,
+                    completely_absent=event.completely_absent,
+                    reported_on=event.reported_on,
+                )
+            case AbsenceCase.HoursReported():
+                hours = {
+                    **self._case(stream_id).hours_by_week,
+                    event.week: event.unauthorised_hours,
+                }
+                case = replace(self._case(stream_id), hours_by_week=hours)
+            case AbsenceCase.ReportedToDuo():
+                case = replace(self._case(stream_id), reported_to_duo=True)
+            case AbsenceCase.PlanRecorded():
+                before = self._case(stream_id)
+                offered = before.offer_made_on or (event.agreed_on if event.offer_made else None)
+                case = replace(before, offer_made_on=offered)
+            case AbsenceCase.Closed():
+                case = replace(self._case(stream_id), ended_on=event.ended_on, end=event.end)
+            case _:
+                return
+        self.cases[stream_id] = case
+        self.changed.add(stream_id)
+
+    def _case(self, case_id: UUID) -> AbsenceState:
+        try:
+            return self.cases[case_id]
+        except KeyError:
+            raise LookupError(f"no absence case {case_id} in this tenant's log") from None
+
+
+def touches(recorded: RecordedEvent) -> bool:
+    return isinstance(
+        recorded.event,
+        AbsenceCase.Event | Swv.SchoolHolidaysSet | Swv.ThuiszitterspactSignalSet,
+    )
+
+
+def _settings_change(recorded: RecordedEvent) -> bool:
+    return isinstance(recorded.event, Swv.SchoolHolidaysSet | Swv.ThuiszitterspactSignalSet)
+
+
+_settings_decoder = msgspec.json.Decoder(AbsenceSettingsState)
+_case_decoder = msgspec.json.Decoder(AbsenceState)
+_encoder = msgspec.json.Encoder()
+
+
+class AbsenceCasesProjection:
+    name = "absence_cases"
+    version = 1
+    tables = (SETTINGS, CASES, SIGNALS)
+
+    def create_tables(self, tables: TableNames) -> Sequence[str]:
+        names = {"settings": tables[SETTINGS], "cases": tables[CASES], "signals": tables[SIGNALS]}
+        return [ddl.format(**names) for ddl in _DDL]
+
+    async def apply(
+        self,
+        conn: Connection,
+        tenant_id: TenantId,
+        events: Sequence[RecordedEvent],
+        tables: TableNames,
+    ) -> None:
+        page = [r for r in events if touches(r)]
+        if not page:
+            return
+        settings_table, cases_table = tables[SETTINGS], tables[CASES]
+        row = await conn.fetchval(
+            f"SELECT state FROM {settings_table} WHERE tenant_id = $1",  # noqa: S608
+            tenant_id,
+        )
+        settings = AbsenceSettingsState() if row is None else _settings_decoder.decode(row)
+        if any(_settings_change(r) for r in page):
+            rows = await conn.fetch(
+                f"SELECT state FROM {cases_table} WHERE tenant_id = $1 AND open",  # noqa: S608
+                tenant_id,
+            )
+        else:
+            rows = await conn.fetch(
+                f"SELECT state FROM {cases_table}"  # noqa: S608
+                " WHERE tenant_id = $1 AND case_id = ANY($2::uuid[])",
+                tenant_id,
+                list({r.stream_id for r in page}),
+            )
+        book = AbsenceBook(
+            settings, {c.case_id: c for c in (_case_decoder.decode(r["state"]) for r in rows)}
+        )
+        book.fold(page)
+        if book.settings_changed:
+            await conn.execute(
+                f"INSERT INTO {settings_table} (tenant_id, state) VALUES ($1, $2)"  # noqa: S608
+                " ON CONFLICT (tenant_id) DO UPDATE SET state = excluded.state",
+                tenant_id,
+                _encoder.encode(book.settings),
+            )
+        recompute = set(book.cases) if book.settings_changed else book.changed
+        await self._write(conn, tenant_id, tables, book, recompute)
+
+    async def _write(
+        self,
+        conn: Connection,
+        tenant_id: TenantId,
+        tables: TableNames,
+        book: AbsenceBook,
+        recompute: set[UUID],
+    ) -> None:
+        cases = [book.cases[case_id] for case_id in recompute]
+        await conn.executemany(
+            f"INSERT INTO {tables[CASES]} (tenant_id, case_id, open, state)"  # noqa: S608
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, case_id)"
+            " DO UPDATE SET open = excluded.open, state = excluded.state",
+            [(tenant_id, c.case_id, c.is_open, _encoder.encode(c)) for c in cases],
+        )
+        await conn.execute(
+            f"DELETE FROM {tables[SIGNALS]} WHERE tenant_id = $1"  # noqa: S608
+            " AND case_id = ANY($2::uuid[])",
+            tenant_id,
+            list(recompute),
+        )
+        await conn.executemany(
+            f"INSERT INTO {tables[SIGNALS]} (tenant_id, case_id, signal, due_on, pupil_id,"  # noqa: S608
+            " school_code) VALUES ($1, $2, $3, $4, $5, $6)",
+            [
+                (tenant_id, c.case_id, signal.value, due_on, c.pupil_id, c.school_code)
+                for c in cases
+                for signal, due_on in c.signals(book.settings).items()
+            ],
+        )
+
+
+# Queries
+
+
+class AbsenceSignalDue(msgspec.Struct, frozen=True, kw_only=True):
+    signal: AbsenceSignal
+    due_on: date
+    case_id: UUID
+    pupil_id: UUID
+    school_code: str | None
+
+
+async def fetch_absence_signals(
+    conn: Connection, tenant_id: TenantId, *, until: date | None, limit: int
+) -> list[AbsenceSignalDue]:
+    """Every signal of an open case due by ``until`` (or ever), the earliest first.
+
+    A signal stays listed once its day has passed: it asks for an act until the case changes.
+    """
+    query = (
+        f"SELECT signal, due_on, case_id, pupil_id, school_code FROM {view_name(SIGNALS)}"  # noqa: S608
+        " WHERE ($1::date IS NULL OR due_on <= $1) ORDER BY due_on, signal, case_id LIMIT $2"
+    )
+    async with tenant_transaction(conn, tenant_id):
+        rows = await conn.fetch(query, until, limit)
+    return [
+        AbsenceSignalDue(
+            signal=AbsenceSignal(r["signal"]),
+            due_on=r["due_on"],
+            case_id=r["case_id"],
+            pupil_id=r["pupil_id"],
+            school_code=r["school_code"],
+        )
+        for r in rows
+    ]
+
+
+class AbsenceMonth(msgspec.Struct, frozen=True, kw_only=True):
+    """One month's thuiszitters: counts of cases, no pupil data."""
+
+    month: str  # "2025-09"
+    open_at_end: int
+    relatief: int
+    absoluut: int
+    langdurig_relatief: int
+    """Enrolled and completely absent for 4 school weeks or more at the end of the month."""
+    past_thuiszitterspact: int
+    """Open at the end of the month, past the tenant's pact months without an offer (policy)."""
+    reported: int
+    closed: int
+
+
+class MonthlyAbsenceOverview(msgspec.Struct, frozen=True, kw_only=True):
+    school_year: int
+    thuiszitterspact_months: int
+    months: list[AbsenceMonth]
+
+
+def months_of(school_year: int) -> list[tuple[date, date]]:
+    """The first and last day of each month of a school year, August to July."""
+    result = []
+    for offset in range(12):
+        year, month = school_year + (offset + 7) // 12, (offset + 7) % 12 + 1
+        result.append(
+            (date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+        )
+    return result
+
+
+def monthly_overview(
+    school_year: int, settings: AbsenceSettingsState, cases: Iterable[AbsenceState]
+) -> MonthlyAbsenceOverview:
+    """The monthly overview an SWV reports, from the folded cases (pure)."""
+    cases = list(cases)
+    holidays = settings.all_holidays
+    long_term: Mapping[UUID, date | None] = {
+        c.case_id: long_term_absence_from(c.absent_since, holidays)
+        if c.completely_absent and c.kind is AbsenceKind.RELATIEF
+        else None
+        for c in cases
+    }
+    months = []
+    for first, last in months_of(school_year):
+        open_ = [
+            c for c in cases if c.absent_since <= last and (c.ended_on is None or c.ended_on > last)
+        ]
+        langdurig = [c for c in open_ if (d := long_term[c.case_id]) is not None and d <= last]
+        past_pact = [
+            c
+            for c in open_
+            if thuiszitterspact_signal_on(c.absent_since, settings.pact_months) <= last
+            and (c.offer_made_on is None or c.offer_made_on > last)
+        ]
+        months.append(
+            AbsenceMonth(
+                month=f"{first:%Y-%m}",
+                open_at_end=len(open_),
+                relatief=sum(c.kind is AbsenceKind.RELATIEF for c in open_),
+                absoluut=sum(c.kind is AbsenceKind.ABSOLUUT for c in open_),
+                langdurig_relatief=len(langdurig),
+                past_thuiszitterspact=len(past_pact),
+                reported=sum(first <= c.reported_on <= last for c in cases),
+                closed=sum(c.ended_on is not None and first <= c.ended_on <= last for c in cases),
+            )
+        )
+    return MonthlyAbsenceOverview(
+        school_year=school_year, thuiszitterspact_months=settings.pact_months, months=months
+    )
+
+
+async def fetch_monthly_overview(
+    conn: Connection, tenant_id: TenantId, school_year: int
+) -> MonthlyAbsenceOverview:
+    first, last = date(school_year, 8, 1), date(school_year + 1, 7, 31)
+    async with tenant_transaction(conn, tenant_id):
+        settings_row = await conn.fetchval(f"SELECT state FROM {view_name(SETTINGS)}")  # noqa: S608
+        rows = await conn.fetch(f"SELECT state FROM {view_name(CASES)}")  # noqa: S608
+    settings = (
+        AbsenceSettingsState() if settings_row is None else _settings_decoder.decode(settings_row)
+    )
+    cases = [
+        c
+        for c in (_case_decoder.decode(r["state"]) for r in rows)
+        if c.absent_since <= last and (c.ended_on is None or c.ended_on >= first)
+    ]
+    return monthly_overview(school_year, settings, cases)
+
+
+def with_absence_signals(
+    due: DeadlinesDue,
+    signals: Iterable[AbsenceSignalDue],
+    *,
+    kinds: Sequence[DeadlineKind] | None,
+    order: Order,
+    limit: int,
+) -> DeadlinesDue:
+    """The deadlines list with the absence signals among them, in its order, to its limit."""
+    items = list(due.items)
+    for s in signals:
+        kind = DeadlineKind(s.signal.value)
+        if kinds is None or kind in kinds:
+            items.append(
+                DueItem(
+                    due_on=s.due_on,
+                    kind=kind,
+                    overdue=s.due_on < due.as_of,
+                    case_id=s.case_id,
+                    case_kind=CaseKind.ABSENCE,
+                    pupil_id=s.pupil_id,
+                    school_code=s.school_code,
+                    subject=None,
+                )
+            )
+    items.sort(key=lambda i: (i.due_on, i.kind, str(i.case_id)), reverse=order is Order.DESC)
+    return msgspec.structs.replace(due, items=items[:limit])

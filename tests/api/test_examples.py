@@ -11,6 +11,7 @@ object acted on. ``ops/walkthrough.sh`` runs against the same instance.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -286,13 +288,74 @@ async def webhook_subscription(api: Api, world: World) -> None:
             "legal_basis": "LEERPLICHTWET",
             "event_types": ["nl.passend.pupil.enrolled.v1"],
             "transport": "WEBHOOK",
-            "webhook_url": "https://leerplicht.example.nl/passend",
+            "webhook_url": "http://127.0.0.1:9/passend",
         },
     )
     world["subscription"] = created["id"]
 
 
+async def absence_reported(api: Api, world: World) -> None:
+    created = await api.ok(
+        "POST",
+        f"{base(world)}/absence-cases",
+        staff(api, world),
+        {
+            "pupil_id": world["pupil"],
+            "school_code": SCHOOL,
+            "absent_since": "2025-09-01",
+            "completely_absent": True,
+            "reporter": "SCHOOL",
+        },
+    )
+    world["absence"] = created["id"]
+
+
+async def service_requested(api: Api, world: World, code: str = "observatie") -> None:
+    created = await api.ok(
+        "POST",
+        f"{base(world)}/service-requests",
+        staff(api, world),
+        {
+            "service_code": code,
+            "pupil_id": world["pupil"],
+            "question": "Wat past?",
+            "school_code": SCHOOL,
+        },
+    )
+    world["service_request"] = created["id"]
+
+
+async def provision_requested(api: Api, world: World) -> None:
+    """A provision of its own (municipalities share in provisions only), asked for."""
+    code = f"vz-{uuid4().hex[:8]}"
+    await call(
+        api,
+        "POST",
+        f"{base(world)}/services",
+        api.admin(world["tenant"]),
+        {
+            "code": code,
+            "name": "Onderwijs-zorgvoorziening",
+            "kind": "VOORZIENING",
+            "for_pupils": True,
+        },
+    )
+    await service_requested(api, world, code)
+
+
+async def provision_granted(api: Api, world: World) -> None:
+    await call(
+        api,
+        "POST",
+        f"{base(world)}/service-requests/{world['service_request']}/grant",
+        staff(api, world),
+        {"hours": 40, "provider": "De Brug", "start_on": "2025-09-01", "end_on": "2026-07-17"},
+    )
+
+
 CASE = "/v1/tenants/{swv_code}/support-requests/{request_id}"
+ABSENCE = "/v1/tenants/{swv_code}/absence-cases/{absence_case_id}"
+SERVICE = "/v1/tenants/{swv_code}/service-requests/{service_request_id}"
 OBJECTION = "/v1/tenants/{swv_code}/objections/{objection_id}"
 SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("POST", "/v1/tenants/{swv_code}/support-requests"): Scenario(
@@ -330,6 +393,18 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
         setup=(guardian_added,)
     ),
     ("POST", "/v1/tenants/{swv_code}/subscriptions"): Scenario(roles=(ADMIN,)),
+    ("POST", "/v1/tenants/{swv_code}/absence-cases"): Scenario(body_ids={"pupil_id": "pupil"}),
+    ("POST", f"{ABSENCE}/hours"): Scenario(setup=(absence_reported,)),
+    ("POST", f"{ABSENCE}/duo-reports"): Scenario(setup=(absence_reported,)),
+    ("POST", f"{ABSENCE}/plans"): Scenario(setup=(absence_reported,)),
+    ("POST", f"{ABSENCE}/closure"): Scenario(setup=(absence_reported,)),
+    ("POST", "/v1/tenants/{swv_code}/service-requests"): Scenario(
+        roles=(S,), body_ids={"pupil_id": "pupil"}
+    ),
+    ("POST", f"{SERVICE}/grant"): Scenario(setup=(provision_requested,)),
+    ("POST", f"{SERVICE}/refusal"): Scenario(setup=(service_requested,)),
+    ("POST", f"{SERVICE}/withdrawal"): Scenario(setup=(service_requested,)),
+    ("POST", f"{SERVICE}/deliveries"): Scenario(setup=(provision_requested, provision_granted)),
     ("POST", "/v1/tenants/{swv_code}/subscriptions/{subscription_id}/replays"): Scenario(
         roles=(ADMIN,), setup=(webhook_subscription,)
     ),
@@ -345,7 +420,15 @@ _PATH_IDS = {
     "arrangement_id": "arrangement",
     "guardian_id": "guardian",
     "subscription_id": "subscription",
+    "absence_case_id": "absence",
+    "service_request_id": "service_request",
 }
+# The demo's own settings, set by its swv-admin before any case is made.
+DEMO_SETTINGS = (
+    ("POST", "/v1/tenants/{swv_code}/services"),
+    ("PUT", "/v1/tenants/{swv_code}/absence-settings/school-holidays"),
+    ("PUT", "/v1/tenants/{swv_code}/absence-settings/thuiszitterspact"),
+)
 # The platform's and a tenant's own set-up, in the order a new tenant goes through it.
 NEW_TENANT_ORDER = (
     ("POST", "/v1/platform/tenants"),
@@ -359,6 +442,7 @@ NEW_TENANT_ORDER = (
     ("POST", f"{NEW_TENANT}/reinstatement"),
     ("POST", f"{NEW_TENANT}/key-rotations"),
 )
+ERASURE = ("POST", f"{NEW_TENANT}/erasure")
 
 
 def with_ids(body: Any, scenario: Scenario, world: World) -> Any:
@@ -368,6 +452,34 @@ def with_ids(body: Any, scenario: Scenario, world: World) -> Any:
     for name, key in scenario.body_ids.items():
         filled[name] = [world[key]] if isinstance(body.get(name), list) else world[key]
     return filled
+
+
+async def erased(api: Api, code: str, bodies: list[Any]) -> list[str]:
+    """The erasure examples, on the new tenant once suspended and exported (its SHA-256)."""
+    platform = f"/v1/platform/tenants/{code}"
+    for _ in range(300):  # the key rotation re-wraps first
+        status = await api.ok("GET", f"{platform}/key-rotations", api.operator())
+        if status["rotations"][-1]["completed_at"] is not None:
+            break
+        await asyncio.sleep(0.1)
+    await call(api, "POST", f"{platform}/suspension", api.operator(), {"reason": "Einde."})
+    export = await api.call("POST", f"{platform}/export", api.operator())
+    assert export.status_code == 200, export.text
+    refused = []
+    for body in bodies:
+        sent = {**body, "export_sha256": hashlib.sha256(export.content).hexdigest()}
+        response = await api.call("POST", f"{platform}/erasure", api.operator(), sent)
+        if response.status_code >= 300:
+            refused.append(f"POST {platform}/erasure: {response.status_code} {response.text}")
+    return refused
+
+
+async def posted(api: Api, method: str, path: str, who: dict[str, str], body: Any) -> list[str]:
+    """Nothing, or what refused the example."""
+    response = await api.call(method, path, who, body)
+    return [f"{method} {path}: {response.status_code} {response.text}"] * (
+        response.status_code >= 300
+    )
 
 
 async def test_every_openapi_example_is_accepted_by_the_served_demo(demo: Api) -> None:
@@ -382,9 +494,12 @@ async def test_every_openapi_example_is_accepted_by_the_served_demo(demo: Api) -
         who = demo.operator() if path.startswith("/v1/platform") else demo.admin(new_code)
         filled = path.format(code=new_code, swv_code=new_code)
         for body in by_route.pop((method, path)):
-            response = await demo.call(method, filled, who, body)
-            if response.status_code >= 300:
-                refused.append(f"{method} {path}: {response.status_code} {response.text}")
+            refused += await posted(demo, method, filled, who, body)
+    refused += await erased(demo, new_code, by_route.pop(ERASURE))
+    for method, path in DEMO_SETTINGS:
+        for body in by_route.pop((method, path)):
+            filled = path.format(swv_code=DEMO)
+            refused += await posted(demo, method, filled, demo.admin(DEMO), body)
     for (method, path), bodies in by_route.items():
         scenario = SCENARIOS.get((method, path), Scenario())
         for body in bodies:
@@ -394,9 +509,7 @@ async def test_every_openapi_example_is_accepted_by_the_served_demo(demo: Api) -
             values = {"swv_code": DEMO} | {k: world[v] for k, v in _PATH_IDS.items() if v in world}
             who = demo.as_(DEMO, *scenario.roles, subject=scenario.subject, school=scenario.school)
             sent = with_ids(body, scenario, world)
-            response = await demo.call(method, path.format_map(values), who, sent)
-            if response.status_code >= 300:
-                refused.append(f"{method} {path}: {response.status_code} {response.text}")
+            refused += await posted(demo, method, path.format_map(values), who, sent)
     assert not refused, "\n".join(refused)
 
 

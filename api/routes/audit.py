@@ -27,10 +27,11 @@ from litestar.params import QueryParameter, SkipValidation
 from api.auth import Principal, Role
 from api.authorisation import requires
 from api.dependencies import ClockDependency
-from api.read_side import Reads, provide_reads
+from api.read_side import Reads, ReadSource, primary_reads, provide_reads
 from api.schemas.common import MAX_POSITION, problems
 from application.ports import AccessLog, AccessRecord
 from domain.ids import TenantId
+from infrastructure.audit_bundle import Manifest
 from infrastructure.audit_export import export_bundle
 from infrastructure.merkle import ProofError, leaf_hash
 from infrastructure.transparency_log import LogNotReadyError, TransparencyLog
@@ -280,11 +281,11 @@ class TransparencyLogController(Controller):
         purpose = purpose_of(request)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "bundle.zip"
-            try:
-                # events, checkpoint and proofs from one source: the replica, if there is one
-                manifest = await export_bundle(
-                    reads.pool,
-                    reads.transparency_log,
+
+            async def bundle(source: ReadSource) -> Manifest:
+                return await export_bundle(
+                    source.pool,
+                    source.transparency_log,
                     principal.tenant_id,
                     path,
                     exported_at=clock.now(),
@@ -292,8 +293,16 @@ class TransparencyLogController(Controller):
                     until=until,
                     witness_keys=witness_keys(state),
                 )
-            except LogNotReadyError as error:
-                raise NotFoundException(str(error)) from None
+
+            # Events, checkpoint and proofs from one source: the replica if there is one, else
+            # (or while it has no checkpoint yet, e.g. one just signed) the primary.
+            try:
+                manifest = await bundle(reads)
+            except LogNotReadyError:
+                try:
+                    manifest = await bundle(primary_reads(state))
+                except LogNotReadyError as error:
+                    raise NotFoundException(str(error)) from None
             await access_log.record(
                 principal.tenant_id,
                 AccessRecord(

@@ -469,6 +469,11 @@ async def erased(api: Api, code: str, bodies: list[Any]) -> list[str]:
     for body in bodies:
         sent = {**body, "export_sha256": hashlib.sha256(export.content).hexdigest()}
         response = await api.call("POST", f"{platform}/erasure", api.operator(), sent)
+        for _ in range(120):  # 409 with Retry-After while its read models catch up
+            if response.status_code != 409 or "caught up" not in response.text:
+                break
+            await asyncio.sleep(0.5)
+            response = await api.call("POST", f"{platform}/erasure", api.operator(), sent)
         if response.status_code >= 300:
             refused.append(f"POST {platform}/erasure: {response.status_code} {response.text}")
     return refused

@@ -51,7 +51,7 @@ COMMANDS = [
         examples={
             "Completely absent since September": {
                 "pupil_id": "f5db4dbf-44f7-581f-bf90-a69c25a6167f",
-                "school_code": "12AB00",
+                "school_code": "17XF00",
                 "absent_since": "2025-09-01",
                 "completely_absent": True,
                 "reporter": "SCHOOL",

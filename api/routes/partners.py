@@ -222,9 +222,8 @@ class SubscriptionController(Controller):
                     "partner": "rbl-utrecht-west",
                     "legal_basis": "LEERPLICHTWET",
                     "event_types": ["nl.passend.pupil.enrolled.v1", "nl.passend.pupil.left.v1"],
-                    "transport": "WEBHOOK",
+                    "transport": "PULL",
                     "municipalities": ["GM0632"],
-                    "webhook_url": "https://leerplicht.example.nl/passend",
                 }
             ),
         ],

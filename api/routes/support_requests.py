@@ -47,6 +47,7 @@ _ADVICE = {
     "independence_declared": True,
     "written_on": "2025-03-10",
     "advice": "Toelaatbaar tot het SO: de ondersteuningsbehoefte overstijgt het regulier.",
+    "admissible": True,
 }
 _GRANT_TLV = {
     "outcome": "GRANTED",

@@ -69,7 +69,13 @@ class DecisionTermController(Controller):
         request_id: RequestId,
         data: Annotated[
             DecisionTermExtensionBody,
-            example({"reason": "Het onderzoek duurt langer.", "extended_to": "2025-06-10"}),
+            example(
+                {
+                    "reason": "Het onderzoek duurt langer.",
+                    "extended_to": "2025-06-10",
+                    "notified_on": "2025-04-14",
+                }
+            ),
         ],
         commands: Commands,
     ) -> Response[CommandAccepted]:
@@ -181,7 +187,10 @@ class ObjectionTermController(Controller):
     async def postpone(
         self,
         objection_id: ObjectionId,
-        data: Annotated[DecisionPostponementBody, example({"reason": "Hoorzitting verplaatst."})],
+        data: Annotated[
+            DecisionPostponementBody,
+            example({"reason": "Hoorzitting verplaatst.", "notified_on": "2025-05-01"}),
+        ],
         commands: Commands,
     ) -> Response[CommandAccepted]:
         command = PostponeObjectionDecision(

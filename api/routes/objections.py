@@ -15,6 +15,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
 from api.schemas.common import etag, event_views
@@ -113,7 +114,9 @@ COMMANDS = [
         guard=authorisation.processes_cases,
         operation_id="postponeObjectionDecision",
         summary="Postpone the decision on the objection once by six weeks (Awb 7:10 lid 3)",
-        examples={"A hearing moved": {"reason": "Hoorzitting verplaatst."}},
+        examples={
+            "A hearing moved": {"reason": "Hoorzitting verplaatst.", "notified_on": "2025-05-01"}
+        },
     ),
     CommandRoute(
         method="POST",
@@ -139,6 +142,7 @@ class ObjectionController(Controller):
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getObjection",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self,

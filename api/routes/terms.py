@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from api import authorisation
 from api.auth import Principal
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal, pupil_of_support_request
 from api.schemas.common import problems
 from application.beschikking import Beschikking, beschikking_of, render_html, render_pdf
 from application.errors import AggregateNotFoundError
@@ -26,6 +27,13 @@ from domain.support_request import SupportRequest
 RequestId = FromPath[UUID]
 _PDF = "application/pdf"
 _LETTER_ERRORS = problems(400, 401, 403, 404, 422)  # 422: not decided yet
+# The letter names the pupil and gives the decision's reasons.
+_LETTER = personal(
+    "letter",
+    CASE_HANDLING,
+    fields=("name", "reasons"),
+    pupil_of=pupil_of_support_request("request_id"),
+)
 
 
 class DecisionLetterController(Controller):
@@ -39,6 +47,7 @@ class DecisionLetterController(Controller):
         responses=_LETTER_ERRORS,
         media_type=MediaType.HTML,
         operation_id="getBeschikking",
+        opt=_LETTER,
     )
     async def letter(
         self, request_id: RequestId, principal: NamedDependency[Principal], event_store: Store
@@ -53,6 +62,7 @@ class DecisionLetterController(Controller):
         responses=_LETTER_ERRORS,
         media_type=_PDF,
         operation_id="getBeschikkingPdf",
+        opt=_LETTER,
     )
     async def letter_pdf(
         self, request_id: RequestId, principal: NamedDependency[Principal], event_store: Store

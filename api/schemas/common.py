@@ -29,7 +29,7 @@ from domain.personal import PersonalData
 MAX_POSITION = 2**62
 """Larger positions and sizes are refused as input: no log grows that far."""
 
-ENVELOPE_FIELDS = frozenset(
+_ENVELOPE_FIELDS = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}
 )
 
@@ -99,7 +99,7 @@ def event_view(recorded: RecordedEvent, *, personal: bool) -> EventView:
     data = {
         f.name: None if f.name in hidden else msgspec.to_builtins(getattr(event, f.name))
         for f in dataclasses.fields(event)  # type: ignore[arg-type]
-        if f.name not in ENVELOPE_FIELDS
+        if f.name not in _ENVELOPE_FIELDS
     }
     return EventView(
         position=recorded.position,

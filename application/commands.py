@@ -6,6 +6,7 @@ Netherlands; time and actor come from the context, never from the body.
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from domain.subscription import IntegrationEventType, LegalBasis, Transport
 from domain.support_request import DecisionOutcome, ParentView
 from domain.swv import AmountUnit, SchoolType
 from domain.tlv import FundingCategory, TlvType
+from domain.transition import ConsentChannel, OutflowDestination
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,3 +635,70 @@ class RecordServiceDelivery(Command, frozen=True, kw_only=True):
     service_request_id: UUID
     hours: Hours
     delivered_on: date | None = None
+
+
+class PrepareHandover(Command, frozen=True, kw_only=True):
+    """Hand a pupil's decisions to another SWV, as far as the parents consented (``…_ids``)."""
+
+    pupil_id: UUID
+    receiving_swv: str
+    consent_given_on: date
+    consent_channel: ConsentChannel
+    support_question: str
+    tlv_ids: tuple[UUID, ...] = ()
+    arrangement_ids: tuple[UUID, ...] = ()
+
+
+class ExportHandover(Command, frozen=True, kw_only=True):
+    """Hand over as a signed package: the receiving SWV is not on the platform."""
+
+    handover_id: UUID
+
+
+class AcceptHandover(Command, frozen=True, kw_only=True):
+    incoming_handover_id: UUID
+    accepted_on: date | None = None
+
+
+class DeclineHandover(Command, frozen=True, kw_only=True):
+    incoming_handover_id: UUID
+    reason: str
+    declined_on: date | None = None
+
+
+class RecordOutflow(Command, frozen=True, kw_only=True):
+    """Where a pupil went after VO/VSO: work, day care or further education."""
+
+    pupil_id: UUID
+    destination: OutflowDestination
+    left_on: date
+
+
+class OsoRequestKind(StrEnum):
+    """What an OSO "aanvraag SWV-dossier" asks for (docs/oso-import.md)."""
+
+    TLV_SBO = "TLV_SBO"
+    TLV_SO = "TLV_SO"
+    TLV_VSO = "TLV_VSO"
+    ARRANGEMENT = "ARRANGEMENT"
+
+
+class OsoPupil(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The pupil as the dossier names them; OSO carries no BSN or onderwijsnummer here."""
+
+    name: str
+    date_of_birth: date
+    municipality_code: str
+    lives_outside_region: bool = False
+
+
+class ImportOsoSwvDossier(Command, frozen=True, kw_only=True):
+    """A school's OSO "aanvraag SWV-dossier", mapped as docs/oso-import.md documents."""
+
+    school_code: str
+    pupil: OsoPupil
+    request_kind: OsoRequestKind
+    question: str
+    parent_view: ParentView
+    arrangement_type: str | None = None
+    received_on: date | None = None

@@ -23,6 +23,7 @@ from api.routes.arrangements import ArrangementCommands, ArrangementController
 from api.routes.audit import TransparencyLogController
 from api.routes.configuration import ConfigurationCommands
 from api.routes.duo import tlv_registrations
+from api.routes.figures_pages import FiguresPageController
 from api.routes.finding import FindingController
 from api.routes.handovers import (
     HandoverCommands,
@@ -99,4 +100,5 @@ ROUTES: list[ControllerRouterHandler] = [
     OutflowCommands,
     OsoCommands,
     tlv_registrations,
+    FiguresPageController,
 ]

@@ -429,6 +429,9 @@ ROUTES = [
         {"pupil_id": "{pupil}", "destination": "ARBEID", "left_on": "2025-07-18"},
     ),
     Route("GET", f"{TENANT}/outflows/{{outflow}}", {L, C, A}),
+    # figures people can look at
+    Route("GET", f"{TENANT}/municipalities/{MUNICIPALITY}/figures/page", {L, C, A, M}),
+    Route("GET", f"{TENANT}/figures/page", {L, C, A}),
     # DUO and OSO
     Route(
         "GET",

@@ -39,6 +39,8 @@ from infrastructure.witness import WitnessSubmitter
 from projections.log_integrator import LogIntegrator
 
 reads_log = requires(Role.AUDITOR)
+# Who read what about whom: the auditor, and the privacy officer who answers for it.
+reads_accesses = requires(Role.AUDITOR, Role.PRIVACY_OFFICER)
 # Checkpoints, keys and consistency proofs carry no personal data: witnesses read them too,
 # and partners, to verify the checkpoints their feeds carry.
 reads_checkpoints = requires(Role.AUDITOR, Role.WITNESS, Role.PARTNER)
@@ -142,6 +144,8 @@ class AccessView(msgspec.Struct, frozen=True, kw_only=True):
     fields: list[str]
     purpose: str
     chain_hash: str
+    subjects: list[UUID] = msgspec.field(default_factory=list)
+    """Every pupil a read of many showed (a list, a search); ``subject_id`` names the one."""
 
 
 class AccessList(msgspec.Struct, frozen=True, kw_only=True):
@@ -324,8 +328,9 @@ class TransparencyLogController(Controller):
 
     @get(
         "/accesses",
-        guards=[reads_log],
+        guards=[reads_accesses],
         summary="The access log: who read what about whom, when and why (hash-chained)",
+        description="``subject_id`` finds the reads that showed that pupil, lists included.",
         responses=problems(400, 401, 403, 404, 422),
     )
     async def accesses(
@@ -351,6 +356,7 @@ class TransparencyLogController(Controller):
                     fields=list(a.record.fields),
                     purpose=a.record.purpose,
                     chain_hash=_b64(a.chain_hash),
+                    subjects=list(a.record.subjects),
                 )
                 for a in found
             ]

@@ -35,6 +35,7 @@ from api.dependencies import ClockDependency
 # Re-exported: the other routes that query read models import these from here.
 from api.dependencies import PoolDependency as PoolDependency  # noqa: PLC0414
 from api.dependencies import provide_pool as provide_pool  # noqa: PLC0414
+from api.personal_reads import CASE_HANDLING, personal
 from api.read_side import Reads, provide_read_pool, provide_reads
 from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, ReplayDependency
 from api.schemas.common import ProblemDetails, problems
@@ -109,6 +110,7 @@ class ReadModelController(Controller):
         guards=[authorisation.reads_caseload],
         responses=ERRORS,
         dependencies=READ_MODEL_REPLAY,
+        opt=personal("list", CASE_HANDLING),
     )
     async def caseload(  # noqa: PLR0913 - the school, the caller and its collaborators
         self,
@@ -140,6 +142,7 @@ class ReadModelController(Controller):
         guards=[authorisation.reads_deadlines],
         responses=ERRORS,
         dependencies=READ_MODEL_REPLAY,
+        opt=personal("list", CASE_HANDLING),
     )
     async def deadlines(  # noqa: PLR0913 - the list's filters
         self,

@@ -16,6 +16,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.schemas.common import etag, event_views
 from api.schemas.support_requests import SupportRequestRead, SupportRequestState
@@ -183,6 +184,7 @@ class SupportRequestController(Controller):
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getSupportRequest",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self,

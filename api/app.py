@@ -29,6 +29,7 @@ from api.health import health, liveness
 from api.metrics_endpoint import metrics_endpoint
 from api.overload import Capacity, admission_middleware
 from api.partners import start_partner_services, stop_partner_services
+from api.personal_reads import personal_reads_middleware
 from api.read_side import start_read_side, stop_read_side
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
@@ -209,7 +210,7 @@ def create_app(
     return Litestar(
         route_handlers=[health, liveness, metrics_endpoint, docs_assets(), *ROUTES],
         lifespan=[state_setup, lifespan],
-        middleware=[_admission(settings), correlation_middleware, auth],
+        middleware=[_admission(settings), correlation_middleware, auth, personal_reads_middleware],
         before_send=[echo_correlation_id],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,

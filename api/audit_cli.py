@@ -1,11 +1,14 @@
 """``passend export`` and ``passend verify``: audit bundles, written and checked offline.
 
-An export reads the database; a verification needs only the bundle (and, to pin them, keys).
+An export reads the database and, like the export route, needs a purpose and is recorded in
+the tenant's access log (actor ``command-line:<user>``); a verification needs only the bundle
+(and, to pin them, keys).
 """
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +19,9 @@ import typer
 
 from api.settings import Settings
 from api.transparency import checkpoint_signer
+from application.ports import AccessRecord
 from domain.ids import TenantId
+from infrastructure.access_log import PostgresAccessLog
 from infrastructure.audit_bundle import Manifest, verify_bundle
 from infrastructure.audit_export import export_bundle
 from infrastructure.database import create_pool
@@ -32,6 +37,7 @@ async def _export(  # noqa: PLR0913 - the command's options
     pupil: UUID | None,
     until: int | None,
     checkpoint_first: bool,
+    purpose: str,
 ) -> Manifest:
     admin = await asyncpg.connect(settings.database_url)
     try:
@@ -44,7 +50,7 @@ async def _export(  # noqa: PLR0913 - the command's options
         if checkpoint_first:
             while await transparency_log.integrate(tenant, always=True):
                 pass
-        return await export_bundle(
+        manifest = await export_bundle(
             pool,
             transparency_log,
             tenant,
@@ -53,12 +59,29 @@ async def _export(  # noqa: PLR0913 - the command's options
             pupil_id=pupil,
             until=until,
         )
+        await PostgresAccessLog(pool).record(
+            tenant,
+            AccessRecord(
+                actor=f"command-line:{getpass.getuser()}",
+                action="export",
+                resource=f"passend export --tenant {tenant}"
+                + (f" --pupil {pupil}" if pupil else "")
+                + (f" --until {until}" if until is not None else ""),
+                purpose=purpose,
+                subject_id=pupil,
+            ),
+            at=datetime.now(UTC),
+        )
+        return manifest
     finally:
         await pool.close()
 
 
-def export(
+def export(  # noqa: PLR0913, PLR0917 - the command's options
     tenant: Annotated[str, typer.Option(help="The tenant (SWV code).")],
+    purpose: Annotated[
+        str, typer.Option(help="Why: the purpose or legal basis, kept in the access log.")
+    ],
     pupil: Annotated[
         UUID | None, typer.Option(help="Only this pupil's events, each with its proof.")
     ] = None,
@@ -74,6 +97,8 @@ def export(
     settings = Settings.from_env()
     if settings.database_url is None:
         raise typer.BadParameter("set DATABASE_URL (the database that serve uses)")
+    if not purpose.strip():
+        raise typer.BadParameter("say why: --purpose with the purpose or legal basis")
     path = out or Path(f"{tenant}{'-' + str(pupil) if pupil else ''}.zip")
     try:
         manifest = asyncio.run(
@@ -84,6 +109,7 @@ def export(
                 pupil=pupil,
                 until=until,
                 checkpoint_first=checkpoint and until is None,
+                purpose=purpose.strip()[:500],
             )
         )
     except LogNotReadyError as error:

@@ -23,7 +23,7 @@ from api.partners_cli import deliveries_cli
 from api.retention_cli import retention_cli
 from api.serving import default_workers, freeze_start_up_heap, serve_workers
 from api.settings import Settings
-from api.startup import database_answers_or_exit
+from api.startup import database_answers_or_exit, with_heartbeat
 from api.tenant_cli import tenant_cli
 from application.demo import DemoSummary, seed_demo
 from domain.ids import TenantId
@@ -226,8 +226,10 @@ def projections_run() -> None:
 
     async def run() -> None:
         await _migrate(settings)
-        await run_projections_process(
-            settings.app_dsn(), PROJECTIONS, EventCodec(AGGREGATE_CLASSES)
+        await with_heartbeat(
+            settings,
+            settings.app_dsn(),
+            run_projections_process(settings.app_dsn(), PROJECTIONS, EventCodec(AGGREGATE_CLASSES)),
         )
 
     freeze_start_up_heap()

@@ -113,18 +113,25 @@ MinPosition = Annotated[
 async def provide_reads(
     state: State, principal: NamedDependency[Principal], min_position: MinPosition = None
 ) -> ReadSource:
-    sources: ReadSources | None = state.get("read_sources")
-    if sources is None:
-        raise ServiceUnavailableException(
-            "The database is not ready yet; try again shortly.", headers={"Retry-After": "2"}
-        )
+    sources: ReadSources = state.get("read_sources") or _not_ready()
     return await sources.choose(principal, min_position)
 
 
-async def provide_read_pool(
-    state: State, principal: NamedDependency[Principal], min_position: MinPosition = None
-) -> Pool:
-    return (await provide_reads(state, principal, min_position)).pool
+def _not_ready() -> ReadSources:
+    raise ServiceUnavailableException(
+        "The database is not ready yet; try again shortly.", headers={"Retry-After": "2"}
+    )
 
 
 Reads = NamedDependency[SkipValidation[ReadSource]]
+
+
+def primary_reads(state: State) -> ReadSource:
+    """The primary as a read source: for what the replica cannot answer yet."""
+    sources: ReadSources = state.get("read_sources") or _not_ready()
+    return sources.primary
+
+
+def provide_read_pool(reads: Reads) -> Pool:
+    """The pool of the request's ``reads`` (declare both: the choice is made once)."""
+    return reads.pool

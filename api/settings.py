@@ -34,6 +34,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_retry_seconds: float = 2.0
     database_start_timeout_seconds: float = 60.0
     """How long a starting process waits for its database before it exits (status 69)."""
+    heartbeat_file: Path | None = None
+    """Touched every 10 s while the database answers (projections, deliveries): health checks."""
     run_projections: bool = True
     run_retention: bool = True
     """Shred what retention terms say must go, every night at 02:00 (Amsterdam)."""

@@ -164,7 +164,8 @@ class AccessRecord:
     """One read of (possibly personal) data: who read what, about whom, and why.
 
     ``action`` names the kind of read (``export``, ``timeline``, ``as-of``, ``read``),
-    ``resource`` what was read (a route or object), ``fields`` the personal fields shown.
+    ``resource`` what was read (a route or object), ``fields`` the personal fields shown;
+    ``subjects`` every pupil a read of many showed (a list, a search), ``subject_id`` the one.
     """
 
     actor: str
@@ -173,6 +174,7 @@ class AccessRecord:
     purpose: str
     subject_id: UUID | None = None
     fields: tuple[str, ...] = ()
+    subjects: tuple[UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +205,7 @@ class AccessLog(Protocol):
         limit: int = 500,
         subject_id: UUID | None = None,
     ) -> list[RecordedAccess]:
-        """Accesses after a sequence number, oldest first; only about one subject if given."""
+        """Accesses after a sequence number, oldest first; only those showing a subject if given."""
 
     async def verify(self, tenant_id: TenantId) -> ChainVerification:
         """Recompute the access chain; the first broken sequence number, if any."""

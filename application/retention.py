@@ -130,6 +130,16 @@ class SubjectLedger:
         ]
 
 
+def pupil_shredded_by(recorded: RecordedEvent) -> UUID | None:
+    """The pupil whose own data this event shredded, by hand or by its term; None if none."""
+    event = recorded.event
+    if isinstance(event, Pupil.DataShredded):
+        return recorded.stream_id
+    if isinstance(event, Retention.SubjectShredded) and event.kind is PersonalKind.SUBJECT:
+        return event.pupil_id
+    return None
+
+
 async def read_ledger(store: EventStore, tenant_id: TenantId) -> SubjectLedger:
     ledger = SubjectLedger()
     async with contextlib.aclosing(store.read_log_pages(tenant_id)) as pages:

@@ -2,15 +2,16 @@
 
 Read from the log, decrypted: every event of the pupil's own stream and of the cases that were
 opened for it, and every other event that names it; each personal field with the purpose it is
-held for, its legal basis and until when it is kept; and who received data about it (the
-municipalities it was disclosed to; partner subscriptions will join them here).
+held for, its legal basis and until when it is kept; and who received data about it: the
+municipalities it was disclosed to, and the partner subscriptions that were delivered events
+about it (from the delivery record, partners/recipients.py), with their legal basis.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from domain.disclosure import Disclosure
 from domain.ids import TenantId
 from domain.personal import PersonalKind, personal_fields
 from domain.retention import Retention
+from domain.subscription import Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,44 @@ class HeldSubject:
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerDelivery:
+    """What one subscription was delivered about the pupil: events of one type, when, how many."""
+
+    subscription_id: UUID
+    event_type: str
+    first_delivered_at: datetime
+    last_delivered_at: datetime
+    events_delivered: int
+
+
+def partner_recipients(
+    deliveries: Sequence[PartnerDelivery], subscriptions: Mapping[UUID, Subscription.Created]
+) -> list[dict[str, Any]]:
+    """One recipient per subscription: the partner, its legal basis, what it got, and when."""
+    by_subscription: dict[UUID, list[PartnerDelivery]] = {}
+    for delivery in deliveries:
+        by_subscription.setdefault(delivery.subscription_id, []).append(delivery)
+    recipients = []
+    for subscription_id, delivered in by_subscription.items():
+        created = subscriptions.get(subscription_id)
+        first = min(d.first_delivered_at for d in delivered)
+        last = max(d.last_delivered_at for d in delivered)
+        recipients.append(
+            {
+                "recipient": f"partner {created.partner if created else '(unknown)'}",
+                "legal_basis": str(created.legal_basis) if created else "",
+                "fields": sorted(d.event_type for d in delivered),
+                "on": first.date().isoformat(),
+                "subscription_id": str(subscription_id),
+                "first_delivered_at": first.isoformat(),
+                "last_delivered_at": last.isoformat(),
+                "events_delivered": sum(d.events_delivered for d in delivered),
+            }
+        )
+    return recipients
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectAccessReport:
     tenant_id: TenantId
     pupil_id: UUID
@@ -108,16 +148,24 @@ def _data(event: object) -> dict[str, Any]:
 
 
 async def subject_access(
-    store: EventStore, tenant_id: TenantId, pupil_id: UUID, clock: Clock
+    store: EventStore,
+    tenant_id: TenantId,
+    pupil_id: UUID,
+    clock: Clock,
+    deliveries: Sequence[PartnerDelivery] = (),
 ) -> SubjectAccessReport:
+    """The report; ``deliveries``: what partner subscriptions were delivered about the pupil."""
     streams = {pupil_id}
     ledger = SubjectLedger()
     records: list[HeldRecord] = []
     recipients: list[dict[str, Any]] = []
+    subscriptions: dict[UUID, Subscription.Created] = {}
     async with contextlib.aclosing(store.read_log_pages(tenant_id)) as pages:
         async for page in pages:
             for recorded in page:
                 ledger.feed(recorded)
+                if isinstance(recorded.event, Subscription.Created):
+                    subscriptions[recorded.stream_id] = recorded.event
                 if _about(recorded, pupil_id, streams):
                     event = recorded.event
                     if isinstance(event, Disclosure.Recorded):
@@ -162,4 +210,5 @@ async def subject_access(
                 retention=term[0],
             )
         )
+    recipients.extend(partner_recipients(deliveries, subscriptions))
     return SubjectAccessReport(tenant_id, pupil_id, now, subjects, records, recipients)

@@ -1,9 +1,10 @@
 """The access log on PostgreSQL: append-only, hash-chained per tenant, beside the event log.
 
 Each access is stored with the canonical JSON it is hashed from (``entry``); ``entry_hash`` is
-its SHA-256 and ``chain_hash = SHA-256(previous chain hash || entry_hash)``, chained in the
-statement that appends it under the tenant's own access head row, never the event log's.
-The application role may insert and read accesses, not change or delete them.
+its SHA-256 (``subjects`` is in it only when a read showed several pupils: entries from before
+that column existed have none) and ``chain_hash = SHA-256(previous chain hash || entry_hash)``,
+chained in the statement that appends it under the tenant's own access head row, never the
+event log's. The application role may insert and read accesses, not change or delete them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from domain.ids import TenantId
 from infrastructure.database import Pool, tenant_transaction
 from infrastructure.hash_chain import canonical_json
 
-_RECORD = "SELECT * FROM passend_record_access($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+_RECORD = "SELECT * FROM passend_record_access($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 _PAGE = 2_000
 
 
@@ -28,18 +29,19 @@ def access_genesis(tenant_id: str) -> bytes:
 
 def access_entry(tenant_id: str, access: AccessRecord, at: datetime) -> bytes:
     """The canonical JSON an access is hashed from."""
-    return canonical_json(
-        {
-            "tenant_id": tenant_id,
-            "accessed_at": at,
-            "actor": access.actor,
-            "action": access.action,
-            "resource": access.resource,
-            "subject_id": access.subject_id,
-            "fields": list(access.fields),
-            "purpose": access.purpose,
-        }
-    )
+    entry = {
+        "tenant_id": tenant_id,
+        "accessed_at": at,
+        "actor": access.actor,
+        "action": access.action,
+        "resource": access.resource,
+        "subject_id": access.subject_id,
+        "fields": list(access.fields),
+        "purpose": access.purpose,
+    }
+    if access.subjects:
+        entry["subjects"] = [str(s) for s in access.subjects]
+    return canonical_json(entry)
 
 
 class PostgresAccessLog:
@@ -59,6 +61,7 @@ class PostgresAccessLog:
                 access.action,
                 access.resource,
                 access.subject_id,
+                list(access.subjects),
                 list(access.fields),
                 access.purpose,
                 entry,
@@ -79,7 +82,8 @@ class PostgresAccessLog:
         async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
             rows = await conn.fetch(
                 "SELECT * FROM access_log WHERE tenant_id = $1 AND sequence > $2"
-                " AND ($4::uuid IS NULL OR subject_id = $4) ORDER BY sequence LIMIT $3",
+                " AND ($4::uuid IS NULL OR subject_id = $4 OR subjects @> ARRAY[$4::uuid])"
+                " ORDER BY sequence LIMIT $3",
                 tenant_id,
                 after,
                 limit,
@@ -133,6 +137,7 @@ def _recorded(tenant_id: TenantId, row: Any) -> RecordedAccess:  # noqa: ANN401 
             purpose=row["purpose"],
             subject_id=row["subject_id"],
             fields=tuple(row["fields"]),
+            subjects=tuple(row["subjects"]),
         ),
         chain_hash=row["chain_hash"],
     )

@@ -93,8 +93,31 @@ async def tenant_row_counts(admin: Connection, tenant_id: TenantId) -> dict[str,
     return counts
 
 
+class TenantStillBusyError(RuntimeError):
+    """A read model or the transparency log has not caught up with the tenant's head yet."""
+
+
+_BEHIND = """
+SELECT (SELECT count(*) FROM projection_tracking WHERE tenant_id = $1 AND status = 'running'
+          AND position < h.last_position)
+     + (SELECT count(*) FROM (SELECT max(tree_size) AS size FROM log_checkpoints
+          WHERE tenant_id = $1) c WHERE c.size IS NOT NULL AND c.size < h.last_position)
+FROM tenant_heads h WHERE h.tenant_id = $1
+"""
+
+
 async def delete_tenant(admin: Connection, tenant_id: TenantId) -> dict[str, int]:
-    """Delete every row of ``tenant_id``; returns what was deleted per table. Verified empty."""
+    """Delete every row of ``tenant_id``; returns what was deleted per table. Verified empty.
+
+    Only once its read models and tree have caught up with its head (the tenant is suspended,
+    so its log stands still): no worker is then left to write a row of it after the deletion.
+    """
+    behind = await admin.fetchval(_BEHIND, tenant_id)
+    if behind:
+        raise TenantStillBusyError(
+            f"{tenant_id}: {behind} read model(s) or its transparency log have not caught up"
+            " with its log yet; try again in a few seconds"
+        )
     deleted: dict[str, int] = {}
     async with admin.transaction():
         tables = [r["relname"] for r in await admin.fetch(_TENANT_TABLES)]

@@ -40,6 +40,7 @@ from partners.feeds import (
     encode_batch,
     load_subscriber,
 )
+from partners.recipients import record_delivered
 from partners.signal import FeedSignal
 from projections.lease import Leases, lease_key
 
@@ -303,6 +304,7 @@ class DeliveryWorker:
             )
             if attempt.delivered:
                 await conn.execute(_DELIVERED, tenant_id, subscriber.id, datetime.now(UTC))
+                await record_delivered(conn, tenant_id, subscriber, after=first, up_to=last, at=at)
             else:
                 status = "disabled" if attempt.gone else "failing"
                 row = await conn.fetchrow(_ROW, tenant_id, subscriber.id)

@@ -43,14 +43,21 @@ SELECT state, created_position FROM {view_name(SUBSCRIPTIONS)}
  WHERE tenant_id = $1 AND ($2::text IS NULL OR partner = $2) AND status <> 'DELETED'
  ORDER BY created_position
 """  # noqa: S608
+# What one subscription is served, between two positions. A pupil whose data was shredded is
+# left out at once, from the shred's commit on, before the read model has purged its rows.
+FEED_MATCHES = f"""
+  FROM {view_name(EVENTS)} e
+ WHERE e.tenant_id = $1 AND e.position > $2 AND e.position <= $3 AND e.type = ANY($4::text[])
+   AND (cardinality($5::text[]) = 0 OR e.municipality_code = ANY($5::text[]))
+   AND (cardinality($6::text[]) = 0 OR e.school_code = ANY($6::text[]))
+   AND ($7::text IS NULL OR $7 = ANY(e.consents))
+   AND NOT EXISTS (SELECT 1 FROM subject_keys k WHERE k.tenant_id = e.tenant_id
+                   AND k.subject_id = e.pupil_id AND k.data_key IS NULL)
+"""  # noqa: S608 - a checked identifier
 _FEED = f"""
-SELECT position, event_id, type, recorded_at, pupil_id, data FROM {view_name(EVENTS)}
- WHERE tenant_id = $1 AND position > $2 AND position <= $3 AND type = ANY($4::text[])
-   AND (cardinality($5::text[]) = 0 OR municipality_code = ANY($5::text[]))
-   AND (cardinality($6::text[]) = 0 OR school_code = ANY($6::text[]))
-   AND ($7::text IS NULL OR $7 = ANY(consents))
- ORDER BY position LIMIT $8
-"""  # noqa: S608
+SELECT e.position, e.event_id, e.type, e.recorded_at, e.pupil_id, e.data {FEED_MATCHES}
+ ORDER BY e.position LIMIT $8
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,22 @@ class Subscriber:
         """Its types that its basis permits: nothing else is ever read for it."""
         permitted = BASIS_RULES[LegalBasis(self.state.legal_basis)].types
         return sorted(t for t in self.state.event_types if IntegrationEventType(t) in permitted)
+
+    def matching(self, tenant_id: TenantId, after: int, up_to: int) -> tuple[Any, ...]:
+        """The arguments ``$1``-``$7`` of ``FEED_MATCHES`` for this subscription."""
+        state = self.state
+        consent_of = (
+            state.partner if BASIS_RULES[LegalBasis(state.legal_basis)].needs_consent else None
+        )
+        return (
+            tenant_id,
+            after,
+            up_to,
+            self.deliverable_types,
+            state.municipalities,
+            state.schools,
+            consent_of,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,24 +184,10 @@ class FeedRenderer:
 
         ``with_checkpoint`` adds the tenant's latest signed checkpoint to the page.
         """
-        state = subscriber.state
-        consent_of = (
-            state.partner if BASIS_RULES[LegalBasis(state.legal_basis)].needs_consent else None
-        )
         async with tenant_transaction(conn, tenant_id):
             projected = await projected_position(conn, tenant_id)
             upper = projected if up_to is None else min(up_to, projected)
-            rows = await conn.fetch(
-                _FEED,
-                tenant_id,
-                after,
-                upper,
-                subscriber.deliverable_types,
-                state.municipalities,
-                state.schools,
-                consent_of,
-                limit,
-            )
+            rows = await conn.fetch(_FEED, *subscriber.matching(tenant_id, after, upper), limit)
             stored = await read_checkpoint(conn, tenant_id) if with_checkpoint else None
         audience = self.audience(tenant_id, subscriber)
         events = [render(_stored(row), audience) for row in rows]

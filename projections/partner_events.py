@@ -4,7 +4,10 @@ Each domain event that makes an integration event (application/integration_event
 row at its tenant position, with what the feed filters on as it stood at that point of the
 log: the pupil's municipality and school, and the partners the parents consented to. Feeds,
 Server-Sent Events and webhooks all read these rows, so every transport delivers the same
-events in the same order. Rows hold pseudonymous ids, codes and dates only. The subscriptions
+events in the same order. Rows hold pseudonymous ids, codes and dates only, and a pupil whose
+data is shredded (by hand or by retention) loses every row, so that no feed, replay or retried
+webhook batch serves anything about it again (version 2 purges shreds recorded before). The
+subscriptions
 (Subscription aggregate) are folded into ``partner_subscriptions`` in the same transaction,
 so a feed never sees a subscription ahead of or behind its events.
 """
@@ -25,6 +28,7 @@ from application.integration_events import (
     encode_data,
 )
 from application.ports import RecordedEvent
+from application.retention import pupil_shredded_by
 from domain.ids import TenantId
 from domain.pupil import Pupil
 from domain.subscription import Subscription
@@ -133,7 +137,7 @@ def fold_subscription(state: SubscriptionState | None, event: object) -> Subscri
 
 class PartnerEventsProjection:
     name = "partner_events"
-    version = 1
+    version = 2
     tables = (EVENTS, PUPILS, STREAMS, SUBSCRIPTIONS)
 
     def create_tables(self, tables: TableNames) -> Sequence[str]:
@@ -175,7 +179,22 @@ class PartnerEventsProjection:
                 rows,
             )
         await _save_contexts(conn, tenant_id, contexts, tables)
+        shredded = [p for r in events if (p := pupil_shredded_by(r)) is not None]
+        if shredded:
+            await _purge(conn, tenant_id, shredded, tables)
         await _apply_subscriptions(conn, tenant_id, events, tables)
+
+
+async def _purge(
+    conn: Connection, tenant_id: TenantId, pupils: list[UUID], tables: TableNames
+) -> None:
+    """Nothing about these pupils stays: their events, their context, their cases' links."""
+    for table in (EVENTS, PUPILS, STREAMS):
+        await conn.execute(
+            f"DELETE FROM {tables[table]} WHERE tenant_id = $1 AND pupil_id = ANY($2::uuid[])",  # noqa: S608
+            tenant_id,
+            pupils,
+        )
 
 
 async def _load_contexts(
@@ -231,6 +250,8 @@ async def _save_contexts(
             [
                 (tenant_id, s, contexts.streams[s].pupil_id, contexts.streams[s].requested)
                 for s in contexts.changed_streams
+                # a case of a shredded pupil (no context any more) is not linked to it again
+                if contexts.streams[s].pupil_id in contexts.pupils
             ],
         )
 

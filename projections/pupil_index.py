@@ -17,10 +17,9 @@ from datetime import date
 from uuid import UUID, uuid5
 
 from application.ports import RecordedEvent
+from application.retention import pupil_shredded_by
 from domain.ids import TenantId
-from domain.personal import PersonalKind
 from domain.pupil import Pupil
-from domain.retention import Retention
 from infrastructure.data_keys import DataKeys
 from infrastructure.database import Connection, tenant_transaction
 from infrastructure.key_provider import KeyProvider, default_key_provider
@@ -98,12 +97,8 @@ class PupilIndexProjection:
                 name, born = vars(event)["name"], vars(event)["date_of_birth"]
                 known = name is not None and born is not None
                 latest[recorded.stream_id] = (name, born) if known else None
-            elif isinstance(event, Pupil.DataShredded):
-                latest[recorded.stream_id] = None
-            elif isinstance(event, Retention.SubjectShredded) and (
-                event.kind is PersonalKind.SUBJECT
-            ):
-                latest[event.pupil_id] = None
+            elif (shredded := pupil_shredded_by(recorded)) is not None:
+                latest[shredded] = None
         if not latest:
             return
         gone = [p for p, v in latest.items() if v is None]

@@ -20,6 +20,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
 from api.schemas.absence import AbsenceCaseRead, AbsenceCaseState, AbsenceSettings
 from api.schemas.common import READ_ERRORS, etag, event_views
@@ -50,7 +51,7 @@ COMMANDS = [
         examples={
             "Completely absent since September": {
                 "pupil_id": "f5db4dbf-44f7-581f-bf90-a69c25a6167f",
-                "school_code": "12AB00",
+                "school_code": "17XF00",
                 "absent_since": "2025-09-01",
                 "completely_absent": True,
                 "reporter": "SCHOOL",
@@ -151,6 +152,7 @@ class AbsenceCaseController(Controller):
         guards=[authorisation.reads_decisions],
         responses=READ_ERRORS,
         operation_id="getAbsenceCase",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self, absence_case_id: CaseId, principal: NamedDependency[Principal], event_store: Store

@@ -12,6 +12,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
 from api.schemas.common import etag, event_views
@@ -100,6 +101,7 @@ class ArrangementController(Controller):
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getArrangement",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self,

@@ -27,10 +27,11 @@ from litestar.params import QueryParameter, SkipValidation
 from api.auth import Principal, Role
 from api.authorisation import requires
 from api.dependencies import ClockDependency
-from api.read_side import Reads, provide_reads
+from api.read_side import Reads, ReadSource, primary_reads, provide_reads
 from api.schemas.common import MAX_POSITION, problems
 from application.ports import AccessLog, AccessRecord
 from domain.ids import TenantId
+from infrastructure.audit_bundle import Manifest
 from infrastructure.audit_export import export_bundle
 from infrastructure.merkle import ProofError, leaf_hash
 from infrastructure.transparency_log import LogNotReadyError, TransparencyLog
@@ -38,6 +39,8 @@ from infrastructure.witness import WitnessSubmitter
 from projections.log_integrator import LogIntegrator
 
 reads_log = requires(Role.AUDITOR)
+# Who read what about whom: the auditor, and the privacy officer who answers for it.
+reads_accesses = requires(Role.AUDITOR, Role.PRIVACY_OFFICER)
 # Checkpoints, keys and consistency proofs carry no personal data: witnesses read them too,
 # and partners, to verify the checkpoints their feeds carry.
 reads_checkpoints = requires(Role.AUDITOR, Role.WITNESS, Role.PARTNER)
@@ -141,6 +144,8 @@ class AccessView(msgspec.Struct, frozen=True, kw_only=True):
     fields: list[str]
     purpose: str
     chain_hash: str
+    subjects: list[UUID] = msgspec.field(default_factory=list)
+    """Every pupil a read of many showed (a list, a search); ``subject_id`` names the one."""
 
 
 class AccessList(msgspec.Struct, frozen=True, kw_only=True):
@@ -280,11 +285,11 @@ class TransparencyLogController(Controller):
         purpose = purpose_of(request)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "bundle.zip"
-            try:
-                # events, checkpoint and proofs from one source: the replica, if there is one
-                manifest = await export_bundle(
-                    reads.pool,
-                    reads.transparency_log,
+
+            async def bundle(source: ReadSource) -> Manifest:
+                return await export_bundle(
+                    source.pool,
+                    source.transparency_log,
                     principal.tenant_id,
                     path,
                     exported_at=clock.now(),
@@ -292,8 +297,16 @@ class TransparencyLogController(Controller):
                     until=until,
                     witness_keys=witness_keys(state),
                 )
-            except LogNotReadyError as error:
-                raise NotFoundException(str(error)) from None
+
+            # Events, checkpoint and proofs from one source: the replica if there is one, else
+            # (or while it has no checkpoint yet, e.g. one just signed) the primary.
+            try:
+                manifest = await bundle(reads)
+            except LogNotReadyError:
+                try:
+                    manifest = await bundle(primary_reads(state))
+                except LogNotReadyError as error:
+                    raise NotFoundException(str(error)) from None
             await access_log.record(
                 principal.tenant_id,
                 AccessRecord(
@@ -315,8 +328,9 @@ class TransparencyLogController(Controller):
 
     @get(
         "/accesses",
-        guards=[reads_log],
+        guards=[reads_accesses],
         summary="The access log: who read what about whom, when and why (hash-chained)",
+        description="``subject_id`` finds the reads that showed that pupil, lists included.",
         responses=problems(400, 401, 403, 404, 422),
     )
     async def accesses(
@@ -342,6 +356,7 @@ class TransparencyLogController(Controller):
                     fields=list(a.record.fields),
                     purpose=a.record.purpose,
                     chain_hash=_b64(a.chain_hash),
+                    subjects=list(a.record.subjects),
                 )
                 for a in found
             ]

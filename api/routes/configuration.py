@@ -67,9 +67,9 @@ COMMANDS = [
         summary="Add a school (BRIN plus vestiging) in one of the municipalities",
         examples={
             "A regular primary school": {
-                "brin": "12AB",
+                "brin": "17XF",
                 "vestiging": "00",
-                "name": "De Regenboog",
+                "name": "Basisschool De Singelwijzer",
                 "board": "Stichting Primair",
                 "school_type": "REGULAR",
                 "municipality_code": "GM0632",

@@ -20,6 +20,7 @@ from litestar.params import QueryParameter, SkipValidation
 
 from api import authorisation
 from api.auth import Principal
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
 from api.schemas.common import example
 from infrastructure.data_keys import DataKeys
@@ -64,6 +65,7 @@ class FindingController(Controller):
         guards=[authorisation.finds_pupils],
         responses=ERRORS,
         status_code=200,
+        opt=personal("search", CASE_HANDLING),
     )
     async def search(
         self,
@@ -94,6 +96,7 @@ class FindingController(Controller):
         summary="Cases by status, school, kind, type and deadline, paged; no names",
         guards=[authorisation.lists_cases],
         responses=ERRORS,
+        opt=personal("list", CASE_HANDLING),
     )
     async def cases(  # noqa: PLR0913 - the list's filters
         self,

@@ -20,8 +20,9 @@ import asyncpg
 from litestar import Controller, Response, post
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
-from litestar.exceptions import ServiceUnavailableException
+from litestar.exceptions import HTTPException, ServiceUnavailableException
 from litestar.params import FromPath
+from litestar.status_codes import HTTP_409_CONFLICT
 
 from api import authorisation
 from api.command_routes import CommandBody
@@ -33,7 +34,7 @@ from application.handlers import offboarding
 from application.handlers.offboarding import EraseRows, HandedBackLog, WriteExport
 from domain.ids import TenantId
 from infrastructure.event_store import PostgresEventStore
-from infrastructure.offboarding import delete_tenant, export_tenant
+from infrastructure.offboarding import TenantStillBusyError, delete_tenant, export_tenant
 
 NDJSON = "application/x-ndjson"
 
@@ -55,6 +56,10 @@ def _eraser(admin_dsn: str) -> EraseRows:
         admin = await asyncpg.connect(admin_dsn)  # row security would hide nothing to delete
         try:
             return sum((await delete_tenant(admin, tenant)).values())
+        except TenantStillBusyError as error:
+            raise HTTPException(
+                str(error), status_code=HTTP_409_CONFLICT, headers={"Retry-After": "5"}
+            ) from None
         finally:
             await admin.close()
 
@@ -127,7 +132,8 @@ class OffboardingController(Controller):
         summary="Delete every row of a tenant whose whole log was handed back",
         description=(
             "Platform operators only; the tenant must be suspended and its log unchanged since "
-            "the export whose SHA-256 is given. Events, data keys, read models, tracking, "
+            "the export whose SHA-256 is given; 409 with Retry-After while its read models "
+            "or tree still catch up with its log. Events, data keys, read models, tracking, "
             "subscriptions and the head go in one transaction, checked empty; the platform log "
             "keeps the record. Other tenants are untouched."
         ),

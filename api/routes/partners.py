@@ -79,6 +79,7 @@ from partners.feeds import (
     list_subscribers,
     load_subscriber,
 )
+from partners.recipients import record_delivered
 
 ADMINISTERS = (Role.SWV_ADMIN,)
 """Who manages every subscription of a tenant (the tenant's ``swv-admin`` once it exists)."""
@@ -104,6 +105,10 @@ SELECT webhook_id, first_position, last_position, attempted_at, status_code, lat
   FROM partner_delivery_attempts WHERE tenant_id = $1 AND subscription_id = $2
  ORDER BY attempted_at DESC, attempt_id DESC LIMIT $3
 """
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _services(state: State) -> PartnerServices:
@@ -217,9 +222,8 @@ class SubscriptionController(Controller):
                     "partner": "rbl-utrecht-west",
                     "legal_basis": "LEERPLICHTWET",
                     "event_types": ["nl.passend.pupil.enrolled.v1", "nl.passend.pupil.left.v1"],
-                    "transport": "WEBHOOK",
+                    "transport": "PULL",
                     "municipalities": ["GM0632"],
-                    "webhook_url": "https://leerplicht.example.nl/passend",
                 }
             ),
         ],
@@ -497,6 +501,11 @@ class FeedController(Controller):
                 page = await services.renderer.read(
                     conn, tenant_id, subscriber, after=after, limit=limit, with_checkpoint=True
                 )
+        if page.events:
+            async with pool.acquire() as conn:
+                await record_delivered(
+                    conn, tenant_id, subscriber, after=after, up_to=page.next_after, at=_now()
+                )
         return Response(
             encode_batch(page.events),
             media_type=BATCH_CONTENT_TYPE,
@@ -543,6 +552,15 @@ class FeedController(Controller):
                         limit=MAX_LIMIT,
                         with_checkpoint=True,
                     )
+                    if page.events:
+                        await record_delivered(
+                            conn,
+                            tenant_id,
+                            subscriber,
+                            after=cursor,
+                            up_to=page.next_after,
+                            at=_now(),
+                        )
                 if page.checkpoint is not None and page.checkpoint != checkpoint:
                     checkpoint = page.checkpoint
                     yield ServerSentEventMessage(data=checkpoint, event=CHECKPOINT_EVENT)

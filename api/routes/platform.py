@@ -171,7 +171,7 @@ class PlatformController(Controller):
     )
     async def open(
         self,
-        data: Annotated[OpenTenant, example({"code": "PO2604", "name": "Passenderwijs"})],
+        data: Annotated[OpenTenant, example({"code": "PO2605", "name": "SWV De Waarden"})],
         operator: OperatorCommands,
     ) -> Response[CommandAccepted]:
         outcome = await operator(platform.open_tenant, data)

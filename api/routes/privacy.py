@@ -14,12 +14,15 @@ from uuid import UUID
 
 import jinja2
 from litestar import Controller, MediaType, Response, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from api import authorisation
 from api.auth import Principal
 from api.dependencies import ClockDependency, Commands, Store, provide_create_context
+from api.personal_reads import DISCLOSED, PERSONAL_FIELDS, SUBJECT_ACCESS, personal
+from api.routes.read_models import provide_pool
 from api.schemas.common import COMMAND_ERRORS, READ_ERRORS, CommandAccepted, accepted, example
 from api.schemas.privacy import (
     DisclosedCaseView,
@@ -29,13 +32,24 @@ from api.schemas.privacy import (
 )
 from application.commands import RecordDisclosure
 from application.handlers.disclosures import disclosed_cases, record_disclosure
-from application.subject_access import subject_access
+from application.ports import Clock, EventStore
+from application.subject_access import SubjectAccessReport, subject_access
+from partners.recipients import deliveries_about
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+
+
+async def _report(
+    state: State, store: EventStore, principal: Principal, pupil_id: UUID, clock: Clock
+) -> SubjectAccessReport:
+    """The report, with what partners were delivered about the pupil."""
+    async with provide_pool(state).acquire() as conn:
+        deliveries = await deliveries_about(conn, principal.tenant_id, pupil_id)
+    return await subject_access(store, principal.tenant_id, pupil_id, clock, deliveries)
 
 
 class PrivacyController(Controller):
@@ -49,6 +63,7 @@ class PrivacyController(Controller):
         description="With purposes, legal bases, recipients and retention dates. "
         "The privacy officer only.",
         responses=READ_ERRORS,
+        opt=personal("subject-access", SUBJECT_ACCESS),
     )
     async def subject_access(
         self,
@@ -56,8 +71,9 @@ class PrivacyController(Controller):
         principal: NamedDependency[Principal],
         event_store: Store,
         clock: ClockDependency,
+        state: State,
     ) -> SubjectAccessView:
-        report = await subject_access(event_store, principal.tenant_id, pupil_id, clock)
+        report = await _report(state, event_store, principal, pupil_id, clock)
         return SubjectAccessView.of(report)
 
     @get(
@@ -65,6 +81,7 @@ class PrivacyController(Controller):
         summary="Everything held about a pupil (AVG art. 15), as a readable page",
         media_type=MediaType.HTML,
         responses=READ_ERRORS,
+        opt=personal("subject-access", SUBJECT_ACCESS, fields=tuple(sorted(PERSONAL_FIELDS))),
     )
     async def subject_access_page(
         self,
@@ -72,8 +89,9 @@ class PrivacyController(Controller):
         principal: NamedDependency[Principal],
         event_store: Store,
         clock: ClockDependency,
+        state: State,
     ) -> Response[str]:
-        report = await subject_access(event_store, principal.tenant_id, pupil_id, clock)
+        report = await _report(state, event_store, principal, pupil_id, clock)
         page = _TEMPLATES.get_template("subject_access.html.j2").render(
             view=SubjectAccessView.of(report)
         )
@@ -124,6 +142,7 @@ class DisclosureController(Controller):
         summary="The cases disclosed to a municipality, with exactly the fields disclosed",
         guards=[authorisation.reads_disclosures],
         responses=READ_ERRORS,
+        opt=personal("list", DISCLOSED),
     )
     async def disclosures(
         self,

@@ -30,12 +30,13 @@ from litestar.params import FromPath, QueryParameter
 
 from api import authorisation
 from api.auth import Principal
-from api.dependencies import ClockDependency, Store
+from api.dependencies import ClockDependency
 
 # Re-exported: the other routes that query read models import these from here.
 from api.dependencies import PoolDependency as PoolDependency  # noqa: PLC0414
 from api.dependencies import provide_pool as provide_pool  # noqa: PLC0414
-from api.read_side import provide_read_pool
+from api.personal_reads import CASE_HANDLING, personal
+from api.read_side import Reads, provide_read_pool, provide_reads
 from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, ReplayDependency
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
@@ -97,8 +98,11 @@ class ProjectionStatusList(msgspec.Struct, frozen=True, kw_only=True):
 class ReadModelController(Controller):
     path = "/v1/tenants/{swv_code:str}"
     tags = ("read models",)
-    # read models tolerate staleness: the replica serves them when there is one
-    dependencies = {"pool": Provide(provide_read_pool)}  # noqa: RUF012
+    # read models and their as-of replays tolerate staleness: the replica serves them, if any
+    dependencies = {  # noqa: RUF012
+        "reads": Provide(provide_reads),
+        "pool": Provide(provide_read_pool, sync_to_thread=False),
+    }
 
     @get(
         "/schools/{school_code:str}/caseload",
@@ -106,6 +110,7 @@ class ReadModelController(Controller):
         guards=[authorisation.reads_caseload],
         responses=ERRORS,
         dependencies=READ_MODEL_REPLAY,
+        opt=personal("list", CASE_HANDLING),
     )
     async def caseload(  # noqa: PLR0913 - the school, the caller and its collaborators
         self,
@@ -114,14 +119,18 @@ class ReadModelController(Controller):
         principal: NamedDependency[Principal],
         pool: PoolDependency,
         clock: ClockDependency,
-        event_store: Store,
+        reads: Reads,
         replay: ReplayDependency,
     ) -> SchoolCaseload:
         authorisation.ensure_can_read_caseload(principal, school_code)
         day = replay.day or local_date(clock.now())
         if replay.position is not None:
             caseload = await caseload_as_of(
-                event_store, principal.tenant_id, school_code, position=replay.position, day=day
+                reads.event_store,
+                principal.tenant_id,
+                school_code,
+                position=replay.position,
+                day=day,
             )
             return msgspec.structs.replace(caseload, replayed_to=await replay.recorded())
         async with read_model(pool) as conn:
@@ -133,6 +142,7 @@ class ReadModelController(Controller):
         guards=[authorisation.reads_deadlines],
         responses=ERRORS,
         dependencies=READ_MODEL_REPLAY,
+        opt=personal("list", CASE_HANDLING),
     )
     async def deadlines(  # noqa: PLR0913 - the list's filters
         self,
@@ -140,7 +150,7 @@ class ReadModelController(Controller):
         principal: NamedDependency[Principal],
         pool: PoolDependency,
         clock: ClockDependency,
-        event_store: Store,
+        reads: Reads,
         replay: ReplayDependency,
         until: Annotated[
             date | None, QueryParameter(description="Leave out what falls due after this day.")
@@ -154,7 +164,7 @@ class ReadModelController(Controller):
         day = replay.day or local_date(clock.now())
         if replay.position is not None:
             due = await deadlines_as_of(
-                event_store,
+                reads.event_store,
                 principal.tenant_id,
                 position=replay.position,
                 day=day,
@@ -205,7 +215,7 @@ class ReadModelController(Controller):
         municipality_code: FromPath[str],
         principal: NamedDependency[Principal],
         pool: PoolDependency,
-        event_store: Store,
+        reads: Reads,
         replay: ReplayDependency,
         granularity: Annotated[
             Granularity, QueryParameter(description="Per school year or per month.")
@@ -216,7 +226,7 @@ class ReadModelController(Controller):
             raise NotFoundException(f"No municipality {municipality_code!r} here.")
         if replay.position is not None:
             figures = await figures_as_of(
-                event_store,
+                reads.event_store,
                 principal.tenant_id,
                 municipality_code,
                 position=replay.position,

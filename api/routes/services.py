@@ -18,6 +18,7 @@ from api import authorisation
 from api.auth import Principal, Role
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
 from api.schemas.common import READ_ERRORS, etag, event_views
 from api.schemas.services import ServiceCatalogueRead, ServiceRequestRead, ServiceRequestState
@@ -185,6 +186,7 @@ class ServiceRequestController(Controller):
         guards=[authorisation.reads_decisions],
         responses=READ_ERRORS,
         operation_id="getServiceRequest",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self,

@@ -16,6 +16,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.schemas.common import etag, event_views
 from api.schemas.support_requests import SupportRequestRead, SupportRequestState
@@ -46,6 +47,7 @@ _ADVICE = {
     "independence_declared": True,
     "written_on": "2025-03-10",
     "advice": "Toelaatbaar tot het SO: de ondersteuningsbehoefte overstijgt het regulier.",
+    "admissible": True,
 }
 _GRANT_TLV = {
     "outcome": "GRANTED",
@@ -182,6 +184,7 @@ class SupportRequestController(Controller):
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getSupportRequest",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self,

@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from api import authorisation
 from api.auth import Principal
 from api.dependencies import Commands, Store
+from api.personal_reads import CASE_HANDLING, personal, pupil_of_support_request
 from api.schemas.common import COMMAND_ERRORS, CommandAccepted, accepted, example, problems
 from api.schemas.terms import (
     DecisionPostponementBody,
@@ -43,6 +44,13 @@ RequestId = FromPath[UUID]
 ObjectionId = FromPath[UUID]
 _PDF = "application/pdf"
 _LETTER_ERRORS = problems(400, 401, 403, 404, 422)  # 422: not decided yet
+# The letter names the pupil and gives the decision's reasons.
+_LETTER = personal(
+    "letter",
+    CASE_HANDLING,
+    fields=("name", "reasons"),
+    pupil_of=pupil_of_support_request("request_id"),
+)
 
 
 class DecisionTermController(Controller):
@@ -61,7 +69,13 @@ class DecisionTermController(Controller):
         request_id: RequestId,
         data: Annotated[
             DecisionTermExtensionBody,
-            example({"reason": "Het onderzoek duurt langer.", "extended_to": "2025-06-10"}),
+            example(
+                {
+                    "reason": "Het onderzoek duurt langer.",
+                    "extended_to": "2025-06-10",
+                    "notified_on": "2025-04-14",
+                }
+            ),
         ],
         commands: Commands,
     ) -> Response[CommandAccepted]:
@@ -79,6 +93,7 @@ class DecisionTermController(Controller):
         guards=[authorisation.records_for_pupils],
         responses=_LETTER_ERRORS,
         media_type=MediaType.HTML,
+        opt=_LETTER,
     )
     async def letter(
         self, request_id: RequestId, principal: NamedDependency[Principal], event_store: Store
@@ -92,6 +107,7 @@ class DecisionTermController(Controller):
         guards=[authorisation.records_for_pupils],
         responses=_LETTER_ERRORS,
         media_type=_PDF,
+        opt=_LETTER,
     )
     async def letter_pdf(
         self, request_id: RequestId, principal: NamedDependency[Principal], event_store: Store
@@ -171,7 +187,10 @@ class ObjectionTermController(Controller):
     async def postpone(
         self,
         objection_id: ObjectionId,
-        data: Annotated[DecisionPostponementBody, example({"reason": "Hoorzitting verplaatst."})],
+        data: Annotated[
+            DecisionPostponementBody,
+            example({"reason": "Hoorzitting verplaatst.", "notified_on": "2025-05-01"}),
+        ],
         commands: Commands,
     ) -> Response[CommandAccepted]:
         command = PostponeObjectionDecision(

@@ -5,7 +5,7 @@ requests and TLV applications, TLVs, objections, arrangements), each with its bu
 recorded time, actor, correlation id and the policy version that applied (recorded on the
 decision, else the one in force on its business date). Paged by position (``after``,
 ``limit``). Auditors and the SWV staff read it; personal fields follow the usual rules (blanked
-for auditors), and every read is recorded in the access log with the purpose given.
+for auditors); a purpose is required, and every read is recorded in the access log with it.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from litestar.params import FromPath, QueryParameter
 
 from api import authorisation
 from api.auth import Principal, Role
-from api.dependencies import ClockDependency, Store
+from api.dependencies import Store
+from api.personal_reads import AUDIT, personal
 from api.read_side import Reads, provide_reads
-from api.routes.audit import AccessLogDependency, provide_access_log, purpose_of
+from api.routes.audit import purpose_of
 from api.schemas.common import MAX_POSITION, event_view, problems
 from application.handling import load, load_swv
-from application.ports import AccessRecord, RecordedEvent
+from application.ports import RecordedEvent
 from domain.pupil import Pupil
 from infrastructure.database import tenant_transaction
 
@@ -76,10 +77,8 @@ def business_date(data: dict[str, Any]) -> date | None:
     summary="Every event of a pupil and its cases, in order, with dates, actors and policy",
     tags=["audit"],
     responses=problems(400, 401, 403, 404, 422),
-    dependencies={
-        "access_log": Provide(provide_access_log, sync_to_thread=False),
-        "reads": Provide(provide_reads),
-    },
+    dependencies={"reads": Provide(provide_reads)},
+    opt=personal("timeline", AUDIT),
 )
 async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
     *,
@@ -87,13 +86,11 @@ async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
     request: Request[Any, Any, Any],
     principal: NamedDependency[Principal],
     event_store: Store,
-    access_log: AccessLogDependency,
     reads: Reads,
-    clock: ClockDependency,
     after: Annotated[int, QueryParameter(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
 ) -> Timeline:
-    purpose = purpose_of(request)
+    purpose_of(request)  # required here; api/personal_reads.py records it with the read
     tenant = principal.tenant_id
     pupil = (await load(event_store, tenant, pupil_id)).require(Pupil)
     authorisation.ensure_can_read_pupil(principal, pupil)
@@ -131,19 +128,6 @@ async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
                 redacted=view.redacted,
             )
         )
-    shown = sorted({n for r in page for n in event_view(r, personal=False).redacted})
-    await access_log.record(
-        tenant,
-        AccessRecord(
-            actor=principal.actor,
-            action="timeline",
-            resource=f"{request.url.path}?after={after}&limit={limit}",
-            purpose=purpose,
-            subject_id=pupil_id,
-            fields=tuple(shown) if personal else (),
-        ),
-        at=clock.now(),
-    )
     return Timeline(
         pupil_id=pupil_id,
         data_shredded=pupil.data_shredded,

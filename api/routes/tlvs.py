@@ -15,6 +15,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import CommandRunner, Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
 from api.schemas.common import etag, event_views
@@ -124,6 +125,7 @@ class TlvController(Controller):
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getTlv",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self,

@@ -16,6 +16,7 @@ from application.commands import (
 )
 from application.handling import change, create
 from application.ports import Clock, EventStore
+from domain.errors import DuplicateConfigurationError
 from domain.swv import ArrangementType, School, Swv, SwvPolicy, swv_stream_id
 
 
@@ -43,8 +44,17 @@ async def configure_swv(
 ) -> CommandOutcome:
     now = clock.now()
     CONFIGURES_TENANT.check_role(ctx.caller)
+    stream_id = swv_stream_id(ctx.tenant_id)
+
+    async def not_configured_yet() -> None:
+        if await store.read_stream(ctx.tenant_id, stream_id):
+            raise DuplicateConfigurationError(
+                f"SWV {ctx.tenant_id} is configured already: change its schools, catalogue, "
+                "committee or policy instead."
+            )
+
     return await create(
-        store, ctx, swv_stream_id(ctx.tenant_id), lambda: _configured(cmd, ctx, now)
+        store, ctx, stream_id, lambda: _configured(cmd, ctx, now), allowed=not_configured_yet
     )
 
 

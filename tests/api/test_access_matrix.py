@@ -317,7 +317,7 @@ ROUTES = [
     Route("GET", f"{TENANT}/log/checkpoint?fresh=true", {A, W, P}),
     Route("GET", f"{TENANT}/log/keys", {A, W, P}),
     Route("GET", f"{TENANT}/log/export?pupil_id={{pupil}}&purpose=audit", {A}),
-    Route("GET", f"{TENANT}/log/accesses", {A}),
+    Route("GET", f"{TENANT}/log/accesses", {A, PO}),
     Route("GET", f"{TENANT}/pupils/{{pupil}}/timeline?purpose=audit", {L, C, A}),
     Route("GET", f"{TENANT}/log/proofs/inclusion?position=1", {A}),
     Route("GET", f"{TENANT}/log/proofs/consistency?old_size=0&new_size=1", {A, W, P}),

@@ -8,6 +8,7 @@ import pytest
 
 from api.auth import Role
 from tests.api.conftest import Api, open_tenant
+from tests.api.test_problems import head_position
 from tests.api.world import build_world
 
 
@@ -114,3 +115,25 @@ async def test_a_reference_the_swv_has_not_configured_points_into_the_body(
         Role.LOKET,
     )
     assert pointers(problem) == [("body", "/school_code")]
+
+
+async def test_configuring_a_configured_tenant_again_is_a_conflict_that_records_nothing(
+    api: Api, world: dict[str, str], database_dsns: tuple[str, str]
+) -> None:
+    tenant = world["tenant"]
+    before = await head_position(database_dsns[0], tenant)
+    response = await api.call(
+        "POST",
+        f"/v1/tenants/{tenant}/configuration",
+        api.admin(tenant),
+        {
+            "name": "Dubbel",
+            "committee_name": "TLC",
+            "policy_version": "OP-9",
+            "policy_effective_from": "2024-08-01",
+        },
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["type"].endswith("/duplicate-configuration")
+    assert response.json()["errors"] == []
+    assert await head_position(database_dsns[0], tenant) == before

@@ -28,8 +28,10 @@ def advice_body(role: str, qualification: str, expert_id: str | None = None) -> 
     return body
 
 
-async def build_world(api: Api, tenant: TenantId) -> dict[str, str]:
-    """Ids of a pupil at SCHOOL and of its cases, by name.
+async def build_world(
+    api: Api, tenant: TenantId, *, school: str = SCHOOL, arrangement_type: str = ARRANGEMENT_TYPE
+) -> dict[str, str]:
+    """Ids of a pupil at ``school`` and of its cases, by name.
 
     ``request``: a complete TLV application with both experts assigned; ``granted``: a granted
     and notified one, with its ``tlv`` and an ``objection``; ``arrangement_request``: a granted
@@ -46,7 +48,7 @@ async def build_world(api: Api, tenant: TenantId) -> dict[str, str]:
                 "name": "Sam de Vries",
                 "date_of_birth": "2017-05-12",
                 "municipality_code": "GM0632",
-                "school_code": SCHOOL,
+                "school_code": school,
             },
         )
     )["id"]
@@ -59,7 +61,7 @@ async def build_world(api: Api, tenant: TenantId) -> dict[str, str]:
                 staff,
                 {
                     "pupil_id": pupil,
-                    "school_code": SCHOOL,
+                    "school_code": school,
                     "question": "Wat past?",
                     "parent_view": "AGREE",
                     "received_on": "2025-03-03",
@@ -115,7 +117,7 @@ async def build_world(api: Api, tenant: TenantId) -> dict[str, str]:
         },
     )
 
-    arrangement_request = await complete_request(arrangement_type=ARRANGEMENT_TYPE)
+    arrangement_request = await complete_request(arrangement_type=arrangement_type)
     await api.ok(
         "POST",
         f"{base}/support-requests/{arrangement_request}/decision",

@@ -48,6 +48,34 @@ async def test_accesses_are_numbered_chained_and_read_back_per_subject(app_pool:
     assert (await log.verify(tenant)).intact
 
 
+async def test_a_read_of_many_pupils_is_found_by_each_and_its_subjects_are_hashed(
+    app_pool: Pool, database_dsns: tuple[str, str]
+) -> None:
+    log = PostgresAccessLog(app_pool)
+    tenant = new_tenant_id()
+    pupils = (uuid4(), uuid4())
+    listed = a_read(action="list", subject_id=None, fields=(), subjects=pupils)
+    await log.record(tenant, a_read(), at=AT)
+    await log.record(tenant, listed, at=AT)
+
+    found = [await log.read(tenant, subject_id=pupil) for pupil in pupils]
+    intact = await log.verify(tenant)
+    admin = await asyncpg.connect(database_dsns[0])
+    try:
+        await admin.execute(
+            "UPDATE access_log SET subjects = $2 WHERE tenant_id = $1 AND sequence = 2",
+            tenant,
+            [pupils[0]],
+        )
+    finally:
+        await admin.close()
+    tampered = await log.verify(tenant)
+
+    assert [[a.record for a in f] for f in found] == [[listed], [listed]]
+    assert intact.intact
+    assert tampered.first_broken_position == 2
+
+
 async def test_the_application_may_not_change_or_delete_an_access(app_pool: Pool) -> None:
     log = PostgresAccessLog(app_pool)
     tenant = new_tenant_id()

@@ -46,6 +46,9 @@ def test_the_single_server_file_runs_postgres_the_api_and_a_projections_process(
         assert float(services[name]["environment"]["PASSEND_DATABASE_START_TIMEOUT_SECONDS"]) > 0
         assert services[name]["restart"] == "unless-stopped"
     assert services["deliveries"]["depends_on"]["api"]["condition"] == "service_healthy"
+    heartbeat = services["api"]["environment"]["PASSEND_HEARTBEAT_FILE"]
+    for worker in ("projections", "deliveries"):  # no HTTP port: their heartbeat file
+        assert heartbeat in " ".join(services[worker]["healthcheck"]["test"])
     assert "@postgres:5432/" in api_env["DATABASE_URL"]
     assert services["api"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert (OPS / services["api"]["build"]["dockerfile"].removeprefix("ops/")).exists()

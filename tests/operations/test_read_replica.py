@@ -155,7 +155,7 @@ async def test_a_caller_reads_its_own_write_while_others_read_the_lagging_replic
     assert [a["action"] for a in accesses["accesses"]] == ["timeline"] * 4
 
 
-async def test_read_models_and_exports_are_read_on_the_replica(api: Api) -> None:
+async def test_read_models_their_replays_and_exports_are_read_on_the_replica(api: Api) -> None:
     tenant = await open_tenant(api)
     pupil = await register_pupil(api, tenant)
     auditor = {**api.as_(tenant, Role.AUDITOR), **WHY, "Min-Position": str(pupil["position"])}
@@ -163,15 +163,20 @@ async def test_read_models_and_exports_are_read_on_the_replica(api: Api) -> None
 
     deadlines = await api.call("GET", f"/v1/tenants/{tenant}/deadlines", auditor)
     caseload = await api.call("GET", f"/v1/tenants/{tenant}/schools/{SCHOOL}/caseload", auditor)
+    replayed = await api.call(
+        "GET", f"/v1/tenants/{tenant}/deadlines?as_of_position={pupil['position']}", auditor
+    )
     signed = await api.call("GET", f"/v1/tenants/{tenant}/log/checkpoint?fresh=true", auditor)
     export = await api.call("GET", f"/v1/tenants/{tenant}/log/export", auditor)
 
     assert (deadlines.status_code, caseload.status_code, signed.status_code) == (200, 200, 200)
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.json()["replayed_to"]["position"] == pupil["position"]
     assert export.status_code == 200, export.text
     assert export.headers["content-type"] == "application/zip"
-    assert reads_served_by("replica") == from_replica + 3
+    assert reads_served_by("replica") == from_replica + 4
     accesses = await api.ok("GET", f"/v1/tenants/{tenant}/log/accesses", auditor)
-    assert [a["action"] for a in accesses["accesses"]] == ["export"]
+    assert sorted(a["action"] for a in accesses["accesses"]) == ["as-of", "export"]
 
 
 async def test_a_replica_that_does_not_answer_leaves_every_read_to_the_primary(

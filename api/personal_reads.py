@@ -1,0 +1,291 @@
+"""Reads of personal data: declared once on their route, recorded in one place.
+
+A route that shows personal data says so with ``opt=personal(...)``. For every answer such a
+route gives with a 2xx status, the middleware here appends one entry to the tenant's access log
+*before* the answer leaves (a read that cannot be recorded is not answered): who (the actor,
+naming the caller's roles and subject), which pupil (the path's ``pupil_id``; else every
+``pupil_id`` the JSON answer names; else the route's own finder), the route with its query,
+the personal fields the answer shows, when, and why (the caller's ``Purpose`` header or
+``purpose`` parameter, else the purpose the route declares).
+
+What counts, and why: every answer that shows a pupil's name, date of birth or a free text
+about the child (the fields the domain marks PERSONAL, DOSSIER or DECISION), and every answer
+that names pupils by their pseudonymous id (lists, caseloads, searches), since a pseudonymous
+id is still personal data. Figures, configuration, proofs and the access log itself are not.
+Partner feeds are not read by a person of the tenant: what a partner received about a pupil
+is recorded per pupil as a delivery (partners/recipients.py) and reported in subject access.
+
+A read as of a moment of the log (``as_of_position``, ``as_of``: an auditor's replay) is
+recorded by api/routes/as_of.py instead, with the moment it replayed to: still one entry.
+
+A platform operator's token on a tenant route is refused (404, api/auth.py); the attempt is
+recorded in that tenant's access log too, for its auditor to see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+from uuid import UUID
+
+import msgspec
+from litestar.datastructures import State
+from litestar.enums import ScopeType
+from litestar.exceptions import ServiceUnavailableException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import Claims
+from application.access import Caller
+from application.handlers.platform import platform_log
+from application.handling import load, rebuild
+from application.ports import AccessLog, AccessRecord, Clock, EventStore
+from domain.ids import TenantId
+from domain.personal import personal_fields
+from domain.registry import AGGREGATE_CLASSES
+from domain.support_request import SupportRequest
+from domain.tenancy import Tenancy
+from infrastructure.event_codec import event_classes_of
+from infrastructure.system import SystemClock
+
+PERSONAL_READ = "personal_read"
+"""The key under which a route's ``opt`` holds its ``PersonalRead``."""
+PURPOSE_HEADER = "purpose"
+OPERATOR_REFUSED = "refused"
+_PUPIL_KEYS = frozenset({"pupil_id", "pupil_ids"})
+_AS_OF_PARAMETERS = frozenset({"as_of_position", "as_of"})
+"""A replay as of a moment, which api/routes/as_of.py records itself."""
+_JSON = b"json"
+
+log = logging.getLogger("passend.access")
+
+PupilFinder = Callable[[EventStore, TenantId, Mapping[str, Any]], Awaitable[UUID]]
+"""Finds the pupil a read is about from its path parameters, where neither names it."""
+
+# Why routes show personal data, unless the caller names another purpose.
+CASE_HANDLING = (
+    "the SWV's statutory tasks: support requests, admission (TLV) and arrangements "
+    "(WPO art. 18a, WVO art. 17a)"
+)
+SUBJECT_ACCESS = "answering the pupil's subject access request (AVG art. 15)"
+DISCLOSED = "the case as disclosed to the municipality, under the legal basis it names"
+AUDIT = "audit of the SWV's decisions"
+
+PERSONAL_FIELDS: frozenset[str] = frozenset(
+    name for cls, _ in event_classes_of(AGGREGATE_CLASSES) for name in personal_fields(cls)
+)
+"""Every field name the domain marks PERSONAL, DOSSIER or DECISION."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalRead:
+    """A route that shows personal data, as its access-log entries describe it."""
+
+    action: str
+    """What kind of read: ``read``, ``list``, ``search``, ``letter``, ``subject-access``, …"""
+    purpose: str
+    """Why the route shows personal data, unless the caller names a purpose."""
+    fields: tuple[str, ...] = ()
+    """What an answer that is not JSON (a page, a letter) shows."""
+    pupil_of: PupilFinder | None = None
+
+
+def personal(
+    action: str,
+    purpose: str,
+    *,
+    fields: tuple[str, ...] = (),
+    pupil_of: PupilFinder | None = None,
+) -> dict[str, Any]:
+    """A route's ``opt``: every 2xx answer of the route is one access-log entry."""
+    return {PERSONAL_READ: PersonalRead(action, purpose, fields, pupil_of)}
+
+
+def pupil_of_support_request(parameter: str) -> PupilFinder:
+    """The pupil of the support request a path parameter names."""
+
+    async def find(store: EventStore, tenant_id: TenantId, params: Mapping[str, Any]) -> UUID:
+        request = (await load(store, tenant_id, params[parameter])).require(SupportRequest)
+        return request.pupil_id
+
+    return find
+
+
+def declared_read(scope: Scope) -> PersonalRead | None:
+    found = scope["route_handler"].opt.get(PERSONAL_READ)
+    return found if isinstance(found, PersonalRead) else None
+
+
+def _walk(value: object) -> Iterator[tuple[str, object]]:
+    """Every (key, value) pair anywhere in decoded JSON."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key, item
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def _uuids(value: object) -> Iterator[UUID]:
+    for item in value if isinstance(value, list) else [value]:
+        try:
+            yield UUID(str(item))
+        except ValueError:
+            continue
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What one answer showed: the pupils it names and the personal fields with a value."""
+
+    pupils: tuple[UUID, ...]
+    fields: tuple[str, ...]
+
+
+def shown_in(body: bytes) -> Shown:
+    """The pupils and personal fields a JSON answer shows."""
+    pupils: set[UUID] = set()
+    fields: set[str] = set()
+    for key, value in _walk(msgspec.json.decode(body)):
+        if key in _PUPIL_KEYS and value is not None:
+            pupils.update(_uuids(value))
+        elif key in PERSONAL_FIELDS and value not in (None, ""):
+            fields.add(key)
+    return Shown(tuple(sorted(pupils, key=str)), tuple(sorted(fields)))
+
+
+def _resource(scope: Scope) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return scope["path"] + (f"?{query}" if query else "")
+
+
+def _purpose(scope: Scope, declared: str) -> str:
+    given = dict(scope.get("headers", [])).get(PURPOSE_HEADER.encode(), b"").decode("latin-1")
+    if not given.strip():
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        given = next(iter(query.get("purpose", [])), "")
+    return given.strip()[:500] or declared
+
+
+def _state(scope: Scope) -> State:
+    state: State = scope["app"].state
+    return state
+
+
+def _clock(scope: Scope) -> Clock:
+    clock: Clock = _state(scope).get("clock") or SystemClock()
+    return clock
+
+
+def _path_params(scope: Scope) -> dict[str, Any]:
+    """The route's parameters, converted (a ``:uuid`` parameter is a UUID)."""
+    params: dict[str, Any] = scope.get("path_params", {})
+    return params
+
+
+async def _pupils(scope: Scope, declared: PersonalRead, tenant: TenantId, shown: Shown) -> Shown:
+    params = _path_params(scope)
+    if isinstance(params.get("pupil_id"), UUID):
+        return Shown((params["pupil_id"],), shown.fields)
+    if shown.pupils or declared.pupil_of is None:
+        return shown
+    store: EventStore = _state(scope)["event_store"]
+    return Shown((await declared.pupil_of(store, tenant, params),), shown.fields)
+
+
+async def record_read(scope: Scope, declared: PersonalRead, body: bytes, json: bool) -> None:
+    """One access-log entry for one answer of a personal read; 503 if it cannot be written."""
+    claims: Claims = scope["user"]
+    tenant = TenantId(_path_params(scope)["swv_code"])
+    access_log: AccessLog | None = _state(scope).get("access_log")
+    if access_log is None:
+        raise ServiceUnavailableException(
+            "Reads of personal data are recorded, and the access log is not ready; try again.",
+            headers={"Retry-After": "2"},
+        )
+    grant = claims.tenants[tenant]
+    actor = Caller(claims.sub, frozenset(grant.roles)).actor
+    if _AS_OF_PARAMETERS & parse_qs(scope.get("query_string", b"").decode("latin-1")).keys():
+        return  # recorded by the replay, as an ``as-of`` read
+    shown = shown_in(body) if json else Shown((), declared.fields)
+    shown = await _pupils(scope, declared, tenant, shown)
+    if not shown.pupils:
+        return  # the answer shows nobody (an empty list): nothing personal was read
+    one = shown.pupils[0] if len(shown.pupils) == 1 else None
+    await access_log.record(
+        tenant,
+        AccessRecord(
+            actor=actor,
+            action=declared.action,
+            resource=_resource(scope),
+            purpose=_purpose(scope, declared.purpose),
+            subject_id=one,
+            fields=shown.fields,
+            subjects=() if one is not None else shown.pupils,
+        ),
+        at=_clock(scope).now(),
+    )
+
+
+async def record_operator_attempt(scope: Scope, claims: Claims, tenant: str) -> None:
+    """The platform operator tried a tenant route: recorded in that tenant, if it exists."""
+    state = _state(scope)
+    access_log: AccessLog | None = state.get("access_log")
+    store: EventStore | None = state.get("event_store")
+    if access_log is None or store is None:
+        return
+    tenant_id = TenantId(tenant)
+    if not isinstance(rebuild(await platform_log(store, tenant_id)), Tenancy):
+        return  # no such tenant: nobody's log to write in
+    pupil = _path_params(scope).get("pupil_id")
+    await access_log.record(
+        tenant_id,
+        AccessRecord(
+            actor=Caller.operator(claims.sub).actor,
+            action=OPERATOR_REFUSED,
+            resource=f"{scope.get('method', '')} {_resource(scope)}",
+            purpose="none: the platform operator processes no tenant's data (refused, 404)",
+            subject_id=pupil if isinstance(pupil, UUID) else None,
+        ),
+        at=_clock(scope).now(),
+    )
+
+
+def personal_reads_middleware(app: ASGIApp) -> ASGIApp:
+    """Records personal reads and operator attempts; runs after authentication."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        claims = scope.get("user")
+        tenant = _path_params(scope).get("swv_code")
+        if isinstance(claims, Claims) and claims.platform_operator and tenant is not None:
+            await app(scope, receive, send)
+            try:
+                await record_operator_attempt(scope, claims, tenant)
+            except Exception:
+                log.exception("recording an operator's attempt on %s failed", tenant)
+            return
+        declared = declared_read(scope)
+        if declared is None or not isinstance(claims, Claims) or tenant is None:
+            await app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await app(scope, receive, hold)
+        start = next((m for m in held if m["type"] == "http.response.start"), None)
+        if start is not None and 200 <= start["status"] < 300:  # noqa: PLR2004 - success
+            content_type = dict(start.get("headers", [])).get(b"content-type", b"")
+            body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+            await record_read(scope, declared, body, json=_JSON in content_type)
+        for message in held:
+            await send(message)
+
+    return middleware

@@ -20,6 +20,7 @@ from api import authorisation
 from api.auth import Principal, Role
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
+from api.personal_reads import CASE_HANDLING, personal
 from api.routes.audit import LogDependency, provide_transparency_log
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
 from api.schemas.common import READ_ERRORS, etag, event_views, problems
@@ -146,6 +147,7 @@ class HandoverController(Controller):
         guards=[reads_handovers],
         responses=ERRORS,
         operation_id="listHandovers",
+        opt=personal("list", CASE_HANDLING),
     )
     async def list_handovers(
         self,
@@ -167,6 +169,7 @@ class HandoverController(Controller):
         guards=[reads_handovers],
         responses=READ_ERRORS,
         operation_id="getHandover",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self, handover_id: FromPath[UUID], principal: NamedDependency[Principal], event_store: Store
@@ -189,6 +192,7 @@ class HandoverController(Controller):
         guards=[authorisation.processes_cases],
         responses={**problems(400, 401, 403, 404, 409), 503: ERRORS[503]},
         operation_id="getHandoverPackage",
+        opt=personal("read", CASE_HANDLING),
     )
     async def package(
         self,
@@ -206,6 +210,7 @@ class HandoverController(Controller):
         body = f"{h.PACKAGE_FORMAT}\nhandover {handover.id}\n{digest}\n"
         signer = transparency_log.signer(tenant)
         return HandoverPackage(
+            pupil_id=handover.pupil_id,
             format=h.PACKAGE_FORMAT,
             package=package.decode(),
             digest=digest,
@@ -224,6 +229,7 @@ class IncomingHandoverController(Controller):
         guards=[reads_handovers],
         responses=READ_ERRORS,
         operation_id="getIncomingHandover",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self,
@@ -256,6 +262,7 @@ class OutflowController(Controller):
         guards=[reads_handovers],
         responses=READ_ERRORS,
         operation_id="getOutflow",
+        opt=personal("read", CASE_HANDLING),
     )
     async def read(
         self, outflow_id: FromPath[UUID], principal: NamedDependency[Principal], event_store: Store

@@ -132,6 +132,7 @@ class HandoverPackage(msgspec.Struct, frozen=True, kw_only=True):
     sending tenant's log (``GET …/log/keys``, the verifier key ``key``).
     """
 
+    pupil_id: UUID  # the sending tenant's pupil, whose data the package carries
     format: str
     package: str
     digest: str

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from api.auth import Role
+from application.aggregate_ids import PUPIL_IDS
 from application.handlers.handovers import incoming_id_for
 from domain.ids import TenantId
 from tests.api.conftest import SCHOOL, Api, open_tenant
@@ -17,7 +18,7 @@ _senders: dict[str, TenantId] = {}
 async def seeds_world(api: Api, tenant: TenantId, pupil: str) -> dict[str, str]:
     """Ids of open cases of ``pupil`` at SCHOOL, by name.
 
-    ``absence`` and ``service_request`` (SERVICE, a provision); ``handover``, prepared for an
+    ``absence`` and ``service_request`` (SERVICE, a provision); ``handover``, exported for an
     SWV off the platform; ``incoming_handover``, from another tenant, unanswered; ``outflow``.
     """
     base = f"/v1/tenants/{tenant}"
@@ -54,6 +55,8 @@ async def seeds_world(api: Api, tenant: TenantId, pupil: str) -> dict[str, str]:
         },
     )
     handover = await api.ok("POST", f"{base}/handovers", staff, handover_of(pupil, OFF_PLATFORM))
+    # exported, so that its package can be read (for an SWV that is not on the platform)
+    await api.call("POST", f"{base}/handovers/{handover['id']}/export", staff)
     outflow = await api.ok(
         "POST",
         f"{base}/outflows",
@@ -64,7 +67,7 @@ async def seeds_world(api: Api, tenant: TenantId, pupil: str) -> dict[str, str]:
         "absence": case["id"],
         "service_request": request["id"],
         "handover": handover["id"],
-        "incoming_handover": str(await incoming_from_elsewhere(api, tenant)),
+        **await incoming_from_elsewhere(api, tenant),
         "outflow": outflow["id"],
     }
 
@@ -79,8 +82,11 @@ def handover_of(pupil: str, receiving: str) -> dict[str, object]:
     }
 
 
-async def incoming_from_elsewhere(api: Api, tenant: TenantId) -> UUID:
-    """A handover another tenant on the platform made to ``tenant``, as it arrived there."""
+async def incoming_from_elsewhere(api: Api, tenant: TenantId) -> dict[str, str]:
+    """A handover another tenant on the platform made to ``tenant``, as it arrived there.
+
+    ``incoming_handover`` and ``incoming_pupil``, the id the pupil gets here on acceptance.
+    """
     sender = _senders.get(tenant) or await open_tenant(api)
     _senders[tenant] = sender
     staff = api.as_(sender, Role.LOKET, subject="staff")
@@ -93,4 +99,7 @@ async def incoming_from_elsewhere(api: Api, tenant: TenantId) -> UUID:
     sent = await api.ok(
         "POST", f"/v1/tenants/{sender}/handovers", staff, handover_of(pupil["id"], tenant)
     )
-    return incoming_id_for(tenant, UUID(sent["id"]))
+    return {
+        "incoming_handover": str(incoming_id_for(tenant, UUID(sent["id"]))),
+        "incoming_pupil": str(uuid5(PUPIL_IDS, f"{tenant}/handover/{sent['id']}")),
+    }

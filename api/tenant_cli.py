@@ -19,7 +19,12 @@ from domain.registry import AGGREGATE_CLASSES
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
-from infrastructure.offboarding import Export, delete_tenant, export_tenant
+from infrastructure.offboarding import (
+    Export,
+    TenantStillBusyError,
+    delete_tenant,
+    export_tenant,
+)
 
 tenant_cli = typer.Typer(help="Tenants: offboarding.", no_args_is_help=True)
 
@@ -58,7 +63,13 @@ def offboard(
     delete = confirm is not None
     if delete and confirm != tenant:
         raise typer.BadParameter("--confirm must repeat the tenant's code exactly")
-    exported, deleted = asyncio.run(_offboard(settings, TenantId(tenant), export, delete=delete))
+    try:
+        exported, deleted = asyncio.run(
+            _offboard(settings, TenantId(tenant), export, delete=delete)
+        )
+    except TenantStillBusyError as error:
+        typer.echo(f"Nothing deleted: {error}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(
         f"{tenant}: {exported.events} events up to position {exported.last_position}"
         f" (chain {exported.chain_hash}) written to {exported.path}"

@@ -18,6 +18,8 @@ EXPERT_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a06")
 SUBSCRIPTION_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a08")
 ABSENCE_CASE_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a18")
 SERVICE_REQUEST_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a19")
+HANDOVER_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a1a")
+OUTFLOW_IDS = UUID("0b8c3f5e-8f7a-4d4e-9a55-3c1f2e6d7a1b")
 
 
 def new_aggregate_id(namespace: UUID, ctx: CommandContext) -> UUID:

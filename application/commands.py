@@ -6,6 +6,7 @@ Netherlands; time and actor come from the context, never from the body.
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from domain.subscription import IntegrationEventType, LegalBasis, Transport
 from domain.support_request import DecisionOutcome, ParentView
 from domain.swv import AmountUnit, SchoolType
 from domain.tlv import FundingCategory, TlvType
+from domain.transition import ConsentChannel, OutflowDestination
 
 
 @dataclass(frozen=True, slots=True)
@@ -892,3 +894,93 @@ class RecordServiceDelivery(Command, frozen=True, kw_only=True):
     """The hours delivered."""
     delivered_on: date | None = None
     """The business date it was delivered; today if left out, never after today."""
+
+
+class PrepareHandover(Command, frozen=True, kw_only=True):
+    """Hand a pupil's decisions to another SWV, as far as the parents consented (``…_ids``)."""
+
+    pupil_id: UUID
+    """The pupil, by the id the registration answered."""
+    receiving_swv: str
+    """The SWV code of the SWV the pupil moves to."""
+    consent_given_on: date
+    """The day the parents consented to the handover."""
+    consent_channel: ConsentChannel
+    """How the parents gave their consent."""
+    support_question: str
+    """The pupil's support question, as the receiving SWV should read it."""
+    tlv_ids: tuple[UUID, ...] = ()
+    """The TLVs the parents consented to hand over."""
+    arrangement_ids: tuple[UUID, ...] = ()
+    """The arrangements the parents consented to hand over."""
+
+
+class ExportHandover(Command, frozen=True, kw_only=True):
+    """Hand over as a signed package: the receiving SWV is not on the platform."""
+
+    handover_id: UUID
+    """The handover, by the id its preparation answered."""
+
+
+class AcceptHandover(Command, frozen=True, kw_only=True):
+    incoming_handover_id: UUID
+    """The incoming handover, by its id."""
+    accepted_on: date | None = None
+    """The business date of the acceptance; today if left out."""
+
+
+class DeclineHandover(Command, frozen=True, kw_only=True):
+    incoming_handover_id: UUID
+    """The incoming handover, by its id."""
+    reason: str
+    """Why, in a sentence the people concerned can read."""
+    declined_on: date | None = None
+    """The business date it was declined; today if left out."""
+
+
+class RecordOutflow(Command, frozen=True, kw_only=True):
+    """Where a pupil went after VO/VSO: work, day care or further education."""
+
+    pupil_id: UUID
+    """The pupil, by the id the registration answered."""
+    destination: OutflowDestination
+    """Where the pupil went: work, day care or further education."""
+    left_on: date
+    """The day the pupil left school."""
+
+
+class OsoRequestKind(StrEnum):
+    """What an OSO "aanvraag SWV-dossier" asks for (docs/oso-import.md)."""
+
+    TLV_SBO = "TLV_SBO"
+    TLV_SO = "TLV_SO"
+    TLV_VSO = "TLV_VSO"
+    ARRANGEMENT = "ARRANGEMENT"
+
+
+class OsoPupil(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The pupil as the dossier names them; OSO carries no BSN or onderwijsnummer here."""
+
+    name: str
+    date_of_birth: date
+    municipality_code: str
+    lives_outside_region: bool = False
+
+
+class ImportOsoSwvDossier(Command, frozen=True, kw_only=True):
+    """A school's OSO "aanvraag SWV-dossier", mapped as docs/oso-import.md documents."""
+
+    school_code: str
+    """The school that sent the OSO dossier."""
+    pupil: OsoPupil
+    """The pupil as the dossier names them."""
+    request_kind: OsoRequestKind
+    """What the dossier asks for: a TLV (SBO, SO, VSO) or an arrangement."""
+    question: str
+    """What the school asks, in its own words."""
+    parent_view: ParentView
+    """What the parents think of the request."""
+    arrangement_type: str | None = None
+    """For an arrangement: the catalogue code asked for."""
+    received_on: date | None = None
+    """The business date it was received; today if left out, never after today."""

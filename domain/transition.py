@@ -301,6 +301,7 @@ class IncomingHandover(Aggregate):
         self.pupil_id = pupil_id
         self.sending_swv = sending_swv
         self.handover_id = handover_id
+        self.consent_given_on = consent_given_on
         self.content = HandoverContent(
             name, date_of_birth, municipality_code, support_question, tlvs, arrangements
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.absence_cases import AbsenceCasesProjection
 from projections.deadlines_due import DeadlinesDueProjection
+from projections.handovers import HandoversProjection
 from projections.municipality_figures import MunicipalityFiguresProjection
 from projections.partner_events import PartnerEventsProjection
 from projections.projection import Projection
@@ -19,6 +20,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     PartnerEventsProjection(),
     AbsenceCasesProjection(),
     ServiceRequestsProjection(),
+    HandoversProjection(),
 )
 
 

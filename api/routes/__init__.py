@@ -10,7 +10,9 @@ from api.routes import (
     absence,
     arrangements,
     configuration,
+    handovers,
     objections,
+    oso,
     partners,
     privacy,
     pupils,
@@ -22,10 +24,20 @@ from api.routes.absence import AbsenceCaseCommands, AbsenceCaseController, Absen
 from api.routes.arrangements import ArrangementCommands, ArrangementController
 from api.routes.audit import TransparencyLogController
 from api.routes.configuration import ConfigurationCommands
+from api.routes.duo import tlv_registrations
+from api.routes.figures_pages import FiguresPageController
 from api.routes.finding import FindingController
+from api.routes.handovers import (
+    HandoverCommands,
+    IncomingHandoverCommands,
+    IncomingHandoverController,
+    OutflowCommands,
+    OutflowController,
+)
 from api.routes.me import me
 from api.routes.objections import ObjectionCommands, ObjectionController
 from api.routes.offboarding import OffboardingController
+from api.routes.oso import OsoCommands
 from api.routes.partners import PARTNER_ROUTES
 from api.routes.platform import PlatformController, platform_log
 from api.routes.privacy import DisclosureCommands, DisclosureController, PrivacyController
@@ -49,6 +61,10 @@ COMMAND_TABLES: list[tuple[str, list[CommandRoute]]] = [
     (absence.SETTINGS_PATH, absence.SETTINGS_COMMANDS),
     (services.PATH, services.COMMANDS),
     (services.REQUESTS_PATH, services.REQUEST_COMMANDS),
+    (handovers.PATH, handovers.COMMANDS),
+    (handovers.INCOMING_PATH, handovers.INCOMING_COMMANDS),
+    (handovers.OUTFLOW_PATH, handovers.OUTFLOW_COMMANDS),
+    (oso.PATH, oso.COMMANDS),
 ]
 
 ROUTES: list[ControllerRouterHandler] = [
@@ -82,4 +98,12 @@ ROUTES: list[ControllerRouterHandler] = [
     ServiceCommands,
     ServiceRequestCommands,
     ServiceRequestController,
+    HandoverCommands,
+    IncomingHandoverController,
+    IncomingHandoverCommands,
+    OutflowController,
+    OutflowCommands,
+    OsoCommands,
+    tlv_registrations,
+    FiguresPageController,
 ]

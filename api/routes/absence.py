@@ -14,7 +14,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 
 from api import authorisation
 from api.auth import Principal
@@ -191,7 +191,7 @@ class AbsenceCaseController(Controller):
         principal: NamedDependency[Principal],
         pool: PoolDependency,
         school_year: Annotated[
-            int, Parameter(ge=2000, le=2100, description="The year the school year starts in.")
+            int, QueryParameter(ge=2000, le=2100, description="The year the school year starts in.")
         ],
     ) -> MonthlyAbsenceOverview:
         async with read_model(pool) as conn:

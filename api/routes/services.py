@@ -12,7 +12,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 
 from api import authorisation
 from api.auth import Principal, Role
@@ -132,7 +132,7 @@ REQUEST_COMMANDS = [
 ]
 
 SchoolYear = Annotated[
-    int, Parameter(ge=2000, le=2100, description="The year the school year starts in.")
+    int, QueryParameter(ge=2000, le=2100, description="The year the school year starts in.")
 ]
 
 

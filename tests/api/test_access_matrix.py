@@ -397,6 +397,59 @@ ROUTES = [
         STAFF,
         {"hours": 2},
     ),
+    # transitions between SWVs
+    Route("GET", f"{TENANT}/handovers", {L, C, A}),
+    Route(
+        "POST",
+        f"{TENANT}/handovers",
+        STAFF,
+        {
+            "pupil_id": "{pupil}",
+            "receiving_swv": "VO2604",
+            "consent_given_on": "2025-04-20",
+            "consent_channel": "WRITTEN",
+            "support_question": "Wat heeft Sam nodig?",
+        },
+    ),
+    Route("GET", f"{TENANT}/handovers/{{handover}}", {L, C, A}),
+    Route("GET", f"{TENANT}/handovers/{{handover}}/package", STAFF),
+    Route("POST", f"{TENANT}/handovers/{{handover}}/export", STAFF),
+    Route("GET", f"{TENANT}/incoming-handovers/{{incoming_handover}}", {L, C, A}),
+    Route("POST", f"{TENANT}/incoming-handovers/{{incoming_handover}}/acceptance", STAFF, {}),
+    Route(
+        "POST",
+        f"{TENANT}/incoming-handovers/{{incoming_handover}}/decline",
+        STAFF,
+        {"reason": "Woont elders."},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/outflows",
+        ON_PUPILS,
+        {"pupil_id": "{pupil}", "destination": "ARBEID", "left_on": "2025-07-18"},
+    ),
+    Route("GET", f"{TENANT}/outflows/{{outflow}}", {L, C, A}),
+    # figures people can look at
+    Route("GET", f"{TENANT}/municipalities/{MUNICIPALITY}/figures/page", {L, C, A, M}),
+    Route("GET", f"{TENANT}/figures/page", {L, C, A}),
+    # DUO and OSO
+    Route(
+        "GET",
+        f"{TENANT}/duo/tlv-registrations?period_from=2025-01-01&period_until=2025-12-31",
+        {L, C, A},
+    ),
+    Route(
+        "POST",
+        f"{TENANT}/oso/swv-dossier-requests",
+        ON_PUPILS,
+        {
+            "school_code": SCHOOL,
+            "pupil": {"name": "Sam", "date_of_birth": "2017-05-12", "municipality_code": "GM0632"},
+            "request_kind": "TLV_SBO",
+            "question": "Past het SBO?",
+            "parent_view": "AGREE",
+        },
+    ),
     # As of a moment of the log: auditors only, whoever reads the state as it is.
     *(
         Route("GET", f"{TENANT}/{read}{sep}as_of_position={{position}}&purpose=audit", {A})
@@ -461,6 +514,9 @@ def test_the_matrix_covers_every_route_of_the_app(api: Api) -> None:
         .replace("{subscription}", "{subscription_id}")
         .replace("{absence}", "{absence_case_id}")
         .replace("{service_request}", "{service_request_id}")
+        .replace("{handover}", "{handover_id}")
+        .replace("{incoming_handover}", "{incoming_handover_id}")
+        .replace("{outflow}", "{outflow_id}")
         .replace("/consents/someone", "/consents/{partner}")
         .split("?")[0]
         for r in ROUTES

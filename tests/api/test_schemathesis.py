@@ -45,6 +45,7 @@ from tests.api.conftest import (
     Api,
     open_tenant,
 )
+from tests.api.seeds_world import seeds_world
 from tests.api.world import FIRST_EXPERT, build_world
 from tests.partners.access import PARTNER, partner_world
 
@@ -85,7 +86,9 @@ async def world(api: Api) -> dict[str, str]:
     built = await build_world(api, tenant)
     # a partner's subscription, for the subscription, feed and consent routes
     partner = await partner_world(api, tenant, "{subscription}")
-    return {**built, **partner}
+    # thuiszitters, services, handovers and outflow
+    seeds = await seeds_world(api, tenant, built["pupil"])
+    return {**built, **partner, **seeds}
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +169,11 @@ def real_ids(world: Mapping[str, str]) -> dict[str, list[Any]]:
         "municipality_code": [MUNICIPALITY, OTHER_MUNICIPALITY],
         "subscription_id": [world["subscription"]],
         "partner": [PARTNER],
+        "absence_case_id": [world["absence"]],
+        "service_request_id": [world["service_request"]],
+        "handover_id": [world["handover"]],
+        "incoming_handover_id": [world["incoming_handover"]],
+        "outflow_id": [world["outflow"]],
     }
 
 

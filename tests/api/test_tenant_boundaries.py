@@ -30,6 +30,9 @@ _WORLD_IDS = {
     "subscription_id": "subscription",
     "absence_case_id": "absence",
     "service_request_id": "service_request",
+    "handover_id": "handover",
+    "incoming_handover_id": "incoming_handover",
+    "outflow_id": "outflow",
 }
 _FIXED = {
     "school_code": SCHOOL,

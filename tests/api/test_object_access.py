@@ -14,6 +14,7 @@ import pytest
 from api.auth import Role
 from domain.ids import TenantId
 from tests.api.conftest import OTHER_SCHOOL, SO_SCHOOL, Api, open_tenant
+from tests.api.seeds_world import seeds_world
 from tests.api.test_access_matrix import ROUTES, Route, fill
 from tests.api.test_problems import head_position
 from tests.api.world import build_world
@@ -23,7 +24,10 @@ S, E = Role.SCHOOL, Role.EXPERT
 COMMANDS = [
     r for r in ROUTES if r.method != "GET" and r.allowed & {S, E} and not r.path.endswith("/pupils")
 ]
-SECRETS = ("pupil", "request", "granted", "tlv", "objection", "arrangement", "beschikkingsnummer")
+SECRETS = (
+    *("pupil", "request", "granted", "tlv", "objection", "arrangement", "beschikkingsnummer"),
+    *("absence", "service_request"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +49,7 @@ async def test_a_command_on_an_object_of_someone_else_is_refused_and_writes_noth
     api: Api, tenant: TenantId, database_dsns: tuple[str, str], route: Route
 ) -> None:
     world = await build_world(api, tenant)
+    world |= await seeds_world(api, tenant, world["pupil"])
     path, body = fill(route.path, world), fill(route.body, world)
     before = await head_position(database_dsns[0], tenant)
     wrong = []

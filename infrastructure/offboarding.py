@@ -94,12 +94,18 @@ async def tenant_row_counts(admin: Connection, tenant_id: TenantId) -> dict[str,
 
 
 class TenantStillBusyError(RuntimeError):
-    """A read model or the transparency log has not caught up with the tenant's head yet."""
+    """A read model or the transparency log has not caught up with the tenant's head yet.
+
+    A read model that has not started on the tenant counts too: it would write its tracking row
+    after the deletion.
+    """
 
 
 _BEHIND = """
-SELECT (SELECT count(*) FROM projection_tracking WHERE tenant_id = $1 AND status = 'running'
-          AND position < h.last_position)
+SELECT (SELECT count(*) FROM projection_builds b WHERE b.state = 'active' AND NOT EXISTS (
+          SELECT 1 FROM projection_tracking t WHERE t.tenant_id = $1 AND t.build = b.build
+             AND t.projection = b.projection
+             AND (t.position >= h.last_position OR t.status <> 'running')))
      + (SELECT count(*) FROM (SELECT max(tree_size) AS size FROM log_checkpoints
           WHERE tenant_id = $1) c WHERE c.size IS NOT NULL AND c.size < h.last_position)
 FROM tenant_heads h WHERE h.tenant_id = $1

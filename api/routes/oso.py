@@ -30,7 +30,7 @@ COMMANDS = [
         ),
         examples={
             "A TLV SO application": {
-                "school_code": "12AB00",
+                "school_code": "17XF00",
                 "pupil": {
                     "name": "Sam de Vries",
                     "date_of_birth": "2017-05-12",

@@ -46,6 +46,7 @@ from domain.transition import (
     HandedTlv,
     Handover,
     HandoverContent,
+    HandoverError,
     HandoverState,
     IncomingHandover,
     Outflow,
@@ -190,6 +191,8 @@ async def deliver(
 def package_of(handover: Handover) -> bytes:
     """The handover as the package a receiving SWV off the platform gets (canonical JSON)."""
     content = handover.content
+    if not all((content.name, content.date_of_birth)):  # shredded: read back without its fields
+        raise HandoverError("The pupil's personal data was erased: there is nothing to hand over.")
     return msgspec.json.encode(
         {
             "format": PACKAGE_FORMAT,

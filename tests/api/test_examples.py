@@ -37,6 +37,7 @@ from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.system import SystemClock
 from tests.api.conftest import Api
+from tests.api.seeds_world import incoming_from_elsewhere
 from tests.api.world import FIRST_EXPERT, SECOND_EXPERT, advice_body, build_world
 from tests.serving import served
 
@@ -224,6 +225,11 @@ async def lbt_advised(api: Api, world: World) -> None:
     )
 
 
+async def handed_over_to_the_demo(api: Api, world: World) -> None:
+    """A handover another tenant on the platform made to the demo, waiting for its answer."""
+    world |= await incoming_from_elsewhere(api, TenantId(world["tenant"]))
+
+
 async def late_objection(api: Api, world: World) -> None:
     lodged = await api.ok(
         "POST",
@@ -357,7 +363,16 @@ CASE = "/v1/tenants/{swv_code}/support-requests/{request_id}"
 ABSENCE = "/v1/tenants/{swv_code}/absence-cases/{absence_case_id}"
 SERVICE = "/v1/tenants/{swv_code}/service-requests/{service_request_id}"
 OBJECTION = "/v1/tenants/{swv_code}/objections/{objection_id}"
+INCOMING = "/v1/tenants/{swv_code}/incoming-handovers/{incoming_handover_id}"
 SCENARIOS: dict[tuple[str, str], Scenario] = {
+    **{
+        ("POST", f"{INCOMING}/{answer}"): Scenario(setup=(handed_over_to_the_demo,))
+        for answer in ("acceptance", "decline")
+    },
+    **{
+        ("POST", f"/v1/tenants/{{swv_code}}/{about}"): Scenario(body_ids={"pupil_id": "pupil"})
+        for about in ("handovers", "outflows")
+    },
     ("POST", "/v1/tenants/{swv_code}/support-requests"): Scenario(
         roles=(S,), body_ids={"pupil_id": "pupil"}
     ),
@@ -422,6 +437,7 @@ _PATH_IDS = {
     "subscription_id": "subscription",
     "absence_case_id": "absence",
     "service_request_id": "service_request",
+    "incoming_handover_id": "incoming_handover",
 }
 # The demo's own settings, set by its swv-admin before any case is made.
 DEMO_SETTINGS = (

@@ -11,7 +11,7 @@ from domain.ids import TenantId
 from tests.api.conftest import SCHOOL, Api, open_tenant
 
 SERVICE = "observatie"
-OFF_PLATFORM = "VO2604"  # the demo seed's VO code, never opened by a test but the demo's
+OFF_PLATFORM = "VO2606"  # reserved in tests/tenant_codes.py: never on the platform in a test
 _senders: dict[str, TenantId] = {}
 
 

@@ -34,6 +34,7 @@ from api.read_side import start_read_side, stop_read_side
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.routes.platform import stop_key_rotations
+from api.schemas.headers import CORRELATION_ID
 from api.settings import Settings
 from api.tracing import span_name_of_request, tracing_from_environment
 from api.transparency import start_transparency_log, stop_transparency_log
@@ -212,6 +213,7 @@ def create_app(
         lifespan=[state_setup, lifespan],
         middleware=[_admission(settings), correlation_middleware, auth, personal_reads_middleware],
         before_send=[echo_correlation_id],
+        response_headers=[CORRELATION_ID],  # set on every answer by echo_correlation_id
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=tracing if tracer_provider is not None else [],

@@ -23,14 +23,20 @@ exactly as if it did not exist.
   partners integration events, elsewhere. A municipality sees one case only once the loket or
   committee recorded a disclosure to it naming the legal basis, and then only the fields named.
 - The privacy officer (``privacy-officer``) answers a pupil's subject access request: all its
-  data, decrypted; nothing else of pupils.
+  data, decrypted, as it is or as it stood at a moment of the log; nothing else of pupils as
+  they are now.
+- As of a moment of the log (``as_of_position``, ``as_of``): only the auditor and the privacy
+  officer, on every route that replays, with the auditor's view (decisions, dates, reasons and
+  actors; no names or birth dates). Everybody else is refused (403), whatever they may read as
+  it is now: a municipality comparing figures at two positions would defeat their suppression.
 - Personal fields (name, date of birth, free texts about a child) are shown to the loket, the
   committee, the pupil's own school and the experts assigned to the case; blanked for others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -45,6 +51,10 @@ from domain.pupil import Pupil
 from domain.support_request import SupportRequest
 
 SWV_STAFF = (Role.LOKET, Role.COMMITTEE)
+REPLAYS_THE_LOG = (Role.AUDITOR, Role.PRIVACY_OFFICER)
+AS_OF_POSITION = "as_of_position"
+AS_OF = "as_of"
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A witness reads checkpoints and consistency proofs only (api/routes/audit.py).
 ALL_ROLES = tuple(role for role in Role if role is not Role.WITNESS)
 
@@ -64,6 +74,29 @@ def requires(*roles: Role) -> Guard:
         _principal(connection).require(*roles)
 
     return guard
+
+
+def asks_replay(query: Mapping[str, str]) -> bool:
+    """Whether a query asks for the log replayed to a moment (a bare day in ``as_of`` does not)."""
+    as_of = query.get(AS_OF)
+    return AS_OF_POSITION in query or (as_of is not None and not _DAY.match(as_of))
+
+
+def or_as_of(guard: Guard) -> Guard:
+    """``guard`` on the state as it is; as of a moment of the log, auditor and privacy officer."""
+
+    def guarded(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if asks_replay(connection.query_params):
+            _principal(connection).require(*REPLAYS_THE_LOG)
+        else:
+            guard(connection, handler)
+
+    return guarded
+
+
+def _audits(principal: Principal, *, as_of: bool) -> bool:
+    """The auditor reads everything; the privacy officer too, but only as of a moment."""
+    return principal.has(Role.AUDITOR) or (as_of and principal.has(Role.PRIVACY_OFFICER))
 
 
 def platform_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -104,8 +137,12 @@ def _pupil_schools(pupil: Pupil) -> tuple[str | None, ...]:
     return (pupil.school_code, pupil.registered_at_school)
 
 
-def ensure_can_read_pupil(principal: Principal, pupil: Pupil) -> None:
-    if principal.has(*SWV_STAFF, Role.AUDITOR) or _is_own_school(principal, _pupil_schools(pupil)):
+def ensure_can_read_pupil(principal: Principal, pupil: Pupil, *, as_of: bool = False) -> None:
+    if (
+        principal.has(*SWV_STAFF)
+        or _audits(principal, as_of=as_of)
+        or _is_own_school(principal, _pupil_schools(pupil))
+    ):
         return
     raise AggregateNotFoundError("Pupil", pupil.id)
 
@@ -114,9 +151,12 @@ def may_see_pupil_details(principal: Principal, pupil: Pupil) -> bool:
     return principal.has(*SWV_STAFF) or _is_own_school(principal, _pupil_schools(pupil))
 
 
-def ensure_can_read_request(principal: Principal, request: SupportRequest) -> None:
+def ensure_can_read_request(
+    principal: Principal, request: SupportRequest, *, as_of: bool = False
+) -> None:
     if (
-        principal.has(*SWV_STAFF, Role.AUDITOR)
+        principal.has(*SWV_STAFF)
+        or _audits(principal, as_of=as_of)
         or _is_own_school(principal, [request.school_code])
         or _is_assigned_expert(principal, request)
     ):
@@ -133,10 +173,19 @@ def may_see_case_details(principal: Principal, request: SupportRequest) -> bool:
 
 
 def ensure_can_read_decision(
-    principal: Principal, kind: str, aggregate_id: UUID, school_codes: Iterable[str | None]
+    principal: Principal,
+    kind: str,
+    aggregate_id: UUID,
+    school_codes: Iterable[str | None],
+    *,
+    as_of: bool = False,
 ) -> None:
     """TLVs, objections and arrangements: staff, auditors, and the schools they concern."""
-    if principal.has(*SWV_STAFF, Role.AUDITOR) or _is_own_school(principal, school_codes):
+    if (
+        principal.has(*SWV_STAFF)
+        or _audits(principal, as_of=as_of)
+        or _is_own_school(principal, school_codes)
+    ):
         return
     raise AggregateNotFoundError(kind, aggregate_id)
 
@@ -157,9 +206,11 @@ reads_disclosures = requires(*SWV_STAFF, Role.PRIVACY_OFFICER, Role.MUNICIPALITY
 reads_projection_status = requires(*SWV_STAFF, Role.AUDITOR, Role.SWV_ADMIN)
 
 
-def ensure_can_read_caseload(principal: Principal, school_code: str) -> None:
+def ensure_can_read_caseload(
+    principal: Principal, school_code: str, *, as_of: bool = False
+) -> None:
     """Staff and auditors read any school's caseload; a school only its own."""
-    if principal.has(*SWV_STAFF, Role.AUDITOR):
+    if principal.has(*SWV_STAFF) or _audits(principal, as_of=as_of):
         return
     if principal.has(Role.SCHOOL) and principal.school == school_code:
         return
@@ -175,9 +226,11 @@ def ensure_can_read_disclosures(principal: Principal, municipality_code: str) ->
     raise NotFoundException(f"No disclosures to municipality {municipality_code!r} here.")
 
 
-def ensure_can_read_figures(principal: Principal, municipality_code: str) -> None:
+def ensure_can_read_figures(
+    principal: Principal, municipality_code: str, *, as_of: bool = False
+) -> None:
     """Staff and auditors read any municipality's figures; a municipality only its own."""
-    if principal.has(*SWV_STAFF, Role.AUDITOR):
+    if principal.has(*SWV_STAFF) or _audits(principal, as_of=as_of):
         return
     if principal.has(Role.MUNICIPALITY) and principal.municipality == municipality_code:
         return

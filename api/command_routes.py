@@ -51,6 +51,7 @@ from litestar.typing import FieldDefinition
 from api.auth import Principal
 from api.dependencies import CommandRunner, Commands, provide_create_context
 from api.schemas.common import COMMAND_ERRORS, CommandAccepted, accepted, problems
+from api.schemas.headers import ETAG, LOCATION
 from application.commands import Command
 
 if TYPE_CHECKING:
@@ -404,22 +405,7 @@ def _build(resource: str, route: CommandRoute) -> HTTPRouteHandler:
 def _answer_headers(route: CommandRoute) -> list[ResponseHeader]:
     if route.answer is not None:
         return []
-    headers = [
-        ResponseHeader(
-            name="ETag",
-            description='The changed stream\'s new version, e.g. "4", for If-Match.',
-            documentation_only=True,
-        )
-    ]
-    if route.creates:
-        headers.append(
-            ResponseHeader(
-                name="Location",
-                description="Where the new resource is read.",
-                documentation_only=True,
-            )
-        )
-    return headers
+    return [ETAG, LOCATION] if route.creates else [ETAG]
 
 
 def command_router(

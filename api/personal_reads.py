@@ -15,8 +15,12 @@ id is still personal data. Figures, configuration, proofs and the access log its
 Partner feeds are not read by a person of the tenant: what a partner received about a pupil
 is recorded per pupil as a delivery (partners/recipients.py) and reported in subject access.
 
-A read as of a moment of the log (``as_of_position``, ``as_of``: an auditor's replay) is
-recorded by api/routes/as_of.py instead, with the moment it replayed to: still one entry.
+A read as of a moment of the log (``as_of_position``, ``as_of``: a replay by the auditor or the
+privacy officer) is recorded here too, as one ``as-of`` entry, on every route that replays,
+personal or not (figures and configuration as of a moment are audit reads as well): the replay
+(api/routes/as_of.py) leaves the moment it resolved in the request's scope, and a successful
+answer to a request that carries it is recorded like any personal read, with the moment in
+its resource.
 
 A platform operator's token on a tenant route is refused (404, api/auth.py); the attempt is
 recorded in that tenant's access log too, for its auditor to see.
@@ -38,6 +42,7 @@ from litestar.exceptions import ServiceUnavailableException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Claims
+from api.authorisation import asks_replay
 from application.access import Caller
 from application.handlers.platform import platform_log
 from application.handling import load, rebuild
@@ -54,9 +59,9 @@ PERSONAL_READ = "personal_read"
 """The key under which a route's ``opt`` holds its ``PersonalRead``."""
 PURPOSE_HEADER = "purpose"
 OPERATOR_REFUSED = "refused"
+AS_OF_READ = "as_of_read"
+"""The key of the request scope's state under which a replay leaves the moment it resolved."""
 _PUPIL_KEYS = frozenset({"pupil_id", "pupil_ids"})
-_AS_OF_PARAMETERS = frozenset({"as_of_position", "as_of"})
-"""A replay as of a moment, which api/routes/as_of.py records itself."""
 _JSON = b"json"
 
 log = logging.getLogger("passend.access")
@@ -113,9 +118,22 @@ def pupil_of_support_request(parameter: str) -> PupilFinder:
     return find
 
 
+AS_OF = PersonalRead("as-of", AUDIT)
+"""How a read as of a moment is recorded (its purpose is required, so ``AUDIT`` stays unused)."""
+
+
 def declared_read(scope: Scope) -> PersonalRead | None:
     found = scope["route_handler"].opt.get(PERSONAL_READ)
     return found if isinstance(found, PersonalRead) else None
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
+
+
+def replayed(scope: Scope) -> bool:
+    """Whether this request was answered from the log replayed to a moment."""
+    return AS_OF_READ in scope.get("state", {})
 
 
 def _walk(value: object) -> Iterator[tuple[str, object]]:
@@ -197,7 +215,7 @@ async def _pupils(scope: Scope, declared: PersonalRead, tenant: TenantId, shown:
 
 
 async def record_read(scope: Scope, declared: PersonalRead, body: bytes, json: bool) -> None:
-    """One access-log entry for one answer of a personal read; 503 if it cannot be written."""
+    """One access-log entry for one answer of a personal or as-of read; 503 if not written."""
     claims: Claims = scope["user"]
     tenant = TenantId(_path_params(scope)["swv_code"])
     access_log: AccessLog | None = _state(scope).get("access_log")
@@ -208,18 +226,19 @@ async def record_read(scope: Scope, declared: PersonalRead, body: bytes, json: b
         )
     grant = claims.tenants[tenant]
     actor = Caller(claims.sub, frozenset(grant.roles)).actor
-    if _AS_OF_PARAMETERS & parse_qs(scope.get("query_string", b"").decode("latin-1")).keys():
-        return  # recorded by the replay, as an ``as-of`` read
-    shown = shown_in(body) if json else Shown((), declared.fields)
+    as_of = replayed(scope)
+    # a route that declares no personal read (configuration, figures: replayed, so recorded)
+    # shows nobody's data; the ``name``s in it are schools' and municipalities'
+    shown = shown_in(body) if json and declared is not AS_OF else Shown((), declared.fields)
     shown = await _pupils(scope, declared, tenant, shown)
-    if not shown.pupils:
+    if not shown.pupils and not as_of:
         return  # the answer shows nobody (an empty list): nothing personal was read
     one = shown.pupils[0] if len(shown.pupils) == 1 else None
     await access_log.record(
         tenant,
         AccessRecord(
             actor=actor,
-            action=declared.action,
+            action=AS_OF.action if as_of else declared.action,
             resource=_resource(scope),
             purpose=_purpose(scope, declared.purpose),
             subject_id=one,
@@ -254,8 +273,30 @@ async def record_operator_attempt(scope: Scope, claims: Claims, tenant: str) -> 
     )
 
 
+async def _answer_recorded(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, declared: PersonalRead | None
+) -> None:
+    """Answer, holding the answer until a successful personal or as-of read is recorded."""
+    held: list[Message] = []
+
+    async def hold(message: Message) -> None:
+        held.append(message)
+
+    await app(scope, receive, hold)
+    start = next((m for m in held if m["type"] == "http.response.start"), None)
+    if start is not None and 200 <= start["status"] < 300:  # noqa: PLR2004 - success
+        content_type = dict(start.get("headers", [])).get(b"content-type", b"")
+        body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        if replayed(scope):
+            await record_read(scope, declared or AS_OF, body, json=_JSON in content_type)
+        elif declared is not None:  # a bare day in ``as_of`` replays nothing
+            await record_read(scope, declared, body, json=_JSON in content_type)
+    for message in held:
+        await send(message)
+
+
 def personal_reads_middleware(app: ASGIApp) -> ASGIApp:
-    """Records personal reads and operator attempts; runs after authentication."""
+    """Records personal reads, as-of reads and operator attempts; runs after authentication."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -271,21 +312,10 @@ def personal_reads_middleware(app: ASGIApp) -> ASGIApp:
                 log.exception("recording an operator's attempt on %s failed", tenant)
             return
         declared = declared_read(scope)
-        if declared is None or not isinstance(claims, Claims) or tenant is None:
+        recorded = declared is not None or asks_replay(_query(scope))
+        if recorded and isinstance(claims, Claims) and tenant is not None:
+            await _answer_recorded(app, scope, receive, send, declared)
+        else:
             await app(scope, receive, send)
-            return
-        held: list[Message] = []
-
-        async def hold(message: Message) -> None:
-            held.append(message)
-
-        await app(scope, receive, hold)
-        start = next((m for m in held if m["type"] == "http.response.start"), None)
-        if start is not None and 200 <= start["status"] < 300:  # noqa: PLR2004 - success
-            content_type = dict(start.get("headers", [])).get(b"content-type", b"")
-            body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-            await record_read(scope, declared, body, json=_JSON in content_type)
-        for message in held:
-            await send(message)
 
     return middleware

@@ -5,6 +5,13 @@ opened for it, and every other event that names it; each personal field with the
 held for, its legal basis and until when it is kept; and who received data about it: the
 municipalities it was disclosed to, and the partner subscriptions that were delivered events
 about it (from the delivery record, partners/recipients.py), with their legal basis.
+
+As of a position of the log (to answer a request about the past, AVG art. 15 and 16): the
+records up to that position, the subjects and retention terms as they stood then, the
+municipalities disclosed to by then and the partners first delivered to by then. A subject
+shredded since is marked shredded, its values gone for good; a partner row delivered to again
+after the moment names no count and no last delivery, since the delivery record counts per
+pupil, subscription and type, not per delivery.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import contextlib
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -90,17 +97,24 @@ class PartnerDelivery:
 
 
 def partner_recipients(
-    deliveries: Sequence[PartnerDelivery], subscriptions: Mapping[UUID, Subscription.Created]
+    deliveries: Sequence[PartnerDelivery],
+    subscriptions: Mapping[UUID, Subscription.Created],
+    until: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """One recipient per subscription: the partner, its legal basis, what it got, and when."""
+    """One recipient per subscription: the partner, its legal basis, what it got, and when.
+
+    ``until``: as it stood then; a subscription delivered to since names no count or last time.
+    """
     by_subscription: dict[UUID, list[PartnerDelivery]] = {}
     for delivery in deliveries:
-        by_subscription.setdefault(delivery.subscription_id, []).append(delivery)
+        if until is None or delivery.first_delivered_at <= until:
+            by_subscription.setdefault(delivery.subscription_id, []).append(delivery)
     recipients = []
     for subscription_id, delivered in by_subscription.items():
         created = subscriptions.get(subscription_id)
         first = min(d.first_delivered_at for d in delivered)
         last = max(d.last_delivered_at for d in delivered)
+        known = until is None or last <= until
         recipients.append(
             {
                 "recipient": f"partner {created.partner if created else '(unknown)'}",
@@ -109,8 +123,8 @@ def partner_recipients(
                 "on": first.date().isoformat(),
                 "subscription_id": str(subscription_id),
                 "first_delivered_at": first.isoformat(),
-                "last_delivered_at": last.isoformat(),
-                "events_delivered": sum(d.events_delivered for d in delivered),
+                "last_delivered_at": last.isoformat() if known else None,
+                "events_delivered": sum(d.events_delivered for d in delivered) if known else None,
             }
         )
     return recipients
@@ -147,25 +161,43 @@ def _data(event: object) -> dict[str, Any]:
     }
 
 
-async def subject_access(
+@dataclass(frozen=True, slots=True)
+class AsOf:
+    """A moment of the log: its position and when it was committed."""
+
+    position: int
+    committed_at: datetime | None
+
+
+async def subject_access(  # noqa: PLR0913 - the pupil, where from, and as of when
     store: EventStore,
     tenant_id: TenantId,
     pupil_id: UUID,
     clock: Clock,
     deliveries: Sequence[PartnerDelivery] = (),
+    *,
+    as_of: AsOf | None = None,
 ) -> SubjectAccessReport:
-    """The report; ``deliveries``: what partner subscriptions were delivered about the pupil."""
+    """The report; ``deliveries``: what partner subscriptions were delivered about the pupil.
+
+    ``as_of``: as the data stood at that position of the log (shredded since: marked so).
+    """
+    up_to = None if as_of is None else as_of.position
     streams = {pupil_id}
-    ledger = SubjectLedger()
+    ledger = SubjectLedger()  # up to the moment asked about
+    now = SubjectLedger()  # up to the head: what has been shredded since
     records: list[HeldRecord] = []
     recipients: list[dict[str, Any]] = []
     subscriptions: dict[UUID, Subscription.Created] = {}
     async with contextlib.aclosing(store.read_log_pages(tenant_id)) as pages:
         async for page in pages:
             for recorded in page:
-                ledger.feed(recorded)
+                now.feed(recorded)
                 if isinstance(recorded.event, Subscription.Created):
                     subscriptions[recorded.stream_id] = recorded.event
+                if up_to is not None and recorded.position > up_to:
+                    continue
+                ledger.feed(recorded)
                 if _about(recorded, pupil_id, streams):
                     event = recorded.event
                     if isinstance(event, Disclosure.Recorded):
@@ -191,10 +223,14 @@ async def subject_access(
                     )
     if not records:
         raise AggregateNotFoundError("Pupil", pupil_id)
-    now = clock.now()
-    retention = ledger.retention or Retention.open(tenant_id=tenant_id, by="-", at=now)
+    produced_at = clock.now()
+    retention = ledger.retention or Retention.open(tenant_id=tenant_id, by="-", at=produced_at)
     related = ledger.of_pupil(pupil_id)
-    hand_shredded = {s.subject_id for s in related} - {s.subject_id for s in ledger.subjects()}
+    shredded = {s.subject_id for s in now.of_pupil(pupil_id)} - {
+        s.subject_id for s in now.subjects()
+    }
+    if now.retention is not None:
+        shredded |= now.retention.shredded
     subjects = []
     for subject in related:
         term = retention.term_of(subject, related)
@@ -205,10 +241,11 @@ async def subject_access(
                 kind=subject.kind,
                 purpose=purpose.purpose,
                 legal_basis=purpose.legal_basis,
-                shredded=subject.subject_id in retention.shredded | hand_shredded,
+                shredded=subject.subject_id in shredded,
                 kept_until=term[1],
                 retention=term[0],
             )
         )
-    recipients.extend(partner_recipients(deliveries, subscriptions))
-    return SubjectAccessReport(tenant_id, pupil_id, now, subjects, records, recipients)
+    until = None if as_of is None else as_of.committed_at or datetime.min.replace(tzinfo=UTC)
+    recipients.extend(partner_recipients(deliveries, subscriptions, until))
+    return SubjectAccessReport(tenant_id, pupil_id, produced_at, subjects, records, recipients)

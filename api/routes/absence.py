@@ -24,6 +24,7 @@ from api.personal_reads import CASE_HANDLING, personal
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
 from api.schemas.absence import AbsenceCaseRead, AbsenceCaseState, AbsenceSettings
 from api.schemas.common import READ_ERRORS, etag, event_views
+from api.schemas.headers import ETAG
 from application import commands as c
 from application.handlers import absence as h
 from application.handling import load_swv
@@ -147,6 +148,7 @@ class AbsenceCaseController(Controller):
 
     @get(
         "/{absence_case_id:uuid}",
+        response_headers=[ETAG],
         summary="An absence case: state, the signals it gives, version and events",
         description="The plan's text only for the loket, the committee and the own school.",
         guards=[authorisation.reads_decisions],

@@ -17,6 +17,7 @@ from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
 from api.schemas.common import etag, event_views
 from api.schemas.decisions import ArrangementRead, ArrangementState
+from api.schemas.headers import ETAG
 from application import commands as c
 from application.handlers import arrangements as h
 from application.queries import aggregate_history
@@ -96,8 +97,9 @@ class ArrangementController(Controller):
 
     @get(
         "/{arrangement_id:uuid}",
+        response_headers=[ETAG],
         summary="An arrangement: current state, version and events",
-        guards=[authorisation.reads_decisions],
+        guards=[authorisation.or_as_of(authorisation.reads_decisions)],
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getArrangement",
@@ -122,7 +124,9 @@ class ArrangementController(Controller):
             event_store, principal.tenant_id, arrangement.support_request_id
         )
         schools = (request.school_code,)
-        authorisation.ensure_can_read_decision(principal, "Arrangement", arrangement.id, schools)
+        authorisation.ensure_can_read_decision(
+            principal, "Arrangement", arrangement.id, schools, as_of=replay.as_of
+        )
         personal = authorisation.may_see_decision_details(principal, schools)
         return Response(
             ArrangementRead(
@@ -130,7 +134,7 @@ class ArrangementController(Controller):
                 version=history.version,
                 state=ArrangementState.of(arrangement),
                 events=event_views(history.events, personal=personal),
-                replayed_to=await replay.recorded(arrangement.pupil_id),
+                replayed_to=replay.moment,
             ),
             headers=etag(history.version),
         )

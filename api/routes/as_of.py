@@ -6,19 +6,20 @@ assigns). The answer is replayed from the tenant's log up to there, in memory, w
 pure folds the read models use, and carries ``replayed_to``: the position, its commit time,
 the tenant policy version in force on that day as configured by then, and the latest signed
 checkpoint when it covers the position (so the events shown can be proved against it). Only
-auditors read as of a moment (a municipality comparing figures at two positions would defeat
-their suppression); each such read needs a ``Purpose`` and is recorded in the access log. A
-position past the head or a time still to come is refused, naming the parameter.
+the auditor and the privacy officer read as of a moment, both with the auditor's minimised view
+(api/authorisation.py: a municipality comparing figures at two positions would defeat their
+suppression). Each such read needs a ``Purpose``; the resolved moment is left in the request's
+scope, and api/personal_reads.py records the read in the access log from there, as it records
+every personal read. A position past the head or a time still to come is refused, naming the
+parameter.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
-from uuid import UUID
 
 from litestar import Request
 from litestar.datastructures import State
@@ -26,18 +27,15 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import QueryParameter, SkipValidation
 
-from api.auth import Principal, Role
+from api.auth import Principal
+from api.authorisation import AS_OF, AS_OF_POSITION, REPLAYS_THE_LOG, asks_replay
 from api.dependencies import ClockDependency, Store, provide_pool
-from api.routes.audit import (
-    bad_query,
-    provide_access_log,
-    provide_transparency_log,
-    purpose_of,
-)
+from api.personal_reads import AS_OF_READ
+from api.routes.audit import bad_query, provide_transparency_log, purpose_of
 from api.schemas.common import MAX_POSITION, problems
 from application.errors import AggregateNotFoundError
 from application.local_dates import local_date
-from application.ports import AccessRecord, Clock, EventStore
+from application.ports import Clock, EventStore
 from application.queries import LogMoment, aggregate_history
 from domain.ids import TenantId
 from domain.swv import Swv, swv_stream_id
@@ -45,9 +43,6 @@ from infrastructure.log_moments import committed_at, position_as_of
 from infrastructure.transparency_log import LogNotReadyError
 
 _T = TypeVar("_T")
-AS_OF_POSITION = "as_of_position"
-AS_OF = "as_of"
-REPLAYS_THE_LOG = (Role.AUDITOR,)
 AS_OF_READ_ERRORS = problems(400, 401, 403, 404, 422)
 """The answers of a read that may be asked as of a moment (422: a moment not in the log)."""
 
@@ -56,26 +51,29 @@ AsOfPosition = Annotated[
     QueryParameter(
         ge=0,
         le=MAX_POSITION,
-        description="Auditors: the state replayed from the log up to this tenant position.",
+        description=(
+            "Auditors and the privacy officer: the state replayed from the log up to this"
+            " tenant position."
+        ),
     ),
 ]
 AsOfTime = Annotated[
     datetime | None,
     QueryParameter(
         description=(
-            "Auditors: the state replayed up to the last position committed at or before this"
-            " RFC 3339 time (with its offset)."
+            "Auditors and the privacy officer: the state replayed up to the last position"
+            " committed at or before this RFC 3339 time (with its offset)."
         )
     ),
 ]
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 AsOfDayOrTime = Annotated[
     str | None,
     QueryParameter(
         pattern=r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2}))?$",
         description=(
             "A day (YYYY-MM-DD): judge what runs and what is overdue on that day, against the"
-            " read model as it is now; today when left out. An RFC 3339 time (auditors): the"
+            " read model as it is now; today when left out. An RFC 3339 time (auditors and the"
+            " privacy officer): the"
             " read model replayed up to the last position committed at or before it, judged on"
             " that day."
         ),
@@ -90,17 +88,15 @@ class Replay:
     moment: LogMoment | None = None
     day: date | None = None
     """A read model's day to judge against, when one was named."""
-    record: Callable[[UUID | None], Awaitable[None]] | None = None
 
     @property
     def position(self) -> int | None:
         return None if self.moment is None else self.moment.position
 
-    async def recorded(self, subject_id: UUID | None = None) -> LogMoment | None:
-        """Record an as-of read in the access log, about ``subject_id``; the moment to show."""
-        if self.record is not None:
-            await self.record(subject_id)
-        return self.moment
+    @property
+    def as_of(self) -> bool:
+        """Whether the log is replayed (only the auditor and the privacy officer get here)."""
+        return self.moment is not None
 
 
 ReplayDependency = NamedDependency[SkipValidation[Replay]]
@@ -123,11 +119,12 @@ async def _replay(asked: _Asked, position: int | None, moment: datetime | None) 
     principal = asked.principal
     if not principal.has(*REPLAYS_THE_LOG):
         raise PermissionDeniedException(
-            f"Reading as of a moment ({AS_OF_POSITION}, {AS_OF}) is for auditors."
+            f"Reading as of a moment ({AS_OF_POSITION}, {AS_OF}) is for the auditor and the"
+            " privacy officer."
         )
     if position is not None and moment is not None:
         raise bad_query(AS_OF_POSITION, f"Give {AS_OF_POSITION} or {AS_OF}, not both.")
-    purpose = purpose_of(asked.request)
+    purpose_of(asked.request)  # a replay without a purpose is refused before any work
     tenant = principal.tenant_id
     pool = provide_pool(asked.state)
     if moment is not None:
@@ -151,22 +148,9 @@ async def _replay(asked: _Asked, position: int | None, moment: datetime | None) 
         policy_version=await _policy_version(asked.store, tenant, position, day),
         checkpoint=await _checkpoint_covering(asked.state, tenant, position),
     )
-
-    async def record(subject_id: UUID | None) -> None:
-        url = asked.request.url
-        await provide_access_log(asked.state).record(
-            tenant,
-            AccessRecord(
-                actor=principal.actor,
-                action="as-of",
-                resource=f"{url.path}?{url.query}",
-                purpose=purpose,
-                subject_id=subject_id,
-            ),
-            at=asked.clock.now(),
-        )
-
-    return Replay(moment=resolved, day=day, record=record)
+    # api/personal_reads.py records the read from here once its answer is a success
+    asked.request.scope.setdefault("state", {})[AS_OF_READ] = resolved
+    return Replay(moment=resolved, day=day)
 
 
 async def _policy_version(
@@ -220,10 +204,10 @@ async def provide_read_model_replay(  # noqa: PLR0913 - as provide_replay
 ) -> Replay:
     """A read model's query: ``as_of`` is a day to judge on, or a time of the log."""
     asked = _Asked(request, principal, state, clock, event_store)
-    if as_of is None or _DAY.match(as_of):
+    if as_of is None or not asks_replay({AS_OF: as_of}):
         day = None if as_of is None else _parse(as_of, date.fromisoformat)
         replay = await _replay(asked, as_of_position, None)
-        return Replay(moment=replay.moment, day=day or replay.day, record=replay.record)
+        return Replay(moment=replay.moment, day=day or replay.day)
     return await _replay(asked, as_of_position, _parse(as_of, datetime.fromisoformat))
 
 

@@ -29,6 +29,7 @@ from api.authorisation import requires
 from api.dependencies import ClockDependency
 from api.read_side import Reads, ReadSource, primary_reads, provide_reads
 from api.schemas.common import MAX_POSITION, problems
+from api.schemas.headers import BUNDLE_FILE_NAME
 from application.ports import AccessLog, AccessRecord
 from domain.ids import TenantId
 from infrastructure.audit_bundle import Manifest
@@ -256,6 +257,7 @@ class TransparencyLogController(Controller):
         summary="An audit bundle: events, the signed checkpoint, proofs and keys (ZIP)",
         media_type="application/zip",
         responses=problems(400, 401, 403, 404, 422),
+        response_headers=[BUNDLE_FILE_NAME],
     )
     async def export(  # noqa: PLR0913 - the bundle's filters and the collaborators
         self,

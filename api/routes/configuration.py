@@ -19,6 +19,7 @@ from api.schemas.common import (
     event_views,
 )
 from api.schemas.configuration import ConfigurationRead, ConfigurationState
+from api.schemas.headers import ETAG
 from application import commands as c
 from application.handlers import swv as h
 from application.queries import aggregate_history
@@ -139,8 +140,9 @@ class ConfigurationController(Controller):
 
     @get(
         "/",
+        response_headers=[ETAG],
         summary="The tenant's configuration: state, version and events",
-        guards=[authorisation.reads_configuration],
+        guards=[authorisation.or_as_of(authorisation.reads_configuration)],
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getConfiguration",
@@ -158,7 +160,7 @@ class ConfigurationController(Controller):
                 version=history.version,
                 state=ConfigurationState.of(history.aggregate),
                 events=event_views(history.events, personal=True),
-                replayed_to=await replay.recorded(),
+                replayed_to=replay.moment,
             ),
             headers=etag(history.version),
         )

@@ -33,6 +33,7 @@ from api.schemas.handovers import (
     OutflowRead,
     OutflowState,
 )
+from api.schemas.headers import ETAG
 from application import commands as c
 from application.handlers import handovers as h
 from application.queries import aggregate_history
@@ -165,6 +166,7 @@ class HandoverController(Controller):
 
     @get(
         "/{handover_id:uuid}",
+        response_headers=[ETAG],
         summary="A handover: what it carries, its state, version and events",
         guards=[reads_handovers],
         responses=READ_ERRORS,
@@ -225,6 +227,7 @@ class IncomingHandoverController(Controller):
 
     @get(
         "/{incoming_handover_id:uuid}",
+        response_headers=[ETAG],
         summary="A handover from another SWV: what it carries, the answer, version and events",
         guards=[reads_handovers],
         responses=READ_ERRORS,
@@ -258,6 +261,7 @@ class OutflowController(Controller):
 
     @get(
         "/{outflow_id:uuid}",
+        response_headers=[ETAG],
         summary="Where a pupil went after VO/VSO",
         guards=[reads_handovers],
         responses=READ_ERRORS,

@@ -20,6 +20,7 @@ from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
 from api.schemas.common import etag, event_views
 from api.schemas.decisions import ObjectionRead, ObjectionState
+from api.schemas.headers import ETAG
 from application import commands as c
 from application.handlers import objections as h
 from application.queries import aggregate_history
@@ -137,8 +138,9 @@ class ObjectionController(Controller):
 
     @get(
         "/{objection_id:uuid}",
+        response_headers=[ETAG],
         summary="An objection: current state, version and events",
-        guards=[authorisation.reads_decisions],
+        guards=[authorisation.or_as_of(authorisation.reads_decisions)],
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getObjection",
@@ -157,7 +159,9 @@ class ObjectionController(Controller):
         objection = history.aggregate
         request = await load_request(event_store, principal.tenant_id, objection.support_request_id)
         schools = (request.school_code,)
-        authorisation.ensure_can_read_decision(principal, "Objection", objection.id, schools)
+        authorisation.ensure_can_read_decision(
+            principal, "Objection", objection.id, schools, as_of=replay.as_of
+        )
         personal = authorisation.may_see_decision_details(principal, schools)
         return Response(
             ObjectionRead(
@@ -165,7 +169,7 @@ class ObjectionController(Controller):
                 version=history.version,
                 state=ObjectionState.of(objection),
                 events=event_views(history.events, personal=personal),
-                replayed_to=await replay.recorded(objection.pupil_id),
+                replayed_to=replay.moment,
             ),
             headers=etag(history.version),
         )

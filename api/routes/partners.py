@@ -36,6 +36,13 @@ from api.dependencies import Store
 from api.partners import PartnerServices
 from api.routes.read_models import PoolDependency, provide_pool
 from api.schemas.common import READ_ERRORS, problems
+from api.schemas.headers import (
+    CHECKPOINT,
+    NEXT_AFTER,
+    NEXT_AFTER_HEADER,
+    STREAM_NOT_BUFFERED,
+    STREAM_NOT_CACHED,
+)
 from api.schemas.partners import AttemptRead, DeliveryStatus, SubscriptionRead, WebhookSecrets
 from api.settings import Settings
 from application import commands as c
@@ -406,6 +413,7 @@ class FeedController(Controller):
         ),
         guards=[reads_feeds],
         responses=QUERY_READ_ERRORS,
+        response_headers=[NEXT_AFTER, CHECKPOINT],
         media_type=BATCH_CONTENT_TYPE,
     )
     async def events(  # noqa: PLR0913, PLR0917 - the query's parameters
@@ -444,7 +452,7 @@ class FeedController(Controller):
         return Response(
             encode_batch(page.events),
             media_type=BATCH_CONTENT_TYPE,
-            headers={"Passend-Next-After": str(page.next_after), **page.checkpoint_headers()},
+            headers={NEXT_AFTER_HEADER: str(page.next_after), **page.checkpoint_headers()},
         )
 
     @get(
@@ -453,6 +461,7 @@ class FeedController(Controller):
         description="Reconnect with `Last-Event-ID` (or `after`) to resume without a gap.",
         guards=[reads_feeds],
         responses=QUERY_READ_ERRORS,
+        response_headers=[STREAM_NOT_CACHED, STREAM_NOT_BUFFERED],
     )
     async def stream(  # noqa: PLR0913, PLR0917 - the stream's parameters
         self,

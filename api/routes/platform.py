@@ -43,6 +43,7 @@ from api.schemas.common import (
     example,
     problems,
 )
+from api.schemas.headers import ETAG
 from api.schemas.platform import (
     KeyRotationsView,
     KeyRotationView,
@@ -179,6 +180,7 @@ class PlatformController(Controller):
 
     @get(
         "/{code:str}",
+        response_headers=[ETAG],
         summary="A tenant in the platform log: open or suspended, and the operator's actions",
         responses=READ_ERRORS,
     )

@@ -1,8 +1,10 @@
 """Privacy routes: a pupil's subject access report; disclosures of a case to a municipality.
 
 ``…/pupils/{id}/subject-access`` (and ``/page``): everything held about a pupil, as JSON and as
-a readable page. ``POST …/support-requests/{id}/disclosures`` records a per-case disclosure to
-the pupil's municipality under a named legal basis; ``GET …/municipalities/{code}/disclosures``
+a readable page; with ``as_of_position`` or ``as_of``, as it was held at that moment of the log
+(for a request about the past), recorded in the access log as an ``as-of`` read.
+``POST …/support-requests/{id}/disclosures`` records a per-case disclosure to the pupil's
+municipality under a named legal basis; ``GET …/municipalities/{code}/disclosures``
 is what that municipality may then see: exactly the disclosed fields, nothing else.
 """
 
@@ -22,13 +24,14 @@ from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import ClockDependency, Store
 from api.personal_reads import DISCLOSED, PERSONAL_FIELDS, SUBJECT_ACCESS, personal
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, Replay, ReplayDependency
 from api.routes.read_models import provide_pool
 from api.schemas.common import READ_ERRORS
 from api.schemas.privacy import DisclosedCaseView, DisclosuresView, SubjectAccessView
 from application.commands import RecordDisclosure
 from application.handlers.disclosures import disclosed_cases, record_disclosure
 from application.ports import Clock, EventStore
-from application.subject_access import SubjectAccessReport, subject_access
+from application.subject_access import AsOf, SubjectAccessReport, subject_access
 from partners.recipients import deliveries_about
 
 _TEMPLATES = jinja2.Environment(
@@ -38,13 +41,23 @@ _TEMPLATES = jinja2.Environment(
 )
 
 
-async def _report(
-    state: State, store: EventStore, principal: Principal, pupil_id: UUID, clock: Clock
+async def _report(  # noqa: PLR0913 - the pupil, the caller, its collaborators, the moment
+    state: State,
+    store: EventStore,
+    principal: Principal,
+    pupil_id: UUID,
+    clock: Clock,
+    *,
+    replay: Replay,
 ) -> SubjectAccessReport:
-    """The report, with what partners were delivered about the pupil."""
+    """The report, with what partners were delivered about the pupil; as of ``replay``."""
     async with provide_pool(state).acquire() as conn:
         deliveries = await deliveries_about(conn, principal.tenant_id, pupil_id)
-    return await subject_access(store, principal.tenant_id, pupil_id, clock, deliveries)
+    moment = replay.moment
+    as_of = None if moment is None else AsOf(moment.position, moment.committed_at)
+    return await subject_access(
+        store, principal.tenant_id, pupil_id, clock, deliveries, as_of=as_of
+    )
 
 
 class PrivacyController(Controller):
@@ -56,39 +69,46 @@ class PrivacyController(Controller):
         "/",
         summary="Everything held about a pupil (AVG art. 15), decrypted",
         description="With purposes, legal bases, recipients and retention dates. "
-        "The privacy officer only.",
-        responses=READ_ERRORS,
+        "The privacy officer only; as of a moment of the log with `as_of_position` or `as_of` "
+        "(and a `Purpose`), as it was held then: a subject shredded since is marked `shredded`.",
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         opt=personal("subject-access", SUBJECT_ACCESS),
     )
-    async def subject_access(
+    async def subject_access(  # noqa: PLR0913 - the pupil, the caller and its collaborators
         self,
+        *,
         pupil_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         event_store: Store,
         clock: ClockDependency,
         state: State,
+        replay: ReplayDependency,
     ) -> SubjectAccessView:
-        report = await _report(state, event_store, principal, pupil_id, clock)
-        return SubjectAccessView.of(report)
+        report = await _report(state, event_store, principal, pupil_id, clock, replay=replay)
+        return SubjectAccessView.of(report, replayed_to=replay.moment)
 
     @get(
         "/page",
         summary="Everything held about a pupil (AVG art. 15), as a readable page",
         media_type=MediaType.HTML,
-        responses=READ_ERRORS,
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         opt=personal("subject-access", SUBJECT_ACCESS, fields=tuple(sorted(PERSONAL_FIELDS))),
     )
-    async def subject_access_page(
+    async def subject_access_page(  # noqa: PLR0913 - as subject_access
         self,
+        *,
         pupil_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         event_store: Store,
         clock: ClockDependency,
         state: State,
+        replay: ReplayDependency,
     ) -> Response[str]:
-        report = await _report(state, event_store, principal, pupil_id, clock)
+        report = await _report(state, event_store, principal, pupil_id, clock, replay=replay)
         page = _TEMPLATES.get_template("subject_access.html.j2").render(
-            view=SubjectAccessView.of(report)
+            view=SubjectAccessView.of(report, replayed_to=replay.moment)
         )
         return Response(page, media_type=MediaType.HTML)
 

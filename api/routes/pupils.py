@@ -15,6 +15,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.schemas.common import etag, event_views
+from api.schemas.headers import ETAG
 from api.schemas.pupils import PupilRead, PupilState
 from application import commands as c
 from application.handlers import pupils as h
@@ -158,9 +159,10 @@ class PupilController(Controller):
 
     @get(
         "/{pupil_id:uuid}",
+        response_headers=[ETAG],
         summary="A pupil: current state, version and events",
         description="Name and date of birth only for the loket, committee and the own school.",
-        guards=[authorisation.reads_pupils],
+        guards=[authorisation.or_as_of(authorisation.reads_pupils)],
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getPupil",
@@ -177,7 +179,7 @@ class PupilController(Controller):
             event_store, principal.tenant_id, Pupil, pupil_id, to_position=replay.position
         )
         pupil = history.aggregate
-        authorisation.ensure_can_read_pupil(principal, pupil)
+        authorisation.ensure_can_read_pupil(principal, pupil, as_of=replay.as_of)
         personal = authorisation.may_see_pupil_details(principal, pupil)
         return Response(
             PupilRead(
@@ -185,7 +187,7 @@ class PupilController(Controller):
                 version=history.version,
                 state=PupilState.of(pupil, personal=personal),
                 events=event_views(history.events, personal=personal),
-                replayed_to=await replay.recorded(pupil.id),
+                replayed_to=replay.moment,
             ),
             headers=etag(history.version),
         )

@@ -107,7 +107,7 @@ class ReadModelController(Controller):
     @get(
         "/schools/{school_code:str}/caseload",
         summary="A school's pupils with open cases, and what is due next on each",
-        guards=[authorisation.reads_caseload],
+        guards=[authorisation.or_as_of(authorisation.reads_caseload)],
         responses=ERRORS,
         dependencies=READ_MODEL_REPLAY,
         opt=personal("list", CASE_HANDLING),
@@ -122,7 +122,7 @@ class ReadModelController(Controller):
         reads: Reads,
         replay: ReplayDependency,
     ) -> SchoolCaseload:
-        authorisation.ensure_can_read_caseload(principal, school_code)
+        authorisation.ensure_can_read_caseload(principal, school_code, as_of=replay.as_of)
         day = replay.day or local_date(clock.now())
         if replay.position is not None:
             caseload = await caseload_as_of(
@@ -132,14 +132,14 @@ class ReadModelController(Controller):
                 position=replay.position,
                 day=day,
             )
-            return msgspec.structs.replace(caseload, replayed_to=await replay.recorded())
+            return msgspec.structs.replace(caseload, replayed_to=replay.moment)
         async with read_model(pool) as conn:
             return await fetch_school_caseload(conn, principal.tenant_id, school_code, as_of=day)
 
     @get(
         "/deadlines",
         summary="What falls due, overdue acts included, sorted by date",
-        guards=[authorisation.reads_deadlines],
+        guards=[authorisation.or_as_of(authorisation.reads_deadlines)],
         responses=ERRORS,
         dependencies=READ_MODEL_REPLAY,
         opt=personal("list", CASE_HANDLING),
@@ -173,7 +173,7 @@ class ReadModelController(Controller):
                 order=order,
                 limit=limit,
             )
-            return msgspec.structs.replace(due, replayed_to=await replay.recorded())
+            return msgspec.structs.replace(due, replayed_to=replay.moment)
         async with read_model(pool) as conn:
             due = await fetch_deadlines_due(
                 conn,
@@ -205,7 +205,7 @@ class ReadModelController(Controller):
             "withheld (the year minus the other months would give the small one away);\n"
             "- amounts (hours, euro cents) are published only where the count is."
         ),
-        guards=[authorisation.reads_figures],
+        guards=[authorisation.or_as_of(authorisation.reads_figures)],
         responses=ERRORS,
         dependencies=REPLAY,
     )
@@ -221,7 +221,7 @@ class ReadModelController(Controller):
             Granularity, QueryParameter(description="Per school year or per month.")
         ] = Granularity.SCHOOL_YEAR,
     ) -> MunicipalityFigures:
-        authorisation.ensure_can_read_figures(principal, municipality_code)
+        authorisation.ensure_can_read_figures(principal, municipality_code, as_of=replay.as_of)
         if not is_municipality_code(municipality_code):
             raise NotFoundException(f"No municipality {municipality_code!r} here.")
         if replay.position is not None:
@@ -232,7 +232,7 @@ class ReadModelController(Controller):
                 position=replay.position,
                 granularity=granularity,
             )
-            return msgspec.structs.replace(figures, replayed_to=await replay.recorded())
+            return msgspec.structs.replace(figures, replayed_to=replay.moment)
         async with read_model(pool) as conn:
             return await fetch_municipality_figures(
                 conn, principal.tenant_id, municipality_code, granularity=granularity

@@ -21,6 +21,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
 from api.schemas.common import READ_ERRORS, etag, event_views
+from api.schemas.headers import ETAG
 from api.schemas.services import ServiceCatalogueRead, ServiceRequestRead, ServiceRequestState
 from application import commands as c
 from application.handlers import services as h
@@ -181,6 +182,7 @@ class ServiceRequestController(Controller):
 
     @get(
         "/{service_request_id:uuid}",
+        response_headers=[ETAG],
         summary="A service request: state, version and events",
         description="The question and reasons only for the loket, the committee, the school.",
         guards=[authorisation.reads_decisions],

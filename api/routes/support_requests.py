@@ -19,6 +19,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.schemas.common import etag, event_views
+from api.schemas.headers import ETAG
 from api.schemas.support_requests import SupportRequestRead, SupportRequestState
 from application import commands as c
 from application.handlers import support_requests as h
@@ -194,9 +195,10 @@ class SupportRequestController(Controller):
 
     @get(
         "/{request_id:uuid}",
+        response_headers=[ETAG],
         summary="A support request: current state, version and events",
         description="Free texts only for the loket, committee, own school and assigned experts.",
-        guards=[authorisation.reads_support_requests],
+        guards=[authorisation.or_as_of(authorisation.reads_support_requests)],
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getSupportRequest",
@@ -217,7 +219,7 @@ class SupportRequestController(Controller):
             to_position=replay.position,
         )
         request = history.aggregate
-        authorisation.ensure_can_read_request(principal, request)
+        authorisation.ensure_can_read_request(principal, request, as_of=replay.as_of)
         personal = authorisation.may_see_case_details(principal, request)
         return Response(
             SupportRequestRead(
@@ -225,7 +227,7 @@ class SupportRequestController(Controller):
                 version=history.version,
                 state=SupportRequestState.of(request, personal=personal),
                 events=event_views(history.events, personal=personal),
-                replayed_to=await replay.recorded(request.pupil_id),
+                replayed_to=replay.moment,
             ),
             headers=etag(history.version),
         )

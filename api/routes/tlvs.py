@@ -26,6 +26,7 @@ from api.schemas.decisions import (
     TlvRead,
     TlvState,
 )
+from api.schemas.headers import ETAG
 from application import commands as c
 from application.handlers import tlvs as h
 from application.queries import aggregate_history
@@ -119,8 +120,9 @@ class TlvController(Controller):
 
     @get(
         "/{tlv_id:uuid}",
+        response_headers=[ETAG],
         summary="A TLV: current state, version and events",
-        guards=[authorisation.reads_decisions],
+        guards=[authorisation.or_as_of(authorisation.reads_decisions)],
         responses=AS_OF_READ_ERRORS,
         dependencies=REPLAY,
         operation_id="getTlv",
@@ -139,7 +141,9 @@ class TlvController(Controller):
         tlv = history.aggregate
         request = await load_request(event_store, principal.tenant_id, tlv.support_request_id)
         schools = (request.school_code, tlv.redeemed_at_school)
-        authorisation.ensure_can_read_decision(principal, "Tlv", tlv.id, schools)
+        authorisation.ensure_can_read_decision(
+            principal, "Tlv", tlv.id, schools, as_of=replay.as_of
+        )
         personal = authorisation.may_see_decision_details(principal, schools)
         return Response(
             TlvRead(
@@ -147,7 +151,7 @@ class TlvController(Controller):
                 version=history.version,
                 state=TlvState.of(tlv, principal.tenant_id),
                 events=event_views(history.events, personal=personal),
-                replayed_to=await replay.recorded(tlv.pupil_id),
+                replayed_to=replay.moment,
             ),
             headers=etag(history.version),
         )

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from application.queries import LogMoment
 from application.subject_access import SubjectAccessReport
 
 
@@ -42,9 +43,13 @@ class SubjectAccessView(msgspec.Struct, frozen=True, kw_only=True):
     records: list[HeldRecordView]
     recipients: list[dict[str, Any]]
     rights: str
+    replayed_to: LogMoment | None = None
+    """As of which moment of the log; None for the data as held now."""
 
     @classmethod
-    def of(cls, report: SubjectAccessReport) -> SubjectAccessView:
+    def of(
+        cls, report: SubjectAccessReport, replayed_to: LogMoment | None = None
+    ) -> SubjectAccessView:
         return cls(
             tenant=report.tenant_id,
             pupil_id=report.pupil_id,
@@ -79,6 +84,7 @@ class SubjectAccessView(msgspec.Struct, frozen=True, kw_only=True):
                 "You may have incorrect data corrected (AVG art. 16) through the SWV's loket, "
                 "object to processing (art. 21) and complain to the Autoriteit Persoonsgegevens."
             ),
+            replayed_to=replayed_to,
         )
 
 

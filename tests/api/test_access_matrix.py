@@ -450,9 +450,10 @@ ROUTES = [
             "parent_view": "AGREE",
         },
     ),
-    # As of a moment of the log: auditors only, whoever reads the state as it is.
+    # As of a moment of the log: the auditor and the privacy officer only, whoever reads the
+    # state as it is (a municipality comparing figures at two positions defeats suppression).
     *(
-        Route("GET", f"{TENANT}/{read}{sep}as_of_position={{position}}&purpose=audit", {A})
+        Route("GET", f"{TENANT}/{read}{sep}as_of_position={{position}}&purpose=audit", {A, PO})
         for read, sep in (
             ("configuration", "?"),
             ("pupils/{pupil}", "?"),
@@ -464,6 +465,13 @@ ROUTES = [
             ("deadlines?as_of=2025-03-25", "&"),
             (f"municipalities/{MUNICIPALITY}/figures", "?"),
         )
+    ),
+    # The personal data as held then, for a subject's request about the past.
+    *(
+        Route(
+            "GET", f"{TENANT}/pupils/{{pupil}}/{read}?as_of_position={{position}}&purpose=a", {PO}
+        )
+        for read in ("subject-access", "subject-access/page")
     ),
 ]
 

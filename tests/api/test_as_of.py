@@ -43,6 +43,18 @@ def auditor(api: Api, tenant: str) -> dict[str, str]:
     return {**api.as_(tenant, Role.AUDITOR), **WHY}
 
 
+def officer(api: Api, tenant: str) -> dict[str, str]:
+    return {**api.as_(tenant, Role.PRIVACY_OFFICER, subject="fg-1"), **WHY}
+
+
+async def accesses_of(api: Api, tenant: str) -> list[dict[str, Any]]:
+    page = await api.ok(
+        "GET", f"/v1/tenants/{tenant}/log/accesses?limit=1000", auditor(api, tenant)
+    )
+    found: list[dict[str, Any]] = page["accesses"]
+    return found
+
+
 async def head_of(api: Api, tenant: str) -> int:
     """The log's head, as the auditor's inclusion route knows it after a fresh checkpoint."""
     note = (
@@ -243,24 +255,28 @@ async def test_a_moment_past_the_log_is_refused_naming_its_parameter(
         assert response.json()["errors"][0]["field"] == field, query
 
 
-async def test_only_auditors_read_as_of_and_each_read_is_recorded_with_its_purpose(
+async def test_only_the_auditor_and_privacy_officer_read_as_of_each_read_recorded_with_purpose(
     api: Api, world: dict[str, str]
 ) -> None:
     tenant = world["tenant"]
     base = f"/v1/tenants/{tenant}"
     pupil = f"{base}/pupils/{world['pupil']}"
     loket = {**api.as_(tenant, Role.LOKET), **WHY}
-    municipality = {**api.as_(tenant, Role.MUNICIPALITY), **WHY}
+    municipality = {**api.as_(tenant, Role.MUNICIPALITY, municipality=MUNICIPALITY), **WHY}
 
     staff_as_of = await api.call("GET", f"{pupil}?as_of_position=1", loket)
     figures_as_of = await api.call(
         "GET", f"{base}/municipalities/{MUNICIPALITY}/figures?as_of_position=1", municipality
     )
+    figures_now = await api.call(
+        "GET", f"{base}/municipalities/{MUNICIPALITY}/figures", municipality
+    )
     without_purpose = await api.call(
-        "GET", f"{pupil}?as_of_position=1", api.as_(tenant, Role.AUDITOR)
+        "GET", f"{pupil}?as_of_position=1", api.as_(tenant, Role.PRIVACY_OFFICER)
     )
     head = await head_of(api, tenant)
     read = await api.ok("GET", f"{pupil}?as_of_position={head}", auditor(api, tenant))
+    by_officer = await api.ok("GET", f"{pupil}?as_of_position={head}", officer(api, tenant))
     accesses = (
         await api.ok(
             "GET", f"{base}/log/accesses?subject_id={world['pupil']}", auditor(api, tenant)
@@ -269,10 +285,147 @@ async def test_only_auditors_read_as_of_and_each_read_is_recorded_with_its_purpo
 
     assert staff_as_of.status_code == 403
     assert figures_as_of.status_code == 403
+    assert figures_now.status_code == 200
     assert without_purpose.status_code == 422
     assert without_purpose.json()["errors"][0]["field"] == "Purpose"
     assert read["replayed_to"] is not None
-    recorded = [a for a in accesses if a["action"] == "as-of"]
-    assert recorded, "the as-of read is in the access log"
-    assert recorded[-1]["purpose"] == WHY["Purpose"]
-    assert "as_of_position" in recorded[-1]["resource"]
+    assert by_officer["replayed_to"]["position"] == head
+    *_, by_the_auditor, by_the_officer = [a for a in accesses if a["action"] == "as-of"]
+    assert by_the_auditor["actor"] == "auditor:tester"
+    assert by_the_officer["actor"] == "privacy-officer:fg-1"
+    for entry in (by_the_auditor, by_the_officer):
+        assert entry["purpose"] == WHY["Purpose"]
+        assert entry["resource"] == f"{pupil}?as_of_position={head}"
+
+
+AS_OF_READS = (
+    "configuration",
+    "pupils/{pupil}",
+    "support-requests/{request}",
+    "tlvs/{tlv}",
+    "objections/{objection}",
+    "arrangements/{arrangement}",
+    f"schools/{SCHOOL}/caseload",
+    "deadlines",
+    f"municipalities/{MUNICIPALITY}/figures",
+)
+
+
+async def test_the_privacy_officer_reads_as_of_a_moment_exactly_what_the_auditor_reads(
+    api: Api, world: dict[str, str]
+) -> None:
+    tenant = world["tenant"]
+    base = f"/v1/tenants/{tenant}"
+    head = await head_of(api, tenant)
+    before = await accesses_of(api, tenant)
+    wrong = []
+    for read in AS_OF_READS:
+        path = f"{base}/{read.format(**world)}?as_of_position={head}"
+        answers = [
+            await api.call("GET", path, caller(api, tenant)) for caller in (auditor, officer)
+        ]
+        if [a.status_code for a in answers] != [200, 200]:
+            wrong.append(f"{read}: {[a.status_code for a in answers]}")
+            continue
+        by_auditor, by_officer = (
+            {**a.json(), "replayed_to": {**a.json()["replayed_to"], "checkpoint": None}}
+            for a in answers
+        )
+        if by_officer != by_auditor or by_officer["replayed_to"]["position"] != head:
+            wrong.append(f"{read}: the privacy officer saw {by_officer}, not {by_auditor}")
+        if "Sam de Vries" in answers[1].text or "2017-05-12" in answers[1].text:
+            wrong.append(f"{read}: the privacy officer saw the pupil's name or birth date")
+    new = (await accesses_of(api, tenant))[len(before) :]
+
+    assert not wrong, "\n".join(wrong)
+    officers = [a for a in new if a["actor"] == "privacy-officer:fg-1"]
+    assert [a["action"] for a in officers] == ["as-of"] * len(AS_OF_READS)
+    assert [a["resource"].split("?")[0].removeprefix(f"{base}/") for a in officers] == [
+        read.format(**world) for read in AS_OF_READS
+    ]
+    assert all(a["purpose"] == WHY["Purpose"] for a in officers)
+    assert not {f for a in officers for f in a["fields"]} & {"name", "date_of_birth"}
+    about_the_pupil = officers[AS_OF_READS.index("pupils/{pupil}")]
+    assert about_the_pupil["subject_id"] == world["pupil"]
+
+
+async def test_subject_access_as_of_a_moment_shows_the_data_as_held_then_and_shredded_since(
+    api: Api, world: dict[str, str]
+) -> None:
+    tenant = world["tenant"]
+    base = f"/v1/tenants/{tenant}"
+    staff = api.as_(tenant, Role.LOKET, Role.COMMITTEE)
+    lotte = {"date_of_birth": "2016-04-04", "municipality_code": MUNICIPALITY}
+    registered = await api.ok(
+        "POST", f"{base}/pupils", staff, {"name": "Lotte Jansen", "school_code": SCHOOL, **lotte}
+    )
+    pupil = f"{base}/pupils/{registered['id']}"
+    corrected = await api.ok(
+        "POST",
+        f"{pupil}/corrections",
+        staff,
+        {"name": "Lotte Janssen", "date_of_birth": lotte["date_of_birth"]},
+    )
+    then = f"{pupil}/subject-access?as_of_position={registered['position']}"
+    access = f"{base}/log/accesses?subject_id={registered['id']}"
+
+    as_held_then = await api.ok("GET", then, officer(api, tenant))
+    as_held_now = await api.ok("GET", f"{pupil}/subject-access", officer(api, tenant))
+    auditors = await api.call("GET", then, auditor(api, tenant))
+    [entry] = [
+        a
+        for a in (await api.ok("GET", access, auditor(api, tenant)))["accesses"]
+        if a["action"] == "as-of"
+    ]
+    await api.ok("POST", f"{pupil}/shredding", staff)
+    shredded_since = await api.ok("GET", then, officer(api, tenant))
+    page = await api.call("GET", f"{then.replace('?', '/page?')}", officer(api, tenant))
+
+    def names(report: dict[str, Any]) -> list[str | None]:
+        return [r["data"]["name"] for r in report["records"] if "name" in r["data"]]
+
+    assert names(as_held_then) == ["Lotte Jansen"]
+    assert names(as_held_now) == ["Lotte Jansen", "Lotte Janssen"]
+    assert max(r["position"] for r in as_held_then["records"]) == registered["position"]
+    assert as_held_then["replayed_to"]["position"] == registered["position"] < corrected["position"]
+    assert as_held_now["replayed_to"] is None
+    assert auditors.status_code == 403
+    assert (entry["actor"], entry["subject_id"], entry["purpose"]) == (
+        "privacy-officer:fg-1",
+        registered["id"],
+        WHY["Purpose"],
+    )
+    assert entry["fields"] == ["date_of_birth", "name"]
+    assert [s["shredded"] for s in as_held_then["data_held"]] == [False]
+    assert [s["shredded"] for s in shredded_since["data_held"]] == [True]
+    assert names(shredded_since) == [None]
+    assert page.status_code == 200
+    assert "vernietigd" in page.text
+    assert "Lotte" not in page.text
+
+
+async def test_subject_access_as_of_a_moment_names_only_the_recipients_of_then(
+    api: Api, world: dict[str, str]
+) -> None:
+    tenant = world["tenant"]
+    base = f"/v1/tenants/{tenant}"
+    pupil = f"{base}/pupils/{world['pupil']}"
+    loket = api.as_(tenant, Role.LOKET)
+    lives_in = (await api.ok("GET", pupil, loket))["state"]["municipality_code"]
+    before = await head_of(api, tenant)
+    await api.ok(
+        "POST",
+        f"{base}/support-requests/{world['granted']}/disclosures",
+        loket,
+        {"municipality_code": lives_in, "legal_basis": "LEERPLICHT", "fields": ["name"]},
+    )
+
+    then = await api.ok(
+        "GET", f"{pupil}/subject-access?as_of_position={before}", officer(api, tenant)
+    )
+    now = await api.ok("GET", f"{pupil}/subject-access", officer(api, tenant))
+
+    municipality = f"municipality {lives_in}"
+    assert municipality not in [r["recipient"] for r in then["recipients"]]
+    assert municipality in [r["recipient"] for r in now["recipients"]]
+    assert max(r["position"] for r in then["records"]) <= before

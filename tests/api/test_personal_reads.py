@@ -271,23 +271,43 @@ async def test_a_list_names_every_pupil_it_showed_and_is_found_by_each(
     assert [found[-1]["sequence"] for found in about_each] == [entry["sequence"]] * 2
 
 
-async def test_an_auditors_read_as_of_a_moment_is_one_entry_too(
-    api: Api, world: dict[str, str]
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.PRIVACY_OFFICER])
+async def test_a_read_as_of_a_moment_is_one_entry_too(
+    api: Api, world: dict[str, str], role: Role
 ) -> None:
     tenant = TenantId(world["tenant"])
-    auditor = {**api.as_(tenant, Role.AUDITOR, subject="auditor-2"), **PURPOSE}
+    reader = {**api.as_(tenant, role, subject="reader-2"), **PURPOSE}
     pupil = f"/v1/tenants/{tenant}/pupils/{world['pupil']}"
+    auditor = {**api.as_(tenant, Role.AUDITOR), **PURPOSE}
     registered = (await api.ok("GET", pupil, auditor))["events"][0]["position"]
     before = await accesses(api, tenant)
 
-    await api.ok("GET", f"{pupil}?as_of_position={registered}", auditor)
+    await api.ok("GET", f"{pupil}?as_of_position={registered}", reader)
 
     [entry] = (await accesses(api, tenant))[len(before) :]
     assert (entry["actor"], entry["action"], entry["subject_id"]) == (
-        "auditor:auditor-2",
+        f"{role}:reader-2",
         "as-of",
         world["pupil"],
     )
+    assert entry["purpose"] == PURPOSE["Purpose"]
+
+
+async def test_a_caseload_judged_on_a_named_day_is_a_personal_read_not_a_replay(
+    api: Api, world: dict[str, str]
+) -> None:
+    tenant = TenantId(world["tenant"])
+    school = api.as_(tenant, Role.SCHOOL, school=SCHOOL, subject="school-2")
+    before = await accesses(api, tenant)
+
+    caseload = await api.ok(
+        "GET", f"/v1/tenants/{tenant}/schools/{SCHOOL}/caseload?as_of=2025-03-25", school
+    )
+
+    [entry] = (await accesses(api, tenant))[len(before) :]
+    assert caseload["replayed_to"] is None
+    assert (entry["actor"], entry["action"]) == ("school:school-2", "list")
+    assert world["pupil"] in {entry["subject_id"], *entry["subjects"]}
 
 
 async def test_a_refused_read_and_an_empty_list_record_nothing(

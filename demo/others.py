@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from demo.dates import first_school_day, school_year_end, secondary_school_start
-from demo.desk import DemoDesk, TlvTerms
+from demo.desk import DemoDesk
 from demo.stories import (
     Advice,
     Arranged,
@@ -15,6 +15,7 @@ from demo.stories import (
     Request,
     Shown,
     Story,
+    TlvTerms,
     play,
 )
 from domain.arrangement import EvaluationParty, GoalAttainment

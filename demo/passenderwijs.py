@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from application.commands import ExtendTlvs
 from application.handlers import tlvs
 from demo.dates import DemoCalendar, first_school_day, school_year_end, weekday_on_or_before
-from demo.desk import COMMITTEE, DemoDesk, TlvTerms
+from demo.desk import COMMITTEE, DemoDesk
 from demo.stories import (
     Advice,
     Arranged,
@@ -36,6 +36,7 @@ from demo.stories import (
     Story,
     Suspended,
     TlvExtended,
+    TlvTerms,
     ZorgplichtExtended,
     play,
 )

@@ -9,17 +9,51 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypedDict
 from uuid import UUID
 
+from application.commands import (
+    AssignExpert,
+    CheckCompleteness,
+    DecideObjection,
+    DecideSupportRequest,
+    EndArrangementEarly,
+    EvaluateArrangement,
+    ExplainObjectionLateness,
+    ExtendArrangement,
+    ExtendTlv,
+    ExtendZorgplichtTerm,
+    GrantArrangement,
+    LapseTlv,
+    LodgeObjection,
+    NotifyDecision,
+    RecordExpertAdvice,
+    RecordLbtAdvice,
+    RecordParentView,
+    RecordPupilLeaving,
+    RequestLbtAdvice,
+    ResumeApplication,
+    RuleOnObjectionLateness,
+    SuspendApplication,
+)
+from application.handlers import arrangements, objections, pupils, support_requests, tlvs
 from application.local_dates import local_date
-from demo.desk import DemoDesk, PupilCase, TlvTerms
+from demo.desk import (
+    COMMITTEE,
+    LOKET,
+    DemoDesk,
+    PupilCase,
+    expert_actor,
+    expert_subject,
+    school_actor,
+)
 from domain.arrangement import EvaluationParty, GoalAttainment
 from domain.deadlines import Channel
 from domain.expert_advice import ExpertRole, Qualification
 from domain.objection import ObjectionOutcome, Objector, TlvConsequence
 from domain.pupil import LeavingReason
-from domain.support_request import ParentView
-from domain.tlv import TlvType
+from domain.support_request import DecisionOutcome, ParentView
+from domain.tlv import FundingCategory, TlvType
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +99,13 @@ class Request:
     parent_view: ParentView = ParentView.AGREE
     school_code: str | None = None
     missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TlvTerms:
+    category: FundingCategory | None
+    valid_from: date
+    valid_until: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,105 +332,195 @@ async def play(
     return played
 
 
-async def _take(  # noqa: C901, PLR0912, PLR0915 - one arm per kind of step, each a command or two
+async def _take(  # noqa: C901, PLR0912, PLR0915 - one arm per kind of step
     desk: DemoDesk, case: PupilCase, step: Step, progress: Played
 ) -> None:
+    """Run the step's command as the one who gives it, named after the story's request step."""
     at = progress.step
     match step:
         case Request():
             progress.step = step.step
             progress.latest["SupportRequest"] = await _request(case, step)
         case Decided():
-            await _decide(case, step, progress)
+            await _decide(desk, case, step, progress)
         case Suspended():
-            request = progress.of("SupportRequest")
-            await case.suspend(request, at, step.on, step.reason, complete_by=step.complete_by)
+            await case.run(
+                support_requests.suspend_application,
+                SuspendApplication(
+                    request_id=progress.of("SupportRequest"),
+                    reason=step.reason,
+                    suspended_on=step.on,
+                    complete_by=step.complete_by,
+                ),
+                f"{at}/suspend",
+                LOKET,
+            )
         case Resumed():
-            await case.resume(progress.of("SupportRequest"), at, step.on)
+            await case.run(
+                support_requests.resume_application,
+                ResumeApplication(request_id=progress.of("SupportRequest"), resumed_on=step.on),
+                f"{at}/resume",
+                LOKET,
+            )
         case ParentViewGiven():
-            await case.parent_view(progress.of("SupportRequest"), at, step.view)
+            await case.run(
+                support_requests.record_parent_view,
+                RecordParentView(request_id=progress.of("SupportRequest"), parent_view=step.view),
+                f"{at}/parent-view",
+                LOKET,
+            )
         case Arranged():
             if progress.decided_on is None:
                 raise ValueError(f"Case {case.key!r}: an arrangement without a decision.")
-            progress.latest["Arrangement"] = await case.grant_arrangement(
-                progress.of("SupportRequest"),
-                at,
-                provider=step.provider,
-                amount=step.amount,
-                start_on=step.start_on,
-                decided_on=progress.decided_on,
-                end_on=step.end_on,
+            granted = await case.run(
+                arrangements.grant_arrangement,
+                GrantArrangement(
+                    support_request_id=progress.of("SupportRequest"),
+                    provider=step.provider,
+                    amount=step.amount,
+                    start_on=step.start_on,
+                    end_on=step.end_on,
+                    decided_on=progress.decided_on,
+                ),
+                f"{at}/arrangement",
+                COMMITTEE,
             )
+            desk.tally.arrangements += 1
+            progress.latest["Arrangement"] = granted.aggregate_id
         case Evaluated():
-            await case.evaluate(
-                progress.of("Arrangement"),
-                at,
-                party=step.party,
-                attainment=step.attainment,
-                on=step.on,
-                notes=step.notes,
+            parents = step.party is EvaluationParty.PARENTS
+            await case.run(
+                arrangements.evaluate_arrangement,
+                EvaluateArrangement(
+                    arrangement_id=progress.of("Arrangement"),
+                    party=step.party,
+                    goal_attainment=step.attainment,
+                    notes=step.notes,
+                    evaluated_on=step.on,
+                ),
+                f"{at}/evaluate-{step.party.lower()}",
+                LOKET if parents else school_actor(case.school_code or ""),
             )
         case EndedEarly():
-            await case.end_early(progress.of("Arrangement"), at, step.on, step.reason)
+            await case.run(
+                arrangements.end_arrangement_early,
+                EndArrangementEarly(
+                    arrangement_id=progress.of("Arrangement"), ended_on=step.on, reason=step.reason
+                ),
+                f"{at}/end-early",
+                school_actor(case.school_code or "onbekend"),
+            )
         case ArrangementExtended():
-            await case.extend_arrangement(
-                progress.of("Arrangement"),
-                at,
-                end_on=step.end_on,
-                decided_on=step.decided_on,
-                reason=step.reason,
-                amount_added=step.amount_added,
+            await case.run(
+                arrangements.extend_arrangement,
+                ExtendArrangement(
+                    arrangement_id=progress.of("Arrangement"),
+                    end_on=step.end_on,
+                    reason=step.reason,
+                    amount_added=step.amount_added,
+                    decided_on=step.decided_on,
+                ),
+                f"{at}/extend",
+                COMMITTEE,
             )
         case Redeemed():
             await case.redeem(progress.of("Tlv"), step.school_code, step.on)
         case TlvExtended():
-            tlv = progress.of("Tlv")
-            await case.extend_tlv(tlv, valid_until=step.valid_until, decided_on=step.decided_on)
+            extension = ExtendTlv(
+                tlv_id=progress.of("Tlv"), valid_until=step.valid_until, decided_on=step.decided_on
+            )
+            await case.run(tlvs.extend_tlv, extension, "tlv/extend", COMMITTEE)
         case LapsedUnredeemed():
             if local_date(desk.clock.now()) > step.redeem_by:
-                await case.lapse(progress.of("Tlv"))
+                await case.run(
+                    tlvs.lapse_tlv, LapseTlv(tlv_id=progress.of("Tlv")), "tlv/lapse", LOKET
+                )
                 desk.highlight(step.label, "Tlv", progress.of("Tlv"))
         case Objected():
-            progress.latest["Objection"] = await case.lodge_objection(
-                progress.of("SupportRequest"),
-                at,
-                objector=step.objector,
-                grounds=step.grounds,
-                received_on=step.received_on,
-                channel=step.channel,
+            lodged = await case.run(
+                objections.lodge_objection,
+                LodgeObjection(
+                    support_request_id=progress.of("SupportRequest"),
+                    objector=step.objector,
+                    grounds=step.grounds,
+                    received_on=step.received_on,
+                    channel=step.channel,
+                ),
+                f"{at}/objection",
+                LOKET,
             )
+            desk.tally.objections += 1
+            progress.latest["Objection"] = lodged.aggregate_id
         case LatenessExplained():
-            await case.explain_lateness(progress.of("Objection"), at, step.on, step.explanation)
+            await case.run(
+                objections.explain_objection_lateness,
+                ExplainObjectionLateness(
+                    objection_id=progress.of("Objection"),
+                    explanation=step.explanation,
+                    received_on=step.on,
+                ),
+                f"{at}/lateness-explanation",
+                LOKET,
+            )
         case LatenessRuled():
-            await case.rule_on_lateness(
-                progress.of("Objection"),
-                at,
-                step.on,
-                excusable=step.excusable,
-                reasons=step.reasons,
+            await case.run(
+                objections.rule_on_objection_lateness,
+                RuleOnObjectionLateness(
+                    objection_id=progress.of("Objection"),
+                    excusable=step.excusable,
+                    reasons=step.reasons,
+                    decided_on=step.on,
+                ),
+                f"{at}/lateness-ruling",
+                COMMITTEE,
             )
         case LbtAsked():
-            await case.request_lbt_advice(progress.of("Objection"), at, step.on)
+            await case.run(
+                objections.request_lbt_advice,
+                RequestLbtAdvice(objection_id=progress.of("Objection"), requested_on=step.on),
+                f"{at}/lbt-request",
+                LOKET,
+            )
         case LbtAdvised():
-            await case.record_lbt_advice(
-                progress.of("Objection"), at, outcome=step.outcome, on=step.on, advice=step.advice
+            await case.run(
+                objections.record_lbt_advice,
+                RecordLbtAdvice(
+                    objection_id=progress.of("Objection"),
+                    recommended_outcome=step.outcome,
+                    advice=step.advice,
+                    received_on=step.on,
+                ),
+                f"{at}/lbt-advice",
+                LOKET,
             )
         case ObjectionDecided():
-            await case.decide_objection(
-                progress.of("Objection"),
-                at,
-                outcome=step.outcome,
-                on=step.on,
-                reasons=step.reasons,
-                consequence=step.consequence,
-                tlv=step.tlv,
+            await case.run(
+                objections.decide_objection,
+                DecideObjection(
+                    objection_id=progress.of("Objection"),
+                    outcome=step.outcome,
+                    reasons=step.reasons,
+                    decided_on=step.on,
+                    tlv_consequence=step.consequence,
+                    **_tlv_fields(step.tlv),
+                ),
+                f"{at}/objection-decision",
+                COMMITTEE,
             )
         case RegisteredAtSchool():
             await case.register_at_school(step.school_code, step.on)
         case ZorgplichtExtended():
-            await case.extend_zorgplicht(step.school_code)
+            await case.run(
+                pupils.extend_zorgplicht_term,
+                ExtendZorgplichtTerm(pupil_id=case.pupil_id),
+                "zorgplicht-extension",
+                school_actor(step.school_code),
+            )
         case Left():
-            await case.leave(step.reason, step.on)
+            leaving = RecordPupilLeaving(
+                pupil_id=case.pupil_id, reason=step.reason, left_on=step.on
+            )
+            await case.run(pupils.record_pupil_leaving, leaving, "leave", LOKET)
         case Shown():
             desk.highlight(step.label, step.kind, progress.of(step.kind))
 
@@ -407,35 +538,76 @@ async def _request(case: PupilCase, request: Request) -> UUID:
         school_code=request.school_code,
     )
     if request.complete_on is not None:
-        await case.check(request_id, step, request.complete_on, request.missing)
+        check = CheckCompleteness(
+            request_id=request_id, missing=request.missing, checked_on=request.complete_on
+        )
+        await case.run(support_requests.check_completeness, check, f"{step}/completeness", LOKET)
     roles = tuple(zip(ExpertRole, request.advices, strict=False))
     for role, advice in roles:
-        await case.assign_expert(request_id, step, role=role, expert=advice.expert)
+        await case.run(
+            support_requests.assign_expert,
+            AssignExpert(
+                request_id=request_id, role=role, expert_subject=expert_subject(advice.expert)
+            ),
+            f"{step}/assign-{role.lower()}",
+            LOKET,
+        )
     for role, advice in roles:
         if advice.on is not None:
-            await case.advise(
-                request_id,
-                step,
-                role=role,
-                qualification=advice.qualification,
-                expert=advice.expert,
-                on=advice.on,
-                advice=advice.text,
-                admissible=advice.admissible,
+            await case.run(
+                support_requests.record_expert_advice,
+                RecordExpertAdvice(
+                    request_id=request_id,
+                    role=role,
+                    qualification=advice.qualification,
+                    independence_declared=True,
+                    written_on=advice.on,
+                    advice=advice.text,
+                    admissible=advice.admissible,
+                ),
+                f"{step}/advice-{role.lower()}",
+                expert_actor(advice.expert),
             )
     return request_id
 
 
-async def _decide(case: PupilCase, decision: Decided, progress: Played) -> None:
+async def _decide(desk: DemoDesk, case: PupilCase, decision: Decided, progress: Played) -> None:
     """Grant or refuse, then notify; a granted TLV application must have issued its TLV."""
     request, at = progress.of("SupportRequest"), progress.step
-    if not decision.granted:
-        await case.refuse(request, at, decision.on, decision.reasons)
-    else:
-        tlv_id = await case.grant(request, at, decision.on, decision.reasons, decision.tlv)
-        if decision.tlv is not None:
-            if tlv_id is None:
-                raise ValueError(f"Case {case.key!r}: request {request} issued no TLV.")
-            progress.latest["Tlv"] = tlv_id
+    decided = await case.run(
+        support_requests.decide_support_request,
+        DecideSupportRequest(
+            request_id=request,
+            outcome=DecisionOutcome.GRANTED if decision.granted else DecisionOutcome.REFUSED,
+            reasons=decision.reasons,
+            decided_on=decision.on,
+            **_tlv_fields(decision.tlv),
+        ),
+        f"{at}/decide",
+        COMMITTEE,
+    )
+    if decision.tlv is not None:
+        if not decided.also_changed:
+            raise ValueError(f"Case {case.key!r}: request {request} issued no TLV.")
+        desk.tally.tlvs += 1
+        progress.latest["Tlv"] = decided.also_changed[0]
     progress.decided_on = decision.on
-    await case.notify(request, at, decision.notified_on)
+    notice = NotifyDecision(request_id=request, notified_on=decision.notified_on)
+    await case.run(support_requests.notify_decision, notice, f"{at}/notify", LOKET)
+
+
+class _TlvFields(TypedDict):
+    funding_category: FundingCategory | None
+    valid_from: date | None
+    valid_until: date | None
+
+
+def _tlv_fields(tlv: TlvTerms | None) -> _TlvFields:
+    """The TLV's terms as a decision command's fields; all None where no TLV is granted."""
+    if tlv is None:
+        return {"funding_category": None, "valid_from": None, "valid_until": None}
+    return {
+        "funding_category": tlv.category,
+        "valid_from": tlv.valid_from,
+        "valid_until": tlv.valid_until,
+    }

@@ -26,6 +26,14 @@ def so_application(pupil_id: str) -> dict[str, str]:
     }
 
 
+def lbt_advises_rejection(received_on: str) -> dict[str, str]:
+    return {"recommended_outcome": "REJECTED", "advice": "Ongegrond.", "received_on": received_on}
+
+
+def rejected_following_the_lbt(decided_on: str) -> dict[str, str]:
+    return {"outcome": "REJECTED", "reasons": "Wij volgen de LBT.", "decided_on": decided_on}
+
+
 def so_granted(reasons: str) -> dict[str, str]:
     """The TLV granted on 20 March 2025 in category LOW, from 1 April for two school years."""
     return {

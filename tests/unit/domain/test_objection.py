@@ -32,7 +32,12 @@ LAST_DAY = date(2025, 5, 2)
 
 
 def lodge(
-    request: SupportRequest, received_on: date = date(2025, 4, 1), excuse: str | None = None
+    request: SupportRequest,
+    received_on: date = date(2025, 4, 1),
+    excuse: str | None = None,
+    *,
+    channel: Channel = Channel.POST,
+    posted_on: date | None = None,
 ) -> Objection:
     return Objection.lodge(
         objection_id=uuid4(),
@@ -42,6 +47,8 @@ def lodge(
         received_on=received_on,
         by=LOKET,
         at=AT,
+        channel=channel,
+        posted_on=posted_on,
         lateness_excuse=excuse,
     )
 
@@ -99,16 +106,8 @@ class TestLodging:
         assert objection.awaits_lateness_ruling
 
     def test_posted_on_the_last_day_and_received_five_days_later_is_timely(self) -> None:
-        objection = Objection.lodge(
-            objection_id=uuid4(),
-            request=granted_tlv_request(),
-            objector=Objector.PARENTS,
-            grounds="Wij vinden SO niet passend.",
-            received_on=date(2025, 5, 7),
-            channel=Channel.POST,
-            posted_on=LAST_DAY,
-            by=LOKET,
-            at=AT,
+        objection = lodge(
+            granted_tlv_request(), date(2025, 5, 7), channel=Channel.POST, posted_on=LAST_DAY
         )
         [lodged] = objection.collect_events()
         assert isinstance(lodged, Objection.Lodged)
@@ -117,16 +116,8 @@ class TestLodging:
 
     def test_only_a_letter_by_post_has_a_postmark(self) -> None:
         with pytest.raises(InvalidValueError, match="posted_on"):
-            Objection.lodge(
-                objection_id=uuid4(),
-                request=granted_tlv_request(),
-                objector=Objector.PARENTS,
-                grounds="g",
-                received_on=date(2025, 5, 7),
-                channel=Channel.EMAIL,
-                posted_on=LAST_DAY,
-                by=LOKET,
-                at=AT,
+            lodge(
+                granted_tlv_request(), date(2025, 5, 7), channel=Channel.EMAIL, posted_on=LAST_DAY
             )
 
     def test_an_excuse_given_with_a_late_objection_is_its_explanation(self) -> None:

@@ -207,21 +207,29 @@ async def record_both_advices(desk: Desk, request_id: UUID) -> None:
         )
 
 
+def granting(
+    request_id: UUID,
+    category: FundingCategory = FundingCategory.LOW,
+    decided_on: date | None = None,
+) -> DecideSupportRequest:
+    """The TLV granted in ``category`` from 1 April 2025 for two school years and more."""
+    return DecideSupportRequest(
+        request_id=request_id,
+        outcome=DecisionOutcome.GRANTED,
+        reasons="Toelaatbaar.",
+        decided_on=decided_on,
+        funding_category=category,
+        valid_from=date(2025, 4, 1),
+        valid_until=date(2027, 7, 31),
+    )
+
+
 async def granted_tlv(desk: Desk, pupil_id: UUID | None = None) -> tuple[UUID, UUID]:
     """A granted SO TLV application: (request id, TLV id)."""
     request_id = await complete_request(desk, pupil_id or await register_pupil(desk))
     await record_both_advices(desk, request_id)
     outcome = await desk.run(
-        support_requests.decide_support_request,
-        DecideSupportRequest(
-            request_id=request_id,
-            outcome=DecisionOutcome.GRANTED,
-            reasons="Toelaatbaar.",
-            funding_category=FundingCategory.LOW,
-            valid_from=date(2025, 4, 1),
-            valid_until=date(2027, 7, 31),
-        ),
-        actor=DIRECTOR,
+        support_requests.decide_support_request, granting(request_id), actor=DIRECTOR
     )
     [tlv_id] = outcome.also_changed
     return request_id, tlv_id

@@ -24,6 +24,7 @@ from application.commands import (
     RecordExpertAdvice,
     RegisterPupil,
     SubmitSupportRequest,
+    SuspendApplication,
 )
 from application.handlers import pupils, support_requests, swv
 from application.ports import EventMetadata, EventStore, NewEvent
@@ -205,6 +206,18 @@ async def record_both_advices(desk: Desk, request_id: UUID) -> None:
                 admissible=True,
             ),
         )
+
+
+async def invited_to_complete(
+    desk: Desk, request_id: UUID, on: date, complete_by: date, reason: str = "Dossier"
+) -> None:
+    """The loket suspends the application: the school is to complete it by ``complete_by``."""
+    await desk.run(
+        support_requests.suspend_application,
+        SuspendApplication(
+            request_id=request_id, reason=reason, suspended_on=on, complete_by=complete_by
+        ),
+    )
 
 
 def granting(

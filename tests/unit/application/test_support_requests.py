@@ -12,7 +12,6 @@ from application.commands import (
     NotifyDecision,
     ResumeApplication,
     SubmitSupportRequest,
-    SuspendApplication,
 )
 from application.errors import (
     AggregateNotFoundError,
@@ -40,6 +39,7 @@ from tests.unit.application.conftest import (
     configured_desk,
     granted_tlv,
     granting,
+    invited_to_complete,
     record_both_advices,
     register_pupil,
     take_stream,
@@ -260,15 +260,7 @@ class TestTheDecisionTerm:
             )
         request_id = await complete_request(desk, await register_pupil(desk))
         desk.clock.move_to(date(2025, 3, 17))
-        await desk.run(
-            support_requests.suspend_application,
-            SuspendApplication(
-                request_id=request_id,
-                reason="Wacht op verslag.",
-                suspended_on=date(2025, 3, 7),
-                complete_by=date(2025, 3, 21),
-            ),
-        )
+        await invited_to_complete(desk, request_id, date(2025, 3, 7), complete_by=date(2025, 3, 21))
         await desk.run(
             support_requests.resume_application,
             ResumeApplication(request_id=request_id, resumed_on=date(2025, 3, 17)),

@@ -4,7 +4,7 @@ The ``store`` fixture (tests/conftest.py) runs every test on the in-memory store
 PostgreSQL. Tenants are fresh SWV codes, so tests share one database without truncating it.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -99,6 +99,23 @@ class Desk:
         )
 
 
+async def add_schools(desk: Desk, schools: Iterable[tuple[str, SchoolType]]) -> None:
+    """One board's schools in Woerden, ``<brin>00`` for each brin and type."""
+    for brin, school_type in schools:
+        await desk.run(
+            swv.add_school,
+            AddSchool(
+                brin=brin,
+                vestiging="00",
+                name=f"School {brin}",
+                board="Stichting Primair",
+                school_type=school_type,
+                municipality_code="GM0632",
+            ),
+            actor=ADMIN,
+        )
+
+
 async def configured_desk(store: EventStore, tenant_id: TenantId | None = None) -> Desk:
     """A tenant with two municipalities, a regular, an SBO and an SO school and one type."""
     desk = Desk(store, tenant_id or fresh_swv_code())
@@ -115,23 +132,9 @@ async def configured_desk(store: EventStore, tenant_id: TenantId | None = None) 
     )
     for code, name in (("GM0632", "Woerden"), ("GM1904", "Stichtse Vecht")):
         await desk.run(swv.add_municipality, AddMunicipality(code=code, name=name), actor=ADMIN)
-    for brin, school_type in (
-        ("12AB", SchoolType.REGULAR),
-        ("34CD", SchoolType.SBO),
-        ("56EF", SchoolType.SO),
-    ):
-        await desk.run(
-            swv.add_school,
-            AddSchool(
-                brin=brin,
-                vestiging="00",
-                name=f"School {brin}",
-                board="Stichting Primair",
-                school_type=school_type,
-                municipality_code="GM0632",
-            ),
-            actor=ADMIN,
-        )
+    await add_schools(
+        desk, (("12AB", SchoolType.REGULAR), ("34CD", SchoolType.SBO), ("56EF", SchoolType.SO))
+    )
     await desk.run(
         swv.add_arrangement_type,
         AddArrangementType(

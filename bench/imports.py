@@ -5,14 +5,17 @@ file before anything is timed, then, on one embedded server (synchronous commit 
 alternating run by run:
 
 * ``import``: ``passend import`` of the file (parsing, checking each event against its type,
-  encrypting personal fields, hashing, chaining, ``COPY`` under the head row's lock);
+  encrypting personal fields, hashing in a second process; chaining and binary ``COPY`` under
+  the head row's lock; extending and signing each tenant's Merkle tree);
 * ``copy``: ``COPY`` of the very rows the import wrote (read back before timing) into a table
   with the same columns, keys and indexes and no row-level security, in commits of the same
   size: the floor of what PostgreSQL needs for them;
 * ``batch_append``: ``PostgresEventStore.append`` of the same events, 10 of one stream per
   append, as the application would (``--batch-events`` of them, to keep a run short).
 
-Targets: import at least 0.5 times copy and 3 times batch_append (events/s, medians of the runs).
+Targets: import at least 0.5 times copy and 3 times batch_append (events/s, medians of the runs;
+the ratios are printed run by run too, as min / median / max). Client CPU counts this process
+and its children (the import's preparing process).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from demo import seed_demo
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure.event_codec import EventCodec
-from infrastructure.field_encryption import FieldSealer, new_data_key
+from infrastructure.field_encryption import FieldSealer, associated_data, new_data_key
 from infrastructure.hash_chain import event_hash, event_hash_of_values
 from infrastructure.in_memory_event_store import InMemoryEventStore
 
@@ -105,4 +105,12 @@ def test_the_hash_of_envelope_values_is_the_event_hash() -> None:
         causation_id=None,
         key_ref=key_ref,
         canonical_payload=payload,
+    )
+
+
+def test_associated_data_keeps_the_format_stored_ciphertexts_were_sealed_with() -> None:
+    stream_id, event_id = UUID("0b7e1a4c-2f0e-4c53-9a51-3d3c1f0e9a10"), UUID(int=2)
+
+    assert associated_data(TENANT, stream_id, event_id, "name") == (
+        b"PO2604|0b7e1a4c-2f0e-4c53-9a51-3d3c1f0e9a10|00000000-0000-0000-0000-000000000002|name"
     )

@@ -16,12 +16,11 @@ from application.ports import NewEvent, TenantHead
 from domain.ids import TenantId
 from infrastructure import event_store
 from infrastructure.database import Pool, init_connection, tenant_transaction
-from infrastructure.event_batches import prepare_batch, recompute_hash
+from infrastructure.event_batches import recompute_hash
 from infrastructure.event_codec import EventCodec, UnknownEventTypeError
-from infrastructure.event_store import APPEND_SQL, PostgresEventStore, append_arguments
-from infrastructure.field_encryption import new_data_key
+from infrastructure.event_store import PostgresEventStore
 from tests.conftest import new_tenant_id
-from tests.integration.events import META, T0, note_events
+from tests.integration.events import META, T0, append_without_commit, note_events
 from tests.sample_aggregate import open_note
 
 pytestmark = pytest.mark.integration
@@ -87,26 +86,6 @@ async def test_many_appends_at_one_expected_version_let_exactly_one_win(
     assert (await pg_store.head(tenant)).last_position == 2
 
 
-async def _append_without_commit(
-    conn: asyncpg.Connection, store: PostgresEventStore, tenant: TenantId, events: list[NewEvent]
-) -> asyncpg.transaction.Transaction:
-    """Run the store's append statement in a transaction that is left open."""
-    await init_connection(conn)
-    prepared = prepare_batch(
-        store.codec,
-        tenant,
-        events,
-        expected_version=0,
-        metadata=META,
-        recorded_at=T0,
-        data_keys={events[0].event.originator_id: new_data_key()},
-    )
-    transaction = conn.transaction()
-    await transaction.start()
-    await conn.fetch(APPEND_SQL, *append_arguments(tenant, prepared))
-    return transaction
-
-
 async def test_an_open_append_holds_back_its_tenant_but_not_others_and_readers_never_skip(
     pg_store: PostgresEventStore, database_dsns: tuple[str, str]
 ) -> None:
@@ -114,7 +93,7 @@ async def test_an_open_append_holds_back_its_tenant_but_not_others_and_readers_n
     await pg_store.append(tenant, note_events(1), expected_version=0, metadata=META)
     held = await asyncpg.connect(database_dsns[1])
     try:
-        transaction = await _append_without_commit(held, pg_store, tenant, note_events(1))
+        transaction = await append_without_commit(held, pg_store, tenant, note_events(1))
         writer_b = asyncio.create_task(
             pg_store.append(tenant, note_events(1), expected_version=0, metadata=META)
         )
@@ -198,7 +177,7 @@ async def test_a_client_killed_in_the_middle_of_a_batch_leaves_nothing_behind(
     victim = await asyncpg.connect(database_dsns[1])
     events = note_events(5)
     stream_id = events[0].event.originator_id
-    await _append_without_commit(victim, pg_store, tenant, events)
+    await append_without_commit(victim, pg_store, tenant, events)
     victim.terminate()  # the client dies before it commits
     after = await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
     assert (after.first_position, after.last_position) == (2, 3), "no gap was left"

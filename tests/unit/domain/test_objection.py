@@ -59,6 +59,15 @@ def open_objection(request: SupportRequest | None = None) -> Objection:
     return objection
 
 
+def rule_on_lateness(
+    objection: Objection, *, excusable: bool, reasons: str = "r", on: date = date(2025, 5, 27)
+) -> None:
+    """The director rules whether the objection's lateness is excusable (Awb 6:11)."""
+    objection.rule_on_lateness(
+        excusable=excusable, reasons=reasons, decided_on=on, policy=POLICY, by=DIRECTOR, at=AT
+    )
+
+
 def decide(
     objection: Objection,
     outcome: ObjectionOutcome,
@@ -158,24 +167,14 @@ class TestTheLatenessRuling:
     def test_waits_for_the_objectors_explanation(self) -> None:
         objection = lodge(granted_tlv_request(), received_on=date(2025, 5, 20))
         with pytest.raises(ObjectionLatenessError, match="Ask the objector why"):
-            objection.rule_on_lateness(
-                excusable=True,
-                reasons="r",
-                decided_on=date(2025, 5, 27),
-                policy=POLICY,
-                by=DIRECTOR,
-                at=AT,
-            )
+            rule_on_lateness(objection, excusable=True)
 
     def test_excusable_lets_the_objection_go_on(self) -> None:
         objection = late_and_explained()
-        objection.rule_on_lateness(
+        rule_on_lateness(
+            objection,
             excusable=True,
             reasons="Opgenomen in het ziekenhuis; niet verwijtbaar (Awb 6:11).",
-            decided_on=date(2025, 5, 27),
-            policy=POLICY,
-            by=DIRECTOR,
-            at=AT,
         )
         [ruled] = objection.collect_events()
         assert isinstance(ruled, Objection.LatenessRuled)
@@ -189,13 +188,10 @@ class TestTheLatenessRuling:
 
     def test_inexcusable_declares_the_objection_inadmissible(self) -> None:
         objection = late_and_explained()
-        objection.rule_on_lateness(
+        rule_on_lateness(
+            objection,
             excusable=False,
             reasons="Geen reden die de termijnoverschrijding verschoont.",
-            decided_on=date(2025, 5, 27),
-            policy=POLICY,
-            by=DIRECTOR,
-            at=AT,
         )
         ruled, inadmissible = objection.collect_events()
         assert isinstance(ruled, Objection.LatenessRuled)
@@ -206,14 +202,7 @@ class TestTheLatenessRuling:
 
     def test_a_timely_objection_has_no_lateness_to_rule_on(self) -> None:
         with pytest.raises(ObjectionLatenessError, match="came in time"):
-            open_objection().rule_on_lateness(
-                excusable=True,
-                reasons="r",
-                decided_on=date(2025, 5, 1),
-                policy=POLICY,
-                by=DIRECTOR,
-                at=AT,
-            )
+            rule_on_lateness(open_objection(), excusable=True, on=date(2025, 5, 1))
 
 
 class TestTheDecisionTerm:

@@ -13,7 +13,13 @@ from api.auth import Role
 from domain.ids import TenantId
 from tests.api.conftest import OTHER_SCHOOL, Api, open_tenant
 from tests.api.test_tlv_walkthrough import GRANTED_REASONS, advice
-from tests.api.world import SAM, so_application, so_granted
+from tests.api.world import (
+    SAM,
+    lbt_advises_rejection,
+    rejected_following_the_lbt,
+    so_application,
+    so_granted,
+)
 
 
 @pytest.fixture(scope="module")
@@ -116,18 +122,9 @@ async def test_a_late_objection_with_an_excuse_the_committee_accepts_is_heard_an
         loket,
         {"reason": "De hoorzitting van de LBT is verplaatst.", "notified_on": "2025-06-02"},
     )
-    await api.ok(
-        "POST",
-        f"{objection}/lbt-advices",
-        loket,
-        {"recommended_outcome": "REJECTED", "advice": "Ongegrond.", "received_on": "2025-07-01"},
-    )
-    await api.ok(
-        "POST",
-        f"{objection}/decision",
-        committee,
-        {"outcome": "REJECTED", "reasons": "Wij volgen de LBT.", "decided_on": "2025-07-10"},
-    )
+    await api.ok("POST", f"{objection}/lbt-advices", loket, lbt_advises_rejection("2025-07-01"))
+    decision = rejected_following_the_lbt("2025-07-10")
+    await api.ok("POST", f"{objection}/decision", committee, decision)
 
     read = await api.ok("GET", objection, loket)
     assert [e["type"] for e in read["events"]] == [

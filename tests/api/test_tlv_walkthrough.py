@@ -8,7 +8,13 @@ import pytest
 from api.auth import Role
 from domain.ids import TenantId
 from tests.api.conftest import SCHOOL, Api, new_key, open_tenant
-from tests.api.world import SAM, so_application, so_granted
+from tests.api.world import (
+    SAM,
+    lbt_advises_rejection,
+    rejected_following_the_lbt,
+    so_application,
+    so_granted,
+)
 
 GRANTED_REASONS = "Beide deskundigen adviseren het SO."
 
@@ -75,18 +81,9 @@ async def test_a_tlv_application_walks_from_submission_to_decision_and_objection
     objection_id = objection.json()["id"]
     objections = f"{base}/objections/{objection_id}"
     await api.ok("POST", f"{objections}/lbt-advice-requests", loket, {"requested_on": "2025-04-02"})
-    await api.ok(
-        "POST",
-        f"{objections}/lbt-advices",
-        loket,
-        {"recommended_outcome": "REJECTED", "advice": "Ongegrond.", "received_on": "2025-05-01"},
-    )
-    await api.ok(
-        "POST",
-        f"{objections}/decision",
-        committee,
-        {"outcome": "REJECTED", "reasons": "Wij volgen de LBT.", "decided_on": "2025-05-09"},
-    )
+    await api.ok("POST", f"{objections}/lbt-advices", loket, lbt_advises_rejection("2025-05-01"))
+    decision = rejected_following_the_lbt("2025-05-09")
+    await api.ok("POST", f"{objections}/decision", committee, decision)
 
     case = await api.ok("GET", cases, school)
     assert case["version"] == notified["version"] == 8

@@ -133,7 +133,7 @@ class AbsenceReported(IntegrationData, frozen=True, kw_only=True, omit_defaults=
 
 
 class AbsenceSignalReached(IntegrationData, frozen=True, kw_only=True, omit_defaults=True):
-    """A signal's day came while the case was open (one type per signal, this one shape)."""
+    """A signal's day came while the case was open: the shape of the three signal types."""
 
     absence_case_id: UUID
     signal: AbsenceSignal
@@ -142,6 +142,22 @@ class AbsenceSignalReached(IntegrationData, frozen=True, kw_only=True, omit_defa
     """True for the Thuiszitterspact signal: a tenant's policy, not a legal deadline."""
     municipality_code: str
     school_code: str | None = None
+
+
+class AbsenceStatutoryReportDue(
+    AbsenceSignalReached, frozen=True, kw_only=True, omit_defaults=True
+):
+    """16 hours of unauthorised absence in 4 school weeks: report to DUO (Leerplichtwet 21a)."""
+
+
+class AbsenceFourWeeksAbsent(AbsenceSignalReached, frozen=True, kw_only=True, omit_defaults=True):
+    """Completely absent for 4 school weeks: langdurig relatief verzuim."""
+
+
+class AbsenceThuiszitterspactSignal(
+    AbsenceSignalReached, frozen=True, kw_only=True, omit_defaults=True
+):
+    """The tenant's Thuiszitterspact months without an offer passed: policy, not law."""
 
 
 class AbsencePlanRecorded(IntegrationData, frozen=True, kw_only=True, omit_defaults=True):
@@ -181,7 +197,9 @@ DATA_TYPES: dict[IntegrationEventType, type[IntegrationData]] = {
     T.PUPIL_ENROLLED: PupilEnrolled,
     T.PUPIL_LEFT: PupilLeft,
     T.ABSENCE_REPORTED: AbsenceReported,
-    **dict.fromkeys(SIGNAL_TYPES.values(), AbsenceSignalReached),
+    T.ABSENCE_STATUTORY_REPORT_DUE: AbsenceStatutoryReportDue,
+    T.ABSENCE_FOUR_WEEKS_ABSENT: AbsenceFourWeeksAbsent,
+    T.ABSENCE_THUISZITTERSPACT_SIGNAL: AbsenceThuiszitterspactSignal,
     T.ABSENCE_PLAN_RECORDED: AbsencePlanRecorded,
     T.ABSENCE_CLOSED: AbsenceClosed,
 }

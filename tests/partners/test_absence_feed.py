@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+import jsonschema
 import pytest
 
 from api.absence_cli import record_due_signals
@@ -191,6 +192,12 @@ async def test_a_thuiszitter_case_escalates_on_the_right_days_and_shows_in_deadl
     assert (data[5]["end"], data[5]["ended_on"]) == ("RETURNED_TO_SCHOOL", "2026-01-05")
     for personal in ("Noor", "Jansen", "2013-02-01", PLAN):
         assert personal not in str(feed)
+    asyncapi = (await api.client.get("/schema/asyncapi.json")).json()
+    published = {m["name"] for m in asyncapi["components"]["messages"].values() if "name" in m}
+    assert set(ABSENCE_TYPES) <= published
+    for event in feed:  # each event's data validates against its own published schema
+        schema = (await api.client.get(f"/schema/integration-events/{event['type']}.json")).json()
+        jsonschema.Draft202012Validator(schema).validate(event["data"])
 
     secret = (await secrets(api, tenant, hook))[0]
     await until(lambda: len(delivered_events(receiver.received, secret)) >= len(feed))

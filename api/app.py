@@ -18,9 +18,9 @@ from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.types import ASGIApp
 
+from api.absence_cli import daily_absence_signals
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
 from api.docs import OfflineSwaggerUI, api_description, docs_assets
@@ -36,7 +36,7 @@ from api.routes import ROUTES
 from api.routes.platform import stop_key_rotations
 from api.schemas.headers import CORRELATION_ID
 from api.settings import Settings
-from api.tracing import span_name_of_request, tracing_from_environment
+from api.tracing import tracing_plugins
 from api.transparency import start_transparency_log, stop_transparency_log
 from application.ports import EventStore
 from domain.registry import AGGREGATE_CLASSES
@@ -105,17 +105,22 @@ async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None 
         app.state.event_store = store
         if settings.run_retention:
             app.state.retention_task = asyncio.create_task(daily_retention(store, SystemClock()))
+        if settings.run_absence_signals:
+            app.state.absence_signals_task = asyncio.create_task(
+                daily_absence_signals(store, SystemClock())
+            )
         app.state.database_error = None
         return
 
 
 async def _stop_retention(app: Litestar) -> None:
-    task = app.state.get("retention_task")
-    if task is not None:
-        app.state.retention_task = None
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for name in ("retention_task", "absence_signals_task"):
+        task = app.state.get(name)
+        if task is not None:
+            setattr(app.state, name, None)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _admission(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
@@ -200,14 +205,6 @@ def create_app(
         yield
 
     auth = DefineMiddleware(BearerAuthentication, exclude=["^/health", "^/schema", "^/metrics$"])
-    tracer_provider = tracing_from_environment()  # None unless OTEL_TRACES_EXPORTER asks
-    tracing = [
-        OpenTelemetryPlugin(
-            OpenTelemetryConfig(
-                tracer_provider=tracer_provider, scope_span_details_extractor=span_name_of_request
-            )
-        )
-    ]
     return Litestar(
         route_handlers=[health, liveness, metrics_endpoint, docs_assets(), *ROUTES],
         lifespan=[state_setup, lifespan],
@@ -216,7 +213,7 @@ def create_app(
         response_headers=[CORRELATION_ID],  # set on every answer by echo_correlation_id
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        plugins=tracing if tracer_provider is not None else [],
+        plugins=tracing_plugins(),  # none unless OTEL_TRACES_EXPORTER asks
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Passend",

@@ -11,9 +11,9 @@ from typing import Annotated
 import asyncpg
 import msgspec
 import typer
-import uvicorn
 
 from api import audit_cli, witness_cli
+from api.absence_cli import absence_cli
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.import_cli import import_command
@@ -50,6 +50,7 @@ cli.add_typer(projections_cli, name="projections")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(retention_cli, name="retention")
 cli.add_typer(deliveries_cli, name="deliveries")
+cli.add_typer(absence_cli, name="absence")
 cli.command("export")(audit_cli.export)
 cli.command("verify")(audit_cli.verify)
 cli.command("witness")(witness_cli.witness)
@@ -141,6 +142,8 @@ def serve(
         if workers > 1:
             serve_workers(settings, workers)
             return
+        import uvicorn  # noqa: PLC0415 - a second of start-up for every command; serve only
+
         app = create_app(settings)
         freeze_start_up_heap()
         # Our logging configuration, and our request line instead of uvicorn's access log.

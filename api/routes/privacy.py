@@ -10,10 +10,8 @@ is what that municipality may then see: exactly the disclosed fields, nothing el
 
 from __future__ import annotations
 
-from pathlib import Path
 from uuid import UUID
 
-import jinja2
 from litestar import Controller, MediaType, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -23,6 +21,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import ClockDependency, Store
+from api.page_templates import page_template
 from api.personal_reads import DISCLOSED, PERSONAL_FIELDS, SUBJECT_ACCESS, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, Replay, ReplayDependency
 from api.routes.read_models import provide_pool
@@ -33,12 +32,6 @@ from application.handlers.disclosures import disclosed_cases, record_disclosure
 from application.ports import Clock, EventStore
 from application.subject_access import AsOf, SubjectAccessReport, subject_access
 from partners.recipients import deliveries_about
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 async def _report(  # noqa: PLR0913 - the pupil, the caller, its collaborators, the moment
@@ -107,7 +100,7 @@ class PrivacyController(Controller):
         replay: ReplayDependency,
     ) -> Response[str]:
         report = await _report(state, event_store, principal, pupil_id, clock, replay=replay)
-        page = _TEMPLATES.get_template("subject_access.html.j2").render(
+        page = page_template("subject_access.html.j2").render(
             view=SubjectAccessView.of(report, replayed_to=replay.moment)
         )
         return Response(page, media_type=MediaType.HTML)

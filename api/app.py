@@ -34,6 +34,7 @@ from api.read_side import start_read_side, stop_read_side
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.routes.platform import stop_key_rotations
+from api.schemas.events import EventViewSchema
 from api.settings import Settings
 from api.tracing import span_name_of_request, tracing_from_environment
 from api.transparency import start_transparency_log, stop_transparency_log
@@ -214,7 +215,7 @@ def create_app(
         before_send=[echo_correlation_id],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        plugins=tracing if tracer_provider is not None else [],
+        plugins=[EventViewSchema(), *(tracing if tracer_provider is not None else [])],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Passend",

@@ -15,7 +15,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
-from api.schemas.common import etag, event_views
+from api.schemas.common import aggregate_read
 from api.schemas.decisions import ArrangementRead, ArrangementState
 from application import commands as c
 from application.handlers import arrangements as h
@@ -124,15 +124,12 @@ class ArrangementController(Controller):
         schools = (request.school_code,)
         authorisation.ensure_can_read_decision(principal, "Arrangement", arrangement.id, schools)
         personal = authorisation.may_see_decision_details(principal, schools)
-        return Response(
-            ArrangementRead(
-                id=arrangement.id,
-                version=history.version,
-                state=ArrangementState.of(arrangement),
-                events=event_views(history.events, personal=personal),
-                replayed_to=await replay.recorded(arrangement.pupil_id),
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            ArrangementRead,
+            history,
+            ArrangementState.of(arrangement),
+            personal=personal,
+            replayed_to=await replay.recorded(arrangement.pupil_id),
         )
 
 

@@ -18,7 +18,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
-from api.schemas.common import etag, event_views
+from api.schemas.common import aggregate_read
 from api.schemas.decisions import ObjectionRead, ObjectionState
 from application import commands as c
 from application.handlers import objections as h
@@ -159,15 +159,12 @@ class ObjectionController(Controller):
         schools = (request.school_code,)
         authorisation.ensure_can_read_decision(principal, "Objection", objection.id, schools)
         personal = authorisation.may_see_decision_details(principal, schools)
-        return Response(
-            ObjectionRead(
-                id=objection.id,
-                version=history.version,
-                state=ObjectionState.of(objection),
-                events=event_views(history.events, personal=personal),
-                replayed_to=await replay.recorded(objection.pupil_id),
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            ObjectionRead,
+            history,
+            ObjectionState.of(objection),
+            personal=personal,
+            replayed_to=await replay.recorded(objection.pupil_id),
         )
 
 

@@ -14,7 +14,7 @@ from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
-from api.schemas.common import etag, event_views
+from api.schemas.common import aggregate_read
 from api.schemas.pupils import PupilRead, PupilState
 from application import commands as c
 from application.handlers import pupils as h
@@ -179,15 +179,12 @@ class PupilController(Controller):
         pupil = history.aggregate
         authorisation.ensure_can_read_pupil(principal, pupil)
         personal = authorisation.may_see_pupil_details(principal, pupil)
-        return Response(
-            PupilRead(
-                id=pupil.id,
-                version=history.version,
-                state=PupilState.of(pupil, personal=personal),
-                events=event_views(history.events, personal=personal),
-                replayed_to=await replay.recorded(pupil.id),
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            PupilRead,
+            history,
+            PupilState.of(pupil, personal=personal),
+            personal=personal,
+            replayed_to=await replay.recorded(pupil.id),
         )
 
 

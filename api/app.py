@@ -18,7 +18,6 @@ from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.types import ASGIApp
 
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
@@ -36,7 +35,7 @@ from api.routes import ROUTES
 from api.routes.platform import stop_key_rotations
 from api.schemas.events import EventViewSchema
 from api.settings import Settings
-from api.tracing import span_name_of_request, tracing_from_environment
+from api.tracing import tracing_plugins
 from api.transparency import start_transparency_log, stop_transparency_log
 from application.ports import EventStore
 from domain.registry import AGGREGATE_CLASSES
@@ -200,14 +199,6 @@ def create_app(
         yield
 
     auth = DefineMiddleware(BearerAuthentication, exclude=["^/health", "^/schema", "^/metrics$"])
-    tracer_provider = tracing_from_environment()  # None unless OTEL_TRACES_EXPORTER asks
-    tracing = [
-        OpenTelemetryPlugin(
-            OpenTelemetryConfig(
-                tracer_provider=tracer_provider, scope_span_details_extractor=span_name_of_request
-            )
-        )
-    ]
     return Litestar(
         route_handlers=[health, liveness, metrics_endpoint, docs_assets(), *ROUTES],
         lifespan=[state_setup, lifespan],
@@ -215,7 +206,7 @@ def create_app(
         before_send=[echo_correlation_id],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        plugins=[EventViewSchema(), *(tracing if tracer_provider is not None else [])],
+        plugins=[EventViewSchema(), *tracing_plugins()],  # tracing if OTEL_TRACES_EXPORTER asks
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Passend",

@@ -11,7 +11,6 @@ from typing import Annotated
 import asyncpg
 import msgspec
 import typer
-import uvicorn
 
 from api import audit_cli, witness_cli
 from api.app import create_app
@@ -141,6 +140,8 @@ def serve(
         if workers > 1:
             serve_workers(settings, workers)
             return
+        import uvicorn  # noqa: PLC0415 - a second of start-up for every command; serve only
+
         app = create_app(settings)
         freeze_start_up_heap()
         # Our logging configuration, and our request line instead of uvicorn's access log.

@@ -8,8 +8,9 @@ run while the service serves. Interrupted, it is simply run again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -23,26 +24,63 @@ from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure import embedded_postgres_server
 from infrastructure.bulk_import import DEFAULT_CHUNK, ImportLineError, ImportResult, import_events
-from infrastructure.database import create_pool
+from infrastructure.database import Pool, create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.migrate import apply_migrations
 from infrastructure.signed_note import Signer
 from infrastructure.transparency_log import TransparencyLog
 
 
-async def extend_transparency_logs(admin_dsn: str, signer: Signer, tenants: Iterable[str]) -> None:
-    """Extend each tenant's Merkle tree over what was imported and sign a checkpoint of it.
+class TransparencyLogExtender:
+    """Extends each tenant's Merkle tree over what was imported and signs a checkpoint of it.
 
     Proofs then cover the imported history at once, whether or not a service is running.
+    A tenant's tree is extended in the background as soon as the import moves on to the next
+    tenant, so trees grow while later tenants are written; ``finish`` covers every tenant.
     """
-    pool = await create_pool(admin_dsn, min_size=1, max_size=1)
-    try:
-        transparency_log = TransparencyLog(pool, signer)
+
+    def __init__(self, pool: Pool, signer: Signer) -> None:
+        self._pool = pool
+        self._log = TransparencyLog(pool, signer)
+        self._waiting: list[str] = []
+        self._extending: asyncio.Task[None] | None = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def connected(
+        cls, admin_dsn: str, signer: Signer
+    ) -> AsyncIterator[TransparencyLogExtender]:
+        pool = await create_pool(admin_dsn, min_size=1, max_size=1)
+        extender = cls(pool, signer)
+        try:
+            yield extender
+        finally:
+            if extender._extending is not None:
+                extender._extending.cancel()
+                with contextlib.suppress(BaseException):
+                    await extender._extending
+            await pool.close()
+
+    def soon(self, tenant: str) -> None:
+        """Extend ``tenant``'s tree in the background."""
+        self._waiting.append(tenant)
+        if self._extending is None or self._extending.done():
+            self._extending = asyncio.ensure_future(self._extend_waiting())
+
+    async def finish(self, tenants: Iterable[str]) -> None:
+        """Extend every tenant's tree up to its head; raises what a background extension did."""
+        if self._extending is not None:
+            await self._extending
         for tenant in sorted(tenants):
-            while await transparency_log.integrate(TenantId(tenant)):
-                pass  # 100,000 leaves per step
-    finally:
-        await pool.close()
+            await self._extend(tenant)
+
+    async def _extend_waiting(self) -> None:
+        while self._waiting:
+            await self._extend(self._waiting.pop(0))
+
+    async def _extend(self, tenant: str) -> None:
+        while await self._log.integrate(TenantId(tenant)):
+            pass  # 100,000 leaves per step
 
 
 async def run_import(
@@ -53,7 +91,7 @@ async def run_import(
     chunk_size: int = DEFAULT_CHUNK,
     show_progress: bool = True,
 ) -> ImportResult:
-    """Migrate, import ``path`` (a bar shows the bytes read), then extend the tenants' trees.
+    """Migrate, import ``path`` (a bar shows the bytes read), extending the tenants' trees.
 
     The result's ``seconds`` include the trees: they are part of what an import writes.
     """
@@ -76,18 +114,23 @@ async def run_import(
     ):
         task = bar.add_task("import", total=size, events=0)
         counted = 0
+        async with TransparencyLogExtender.connected(admin_dsn, signer) as trees:
+            writing: str | None = None
 
-        def progress(events: int) -> None:
-            nonlocal counted
-            counted += events
-            bar.update(task, completed=lines.tell(), events=counted)
+            def progress(tenant: str, events: int) -> None:
+                nonlocal counted, writing
+                counted += events
+                bar.update(task, completed=lines.tell(), events=counted)
+                if writing is not None and tenant != writing:
+                    trees.soon(writing)  # the import has moved on to the next tenant
+                writing = tenant
 
-        result = await import_events(
-            admin_dsn, codec, lines, chunk_size=chunk_size, progress=progress
-        )
-    started = time.perf_counter()
-    await extend_transparency_logs(admin_dsn, signer, result.tenants)
-    result.seconds += time.perf_counter() - started
+            result = await import_events(
+                admin_dsn, codec, lines, chunk_size=chunk_size, progress=progress
+            )
+            started = time.perf_counter()
+            await trees.finish(result.tenants)
+            result.seconds += time.perf_counter() - started
     return result
 
 

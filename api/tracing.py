@@ -14,10 +14,9 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -25,6 +24,9 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
+
+if TYPE_CHECKING:
+    from litestar.plugins.opentelemetry import OpenTelemetryPlugin
 
 log = logging.getLogger("passend.tracing")
 _EXPORTERS_GROUP = "opentelemetry_traces_exporter"
@@ -57,6 +59,9 @@ def enable_tracing(exporters: Sequence[SpanExporter] = (), *, batch: bool = True
         _provider = TracerProvider(
             resource=Resource.create({} if named else {"service.name": "passend"})
         )
+        # the instrumentations take most of a second to import: only traced processes pay
+        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor  # noqa: PLC0415
+
         trace.set_tracer_provider(_provider)
         AsyncPGInstrumentor().instrument(tracer_provider=_provider)  # type: ignore[no-untyped-call]
     processor = BatchSpanProcessor if batch else SimpleSpanProcessor
@@ -74,6 +79,23 @@ def tracing_from_environment() -> TracerProvider | None:
         return None
     exporters = [e for e in (_exporter(name) for name in names) if e is not None]
     return enable_tracing(exporters)
+
+
+def tracing_plugins() -> list[OpenTelemetryPlugin]:
+    """Litestar's OpenTelemetry plugin if the environment asks for traces, else none."""
+    tracer_provider = tracing_from_environment()
+    if tracer_provider is None:
+        return []
+    # the ASGI instrumentation takes most of a second to import: only traced processes pay
+    from litestar.plugins.opentelemetry import (  # noqa: PLC0415
+        OpenTelemetryConfig,
+        OpenTelemetryPlugin,
+    )
+
+    config = OpenTelemetryConfig(
+        tracer_provider=tracer_provider, scope_span_details_extractor=span_name_of_request
+    )
+    return [OpenTelemetryPlugin(config)]
 
 
 def tracing_enabled() -> TracerProvider | None:

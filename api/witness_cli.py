@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 from litestar import Litestar, Request, Response, get, post
 
 from infrastructure.signed_note import COSIGNATURE_V1, Signer, Verifier, load_or_create_key
@@ -45,6 +44,8 @@ def witness(  # noqa: PLR0913, PLR0917 - a command's options are its parameters
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 7380,
 ) -> None:
     """Run a witness that cosigns the given logs' consistent checkpoints."""
+    import uvicorn  # noqa: PLC0415 - imported by this command only, not by every other one
+
     signer = Signer(name, load_or_create_key(key_file), COSIGNATURE_V1)
     state_file.parent.mkdir(parents=True, exist_ok=True)
     app = witness_app(Witness(signer, [Verifier.from_vkey(v) for v in log], state_file))

@@ -7,18 +7,21 @@ the recorded decision only, so the same events always give the same letter.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 from uuid import UUID
-
-import jinja2
-from fpdf import FPDF
 
 from domain import deadlines
 from domain.errors import RequestNotDecidedError
 from domain.support_request import DecisionOutcome, SupportRequest
 from domain.swv import Swv
 from domain.tlv import FundingCategory, TlvType
+
+if TYPE_CHECKING:
+    import jinja2
+    from fpdf import FPDF
 
 _MONTHS = [
     "januari",
@@ -165,9 +168,7 @@ def _objection_notice(request: SupportRequest, swv: Swv) -> tuple[str, ...]:
     return tuple(notice)
 
 
-_ENVIRONMENT = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-_HTML = _ENVIRONMENT.from_string(
-    """<!doctype html>
+_HTML = """<!doctype html>
 <html lang="nl">
 <head><meta charset="utf-8"><title>{{ b.title }}</title></head>
 <body>
@@ -189,22 +190,30 @@ ondersteuningsplan {{ b.policy_version }}.</p>
 {% endfor %}</body>
 </html>
 """
-)
+
+
+@functools.cache
+def _html_template() -> jinja2.Template:
+    # jinja2 costs every command a second of start-up; only the letter's routes need it
+    import jinja2  # noqa: PLC0415
+
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    return environment.from_string(_HTML)
 
 
 def render_html(beschikking: Beschikking) -> str:
-    return _HTML.render(b=beschikking, lange_datum=lange_datum)
+    return _html_template().render(b=beschikking, lange_datum=lange_datum)
 
 
-class _Letter(FPDF):
-    def heading(self, text: str) -> None:
-        self.set_font("Helvetica", "B", 12)
-        self.multi_cell(0, 7, _latin(text), new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", "", 11)
+def _heading(letter: FPDF, text: str) -> None:
+    letter.set_font("Helvetica", "B", 12)
+    letter.multi_cell(0, 7, _latin(text), new_x="LMARGIN", new_y="NEXT")
+    letter.set_font("Helvetica", "", 11)
 
-    def paragraph(self, text: str) -> None:
-        self.multi_cell(0, 6, _latin(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(2)
+
+def _paragraph(letter: FPDF, text: str) -> None:
+    letter.multi_cell(0, 6, _latin(text), new_x="LMARGIN", new_y="NEXT")
+    letter.ln(2)
 
 
 def _latin(text: str) -> str:
@@ -213,29 +222,33 @@ def _latin(text: str) -> str:
 
 
 def render_pdf(beschikking: Beschikking) -> bytes:
+    # fpdf2 (with numpy and fontTools) takes seconds to import: only the PDF route pays for it
+    from fpdf import FPDF  # noqa: PLC0415
+
     b = beschikking
-    letter = _Letter(format="A4")
+    letter = FPDF(format="A4")
     letter.set_title(b.title)
     # dated by the decision, not the clock: the same decision gives the same bytes
     letter.set_creation_date(datetime.combine(b.decided_on, time(), tzinfo=UTC))
     letter.add_page()
     letter.set_font("Helvetica", "", 11)
-    letter.paragraph(f"{b.swv_name}\nKenmerk: {b.request_id}\nDatum: {lange_datum(b.decided_on)}")
-    letter.heading(b.title)
-    letter.paragraph(
-        f"Leerling: {b.pupil_name or '(gegevens verwijderd)'}\nSchool: {b.school_code}"
+    _paragraph(letter, f"{b.swv_name}\nKenmerk: {b.request_id}\nDatum: {lange_datum(b.decided_on)}")
+    _heading(letter, b.title)
+    _paragraph(
+        letter, f"Leerling: {b.pupil_name or '(gegevens verwijderd)'}\nSchool: {b.school_code}"
     )
-    letter.heading("Besluit")
-    letter.paragraph(b.decision)
+    _heading(letter, "Besluit")
+    _paragraph(letter, b.decision)
     for term in b.terms:
-        letter.paragraph(f"- {term}")
-    letter.heading("Motivering")
-    letter.paragraph(b.reasons or "(gegevens verwijderd)")
-    letter.paragraph(
+        _paragraph(letter, f"- {term}")
+    _heading(letter, "Motivering")
+    _paragraph(letter, b.reasons or "(gegevens verwijderd)")
+    _paragraph(
+        letter,
         f"Dit besluit is genomen op advies van de {b.committee_name}, onder het "
-        f"ondersteuningsplan {b.policy_version}."
+        f"ondersteuningsplan {b.policy_version}.",
     )
-    letter.heading("Bezwaar maken")
+    _heading(letter, "Bezwaar maken")
     for line in b.objection_notice:
-        letter.paragraph(line)
+        _paragraph(letter, line)
     return bytes(letter.output())

@@ -13,22 +13,35 @@ field, typed, no others). The import encrypts personal fields with the subject's
 hashes each event as an append does, gives each tenant's events the next dense positions and
 extends the tenant's hash chain; each chunk (consecutive lines of one tenant) is one commit.
 
-Rows go in with ``COPY``, which PostgreSQL does not allow on tables with row-level security
-for roles it applies to: the import runs as the database owner (the admin DSN). A tenant's head
-row is locked for each chunk, so appends of the running service wait, and positions stay
-dense. Resumable: a chunk is committed whole or not at all, and a rerun skips events whose ids
-a tenant already holds (checked only until the first chunk that is not there yet).
+Rows go in with binary ``COPY``, which PostgreSQL does not allow on tables with row-level
+security for roles it applies to: the import runs as the database owner (the admin DSN). A
+tenant's head row is locked for each chunk, so appends of the running service wait, and
+positions stay dense. Resumable: a chunk is committed whole or not at all, and a rerun skips
+events whose ids a tenant already holds (checked only until the first chunk that is not there
+yet).
+
+Two processes share the work, so that preparing overlaps writing on two cores: a preparing
+process (forked, with its own connection for lookups and data keys) checks, encrypts, encodes
+and hashes each block of lines into rows in ``COPY``'s binary format; this process hands them
+to the server over one connection, filling in only the positions and the chain hash it reads
+under the head's lock.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
+import itertools
+import multiprocessing
 import re
-from collections.abc import Callable, Iterable, Iterator
+import struct
+from array import array
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -37,11 +50,13 @@ import msgspec
 from application.errors import DataShreddedError
 from application.ports import DomainEvent
 from domain.ids import TenantId
+from infrastructure import copy_binary
 from infrastructure.data_keys import DataKeys
 from infrastructure.database import Connection, init_connection
 from infrastructure.event_batches import MAX_PAYLOAD_BYTES
-from infrastructure.event_codec import EventCodec, UnknownEventTypeError
-from infrastructure.hash_chain import event_hash, genesis_hash
+from infrastructure.event_codec import EventCodec, PlainEncoder, UnknownEventTypeError
+from infrastructure.field_encryption import FieldSealer
+from infrastructure.hash_chain import event_hash_of_values, genesis_hash, next_chain_hash
 from infrastructure.key_provider import KeyProvider, default_key_provider
 
 _TENANT = re.compile(r"^[A-Z0-9_-]{2,32}$")
@@ -91,6 +106,11 @@ class ImportLineError(ValueError):
     def __init__(self, line_number: int, reason: str) -> None:
         super().__init__(f"line {line_number}: {reason}")
         self.line_number = line_number
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[ImportLineError], tuple[int, str]]:
+        # raised in the preparing process, it crosses to this one pickled
+        return type(self), (self.line_number, self.reason)
 
 
 def import_line(  # noqa: PLR0913 - the envelope of one event
@@ -123,24 +143,6 @@ def import_line(  # noqa: PLR0913 - the envelope of one event
 
 
 @dataclass(slots=True)
-class _Row:
-    """A prepared event: every column but its position and commit hash."""
-
-    stream_id: UUID
-    stream_version: int
-    event_id: UUID
-    event_type: str
-    schema_version: int
-    recorded_at: datetime
-    actor: str
-    correlation_id: UUID | None
-    causation_id: UUID | None
-    key_ref: UUID | None
-    payload: bytes
-    event_hash: bytes
-
-
-@dataclass(slots=True)
 class _Chunk:
     tenant: str
     first_line: int
@@ -151,7 +153,7 @@ class _Chunk:
 class _Tenant:
     resuming: bool  # it held events when the import began: skip what is there already
     versions: dict[UUID, int] = field(default_factory=dict)
-    keys: dict[UUID, bytes] = field(default_factory=dict)
+    sealers: dict[UUID, FieldSealer] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -162,10 +164,41 @@ class ImportResult:
     seconds: float = 0.0
 
 
-def read_chunks(lines: Iterable[bytes], chunk_size: int) -> Iterator[_Chunk]:
+@dataclass(frozen=True, slots=True)
+class PreparedChunk:
+    """One commit's rows in binary ``COPY`` form, all but their positions and chain hash."""
+
+    tenant: str
+    lines: int  # the lines it stands for, skipped ones included
+    skipped: int
+    events: int
+    rows: bytes  # header, rows, trailer; the last row's commit hash zeroed
+    position_offsets: bytes  # where each row's position goes, native int64s
+    event_hashes: bytes  # the rows' event hashes, concatenated in their order
+
+    def stamped(self, last_position: int, chain_hash: bytes) -> bytearray:
+        """The rows at the positions after ``last_position``, closed by ``chain_hash``."""
+        rows = bytearray(self.rows)
+        put = _POSITION.pack_into
+        for number, offset in enumerate(memoryview(self.position_offsets).cast("q"), 1):
+            put(rows, offset, last_position + number)
+        end = len(rows) - len(copy_binary.TRAILER)
+        rows[end - len(chain_hash) : end] = chain_hash
+        return rows
+
+
+_POSITION = struct.Struct(">q")
+_HASH_BYTES = hashlib.sha256().digest_size
+_HASH_LENGTH = struct.pack(">i", _HASH_BYTES)
+# stream_id, stream_version and event_id, each behind its length: packed at once
+_IDS = struct.Struct(">i16sii" + "i16s")
+_JSONB_HEAD = struct.Struct(">ib")
+
+
+def read_chunks(lines: Iterable[bytes], chunk_size: int, first_line: int = 1) -> Iterator[_Chunk]:
     """Consecutive lines of one tenant, at most ``chunk_size`` at a time, decoded."""
     chunk: _Chunk | None = None
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=first_line):
         if not raw.strip():
             continue
         try:
@@ -183,21 +216,43 @@ def read_chunks(lines: Iterable[bytes], chunk_size: int) -> Iterator[_Chunk]:
         yield chunk
 
 
-class BulkImport:
-    """Writes chunks over one admin connection, looks things up over another."""
+def read_blocks(lines: Iterable[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:
+    """``(number of its first line, lines)``, ``size`` lines at a time, undecoded."""
+    remaining = iter(lines)
+    first = 1
+    while block := list(itertools.islice(remaining, size)):
+        yield first, block
+        first += len(block)
+
+
+_Checked = tuple[int, ImportLine, PlainEncoder, bytes, Any, UUID | None]
+
+
+class ChunkPreparer:
+    """Checks, encrypts, encodes and hashes chunks; looks things up over its own connection."""
 
     def __init__(
-        self,
-        writer: Connection,
-        lookups: Connection,
-        codec: EventCodec,
-        key_provider: KeyProvider | None = None,
+        self, lookups: Connection, codec: EventCodec, key_provider: KeyProvider | None = None
     ) -> None:
-        self._writer = writer
         self._conn = lookups
         self._codec = codec
         self._keys = DataKeys(key_provider or default_key_provider())
         self._tenants: dict[str, _Tenant] = {}
+        self._encoders: dict[str, tuple[PlainEncoder, bytes]] = {}
+
+    async def prepare_block(self, first_line: int, lines: list[bytes]) -> list[PreparedChunk]:
+        """The block's chunks (one per run of a tenant's lines), ready to be written."""
+        return [await self.prepare(chunk) for chunk in read_chunks(lines, len(lines), first_line)]
+
+    async def prepare(self, chunk: _Chunk) -> PreparedChunk:
+        state = await self._tenant(chunk.tenant, chunk.first_line)
+        lines, skipped = len(chunk.lines), 0
+        if state.resuming:
+            skipped = await self._skip_imported(chunk.tenant, state, chunk)
+            await self._stream_versions(chunk.tenant, state, chunk)
+        checked = self._checked(chunk)
+        await self._data_keys(chunk.tenant, state, {c[5] for c in checked if c[5] is not None})
+        return self._rows(chunk.tenant, state, checked, lines, skipped)
 
     async def _tenant(self, tenant: str, number: int) -> _Tenant:
         known = self._tenants.get(tenant)
@@ -248,155 +303,192 @@ class BulkImport:
 
     async def _data_keys(self, tenant: str, state: _Tenant, subjects: set[UUID]) -> None:
         """Keys for the chunk's subjects; new ones stored wrapped under the tenant's KEK."""
-        missing = subjects - state.keys.keys()
+        missing = subjects - state.sealers.keys()
         if not missing:
             return
         try:
-            state.keys.update(await self._keys.for_writing(self._conn, TenantId(tenant), missing))
+            keys = await self._keys.for_writing(self._conn, TenantId(tenant), missing)
         except DataShreddedError as error:
             raise ValueError(f"tenant {tenant}: {error}") from None
+        state.sealers.update({subject: FieldSealer(key) for subject, key in keys.items()})
 
-    def _events(self, chunk: _Chunk) -> list[tuple[int, ImportLine, DomainEvent]]:
-        """Each line's event, checked against its type: the CPU-bound first half."""
-        events = []
-        from_plain = self._codec.from_plain
+    def _encoder(self, number: int, type_name: str) -> tuple[PlainEncoder, bytes]:
+        """The type's encoder and its columns (event_type, schema_version) as ``COPY`` has them."""
+        known = self._encoders.get(type_name)
+        if known is not None:
+            return known
+        match = _TYPE.match(type_name)
+        if match is None:
+            raise ImportLineError(number, f"type {type_name!r} is not like 'PupilRegistered.v1'")
+        try:
+            encoder = self._codec.plain_encoder(match["type"], int(match["version"]))
+        except UnknownEventTypeError as error:
+            raise ImportLineError(number, f"{type_name}: {error}") from None
+        columns = copy_binary.text(encoder.event_type) + copy_binary.int2(encoder.schema_version)
+        self._encoders[type_name] = encoder, columns
+        return encoder, columns
+
+    def _checked(self, chunk: _Chunk) -> list[_Checked]:
+        """Each line's fields checked against its type, and whose key encrypts them."""
+        checked: list[_Checked] = []
         for number, line in chunk.lines:
-            match = _TYPE.match(line.type)
-            if match is None:
-                raise ImportLineError(
-                    number, f"type {line.type!r} is not like 'PupilRegistered.v1'"
-                )
+            encoder, type_columns = self._encoder(number, line.type)
             if line.recorded_at.tzinfo is None:
                 raise ImportLineError(number, "recorded_at needs a time zone offset")
             try:
-                event = from_plain(
-                    match["type"],
-                    int(match["version"]),
-                    line.fields,
-                    line.stream_id,
-                    line.stream_version,
-                )
-            except (msgspec.ValidationError, UnknownEventTypeError) as error:
+                fields = encoder.decode(line.fields)
+            except msgspec.ValidationError as error:
                 raise ImportLineError(number, f"{line.type}: {error}") from None
-            events.append((number, line, event))
-        return events
+            subject = encoder.subject_of(fields, line.stream_id)
+            checked.append((number, line, encoder, type_columns, fields, subject))
+        return checked
 
     def _rows(
-        self, tenant: str, state: _Tenant, events: list[tuple[int, ImportLine, DomainEvent]]
-    ) -> list[_Row]:
-        """Encrypted, encoded and hashed, stream versions checked: the second half."""
-        rows = []
+        self, tenant: str, state: _Tenant, checked: list[_Checked], lines: int, skipped: int
+    ) -> PreparedChunk:
+        """Encrypted, encoded, hashed and laid out for ``COPY``, stream versions checked."""
         versions = state.versions
-        encode = self._codec.encode
-        subject_of = self._codec.subject_of
-        for number, line, event in events:
-            expected = versions.get(line.stream_id, 0) + 1
-            if line.stream_version != expected:
+        sealers = state.sealers
+        # each row starts with its field count, the tenant and the position's length
+        row_start = copy_binary.field_count(len(EVENT_COLUMNS)) + copy_binary.text(tenant)
+        row_start += copy_binary.INT8_LENGTH
+        position_at = len(row_start)
+        unknown_position = bytes(_POSITION.size)
+        uuid, text, jsonb_head = copy_binary.uuid, copy_binary.text, _JSONB_HEAD.pack
+        ids, timestamptz = _IDS.pack, copy_binary.timestamptz
+        actors: dict[str, bytes] = {}
+        parts = [copy_binary.HEADER]
+        offsets = array("q")
+        hashes = []
+        size = len(copy_binary.HEADER)
+        for number, line, encoder, type_columns, fields, subject in checked:
+            stream_id, version, event_id = line.stream_id, line.stream_version, line.event_id
+            if version != versions.get(stream_id, 0) + 1:
                 raise ImportLineError(
                     number,
-                    f"stream {line.stream_id} is at version {expected - 1}; the next event"
-                    f" must have version {expected}, not {line.stream_version}",
+                    f"stream {stream_id} is at version {versions.get(stream_id, 0)}; the next"
+                    f" event must have version {versions.get(stream_id, 0) + 1}, not {version}",
                 )
-            versions[line.stream_id] = expected
-            subject = subject_of(event)
-            encoded = encode(
-                event,
+            versions[stream_id] = version
+            payload = encoder.payload(
+                fields,
                 tenant_id=tenant,
-                event_id=line.event_id,
-                data_key=None if subject is None else state.keys[subject],
+                stream_id=stream_id,
+                event_id=event_id,
+                sealer=None if subject is None else sealers[subject],
             )
-            if len(encoded.payload) > MAX_PAYLOAD_BYTES:
+            if len(payload) > MAX_PAYLOAD_BYTES:
                 raise ImportLineError(number, f"the event is over {MAX_PAYLOAD_BYTES} bytes")
-            rows.append(
-                _Row(
-                    line.stream_id,
-                    line.stream_version,
-                    line.event_id,
-                    encoded.event_type,
-                    encoded.schema_version,
+            digest = event_hash_of_values(
+                (
+                    tenant,
+                    stream_id,
+                    version,
+                    event_id,
+                    encoder.event_type,
+                    encoder.schema_version,
                     line.recorded_at,
                     line.actor,
                     line.correlation_id,
                     line.causation_id,
-                    encoded.subject_id,
-                    encoded.payload,
-                    event_hash(
-                        tenant_id=tenant,
-                        stream_id=line.stream_id,
-                        stream_version=line.stream_version,
-                        event_id=line.event_id,
-                        event_type=encoded.event_type,
-                        schema_version=encoded.schema_version,
-                        recorded_at=line.recorded_at,
-                        actor=line.actor,
-                        correlation_id=line.correlation_id,
-                        causation_id=line.causation_id,
-                        key_ref=encoded.subject_id,
-                        canonical_payload=encoded.payload,
-                    ),
-                )
+                    subject,
+                ),
+                payload,
             )
-        return rows
-
-    async def prepare(self, chunk: _Chunk) -> tuple[int, list[_Row]]:
-        """(events skipped as imported before, the rows to write) for one chunk."""
-        state = await self._tenant(chunk.tenant, chunk.first_line)
-        skipped = 0
-        if state.resuming:
-            skipped = await self._skip_imported(chunk.tenant, state, chunk)
-            await self._stream_versions(chunk.tenant, state, chunk)
-        # The CPU-bound parts run in a thread, so that the event loop keeps feeding the copy of
-        # the chunk before this one to the server meanwhile.
-        events = await asyncio.to_thread(self._events, chunk)
-        subjects = {s for _, _, e in events if (s := self._codec.subject_of(e)) is not None}
-        await self._data_keys(chunk.tenant, state, subjects)
-        return skipped, await asyncio.to_thread(self._rows, chunk.tenant, state, events)
-
-    async def write(self, tenant: str, rows: list[_Row]) -> None:
-        """One commit: lock the head, copy the rows at the next positions, move the head."""
-        if not rows:
-            return
-        async with self._writer.transaction():
-            head = await self._writer.fetchrow(
-                "SELECT last_position, chain_hash FROM tenant_heads WHERE tenant_id = $1"
-                " FOR UPDATE",
-                tenant,
-            )
-            if head is None:
-                raise ValueError(f"tenant {tenant} has no head row")
-            base = head["last_position"]
-            chain = hashlib.sha256(head["chain_hash"] + b"".join(r.event_hash for r in rows))
-            chain_hash = chain.digest()
-            last = len(rows) - 1
-            records = [
+            actor = actors.get(line.actor)
+            if actor is None:
+                actor = actors[line.actor] = text(line.actor)
+            row = b"".join(
                 (
-                    tenant,
-                    base + i + 1,
-                    r.stream_id,
-                    r.stream_version,
-                    r.event_id,
-                    r.event_type,
-                    r.schema_version,
-                    r.recorded_at,
-                    r.actor,
-                    r.correlation_id,
-                    r.causation_id,
-                    r.key_ref,
-                    r.payload,
-                    r.event_hash,
-                    chain_hash if i == last else None,
+                    row_start,
+                    unknown_position,
+                    ids(16, stream_id.bytes, 4, version, 16, event_id.bytes),
+                    type_columns,
+                    timestamptz(line.recorded_at),
+                    actor,
+                    uuid(line.correlation_id),
+                    uuid(line.causation_id),
+                    uuid(subject),
+                    jsonb_head(len(payload) + 1, copy_binary.JSONB_VERSION),
+                    payload,
+                    _HASH_LENGTH,
+                    digest,
+                    copy_binary.NULL,  # commit_hash: the last row's is filled in below
                 )
-                for i, r in enumerate(rows)
-            ]
-            await self._writer.copy_records_to_table(
-                "events", records=records, columns=EVENT_COLUMNS
             )
-            await self._writer.execute(
-                "UPDATE tenant_heads SET last_position = $2, chain_hash = $3 WHERE tenant_id = $1",
-                tenant,
-                base + len(rows),
-                chain_hash,
-            )
+            offsets.append(size + position_at)
+            size += len(row)
+            parts.append(row)
+            hashes.append(digest)
+        if hashes:
+            last = parts[-1]
+            parts[-1] = last[: -len(copy_binary.NULL)] + copy_binary.bytea(bytes(_HASH_BYTES))
+        parts.append(copy_binary.TRAILER)
+        return PreparedChunk(
+            tenant=tenant,
+            lines=lines,
+            skipped=skipped,
+            events=len(hashes),
+            rows=b"".join(parts),
+            position_offsets=offsets.tobytes(),
+            event_hashes=b"".join(hashes),
+        )
+
+
+class _PreparingProcess:
+    """The preparer of the process a pool forked: its own event loop and connection."""
+
+    loop: asyncio.AbstractEventLoop
+    connection: Connection
+    preparer: ChunkPreparer
+
+    @classmethod
+    def start(cls, admin_dsn: str, codec: EventCodec) -> None:
+        cls.loop = asyncio.new_event_loop()
+        cls.connection = cls.loop.run_until_complete(asyncpg.connect(admin_dsn))
+        cls.preparer = ChunkPreparer(cls.connection, codec)
+
+    @classmethod
+    def prepare_block(cls, first_line: int, lines: list[bytes]) -> list[PreparedChunk]:
+        return cls.loop.run_until_complete(cls.preparer.prepare_block(first_line, lines))
+
+    @classmethod
+    def stop(cls) -> None:
+        cls.loop.run_until_complete(cls.connection.close())
+        cls.loop.close()
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def write_chunk(writer: Connection, chunk: PreparedChunk) -> None:
+    """One commit: lock the head, copy the rows at the next positions, move the head."""
+    if not chunk.events:
+        return
+    async with writer.transaction():
+        head = await writer.fetchrow(
+            "SELECT last_position, chain_hash FROM tenant_heads WHERE tenant_id = $1 FOR UPDATE",
+            chunk.tenant,
+        )
+        if head is None:
+            raise ValueError(f"tenant {chunk.tenant} has no head row")
+        chain_hash = next_chain_hash(head["chain_hash"], (chunk.event_hashes,))
+        await writer.copy_to_table(
+            "events",
+            source=_once(bytes(chunk.stamped(head["last_position"], chain_hash))),
+            columns=EVENT_COLUMNS,
+            format="binary",
+        )
+        await writer.execute(
+            "UPDATE tenant_heads SET last_position = $2, chain_hash = $3 WHERE tenant_id = $1",
+            chunk.tenant,
+            head["last_position"] + chunk.events,
+            chain_hash,
+        )
+
+
+_BLOCKS_AHEAD = 2  # being prepared while one is written: the preparer never waits
 
 
 async def import_events(
@@ -405,41 +497,54 @@ async def import_events(
     lines: Iterable[bytes],
     *,
     chunk_size: int = DEFAULT_CHUNK,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> ImportResult:
     """Import ``lines`` (NDJSON, see the module docstring) as the database owner.
 
-    The next chunk is prepared (checked, encrypted, hashed) while the server stores this one.
-    ``progress`` is called with the number of lines each chunk held.
+    Blocks of ``chunk_size`` lines are prepared (checked, encrypted, encoded, hashed) in a
+    second process while this one writes the blocks before them. A line that cannot be
+    imported stops the import after everything before its chunk is written.
+    ``progress`` is called with the tenant and the number of lines of each written chunk.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
     result = ImportResult()
-    writer = await asyncpg.connect(admin_dsn)
-    lookups = await asyncpg.connect(admin_dsn)
-    writing: asyncio.Task[None] | None = None
-    try:
-        await init_connection(writer)
-        importer = BulkImport(writer, lookups, codec)
-        for chunk in read_chunks(lines, chunk_size):
-            count = len(chunk.lines)
-            skipped, rows = await importer.prepare(chunk)
-            if writing is not None:
-                await writing
-            writing = asyncio.ensure_future(importer.write(chunk.tenant, rows))
-            result.events += len(rows)
-            result.skipped += skipped
-            result.tenants.add(chunk.tenant)
-            if progress is not None:
-                progress(count)
-        if writing is not None:
-            await writing
-    finally:
-        if writing is not None and not writing.done():
-            writing.cancel()
-            with contextlib.suppress(BaseException):
-                await writing
-        await writer.close()
-        await lookups.close()
+    blocks = read_blocks(lines, chunk_size)
+    pending: deque[asyncio.Future[list[PreparedChunk]]] = deque()
+    # forked before this process opens a connection: the child shares no socket in use
+    with ProcessPoolExecutor(
+        1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_PreparingProcess.start,
+        initargs=(admin_dsn, codec),
+    ) as preparing:
+
+        def prepare_next() -> None:
+            block = next(blocks, None)
+            if block is not None:
+                pending.append(
+                    loop.run_in_executor(preparing, _PreparingProcess.prepare_block, *block)
+                )
+
+        for _ in range(_BLOCKS_AHEAD):
+            prepare_next()
+        writer = await asyncpg.connect(admin_dsn)
+        try:
+            await init_connection(writer)
+            while pending:
+                chunks = await pending.popleft()
+                prepare_next()
+                for chunk in chunks:
+                    await write_chunk(writer, chunk)
+                    result.events += chunk.events
+                    result.skipped += chunk.skipped
+                    result.tenants.add(chunk.tenant)
+                    if progress is not None:
+                        progress(chunk.tenant, chunk.lines)
+            await loop.run_in_executor(preparing, _PreparingProcess.stop)
+        finally:
+            for future in pending:
+                future.cancel()
+            await writer.close()
     result.seconds = loop.time() - started
     return result

@@ -8,7 +8,7 @@ functions are pure, so an auditor's offline verifier computes exactly what the s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -91,6 +91,17 @@ def event_hash(  # noqa: PLR0913 - the envelope is the list of what the hash cov
         }
     )
     return hash_of_canonical(envelope, canonical_payload)
+
+
+_Envelope = msgspec.defstruct("Envelope", ENVELOPE_FIELDS)
+
+
+def event_hash_of_values(envelope: Sequence[object], canonical_payload: bytes) -> bytes:
+    """``event_hash`` of the envelope's values in ``ENVELOPE_FIELDS`` order: for many events.
+
+    A struct encodes faster than the mapping ``event_hash`` builds, to the same bytes.
+    """
+    return hash_of_canonical(_envelope_encoder.encode(_Envelope(*envelope)), canonical_payload)
 
 
 def next_chain_hash(previous: bytes, event_hashes: Iterable[bytes]) -> bytes:

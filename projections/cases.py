@@ -296,28 +296,21 @@ def _evolve(  # noqa: PLR0911 - one branch per event type, flat on purpose
                 subject=event.tlv_type or event.arrangement_type,
             )
         case Tlv.Granted():
-            return Case(
-                case_id=case_id,
-                kind=CaseKind.TLV,
-                pupil_id=event.pupil_id,
-                school_code=request_of(event.support_request_id).school_code,
-                status=CaseStatus.ISSUED,
-                opened_on=event.valid_from,
+            request = request_of(event.support_request_id)
+            return msgspec.structs.replace(
+                _following(request, case_id, CaseKind.TLV, CaseStatus.ISSUED, event.valid_from),
                 subject=event.tlv_type,
-                request_id=event.support_request_id,
                 ends_on=event.valid_until,
                 redeem_by=event.redeem_by,
             )
         case Objection.Lodged():
-            return Case(
-                case_id=case_id,
-                kind=CaseKind.OBJECTION,
-                pupil_id=event.pupil_id,
-                school_code=request_of(event.support_request_id).school_code,
-                status=CaseStatus.LODGED,
-                opened_on=event.received_on,
+            request = request_of(event.support_request_id)
+            objection = _following(
+                request, case_id, CaseKind.OBJECTION, CaseStatus.LODGED, event.received_on
+            )
+            return msgspec.structs.replace(
+                objection,
                 subject=event.objector,
-                request_id=event.support_request_id,
                 term_ends_on=event.term_ends_on,
                 # before 6:11 was a step of its own, an excuse given with it let it go on
                 lateness_pending=event.timeliness is Timeliness.LATE
@@ -325,15 +318,13 @@ def _evolve(  # noqa: PLR0911 - one branch per event type, flat on purpose
                 advisory_committee=event.advisory_committee,
             )
         case Arrangement.Granted():
-            return Case(
-                case_id=case_id,
-                kind=CaseKind.ARRANGEMENT,
-                pupil_id=event.pupil_id,
-                school_code=request_of(event.support_request_id).school_code,
-                status=CaseStatus.RUNNING,
-                opened_on=event.start_on,
+            request = request_of(event.support_request_id)
+            arrangement = _following(
+                request, case_id, CaseKind.ARRANGEMENT, CaseStatus.RUNNING, event.start_on
+            )
+            return msgspec.structs.replace(
+                arrangement,
                 subject=event.arrangement_type,
-                request_id=event.support_request_id,
                 ends_on=event.end_on,
             )
         case Pupil.SchoolRegistrationReceived():
@@ -357,6 +348,21 @@ def _evolve(  # noqa: PLR0911 - one branch per event type, flat on purpose
             f" {case_id}, which the log never opened"
         )
     return _change(case, event)
+
+
+def _following(
+    request: Case, case_id: UUID, kind: CaseKind, status: CaseStatus, opened_on: date
+) -> Case:
+    """A TLV, objection or arrangement: of the pupil and the school of the request it follows."""
+    return Case(
+        case_id=case_id,
+        kind=kind,
+        pupil_id=request.pupil_id,
+        school_code=request.school_code,
+        status=status,
+        opened_on=opened_on,
+        request_id=request.case_id,
+    )
 
 
 def _change(case: Case, event: object) -> Case | None:  # noqa: C901, PLR0911, PLR0912 - as _evolve

@@ -46,7 +46,14 @@ class Rendered:
 class Browser:
     executable: str
 
-    def render(self, url: str, *, budget_ms: int = 15_000) -> Rendered:
+    def render(
+        self, url: str, *, budget_ms: int = 15_000, height_px: int | None = None
+    ) -> Rendered:
+        """Load ``url``; with ``height_px``, in a window 1280 pixels wide and that high.
+
+        Pages that render only the rows in view (virtualised lists) show all of them in a window
+        tall enough to hold them, which is what a person scrolling through them sees.
+        """
         with tempfile.TemporaryDirectory(prefix="passend-chromium-") as scratch:
             net_log = Path(scratch) / "net-log.json"
             result = subprocess.run(  # noqa: S603 - our own browser and arguments
@@ -55,13 +62,14 @@ class Browser:
                     *_FLAGS,
                     f"--user-data-dir={Path(scratch) / 'profile'}",
                     f"--log-net-log={net_log}",
+                    *([f"--window-size=1280,{height_px}"] if height_px else []),
                     f"--virtual-time-budget={budget_ms}",
                     "--dump-dom",
                     url,
                 ],
                 capture_output=True,
                 text=True,
-                timeout=budget_ms / 1000 + 60,
+                timeout=budget_ms / 1000 + 120,  # chromium starts slowly on a busy machine
                 check=False,
             )
             assert result.returncode == 0, result.stderr[-2000:]

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +109,20 @@ async def database_dsns(admin_dsn: str) -> tuple[str, str]:
     return await migrated_database(admin_dsn, TEST_DATABASE)
 
 
+@asynccontextmanager
+async def pool_on(database_dsns: tuple[str, str]) -> AsyncIterator[Pool]:
+    """The application's pool on a test database, closed when the fixture's scope ends."""
+    pool = await create_pool(database_dsns[1], min_size=2, max_size=20)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
 @pytest.fixture(scope="session")
 async def app_pool(database_dsns: tuple[str, str]) -> AsyncIterator[Pool]:
-    pool = await create_pool(database_dsns[1], min_size=2, max_size=20)
-    yield pool
-    await pool.close()
+    async with pool_on(database_dsns) as pool:
+        yield pool
 
 
 def database_of_its_own(name: str) -> tuple[object, object]:
@@ -129,9 +139,8 @@ def database_of_its_own(name: str) -> tuple[object, object]:
 
     @pytest.fixture(scope="package", name="app_pool")
     async def own_pool(database_dsns: tuple[str, str]) -> AsyncIterator[Pool]:
-        pool = await create_pool(database_dsns[1], min_size=2, max_size=20)
-        yield pool
-        await pool.close()
+        async with pool_on(database_dsns) as pool:
+            yield pool
 
     return own_dsns, own_pool
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
-import jinja2
 from litestar import Controller, MediaType, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
@@ -25,6 +23,7 @@ from litestar.params import FromPath, QueryParameter
 from api import authorisation
 from api.auth import Principal, Role
 from api.dependencies import ClockDependency, Store
+from api.page_templates import page_template
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
 from application.handling import load_swv
 from application.local_dates import local_date
@@ -38,11 +37,6 @@ from projections.municipality_figures import (
 )
 from projections.service_requests import ServicesOverview, fetch_services_overview
 
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 _LABEL_WIDTH, _BAR_WIDTH = 420, 360
 
 _METRIC_TITLES = {
@@ -123,7 +117,7 @@ def services_chart(overview: ServicesOverview) -> Chart:
 
 
 def render(page: Page) -> Response[str]:
-    html = _TEMPLATES.get_template("figures.html.j2").render(
+    html = page_template("figures.html.j2").render(
         page=page,
         width=_LABEL_WIDTH + _BAR_WIDTH + 60,
         label_width=_LABEL_WIDTH,

@@ -8,10 +8,8 @@ is what that municipality may then see: exactly the disclosed fields, nothing el
 
 from __future__ import annotations
 
-from pathlib import Path
 from uuid import UUID
 
-import jinja2
 from litestar import Controller, MediaType, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -21,6 +19,7 @@ from api import authorisation
 from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import ClockDependency, Store
+from api.page_templates import page_template
 from api.personal_reads import DISCLOSED, PERSONAL_FIELDS, SUBJECT_ACCESS, personal
 from api.routes.read_models import provide_pool
 from api.schemas.common import READ_ERRORS
@@ -30,12 +29,6 @@ from application.handlers.disclosures import disclosed_cases, record_disclosure
 from application.ports import Clock, EventStore
 from application.subject_access import SubjectAccessReport, subject_access
 from partners.recipients import deliveries_about
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 async def _report(
@@ -87,9 +80,7 @@ class PrivacyController(Controller):
         state: State,
     ) -> Response[str]:
         report = await _report(state, event_store, principal, pupil_id, clock)
-        page = _TEMPLATES.get_template("subject_access.html.j2").render(
-            view=SubjectAccessView.of(report)
-        )
+        page = page_template("subject_access.html.j2").render(view=SubjectAccessView.of(report))
         return Response(page, media_type=MediaType.HTML)
 
 

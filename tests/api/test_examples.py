@@ -114,12 +114,23 @@ def staff(api: Api, world: World) -> dict[str, str]:
     return api.as_(world["tenant"], L, C, subject="staff")
 
 
+async def post(
+    api: Api, world: World, below: str, body: Any, who: dict[str, str] | None = None
+) -> str:
+    """POST ``body`` below the tenant, as its staff unless ``who`` is given; the new id if any."""
+    path = f"{base(world)}/{below}"
+    response = await api.call("POST", path, who or staff(api, world), body)
+    assert response.status_code < 300, f"POST {path}: {response.text}"
+    answer = response.json() if response.content else None
+    return str(answer["id"]) if isinstance(answer, dict) and "id" in answer else ""
+
+
 async def fresh_request(api: Api, world: World) -> None:
     """``request``: a TLV application just submitted, nothing checked yet."""
-    created = await api.ok(
-        "POST",
-        f"{base(world)}/support-requests",
-        staff(api, world),
+    world["request"] = await post(
+        api,
+        world,
+        "support-requests",
         {
             "pupil_id": world["pupil"],
             "school_code": SCHOOL,
@@ -129,51 +140,42 @@ async def fresh_request(api: Api, world: World) -> None:
             "received_on": "2025-03-03",
         },
     )
-    world["request"] = created["id"]
 
 
 async def checked(api: Api, world: World) -> None:
-    await call(
-        api,
-        "POST",
-        f"{base(world)}/support-requests/{world['request']}/completeness-checks",
-        staff(api, world),
-        {"checked_on": "2025-03-04"},
-    )
+    request = f"support-requests/{world['request']}"
+    await post(api, world, f"{request}/completeness-checks", {"checked_on": "2025-03-04"})
 
 
 async def suspended(api: Api, world: World) -> None:
-    await call(
+    await post(
         api,
-        "POST",
-        f"{base(world)}/support-requests/{world['request']}/suspensions",
-        staff(api, world),
+        world,
+        f"support-requests/{world['request']}/suspensions",
         {"reason": "Het OPP ontbreekt.", "suspended_on": "2025-03-05", "complete_by": "2025-03-19"},
     )
 
 
 async def advised(api: Api, world: World) -> None:
     """Both advices on ``request``, each by the expert the world assigned."""
-    case = f"{base(world)}/support-requests/{world['request']}"
     for role, qualification, expert in (
         ("FIRST", "ORTHOPEDAGOOG", FIRST_EXPERT),
         ("SECOND", "ARTS", SECOND_EXPERT),
     ):
-        await call(
+        await post(
             api,
-            "POST",
-            f"{case}/expert-advices",
-            api.as_(world["tenant"], E, subject=expert),
+            world,
+            f"support-requests/{world['request']}/expert-advices",
             advice_body(role, qualification),
+            api.as_(world["tenant"], E, subject=expert),
         )
 
 
 async def decided(api: Api, world: World) -> None:
-    await call(
+    await post(
         api,
-        "POST",
-        f"{base(world)}/support-requests/{world['request']}/decision",
-        staff(api, world),
+        world,
+        f"support-requests/{world['request']}/decision",
         {
             "outcome": "GRANTED",
             "reasons": "Toelaatbaar.",
@@ -186,43 +188,23 @@ async def decided(api: Api, world: World) -> None:
 
 
 async def notified(api: Api, world: World) -> None:
-    await call(
-        api,
-        "POST",
-        f"{base(world)}/support-requests/{world['request']}/notification",
-        staff(api, world),
-        {"notified_on": "2025-03-21"},
-    )
+    request = f"support-requests/{world['request']}"
+    await post(api, world, f"{request}/notification", {"notified_on": "2025-03-21"})
 
 
 async def guardian_added(api: Api, world: World) -> None:
-    await call(
-        api,
-        "POST",
-        f"{base(world)}/pupils/{world['pupil']}/guardians",
-        staff(api, world),
-        {"guardian_id": world["guardian"], "has_authority": True},
-    )
+    body = {"guardian_id": world["guardian"], "has_authority": True}
+    await post(api, world, f"pupils/{world['pupil']}/guardians", body)
 
 
 async def lbt_requested(api: Api, world: World) -> None:
-    await call(
-        api,
-        "POST",
-        f"{base(world)}/objections/{world['objection']}/lbt-advice-requests",
-        staff(api, world),
-        {"requested_on": "2025-04-08"},
-    )
+    objection = f"objections/{world['objection']}"
+    await post(api, world, f"{objection}/lbt-advice-requests", {"requested_on": "2025-04-08"})
 
 
 async def lbt_advised(api: Api, world: World) -> None:
-    await call(
-        api,
-        "POST",
-        f"{base(world)}/objections/{world['objection']}/lbt-advices",
-        staff(api, world),
-        {"recommended_outcome": "REJECTED", "advice": "Ongegrond."},
-    )
+    body = {"recommended_outcome": "REJECTED", "advice": "Ongegrond."}
+    await post(api, world, f"objections/{world['objection']}/lbt-advices", body)
 
 
 async def handed_over_to_the_demo(api: Api, world: World) -> None:
@@ -231,10 +213,10 @@ async def handed_over_to_the_demo(api: Api, world: World) -> None:
 
 
 async def late_objection(api: Api, world: World) -> None:
-    lodged = await api.ok(
-        "POST",
-        f"{base(world)}/objections",
-        staff(api, world),
+    world["objection"] = await post(
+        api,
+        world,
+        "objections",
         {
             "support_request_id": world["granted"],
             "objector": "SCHOOL_BOARD",
@@ -242,25 +224,19 @@ async def late_objection(api: Api, world: World) -> None:
             "received_on": "2025-06-02",
         },
     )
-    world["objection"] = lodged["id"]
 
 
 async def lateness_explained(api: Api, world: World) -> None:
-    await call(
-        api,
-        "POST",
-        f"{base(world)}/objections/{world['objection']}/lateness-explanations",
-        staff(api, world),
-        {"explanation": "Verkeerd adres."},
-    )
+    body = {"explanation": "Verkeerd adres."}
+    await post(api, world, f"objections/{world['objection']}/lateness-explanations", body)
 
 
 async def arrangement_granted_request(api: Api, world: World) -> None:
     """``arrangement_request``: granted, without its arrangement yet."""
-    created = await api.ok(
-        "POST",
-        f"{base(world)}/support-requests",
-        staff(api, world),
+    request_id = await post(
+        api,
+        world,
+        "support-requests",
         {
             "pupil_id": world["pupil"],
             "school_code": SCHOOL,
@@ -270,25 +246,18 @@ async def arrangement_granted_request(api: Api, world: World) -> None:
             "received_on": "2025-03-03",
         },
     )
-    case = f"{base(world)}/support-requests/{created['id']}"
-    await call(
-        api, "POST", f"{case}/completeness-checks", staff(api, world), {"checked_on": "2025-03-04"}
-    )
-    await call(
-        api,
-        "POST",
-        f"{case}/decision",
-        staff(api, world),
-        {"outcome": "GRANTED", "reasons": "Nodig.", "decided_on": "2025-03-20"},
-    )
-    world["arrangement_request"] = created["id"]
+    request = f"support-requests/{request_id}"
+    await post(api, world, f"{request}/completeness-checks", {"checked_on": "2025-03-04"})
+    decision = {"outcome": "GRANTED", "reasons": "Nodig.", "decided_on": "2025-03-20"}
+    await post(api, world, f"{request}/decision", decision)
+    world["arrangement_request"] = request_id
 
 
 async def webhook_subscription(api: Api, world: World) -> None:
-    created = await api.ok(
-        "POST",
-        f"{base(world)}/subscriptions",
-        api.as_(world["tenant"], ADMIN),
+    world["subscription"] = await post(
+        api,
+        world,
+        "subscriptions",
         {
             "partner": "rbl-utrecht-west",
             "legal_basis": "LEERPLICHTWET",
@@ -296,15 +265,15 @@ async def webhook_subscription(api: Api, world: World) -> None:
             "transport": "WEBHOOK",
             "webhook_url": "http://127.0.0.1:9/passend",
         },
+        api.as_(world["tenant"], ADMIN),
     )
-    world["subscription"] = created["id"]
 
 
 async def absence_reported(api: Api, world: World) -> None:
-    created = await api.ok(
-        "POST",
-        f"{base(world)}/absence-cases",
-        staff(api, world),
+    world["absence"] = await post(
+        api,
+        world,
+        "absence-cases",
         {
             "pupil_id": world["pupil"],
             "school_code": SCHOOL,
@@ -313,14 +282,13 @@ async def absence_reported(api: Api, world: World) -> None:
             "reporter": "SCHOOL",
         },
     )
-    world["absence"] = created["id"]
 
 
 async def service_requested(api: Api, world: World, code: str = "observatie") -> None:
-    created = await api.ok(
-        "POST",
-        f"{base(world)}/service-requests",
-        staff(api, world),
+    world["service_request"] = await post(
+        api,
+        world,
+        "service-requests",
         {
             "service_code": code,
             "pupil_id": world["pupil"],
@@ -328,33 +296,31 @@ async def service_requested(api: Api, world: World, code: str = "observatie") ->
             "school_code": SCHOOL,
         },
     )
-    world["service_request"] = created["id"]
 
 
 async def provision_requested(api: Api, world: World) -> None:
     """A provision of its own (municipalities share in provisions only), asked for."""
     code = f"vz-{uuid4().hex[:8]}"
-    await call(
+    await post(
         api,
-        "POST",
-        f"{base(world)}/services",
-        api.admin(world["tenant"]),
+        world,
+        "services",
         {
             "code": code,
             "name": "Onderwijs-zorgvoorziening",
             "kind": "VOORZIENING",
             "for_pupils": True,
         },
+        api.admin(world["tenant"]),
     )
     await service_requested(api, world, code)
 
 
 async def provision_granted(api: Api, world: World) -> None:
-    await call(
+    await post(
         api,
-        "POST",
-        f"{base(world)}/service-requests/{world['service_request']}/grant",
-        staff(api, world),
+        world,
+        f"service-requests/{world['service_request']}/grant",
         {"hours": 40, "provider": "De Brug", "start_on": "2025-09-01", "end_on": "2026-07-17"},
     )
 

@@ -12,7 +12,8 @@ import pytest
 from api.auth import Role
 from domain.ids import TenantId
 from tests.api.conftest import OTHER_SCHOOL, Api, open_tenant
-from tests.api.test_tlv_walkthrough import advice
+from tests.api.test_tlv_walkthrough import GRANTED_REASONS, advice
+from tests.api.world import SAM, so_application, so_granted
 
 
 @pytest.fixture(scope="module")
@@ -26,42 +27,16 @@ async def granted_and_sent(api: Api, tenant: TenantId) -> str:
     school = api.as_(tenant, Role.SCHOOL, subject="ib-1")
     loket = api.as_(tenant, Role.LOKET, subject="loket-1")
     committee = api.as_(tenant, Role.COMMITTEE, subject="director")
-    pupil = await api.ok(
-        "POST",
-        f"{base}/pupils",
-        school,
-        {"name": "Sam de Vries", "date_of_birth": "2017-05-12", "municipality_code": "GM0632"},
-    )
+    pupil = await api.ok("POST", f"{base}/pupils", school, SAM)
     submitted = await api.ok(
-        "POST",
-        f"{base}/support-requests",
-        school,
-        {
-            "pupil_id": pupil["id"],
-            "tlv_type": "SO",
-            "question": "Past het SO?",
-            "parent_view": "AGREE",
-            "received_on": "2025-03-03",
-        },
+        "POST", f"{base}/support-requests", school, so_application(pupil["id"])
     )
     cases = f"{base}/support-requests/{submitted['id']}"
     await api.ok("POST", f"{cases}/completeness-checks", loket, {"checked_on": "2025-03-04"})
     for role, qualification in (("FIRST", "ORTHOPEDAGOOG"), ("SECOND", "ARTS")):
         body = {**advice(role, qualification), "expert_id": str(uuid4())}
         await api.ok("POST", f"{cases}/expert-advices", loket, body)
-    await api.ok(
-        "POST",
-        f"{cases}/decision",
-        committee,
-        {
-            "outcome": "GRANTED",
-            "reasons": "Beide deskundigen adviseren het SO.",
-            "decided_on": "2025-03-20",
-            "funding_category": "LOW",
-            "valid_from": "2025-04-01",
-            "valid_until": "2027-07-31",
-        },
-    )
+    await api.ok("POST", f"{cases}/decision", committee, so_granted(GRANTED_REASONS))
     await api.ok(
         "POST", f"{cases}/notification", loket, {"notified_on": "2025-03-21", "channel": "POST"}
     )

@@ -8,6 +8,9 @@ import pytest
 from api.auth import Role
 from domain.ids import TenantId
 from tests.api.conftest import SCHOOL, Api, new_key, open_tenant
+from tests.api.world import SAM, so_application, so_granted
+
+GRANTED_REASONS = "Beide deskundigen adviseren het SO."
 
 
 @pytest.fixture(scope="module")
@@ -37,23 +40,9 @@ async def test_a_tlv_application_walks_from_submission_to_decision_and_objection
     first = api.as_(tenant, Role.EXPERT, subject="orthopedagoog-1")
     second = api.as_(tenant, Role.EXPERT, subject="arts-1")
 
-    pupil = await api.ok(
-        "POST",
-        f"{base}/pupils",
-        school,
-        {"name": "Sam de Vries", "date_of_birth": "2017-05-12", "municipality_code": "GM0632"},
-    )
+    pupil = await api.ok("POST", f"{base}/pupils", school, SAM)
     submitted = await api.call(
-        "POST",
-        f"{base}/support-requests",
-        school,
-        {
-            "pupil_id": pupil["id"],
-            "tlv_type": "SO",
-            "question": "Past het SO?",
-            "parent_view": "AGREE",
-            "received_on": "2025-03-03",
-        },
+        "POST", f"{base}/support-requests", school, so_application(pupil["id"])
     )
     assert submitted.status_code == 201
     request_id = submitted.json()["id"]
@@ -68,19 +57,7 @@ async def test_a_tlv_application_walks_from_submission_to_decision_and_objection
         )
     await api.ok("POST", f"{cases}/expert-advices", first, advice("FIRST", "ORTHOPEDAGOOG"))
     await api.ok("POST", f"{cases}/expert-advices", second, advice("SECOND", "ARTS"))
-    decided = await api.ok(
-        "POST",
-        f"{cases}/decision",
-        committee,
-        {
-            "outcome": "GRANTED",
-            "reasons": "Beide deskundigen adviseren het SO.",
-            "decided_on": "2025-03-20",
-            "funding_category": "LOW",
-            "valid_from": "2025-04-01",
-            "valid_until": "2027-07-31",
-        },
-    )
+    decided = await api.ok("POST", f"{cases}/decision", committee, so_granted(GRANTED_REASONS))
     [tlv_id] = decided["also_changed"]
     notified = await api.ok("POST", f"{cases}/notification", loket, {"notified_on": "2025-03-21"})
     objection = await api.call(

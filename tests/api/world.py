@@ -12,6 +12,30 @@ from tests.api.conftest import ARRANGEMENT_TYPE, SCHOOL, Api
 
 FIRST_EXPERT = "expert-1"
 SECOND_EXPERT = "expert-2"
+SAM = {"name": "Sam de Vries", "date_of_birth": "2017-05-12", "municipality_code": "GM0632"}
+
+
+def so_application(pupil_id: str) -> dict[str, str]:
+    """A TLV application for the SO, received on Monday 3 March 2025, the parents agreeing."""
+    return {
+        "pupil_id": pupil_id,
+        "tlv_type": "SO",
+        "question": "Past het SO?",
+        "parent_view": "AGREE",
+        "received_on": "2025-03-03",
+    }
+
+
+def so_granted(reasons: str) -> dict[str, str]:
+    """The TLV granted on 20 March 2025 in category LOW, from 1 April for two school years."""
+    return {
+        "outcome": "GRANTED",
+        "reasons": reasons,
+        "decided_on": "2025-03-20",
+        "funding_category": "LOW",
+        "valid_from": "2025-04-01",
+        "valid_until": "2027-07-31",
+    }
 
 
 def advice_body(role: str, qualification: str, expert_id: str | None = None) -> dict[str, Any]:
@@ -44,12 +68,7 @@ async def build_world(
             "POST",
             f"{base}/pupils",
             staff,
-            {
-                "name": "Sam de Vries",
-                "date_of_birth": "2017-05-12",
-                "municipality_code": "GM0632",
-                "school_code": school,
-            },
+            {**SAM, "school_code": school},
         )
     )["id"]
 
@@ -91,19 +110,7 @@ async def build_world(
     for role, qualification in (("FIRST", "ORTHOPEDAGOOG"), ("SECOND", "ARTS")):
         body = advice_body(role, qualification, str(uuid4()))
         await api.ok("POST", f"{cases}/expert-advices", staff, body)
-    decided = await api.ok(
-        "POST",
-        f"{cases}/decision",
-        staff,
-        {
-            "outcome": "GRANTED",
-            "reasons": "Toelaatbaar.",
-            "decided_on": "2025-03-20",
-            "funding_category": "LOW",
-            "valid_from": "2025-04-01",
-            "valid_until": "2027-07-31",
-        },
-    )
+    decided = await api.ok("POST", f"{cases}/decision", staff, so_granted("Toelaatbaar."))
     await api.ok("POST", f"{cases}/notification", staff, {"notified_on": "2025-03-21"})
     objection = await api.ok(
         "POST",

@@ -112,3 +112,18 @@ async def test_a_line_that_does_not_fit_its_type_stops_the_import_naming_line_an
         await import_events(database_dsns[0], codec, lines, chunk_size=100)
 
     assert (await pg_store.head(tenant)).last_position == 0
+
+
+async def test_a_line_that_does_not_fit_stops_the_import_with_every_chunk_before_it_written(
+    database_dsns: tuple[str, str], pg_store: PostgresEventStore, codec: EventCodec
+) -> None:
+    tenant, _, lines = await _demo_history(codec)
+    broken = msgspec.json.decode(lines[65])
+    broken["fields"]["unexpected"] = 1
+    lines[65] = msgspec.json.encode(broken)
+
+    with pytest.raises(ImportLineError, match=r"line 66: .*unexpected"):
+        await import_events(database_dsns[0], codec, lines, chunk_size=20)
+
+    assert (await pg_store.head(tenant)).last_position == 60
+    assert (await pg_store.verify_chain(tenant)).first_broken_position is None

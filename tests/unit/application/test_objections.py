@@ -33,66 +33,57 @@ from tests.unit.application.conftest import (
 )
 
 
-async def notified(desk: Desk, request_id: UUID) -> None:
-    """The decision was sent on Tuesday 4 March 2025: the objection term ends on 15 April."""
+async def objected(
+    desk: Desk,
+    received_on: date,
+    *,
+    objector: Objector = Objector.PARENTS,
+    channel: Channel = Channel.POST,
+    posted_on: date | None = None,
+) -> tuple[UUID, UUID]:
+    """An objection to a granted TLV; returns the objection's id and the TLV's.
+
+    The decision was sent on Tuesday 4 March 2025: the objection term ends on 15 April.
+    """
+    request_id, tlv_id = await granted_tlv(desk)
     desk.clock.move_to(date(2025, 3, 4))
     await desk.run(
         support_requests.notify_decision,
         NotifyDecision(request_id=request_id, notified_on=date(2025, 3, 4)),
     )
     desk.clock.move_to(date(2025, 5, 1))
-
-
-async def test_a_late_objection_waits_for_the_objectors_explanation(desk: Desk) -> None:
-    request_id, _ = await granted_tlv(desk)
-    await notified(desk, request_id)
-    outcome = await desk.run(
+    lodged = await desk.run(
         objections.lodge_objection,
         LodgeObjection(
             support_request_id=request_id,
-            objector=Objector.SCHOOL_BOARD,
+            objector=objector,
             grounds="Categorie te laag.",
-            received_on=date(2025, 4, 16),
+            received_on=received_on,
+            channel=channel,
+            posted_on=posted_on,
         ),
     )
-    history = await aggregate_history(desk.store, desk.tenant_id, Objection, outcome.aggregate_id)
+    return lodged.aggregate_id, tlv_id
+
+
+async def test_a_late_objection_waits_for_the_objectors_explanation(desk: Desk) -> None:
+    objection_id, _ = await objected(desk, date(2025, 4, 16), objector=Objector.SCHOOL_BOARD)
+    history = await aggregate_history(desk.store, desk.tenant_id, Objection, objection_id)
     assert [e.event_type for e in history.events] == ["ObjectionLodged"]
     assert history.aggregate.awaits_lateness_ruling
     assert not history.aggregate.is_closed
 
 
 async def test_posted_on_the_last_day_and_received_later_is_timely(desk: Desk) -> None:
-    request_id, _ = await granted_tlv(desk)
-    await notified(desk, request_id)
-    outcome = await desk.run(
-        objections.lodge_objection,
-        LodgeObjection(
-            support_request_id=request_id,
-            objector=Objector.PARENTS,
-            grounds="Categorie te laag.",
-            received_on=date(2025, 4, 20),
-            channel=Channel.POST,
-            posted_on=date(2025, 4, 15),
-        ),
+    objection_id, _ = await objected(
+        desk, date(2025, 4, 20), channel=Channel.POST, posted_on=date(2025, 4, 15)
     )
-    history = await aggregate_history(desk.store, desk.tenant_id, Objection, outcome.aggregate_id)
+    history = await aggregate_history(desk.store, desk.tenant_id, Objection, objection_id)
     assert history.aggregate.timeliness is Timeliness.POSTED_IN_TIME
 
 
 async def test_an_excused_late_objection_goes_on_under_the_committees_ruling(desk: Desk) -> None:
-    request_id, _ = await granted_tlv(desk)
-    await notified(desk, request_id)
-    lodged = await desk.run(
-        objections.lodge_objection,
-        LodgeObjection(
-            support_request_id=request_id,
-            objector=Objector.PARENTS,
-            grounds="Categorie te laag.",
-            received_on=date(2025, 4, 22),
-            channel=Channel.EMAIL,
-        ),
-    )
-    objection_id = lodged.aggregate_id
+    objection_id, _ = await objected(desk, date(2025, 4, 22), channel=Channel.EMAIL)
     await desk.run(
         objections.explain_objection_lateness,
         ExplainObjectionLateness(
@@ -120,18 +111,7 @@ async def test_an_excused_late_objection_goes_on_under_the_committees_ruling(des
 
 
 async def test_partly_upheld_after_lbt_advice_revises_the_tlv_category(desk: Desk) -> None:
-    request_id, tlv_id = await granted_tlv(desk)
-    await notified(desk, request_id)
-    lodged = await desk.run(
-        objections.lodge_objection,
-        LodgeObjection(
-            support_request_id=request_id,
-            objector=Objector.PARENTS,
-            grounds="Categorie te laag.",
-            received_on=date(2025, 4, 15),
-        ),
-    )
-    objection_id = lodged.aggregate_id
+    objection_id, tlv_id = await objected(desk, date(2025, 4, 15))
     await desk.run(
         objections.request_lbt_advice,
         RequestLbtAdvice(objection_id=objection_id, requested_on=date(2025, 4, 30)),

@@ -263,9 +263,29 @@ class TestDeciding:
 
 
 class TestTheDecisionTerm:
-    async def test_an_invitation_to_complete_pauses_the_term_until_completion(
-        self, desk: Desk
+    @pytest.mark.parametrize(
+        ("pause_count", "deadline"),
+        [
+            # Received Monday 3 March: 28 April, plus the 8th to the 16th paused (9 days).
+            (None, date(2025, 5, 7)),
+            # The tenant's setting pauses the day of completion, the 17th, as well.
+            (PauseCount.COMPLETION_DAY_PAUSED, date(2025, 5, 8)),
+        ],
+        ids=["by_default_until_completion", "with_the_completion_day_if_the_tenant_says_so"],
+    )
+    async def test_an_invitation_to_complete_pauses_the_term(
+        self, desk: Desk, pause_count: PauseCount | None, deadline: date
     ) -> None:
+        if pause_count is not None:
+            await desk.run(
+                swv.adopt_policy,
+                AdoptPolicy(
+                    policy_version="OP-2025.1",
+                    effective_from=date(2025, 1, 1),
+                    pause_count=pause_count,
+                ),
+                actor=ADMIN,
+            )
         request_id = await complete_request(desk, await register_pupil(desk))
         desk.clock.move_to(date(2025, 3, 17))
         await desk.run(
@@ -282,36 +302,7 @@ class TestTheDecisionTerm:
             ResumeApplication(request_id=request_id, resumed_on=date(2025, 3, 17)),
         )
         history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
-        # Received Monday 3 March: 28 April, plus the 8th to the 16th paused (9 days).
-        assert history.aggregate.decision_deadline == date(2025, 5, 7)
-
-    async def test_the_tenant_setting_counts_the_completion_day_as_paused(self, desk: Desk) -> None:
-        await desk.run(
-            swv.adopt_policy,
-            AdoptPolicy(
-                policy_version="OP-2025.1",
-                effective_from=date(2025, 1, 1),
-                pause_count=PauseCount.COMPLETION_DAY_PAUSED,
-            ),
-            actor=ADMIN,
-        )
-        request_id = await complete_request(desk, await register_pupil(desk))
-        desk.clock.move_to(date(2025, 3, 17))
-        await desk.run(
-            support_requests.suspend_application,
-            SuspendApplication(
-                request_id=request_id,
-                reason="Wacht op verslag.",
-                suspended_on=date(2025, 3, 7),
-                complete_by=date(2025, 3, 21),
-            ),
-        )
-        await desk.run(
-            support_requests.resume_application,
-            ResumeApplication(request_id=request_id, resumed_on=date(2025, 3, 17)),
-        )
-        history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
-        assert history.aggregate.decision_deadline == date(2025, 5, 8)
+        assert history.aggregate.decision_deadline == deadline
 
     async def test_an_incomplete_application_has_its_term_running_from_receipt(
         self, desk: Desk

@@ -15,6 +15,7 @@ from domain.errors import (
 )
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
 from domain.support_request import SupportRequest
+from domain.swv import SwvPolicy
 from domain.tlv import FundingCategory, TlvType
 from tests.unit.domain.conftest import (
     AT,
@@ -49,6 +50,33 @@ def open_objection(request: SupportRequest | None = None) -> Objection:
     objection = lodge(request or granted_tlv_request())
     objection.collect_events()
     return objection
+
+
+def decide(
+    objection: Objection,
+    outcome: ObjectionOutcome,
+    *,
+    on: date = date(2025, 5, 1),
+    reasons: str = "x",
+    policy: SwvPolicy = POLICY,
+    consequence: TlvConsequence = TlvConsequence.NONE,
+    funding_category: FundingCategory | None = None,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+) -> None:
+    """The director decides the objection."""
+    objection.decide(
+        outcome=outcome,
+        reasons=reasons,
+        decided_on=on,
+        policy=policy,
+        by=DIRECTOR,
+        at=AT,
+        tlv_consequence=consequence,
+        funding_category=funding_category,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
 
 
 class TestLodging:
@@ -226,14 +254,12 @@ class TestTheDecisionTerm:
 
     def test_is_gone_once_decided(self) -> None:
         objection = open_objection(refused_request())
-        objection.decide(
-            outcome=ObjectionOutcome.UPHELD,
+        decide(
+            objection,
+            ObjectionOutcome.UPHELD,
             reasons="r",
-            decided_on=date(2025, 5, 1),
             policy=replace(POLICY, lbt_affiliated=False),
-            by=DIRECTOR,
-            at=AT,
-            tlv_consequence=TlvConsequence.GRANTED,
+            consequence=TlvConsequence.GRANTED,
             funding_category=FundingCategory.LOW,
             valid_from=date(2025, 8, 1),
             valid_until=date(2027, 7, 31),
@@ -268,25 +294,16 @@ class TestLbtAdvice:
 
     def test_an_affiliated_swv_cannot_reject_without_lbt_advice(self) -> None:
         with pytest.raises(LbtAdviceError, match="ask its advice"):
-            open_objection().decide(
-                outcome=ObjectionOutcome.REJECTED,
-                reasons="x",
-                decided_on=date(2025, 5, 1),
-                policy=POLICY,
-                by=DIRECTOR,
-                at=AT,
-            )
+            decide(open_objection(), ObjectionOutcome.REJECTED)
 
     def test_an_affiliated_swv_that_fully_upholds_needs_no_lbt_advice(self) -> None:
         objection = open_objection()
-        objection.decide(
-            outcome=ObjectionOutcome.UPHELD,
+        decide(
+            objection,
+            ObjectionOutcome.UPHELD,
             reasons="De ouders hebben gelijk.",
-            decided_on=date(2025, 4, 10),
-            policy=POLICY,
-            by=DIRECTOR,
-            at=AT,
-            tlv_consequence=TlvConsequence.REVOKED,
+            on=date(2025, 4, 10),
+            consequence=TlvConsequence.REVOKED,
         )
         [decided] = objection.collect_events()
         assert isinstance(decided, Objection.Decided)
@@ -296,24 +313,15 @@ class TestLbtAdvice:
         objection = open_objection()
         objection.request_lbt_advice(requested_on=date(2025, 4, 2), by=LOKET, at=AT)
         with pytest.raises(LbtAdviceError, match="has not come in"):
-            objection.decide(
-                outcome=ObjectionOutcome.UPHELD,
-                reasons="x",
-                decided_on=date(2025, 5, 1),
-                policy=POLICY,
-                by=DIRECTOR,
-                at=AT,
-            )
+            decide(objection, ObjectionOutcome.UPHELD)
 
     def test_an_unaffiliated_swv_may_decide_without_lbt_advice(self) -> None:
         objection = open_objection()
-        objection.decide(
-            outcome=ObjectionOutcome.REJECTED,
+        decide(
+            objection,
+            ObjectionOutcome.REJECTED,
             reasons="Het besluit blijft.",
-            decided_on=date(2025, 5, 1),
             policy=replace(POLICY, lbt_affiliated=False),
-            by=DIRECTOR,
-            at=AT,
         )
         assert objection.outcome is ObjectionOutcome.REJECTED
 
@@ -334,14 +342,12 @@ class TestDeciding:
         return objection
 
     def test_partly_upheld_revises_the_tlv_terms(self, advised: Objection) -> None:
-        advised.decide(
-            outcome=ObjectionOutcome.PARTLY_UPHELD,
+        decide(
+            advised,
+            ObjectionOutcome.PARTLY_UPHELD,
             reasons="Categorie wordt midden.",
-            decided_on=date(2025, 5, 8),
-            policy=POLICY,
-            by=DIRECTOR,
-            at=AT,
-            tlv_consequence=TlvConsequence.REVISED,
+            on=date(2025, 5, 8),
+            consequence=TlvConsequence.REVISED,
             funding_category=FundingCategory.MEDIUM,
             valid_from=date(2025, 4, 1),
             valid_until=date(2027, 7, 31),
@@ -357,57 +363,35 @@ class TestDeciding:
 
     def test_a_rejection_leaves_the_tlv_alone(self, advised: Objection) -> None:
         with pytest.raises(ObjectionDecisionError):
-            advised.decide(
-                outcome=ObjectionOutcome.REJECTED,
-                reasons="x",
-                decided_on=date(2025, 5, 8),
-                policy=POLICY,
-                by=DIRECTOR,
-                at=AT,
-                tlv_consequence=TlvConsequence.REVOKED,
+            decide(
+                advised,
+                ObjectionOutcome.REJECTED,
+                on=date(2025, 5, 8),
+                consequence=TlvConsequence.REVOKED,
             )
 
     def test_a_revision_keeps_to_the_category_rules(self, advised: Objection) -> None:
         with pytest.raises(ObjectionDecisionError, match="valid-from and valid-until"):
-            advised.decide(
-                outcome=ObjectionOutcome.UPHELD,
-                reasons="x",
-                decided_on=date(2025, 5, 8),
-                policy=POLICY,
-                by=DIRECTOR,
-                at=AT,
-                tlv_consequence=TlvConsequence.REVISED,
+            decide(
+                advised,
+                ObjectionOutcome.UPHELD,
+                on=date(2025, 5, 8),
+                consequence=TlvConsequence.REVISED,
             )
 
     def test_an_objection_is_decided_once(self, advised: Objection) -> None:
-        advised.decide(
-            outcome=ObjectionOutcome.REJECTED,
-            reasons="x",
-            decided_on=date(2025, 5, 8),
-            policy=POLICY,
-            by=DIRECTOR,
-            at=AT,
-        )
+        decide(advised, ObjectionOutcome.REJECTED, on=date(2025, 5, 8))
         with pytest.raises(ObjectionClosedError, match="cannot change"):
-            advised.decide(
-                outcome=ObjectionOutcome.UPHELD,
-                reasons="x",
-                decided_on=date(2025, 5, 9),
-                policy=POLICY,
-                by=DIRECTOR,
-                at=AT,
-            )
+            decide(advised, ObjectionOutcome.UPHELD, on=date(2025, 5, 9))
 
     def test_upheld_against_a_refused_tlv_grants_one(self) -> None:
         objection = open_objection(refused_request(TlvType.SBO))
-        objection.decide(
-            outcome=ObjectionOutcome.UPHELD,
+        decide(
+            objection,
+            ObjectionOutcome.UPHELD,
             reasons="SBO is passend.",
-            decided_on=date(2025, 4, 10),
-            policy=POLICY,
-            by=DIRECTOR,
-            at=AT,
-            tlv_consequence=TlvConsequence.GRANTED,
+            on=date(2025, 4, 10),
+            consequence=TlvConsequence.GRANTED,
             valid_from=date(2025, 5, 1),
             valid_until=date(2027, 7, 31),
         )
@@ -418,12 +402,9 @@ class TestDeciding:
     def test_a_refused_tlv_cannot_be_revoked(self) -> None:
         objection = open_objection(refused_request(TlvType.SBO))
         with pytest.raises(ObjectionDecisionError):
-            objection.decide(
-                outcome=ObjectionOutcome.UPHELD,
-                reasons="x",
-                decided_on=date(2025, 4, 10),
-                policy=POLICY,
-                by=DIRECTOR,
-                at=AT,
-                tlv_consequence=TlvConsequence.REVOKED,
+            decide(
+                objection,
+                ObjectionOutcome.UPHELD,
+                on=date(2025, 4, 10),
+                consequence=TlvConsequence.REVOKED,
             )

@@ -20,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 
+from api.absence_cli import daily_absence_signals
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
 from api.docs import OfflineSwaggerUI, api_description, docs_assets
@@ -104,17 +105,22 @@ async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None 
         app.state.event_store = store
         if settings.run_retention:
             app.state.retention_task = asyncio.create_task(daily_retention(store, SystemClock()))
+        if settings.run_absence_signals:
+            app.state.absence_signals_task = asyncio.create_task(
+                daily_absence_signals(store, SystemClock())
+            )
         app.state.database_error = None
         return
 
 
 async def _stop_retention(app: Litestar) -> None:
-    task = app.state.get("retention_task")
-    if task is not None:
-        app.state.retention_task = None
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for name in ("retention_task", "absence_signals_task"):
+        task = app.state.get(name)
+        if task is not None:
+            setattr(app.state, name, None)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _admission(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:

@@ -13,6 +13,7 @@ import msgspec
 import typer
 
 from api import audit_cli, witness_cli
+from api.absence_cli import absence_cli
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.import_cli import import_command
@@ -49,6 +50,7 @@ cli.add_typer(projections_cli, name="projections")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(retention_cli, name="retention")
 cli.add_typer(deliveries_cli, name="deliveries")
+cli.add_typer(absence_cli, name="absence")
 cli.command("export")(audit_cli.export)
 cli.command("verify")(audit_cli.verify)
 cli.command("witness")(witness_cli.witness)

@@ -35,8 +35,9 @@ class TransparencyLogExtender:
     """Extends each tenant's Merkle tree over what was imported and signs a checkpoint of it.
 
     Proofs then cover the imported history at once, whether or not a service is running.
-    A tenant's tree is extended in the background as soon as the import moves on to the next
-    tenant, so trees grow while later tenants are written; ``finish`` covers every tenant.
+    Trees are extended in the background while the import writes: a tenant's as soon as the
+    import moves on to the next, and the one being written whenever no extension is running.
+    ``finish`` covers every tenant up to its head.
     """
 
     def __init__(self, pool: Pool, signer: Signer) -> None:
@@ -61,10 +62,14 @@ class TransparencyLogExtender:
                     await extender._extending
             await pool.close()
 
+    @property
+    def idle(self) -> bool:
+        return self._extending is None or self._extending.done()
+
     def soon(self, tenant: str) -> None:
         """Extend ``tenant``'s tree in the background."""
         self._waiting.append(tenant)
-        if self._extending is None or self._extending.done():
+        if self.idle:
             self._extending = asyncio.ensure_future(self._extend_waiting())
 
     async def finish(self, tenants: Iterable[str]) -> None:
@@ -123,6 +128,8 @@ async def run_import(
                 bar.update(task, completed=lines.tell(), events=counted)
                 if writing is not None and tenant != writing:
                     trees.soon(writing)  # the import has moved on to the next tenant
+                elif trees.idle:
+                    trees.soon(tenant)  # up to what is written so far: less is left at the end
                 writing = tenant
 
             result = await import_events(

@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     run_projections: bool = True
     run_retention: bool = True
     """Shred what retention terms say must go, every night at 02:00 (Amsterdam)."""
+    run_absence_signals: bool = True
+    """Record the thuiszitter signals whose day came, every night at 02:00 (Amsterdam)."""
     jwt_public_key_file: Path | None = None
     """PEM public key that verifies bearer tokens; unset: the development key in data_dir."""
     jwt_jwks_url: str | None = None

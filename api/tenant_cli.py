@@ -1,81 +1,134 @@
 """``passend tenant offboard``: hand a tenant's data back, then delete it (AVG art. 28(3)(g)).
 
-A platform operator's act, run beside the database with the admin ``DATABASE_URL``: the export
-is written and checked first; deletion needs ``--confirm`` with the tenant's code again.
+A platform operator's act, run beside the database with the admin ``DATABASE_URL``. It runs the
+same use cases as ``POST /v1/platform/tenants/{code}/suspension``, ``…/export`` and
+``…/erasure``, so the platform log records each step, by ``platform-operator:cli``: the tenant
+is suspended unless it is already (its log must stand still from the export on), its export is
+written, checked and recorded with its SHA-256; deletion needs ``--confirm`` with the tenant's
+code again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
+from uuid import uuid4
 
-import asyncpg
 import typer
 
+from api.dependencies import CommandRunner
 from api.settings import Settings
+from application.access import Caller
+from application.commands import CommandContext, EraseTenant, ExportTenant, SuspendTenant
+from application.errors import AggregateNotFoundError
+from application.handlers import offboarding, platform
+from application.handlers.offboarding import EraseRows, HandedBackLog
+from application.handling import load
+from domain.errors import DomainError
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
+from domain.tenancy import PLATFORM_TENANT, Tenancy, tenancy_stream_id
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
-from infrastructure.offboarding import (
-    Export,
-    TenantStillBusyError,
-    delete_tenant,
-    export_tenant,
-)
+from infrastructure.offboarding import TenantStillBusyError, export_writer, row_eraser
+from infrastructure.system import SystemClock
 
 tenant_cli = typer.Typer(help="Tenants: offboarding.", no_args_is_help=True)
 
+OPERATOR = Caller.operator("cli")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Offboarded:
+    suspended_now: bool
+    exported: HandedBackLog
+    rows_deleted: int | None
+
+
+async def _as_operator(
+    store: PostgresEventStore, handler: Callable[..., Awaitable[R]], command: object
+) -> R:
+    """Run one command as the HTTP routes run an operator's: in the platform log, its own id."""
+    ctx = CommandContext(PLATFORM_TENANT, OPERATOR, uuid4())
+    return await CommandRunner(ctx, store, SystemClock(), in_tenant=False)(handler, command)
+
 
 async def _offboard(
-    settings: Settings, tenant_id: TenantId, export: Path, *, delete: bool
-) -> tuple[Export, dict[str, int]]:
+    settings: Settings, code: str, export: Path, *, reason: str, erase_rows: EraseRows | None
+) -> Offboarded:
+    """Suspend unless suspended, export, and erase if given how; each step in the platform log."""
+    deleted: list[int] = []
     pool = await create_pool(settings.app_dsn(), min_size=1, max_size=2)
     try:
         store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
-        exported = await export_tenant(store, tenant_id, export)
+        run = functools.partial(_as_operator, store)
+        tenancy = (await load(store, PLATFORM_TENANT, tenancy_stream_id(code))).require(Tenancy)
+        if suspend := not tenancy.suspended:
+            await run(platform.suspend_tenant, SuspendTenant(code=code, reason=reason))
+        write = export_writer(store, export)
+        _, written = await run(
+            functools.partial(offboarding.export_tenant, write_export=write),
+            ExportTenant(code=code),
+        )
+        if erase_rows is not None:
+            erase = erase_rows
+
+            async def counted(tenant_id: TenantId) -> int:
+                deleted.append(await erase(tenant_id))
+                return deleted[-1]
+
+            await run(
+                functools.partial(offboarding.erase_tenant, erase_rows=counted),
+                EraseTenant(code=code, export_sha256=written.sha256, reason=reason),
+            )
         await store.close()
     finally:
         await pool.close()
-    if not delete:
-        return exported, {}
-    admin = await asyncpg.connect(settings.database_url)
-    try:
-        return exported, await delete_tenant(admin, tenant_id)
-    finally:
-        await admin.close()
+    return Offboarded(suspend, written, deleted[-1] if deleted else None)
 
 
 @tenant_cli.command("offboard")
 def offboard(
     tenant: Annotated[str, typer.Argument(help="The SWV code of the tenant that leaves.")],
     export: Annotated[Path, typer.Option(help="Where to write the tenant's log (NDJSON).")],
+    reason: Annotated[
+        str, typer.Option(help="Why, for the platform log (suspension and erasure).")
+    ] = "The tenant leaves the platform.",
     confirm: Annotated[
         str | None, typer.Option(help="The SWV code again: then the tenant's data is deleted.")
     ] = None,
 ) -> None:
-    """Export a tenant's whole log, then (with --confirm CODE) delete every row it has."""
+    """Suspend the tenant, export its whole log, then (with --confirm CODE) delete every row."""
     settings = Settings.from_env()
     if settings.database_url is None:
         raise typer.BadParameter("set DATABASE_URL (the admin DSN): offboarding deletes rows")
-    delete = confirm is not None
-    if delete and confirm != tenant:
+    if confirm is not None and confirm != tenant:
         raise typer.BadParameter("--confirm must repeat the tenant's code exactly")
+    erase_rows = None if confirm is None else row_eraser(settings.database_url)
     try:
-        exported, deleted = asyncio.run(
-            _offboard(settings, TenantId(tenant), export, delete=delete)
+        done = asyncio.run(
+            _offboard(settings, tenant, export, reason=reason, erase_rows=erase_rows)
         )
-    except TenantStillBusyError as error:
+    except AggregateNotFoundError:
+        typer.echo(f"No tenant {tenant} in the platform log.", err=True)
+        raise typer.Exit(1) from None
+    except (TenantStillBusyError, DomainError) as error:
         typer.echo(f"Nothing deleted: {error}", err=True)
         raise typer.Exit(1) from None
+    if done.suspended_now:
+        typer.echo(f"{tenant}: suspended (nothing changes in it any more)")
     typer.echo(
-        f"{tenant}: {exported.events} events up to position {exported.last_position}"
-        f" (chain {exported.chain_hash}) written to {exported.path}"
+        f"{tenant}: its log up to position {done.exported.last_position}"
+        f" (chain {done.exported.chain_hash}) written to {export},"
+        f" sha256 {done.exported.sha256}"
     )
-    if delete:
-        typer.echo(f"{tenant}: deleted " + ", ".join(f"{t} {n}" for t, n in deleted.items()))
-        typer.echo(f"{tenant}: no row of it is left in any table")
-    else:
+    if done.rows_deleted is None:
         typer.echo(f"Nothing deleted; check the export, then add --confirm {tenant}")
+    else:
+        typer.echo(f"{tenant}: {done.rows_deleted} rows deleted; none of it is left in any table")

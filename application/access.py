@@ -30,6 +30,7 @@ class Role(StrEnum):
 
 
 PLATFORM_OPERATOR = "platform-operator"
+SYSTEM = "system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +42,17 @@ class Caller:
     school: str | None = None
     municipality: str | None = None
     platform_operator: bool = False
+    system: bool = False
+    """A part of Passend acting on its own (the handover relay), not a person: no roles."""
 
     @property
     def actor(self) -> str:
-        """How events name this caller: role(s) and subject, no personal data."""
+        """How events name this caller: role(s) and subject, no personal data.
+
+        A system caller is ``system:<name>``, as retention (``system:retention``) names itself.
+        """
+        if self.system:
+            return f"{SYSTEM}:{self.subject}"
         roles: list[str] = sorted(self.roles)
         if not roles and self.platform_operator:
             roles = [PLATFORM_OPERATOR]
@@ -56,6 +64,11 @@ class Caller:
     @classmethod
     def operator(cls, subject: str) -> Caller:
         return cls(subject, platform_operator=True)
+
+    @classmethod
+    def system_principal(cls, name: str) -> Caller:
+        """Passend itself, as the part named ``name``: ``system:<name>`` in every event."""
+        return cls(name, system=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from uuid import UUID
 import msgspec
 
 from application.ports import RecordedEvent
+from domain.absence import AbsenceCase, AbsenceEnd, AbsenceKind, AbsenceSignal, Reporter
 from domain.arrangement import Arrangement
 from domain.pupil import LeavingReason, Pupil
 from domain.subscription import BASIS_RULES, IntegrationEventType, LegalBasis
@@ -118,6 +119,73 @@ class PupilLeft(IntegrationData, frozen=True, kw_only=True, omit_defaults=True):
     municipality_code: str
 
 
+class AbsenceReported(IntegrationData, frozen=True, kw_only=True, omit_defaults=True):
+    absence_case_id: UUID
+    kind: AbsenceKind
+    """``RELATIEF`` (enrolled, not attending) or ``ABSOLUUT`` (enrolled nowhere)."""
+    absent_since: date
+    completely_absent: bool
+    reporter: Reporter
+    reported_on: date
+    municipality_code: str
+    school_code: str | None = None
+    """The school the pupil is enrolled at and absent from; none for absoluut verzuim."""
+
+
+class AbsenceSignalReached(IntegrationData, frozen=True, kw_only=True, omit_defaults=True):
+    """A signal's day came while the case was open: the shape of the three signal types."""
+
+    absence_case_id: UUID
+    signal: AbsenceSignal
+    due_on: date
+    policy: bool
+    """True for the Thuiszitterspact signal: a tenant's policy, not a legal deadline."""
+    municipality_code: str
+    school_code: str | None = None
+
+
+class AbsenceStatutoryReportDue(
+    AbsenceSignalReached, frozen=True, kw_only=True, omit_defaults=True
+):
+    """16 hours of unauthorised absence in 4 school weeks: report to DUO (Leerplichtwet 21a)."""
+
+
+class AbsenceFourWeeksAbsent(AbsenceSignalReached, frozen=True, kw_only=True, omit_defaults=True):
+    """Completely absent for 4 school weeks: langdurig relatief verzuim."""
+
+
+class AbsenceThuiszitterspactSignal(
+    AbsenceSignalReached, frozen=True, kw_only=True, omit_defaults=True
+):
+    """The tenant's Thuiszitterspact months without an offer passed: policy, not law."""
+
+
+class AbsencePlanRecorded(IntegrationData, frozen=True, kw_only=True, omit_defaults=True):
+    """A plan to get the pupil back to school; its text stays in Passend."""
+
+    absence_case_id: UUID
+    agreed_on: date
+    review_on: date
+    offer_made: bool
+    municipality_code: str
+    school_code: str | None = None
+
+
+class AbsenceClosed(IntegrationData, frozen=True, kw_only=True, omit_defaults=True):
+    absence_case_id: UUID
+    end: AbsenceEnd
+    """Returned to school, enrolled elsewhere, exempted or moved away."""
+    ended_on: date
+    municipality_code: str
+    school_code: str | None = None
+
+
+SIGNAL_TYPES: dict[AbsenceSignal, IntegrationEventType] = {
+    AbsenceSignal.LEERPLICHT_REPORT: T.ABSENCE_STATUTORY_REPORT_DUE,
+    AbsenceSignal.LONG_TERM_ABSENCE: T.ABSENCE_FOUR_WEEKS_ABSENT,
+    AbsenceSignal.THUISZITTERSPACT: T.ABSENCE_THUISZITTERSPACT_SIGNAL,
+}
+
 DATA_TYPES: dict[IntegrationEventType, type[IntegrationData]] = {
     T.TLV_GRANTED: TlvGranted,
     T.TLV_EXTENDED: TlvExtended,
@@ -128,6 +196,12 @@ DATA_TYPES: dict[IntegrationEventType, type[IntegrationData]] = {
     T.SUPPORT_REQUEST_DECIDED: SupportRequestDecided,
     T.PUPIL_ENROLLED: PupilEnrolled,
     T.PUPIL_LEFT: PupilLeft,
+    T.ABSENCE_REPORTED: AbsenceReported,
+    T.ABSENCE_STATUTORY_REPORT_DUE: AbsenceStatutoryReportDue,
+    T.ABSENCE_FOUR_WEEKS_ABSENT: AbsenceFourWeeksAbsent,
+    T.ABSENCE_THUISZITTERSPACT_SIGNAL: AbsenceThuiszitterspactSignal,
+    T.ABSENCE_PLAN_RECORDED: AbsencePlanRecorded,
+    T.ABSENCE_CLOSED: AbsenceClosed,
 }
 
 
@@ -214,6 +288,8 @@ def derive(recorded: RecordedEvent, contexts: Contexts) -> Derived | None:  # no
     if pupil is None:
         return None
     where = {"municipality_code": pupil.municipality_code, "school_code": pupil.school_code}
+    if isinstance(event, AbsenceCase.Event):
+        return _absence(recorded, pupil_id, where)
     match event:
         case Pupil.ResidenceChanged():
             contexts._touch_pupil(pupil_id).municipality_code = event.municipality_code  # noqa: SLF001
@@ -301,6 +377,51 @@ def derive(recorded: RecordedEvent, contexts: Contexts) -> Derived | None:  # no
                 **where,
             }
             return Derived(T.SUPPORT_REQUEST_DECIDED, pupil_id, data)
+    return None
+
+
+def _absence(recorded: RecordedEvent, pupil_id: UUID, where: dict[str, Any]) -> Derived | None:
+    """What the attendance office hears of an absence case: codes, dates and the signals."""
+    event = recorded.event
+    match event:
+        case AbsenceCase.Reported():
+            data = {
+                "absence_case_id": recorded.stream_id,
+                "kind": event.kind,
+                "absent_since": event.absent_since,
+                "completely_absent": event.completely_absent,
+                "reporter": event.reporter,
+                "reported_on": event.reported_on,
+                "municipality_code": where["municipality_code"],
+                "school_code": event.school_code,
+            }
+            return Derived(T.ABSENCE_REPORTED, pupil_id, data)
+        case AbsenceCase.SignalReached():
+            data = {
+                "absence_case_id": recorded.stream_id,
+                "signal": event.signal,
+                "due_on": event.due_on,
+                "policy": event.signal is AbsenceSignal.THUISZITTERSPACT,
+                **where,
+            }
+            return Derived(SIGNAL_TYPES[event.signal], pupil_id, data)
+        case AbsenceCase.PlanRecorded():
+            data = {
+                "absence_case_id": recorded.stream_id,
+                "agreed_on": event.agreed_on,
+                "review_on": event.review_on,
+                "offer_made": event.offer_made,
+                **where,
+            }
+            return Derived(T.ABSENCE_PLAN_RECORDED, pupil_id, data)
+        case AbsenceCase.Closed():
+            data = {
+                "absence_case_id": recorded.stream_id,
+                "end": event.end,
+                "ended_on": event.ended_on,
+                **where,
+            }
+            return Derived(T.ABSENCE_CLOSED, pupil_id, data)
     return None
 
 

@@ -150,6 +150,19 @@ class AbsenceCase(Aggregate):
 
     Created = Reported
 
+    class SignalReached(Event):
+        """A signal's day came while the case was open; recorded by Passend itself, once."""
+
+        TOPIC = "AbsenceSignalReached.v1"
+        pupil_id: UUID
+        signal: AbsenceSignal
+        due_on: date
+        recorded_by: str
+        recorded_at: datetime
+
+        def apply(self, aggregate: AbsenceCase) -> None:
+            aggregate.reached[self.signal] = self.due_on
+
     class HoursReported(Event):
         TOPIC = "AbsenceHoursReported.v1"
         pupil_id: UUID
@@ -223,6 +236,7 @@ class AbsenceCase(Aggregate):
         self.offer_made = False
         self.ended_on: date | None = None
         self.end: AbsenceEnd | None = None
+        self.reached: dict[AbsenceSignal, date] = {}
 
     @classmethod
     def report(  # noqa: PLR0913 - a report's facts
@@ -342,6 +356,31 @@ class AbsenceCase(Aggregate):
             closed_by=by,
             closed_at=at,
         )
+
+    def record_reached_signals(
+        self,
+        *,
+        today: date,
+        holidays: Sequence[Holiday],
+        pact_months: int,
+        by: str,
+        at: datetime,
+    ) -> None:
+        """Record each signal whose day is ``today`` or before and that was not recorded yet.
+
+        Nothing for a closed case; a signal is recorded once, even if its day moves later.
+        """
+        due = self.signals(holidays=holidays, pact_months=pact_months)
+        for signal, due_on in sorted(due.items(), key=lambda item: (item[1], item[0])):
+            if due_on <= today and signal not in self.reached:
+                self.trigger_event(
+                    self.SignalReached,
+                    pupil_id=self.pupil_id,
+                    signal=signal,
+                    due_on=due_on,
+                    recorded_by=by,
+                    recorded_at=at,
+                )
 
     def signals(
         self,

@@ -34,6 +34,15 @@ class IntegrationEventType(StrEnum):
     SUPPORT_REQUEST_DECIDED = "nl.passend.support_request.decided.v1"
     PUPIL_ENROLLED = "nl.passend.pupil.enrolled.v1"
     PUPIL_LEFT = "nl.passend.pupil.left.v1"
+    ABSENCE_REPORTED = "nl.passend.absence.reported.v1"
+    ABSENCE_STATUTORY_REPORT_DUE = "nl.passend.absence.statutory_report_due.v1"
+    """16 hours of unauthorised absence in 4 school weeks: report to DUO (Leerplichtwet 21a)."""
+    ABSENCE_FOUR_WEEKS_ABSENT = "nl.passend.absence.four_weeks_absent.v1"
+    """Completely absent for 4 school weeks: langdurig relatief verzuim (the definition)."""
+    ABSENCE_THUISZITTERSPACT_SIGNAL = "nl.passend.absence.thuiszitterspact_signal.v1"
+    """The tenant's Thuiszitterspact months without an offer have passed (policy, not law)."""
+    ABSENCE_PLAN_RECORDED = "nl.passend.absence.plan_recorded.v1"
+    ABSENCE_CLOSED = "nl.passend.absence.closed.v1"
 
 
 T = IntegrationEventType
@@ -45,7 +54,7 @@ class LegalBasis(StrEnum):
     OOGO_WPO_WVO = "OOGO_WPO_WVO"
     """Municipal OOGO on the support plan (Wpo art. 18a, WVO 2020 art. 4.23): figures only."""
     LEERPLICHTWET = "LEERPLICHTWET"
-    """The attendance office's tasks under the Leerplichtwet 1969: enrolment and leaving."""
+    """The attendance office's tasks under the Leerplichtwet 1969: enrolment, leaving, absence."""
     JEUGDWET = "JEUGDWET"
     """Youth care coordination under the Jeugdwet: education-care arrangements, no TLVs."""
     PARENTAL_CONSENT = "PARENTAL_CONSENT"
@@ -84,7 +93,19 @@ BASIS_RULES: dict[LegalBasis, BasisRules] = {
         withheld_fields=frozenset({"school_code", "provider"}),
     ),
     LegalBasis.LEERPLICHTWET: BasisRules(
-        types=frozenset({T.PUPIL_ENROLLED, T.PUPIL_LEFT}), real_pupil_id=True
+        types=frozenset(
+            {
+                T.PUPIL_ENROLLED,
+                T.PUPIL_LEFT,
+                T.ABSENCE_REPORTED,
+                T.ABSENCE_STATUTORY_REPORT_DUE,
+                T.ABSENCE_FOUR_WEEKS_ABSENT,
+                T.ABSENCE_THUISZITTERSPACT_SIGNAL,
+                T.ABSENCE_PLAN_RECORDED,
+                T.ABSENCE_CLOSED,
+            }
+        ),
+        real_pupil_id=True,
     ),
     LegalBasis.JEUGDWET: BasisRules(
         types=frozenset({T.ARRANGEMENT_GRANTED, T.ARRANGEMENT_EXTENDED, T.ARRANGEMENT_ENDED}),

@@ -4,18 +4,22 @@
 line with the head (last position and chain hash, so the receiver can check completeness),
 then one line per event. ``delete_tenant`` removes every row of the tenant from every tenant
 table (events, data keys, heads, tracking and read models) in one transaction, and then
-checks that none is left; other tenants' rows are not touched.
+checks that none is left; other tenants' rows are not touched. ``export_writer`` and
+``row_eraser`` hand both to the offboarding use cases, which record them in the platform log.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import msgspec
 
+from application.handlers.offboarding import EraseRows, HandedBackLog, WriteExport
 from domain.ids import TenantId
 from infrastructure.citus import REFERENCE_TABLES
 from infrastructure.database import Connection
@@ -134,3 +138,30 @@ async def delete_tenant(admin: Connection, tenant_id: TenantId) -> dict[str, int
     if left:
         raise RuntimeError(f"{tenant_id}: rows left after deletion: {left}")
     return {t: n for t, n in deleted.items() if n or t not in REFERENCE_TABLES}
+
+
+def export_writer(store: PostgresEventStore, target: Path) -> WriteExport:
+    """Writes the tenant's log to ``target`` and says what it handed back, with its SHA-256."""
+
+    async def write(tenant_id: TenantId) -> HandedBackLog:
+        exported = await export_tenant(store, tenant_id, target)
+        digest = hashlib.sha256()
+        with target.open("rb") as written:
+            for block in iter(lambda: written.read(1 << 20), b""):
+                digest.update(block)
+        return HandedBackLog(exported.last_position, exported.chain_hash, digest.hexdigest())
+
+    return write
+
+
+def row_eraser(admin_dsn: str) -> EraseRows:
+    """Deletes every row of the tenant over an admin connection: row security would hide them."""
+
+    async def erase(tenant_id: TenantId) -> int:
+        admin = await asyncpg.connect(admin_dsn)
+        try:
+            return sum((await delete_tenant(admin, tenant_id)).values())
+        finally:
+            await admin.close()
+
+    return erase

@@ -3,8 +3,11 @@
 The fold is pure: a page of events turns the tenant's settings (school holidays, the
 Thuiszitterspact months, from the Swv stream) and the absence cases it touches into their new
 states. When the settings change, every open case's signals are computed again. Signals are
-stored as dates (``absence_signals``), for the deadlines the loket sees; the monthly overview
-counts from the folded states. The states hold pseudonymous ids, codes and dates only.
+stored as dates (``absence_signals``), for the deadlines the loket sees, with whether Passend
+recorded them as reached; the monthly overview counts from the folded states. Each case carries
+the municipality its pupil lives in as the log knows it (``absence_pupils`` keeps the residence;
+a move updates the pupil's open cases), for the thuiszitters per municipality. The states hold
+pseudonymous ids, codes and dates only.
 """
 
 from __future__ import annotations
@@ -30,15 +33,19 @@ from domain.absence import (
     thuiszitterspact_signal_on,
 )
 from domain.ids import TenantId
+from domain.pupil import Pupil
 from domain.swv import THUISZITTERSPACT_MONTHS, Swv
 from infrastructure.database import Connection, tenant_transaction
 from projections.cases import CaseKind, DeadlineKind
 from projections.deadlines_due import DeadlinesDue, DueItem, Order
+from projections.disclosure import SUPPRESS_BELOW
+from projections.municipality_figures import SUPPRESSED, PublishedCount
 from projections.projection import TableNames, view_name
 
 SETTINGS = "absence_settings"
 CASES = "absence_cases"
 SIGNALS = "absence_signals"
+PUPILS = "absence_pupils"
 
 _DDL = (
     """
@@ -51,9 +58,19 @@ CREATE TABLE {settings} (
 CREATE TABLE {cases} (
   tenant_id text    NOT NULL,
   case_id   uuid    NOT NULL,
+  pupil_id  uuid    NOT NULL,
   open      boolean NOT NULL,
   state     jsonb   NOT NULL,
   PRIMARY KEY (tenant_id, case_id)
+)
+""",
+    "CREATE INDEX ON {cases} (tenant_id, pupil_id)",
+    """
+CREATE TABLE {pupils} (
+  tenant_id         text NOT NULL,
+  pupil_id          uuid NOT NULL,
+  municipality_code text NOT NULL,
+  PRIMARY KEY (tenant_id, pupil_id)
 )
 """,
     """
@@ -64,6 +81,7 @@ CREATE TABLE {signals} (
   due_on      date NOT NULL,
   pupil_id    uuid NOT NULL,
   school_code text,
+  reached     boolean NOT NULL,
   PRIMARY KEY (tenant_id, case_id, signal)
 )
 """,
@@ -90,11 +108,15 @@ class AbsenceState(msgspec.Struct, kw_only=True):
     absent_since: date
     completely_absent: bool
     reported_on: date
+    municipality_code: str | None = None
+    """Where the pupil lives, as the log knows it (while the case is open)."""
     hours_by_week: dict[date, int] = msgspec.field(default_factory=dict)
     reported_to_duo: bool = False
     offer_made_on: date | None = None
     ended_on: date | None = None
     end: AbsenceEnd | None = None
+    reached: dict[AbsenceSignal, date] = msgspec.field(default_factory=dict)
+    """The signals Passend recorded as reached, with their day."""
 
     @property
     def is_open(self) -> bool:
@@ -121,7 +143,10 @@ class AbsenceBook:
 
     settings: AbsenceSettingsState
     cases: dict[UUID, AbsenceState]
+    residences: dict[UUID, str] = field(default_factory=dict)
+    """Where the page's pupils live; a move is applied to the pupil's open cases."""
     changed: set[UUID] = field(default_factory=set)
+    changed_pupils: set[UUID] = field(default_factory=set)
     settings_changed: bool = False
 
     def fold(self, events: Iterable[RecordedEvent]) -> None:
@@ -139,6 +164,9 @@ class AbsenceBook:
                 self.settings.pact_months = event.months
                 self.settings_changed = True
                 return
+            case Pupil.Registered() | Pupil.ResidenceChanged():
+                self._move(stream_id, event.municipality_code)
+                return
             case AbsenceCase.Reported():
                 case = AbsenceState(
                     case_id=stream_id,
@@ -148,6 +176,7 @@ class AbsenceBook:
                     absent_since=event.absent_since,
                     completely_absent=event.completely_absent,
                     reported_on=event.reported_on,
+                    municipality_code=self.residences.get(event.pupil_id),
                 )
             case AbsenceCase.HoursReported():
                 hours = {
@@ -163,10 +192,23 @@ class AbsenceBook:
                 case = replace(before, offer_made_on=offered)
             case AbsenceCase.Closed():
                 case = replace(self._case(stream_id), ended_on=event.ended_on, end=event.end)
+            case AbsenceCase.SignalReached():
+                before = self._case(stream_id)
+                case = replace(before, reached={**before.reached, event.signal: event.due_on})
             case _:
                 return
         self.cases[stream_id] = case
         self.changed.add(stream_id)
+
+    def _move(self, pupil_id: UUID, municipality_code: str) -> None:
+        self.residences[pupil_id] = municipality_code
+        self.changed_pupils.add(pupil_id)
+        for case in list(self.cases.values()):
+            if case.pupil_id == pupil_id and case.is_open:
+                self.cases[case.case_id] = msgspec.structs.replace(
+                    case, municipality_code=municipality_code
+                )
+                self.changed.add(case.case_id)
 
     def _case(self, case_id: UUID) -> AbsenceState:
         try:
@@ -178,7 +220,11 @@ class AbsenceBook:
 def touches(recorded: RecordedEvent) -> bool:
     return isinstance(
         recorded.event,
-        AbsenceCase.Event | Swv.SchoolHolidaysSet | Swv.ThuiszitterspactSignalSet,
+        AbsenceCase.Event
+        | Swv.SchoolHolidaysSet
+        | Swv.ThuiszitterspactSignalSet
+        | Pupil.Registered
+        | Pupil.ResidenceChanged,
     )
 
 
@@ -193,11 +239,16 @@ _encoder = msgspec.json.Encoder()
 
 class AbsenceCasesProjection:
     name = "absence_cases"
-    version = 1
-    tables = (SETTINGS, CASES, SIGNALS)
+    version = 2
+    tables = (SETTINGS, CASES, SIGNALS, PUPILS)
 
     def create_tables(self, tables: TableNames) -> Sequence[str]:
-        names = {"settings": tables[SETTINGS], "cases": tables[CASES], "signals": tables[SIGNALS]}
+        names = {
+            "settings": tables[SETTINGS],
+            "cases": tables[CASES],
+            "signals": tables[SIGNALS],
+            "pupils": tables[PUPILS],
+        }
         return [ddl.format(**names) for ddl in _DDL]
 
     async def apply(
@@ -222,14 +273,29 @@ class AbsenceCasesProjection:
                 tenant_id,
             )
         else:
+            moved = [r.stream_id for r in page if isinstance(r.event, Pupil.ResidenceChanged)]
             rows = await conn.fetch(
                 f"SELECT state FROM {cases_table}"  # noqa: S608
-                " WHERE tenant_id = $1 AND case_id = ANY($2::uuid[])",
+                " WHERE tenant_id = $1 AND (case_id = ANY($2::uuid[])"
+                " OR (open AND pupil_id = ANY($3::uuid[])))",
                 tenant_id,
                 list({r.stream_id for r in page}),
+                moved,
             )
+        reporting = [r.event.pupil_id for r in page if isinstance(r.event, AbsenceCase.Reported)]
+        residences = {
+            r["pupil_id"]: r["municipality_code"]
+            for r in await conn.fetch(
+                f"SELECT pupil_id, municipality_code FROM {tables[PUPILS]}"  # noqa: S608
+                " WHERE tenant_id = $1 AND pupil_id = ANY($2::uuid[])",
+                tenant_id,
+                reporting,
+            )
+        }
         book = AbsenceBook(
-            settings, {c.case_id: c for c in (_case_decoder.decode(r["state"]) for r in rows)}
+            settings,
+            {c.case_id: c for c in (_case_decoder.decode(r["state"]) for r in rows)},
+            residences,
         )
         book.fold(page)
         if book.settings_changed:
@@ -239,6 +305,12 @@ class AbsenceCasesProjection:
                 tenant_id,
                 _encoder.encode(book.settings),
             )
+        await conn.executemany(
+            f"INSERT INTO {tables[PUPILS]} (tenant_id, pupil_id, municipality_code)"  # noqa: S608
+            " VALUES ($1, $2, $3) ON CONFLICT (tenant_id, pupil_id)"
+            " DO UPDATE SET municipality_code = excluded.municipality_code",
+            [(tenant_id, p, book.residences[p]) for p in book.changed_pupils],
+        )
         recompute = set(book.cases) if book.settings_changed else book.changed
         await self._write(conn, tenant_id, tables, book, recompute)
 
@@ -252,10 +324,10 @@ class AbsenceCasesProjection:
     ) -> None:
         cases = [book.cases[case_id] for case_id in recompute]
         await conn.executemany(
-            f"INSERT INTO {tables[CASES]} (tenant_id, case_id, open, state)"  # noqa: S608
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, case_id)"
+            f"INSERT INTO {tables[CASES]} (tenant_id, case_id, pupil_id, open, state)"  # noqa: S608
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, case_id)"
             " DO UPDATE SET open = excluded.open, state = excluded.state",
-            [(tenant_id, c.case_id, c.is_open, _encoder.encode(c)) for c in cases],
+            [(tenant_id, c.case_id, c.pupil_id, c.is_open, _encoder.encode(c)) for c in cases],
         )
         await conn.execute(
             f"DELETE FROM {tables[SIGNALS]} WHERE tenant_id = $1"  # noqa: S608
@@ -265,9 +337,17 @@ class AbsenceCasesProjection:
         )
         await conn.executemany(
             f"INSERT INTO {tables[SIGNALS]} (tenant_id, case_id, signal, due_on, pupil_id,"  # noqa: S608
-            " school_code) VALUES ($1, $2, $3, $4, $5, $6)",
+            " school_code, reached) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             [
-                (tenant_id, c.case_id, signal.value, due_on, c.pupil_id, c.school_code)
+                (
+                    tenant_id,
+                    c.case_id,
+                    signal.value,
+                    due_on,
+                    c.pupil_id,
+                    c.school_code,
+                    signal in c.reached,
+                )
                 for c in cases
                 for signal, due_on in c.signals(book.settings).items()
             ],
@@ -384,8 +464,13 @@ def monthly_overview(
 
 
 async def fetch_monthly_overview(
-    conn: Connection, tenant_id: TenantId, school_year: int
+    conn: Connection, tenant_id: TenantId, school_year: int, *, municipality_code: str | None = None
 ) -> MonthlyAbsenceOverview:
+    """The tenant's monthly overview, or that of the cases of pupils living in one municipality.
+
+    These are exact counts: what is published per municipality goes through
+    :func:`thuiszitters_in`.
+    """
     first, last = date(school_year, 8, 1), date(school_year + 1, 7, 31)
     async with tenant_transaction(conn, tenant_id):
         settings_row = await conn.fetchval(f"SELECT state FROM {view_name(SETTINGS)}")  # noqa: S608
@@ -396,9 +481,71 @@ async def fetch_monthly_overview(
     cases = [
         c
         for c in (_case_decoder.decode(r["state"]) for r in rows)
-        if c.absent_since <= last and (c.ended_on is None or c.ended_on >= first)
+        if c.absent_since <= last
+        and (c.ended_on is None or c.ended_on >= first)
+        and (municipality_code is None or c.municipality_code == municipality_code)
     ]
     return monthly_overview(school_year, settings, cases)
+
+
+class MunicipalityThuiszitters(msgspec.Struct, frozen=True, kw_only=True):
+    """One month's thuiszitters living in a municipality, counts 1 to 4 published as ``"<5"``.
+
+    Two figures per month, neither the sum of published others: the open cases at the end of
+    the month, and those of them past the tenant's Thuiszitterspact months without an offer.
+    """
+
+    month: str
+    open_at_end: PublishedCount
+    past_thuiszitterspact: PublishedCount
+
+
+def published(count: int) -> PublishedCount:
+    """A count as the municipal figures publish it: 0, 5 or more, or ``"<5"`` for 1 to 4."""
+    return count if count == 0 or count >= SUPPRESS_BELOW else SUPPRESSED
+
+
+def thuiszitters_in(overview: MonthlyAbsenceOverview) -> list[MunicipalityThuiszitters]:
+    """A municipality's monthly overview as it may be published: no small counts."""
+    return [
+        MunicipalityThuiszitters(
+            month=m.month,
+            open_at_end=published(m.open_at_end),
+            past_thuiszitterspact=published(m.past_thuiszitterspact),
+        )
+        for m in overview.months
+    ]
+
+
+async def cases_with_signals_to_record(
+    conn: Connection, tenant_id: TenantId, *, on: date
+) -> list[UUID]:
+    """The open cases with a signal due on ``on`` or before that Passend has not recorded yet."""
+    query = (
+        f"SELECT DISTINCT case_id FROM {view_name(SIGNALS)}"  # noqa: S608
+        " WHERE due_on <= $1 AND NOT reached ORDER BY case_id"
+    )
+    async with tenant_transaction(conn, tenant_id):
+        rows = await conn.fetch(query, on)
+    return [r["case_id"] for r in rows]
+
+
+def signals_due(book: AbsenceBook, *, until: date | None, limit: int) -> list[AbsenceSignalDue]:
+    """What :func:`fetch_absence_signals` reads, from a book folded in memory (as of a position)."""
+    due = [
+        AbsenceSignalDue(
+            signal=signal,
+            due_on=due_on,
+            case_id=case.case_id,
+            pupil_id=case.pupil_id,
+            school_code=case.school_code,
+        )
+        for case in book.cases.values()
+        for signal, due_on in case.signals(book.settings).items()
+        if until is None or due_on <= until
+    ]
+    due.sort(key=lambda s: (s.due_on, s.signal.value, str(s.case_id)))
+    return due[:limit]
 
 
 def with_absence_signals(

@@ -1,8 +1,9 @@
 """Read models as of a position of the log: rebuilt in memory from their pure folds, no writes.
 
-The same folds the runner applies to the tables (``projections.cases``, the figures'
-``_figures``), over the tenant's events up to the position, and the same query shapes, so an
-answer as of the head equals what the table serves once the runner has caught up.
+The same folds the runner applies to the tables (``projections.cases``, the absence cases'
+``AbsenceBook``, the figures' ``_figures``), over the tenant's events up to the position, and
+the same query shapes, so an answer as of the head equals what the table serves once the
+runner has caught up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from datetime import date
 
 from application.ports import EventStore, RecordedEvent
 from domain.ids import TenantId
+from projections.absence_cases import (
+    AbsenceBook,
+    AbsenceSettingsState,
+    signals_due,
+    with_absence_signals,
+)
 from projections.cases import Case, CaseBook, DeadlineKind
 from projections.deadlines_due import DeadlinesDue, Order, deadlines_of
 from projections.municipality_figures import Granularity, MunicipalityFigures, figures_of
@@ -59,8 +66,15 @@ async def deadlines_as_of(  # noqa: PLR0913 - the list's filters and where to re
     order: Order,
     limit: int,
 ) -> DeadlinesDue:
-    cases = await cases_as_of(store, tenant_id, position)
-    return deadlines_of(cases, as_of=day, until=until, kinds=kinds, order=order, limit=limit)
+    """The deadlines list as of ``position``, the absence cases' signals among them."""
+    book, absence = CaseBook({}), AbsenceBook(AbsenceSettingsState(), {})
+    async for page in pages_up_to(store, tenant_id, position):
+        book.fold(page)
+        absence.fold(page)
+    cases = list(book.changed.values())
+    due = deadlines_of(cases, as_of=day, until=until, kinds=kinds, order=order, limit=limit)
+    signals = signals_due(absence, until=until, limit=limit)
+    return with_absence_signals(due, signals, kinds=kinds, order=order, limit=limit)
 
 
 async def figures_as_of(

@@ -1,7 +1,8 @@
 """Read model ``municipality_figures``: counts per municipality of residence and month.
 
 Requests by type, decisions by type, outcome, term and (for TLVs) funding category, arrangements
-by type (how many, and their hours or euro cents), objections by timeliness and outcome. A fact
+by type (how many, and their hours or euro cents), objections by timeliness and outcome, where
+pupils went after VO/VSO (outflow), and the days from receipt to decision. A fact
 counts for the municipality the pupil lived in when it was recorded, under exactly one key: no
 published figure is the sum of others, so the only sums a reader can form are school year =
 its months, which :mod:`projections.disclosure` protects.
@@ -12,7 +13,8 @@ up to the event being applied: the pupil's last ``PupilRegistered`` / ``PupilRes
 before it. That keeps rebuilds equal to incremental updates (the log before a position never
 changes) without a per-pupil table a join could re-identify. The same look-up finds a request's
 type and an arrangement's type when a later event of the stream needs them. The look-up reads
-the v1 payload fields ``municipality_code``, ``arrangement_type``, ``tlv_type`` and ``unit``;
+the v1 payload fields ``municipality_code``, ``arrangement_type``, ``tlv_type``, ``unit`` and
+``received_on``;
 it refuses any other schema version, so a new event version fails loudly here until this model
 learns it. The table holds exact counts; queries publish them through the disclosure rules.
 """
@@ -36,6 +38,7 @@ from domain.ids import TenantId
 from domain.objection import Objection
 from domain.pupil import Pupil
 from domain.support_request import SupportRequest
+from domain.transition import Outflow
 from infrastructure.database import Connection, tenant_transaction
 from projections.disclosure import SUPPRESS_BELOW, Counted, Visibility, protect
 from projections.projection import TableNames, view_name
@@ -72,6 +75,10 @@ class Metric(StrEnum):
     ARRANGEMENTS_EXTENDED = "ARRANGEMENTS_EXTENDED"  # subject: type; detail: HOURS/EUROS
     OBJECTIONS_LODGED = "OBJECTIONS_LODGED"  # subject: TLV type or ARRANGEMENT; detail: timing
     OBJECTIONS_DECIDED = "OBJECTIONS_DECIDED"  # detail: UPHELD/PARTLY_UPHELD/REJECTED
+    OUTFLOW = "OUTFLOW"  # subject: destination (ARBEID, DAGBESTEDING, VERVOLGONDERWIJS)
+    # Every decision again, its days from receipt in ``amount``: published only as the mean
+    # days (:class:`DecisionTime`), never as a count, which would be the sum of REQUESTS_DECIDED.
+    DECISION_DAYS = "DECISION_DAYS"
 
 
 _NEEDS_RESIDENCE = (
@@ -82,13 +89,14 @@ _NEEDS_RESIDENCE = (
     Arrangement.Extended,
     Objection.Lodged,
     Objection.Decided,
+    Outflow.Recorded,
 )
 _NEEDS_STREAM_TYPE = (SupportRequest.Granted, SupportRequest.Refused, Arrangement.Extended)
 
 _LOOKUP = """
 SELECT u.ord, r.event_type AS residence_type, r.schema_version AS residence_version,
        r.municipality_code, f.event_type AS first_type, f.schema_version AS first_version,
-       f.arrangement_type, f.tlv_type, f.unit
+       f.arrangement_type, f.tlv_type, f.unit, f.received_on
   FROM unnest($2::uuid[], $3::bigint[], $4::uuid[]) WITH ORDINALITY AS u(pupil, pos, stream, ord)
   LEFT JOIN LATERAL (
         SELECT e.event_type, e.schema_version,
@@ -100,7 +108,8 @@ SELECT u.ord, r.event_type AS residence_type, r.schema_version AS residence_vers
          LIMIT 1) r ON true
   LEFT JOIN LATERAL (
         SELECT e.event_type, e.schema_version, e.payload ->> 'arrangement_type' AS arrangement_type,
-               e.payload ->> 'tlv_type' AS tlv_type, e.payload ->> 'unit' AS unit
+               e.payload ->> 'tlv_type' AS tlv_type, e.payload ->> 'unit' AS unit,
+               e.payload ->> 'received_on' AS received_on
           FROM public.events e
          WHERE e.tenant_id = $1 AND e.stream_id = u.stream AND e.stream_version = 1) f ON true
  ORDER BY u.ord
@@ -130,6 +139,7 @@ class _Facts:
     request_type: str | None
     arrangement_type: str | None
     unit: str | None
+    received_on: date | None = None
 
 
 _Key = tuple[str, date, Metric, str, str, str, str]
@@ -137,7 +147,7 @@ _Key = tuple[str, date, Metric, str, str, str, str]
 
 class MunicipalityFiguresProjection:
     name = "municipality_figures"
-    version = 2
+    version = 3
     tables = (TABLE,)
 
     def create_tables(self, tables: TableNames) -> Sequence[str]:
@@ -205,9 +215,14 @@ async def _look_up(
                 request_type=_request_type(tlv_type, row["arrangement_type"]),
                 arrangement_type=row["arrangement_type"],
                 unit=row["unit"],
+                received_on=_day(row["received_on"]),
             )
         )
     return facts
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
 def _pupil_of(recorded: RecordedEvent) -> UUID:
@@ -236,7 +251,11 @@ def _figures(event: object, known: _Facts) -> list[_Figure]:  # noqa: PLR0911 - 
                 "WITHIN_TERM" if event.decided_within_term else "PAST_TERM",
                 category.value if category else "",
             )
-            return [(Metric.REQUESTS_DECIDED, event.decided_on, key, 0)]
+            decided = [(Metric.REQUESTS_DECIDED, event.decided_on, key, 0)]
+            if known.received_on is None:
+                return decided
+            days = (event.decided_on - known.received_on).days
+            return [*decided, (Metric.DECISION_DAYS, event.decided_on, ("", "", "", ""), days)]
         case Arrangement.Granted():
             key = (event.arrangement_type, event.unit.value, "", "")
             return [(Metric.ARRANGEMENTS_GRANTED, event.decided_on, key, event.amount)]
@@ -250,6 +269,9 @@ def _figures(event: object, known: _Facts) -> list[_Figure]:  # noqa: PLR0911 - 
         case Objection.Decided():
             key = ("", event.outcome.value, "", "")
             return [(Metric.OBJECTIONS_DECIDED, event.decided_on, key, 0)]
+        case Outflow.Recorded():
+            key = (event.destination.value, "", "", "")
+            return [(Metric.OUTFLOW, event.left_on, key, 0)]
     return []
 
 
@@ -278,11 +300,23 @@ class FigureCell(msgspec.Struct, frozen=True, kw_only=True):
     amount: int | None
 
 
+class DecisionTime(msgspec.Struct, frozen=True, kw_only=True):
+    """The mean days from receipt to decision of a period's decisions; ``"<5"`` for 1 to 4.
+
+    Periods are published and withheld as the cells are; the number of decisions is not
+    published here (it is the sum of the REQUESTS_DECIDED cells).
+    """
+
+    period: str
+    mean_days: int | Literal["<5"]
+
+
 class MunicipalityFigures(Replayable, frozen=True, kw_only=True):
     municipality_code: str
     granularity: Granularity
     suppressed_below: int
     cells: list[FigureCell]
+    time_to_decision: list[DecisionTime]
 
 
 _QUERY = f"""
@@ -291,7 +325,9 @@ SELECT month, metric, subject, detail, term, category, count, amount
  WHERE municipality_code = $1
 """  # noqa: S608 - the view name is a checked identifier
 
-_WITH_AMOUNTS = frozenset({Metric.ARRANGEMENTS_GRANTED, Metric.ARRANGEMENTS_EXTENDED})
+_WITH_AMOUNTS = frozenset(
+    {Metric.ARRANGEMENTS_GRANTED, Metric.ARRANGEMENTS_EXTENDED, Metric.DECISION_DAYS}
+)
 _CellKey = tuple[Metric, str, str, str, str]
 _PUBLISHED_AS: dict[Visibility, PublishedCount] = {
     Visibility.SMALL: SUPPRESSED,
@@ -345,6 +381,29 @@ def publish(
     return sorted(cells, key=lambda c: (c.period, c.metric, c.subject or "", c.detail or ""))
 
 
+def _municipality_figures(
+    code: str, months: dict[tuple[_CellKey, date], Counted], granularity: Granularity
+) -> MunicipalityFigures:
+    """The published figures: the cells, and the days to decision as means only."""
+    days = {k: c for k, c in months.items() if k[0][0] is Metric.DECISION_DAYS}
+    others = {k: c for k, c in months.items() if k[0][0] is not Metric.DECISION_DAYS}
+    return MunicipalityFigures(
+        municipality_code=code,
+        granularity=granularity,
+        suppressed_below=SUPPRESS_BELOW,
+        cells=publish(others, granularity),
+        time_to_decision=[
+            DecisionTime(
+                period=cell.period,
+                mean_days=round(cell.amount / cell.count)
+                if isinstance(cell.count, int) and cell.amount is not None
+                else SUPPRESSED,
+            )
+            for cell in publish(days, granularity)
+        ],
+    )
+
+
 async def fetch_municipality_figures(
     conn: Connection,
     tenant_id: TenantId,
@@ -362,12 +421,7 @@ async def fetch_municipality_figures(
         ): Counted(r["count"], r["amount"] if Metric(r["metric"]) in _WITH_AMOUNTS else None)
         for r in rows
     }
-    return MunicipalityFigures(
-        municipality_code=municipality_code,
-        granularity=granularity,
-        suppressed_below=SUPPRESS_BELOW,
-        cells=publish(months, granularity),
-    )
+    return _municipality_figures(municipality_code, months, granularity)
 
 
 def figures_of(
@@ -399,15 +453,16 @@ def figures_of(
         if lived_in != municipality_code:
             continue
         opened_with = first[recorded.stream_id]
-        tlv_type, arrangement_type, unit = (
+        tlv_type, arrangement_type, unit, received_on = (
             _text(getattr(opened_with, name, None))
-            for name in ("tlv_type", "arrangement_type", "unit")
+            for name in ("tlv_type", "arrangement_type", "unit", "received_on")
         )
         known = _Facts(
             municipality_code=lived_in,
             request_type=_request_type(tlv_type, arrangement_type),
             arrangement_type=arrangement_type,
             unit=unit,
+            received_on=_day(received_on),
         )
         for metric, when, key, amount in _figures(event, known):
             cell = months[(metric, *key), when.replace(day=1)]
@@ -417,12 +472,7 @@ def figures_of(
         key: Counted(count, amount if key[0][0] in _WITH_AMOUNTS else None)
         for key, (count, amount) in months.items()
     }
-    return MunicipalityFigures(
-        municipality_code=municipality_code,
-        granularity=granularity,
-        suppressed_below=SUPPRESS_BELOW,
-        cells=publish(counted, granularity),
-    )
+    return _municipality_figures(municipality_code, counted, granularity)
 
 
 def _text(value: object) -> str | None:

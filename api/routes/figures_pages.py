@@ -3,9 +3,10 @@
 Server-rendered (Jinja2, inline SVG and CSS, no script, nothing fetched from elsewhere) from
 the read models, with the API's own disclosure rules: a municipality's page shows exactly the
 cells ``GET …/municipalities/{code}/figures`` publishes (counts from 1 to 4 as "<5", without a
-bar), and a municipality sees only its own. The tenant's page, for its staff and auditors,
-shows each of its municipalities' published cells, the thuiszitters per month and the services.
-No pupil data on either.
+bar), the mean time to decision, where pupils went after VO/VSO, and the thuiszitters living
+there per month, and a municipality sees only its own. The tenant's page, for its staff and
+auditors, shows the same of each of its municipalities, the tenant's thuiszitters per month and
+the services. No pupil data on either.
 """
 
 from __future__ import annotations
@@ -27,9 +28,17 @@ from api.page_templates import page_template
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
 from application.handling import load_swv
 from application.local_dates import local_date
+from domain.ids import TenantId
 from domain.swv import is_municipality_code
-from projections.absence_cases import MonthlyAbsenceOverview, fetch_monthly_overview
+from infrastructure.database import Connection
+from projections.absence_cases import (
+    MonthlyAbsenceOverview,
+    MunicipalityThuiszitters,
+    fetch_monthly_overview,
+    thuiszitters_in,
+)
 from projections.municipality_figures import (
+    DecisionTime,
     FigureCell,
     Granularity,
     Metric,
@@ -46,6 +55,7 @@ _METRIC_TITLES = {
     Metric.ARRANGEMENTS_EXTENDED: "Verlengde arrangementen, naar soort",
     Metric.OBJECTIONS_LODGED: "Bezwaren, naar soort en tijdigheid",
     Metric.OBJECTIONS_DECIDED: "Beslissingen op bezwaar",
+    Metric.OUTFLOW: "Uitstroom na VO/VSO, naar bestemming, door de jaren",
 }
 reads_tenant_figures = authorisation.requires(*authorisation.SWV_STAFF, Role.AUDITOR)
 
@@ -89,6 +99,44 @@ def municipality_charts(code: str, cells: Iterable[FigureCell]) -> list[Chart]:
     return [
         Chart(f"{code}-{metric.value.lower()}", f"{code}: {title}", by_metric.get(metric, []))
         for metric, title in _METRIC_TITLES.items()
+    ]
+
+
+def decision_time_chart(code: str, times: Iterable[DecisionTime]) -> Chart:
+    """The mean days from receipt to decision per period; "<5" where fewer decisions."""
+    bars = [
+        _bar(t.period, t.mean_days)
+        if isinstance(t.mean_days, str)
+        else Bar(t.period, t.mean_days, f"{t.mean_days} dagen")
+        for t in times
+    ]
+    return Chart(f"{code}-time_to_decision", f"{code}: Doorlooptijd tot besluit", bars)
+
+
+def municipality_absence_chart(
+    code: str, year: int, months: Iterable[MunicipalityThuiszitters]
+) -> Chart:
+    """The thuiszitters living in the municipality per month, small counts as "<5"."""
+    bars = [
+        _bar(f"{m.month} {what}", count)
+        for m in months
+        for what, count in (("thuis", m.open_at_end), ("na pact-termijn", m.past_thuiszitterspact))
+    ]
+    return Chart(f"{code}-thuiszitters", f"{code}: Thuiszitters per maand, {year}/{year + 1}", bars)
+
+
+async def municipality_figure_charts(
+    conn: Connection, tenant: TenantId, code: str, year: int
+) -> list[Chart]:
+    """Everything a municipality's figures show, published as the API publishes it."""
+    figures = await fetch_municipality_figures(
+        conn, tenant, code, granularity=Granularity.SCHOOL_YEAR
+    )
+    overview = await fetch_monthly_overview(conn, tenant, year, municipality_code=code)
+    return [
+        *municipality_charts(code, figures.cells),
+        decision_time_chart(code, figures.time_to_decision),
+        municipality_absence_chart(code, year, thuiszitters_in(overview)),
     ]
 
 
@@ -144,7 +192,10 @@ class FiguresPageController(Controller):
     @get(
         "/municipalities/{municipality_code:str}/figures/page",
         summary="A municipality's figures as a page with charts; counts below 5 suppressed",
-        description="The cells of `…/figures` per school year, drawn; a municipality its own.",
+        description=(
+            "The cells of `…/figures` per school year, the mean time to decision, and the"
+            " thuiszitters living there per month of `school_year`, drawn; a municipality its own."
+        ),
         guards=[authorisation.reads_figures],
         responses=ERRORS,
         media_type=MediaType.HTML,
@@ -155,19 +206,22 @@ class FiguresPageController(Controller):
         municipality_code: FromPath[str],
         principal: NamedDependency[Principal],
         pool: PoolDependency,
+        clock: ClockDependency,
+        school_year: SchoolYear = None,
     ) -> Response[str]:
         authorisation.ensure_can_read_figures(principal, municipality_code)
         if not is_municipality_code(municipality_code):
             raise NotFoundException(f"No municipality {municipality_code!r} here.")
+        year = school_year or school_year_of(local_date(clock.now()))
         async with read_model(pool) as conn:
-            figures = await fetch_municipality_figures(
-                conn, principal.tenant_id, municipality_code, granularity=Granularity.SCHOOL_YEAR
+            charts = await municipality_figure_charts(
+                conn, principal.tenant_id, municipality_code, year
             )
         return render(
             Page(
                 f"Passend onderwijs in {municipality_code}",
                 f"Samenwerkingsverband {principal.tenant_id}, per schooljaar.",
-                municipality_charts(municipality_code, figures.cells),
+                charts,
             )
         )
 
@@ -193,10 +247,7 @@ class FiguresPageController(Controller):
         charts: list[Chart] = []
         async with read_model(pool) as conn:
             for code in sorted(swv.municipalities):
-                figures = await fetch_municipality_figures(
-                    conn, tenant, code, granularity=Granularity.SCHOOL_YEAR
-                )
-                charts += municipality_charts(code, figures.cells)
+                charts += await municipality_figure_charts(conn, tenant, code, year)
             charts.append(absence_chart(await fetch_monthly_overview(conn, tenant, year)))
             charts.append(services_chart(await fetch_services_overview(conn, tenant, year)))
         return render(Page(swv.name, f"Samenwerkingsverband {tenant}.", charts))

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
-import asyncpg
 from litestar import Controller, Response, post
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
@@ -31,37 +29,24 @@ from api.schemas.common import COMMAND_ERRORS, CommandAccepted, accepted, exampl
 from api.settings import Settings
 from application.commands import EraseTenant, ExportTenant
 from application.handlers import offboarding
-from application.handlers.offboarding import EraseRows, HandedBackLog, WriteExport
+from application.handlers.offboarding import EraseRows
 from domain.ids import TenantId
 from infrastructure.event_store import PostgresEventStore
-from infrastructure.offboarding import TenantStillBusyError, delete_tenant, export_tenant
+from infrastructure.offboarding import TenantStillBusyError, export_writer, row_eraser
 
 NDJSON = "application/x-ndjson"
 
 
-def _writer(store: PostgresEventStore, path: Path) -> WriteExport:
-    async def write(tenant: TenantId) -> HandedBackLog:
-        exported = await export_tenant(store, tenant, path)
-        digest = hashlib.sha256()
-        with path.open("rb") as written:
-            for block in iter(lambda: written.read(1 << 20), b""):
-                digest.update(block)
-        return HandedBackLog(exported.last_position, exported.chain_hash, digest.hexdigest())
-
-    return write
-
-
 def _eraser(admin_dsn: str) -> EraseRows:
+    erase_rows = row_eraser(admin_dsn)
+
     async def erase(tenant: TenantId) -> int:
-        admin = await asyncpg.connect(admin_dsn)  # row security would hide nothing to delete
         try:
-            return sum((await delete_tenant(admin, tenant)).values())
+            return await erase_rows(tenant)
         except TenantStillBusyError as error:
             raise HTTPException(
                 str(error), status_code=HTTP_409_CONFLICT, headers={"Retry-After": "5"}
             ) from None
-        finally:
-            await admin.close()
 
     return erase
 
@@ -113,7 +98,7 @@ class OffboardingController(Controller):
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / f"{code}.ndjson"
             handler = functools.partial(
-                offboarding.export_tenant, write_export=_writer(_store(state), path)
+                offboarding.export_tenant, write_export=export_writer(_store(state), path)
             )
             _, written = await operator(handler, ExportTenant(code=code))
             digest = base64.b64encode(bytes.fromhex(written.sha256)).decode()

@@ -28,6 +28,8 @@ class AbsenceCaseState(msgspec.Struct, frozen=True, kw_only=True):
     end: AbsenceEnd | None
     signals: dict[AbsenceSignal, date]
     """Each signal the open case gives and the day it is due, with the tenant's holidays."""
+    reached: dict[AbsenceSignal, date]
+    """The signals whose day came while the case was open, as Passend recorded them."""
 
     @classmethod
     def of(cls, case: AbsenceCase, swv: Swv) -> AbsenceCaseState:
@@ -46,6 +48,7 @@ class AbsenceCaseState(msgspec.Struct, frozen=True, kw_only=True):
             ended_on=case.ended_on,
             end=case.end,
             signals=case.signals(holidays=swv.holidays, pact_months=swv.thuiszitterspact_months),
+            reached=dict(case.reached),
         )
 
 

@@ -1,12 +1,16 @@
 """Handlers for thuiszitters: absence cases, and the tenant's school holidays and pact months.
 
 A school reports its own pupils (relatief verzuim); the loket also records what the attendance
-office reports, and pupils enrolled nowhere (absoluut verzuim).
+office reports, and pupils enrolled nowhere (absoluut verzuim). When a signal's day comes,
+Passend itself records it on the case (``system:absence-signals``), so the partners hear it.
 """
+
+from uuid import UUID, uuid5
 
 from application.access import (
     CONFIGURES_TENANT,
     SCHOOL_OF_THE_CASE,
+    Caller,
     acts_for_anybody,
     school_for_new_record,
 )
@@ -29,12 +33,14 @@ from application.handling import (
     create_about,
     load,
     load_swv,
+    save,
     the_tenants_swv,
 )
 from application.ports import Clock, EventStore
 from application.references import configured_school
 from domain.absence import AbsenceCase, Holiday, Reporter
 from domain.errors import InvalidValueError
+from domain.ids import TenantId
 from domain.pupil import Pupil
 from domain.swv import Swv, swv_stream_id
 
@@ -125,3 +131,37 @@ def close_absence_case(cmd: CloseAbsenceCase, case: AbsenceCase, act: Act) -> No
         end=cmd.end,
         **act.stamp,
     )
+
+
+ABSENCE_SIGNALS = Caller.system_principal("absence-signals")
+"""Passend recording the signals whose day came: ``system:absence-signals`` in the log."""
+
+
+async def record_reached_absence_signals(
+    tenant_id: TenantId, absence_case_id: UUID, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Record on the case each signal whose day is today or passed; once per signal.
+
+    The command is the case and the day: a second run on the same day finds its own events.
+    """
+    act = Act.by_now(ABSENCE_SIGNALS.actor, clock)
+    ctx = CommandContext(
+        tenant_id=tenant_id,
+        caller=ABSENCE_SIGNALS,
+        command_id=uuid5(ABSENCE_CASE_IDS, f"{tenant_id}/{absence_case_id}/signals/{act.today}"),
+    )
+    swv = await load_swv(store, tenant_id)
+    loaded = await load(store, tenant_id, absence_case_id)
+    done = loaded.outcome_of(ctx)
+    if done is not None:
+        return done
+    case = loaded.require(AbsenceCase)
+    case.record_reached_signals(
+        today=act.today,
+        holidays=swv.holidays,
+        pact_months=swv.thuiszitterspact_months,
+        **act.stamp,
+    )
+    if not case.pending_events:
+        return loaded.unchanged()
+    return await save(store, ctx, case, expected_version=loaded.version)

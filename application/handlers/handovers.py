@@ -33,10 +33,10 @@ from application.commands import (
     RecordOutflow,
 )
 from application.errors import UnconfiguredReferenceError
-from application.handling import changes, check_access, create_about, load, save
+from application.handling import changes, check_access, create_about, load, load_swv, save
 from application.ports import Clock, EventStore
 from domain.arrangement import Arrangement
-from domain.errors import InvalidValueError
+from domain.errors import InvalidValueError, UnknownMunicipalityError
 from domain.ids import TenantId
 from domain.pupil import Pupil
 from domain.swv import swv_stream_id
@@ -53,6 +53,8 @@ from domain.transition import (
 )
 
 PACKAGE_FORMAT = "passend-handover/1"
+HANDOVER_RELAY = "handover-relay"
+"""The relay's system name: it acts in the other tenant as ``system:handover-relay:<from>``."""
 
 
 async def on_platform(store: EventStore, code: str) -> bool:
@@ -65,7 +67,7 @@ def _relay_context(ctx: CommandContext, tenant: str) -> CommandContext:
     """The relay writing into ``tenant`` for the command ``ctx`` of the other tenant."""
     return CommandContext(
         tenant_id=TenantId(tenant),
-        caller=Caller(f"handover-relay:{ctx.tenant_id}"),
+        caller=Caller.system_principal(f"{HANDOVER_RELAY}:{ctx.tenant_id}"),
         command_id=ctx.command_id,
         correlation_id=ctx.correlation_id,
     )
@@ -271,12 +273,19 @@ async def accept_handover(
     """Accept: the pupil is registered here as the handover names them; the sender hears."""
     act = Act.of(ctx, clock)
     accepted_on = act.happened(cmd.accepted_on, "accepted_on")
-    incoming, outcome = await _answer(
-        ctx,
-        store,
-        cmd.incoming_handover_id,
-        lambda i: i.accept(accepted_on=accepted_on, **act.stamp),
-    )
+    swv = await load_swv(store, ctx.tenant_id)
+
+    def accept(incoming: IncomingHandover) -> None:
+        residence = incoming.content.municipality_code
+        if residence not in swv.municipalities:
+            raise UnknownMunicipalityError(
+                f"The pupil lives in {residence}, which is not one of {ctx.tenant_id}'s"
+                " municipalities: the handover belongs to the SWV of the pupil's residence.",
+                fields=("municipality_code",),
+            )
+        incoming.accept(accepted_on=accepted_on, **act.stamp)
+
+    incoming, outcome = await _answer(ctx, store, cmd.incoming_handover_id, accept)
     registered = await load(store, ctx.tenant_id, incoming.pupil_id)
     if not registered.events:
         content = incoming.content

@@ -13,10 +13,9 @@ from api.auth import Role
 from domain.ids import TenantId
 from infrastructure.database import Pool
 from infrastructure.event_codec import EventCodec
-from infrastructure.event_store import PostgresEventStore
-from projections.runner import ProjectionRunner
-from tests.api.conftest import ARRANGEMENT_TYPE, MUNICIPALITY, SCHOOL, Api, open_tenant
-from tests.api.world import build_world
+from projections.absence_cases import AbsenceCasesProjection
+from tests.api.conftest import ARRANGEMENT_TYPE, MUNICIPALITY, SCHOOL, Api
+from tests.api.world import projected_world
 from tests.projections.conftest import eventually
 from tests.projections.read_models import READ_MODELS, caught_up
 
@@ -27,16 +26,8 @@ WHY = {"Purpose": "Toezicht, art. 11 WOT"}
 
 @pytest.fixture(scope="module")
 async def world(api: Api, app_pool: Pool, codec: EventCodec) -> AsyncIterator[dict[str, str]]:
-    runner = ProjectionRunner(
-        app_pool, PostgresEventStore(app_pool, codec), READ_MODELS, poll_interval_s=0.05
-    )
-    await runner.start()
-    try:
-        world = await build_world(api, await open_tenant(api))
-        await eventually(lambda: caught_up(app_pool, TenantId(world["tenant"])), timeout_s=30)
+    async with projected_world(api, app_pool, codec) as world:
         yield world
-    finally:
-        await runner.stop()
 
 
 def auditor(api: Api, tenant: str) -> dict[str, str]:
@@ -276,3 +267,51 @@ async def test_only_auditors_read_as_of_and_each_read_is_recorded_with_its_purpo
     assert recorded, "the as-of read is in the access log"
     assert recorded[-1]["purpose"] == WHY["Purpose"]
     assert "as_of_position" in recorded[-1]["resource"]
+
+
+async def test_deadlines_as_of_each_position_hold_the_absence_signals_of_then(
+    api: Api, world: dict[str, str], app_pool: Pool
+) -> None:
+    tenant = world["tenant"]
+    base = f"/v1/tenants/{tenant}"
+    school = api.as_(tenant, Role.SCHOOL, subject="ib")
+    deadlines, cases = f"{base}/deadlines?as_of=2025-10-28", f"{base}/absence-cases"
+    absent = {
+        "pupil_id": world["pupil"],
+        "absent_since": "2025-09-29",
+        "completely_absent": True,
+        "reporter": "SCHOOL",
+        "reported_on": "2025-10-01",
+    }
+    case = ""
+    steps: list[Callable[[str], tuple[str, dict[str, Any]]]] = [  # on the case's id
+        lambda _: (cases, absent),
+        lambda c: (f"{cases}/{c}/hours", {"week": "2025-09-29", "unauthorised_hours": 8}),
+        lambda c: (f"{cases}/{c}/hours", {"week": "2025-10-06", "unauthorised_hours": 8}),
+        lambda c: (f"{cases}/{c}/duo-reports", {"reported_on": "2025-10-14"}),
+        lambda c: (f"{cases}/{c}/closure", {"end": "RETURNED_TO_SCHOOL", "ended_on": "2025-10-20"}),
+    ]
+    served: list[tuple[int, dict[str, Any]]] = []
+    models = (*READ_MODELS, AbsenceCasesProjection())
+    for step in steps:
+        path, body = step(case)
+        done = await api.ok("POST", path, school, body)
+        case = case or done["id"]
+        await eventually(lambda: caught_up(app_pool, TenantId(tenant), models), timeout_s=30)
+        served.append((done["position"], await api.ok("GET", deadlines, auditor(api, tenant))))
+
+    kinds = [
+        sorted(i["kind"] for i in table["items"] if i["case_id"] == case) for _, table in served
+    ]
+    assert kinds == [
+        ["LONG_TERM_ABSENCE", "THUISZITTERSPACT"],
+        ["LONG_TERM_ABSENCE", "THUISZITTERSPACT"],
+        ["LEERPLICHT_REPORT", "LONG_TERM_ABSENCE", "THUISZITTERSPACT"],
+        ["LONG_TERM_ABSENCE", "THUISZITTERSPACT"],
+        [],
+    ]
+    for position, table in served:
+        replayed = await api.ok(
+            "GET", f"{deadlines}&as_of_position={position}", auditor(api, tenant)
+        )
+        assert {**replayed, "replayed_to": None} == table, position

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from uuid import UUID
 
 import msgspec
 import pytest
 
 from api.auth import Role
+from application.handlers.handovers import incoming_id_for
 from domain.ids import TenantId
 from infrastructure.database import Pool
 from infrastructure.signed_note import Verifier, parse_note
@@ -120,6 +122,32 @@ async def test_a_pupil_handed_from_po_to_vo_is_in_both_logs_and_nothing_else_cro
     assert {"HandoverPrepared", "HandoverDelivered", "HandoverAnswered"} <= types_in(po_timeline)
     assert {"HandoverReceived", "HandoverAccepted", "PupilRegistered"} <= types_in(vo_timeline)
     assert world["pupil"] not in str(vo_timeline)
+    actors = {e["type"]: e["actor"] for e in vo_timeline["entries"]}
+    assert actors["HandoverReceived"] == f"system:handover-relay:{po}"
+    answers = {e["type"]: e["actor"] for e in po_timeline["entries"]}
+    assert answers["HandoverAnswered"] == f"system:handover-relay:{vo}"
+
+
+async def test_a_handover_of_a_pupil_living_elsewhere_cannot_be_accepted(api: Api) -> None:
+    po, vo = await open_tenant(api), await open_vo_tenant(api)  # the VO SWV has only GM0632
+    world = await build_world(api, po)
+    po_staff, vo_staff = api.as_(po, Role.LOKET), api.as_(vo, Role.LOKET)
+    pupil = f"/v1/tenants/{po}/pupils/{world['pupil']}"
+    moved = {"municipality_code": "GM1904", "moved_on": "2026-03-01"}
+    await api.ok("POST", f"{pupil}/residence-changes", po_staff, moved)
+    sent = await api.ok("POST", f"/v1/tenants/{po}/handovers", po_staff, handover_body(world, vo))
+    incoming = incoming_id_for(vo, UUID(sent["id"]))
+    incoming_path = f"/v1/tenants/{vo}/incoming-handovers/{incoming}"
+
+    refused = await api.call("POST", f"{incoming_path}/acceptance", vo_staff, {})
+
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["municipality_code"]
+    assert "GM1904" in refused.json()["detail"]
+    still = await api.ok("GET", f"/v1/tenants/{po}/handovers/{sent['id']}", po_staff)
+    assert still["state"]["status"] == "DELIVERED"
+    declined = {"reason": "De leerling woont buiten onze regio."}
+    await api.ok("POST", f"{incoming_path}/decline", vo_staff, declined)
 
 
 async def test_an_swv_off_the_platform_gets_a_package_signed_with_the_log_key(api: Api) -> None:

@@ -13,7 +13,14 @@ from api.auth import Role
 from domain.ids import TenantId
 from tests.api.conftest import OTHER_SCHOOL, Api, open_tenant
 from tests.api.test_tlv_walkthrough import GRANTED_REASONS, advice
-from tests.api.world import SAM, so_application, so_granted
+from tests.api.world import (
+    SAM,
+    lbt_advises_rejection,
+    parents_object,
+    rejected_following_the_lbt,
+    so_application,
+    so_granted,
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,18 +58,8 @@ async def test_a_late_objection_with_an_excuse_the_committee_accepts_is_heard_an
     committee = api.as_(tenant, Role.COMMITTEE, subject="director")
     request_id = await granted_and_sent(api, tenant)
 
-    lodged = await api.ok(
-        "POST",
-        f"{base}/objections",
-        loket,
-        {
-            "support_request_id": request_id,
-            "objector": "PARENTS",
-            "grounds": "Liever het SBO.",
-            "received_on": "2025-05-20",
-            "channel": "EMAIL",
-        },
-    )
+    by_email = parents_object(request_id, "2025-05-20", channel="EMAIL")
+    lodged = await api.ok("POST", f"{base}/objections", loket, by_email)
     objection = f"{base}/objections/{lodged['id']}"
     state = (await api.ok("GET", objection, loket))["state"]
     assert (state["timeliness"], state["term_ends_on"], state["inadmissible"]) == (
@@ -116,18 +113,9 @@ async def test_a_late_objection_with_an_excuse_the_committee_accepts_is_heard_an
         loket,
         {"reason": "De hoorzitting van de LBT is verplaatst.", "notified_on": "2025-06-02"},
     )
-    await api.ok(
-        "POST",
-        f"{objection}/lbt-advices",
-        loket,
-        {"recommended_outcome": "REJECTED", "advice": "Ongegrond.", "received_on": "2025-07-01"},
-    )
-    await api.ok(
-        "POST",
-        f"{objection}/decision",
-        committee,
-        {"outcome": "REJECTED", "reasons": "Wij volgen de LBT.", "decided_on": "2025-07-10"},
-    )
+    await api.ok("POST", f"{objection}/lbt-advices", loket, lbt_advises_rejection("2025-07-01"))
+    decision = rejected_following_the_lbt("2025-07-10")
+    await api.ok("POST", f"{objection}/decision", committee, decision)
 
     read = await api.ok("GET", objection, loket)
     assert [e["type"] for e in read["events"]] == [

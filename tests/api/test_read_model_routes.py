@@ -7,31 +7,19 @@ from collections.abc import AsyncIterator
 import pytest
 
 from api.auth import Role
-from domain.ids import TenantId
 from infrastructure.database import Pool
 from infrastructure.event_codec import EventCodec
-from infrastructure.event_store import PostgresEventStore
-from projections.runner import ProjectionRunner
-from tests.api.conftest import MUNICIPALITY, OTHER_SCHOOL, SCHOOL, Api, open_tenant
-from tests.api.world import build_world
-from tests.projections.conftest import eventually
-from tests.projections.read_models import READ_MODELS, caught_up
+from tests.api.conftest import MUNICIPALITY, OTHER_SCHOOL, SCHOOL, Api
+from tests.api.world import projected_world
+from tests.projections.read_models import READ_MODELS
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 async def world(api: Api, app_pool: Pool, codec: EventCodec) -> AsyncIterator[dict[str, str]]:
-    runner = ProjectionRunner(
-        app_pool, PostgresEventStore(app_pool, codec), READ_MODELS, poll_interval_s=0.05
-    )
-    await runner.start()
-    try:
-        world = await build_world(api, await open_tenant(api))
-        await eventually(lambda: caught_up(app_pool, TenantId(world["tenant"])), timeout_s=30)
+    async with projected_world(api, app_pool, codec) as world:
         yield world
-    finally:
-        await runner.stop()
 
 
 async def test_a_school_sees_its_own_caseload_and_no_other_schools(

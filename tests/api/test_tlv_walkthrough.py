@@ -8,7 +8,14 @@ import pytest
 from api.auth import Role
 from domain.ids import TenantId
 from tests.api.conftest import SCHOOL, Api, new_key, open_tenant
-from tests.api.world import SAM, so_application, so_granted
+from tests.api.world import (
+    SAM,
+    lbt_advises_rejection,
+    parents_object,
+    rejected_following_the_lbt,
+    so_application,
+    so_granted,
+)
 
 GRANTED_REASONS = "Beide deskundigen adviseren het SO."
 
@@ -60,33 +67,15 @@ async def test_a_tlv_application_walks_from_submission_to_decision_and_objection
     decided = await api.ok("POST", f"{cases}/decision", committee, so_granted(GRANTED_REASONS))
     [tlv_id] = decided["also_changed"]
     notified = await api.ok("POST", f"{cases}/notification", loket, {"notified_on": "2025-03-21"})
-    objection = await api.call(
-        "POST",
-        f"{base}/objections",
-        loket,
-        {
-            "support_request_id": request_id,
-            "objector": "PARENTS",
-            "grounds": "Liever het SBO.",
-            "received_on": "2025-04-01",
-        },
-    )
+    objected = parents_object(request_id, "2025-04-01")
+    objection = await api.call("POST", f"{base}/objections", loket, objected)
     assert objection.status_code == 201
     objection_id = objection.json()["id"]
     objections = f"{base}/objections/{objection_id}"
     await api.ok("POST", f"{objections}/lbt-advice-requests", loket, {"requested_on": "2025-04-02"})
-    await api.ok(
-        "POST",
-        f"{objections}/lbt-advices",
-        loket,
-        {"recommended_outcome": "REJECTED", "advice": "Ongegrond.", "received_on": "2025-05-01"},
-    )
-    await api.ok(
-        "POST",
-        f"{objections}/decision",
-        committee,
-        {"outcome": "REJECTED", "reasons": "Wij volgen de LBT.", "decided_on": "2025-05-09"},
-    )
+    await api.ok("POST", f"{objections}/lbt-advices", loket, lbt_advises_rejection("2025-05-01"))
+    decision = rejected_following_the_lbt("2025-05-09")
+    await api.ok("POST", f"{objections}/decision", committee, decision)
 
     case = await api.ok("GET", cases, school)
     assert case["version"] == notified["version"] == 8

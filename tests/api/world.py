@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID, uuid4
 
 from api.auth import Role
 from domain.beschikkingsnummer import beschikkingsnummer
 from domain.ids import TenantId
-from tests.api.conftest import ARRANGEMENT_TYPE, SCHOOL, Api
+from infrastructure.database import Pool
+from infrastructure.event_codec import EventCodec
+from infrastructure.event_store import PostgresEventStore
+from projections.runner import ProjectionRunner
+from tests.api.conftest import ARRANGEMENT_TYPE, SCHOOL, Api, open_tenant
+from tests.projections.conftest import eventually
+from tests.projections.read_models import READ_MODELS, caught_up
 
 FIRST_EXPERT = "expert-1"
 SECOND_EXPERT = "expert-2"
@@ -24,6 +32,25 @@ def so_application(pupil_id: str) -> dict[str, str]:
         "parent_view": "AGREE",
         "received_on": "2025-03-03",
     }
+
+
+def parents_object(request_id: str, received_on: str, **how: str) -> dict[str, str]:
+    """The parents' objection to the decision on ``request_id``: they would rather the SBO."""
+    return {
+        "support_request_id": request_id,
+        "objector": "PARENTS",
+        "grounds": "Liever het SBO.",
+        "received_on": received_on,
+        **how,
+    }
+
+
+def lbt_advises_rejection(received_on: str) -> dict[str, str]:
+    return {"recommended_outcome": "REJECTED", "advice": "Ongegrond.", "received_on": received_on}
+
+
+def rejected_following_the_lbt(decided_on: str) -> dict[str, str]:
+    return {"outcome": "REJECTED", "reasons": "Wij volgen de LBT.", "decided_on": decided_on}
 
 
 def so_granted(reasons: str) -> dict[str, str]:
@@ -116,12 +143,7 @@ async def build_world(
         "POST",
         f"{base}/objections",
         staff,
-        {
-            "support_request_id": granted,
-            "objector": "PARENTS",
-            "grounds": "Liever het SBO.",
-            "received_on": "2025-04-01",
-        },
+        parents_object(granted, "2025-04-01"),
     )
 
     arrangement_request = await complete_request(arrangement_type=arrangement_type)
@@ -155,3 +177,20 @@ async def build_world(
         "guardian": str(uuid4()),
         "position": str(arrangement["position"]),
     }
+
+
+@asynccontextmanager
+async def projected_world(
+    api: Api, app_pool: Pool, codec: EventCodec
+) -> AsyncIterator[dict[str, str]]:
+    """A world in a new tenant, the read models caught up on it and kept running until the end."""
+    runner = ProjectionRunner(
+        app_pool, PostgresEventStore(app_pool, codec), READ_MODELS, poll_interval_s=0.05
+    )
+    await runner.start()
+    try:
+        world = await build_world(api, await open_tenant(api))
+        await eventually(lambda: caught_up(app_pool, TenantId(world["tenant"])), timeout_s=30)
+        yield world
+    finally:
+        await runner.stop()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from uuid import uuid4
 
 import asyncpg
@@ -14,21 +16,42 @@ from application.ports import NewEvent, TenantHead
 from domain.ids import TenantId
 from infrastructure import event_store
 from infrastructure.database import Pool, init_connection, tenant_transaction
-from infrastructure.event_batches import prepare_batch, recompute_hash
+from infrastructure.event_batches import recompute_hash
 from infrastructure.event_codec import EventCodec, UnknownEventTypeError
-from infrastructure.event_store import APPEND_SQL, PostgresEventStore, append_arguments
-from infrastructure.field_encryption import new_data_key
+from infrastructure.event_store import PostgresEventStore
 from tests.conftest import new_tenant_id
-from tests.integration.events import META, T0, note_events
+from tests.integration.events import META, T0, append_without_commit, note_events
 from tests.sample_aggregate import open_note
 
 pytestmark = pytest.mark.integration
 
 
-async def _tenant(store: PostgresEventStore) -> TenantId:
+async def _tenant(store: PostgresEventStore, commits: int = 0) -> TenantId:
+    """A new tenant, its log holding ``commits`` appends of two notes each."""
     tenant = new_tenant_id()
     await store.register_tenant(tenant)
+    for _ in range(commits):
+        await store.append(tenant, note_events(2), expected_version=0, metadata=META)
     return tenant
+
+
+@asynccontextmanager
+async def _as_admin(database_dsns: tuple[str, str]) -> AsyncIterator[asyncpg.Connection]:
+    """The database owner's own connection: what tampering with the log would take."""
+    admin = await asyncpg.connect(database_dsns[0])
+    try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def _forge(admin: asyncpg.Connection, tenant: TenantId, position: int) -> None:
+    await admin.execute(
+        "UPDATE events SET payload = jsonb_set(payload, '{text}', '\"forged\"')"
+        " WHERE tenant_id = $1 AND position = $2",
+        tenant,
+        position,
+    )
 
 
 async def test_many_appends_at_one_expected_version_let_exactly_one_win(
@@ -63,26 +86,6 @@ async def test_many_appends_at_one_expected_version_let_exactly_one_win(
     assert (await pg_store.head(tenant)).last_position == 2
 
 
-async def _append_without_commit(
-    conn: asyncpg.Connection, store: PostgresEventStore, tenant: TenantId, events: list[NewEvent]
-) -> asyncpg.transaction.Transaction:
-    """Run the store's append statement in a transaction that is left open."""
-    await init_connection(conn)
-    prepared = prepare_batch(
-        store.codec,
-        tenant,
-        events,
-        expected_version=0,
-        metadata=META,
-        recorded_at=T0,
-        data_keys={events[0].event.originator_id: new_data_key()},
-    )
-    transaction = conn.transaction()
-    await transaction.start()
-    await conn.fetch(APPEND_SQL, *append_arguments(tenant, prepared))
-    return transaction
-
-
 async def test_an_open_append_holds_back_its_tenant_but_not_others_and_readers_never_skip(
     pg_store: PostgresEventStore, database_dsns: tuple[str, str]
 ) -> None:
@@ -90,7 +93,7 @@ async def test_an_open_append_holds_back_its_tenant_but_not_others_and_readers_n
     await pg_store.append(tenant, note_events(1), expected_version=0, metadata=META)
     held = await asyncpg.connect(database_dsns[1])
     try:
-        transaction = await _append_without_commit(held, pg_store, tenant, note_events(1))
+        transaction = await append_without_commit(held, pg_store, tenant, note_events(1))
         writer_b = asyncio.create_task(
             pg_store.append(tenant, note_events(1), expected_version=0, metadata=META)
         )
@@ -174,7 +177,7 @@ async def test_a_client_killed_in_the_middle_of_a_batch_leaves_nothing_behind(
     victim = await asyncpg.connect(database_dsns[1])
     events = note_events(5)
     stream_id = events[0].event.originator_id
-    await _append_without_commit(victim, pg_store, tenant, events)
+    await append_without_commit(victim, pg_store, tenant, events)
     victim.terminate()  # the client dies before it commits
     after = await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
     assert (after.first_position, after.last_position) == (2, 3), "no gap was left"
@@ -185,18 +188,9 @@ async def test_a_client_killed_in_the_middle_of_a_batch_leaves_nothing_behind(
 async def test_changing_one_stored_payload_is_found_at_its_position(
     pg_store: PostgresEventStore, database_dsns: tuple[str, str]
 ) -> None:
-    tenant = await _tenant(pg_store)
-    for _ in range(3):
-        await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
-    admin = await asyncpg.connect(database_dsns[0])
-    try:
-        await admin.execute(
-            "UPDATE events SET payload = jsonb_set(payload, '{text}', '\"forged\"')"
-            " WHERE tenant_id = $1 AND position = 4",
-            tenant,
-        )
-    finally:
-        await admin.close()
+    tenant = await _tenant(pg_store, commits=3)
+    async with _as_admin(database_dsns) as admin:
+        await _forge(admin, tenant, 4)
     check = await pg_store.verify_chain(tenant)
     assert check.first_broken_position == 4
     assert check.verified_up_to == 2
@@ -205,17 +199,10 @@ async def test_changing_one_stored_payload_is_found_at_its_position(
 async def test_rewriting_a_hash_along_with_its_payload_breaks_the_chain_at_that_commit(
     pg_store: PostgresEventStore, database_dsns: tuple[str, str]
 ) -> None:
-    tenant = await _tenant(pg_store)
-    for _ in range(3):
-        await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
-    admin = await asyncpg.connect(database_dsns[0])
-    try:
+    tenant = await _tenant(pg_store, commits=3)
+    async with _as_admin(database_dsns) as admin:
         await init_connection(admin)
-        await admin.execute(
-            "UPDATE events SET payload = jsonb_set(payload, '{text}', '\"forged\"')"
-            " WHERE tenant_id = $1 AND position = 4",
-            tenant,
-        )
+        await _forge(admin, tenant, 4)
         forged = await admin.fetchrow(
             "SELECT * FROM events WHERE tenant_id = $1 AND position = 4", tenant
         )
@@ -225,8 +212,6 @@ async def test_rewriting_a_hash_along_with_its_payload_breaks_the_chain_at_that_
             tenant,
             recompute_hash(forged),
         )
-    finally:
-        await admin.close()
     check = await pg_store.verify_chain(tenant)
     assert check.first_broken_position == 3  # the commit of positions 3 and 4
     assert check.verified_up_to == 2
@@ -237,14 +222,9 @@ async def test_rewriting_a_hash_along_with_its_payload_breaks_the_chain_at_that_
 async def test_deleting_the_last_event_is_found_at_its_commit(
     pg_store: PostgresEventStore, database_dsns: tuple[str, str]
 ) -> None:
-    tenant = await _tenant(pg_store)
-    for _ in range(3):
-        await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
-    admin = await asyncpg.connect(database_dsns[0])
-    try:
+    tenant = await _tenant(pg_store, commits=3)
+    async with _as_admin(database_dsns) as admin:
         await admin.execute("DELETE FROM events WHERE tenant_id = $1 AND position = 6", tenant)
-    finally:
-        await admin.close()
     check = await pg_store.verify_chain(tenant)
     assert check.first_broken_position == 5
     assert check.verified_up_to == 4
@@ -254,19 +234,10 @@ async def test_a_long_log_is_verified_page_by_page_up_to_the_first_break(
     pg_store: PostgresEventStore, database_dsns: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(event_store, "_VERIFY_PAGE", 3)
-    tenant = await _tenant(pg_store)
-    for _ in range(5):
-        await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
+    tenant = await _tenant(pg_store, commits=5)
     assert (await pg_store.verify_chain(tenant)).verified_up_to == 10
-    admin = await asyncpg.connect(database_dsns[0])
-    try:
-        await admin.execute(
-            "UPDATE events SET payload = jsonb_set(payload, '{text}', '\"forged\"')"
-            " WHERE tenant_id = $1 AND position = 8",
-            tenant,
-        )
-    finally:
-        await admin.close()
+    async with _as_admin(database_dsns) as admin:
+        await _forge(admin, tenant, 8)
     check = await pg_store.verify_chain(tenant)
     assert check.first_broken_position == 8
     assert check.verified_up_to == 6
@@ -293,9 +264,7 @@ async def test_events_appended_during_a_verification_do_not_count_against_it(
 async def test_an_undecodable_log_page_raises_and_leaves_the_connection_clean(
     app_pool: Pool, pg_store: PostgresEventStore
 ) -> None:
-    tenant = await _tenant(pg_store)
-    for _ in range(3):
-        await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
+    tenant = await _tenant(pg_store, commits=3)
     # one connection, so the failed read's own connection is the one used next
     blind = PostgresEventStore(app_pool, EventCodec([]), held_connections=1)
     with pytest.raises(UnknownEventTypeError):
@@ -310,9 +279,7 @@ async def test_an_undecodable_log_page_raises_and_leaves_the_connection_clean(
 async def test_a_cancelled_log_reader_gives_its_connection_back(
     app_pool: Pool, pg_store: PostgresEventStore
 ) -> None:
-    tenant = await _tenant(pg_store)
-    for _ in range(3):
-        await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
+    tenant = await _tenant(pg_store, commits=3)
     reader = PostgresEventStore(app_pool, pg_store.codec, held_connections=1)
     first_page = asyncio.Event()
 

@@ -10,7 +10,6 @@ import pytest
 
 from application.commands import (
     AddMunicipality,
-    AddSchool,
     CheckCompleteness,
     ConfigureSwv,
     DecideSupportRequest,
@@ -29,7 +28,7 @@ from domain.swv import SchoolType
 from domain.tlv import FundingCategory, TlvType
 from infrastructure.event_store import PostgresEventStore
 from tests.tenant_codes import fresh_swv_code
-from tests.unit.application.conftest import ADMIN, Desk, FixedClock
+from tests.unit.application.conftest import ADMIN, Desk, FixedClock, add_schools
 
 pytestmark = pytest.mark.integration
 
@@ -161,19 +160,7 @@ async def _ten_year_tenant(store: PostgresEventStore) -> Tenant:
     await desk.run(
         swv.add_municipality, AddMunicipality(code="GM0632", name="Woerden"), actor=ADMIN
     )
-    for brin, school_type in (("12AB", SchoolType.REGULAR), ("56EF", SchoolType.SO)):
-        await desk.run(
-            swv.add_school,
-            AddSchool(
-                brin=brin,
-                vestiging="00",
-                name=f"School {brin}",
-                board="Stichting Primair",
-                school_type=school_type,
-                municipality_code="GM0632",
-            ),
-            actor=ADMIN,
-        )
+    await add_schools(desk, (("12AB", SchoolType.REGULAR), ("56EF", SchoolType.SO)))
     tenant = Tenant(desk)
     for year in range(FIRST_YEAR, FIRST_YEAR + YEARS):
         # a grant and a refusal in spring, one left undecided in autumn of every year

@@ -9,13 +9,11 @@ import asyncpg
 import pytest
 
 from domain.ids import TenantId
-from infrastructure.database import Pool, create_pool, init_connection
-from infrastructure.event_batches import prepare_batch
+from infrastructure.database import Pool, create_pool
 from infrastructure.event_codec import EventCodec
-from infrastructure.event_store import APPEND_SQL, PostgresEventStore, append_arguments
-from infrastructure.field_encryption import new_data_key
+from infrastructure.event_store import PostgresEventStore
 from tests.conftest import new_tenant_id
-from tests.integration.events import META, T0, note_events
+from tests.integration.events import META, append_without_commit, note_events
 
 pytestmark = pytest.mark.integration
 
@@ -95,26 +93,6 @@ async def test_the_store_keeps_at_most_its_limit_and_others_can_still_check_out(
         await asyncio.wait_for(pool.close(), timeout=5)
 
 
-async def _hold_head_row(
-    conn: asyncpg.Connection, store: PostgresEventStore, tenant: TenantId
-) -> asyncpg.transaction.Transaction:
-    await init_connection(conn)
-    events = note_events(1)
-    prepared = prepare_batch(
-        store.codec,
-        tenant,
-        events,
-        expected_version=0,
-        metadata=META,
-        recorded_at=T0,
-        data_keys={events[0].event.originator_id: new_data_key()},
-    )
-    transaction = conn.transaction()
-    await transaction.start()
-    await conn.fetch(APPEND_SQL, *append_arguments(tenant, prepared))
-    return transaction
-
-
 async def test_an_append_cancelled_while_it_waits_gives_its_connection_back(
     database_dsns: tuple[str, str], codec: EventCodec
 ) -> None:
@@ -123,7 +101,7 @@ async def test_an_append_cancelled_while_it_waits_gives_its_connection_back(
     try:
         store = PostgresEventStore(pool, codec)
         tenant = await _tenant(store)
-        transaction = await _hold_head_row(holder, store, tenant)
+        transaction = await append_without_commit(holder, store, tenant, note_events(1))
         blocked = asyncio.create_task(
             store.append(tenant, note_events(1), expected_version=0, metadata=META)
         )

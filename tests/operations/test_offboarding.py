@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from pathlib import Path
 
@@ -11,12 +12,27 @@ from typer.testing import CliRunner, Result
 
 from api.cli import cli
 from domain.ids import TenantId
+from domain.tenancy import PLATFORM_TENANT, tenancy_stream_id
 from infrastructure.offboarding import tenant_row_counts
 from tests.operations.databases import demo_database
 from tests.operations.test_backup_restore import heads_and_chains
 
 LEAVING = TenantId("PO2603")
 STORE_TABLES = {"events", "subject_keys", "tenant_heads"}
+CLI_OPERATOR = "platform-operator:cli"
+
+
+async def platform_log_of(admin: asyncpg.Connection, tenant: TenantId) -> list[dict[str, object]]:
+    """The tenant's record in the platform log: each event's type and actor with its data."""
+    rows = await admin.fetch(
+        "SELECT event_type, actor, payload FROM events WHERE tenant_id = $1 AND stream_id = $2"
+        " ORDER BY position",
+        PLATFORM_TENANT,
+        tenancy_stream_id(tenant),
+    )
+    return [
+        {"type": r["event_type"], "actor": r["actor"], **json.loads(r["payload"])} for r in rows
+    ]
 
 
 async def offboard(args: list[str], env: dict[str, str]) -> Result:
@@ -41,9 +57,16 @@ async def test_offboarding_exports_the_log_then_deletes_only_that_tenant(
         export = tmp_path / f"{LEAVING}.ndjson"
         env = {"DATABASE_URL": admin_url, "PASSEND_DATABASE_APP_URL": app_url}
 
+        recorded_before = await platform_log_of(admin, LEAVING)
+
         dry = await offboard(["tenant", "offboard", LEAVING, "--export", str(export)], env)
         assert dry.exit_code == 0, dry.output
         assert await tenant_row_counts(admin, LEAVING) == before[LEAVING], "nothing deleted yet"
+        first_export = hashlib.sha256(export.read_bytes()).hexdigest()
+        suspended, exported = (await platform_log_of(admin, LEAVING))[len(recorded_before) :]
+        assert (suspended["type"], suspended["actor"]) == ("TenancySuspended", CLI_OPERATOR)
+        assert (exported["type"], exported["actor"]) == ("TenancyExported", CLI_OPERATOR)
+        assert exported["export_sha256"] == first_export
 
         done = await offboard(
             ["tenant", "offboard", LEAVING, "--export", str(export), "--confirm", LEAVING], env
@@ -62,6 +85,15 @@ async def test_offboarding_exports_the_log_then_deletes_only_that_tenant(
         assert {t: await tenant_row_counts(admin, t) for t in staying} == {
             t: before[t] for t in staying
         }
+        *_, exported, erased = await platform_log_of(admin, LEAVING)
+        sha256 = hashlib.sha256(export.read_bytes()).hexdigest()
+        assert [(e["type"], e["actor"]) for e in (exported, erased)] == [
+            ("TenancyExported", CLI_OPERATOR),
+            ("TenancyErased", CLI_OPERATOR),
+        ]
+        assert exported["export_sha256"] == erased["export_sha256"] == sha256
+        assert erased["last_position"] == leaving_head[0]
+        assert erased["rows_deleted"] == sum(before[LEAVING].values())
     finally:
         await admin.close()
     assert await heads_and_chains(app_url, staying) == heads_before

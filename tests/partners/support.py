@@ -29,6 +29,21 @@ async def subscribe(api: Api, tenant: str, **body: Any) -> str:
     return str(created["id"])
 
 
+async def pull_subscription(
+    api: Api, tenant: str, partner: str, legal_basis: str, *types: str, **more: Any
+) -> str:
+    """A feed ``partner`` pulls of the event ``types``, named without ``nl.passend.``."""
+    return await subscribe(
+        api,
+        tenant,
+        partner=partner,
+        legal_basis=legal_basis,
+        event_types=[f"nl.passend.{name}" for name in types],
+        transport="PULL",
+        **more,
+    )
+
+
 def check_batch(batch: list[dict[str, Any]], schema: dict[str, Any]) -> None:
     """The batch validates against the published schema and each event parses with the SDK."""
     jsonschema.Draft202012Validator(schema).validate(batch)

@@ -15,15 +15,14 @@ from tests.partners.support import (
     checkpoint_in_header,
     partner,
     published_log_key,
+    pull_subscription,
     read_feed,
-    subscribe,
     until_checkpointed,
     verify_checkpoint,
 )
 from tests.partners.test_server_sent_events import sse_events
 from tests.partners.test_webhooks import (
     PARTNER,
-    T,
     delivered_events,
     register_pupils,
     secrets,
@@ -75,13 +74,8 @@ async def test_every_pull_answer_and_the_stream_carry_a_verifiable_checkpoint(
     partner_api: Api,
 ) -> None:
     tenant = await open_tenant(partner_api)
-    subscription = await subscribe(
-        partner_api,
-        tenant,
-        partner=PARTNER,
-        legal_basis="LEERPLICHTWET",
-        event_types=[f"{T}pupil.enrolled.v1"],
-        transport="PULL",
+    subscription = await pull_subscription(
+        partner_api, tenant, PARTNER, "LEERPLICHTWET", "pupil.enrolled.v1"
     )
     last = await register_pupils(partner_api, tenant, 2)
     await read_feed(partner_api, tenant, subscription, PARTNER, until_position=last)

@@ -8,7 +8,7 @@ from typing import Any
 from api.auth import Role
 from tests.api.conftest import Api, open_tenant
 from tests.api.world import build_world
-from tests.partners.support import admin, partner, read_feed, subscribe
+from tests.partners.support import admin, partner, pull_subscription, read_feed
 
 T = "nl.passend."
 PERSONAL = ("Sam de Vries", "2017-05-12", "Wat past?", "Toelaatbaar", "Liever het SBO", "Nodig.")
@@ -17,38 +17,23 @@ PERSONAL = ("Sam de Vries", "2017-05-12", "Wat past?", "Toelaatbaar", "Liever he
 async def world_with_subscriptions(api: Api) -> tuple[str, dict[str, str], dict[str, str], int]:
     tenant = await open_tenant(api)
     subscriptions = {
-        "youth": await subscribe(
-            api,
-            tenant,
-            partner="wijkteam",
-            legal_basis="JEUGDWET",
-            event_types=[f"{T}arrangement.granted.v1", f"{T}arrangement.ended.v1"],
-            transport="PULL",
+        "youth": await pull_subscription(
+            api, tenant, "wijkteam", "JEUGDWET", "arrangement.granted.v1", "arrangement.ended.v1"
         ),
-        "oogo": await subscribe(
+        "oogo": await pull_subscription(
             api,
             tenant,
-            partner="gemeente",
-            legal_basis="OOGO_WPO_WVO",
-            event_types=[f"{T}tlv.granted.v1", f"{T}support_request.decided.v1"],
-            transport="PULL",
+            "gemeente",
+            "OOGO_WPO_WVO",
+            "tlv.granted.v1",
+            "support_request.decided.v1",
             municipalities=["GM0632"],
         ),
-        "attendance": await subscribe(
-            api,
-            tenant,
-            partner="leerplicht",
-            legal_basis="LEERPLICHTWET",
-            event_types=[f"{T}pupil.enrolled.v1", f"{T}pupil.left.v1"],
-            transport="PULL",
+        "attendance": await pull_subscription(
+            api, tenant, "leerplicht", "LEERPLICHTWET", "pupil.enrolled.v1", "pupil.left.v1"
         ),
-        "consent": await subscribe(
-            api,
-            tenant,
-            partner="zorgaanbieder",
-            legal_basis="PARENTAL_CONSENT",
-            event_types=[f"{T}tlv.granted.v1", f"{T}pupil.left.v1"],
-            transport="PULL",
+        "consent": await pull_subscription(
+            api, tenant, "zorgaanbieder", "PARENTAL_CONSENT", "tlv.granted.v1", "pupil.left.v1"
         ),
     }
     world = await build_world(api, tenant)
@@ -135,13 +120,8 @@ async def test_each_partner_reads_only_what_its_basis_permits_minimised(partner_
 
 async def test_another_partner_cannot_read_a_feed(partner_api: Api) -> None:
     tenant = await open_tenant(partner_api)
-    subscription = await subscribe(
-        partner_api,
-        tenant,
-        partner="leerplicht",
-        legal_basis="LEERPLICHTWET",
-        event_types=[f"{T}pupil.enrolled.v1"],
-        transport="PULL",
+    subscription = await pull_subscription(
+        partner_api, tenant, "leerplicht", "LEERPLICHTWET", "pupil.enrolled.v1"
     )
     path = f"/v1/tenants/{tenant}/feeds/{subscription}/events"
     other = await partner_api.call("GET", path, partner(partner_api, tenant, "wijkteam"))

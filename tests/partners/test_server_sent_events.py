@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from tests.api.conftest import Api, open_tenant
-from tests.partners.support import partner, read_feed, subscribe
-from tests.partners.test_webhooks import PARTNER, T, register_pupils
+from tests.partners.support import partner, pull_subscription, read_feed
+from tests.partners.test_webhooks import PARTNER, register_pupils
 
 
 async def sse_events(
@@ -42,13 +42,8 @@ async def test_a_dropped_stream_resumes_from_last_event_id_without_a_gap(
     partner_api: Api,
 ) -> None:
     tenant = await open_tenant(partner_api)
-    subscription = await subscribe(
-        partner_api,
-        tenant,
-        partner=PARTNER,
-        legal_basis="LEERPLICHTWET",
-        event_types=[f"{T}pupil.enrolled.v1"],
-        transport="PULL",
+    subscription = await pull_subscription(
+        partner_api, tenant, PARTNER, "LEERPLICHTWET", "pupil.enrolled.v1"
     )
     first_last = await register_pupils(partner_api, tenant, 3)
     await read_feed(partner_api, tenant, subscription, PARTNER, until_position=first_last)

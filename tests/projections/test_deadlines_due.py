@@ -12,7 +12,6 @@ from application.commands import (
     RecordSchoolRegistration,
     ResumeApplication,
     RuleOnObjectionLateness,
-    SuspendApplication,
 )
 from application.handlers import objections, pupils, support_requests
 from domain import deadlines
@@ -28,6 +27,7 @@ from tests.unit.application.conftest import (
     complete_request,
     configured_desk,
     granted_tlv,
+    invited_to_complete,
     register_pupil,
 )
 
@@ -121,15 +121,7 @@ async def test_a_suspended_application_lists_the_deadline_its_pause_gives(
     desk = await configured_desk(pg_store)
     request = await complete_request(desk, await register_pupil(desk))
     desk.clock.move_to(date(2025, 3, 7))
-    await desk.run(
-        support_requests.suspend_application,
-        SuspendApplication(
-            request_id=request,
-            reason="Groeidocument ontbreekt.",
-            suspended_on=date(2025, 3, 7),
-            complete_by=date(2025, 3, 21),
-        ),
-    )
+    await invited_to_complete(desk, request, date(2025, 3, 7), complete_by=date(2025, 3, 21))
 
     # Received 3 March: 28 April, plus the 8th to the 21st if nothing more comes in.
     while_suspended = await due(app_pool, desk, as_of=TODAY, kinds=[DeadlineKind.DECISION])

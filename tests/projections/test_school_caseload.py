@@ -12,7 +12,6 @@ from application.commands import (
     GrantArrangement,
     ResumeApplication,
     SubmitSupportRequest,
-    SuspendApplication,
 )
 from application.handlers import arrangements, support_requests
 from domain import deadlines
@@ -30,6 +29,7 @@ from tests.unit.application.conftest import (
     complete_request,
     configured_desk,
     granted_tlv,
+    invited_to_complete,
     register_pupil,
 )
 
@@ -123,15 +123,7 @@ async def test_a_suspension_stops_the_decision_term_and_resuming_moves_it_on(
     desk = await configured_desk(pg_store)
     request_id = await complete_request(desk, await register_pupil(desk))
     desk.clock.move_to(date(2025, 3, 12))
-    await desk.run(
-        support_requests.suspend_application,
-        SuspendApplication(
-            request_id=request_id,
-            reason="Dossier",
-            suspended_on=date(2025, 3, 5),
-            complete_by=date(2025, 3, 19),
-        ),
-    )
+    await invited_to_complete(desk, request_id, date(2025, 3, 5), complete_by=date(2025, 3, 19))
 
     # Paused from 6 March until the completion term ends on the 19th: 14 days.
     [pupil] = (await caseload(app_pool, desk, REGULAR, as_of=TODAY)).pupils

@@ -4,7 +4,7 @@ The ``store`` fixture (tests/conftest.py) runs every test on the in-memory store
 PostgreSQL. Tenants are fresh SWV codes, so tests share one database without truncating it.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from application.commands import (
     RecordExpertAdvice,
     RegisterPupil,
     SubmitSupportRequest,
+    SuspendApplication,
 )
 from application.handlers import pupils, support_requests, swv
 from application.ports import EventMetadata, EventStore, NewEvent
@@ -98,6 +99,23 @@ class Desk:
         )
 
 
+async def add_schools(desk: Desk, schools: Iterable[tuple[str, SchoolType]]) -> None:
+    """One board's schools in Woerden, ``<brin>00`` for each brin and type."""
+    for brin, school_type in schools:
+        await desk.run(
+            swv.add_school,
+            AddSchool(
+                brin=brin,
+                vestiging="00",
+                name=f"School {brin}",
+                board="Stichting Primair",
+                school_type=school_type,
+                municipality_code="GM0632",
+            ),
+            actor=ADMIN,
+        )
+
+
 async def configured_desk(store: EventStore, tenant_id: TenantId | None = None) -> Desk:
     """A tenant with two municipalities, a regular, an SBO and an SO school and one type."""
     desk = Desk(store, tenant_id or fresh_swv_code())
@@ -114,23 +132,9 @@ async def configured_desk(store: EventStore, tenant_id: TenantId | None = None) 
     )
     for code, name in (("GM0632", "Woerden"), ("GM1904", "Stichtse Vecht")):
         await desk.run(swv.add_municipality, AddMunicipality(code=code, name=name), actor=ADMIN)
-    for brin, school_type in (
-        ("12AB", SchoolType.REGULAR),
-        ("34CD", SchoolType.SBO),
-        ("56EF", SchoolType.SO),
-    ):
-        await desk.run(
-            swv.add_school,
-            AddSchool(
-                brin=brin,
-                vestiging="00",
-                name=f"School {brin}",
-                board="Stichting Primair",
-                school_type=school_type,
-                municipality_code="GM0632",
-            ),
-            actor=ADMIN,
-        )
+    await add_schools(
+        desk, (("12AB", SchoolType.REGULAR), ("34CD", SchoolType.SBO), ("56EF", SchoolType.SO))
+    )
     await desk.run(
         swv.add_arrangement_type,
         AddArrangementType(
@@ -207,21 +211,41 @@ async def record_both_advices(desk: Desk, request_id: UUID) -> None:
         )
 
 
+async def invited_to_complete(
+    desk: Desk, request_id: UUID, on: date, complete_by: date, reason: str = "Dossier"
+) -> None:
+    """The loket suspends the application: the school is to complete it by ``complete_by``."""
+    await desk.run(
+        support_requests.suspend_application,
+        SuspendApplication(
+            request_id=request_id, reason=reason, suspended_on=on, complete_by=complete_by
+        ),
+    )
+
+
+def granting(
+    request_id: UUID,
+    category: FundingCategory = FundingCategory.LOW,
+    decided_on: date | None = None,
+) -> DecideSupportRequest:
+    """The TLV granted in ``category`` from 1 April 2025 for two school years and more."""
+    return DecideSupportRequest(
+        request_id=request_id,
+        outcome=DecisionOutcome.GRANTED,
+        reasons="Toelaatbaar.",
+        decided_on=decided_on,
+        funding_category=category,
+        valid_from=date(2025, 4, 1),
+        valid_until=date(2027, 7, 31),
+    )
+
+
 async def granted_tlv(desk: Desk, pupil_id: UUID | None = None) -> tuple[UUID, UUID]:
     """A granted SO TLV application: (request id, TLV id)."""
     request_id = await complete_request(desk, pupil_id or await register_pupil(desk))
     await record_both_advices(desk, request_id)
     outcome = await desk.run(
-        support_requests.decide_support_request,
-        DecideSupportRequest(
-            request_id=request_id,
-            outcome=DecisionOutcome.GRANTED,
-            reasons="Toelaatbaar.",
-            funding_category=FundingCategory.LOW,
-            valid_from=date(2025, 4, 1),
-            valid_until=date(2027, 7, 31),
-        ),
-        actor=DIRECTOR,
+        support_requests.decide_support_request, granting(request_id), actor=DIRECTOR
     )
     [tlv_id] = outcome.also_changed
     return request_id, tlv_id

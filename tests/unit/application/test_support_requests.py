@@ -12,7 +12,6 @@ from application.commands import (
     NotifyDecision,
     ResumeApplication,
     SubmitSupportRequest,
-    SuspendApplication,
 )
 from application.errors import (
     AggregateNotFoundError,
@@ -39,6 +38,8 @@ from tests.unit.application.conftest import (
     complete_request,
     configured_desk,
     granted_tlv,
+    granting,
+    invited_to_complete,
     record_both_advices,
     register_pupil,
     take_stream,
@@ -129,15 +130,7 @@ class TestDeciding:
 
         outcome = await desk.run(
             support_requests.decide_support_request,
-            DecideSupportRequest(
-                request_id=request_id,
-                outcome=DecisionOutcome.GRANTED,
-                reasons="Toelaatbaar.",
-                decided_on=date(2025, 3, 3),
-                funding_category=FundingCategory.HIGH,
-                valid_from=date(2025, 4, 1),
-                valid_until=date(2027, 7, 31),
-            ),
+            granting(request_id, FundingCategory.HIGH, decided_on=date(2025, 3, 3)),
             actor=DIRECTOR,
         )
 
@@ -159,14 +152,7 @@ class TestDeciding:
         await record_both_advices(desk, request_id)
         outcome = await desk.run(
             support_requests.decide_support_request,
-            DecideSupportRequest(
-                request_id=request_id,
-                outcome=DecisionOutcome.GRANTED,
-                reasons="Toelaatbaar.",
-                funding_category=FundingCategory.HIGH,
-                valid_from=date(2025, 4, 1),
-                valid_until=date(2027, 7, 31),
-            ),
+            granting(request_id, FundingCategory.HIGH),
             actor=DIRECTOR,
         )
         request = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
@@ -215,14 +201,7 @@ class TestDeciding:
     ) -> None:
         request_id = await complete_request(desk, await register_pupil(desk))
         await record_both_advices(desk, request_id)
-        command = DecideSupportRequest(
-            request_id=request_id,
-            outcome=DecisionOutcome.GRANTED,
-            reasons="Toelaatbaar.",
-            funding_category=FundingCategory.LOW,
-            valid_from=date(2025, 4, 1),
-            valid_until=date(2027, 7, 31),
-        )
+        command = granting(request_id)
         ctx = desk.ctx(DIRECTOR)
         first = await support_requests.decide_support_request(
             command, ctx, store=desk.store, clock=desk.clock
@@ -245,14 +224,7 @@ class TestDeciding:
         # The TLV's stream is taken before the decision: its append fails, after the grant's.
         await take_stream(desk, new_aggregate_id(TLV_IDS, ctx))
         before = await desk.store.head(desk.tenant_id)
-        command = DecideSupportRequest(
-            request_id=request_id,
-            outcome=DecisionOutcome.GRANTED,
-            reasons="Toelaatbaar.",
-            funding_category=FundingCategory.LOW,
-            valid_from=date(2025, 4, 1),
-            valid_until=date(2027, 7, 31),
-        )
+        command = granting(request_id)
         with pytest.raises(ConcurrencyConflictError):
             await support_requests.decide_support_request(
                 command, ctx, store=desk.store, clock=desk.clock
@@ -288,15 +260,7 @@ class TestTheDecisionTerm:
             )
         request_id = await complete_request(desk, await register_pupil(desk))
         desk.clock.move_to(date(2025, 3, 17))
-        await desk.run(
-            support_requests.suspend_application,
-            SuspendApplication(
-                request_id=request_id,
-                reason="Wacht op verslag.",
-                suspended_on=date(2025, 3, 7),
-                complete_by=date(2025, 3, 21),
-            ),
-        )
+        await invited_to_complete(desk, request_id, date(2025, 3, 7), complete_by=date(2025, 3, 21))
         await desk.run(
             support_requests.resume_application,
             ResumeApplication(request_id=request_id, resumed_on=date(2025, 3, 17)),

@@ -32,7 +32,12 @@ LAST_DAY = date(2025, 5, 2)
 
 
 def lodge(
-    request: SupportRequest, received_on: date = date(2025, 4, 1), excuse: str | None = None
+    request: SupportRequest,
+    received_on: date = date(2025, 4, 1),
+    excuse: str | None = None,
+    *,
+    channel: Channel = Channel.POST,
+    posted_on: date | None = None,
 ) -> Objection:
     return Objection.lodge(
         objection_id=uuid4(),
@@ -42,6 +47,8 @@ def lodge(
         received_on=received_on,
         by=LOKET,
         at=AT,
+        channel=channel,
+        posted_on=posted_on,
         lateness_excuse=excuse,
     )
 
@@ -50,6 +57,15 @@ def open_objection(request: SupportRequest | None = None) -> Objection:
     objection = lodge(request or granted_tlv_request())
     objection.collect_events()
     return objection
+
+
+def rule_on_lateness(
+    objection: Objection, *, excusable: bool, reasons: str = "r", on: date = date(2025, 5, 27)
+) -> None:
+    """The director rules whether the objection's lateness is excusable (Awb 6:11)."""
+    objection.rule_on_lateness(
+        excusable=excusable, reasons=reasons, decided_on=on, policy=POLICY, by=DIRECTOR, at=AT
+    )
 
 
 def decide(
@@ -99,16 +115,8 @@ class TestLodging:
         assert objection.awaits_lateness_ruling
 
     def test_posted_on_the_last_day_and_received_five_days_later_is_timely(self) -> None:
-        objection = Objection.lodge(
-            objection_id=uuid4(),
-            request=granted_tlv_request(),
-            objector=Objector.PARENTS,
-            grounds="Wij vinden SO niet passend.",
-            received_on=date(2025, 5, 7),
-            channel=Channel.POST,
-            posted_on=LAST_DAY,
-            by=LOKET,
-            at=AT,
+        objection = lodge(
+            granted_tlv_request(), date(2025, 5, 7), channel=Channel.POST, posted_on=LAST_DAY
         )
         [lodged] = objection.collect_events()
         assert isinstance(lodged, Objection.Lodged)
@@ -117,16 +125,8 @@ class TestLodging:
 
     def test_only_a_letter_by_post_has_a_postmark(self) -> None:
         with pytest.raises(InvalidValueError, match="posted_on"):
-            Objection.lodge(
-                objection_id=uuid4(),
-                request=granted_tlv_request(),
-                objector=Objector.PARENTS,
-                grounds="g",
-                received_on=date(2025, 5, 7),
-                channel=Channel.EMAIL,
-                posted_on=LAST_DAY,
-                by=LOKET,
-                at=AT,
+            lodge(
+                granted_tlv_request(), date(2025, 5, 7), channel=Channel.EMAIL, posted_on=LAST_DAY
             )
 
     def test_an_excuse_given_with_a_late_objection_is_its_explanation(self) -> None:
@@ -167,24 +167,14 @@ class TestTheLatenessRuling:
     def test_waits_for_the_objectors_explanation(self) -> None:
         objection = lodge(granted_tlv_request(), received_on=date(2025, 5, 20))
         with pytest.raises(ObjectionLatenessError, match="Ask the objector why"):
-            objection.rule_on_lateness(
-                excusable=True,
-                reasons="r",
-                decided_on=date(2025, 5, 27),
-                policy=POLICY,
-                by=DIRECTOR,
-                at=AT,
-            )
+            rule_on_lateness(objection, excusable=True)
 
     def test_excusable_lets_the_objection_go_on(self) -> None:
         objection = late_and_explained()
-        objection.rule_on_lateness(
+        rule_on_lateness(
+            objection,
             excusable=True,
             reasons="Opgenomen in het ziekenhuis; niet verwijtbaar (Awb 6:11).",
-            decided_on=date(2025, 5, 27),
-            policy=POLICY,
-            by=DIRECTOR,
-            at=AT,
         )
         [ruled] = objection.collect_events()
         assert isinstance(ruled, Objection.LatenessRuled)
@@ -198,13 +188,10 @@ class TestTheLatenessRuling:
 
     def test_inexcusable_declares_the_objection_inadmissible(self) -> None:
         objection = late_and_explained()
-        objection.rule_on_lateness(
+        rule_on_lateness(
+            objection,
             excusable=False,
             reasons="Geen reden die de termijnoverschrijding verschoont.",
-            decided_on=date(2025, 5, 27),
-            policy=POLICY,
-            by=DIRECTOR,
-            at=AT,
         )
         ruled, inadmissible = objection.collect_events()
         assert isinstance(ruled, Objection.LatenessRuled)
@@ -215,14 +202,7 @@ class TestTheLatenessRuling:
 
     def test_a_timely_objection_has_no_lateness_to_rule_on(self) -> None:
         with pytest.raises(ObjectionLatenessError, match="came in time"):
-            open_objection().rule_on_lateness(
-                excusable=True,
-                reasons="r",
-                decided_on=date(2025, 5, 1),
-                policy=POLICY,
-                by=DIRECTOR,
-                at=AT,
-            )
+            rule_on_lateness(open_objection(), excusable=True, on=date(2025, 5, 1))
 
 
 class TestTheDecisionTerm:

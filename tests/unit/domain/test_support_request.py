@@ -107,30 +107,30 @@ class TestCompleteness:
             request.check_completeness(missing=(), checked_on=date(2025, 3, 5), by=LOKET, at=AT)
 
 
+def suspend(request: SupportRequest, on: date, *, complete_by: date, reason: str = "x") -> None:
+    """The loket invites the school to complete the application by ``complete_by``."""
+    request.suspend(reason=reason, suspended_on=on, complete_by=complete_by, by=LOKET, at=AT)
+
+
 class TestWhenSuspended:
     """A suspension is an invitation to complete (Awb 4:5); received Monday 3 March 2025."""
 
     @pytest.fixture
     def request_(self) -> SupportRequest:
         request = complete()
-        request.suspend(
-            reason="Wacht op verslag van de jeugdarts.",
-            suspended_on=date(2025, 3, 7),
+        suspend(
+            request,
+            date(2025, 3, 7),
             complete_by=date(2025, 3, 21),
-            by=LOKET,
-            at=AT,
+            reason="Wacht op verslag van de jeugdarts.",
         )
         request.collect_events()
         return request
 
     def test_suspending_records_reason_day_and_completion_term(self) -> None:
         request = complete()
-        request.suspend(
-            reason="Wacht op verslag.",
-            suspended_on=date(2025, 3, 7),
-            complete_by=date(2025, 3, 21),
-            by=LOKET,
-            at=AT,
+        suspend(
+            request, date(2025, 3, 7), complete_by=date(2025, 3, 21), reason="Wacht op verslag."
         )
         [suspended] = request.collect_events()
         assert isinstance(suspended, SupportRequest.Suspended)
@@ -173,26 +173,14 @@ class TestWhenSuspended:
 
     def test_suspensions_add_up(self, request_: SupportRequest) -> None:
         request_.resume(resumed_on=date(2025, 3, 10), by=LOKET, at=AT)
-        request_.suspend(
-            reason="Opnieuw.",
-            suspended_on=date(2025, 3, 12),
-            complete_by=date(2025, 3, 26),
-            by=LOKET,
-            at=AT,
-        )
+        suspend(request_, date(2025, 3, 12), complete_by=date(2025, 3, 26), reason="Opnieuw.")
         request_.resume(resumed_on=date(2025, 3, 19), by=LOKET, at=AT)
         assert request_.days_suspended == 8
         assert request_.decision_deadline == date(2025, 5, 6)
 
     def test_the_completion_term_ends_after_the_invitation(self) -> None:
         with pytest.raises(InvalidValueError, match="complete_by"):
-            complete().suspend(
-                reason="x",
-                suspended_on=date(2025, 3, 7),
-                complete_by=date(2025, 3, 7),
-                by=LOKET,
-                at=AT,
-            )
+            suspend(complete(), date(2025, 3, 7), complete_by=date(2025, 3, 7))
 
     def test_a_suspended_application_cannot_be_decided(self, request_: SupportRequest) -> None:
         with pytest.raises(ApplicationSuspendedError, match="resume it before deciding"):
@@ -200,13 +188,7 @@ class TestWhenSuspended:
 
     def test_it_cannot_be_suspended_twice(self, request_: SupportRequest) -> None:
         with pytest.raises(ApplicationSuspendedError):
-            request_.suspend(
-                reason="x",
-                suspended_on=date(2025, 3, 8),
-                complete_by=date(2025, 3, 20),
-                by=LOKET,
-                at=AT,
-            )
+            suspend(request_, date(2025, 3, 8), complete_by=date(2025, 3, 20))
 
     def test_it_cannot_resume_before_it_was_suspended(self, request_: SupportRequest) -> None:
         with pytest.raises(InvalidValueError, match="before that"):
@@ -220,12 +202,8 @@ def test_an_application_that_is_not_suspended_cannot_resume() -> None:
 
 def test_an_incomplete_application_can_be_invited_to_complete() -> None:
     request = submitted()
-    request.suspend(
-        reason="Groeidocument ontbreekt.",
-        suspended_on=date(2025, 3, 4),
-        complete_by=date(2025, 3, 18),
-        by=LOKET,
-        at=AT,
+    suspend(
+        request, date(2025, 3, 4), complete_by=date(2025, 3, 18), reason="Groeidocument ontbreekt."
     )
     assert request.suspended_since == date(2025, 3, 4)
 

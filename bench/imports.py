@@ -227,9 +227,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         embedded_postgres_server.destroy(workdir / "postgres")
         path.unlink()
     medians = {k: statistics.median(v) for k, v in rates.items()}
-    print(f"  {'events/s':<24} {'min':>9} {'median':>9} {'max':>9}")
+    print(f"  {'events/s':<24} {'min':>9} {'median':>9} {'max':>9}   CPU µs/event client, server")
     for name, values in rates.items():
-        print(f"  {name:<24} {min(values):9,.0f} {medians[name]:9,.0f} {max(values):9,.0f}")
+        client_us = statistics.median(c for c, _ in cpu[name])
+        server_us = statistics.median(s for _, s in cpu[name])
+        print(
+            f"  {name:<24} {min(values):9,.0f} {medians[name]:9,.0f} {max(values):9,.0f}"
+            f"   {client_us:6.1f}, {server_us:6.1f}"
+        )
     ratios = {
         "import_vs_copy": round(medians["import"] / medians["copy"], 3),
         "import_vs_batch_append": round(medians["import"] / medians["batch_append"], 3),

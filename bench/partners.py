@@ -2,8 +2,10 @@
 
 * ``webhook``: 4 tenants, 5 webhook subscriptions each (20), 200 events/s in total (pupils
   registered at a school, 100 commands/s of 2 events, each making one integration event), for
-  ``--seconds``; the projection runner, the transparency log's integrator, the feed signal and
-  the delivery worker in this process as in the API, a real HTTP receiver on 127.0.0.1.
+  ``--seconds``, as deployed by ops/compose.yaml: this process is the API (it writes, notifies
+  commits and extends the transparency log), ``projections run`` and ``deliveries run`` are
+  processes of their own; a real HTTP receiver on 127.0.0.1 in this process. Timing starts
+  after one warm-up event per tenant reached every subscription.
   Latency = from the command's append returning to the receiver reading the batch holding the
   event (target p99 < 250 ms). Measured in the same run as references: the latency from the
   append to the ``partner_events`` projection having applied it (the earliest a feed can show
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import contextlib
 import json
 import os
 import statistics
@@ -43,6 +46,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import httpx
 
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
@@ -66,7 +70,7 @@ from domain.registry import AGGREGATE_CLASSES
 from domain.subscription import IntegrationEventType, LegalBasis, Transport
 from domain.swv import SchoolType
 from infrastructure.commit_notifier import CommitNotifier
-from infrastructure.database import create_pool
+from infrastructure.database import Pool, create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.system import SystemClock
@@ -74,8 +78,10 @@ from infrastructure.transparency_log import TransparencyLog
 from partners.feeds import load_subscriber
 from partners.signal import PROJECTION
 from projections.log_integrator import LogIntegrator
+from projections.partner_events import FEED_CHANNEL
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
+from projections.status import projection_status
 
 TARGETS = {"webhook_p99_ms": 250.0, "pull_ratio": 0.5, "sse_mb_per_1000": 200.0}
 HEADLINES = {
@@ -197,70 +203,155 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else float("nan")
 
 
-class ProjectionClock:
-    """Notes when the runner's ``partner_events`` catch-ups pass each tenant position."""
+class FeedClock:
+    """Notes when each tenant's ``partner_events`` read model passes each position.
 
-    def __init__(self) -> None:
+    Listens, as the feeds do, on the channel the read model notifies when a page adds
+    integration events, then reads the tenant's tracked position: the earliest moment any feed
+    or delivery process can see an event, whichever process applied it.
+    """
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
         self.applied: dict[str, list[tuple[int, float]]] = {}
+        self._dirty: set[TenantId] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._conn: Any = None
 
-    def on_applied(self, projection: str, tenant: TenantId, position: int) -> None:
-        if projection == PROJECTION:
-            self.applied.setdefault(tenant, []).append((position, time.perf_counter()))
+    async def start(self) -> None:
+        self._conn = await self._pool.acquire()
+        await self._conn.add_listener(FEED_CHANNEL, self._on_notify)
+        self._task = asyncio.create_task(self._read_forever())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._conn is not None:
+            await self._conn.remove_listener(FEED_CHANNEL, self._on_notify)
+            await self._pool.release(self._conn)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        self._dirty.add(TenantId(str(payload)))
+        self._wake.set()
+
+    async def _read_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            dirty, self._dirty = self._dirty, set()
+            now = time.perf_counter()
+            for row in await projection_status(self._pool, [PROJECTION]):
+                if row.tenant_id in dirty:
+                    seen = self.applied.setdefault(row.tenant_id, [])
+                    if not seen or row.position > seen[-1][0]:
+                        seen.append((row.position, now))
 
     def when(self, tenant: str, position: int) -> float | None:
-        """The first moment the projection had applied ``position``, if it did."""
+        """The first moment the read model had applied ``position``, if it did."""
         seen = self.applied.get(tenant, [])
         index = bisect.bisect_left(seen, position, key=lambda entry: entry[0])
         return seen[index][1] if index < len(seen) else None
 
 
+def _process(code: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603 - our own code, started once per run
+        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+_PROJECTIONS_PROCESS = (
+    "import asyncio, os; from projections.process import run_projections_process;"
+    " from projections.registry import PROJECTIONS; from domain.registry import AGGREGATE_CLASSES;"
+    " from infrastructure.event_codec import EventCodec;"
+    " asyncio.run(run_projections_process(os.environ['PASSEND_DATABASE_APP_URL'], PROJECTIONS,"
+    " EventCodec(AGGREGATE_CLASSES)))"
+)
+_DELIVERIES_PROCESS = (
+    "import asyncio; from api.partners_cli import run_deliveries_process;"
+    " from api.settings import Settings; asyncio.run(run_deliveries_process(Settings.from_env()))"
+)
+
+
 async def webhook_run(app_dsn: str, data_dir: Path, seconds: float, run: int) -> dict[str, float]:
-    pool = await create_pool(app_dsn, min_size=4, max_size=30)
+    """As deployed (ops/compose.yaml): the API, a projections and a deliveries process."""
+    env = {
+        **os.environ,
+        "PASSEND_DATABASE_APP_URL": app_dsn,
+        "PASSEND_DATA_DIR": str(data_dir),
+        "PASSEND_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+    }
+    processes = [_process(_PROJECTIONS_PROCESS, env), _process(_DELIVERIES_PROCESS, env)]
+    # This process is the API: it writes, tells the others of each commit and extends the
+    # transparency log; the receiver runs here too, on its own loop's time.
+    pool = await create_pool(app_dsn, min_size=4, max_size=10)
     store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
     notifier = CommitNotifier(pool)
     store.on_commit(notifier.commit)
-    runner = ProjectionRunner(pool, store, PROJECTIONS)
-    projected = ProjectionClock()
-    runner.on_applied(projected.on_applied)
-    receiver = Receiver()
-    url = await receiver.start()
-    settings = Settings(
-        data_dir=data_dir, webhook_allow_private_targets=True, partner_poll_interval_s=0.5
-    )
+    settings = Settings(data_dir=data_dir)
     integrator = LogIntegrator(pool, TransparencyLog(pool, checkpoint_signer(settings)))
     store.on_commit(integrator.wake)
+    clock = FeedClock(pool)
+    receiver = Receiver()
+    url = await receiver.start()
     tenants = [TenantId(f"PO9{run}{i:02d}") for i in range(4)]
-    await runner.start()
     await integrator.start()
-    services = await start_partner_services(pool, settings, runner, deliver=True)
+    await clock.start()
     try:
         for tenant in tenants:
             await _open(store, tenant)
             subs = [await _subscribe(store, tenant, url) for _ in range(SUBSCRIPTIONS_PER_TENANT)]
-            async with pool.acquire() as conn:
-                for sub in subs:
-                    while await load_subscriber(conn, tenant, sub) is None:  # noqa: ASYNC110 - another process or task makes it true
-                        await asyncio.sleep(0.05)
-        if services.worker is not None:
-            services.worker.wake()
-        await asyncio.sleep(1.5)  # the workers take their subscriptions
+            for sub in subs:
+                await _projected(pool, tenant, sub)
+        await _warm_up(store, tenants, receiver)
         committed, (start, written) = await _write_open_loop(store, tenants, seconds)
         expected = SUBSCRIPTIONS_PER_TENANT * len(committed)
         deadline = written + 30
-        while len(receiver.arrivals) < expected and time.perf_counter() < deadline:  # noqa: ASYNC110 - another process or task makes it true
+        while _received(receiver, committed) < expected and time.perf_counter() < deadline:  # noqa: ASYNC110 - another process or task makes it true
             await asyncio.sleep(0.05)
         return _webhook_figures(
-            committed, receiver.arrivals, projected, window=(start, written), expected=expected
+            committed, receiver.arrivals, clock, window=(start, written), expected=expected
         )
     finally:
-        await services.stop()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        await clock.stop()
         await integrator.stop()
-        await runner.stop()
         await notifier.aclose()
         await store.close()
         if receiver.server is not None:
             receiver.server.close()
         await pool.close()
+
+
+async def _projected(pool: Pool, tenant: TenantId, subscription: UUID) -> None:
+    """Wait until the projections process has the subscription (and made its read models)."""
+    while True:
+        with contextlib.suppress(asyncpg.UndefinedTableError):
+            async with pool.acquire() as conn:
+                if await load_subscriber(conn, tenant, subscription) is not None:
+                    return
+        await asyncio.sleep(0.05)
+
+
+def _received(receiver: Receiver, committed: dict[tuple[str, int], float]) -> int:
+    return sum(1 for tenant, position, _ in receiver.arrivals if (tenant, position) in committed)
+
+
+async def _warm_up(store: PostgresEventStore, tenants: list[TenantId], receiver: Receiver) -> None:
+    """One registration per tenant, delivered to every subscription, before the clock starts."""
+    warm = {(tenant, await _register(store, tenant)) for tenant in tenants}
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        got = sum(1 for tenant, position, _ in receiver.arrivals if (tenant, position) in warm)
+        if got >= SUBSCRIPTIONS_PER_TENANT * len(warm):
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the delivery process did not deliver the warm-up events within 60 s")
 
 
 async def _write_open_loop(
@@ -294,7 +385,7 @@ async def _write_open_loop(
 def _webhook_figures(
     committed: dict[tuple[str, int], float],
     arrivals: list[tuple[str, int, float]],
-    projected: ProjectionClock,
+    projected: FeedClock,
     *,
     window: tuple[float, float],
     expected: int,

@@ -69,13 +69,17 @@ _VERIFY_PAGE = 2_000
 CommitListener = Callable[[TenantId, int], None]
 
 
+HELD_BY_DEFAULT = 2
+"""Connections a store keeps between calls unless told otherwise."""
+
+
 class PostgresEventStore:
     """Implements ``application.ports.EventStore`` on an asyncpg pool.
 
     Between calls the store keeps up to ``held_connections`` of the pool's connections (by
-    default all but one) instead of checking one out per call; see ``HeldConnections``. Its
-    functions and transactions leave nothing in a session, so that is safe. They go back to the
-    pool after a quarter to half a second without use, or at ``close``.
+    default ``HELD_BY_DEFAULT``) instead of checking one out per call; see ``HeldConnections``.
+    Its functions and transactions leave nothing in a session, so that is safe. They go back to
+    the pool after a quarter to half a second without use, or at ``close``.
     """
 
     def __init__(
@@ -88,7 +92,11 @@ class PostgresEventStore:
     ) -> None:
         self._pool = pool
         self._codec = codec
-        limit = max(1, pool.get_max_size() - 1) if held_connections is None else held_connections
+        # What the store keeps, the projection runner, the deliveries and the reads sharing the
+        # pool cannot use: a store kept busy by a stream of appends is never idle long enough
+        # to give back, so keeping all but one starved them (a read model seconds behind).
+        default = min(HELD_BY_DEFAULT, max(1, pool.get_max_size() - 1))
+        limit = default if held_connections is None else held_connections
         self._connections = HeldConnections(pool, limit)
         self._listeners: list[CommitListener] = []
         # no key cache: every call reads the keys it needs, so a shred anywhere is seen at once

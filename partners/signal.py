@@ -1,9 +1,10 @@
 """Wakes feed readers and delivery workers when a tenant's integration events advance.
 
 The projection runner in this process reports each caught-up position at once (``note``);
-a poll of every tenant's ``partner_events`` position, one query for all, covers runners in
-other processes. Waiters block on one asyncio.Event per tenant, so a thousand idle streams
-cost a thousand suspended coroutines and no queries.
+runners in other processes NOTIFY ``passend_partner_events`` when a page adds integration
+events, and the signal then reads every tenant's ``partner_events`` position (one query for
+all, as its poll does, which covers a lost notification). Waiters block on one asyncio.Event
+per tenant, so a thousand idle streams cost a thousand suspended coroutines and no queries.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import contextlib
 import logging
 
 from domain.ids import TenantId
-from infrastructure.database import Pool
+from infrastructure.database import Pool, PooledConnection, is_open
+from projections.partner_events import FEED_CHANNEL
 from projections.status import projection_status
 
 PROJECTION = "partner_events"
@@ -27,6 +29,8 @@ class FeedSignal:
         self._positions: dict[TenantId, int] = {}
         self._events: dict[TenantId, asyncio.Event] = {}
         self._poller: asyncio.Task[None] | None = None
+        self._notified = asyncio.Event()
+        self._listener: PooledConnection | None = None
 
     def position(self, tenant_id: TenantId) -> int:
         return self._positions.get(tenant_id, 0)
@@ -71,11 +75,40 @@ class FeedSignal:
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
+        await self._stop_listening()
 
     async def _poll_forever(self) -> None:
         while True:
             try:
+                if not is_open(self._listener):
+                    await self._listen()
                 await self.refresh()
             except Exception:
                 log.warning("could not read partner feed positions", exc_info=True)
-            await asyncio.sleep(self._poll_interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._notified.wait(), self._poll_interval_s)
+            self._notified.clear()
+
+    async def _listen(self) -> None:
+        await self._stop_listening()
+        listener = await self._pool.acquire()
+        try:
+            await listener.add_listener(FEED_CHANNEL, self._on_notify)
+        except BaseException:
+            await self._pool.release(listener)
+            raise
+        self._listener = listener
+
+    async def _stop_listening(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        with contextlib.suppress(Exception):
+            await listener.remove_listener(FEED_CHANNEL, self._on_notify)
+        # A listening connection that died is back in the pool already.
+        with contextlib.suppress(Exception):
+            await self._pool.release(listener)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
+        # Only a hint: the positions are read from the active builds, never from the payload.
+        self._notified.set()

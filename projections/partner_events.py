@@ -39,6 +39,8 @@ EVENTS = "partner_events"
 PUPILS = "partner_pupils"
 STREAMS = "partner_streams"
 SUBSCRIPTIONS = "partner_subscriptions"
+FEED_CHANNEL = "passend_partner_events"
+"""NOTIFY channel: a tenant's integration events grew (payload: the tenant id)."""
 
 _DDL = {
     EVENTS: """
@@ -178,6 +180,9 @@ class PartnerEventsProjection:
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 rows,
             )
+            # Delivered at commit, to feed readers and delivery workers in every process. Only
+            # pages that add integration events notify, so the notify lock is rarely taken.
+            await conn.execute("SELECT pg_notify($1, $2)", FEED_CHANNEL, tenant_id)
         await _save_contexts(conn, tenant_id, contexts, tables)
         shredded = [p for r in events if (p := pupil_shredded_by(r)) is not None]
         if shredded:

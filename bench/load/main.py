@@ -90,6 +90,10 @@ def _dsn(admin_dsn: str) -> str:
     return admin_dsn.rsplit("/", 1)[0] + f"/{DATABASE}"
 
 
+_COMPLETE = 0.99
+"""A held history this near the size asked for is taken as complete (sizes are approximate)."""
+
+
 async def prepare_history(
     admin_dsn: str, data_dir: Path, tenants: int, events: int, *, fresh: bool = False
 ) -> dict[str, Any]:
@@ -97,12 +101,14 @@ async def prepare_history(
     server = await asyncpg.connect(admin_dsn)
     try:
         exists = await server.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE)
-        if exists:
-            held = await _held(_dsn(admin_dsn))
-            if held[0] > 0 and not fresh:
-                return {"reused": True, "tenants": held[0], "events": held[1]}
+        held = await _held(_dsn(admin_dsn)) if exists else (0, 0)
+        # An import that was stopped before the end holds fewer events: it is resumed below.
+        if held[0] > 0 and not fresh and held[1] >= _COMPLETE * events:
+            return {"reused": True, "tenants": held[0], "events": held[1]}
+        if exists and (fresh or held[0] == 0):
             await server.execute(f"DROP DATABASE {DATABASE} WITH (FORCE)")
-        await server.execute(f"CREATE DATABASE {DATABASE}")
+        if fresh or held[0] == 0:
+            await server.execute(f"CREATE DATABASE {DATABASE}")
     finally:
         await server.close()
     path = data_dir / f"history-{tenants}-{events}.ndjson"
@@ -110,8 +116,10 @@ async def prepare_history(
         started = time.perf_counter()
         lines = await write_history(path, tenants=tenants, events=events)
         print(f"wrote {lines:,} events to {path} in {time.perf_counter() - started:.0f} s")
-    # signed with the key of the API the benchmark starts on this data directory
+    # signed with the key of the API the benchmark starts on this data directory, and the
+    # personal fields encrypted under its KEKs (the import's preparing process reads the env)
     signer = checkpoint_signer(Settings.from_env(data_dir=str(data_dir)))
+    os.environ["PASSEND_DATA_DIR"] = str(data_dir)
     result = await run_import(_dsn(admin_dsn), path, signer=signer)
     return {
         "reused": False,

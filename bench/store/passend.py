@@ -34,10 +34,10 @@ class PassendBench:
         self.store: PostgresEventStore
 
     async def open(self) -> None:
-        # As in the service, the pool has a connection more than the store keeps (here, one per
-        # writer): the store holds at most all but one of the pool's connections.
+        # The store alone on its pool: it keeps one connection per writer (the service keeps
+        # only HELD_BY_DEFAULT, as the pool is shared with the runner and the deliveries).
         self.pool = await create_pool(self.ctx.app_dsn, min_size=WRITERS + 1, max_size=WRITERS + 1)
-        self.store = PostgresEventStore(self.pool, self.codec)
+        self.store = PostgresEventStore(self.pool, self.codec, held_connections=WRITERS)
 
     async def close(self) -> None:
         await self.store.close()

@@ -16,6 +16,7 @@ from tests.api.test_tlv_walkthrough import GRANTED_REASONS, advice
 from tests.api.world import (
     SAM,
     lbt_advises_rejection,
+    parents_object,
     rejected_following_the_lbt,
     so_application,
     so_granted,
@@ -57,18 +58,8 @@ async def test_a_late_objection_with_an_excuse_the_committee_accepts_is_heard_an
     committee = api.as_(tenant, Role.COMMITTEE, subject="director")
     request_id = await granted_and_sent(api, tenant)
 
-    lodged = await api.ok(
-        "POST",
-        f"{base}/objections",
-        loket,
-        {
-            "support_request_id": request_id,
-            "objector": "PARENTS",
-            "grounds": "Liever het SBO.",
-            "received_on": "2025-05-20",
-            "channel": "EMAIL",
-        },
-    )
+    by_email = parents_object(request_id, "2025-05-20", channel="EMAIL")
+    lodged = await api.ok("POST", f"{base}/objections", loket, by_email)
     objection = f"{base}/objections/{lodged['id']}"
     state = (await api.ok("GET", objection, loket))["state"]
     assert (state["timeliness"], state["term_ends_on"], state["inadmissible"]) == (

@@ -11,6 +11,7 @@ from tests.api.conftest import SCHOOL, Api, new_key, open_tenant
 from tests.api.world import (
     SAM,
     lbt_advises_rejection,
+    parents_object,
     rejected_following_the_lbt,
     so_application,
     so_granted,
@@ -66,17 +67,8 @@ async def test_a_tlv_application_walks_from_submission_to_decision_and_objection
     decided = await api.ok("POST", f"{cases}/decision", committee, so_granted(GRANTED_REASONS))
     [tlv_id] = decided["also_changed"]
     notified = await api.ok("POST", f"{cases}/notification", loket, {"notified_on": "2025-03-21"})
-    objection = await api.call(
-        "POST",
-        f"{base}/objections",
-        loket,
-        {
-            "support_request_id": request_id,
-            "objector": "PARENTS",
-            "grounds": "Liever het SBO.",
-            "received_on": "2025-04-01",
-        },
-    )
+    objected = parents_object(request_id, "2025-04-01")
+    objection = await api.call("POST", f"{base}/objections", loket, objected)
     assert objection.status_code == 201
     objection_id = objection.json()["id"]
     objections = f"{base}/objections/{objection_id}"

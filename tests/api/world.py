@@ -34,6 +34,17 @@ def so_application(pupil_id: str) -> dict[str, str]:
     }
 
 
+def parents_object(request_id: str, received_on: str, **how: str) -> dict[str, str]:
+    """The parents' objection to the decision on ``request_id``: they would rather the SBO."""
+    return {
+        "support_request_id": request_id,
+        "objector": "PARENTS",
+        "grounds": "Liever het SBO.",
+        "received_on": received_on,
+        **how,
+    }
+
+
 def lbt_advises_rejection(received_on: str) -> dict[str, str]:
     return {"recommended_outcome": "REJECTED", "advice": "Ongegrond.", "received_on": received_on}
 
@@ -132,12 +143,7 @@ async def build_world(
         "POST",
         f"{base}/objections",
         staff,
-        {
-            "support_request_id": granted,
-            "objector": "PARENTS",
-            "grounds": "Liever het SBO.",
-            "received_on": "2025-04-01",
-        },
+        parents_object(granted, "2025-04-01"),
     )
 
     arrangement_request = await complete_request(arrangement_type=arrangement_type)

@@ -30,16 +30,22 @@ async def granted_request(desk: Desk, outcome: DecisionOutcome = DecisionOutcome
     return request_id
 
 
+def arranging(request_id: UUID, amount: int, end_on: date | None = None) -> GrantArrangement:
+    """The ambulante dienst's arrangement on the request, from 1 April 2025."""
+    return GrantArrangement(
+        support_request_id=request_id,
+        provider="Ambulante dienst",
+        amount=amount,
+        start_on=date(2025, 4, 1),
+        end_on=end_on,
+    )
+
+
 async def test_an_arrangement_is_granted_from_a_granted_request(desk: Desk) -> None:
     request_id = await granted_request(desk)
     outcome = await desk.run(
         arrangements.grant_arrangement,
-        GrantArrangement(
-            support_request_id=request_id,
-            provider="Ambulante dienst",
-            amount=40,
-            start_on=date(2025, 4, 1),
-        ),
+        arranging(request_id, 40),
         actor=DIRECTOR,
     )
     history = await aggregate_history(desk.store, desk.tenant_id, Arrangement, outcome.aggregate_id)
@@ -58,12 +64,7 @@ async def test_no_arrangement_follows_a_refused_request(desk: Desk) -> None:
     with pytest.raises(RequestNotDecidedError):
         await desk.run(
             arrangements.grant_arrangement,
-            GrantArrangement(
-                support_request_id=request_id,
-                provider="p",
-                amount=1,
-                start_on=date(2025, 4, 1),
-            ),
+            arranging(request_id, 1),
         )
 
 
@@ -71,13 +72,7 @@ async def test_an_arrangement_cannot_end_before_it_starts(desk: Desk) -> None:
     request_id = await granted_request(desk)
     outcome = await desk.run(
         arrangements.grant_arrangement,
-        GrantArrangement(
-            support_request_id=request_id,
-            provider="p",
-            amount=10,
-            start_on=date(2025, 4, 1),
-            end_on=date(2025, 12, 31),
-        ),
+        arranging(request_id, 10, end_on=date(2025, 12, 31)),
     )
     with pytest.raises(PeriodError, match="before it starts"):
         await desk.run(

@@ -44,15 +44,20 @@ def advice(
     )
 
 
-def configured_swv() -> Swv:
-    swv = Swv.configure(
-        code=TenantId("PO2604"),
+def new_swv(code: str = "PO2604") -> Swv:
+    """Passenderwijs just configured, its Configured event not yet collected."""
+    return Swv.configure(
+        code=TenantId(code),
         name="Passenderwijs",
         committee_name="TLC",
         policy=POLICY,
         by=LOKET,
         at=AT,
     )
+
+
+def configured_swv() -> Swv:
+    swv = new_swv()
     swv.add_municipality("GM0632", "Woerden", by=LOKET, at=AT)
     swv.add_municipality("GM1904", "Stichtse Vecht", by=LOKET, at=AT)
     for school in (REGULAR, SBO, SO):

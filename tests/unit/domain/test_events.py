@@ -13,13 +13,11 @@ from eventsourcing.domain import Aggregate, CanMutateAggregate
 
 from domain.arrangement import Arrangement, EvaluationParty, GoalAttainment
 from domain.expert_advice import ExpertRole, Qualification
-from domain.ids import TenantId
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
 from domain.personal import PersonalData
 from domain.pupil import LeavingReason, Pupil
 from domain.registry import AGGREGATE_CLASSES
 from domain.support_request import ParentView, SupportRequest
-from domain.swv import Swv
 from domain.tlv import FundingCategory, Tlv, TlvType
 from tests.unit.domain.conftest import (
     AMBULANT,
@@ -31,6 +29,7 @@ from tests.unit.domain.conftest import (
     SO,
     advice,
     complete,
+    new_swv,
 )
 
 EVENT_CLASSES = [
@@ -96,9 +95,7 @@ def replayed(events: Sequence[CanMutateAggregate[UUID]]) -> Aggregate | None:
 
 
 def test_a_configured_swv_rebuilds_from_its_events() -> None:
-    swv = Swv.configure(
-        code=TenantId("PO2604"), name="P", committee_name="TLC", policy=POLICY, by=LOKET, at=AT
-    )
+    swv = new_swv()
     swv.add_municipality("GM1904", "Stichtse Vecht", by=LOKET, at=AT)
     swv.add_school(SO, by=LOKET, at=AT)
     swv.add_arrangement_type(AMBULANT, by=LOKET, at=AT)

@@ -23,18 +23,11 @@ from domain.swv import (
     is_municipality_code,
     swv_stream_id,
 )
-from tests.unit.domain.conftest import AMBULANT, AT, LOKET, POLICY, REGULAR
+from tests.unit.domain.conftest import AMBULANT, AT, LOKET, POLICY, REGULAR, new_swv
 
 
 def test_configuring_records_code_sector_committee_and_policy() -> None:
-    swv = Swv.configure(
-        code=TenantId("PO2604"),
-        name="Passenderwijs",
-        committee_name="TLC",
-        policy=POLICY,
-        by=LOKET,
-        at=AT,
-    )
+    swv = new_swv()
     [configured] = swv.collect_events()
     assert isinstance(configured, Swv.Configured)
     assert configured.originator_id == swv_stream_id(TenantId("PO2604"))
@@ -50,9 +43,7 @@ def test_configuring_records_code_sector_committee_and_policy() -> None:
 @pytest.mark.parametrize("code", ["PO26", "XX2604", "po2604", "PO 26-04"])
 def test_a_malformed_swv_code_is_refused(code: str) -> None:
     with pytest.raises(InvalidValueError, match="PO or VO plus four digits"):
-        Swv.configure(
-            code=TenantId(code), name="X", committee_name="TLC", policy=POLICY, by=LOKET, at=AT
-        )
+        new_swv(code)
 
 
 def test_each_tenant_has_its_own_configuration_stream() -> None:

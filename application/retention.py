@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID, uuid5
 
+from application.access import Caller
 from application.acts import Act
 from application.commands import CommandContext, CommandOutcome
 from application.handling import load, save
@@ -30,7 +31,7 @@ from domain.pupil import Pupil
 from domain.retention import Due, Retention, Subject, retention_stream_id
 from domain.support_request import SupportRequest
 
-RETENTION_ACTOR = "system:retention"
+RETENTION_ACTOR = Caller.system_principal("retention").actor  # "system:retention"
 _BATCH = 500
 
 # When a case closes, by the event that closes it: its dossier's and decisions' terms count

@@ -34,6 +34,7 @@ from api.read_side import start_read_side, stop_read_side
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.routes.platform import stop_key_rotations
+from api.schemas.events import EventViewSchema
 from api.schemas.headers import CORRELATION_ID
 from api.settings import Settings
 from api.tracing import tracing_plugins
@@ -213,7 +214,7 @@ def create_app(
         response_headers=[CORRELATION_ID],  # set on every answer by echo_correlation_id
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        plugins=tracing_plugins(),  # none unless OTEL_TRACES_EXPORTER asks
+        plugins=[EventViewSchema(), *tracing_plugins()],  # tracing if OTEL_TRACES_EXPORTER asks
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Passend",

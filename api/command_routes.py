@@ -7,7 +7,9 @@ Its fields, bounds and descriptions are declared once, on the command.
 To add a command:
 
 1. the domain method (and its event, registered in the codec under a versioned topic);
-2. the ``Command`` in application/commands.py and its handler in application/handlers/;
+2. the ``Command`` in application/commands.py and its handler in application/handlers/ (for
+   one method on one aggregate, ``@changes(Kind, "kind_id", rule=…)`` on a function that calls
+   it: application/handling.py);
 3. one ``CommandRoute`` row in the resource's table (api/routes/<resource>.py): method, path
    below the resource, command, handler, role guard, operationId and summary (the object
    rule, the caller's relation to what is changed, is applied by the handler in its one load);

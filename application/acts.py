@@ -36,8 +36,13 @@ class Act:
 
     @classmethod
     def of(cls, ctx: CommandContext, clock: Clock) -> Act:
+        return cls.by_now(ctx.actor, clock, ctx.correlation_id)
+
+    @classmethod
+    def by_now(cls, by: str, clock: Clock, correlation_id: UUID | None = None) -> Act:
+        """``by`` acting now: for work that runs outside a command, as retention does."""
         at = clock.now()
-        return cls(ctx.actor, at, local_date(at), ctx.correlation_id)
+        return cls(by, at, local_date(at), correlation_id)
 
     @property
     def stamp(self) -> Stamp:

@@ -6,22 +6,31 @@ original outcome instead of deciding again.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from application.access import AccessRule, Caller, Concerns
+from application.acts import Act
 from application.aggregate_ids import event_id
-from application.commands import CommandContext, CommandOutcome
+from application.commands import Command, CommandContext, CommandOutcome
 from application.errors import (
     AggregateNotFoundError,
     ConcurrencyConflictError,
     SwvNotConfiguredError,
 )
-from application.ports import EventMetadata, EventStore, NewEvent, RecordedEvent, StreamAppend
+from application.ports import (
+    Clock,
+    EventMetadata,
+    EventStore,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+)
 from domain.absence import AbsenceCase
 from domain.arrangement import Arrangement
 from domain.ids import TenantId
@@ -213,6 +222,21 @@ async def create(
     return await save(store, ctx, make(), expected_version=loaded.version)
 
 
+async def create_about(  # noqa: PLR0913 - the new stream, and what it is about under which rule
+    store: EventStore,
+    ctx: CommandContext,
+    stream_id: UUID,
+    make: Callable[[], Aggregate],
+    about: Aggregate,
+    *,
+    rule: AccessRule,
+) -> CommandOutcome:
+    """``create`` a stream about ``about`` (a case about a pupil) if ``rule`` lets the caller."""
+    return await create(
+        store, ctx, stream_id, make, allowed=lambda: check_access(store, ctx, rule, about)
+    )
+
+
 async def change(  # noqa: PLR0913 - the aggregate, the command's action and its access rule
     store: EventStore,
     ctx: CommandContext,
@@ -237,3 +261,99 @@ async def change(  # noqa: PLR0913 - the aggregate, the command's action and its
     if not aggregate.pending_events:
         return loaded.unchanged()
     return await save(store, ctx, aggregate, expected_version=loaded.version)
+
+
+C = TypeVar("C", bound=Command)
+C_contra = TypeVar("C_contra", bound=Command, contravariant=True)
+
+
+class CommandHandler(Protocol[C_contra]):
+    """A handler as the API and the demo call it: the command, its context, store and clock."""
+
+    async def __call__(
+        self, cmd: C_contra, ctx: CommandContext, /, *, store: EventStore, clock: Clock
+    ) -> CommandOutcome: ...
+
+
+StreamOf = Callable[[Any, CommandContext], UUID]
+"""Which stream a command changes, from the command and its context."""
+
+
+Action = Callable[[A], None]
+"""What a command does to the aggregate it changes."""
+
+
+def the_tenants_swv(_cmd: object, ctx: CommandContext) -> UUID:
+    """The tenant's configuration stream: configuration commands change it."""
+    return swv_stream_id(ctx.tenant_id)
+
+
+def changes(
+    kind: type[A], stream: str | StreamOf, *, rule: AccessRule, happened: tuple[str, ...] = ()
+) -> Callable[[Callable[[C, A, Act], None]], CommandHandler[C]]:
+    """Make a handler of a command that runs one method on one aggregate, as its act.
+
+    ``stream`` names the command field that holds the aggregate's id (``"request_id"``), or
+    says how to find it; ``rule`` is the caller's relation to the aggregate that the handler
+    checks in its one load (``change``); ``happened`` names date fields refused before anything
+    is loaded if they lie after today. The decorated function says only what the command does
+    to the aggregate::
+
+        @changes(Objection, "objection_id", rule=PROCESSES_CASES)
+        def request_lbt_advice(cmd: RequestLbtAdvice, objection: Objection, act: Act) -> None:
+            objection.request_lbt_advice(requested_on=..., **act.stamp)
+    """
+
+    def handler(action: Callable[[C, A, Act], None]) -> CommandHandler[C]:
+        async def bound(cmd: C, _ctx: CommandContext, _store: EventStore, act: Act) -> Action[A]:
+            return lambda aggregate: action(cmd, aggregate, act)
+
+        return _changing(kind, stream, rule, happened, declared=action, bound=bound)
+
+    return handler
+
+
+def changes_configured(
+    kind: type[A], stream: str | StreamOf, *, rule: AccessRule, happened: tuple[str, ...] = ()
+) -> Callable[[Callable[[C, A, Act, Swv], None]], CommandHandler[C]]:
+    """``changes``, for a command that needs the tenant's configuration (a school, the policy).
+
+    The configuration is read after the ``happened`` dates are checked, before the aggregate.
+    """
+
+    def handler(action: Callable[[C, A, Act, Swv], None]) -> CommandHandler[C]:
+        async def bound(cmd: C, ctx: CommandContext, store: EventStore, act: Act) -> Action[A]:
+            swv = await load_swv(store, ctx.tenant_id)
+            return lambda aggregate: action(cmd, aggregate, act, swv)
+
+        return _changing(kind, stream, rule, happened, declared=action, bound=bound)
+
+    return handler
+
+
+def _changing(  # noqa: PLR0913 - what ``changes`` declares, and the action it binds
+    kind: type[A],
+    stream: str | StreamOf,
+    rule: AccessRule,
+    happened: tuple[str, ...],
+    *,
+    declared: Callable[..., None],
+    bound: Callable[[C, CommandContext, EventStore, Act], Awaitable[Action[A]]],
+) -> CommandHandler[C]:
+    stream_of: StreamOf = (
+        stream if callable(stream) else lambda cmd, _ctx: typing.cast("UUID", getattr(cmd, stream))
+    )
+
+    async def handle(
+        cmd: C, ctx: CommandContext, /, *, store: EventStore, clock: Clock
+    ) -> CommandOutcome:
+        act = Act.of(ctx, clock)
+        for name in happened:
+            act.happened(getattr(cmd, name), name)
+        action = await bound(cmd, ctx, store, act)
+        return await change(store, ctx, kind, stream_of(cmd, ctx), action, rule=rule)
+
+    handle.__name__ = handle.__qualname__ = declared.__name__
+    handle.__doc__ = declared.__doc__
+    handle.__module__ = declared.__module__
+    return handle

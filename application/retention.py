@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID, uuid5
 
+from application.access import Caller
+from application.acts import Act
 from application.commands import CommandContext, CommandOutcome
 from application.handling import load, save
 from application.local_dates import local_date
@@ -29,7 +31,7 @@ from domain.pupil import Pupil
 from domain.retention import Due, Retention, Subject, retention_stream_id
 from domain.support_request import SupportRequest
 
-RETENTION_ACTOR = "system:retention"
+RETENTION_ACTOR = Caller.system_principal("retention").actor  # "system:retention"
 _BATCH = 500
 
 # When a case closes, by the event that closes it: its dossier's and decisions' terms count
@@ -180,15 +182,15 @@ async def run_retention(
     actor: str = RETENTION_ACTOR,
 ) -> RetentionReport:
     """Shred every subject of the tenant whose term has passed (or list them, dry)."""
-    now = clock.now()
-    today = local_date(now)
+    act = Act.by_now(actor, clock)
+    today = act.today
     ledger = await read_ledger(store, tenant_id)
     subjects = ledger.subjects()
     loaded = await load(store, tenant_id, retention_stream_id(tenant_id))
     retention = ledger.retention if loaded.events else None
     version = loaded.version
     if retention is None:
-        retention = Retention.open(tenant_id=tenant_id, by=actor, at=now)
+        retention = Retention.open(tenant_id=tenant_id, **act.stamp)
     due = retention.due(subjects, today)
     kept = sum(1 for s in subjects if s.subject_id not in retention.shredded) - len(due)
     report = RetentionReport(tenant_id, today, dry_run, due, kept)
@@ -200,7 +202,7 @@ async def run_retention(
         for item in chunk:
             await store.shred_subject(tenant_id, item.subject.subject_id)
         for item in chunk:
-            retention.record_shredded(item, today=today, by=actor, at=now)
+            retention.record_shredded(item, today=today, **act.stamp)
         pending = retention.collect_events()
         result = await store.append(
             tenant_id,
@@ -230,7 +232,7 @@ async def change_retention(
     retention = (
         loaded.require(Retention)
         if loaded.events
-        else Retention.open(tenant_id=ctx.tenant_id, by=ctx.actor, at=clock.now())
+        else Retention.open(tenant_id=ctx.tenant_id, **Act.of(ctx, clock).stamp)
     )
     action(retention)
     return await save(store, ctx, retention, expected_version=loaded.version)

@@ -23,7 +23,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
 from api.schemas.absence import AbsenceCaseRead, AbsenceCaseState, AbsenceSettings
-from api.schemas.common import READ_ERRORS, etag, event_views
+from api.schemas.common import READ_ERRORS, aggregate_read
 from api.schemas.headers import ETAG
 from application import commands as c
 from application.handlers import absence as h
@@ -166,14 +166,11 @@ class AbsenceCaseController(Controller):
         authorisation.ensure_can_read_decision(principal, "AbsenceCase", case.id, schools)
         personal = authorisation.may_see_decision_details(principal, schools)
         swv = await load_swv(event_store, tenant)
-        return Response(
-            AbsenceCaseRead(
-                id=case.id,
-                version=history.version,
-                state=AbsenceCaseState.of(case, swv),
-                events=event_views(history.events, personal=personal),
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            AbsenceCaseRead,
+            history,
+            AbsenceCaseState.of(case, swv),
+            personal=personal,
         )
 
     @get(

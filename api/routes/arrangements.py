@@ -15,7 +15,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
-from api.schemas.common import etag, event_views
+from api.schemas.common import aggregate_read
 from api.schemas.decisions import ArrangementRead, ArrangementState
 from api.schemas.headers import ETAG
 from application import commands as c
@@ -128,15 +128,12 @@ class ArrangementController(Controller):
             principal, "Arrangement", arrangement.id, schools, as_of=replay.as_of
         )
         personal = authorisation.may_see_decision_details(principal, schools)
-        return Response(
-            ArrangementRead(
-                id=arrangement.id,
-                version=history.version,
-                state=ArrangementState.of(arrangement),
-                events=event_views(history.events, personal=personal),
-                replayed_to=replay.moment,
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            ArrangementRead,
+            history,
+            ArrangementState.of(arrangement),
+            personal=personal,
+            replayed_to=replay.moment,
         )
 
 

@@ -15,8 +15,7 @@ from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.schemas.common import (
-    etag,
-    event_views,
+    aggregate_read,
 )
 from api.schemas.configuration import ConfigurationRead, ConfigurationState
 from api.schemas.headers import ETAG
@@ -154,15 +153,12 @@ class ConfigurationController(Controller):
         history = await aggregate_history(
             event_store, tenant, Swv, swv_stream_id(tenant), to_position=replay.position
         )
-        return Response(
-            ConfigurationRead(
-                id=history.aggregate.id,
-                version=history.version,
-                state=ConfigurationState.of(history.aggregate),
-                events=event_views(history.events, personal=True),
-                replayed_to=replay.moment,
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            ConfigurationRead,
+            history,
+            ConfigurationState.of(history.aggregate),
+            personal=True,
+            replayed_to=replay.moment,
         )
 
 

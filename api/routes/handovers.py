@@ -23,7 +23,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.audit import LogDependency, provide_transparency_log
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
-from api.schemas.common import READ_ERRORS, etag, event_views, problems
+from api.schemas.common import READ_ERRORS, aggregate_read, problems
 from api.schemas.handovers import (
     HandoverPackage,
     HandoverRead,
@@ -178,14 +178,11 @@ class HandoverController(Controller):
     ) -> Response[HandoverRead]:
         history = await aggregate_history(event_store, principal.tenant_id, Handover, handover_id)
         personal = _personal(principal)
-        return Response(
-            HandoverRead(
-                id=history.aggregate.id,
-                version=history.version,
-                state=HandoverView.of(history.aggregate, personal=personal),
-                events=event_views(history.events, personal=personal),
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            HandoverRead,
+            history,
+            HandoverView.of(history.aggregate, personal=personal),
+            personal=personal,
         )
 
     @get(
@@ -244,14 +241,11 @@ class IncomingHandoverController(Controller):
             event_store, principal.tenant_id, IncomingHandover, incoming_handover_id
         )
         personal = _personal(principal)
-        return Response(
-            IncomingHandoverRead(
-                id=history.aggregate.id,
-                version=history.version,
-                state=IncomingHandoverState.of(history.aggregate, personal=personal),
-                events=event_views(history.events, personal=personal),
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            IncomingHandoverRead,
+            history,
+            IncomingHandoverState.of(history.aggregate, personal=personal),
+            personal=personal,
         )
 
 
@@ -272,14 +266,11 @@ class OutflowController(Controller):
         self, outflow_id: FromPath[UUID], principal: NamedDependency[Principal], event_store: Store
     ) -> Response[OutflowRead]:
         history = await aggregate_history(event_store, principal.tenant_id, Outflow, outflow_id)
-        return Response(
-            OutflowRead(
-                id=history.aggregate.id,
-                version=history.version,
-                state=OutflowState.of(history.aggregate),
-                events=event_views(history.events, personal=_personal(principal)),
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            OutflowRead,
+            history,
+            OutflowState.of(history.aggregate),
+            personal=_personal(principal),
         )
 
 

@@ -18,7 +18,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
-from api.schemas.common import etag, event_views
+from api.schemas.common import aggregate_read
 from api.schemas.decisions import ObjectionRead, ObjectionState
 from api.schemas.headers import ETAG
 from application import commands as c
@@ -163,15 +163,12 @@ class ObjectionController(Controller):
             principal, "Objection", objection.id, schools, as_of=replay.as_of
         )
         personal = authorisation.may_see_decision_details(principal, schools)
-        return Response(
-            ObjectionRead(
-                id=objection.id,
-                version=history.version,
-                state=ObjectionState.of(objection),
-                events=event_views(history.events, personal=personal),
-                replayed_to=replay.moment,
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            ObjectionRead,
+            history,
+            ObjectionState.of(objection),
+            personal=personal,
+            replayed_to=replay.moment,
         )
 
 

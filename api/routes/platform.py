@@ -39,7 +39,6 @@ from api.schemas.common import (
     CommandAccepted,
     accepted,
     etag,
-    event_views,
     example,
     problems,
 )
@@ -48,6 +47,7 @@ from api.schemas.platform import (
     KeyRotationsView,
     KeyRotationView,
     PlatformLogView,
+    TenancyEvent,
     TenancyView,
 )
 from application.access import Caller
@@ -194,7 +194,7 @@ class PlatformController(Controller):
                 name=history.aggregate.name,
                 suspended=history.aggregate.suspended,
                 version=history.version,
-                events=event_views(history.events, personal=True),
+                events=TenancyEvent.views(history.events, personal=True),
             ),
             headers=etag(history.version),
         )
@@ -291,4 +291,6 @@ async def platform_log(
     principal: NamedDependency[Principal], event_store: Store
 ) -> PlatformLogView:
     events = await platform.platform_log(event_store, principal.tenant_id)
-    return PlatformLogView(tenant=principal.tenant_id, events=event_views(events, personal=True))
+    return PlatformLogView(
+        tenant=principal.tenant_id, events=TenancyEvent.views(events, personal=True)
+    )

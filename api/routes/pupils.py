@@ -14,7 +14,7 @@ from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
-from api.schemas.common import etag, event_views
+from api.schemas.common import aggregate_read
 from api.schemas.headers import ETAG
 from api.schemas.pupils import PupilRead, PupilState
 from application import commands as c
@@ -181,15 +181,12 @@ class PupilController(Controller):
         pupil = history.aggregate
         authorisation.ensure_can_read_pupil(principal, pupil, as_of=replay.as_of)
         personal = authorisation.may_see_pupil_details(principal, pupil)
-        return Response(
-            PupilRead(
-                id=pupil.id,
-                version=history.version,
-                state=PupilState.of(pupil, personal=personal),
-                events=event_views(history.events, personal=personal),
-                replayed_to=replay.moment,
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            PupilRead,
+            history,
+            PupilState.of(pupil, personal=personal),
+            personal=personal,
+            replayed_to=replay.moment,
         )
 
 

@@ -20,9 +20,13 @@ from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
-from api.schemas.common import READ_ERRORS, etag, event_views
+from api.schemas.common import READ_ERRORS, aggregate_read
 from api.schemas.headers import ETAG
-from api.schemas.services import ServiceCatalogueRead, ServiceRequestRead, ServiceRequestState
+from api.schemas.services import (
+    ServiceCatalogueRead,
+    ServiceRequestRead,
+    ServiceRequestState,
+)
 from application import commands as c
 from application.handlers import services as h
 from application.handling import load
@@ -203,14 +207,11 @@ class ServiceRequestController(Controller):
         schools = (request.school_code,)
         authorisation.ensure_can_read_decision(principal, "ServiceRequest", request.id, schools)
         personal = authorisation.may_see_decision_details(principal, schools)
-        return Response(
-            ServiceRequestRead(
-                id=request.id,
-                version=history.version,
-                state=ServiceRequestState.of(request),
-                events=event_views(history.events, personal=personal),
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            ServiceRequestRead,
+            history,
+            ServiceRequestState.of(request),
+            personal=personal,
         )
 
 

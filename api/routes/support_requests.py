@@ -18,9 +18,12 @@ from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
-from api.schemas.common import etag, event_views
+from api.schemas.common import aggregate_read
 from api.schemas.headers import ETAG
-from api.schemas.support_requests import SupportRequestRead, SupportRequestState
+from api.schemas.support_requests import (
+    SupportRequestRead,
+    SupportRequestState,
+)
 from application import commands as c
 from application.handlers import support_requests as h
 from application.ports import EventStore
@@ -221,15 +224,12 @@ class SupportRequestController(Controller):
         request = history.aggregate
         authorisation.ensure_can_read_request(principal, request, as_of=replay.as_of)
         personal = authorisation.may_see_case_details(principal, request)
-        return Response(
-            SupportRequestRead(
-                id=request.id,
-                version=history.version,
-                state=SupportRequestState.of(request, personal=personal),
-                events=event_views(history.events, personal=personal),
-                replayed_to=replay.moment,
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            SupportRequestRead,
+            history,
+            SupportRequestState.of(request, personal=personal),
+            personal=personal,
+            replayed_to=replay.moment,
         )
 
 

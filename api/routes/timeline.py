@@ -25,7 +25,7 @@ from api.dependencies import Store
 from api.personal_reads import AUDIT, personal
 from api.read_side import Reads, provide_reads
 from api.routes.audit import purpose_of
-from api.schemas.common import MAX_POSITION, event_view, problems
+from api.schemas.common import MAX_POSITION, EventView, problems
 from application.handling import load, load_swv
 from application.ports import RecordedEvent
 from domain.pupil import Pupil
@@ -108,7 +108,7 @@ async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
     swv = await load_swv(reads.event_store, tenant)
     entries = []
     for recorded in page:
-        view = event_view(recorded, personal=personal)
+        view = EventView.of(recorded, personal=personal)
         day = business_date(view.data)
         recorded_policy = view.data.get("policy_version")
         entries.append(

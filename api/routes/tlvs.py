@@ -18,7 +18,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.support_requests import load_request
-from api.schemas.common import etag, event_views
+from api.schemas.common import aggregate_read
 from api.schemas.decisions import (
     BulkTlvExtensionResult,
     TlvExtended,
@@ -145,15 +145,12 @@ class TlvController(Controller):
             principal, "Tlv", tlv.id, schools, as_of=replay.as_of
         )
         personal = authorisation.may_see_decision_details(principal, schools)
-        return Response(
-            TlvRead(
-                id=tlv.id,
-                version=history.version,
-                state=TlvState.of(tlv, principal.tenant_id),
-                events=event_views(history.events, personal=personal),
-                replayed_to=replay.moment,
-            ),
-            headers=etag(history.version),
+        return aggregate_read(
+            TlvRead,
+            history,
+            TlvState.of(tlv, principal.tenant_id),
+            personal=personal,
+            replayed_to=replay.moment,
         )
 
 

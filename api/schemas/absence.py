@@ -52,11 +52,17 @@ class AbsenceCaseState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class AbsenceCaseEvent(EventView, frozen=True):
+    """An event of an absence case."""
+
+    aggregate = AbsenceCase
+
+
 class AbsenceCaseRead(msgspec.Struct, frozen=True):
     id: UUID
     version: int
     state: AbsenceCaseState
-    events: list[EventView]
+    events: list[AbsenceCaseEvent]
 
 
 class SchoolHolidayView(msgspec.Struct, frozen=True):

@@ -6,11 +6,13 @@ A read shows each event's data; fields marked personal in the domain are blanked
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import functools
 import typing
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -24,12 +26,13 @@ from api.auth import Principal
 from api.errors import PROBLEM_TYPE_BASE
 from application.commands import CommandOutcome
 from application.ports import RecordedEvent
+from application.queries import AggregateHistory
 from domain.personal import PersonalData
 
 MAX_POSITION = 2**62
 """Larger positions and sizes are refused as input: no log grows that far."""
 
-_ENVELOPE_FIELDS = frozenset(
+ENVELOPE_FIELDS = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp"}
 )
 
@@ -44,6 +47,15 @@ class CommandAccepted(msgspec.Struct, frozen=True):
 
 
 class EventView(msgspec.Struct, frozen=True):
+    """A recorded event; ``type`` says which, and how ``data`` looks.
+
+    A read declares its own subclass naming the aggregate whose events it shows
+    (``aggregate``); the OpenAPI document types that subclass as the ``oneOf`` of exactly
+    those event types (api/schemas/events.py). The wire format is the same for all.
+    """
+
+    aggregate: ClassVar[builtins.type[Any] | None] = None  # ``type`` is a field here
+
     position: int
     version: int
     type: str
@@ -53,6 +65,32 @@ class EventView(msgspec.Struct, frozen=True):
     correlation_id: UUID | None
     data: dict[str, Any]
     redacted: list[str] = msgspec.field(default_factory=list)
+
+    @classmethod
+    def of(cls, recorded: RecordedEvent, *, personal: bool) -> Self:
+        """The view of ``recorded``; personal fields blanked unless ``personal``."""
+        event = recorded.event
+        hidden: frozenset[str] = frozenset() if personal else _personal_fields(type(event))
+        data = {
+            f.name: None if f.name in hidden else msgspec.to_builtins(getattr(event, f.name))
+            for f in dataclasses.fields(event)  # type: ignore[arg-type]
+            if f.name not in ENVELOPE_FIELDS
+        }
+        return cls(
+            position=recorded.position,
+            version=recorded.stream_version,
+            type=recorded.event_type,
+            schema_version=recorded.schema_version,
+            recorded_at=recorded.recorded_at,
+            actor=recorded.actor,
+            correlation_id=recorded.correlation_id,
+            data=data,
+            redacted=sorted(hidden.intersection(data)),
+        )
+
+    @classmethod
+    def views(cls, events: Iterable[RecordedEvent], *, personal: bool) -> list[Self]:
+        return [cls.of(recorded, personal=personal) for recorded in events]
 
 
 class FieldError(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -93,31 +131,6 @@ def _personal_fields(cls: type[Any]) -> frozenset[str]:
     return found
 
 
-def event_view(recorded: RecordedEvent, *, personal: bool) -> EventView:
-    event = recorded.event
-    hidden: frozenset[str] = frozenset() if personal else _personal_fields(type(event))
-    data = {
-        f.name: None if f.name in hidden else msgspec.to_builtins(getattr(event, f.name))
-        for f in dataclasses.fields(event)  # type: ignore[arg-type]
-        if f.name not in _ENVELOPE_FIELDS
-    }
-    return EventView(
-        position=recorded.position,
-        version=recorded.stream_version,
-        type=recorded.event_type,
-        schema_version=recorded.schema_version,
-        recorded_at=recorded.recorded_at,
-        actor=recorded.actor,
-        correlation_id=recorded.correlation_id,
-        data=data,
-        redacted=sorted(hidden.intersection(data)),
-    )
-
-
-def event_views(events: Iterable[RecordedEvent], *, personal: bool) -> list[EventView]:
-    return [event_view(recorded, personal=personal) for recorded in events]
-
-
 def url(principal: Principal, resource: str, resource_id: object) -> str:
     """Where a resource of the caller's tenant lives, for a ``Location`` header."""
     return f"/v1/tenants/{principal.tenant_id}/{resource}/{resource_id}"
@@ -125,6 +138,42 @@ def url(principal: Principal, resource: str, resource_id: object) -> str:
 
 def etag(version: int) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
+
+
+R = TypeVar("R", bound=msgspec.Struct)
+
+
+@functools.cache
+def _shown_events(read: type[msgspec.Struct]) -> type[EventView]:
+    """The ``EventView`` subclass a read declares its events as (``list[PupilEvent]``)."""
+    shown: type[EventView] = typing.get_args(typing.get_type_hints(read)["events"])[0]
+    return shown
+
+
+def aggregate_read(
+    read: type[R],
+    history: AggregateHistory[Any],
+    state: object,
+    *,
+    personal: bool,
+    **more: Any,  # noqa: ANN401 - the read's other fields (replayed_to)
+) -> Response[R]:
+    """The answer to a read of one aggregate: its id, version, state and events, and its ETag.
+
+    The events are shown as the read declares them (``events: list[PupilEvent]``); personal
+    fields blanked unless ``personal``.
+    """
+    events = _shown_events(read)
+    return Response(
+        read(
+            id=history.aggregate.id,
+            version=history.version,
+            state=state,
+            events=events.views(history.events, personal=personal),
+            **more,
+        ),
+        headers=etag(history.version),
+    )
 
 
 def accepted(outcome: CommandOutcome, *, location: str | None = None) -> Response[CommandAccepted]:

@@ -91,8 +91,14 @@ class ConfigurationState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class SwvEvent(EventView, frozen=True):
+    """An event of the tenant's configuration (its SWV): schools, catalogue, policy."""
+
+    aggregate = Swv
+
+
 class ConfigurationRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: ConfigurationState
-    events: list[EventView]
+    events: list[SwvEvent]

@@ -50,11 +50,17 @@ class TlvState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class TlvEvent(EventView, frozen=True):
+    """An event of a TLV."""
+
+    aggregate = Tlv
+
+
 class TlvRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: TlvState
-    events: list[EventView]
+    events: list[TlvEvent]
 
 
 class TlvExtended(msgspec.Struct, frozen=True):
@@ -130,11 +136,17 @@ class ObjectionState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class ObjectionEvent(EventView, frozen=True):
+    """An event of an objection."""
+
+    aggregate = Objection
+
+
 class ObjectionRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: ObjectionState
-    events: list[EventView]
+    events: list[ObjectionEvent]
 
 
 # Arrangements
@@ -168,8 +180,14 @@ class ArrangementState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class ArrangementEvent(EventView, frozen=True):
+    """An event of an arrangement."""
+
+    aggregate = Arrangement
+
+
 class ArrangementRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: ArrangementState
-    events: list[EventView]
+    events: list[ArrangementEvent]

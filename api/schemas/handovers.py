@@ -68,11 +68,17 @@ class HandoverView(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class HandoverEvent(EventView, frozen=True):
+    """An event of a handover to another SWV."""
+
+    aggregate = Handover
+
+
 class HandoverRead(msgspec.Struct, frozen=True):
     id: UUID
     version: int
     state: HandoverView
-    events: list[EventView]
+    events: list[HandoverEvent]
 
 
 class IncomingHandoverState(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,11 +103,17 @@ class IncomingHandoverState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class IncomingHandoverEvent(EventView, frozen=True):
+    """An event of a handover from another SWV."""
+
+    aggregate = IncomingHandover
+
+
 class IncomingHandoverRead(msgspec.Struct, frozen=True):
     id: UUID
     version: int
     state: IncomingHandoverState
-    events: list[EventView]
+    events: list[IncomingHandoverEvent]
 
 
 class OutflowState(msgspec.Struct, frozen=True, kw_only=True):
@@ -116,11 +128,17 @@ class OutflowState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class OutflowEvent(EventView, frozen=True):
+    """An event of a pupil's outflow."""
+
+    aggregate = Outflow
+
+
 class OutflowRead(msgspec.Struct, frozen=True):
     id: UUID
     version: int
     state: OutflowState
-    events: list[EventView]
+    events: list[OutflowEvent]
 
 
 class HandoverPackage(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,6 +7,13 @@ from datetime import datetime
 import msgspec
 
 from api.schemas.common import EventView
+from domain.tenancy import Tenancy
+
+
+class TenancyEvent(EventView, frozen=True):
+    """An operator's action on a tenant, in the platform log."""
+
+    aggregate = Tenancy
 
 
 class TenancyView(msgspec.Struct, frozen=True, kw_only=True):
@@ -16,14 +23,14 @@ class TenancyView(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     suspended: bool
     version: int
-    events: list[EventView]
+    events: list[TenancyEvent]
 
 
 class PlatformLogView(msgspec.Struct, frozen=True, kw_only=True):
     """What the platform operator did to this tenant, oldest first."""
 
     tenant: str
-    events: list[EventView]
+    events: list[TenancyEvent]
 
 
 class KeyRotationView(msgspec.Struct, frozen=True, kw_only=True):

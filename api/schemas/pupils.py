@@ -47,8 +47,14 @@ class PupilState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class PupilEvent(EventView, frozen=True):
+    """An event of a pupil."""
+
+    aggregate = Pupil
+
+
 class PupilRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: PupilState
-    events: list[EventView]
+    events: list[PupilEvent]

@@ -66,8 +66,14 @@ class ServiceRequestState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class ServiceRequestEvent(EventView, frozen=True):
+    """An event of a request for a service."""
+
+    aggregate = ServiceRequest
+
+
 class ServiceRequestRead(msgspec.Struct, frozen=True):
     id: UUID
     version: int
     state: ServiceRequestState
-    events: list[EventView]
+    events: list[ServiceRequestEvent]

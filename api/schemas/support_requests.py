@@ -101,8 +101,14 @@ class SupportRequestState(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class SupportRequestEvent(EventView, frozen=True):
+    """An event of a support request or TLV application."""
+
+    aggregate = SupportRequest
+
+
 class SupportRequestRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: SupportRequestState
-    events: list[EventView]
+    events: list[SupportRequestEvent]

@@ -27,8 +27,15 @@ from application.commands import (
     SetSchoolHolidays,
     SetThuiszitterspactMonths,
 )
-from application.handling import change, check_access, create, load, load_swv, save
-from application.local_dates import local_date
+from application.handling import (
+    change,
+    changes,
+    create_about,
+    load,
+    load_swv,
+    save,
+    the_tenants_swv,
+)
 from application.ports import Clock, EventStore
 from application.references import configured_school
 from domain.absence import AbsenceCase, Holiday, Reporter
@@ -53,18 +60,9 @@ async def set_school_holidays(
     )
 
 
-async def set_thuiszitterspact_months(
-    cmd: SetThuiszitterspactMonths, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Swv,
-        swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.set_thuiszitterspact_months(cmd.months, **act.stamp),
-        rule=CONFIGURES_TENANT,
-    )
+@changes(Swv, the_tenants_swv, rule=CONFIGURES_TENANT)
+def set_thuiszitterspact_months(cmd: SetThuiszitterspactMonths, swv: Swv, act: Act) -> None:
+    swv.set_thuiszitterspact_months(cmd.months, **act.stamp)
 
 
 async def report_absence(
@@ -100,83 +98,38 @@ async def report_absence(
             **act.stamp,
         )
 
-    return await create(
-        store,
-        ctx,
-        case_id,
-        report,
-        allowed=lambda: check_access(store, ctx, SCHOOL_OF_THE_CASE, pupil),
+    return await create_about(store, ctx, case_id, report, pupil, rule=SCHOOL_OF_THE_CASE)
+
+
+@changes(AbsenceCase, "absence_case_id", rule=SCHOOL_OF_THE_CASE, happened=("week",))
+def report_absence_hours(cmd: ReportAbsenceHours, case: AbsenceCase, act: Act) -> None:
+    case.report_hours(week=cmd.week, unauthorised_hours=cmd.unauthorised_hours, **act.stamp)
+
+
+@changes(AbsenceCase, "absence_case_id", rule=SCHOOL_OF_THE_CASE)
+def record_absence_report_to_duo(
+    cmd: RecordAbsenceReportToDuo, case: AbsenceCase, act: Act
+) -> None:
+    case.record_report_to_duo(reported_on=act.happened(cmd.reported_on, "reported_on"), **act.stamp)
+
+
+@changes(AbsenceCase, "absence_case_id", rule=SCHOOL_OF_THE_CASE)
+def record_absence_plan(cmd: RecordAbsencePlan, case: AbsenceCase, act: Act) -> None:
+    case.record_plan(
+        plan=cmd.plan,
+        agreed_on=cmd.agreed_on,
+        review_on=cmd.review_on,
+        offer_made=cmd.offer_made,
+        **act.stamp,
     )
 
 
-async def report_absence_hours(
-    cmd: ReportAbsenceHours, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    act.happened(cmd.week, "week")
-    return await change(
-        store,
-        ctx,
-        AbsenceCase,
-        cmd.absence_case_id,
-        lambda case: case.report_hours(
-            week=cmd.week, unauthorised_hours=cmd.unauthorised_hours, **act.stamp
-        ),
-        rule=SCHOOL_OF_THE_CASE,
-    )
-
-
-async def record_absence_report_to_duo(
-    cmd: RecordAbsenceReportToDuo, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        AbsenceCase,
-        cmd.absence_case_id,
-        lambda case: case.record_report_to_duo(
-            reported_on=act.happened(cmd.reported_on, "reported_on"), **act.stamp
-        ),
-        rule=SCHOOL_OF_THE_CASE,
-    )
-
-
-async def record_absence_plan(
-    cmd: RecordAbsencePlan, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        AbsenceCase,
-        cmd.absence_case_id,
-        lambda case: case.record_plan(
-            plan=cmd.plan,
-            agreed_on=cmd.agreed_on,
-            review_on=cmd.review_on,
-            offer_made=cmd.offer_made,
-            **act.stamp,
-        ),
-        rule=SCHOOL_OF_THE_CASE,
-    )
-
-
-async def close_absence_case(
-    cmd: CloseAbsenceCase, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        AbsenceCase,
-        cmd.absence_case_id,
-        lambda case: case.close(
-            ended_on=act.happened(cmd.ended_on, "ended_on"),
-            end=cmd.end,
-            **act.stamp,
-        ),
-        rule=SCHOOL_OF_THE_CASE,
+@changes(AbsenceCase, "absence_case_id", rule=SCHOOL_OF_THE_CASE)
+def close_absence_case(cmd: CloseAbsenceCase, case: AbsenceCase, act: Act) -> None:
+    case.close(
+        ended_on=act.happened(cmd.ended_on, "ended_on"),
+        end=cmd.end,
+        **act.stamp,
     )
 
 
@@ -191,12 +144,11 @@ async def record_reached_absence_signals(
 
     The command is the case and the day: a second run on the same day finds its own events.
     """
-    at = clock.now()
-    today = local_date(at)
+    act = Act.by_now(ABSENCE_SIGNALS.actor, clock)
     ctx = CommandContext(
         tenant_id=tenant_id,
         caller=ABSENCE_SIGNALS,
-        command_id=uuid5(ABSENCE_CASE_IDS, f"{tenant_id}/{absence_case_id}/signals/{today}"),
+        command_id=uuid5(ABSENCE_CASE_IDS, f"{tenant_id}/{absence_case_id}/signals/{act.today}"),
     )
     swv = await load_swv(store, tenant_id)
     loaded = await load(store, tenant_id, absence_case_id)
@@ -205,11 +157,10 @@ async def record_reached_absence_signals(
         return done
     case = loaded.require(AbsenceCase)
     case.record_reached_signals(
-        today=today,
+        today=act.today,
         holidays=swv.holidays,
         pact_months=swv.thuiszitterspact_months,
-        by=ctx.actor,
-        at=at,
+        **act.stamp,
     )
     if not case.pending_events:
         return loaded.unchanged()

@@ -11,11 +11,19 @@ from application.commands import (
     ExtendArrangement,
     GrantArrangement,
 )
-from application.handling import change, check_access, create, load, load_swv
+from application.handling import (
+    changes,
+    changes_configured,
+    check_access,
+    create,
+    load,
+    load_swv,
+)
 from application.ports import Clock, EventStore
 from application.references import configured_arrangement_type
 from domain.arrangement import Arrangement
 from domain.support_request import SupportRequest
+from domain.swv import Swv
 
 
 async def grant_arrangement(
@@ -48,59 +56,31 @@ async def grant_arrangement(
     )
 
 
-async def extend_arrangement(
-    cmd: ExtendArrangement, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    swv = await load_swv(store, ctx.tenant_id)
-    return await change(
-        store,
-        ctx,
-        Arrangement,
-        cmd.arrangement_id,
-        lambda arrangement: arrangement.extend(
-            end_on=cmd.end_on,
-            reason=cmd.reason,
-            decided_on=act.happened(cmd.decided_on, "decided_on"),
-            policy=swv.policy_on(act.happened(cmd.decided_on, "decided_on")),
-            **act.stamp,
-            amount_added=cmd.amount_added,
-        ),
-        rule=DECIDES,
+@changes_configured(Arrangement, "arrangement_id", rule=DECIDES)
+def extend_arrangement(
+    cmd: ExtendArrangement, arrangement: Arrangement, act: Act, swv: Swv
+) -> None:
+    arrangement.extend(
+        end_on=cmd.end_on,
+        reason=cmd.reason,
+        decided_on=act.happened(cmd.decided_on, "decided_on"),
+        policy=swv.policy_on(act.happened(cmd.decided_on, "decided_on")),
+        **act.stamp,
+        amount_added=cmd.amount_added,
     )
 
 
-async def end_arrangement_early(
-    cmd: EndArrangementEarly, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Arrangement,
-        cmd.arrangement_id,
-        lambda arrangement: arrangement.end_early(
-            ended_on=cmd.ended_on, reason=cmd.reason, **act.stamp
-        ),
-        rule=SCHOOL_OF_THE_CASE,
-    )
+@changes(Arrangement, "arrangement_id", rule=SCHOOL_OF_THE_CASE)
+def end_arrangement_early(cmd: EndArrangementEarly, arrangement: Arrangement, act: Act) -> None:
+    arrangement.end_early(ended_on=cmd.ended_on, reason=cmd.reason, **act.stamp)
 
 
-async def evaluate_arrangement(
-    cmd: EvaluateArrangement, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Arrangement,
-        cmd.arrangement_id,
-        lambda arrangement: arrangement.evaluate(
-            party=cmd.party,
-            goal_attainment=cmd.goal_attainment,
-            notes=cmd.notes,
-            evaluated_on=act.happened(cmd.evaluated_on, "evaluated_on"),
-            **act.stamp,
-        ),
-        rule=SCHOOL_OF_THE_CASE,
+@changes(Arrangement, "arrangement_id", rule=SCHOOL_OF_THE_CASE)
+def evaluate_arrangement(cmd: EvaluateArrangement, arrangement: Arrangement, act: Act) -> None:
+    arrangement.evaluate(
+        party=cmd.party,
+        goal_attainment=cmd.goal_attainment,
+        notes=cmd.notes,
+        evaluated_on=act.happened(cmd.evaluated_on, "evaluated_on"),
+        **act.stamp,
     )

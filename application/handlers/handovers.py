@@ -15,12 +15,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from uuid import UUID, uuid5
 
 import msgspec
 
 from application.access import PROCESSES_CASES, SCHOOL_OF_THE_CASE, Caller
+from application.acts import Act
 from application.aggregate_ids import HANDOVER_IDS, OUTFLOW_IDS, PUPIL_IDS, new_aggregate_id
 from application.commands import (
     AcceptHandover,
@@ -32,8 +33,7 @@ from application.commands import (
     RecordOutflow,
 )
 from application.errors import UnconfiguredReferenceError
-from application.handling import change, check_access, create, load, load_swv, save
-from application.local_dates import happened_on
+from application.handling import changes, check_access, create_about, load, load_swv, save
 from application.ports import Clock, EventStore
 from domain.arrangement import Arrangement
 from domain.errors import InvalidValueError, UnknownMunicipalityError
@@ -110,7 +110,7 @@ async def prepare_handover(
     cmd: PrepareHandover, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Record the consented handover and, if the receiver is on the platform, relay it."""
-    now = clock.now()
+    act = Act.of(ctx, clock)
     handover_id = new_aggregate_id(HANDOVER_IDS, ctx)
     pupil = (await load(store, ctx.tenant_id, cmd.pupil_id)).require(Pupil)
     await check_access(store, ctx, PROCESSES_CASES, pupil)
@@ -142,11 +142,10 @@ async def prepare_handover(
             pupil_id=pupil.id,
             sending_swv=ctx.tenant_id,
             receiving_swv=cmd.receiving_swv,
-            consent_given_on=happened_on(cmd.consent_given_on, now, "consent_given_on"),
+            consent_given_on=act.happened(cmd.consent_given_on, "consent_given_on"),
             consent_channel=cmd.consent_channel,
             content=content,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
         )
 
     loaded = await load(store, ctx.tenant_id, handover_id)
@@ -155,7 +154,7 @@ async def prepare_handover(
         return done
     handover = prepare()
     if await on_platform(store, cmd.receiving_swv):
-        await deliver(store, ctx, handover, now)
+        await deliver(store, ctx, handover, act)
     return await save(store, ctx, handover, expected_version=loaded.version)
 
 
@@ -164,9 +163,7 @@ def incoming_id_for(receiving_swv: str, handover_id: UUID) -> UUID:
     return uuid5(HANDOVER_IDS, f"{receiving_swv}/incoming/{handover_id}")
 
 
-async def deliver(
-    store: EventStore, ctx: CommandContext, handover: Handover, now: datetime
-) -> None:
+async def deliver(store: EventStore, ctx: CommandContext, handover: Handover, act: Act) -> None:
     """Write a prepared handover into the receiving tenant, then mark it delivered.
 
     The sender's events (prepared and delivered) are appended after this, in one batch: a
@@ -183,11 +180,11 @@ async def deliver(
             handover_id=handover.id,
             consent_given_on=handover.consent_given_on,
             content=handover.content,
-            by=f"{handover.sending_swv}/{ctx.actor}",
-            at=now,
+            by=f"{handover.sending_swv}/{act.by}",
+            at=act.at,
         )
         await save(store, receiving, incoming, expected_version=0)
-    handover.mark_delivered(by=ctx.actor, at=now)
+    handover.mark_delivered(**act.stamp)
 
 
 def package_of(handover: Handover) -> bytes:
@@ -219,21 +216,10 @@ def package_digest(package: bytes) -> str:
     return "sha256:" + hashlib.sha256(package).hexdigest()
 
 
-async def export_handover(
-    cmd: ExportHandover, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes(Handover, "handover_id", rule=PROCESSES_CASES)
+def export_handover(_cmd: ExportHandover, handover: Handover, act: Act) -> None:
     """Record that the handover leaves as a package, with the package's digest."""
-    now = clock.now()
-    return await change(
-        store,
-        ctx,
-        Handover,
-        cmd.handover_id,
-        lambda handover: handover.mark_exported(
-            package_digest=package_digest(package_of(handover)), by=ctx.actor, at=now
-        ),
-        rule=PROCESSES_CASES,
-    )
+    handover.mark_exported(package_digest=package_digest(package_of(handover)), **act.stamp)
 
 
 async def _answer_sender(  # noqa: PLR0913 - the answer's facts
@@ -244,7 +230,7 @@ async def _answer_sender(  # noqa: PLR0913 - the answer's facts
     accepted: bool,
     answered_on: date,
     reason: str,
-    now: datetime,
+    act: Act,
 ) -> None:
     """Write the answer back to the sender's Handover (once; a retry finds it there)."""
     sending = _relay_context(ctx, incoming.sending_swv)
@@ -258,8 +244,8 @@ async def _answer_sender(  # noqa: PLR0913 - the answer's facts
         accepted=accepted,
         answered_on=answered_on,
         reason=reason,
-        by=f"{ctx.tenant_id}/{ctx.actor}",
-        at=now,
+        by=f"{ctx.tenant_id}/{act.by}",
+        at=act.at,
     )
     await save(store, sending, handover, expected_version=loaded.version)
 
@@ -285,8 +271,8 @@ async def accept_handover(
     cmd: AcceptHandover, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
     """Accept: the pupil is registered here as the handover names them; the sender hears."""
-    now = clock.now()
-    accepted_on = happened_on(cmd.accepted_on, now, "accepted_on")
+    act = Act.of(ctx, clock)
+    accepted_on = act.happened(cmd.accepted_on, "accepted_on")
     swv = await load_swv(store, ctx.tenant_id)
 
     def accept(incoming: IncomingHandover) -> None:
@@ -297,7 +283,7 @@ async def accept_handover(
                 " municipalities: the handover belongs to the SWV of the pupil's residence.",
                 fields=("municipality_code",),
             )
-        incoming.accept(accepted_on=accepted_on, by=ctx.actor, at=now)
+        incoming.accept(accepted_on=accepted_on, **act.stamp)
 
     incoming, outcome = await _answer(ctx, store, cmd.incoming_handover_id, accept)
     registered = await load(store, ctx.tenant_id, incoming.pupil_id)
@@ -308,12 +294,11 @@ async def accept_handover(
             name=content.name,
             date_of_birth=content.date_of_birth,
             municipality_code=content.municipality_code,
-            by=ctx.actor,
-            at=now,
+            **act.stamp,
         )
         await save(store, ctx, pupil, expected_version=0)
     await _answer_sender(
-        store, ctx, incoming, accepted=True, answered_on=accepted_on, reason="", now=now
+        store, ctx, incoming, accepted=True, answered_on=accepted_on, reason="", act=act
     )
     return dataclasses.replace(outcome, also_changed=(incoming.pupil_id,))
 
@@ -321,16 +306,16 @@ async def accept_handover(
 async def decline_handover(
     cmd: DeclineHandover, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
-    declined_on = happened_on(cmd.declined_on, now, "declined_on")
+    act = Act.of(ctx, clock)
+    declined_on = act.happened(cmd.declined_on, "declined_on")
     incoming, outcome = await _answer(
         ctx,
         store,
         cmd.incoming_handover_id,
-        lambda i: i.decline(declined_on=declined_on, reason=cmd.reason, by=ctx.actor, at=now),
+        lambda i: i.decline(declined_on=declined_on, reason=cmd.reason, **act.stamp),
     )
     await _answer_sender(
-        store, ctx, incoming, accepted=False, answered_on=declined_on, reason=cmd.reason, now=now
+        store, ctx, incoming, accepted=False, answered_on=declined_on, reason=cmd.reason, act=act
     )
     return outcome
 
@@ -338,10 +323,10 @@ async def decline_handover(
 async def record_outflow(
     cmd: RecordOutflow, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    now = clock.now()
+    act = Act.of(ctx, clock)
     outflow_id = new_aggregate_id(OUTFLOW_IDS, ctx)
     pupil = (await load(store, ctx.tenant_id, cmd.pupil_id)).require(Pupil)
-    return await create(
+    return await create_about(
         store,
         ctx,
         outflow_id,
@@ -349,9 +334,9 @@ async def record_outflow(
             outflow_id=outflow_id,
             pupil_id=pupil.id,
             destination=cmd.destination,
-            left_on=happened_on(cmd.left_on, now, "left_on"),
-            by=ctx.actor,
-            at=now,
+            left_on=act.happened(cmd.left_on, "left_on"),
+            **act.stamp,
         ),
-        allowed=lambda: check_access(store, ctx, SCHOOL_OF_THE_CASE, pupil),
+        pupil,
+        rule=SCHOOL_OF_THE_CASE,
     )

@@ -19,12 +19,21 @@ from application.commands import (
     RuleOnObjectionLateness,
 )
 from application.errors import AccessDeniedError
-from application.handling import change, check_access, create, load, load_swv, save, save_together
+from application.handling import (
+    changes,
+    changes_configured,
+    check_access,
+    create,
+    load,
+    load_swv,
+    save,
+    save_together,
+)
 from application.ports import Clock, EventStore
 from domain.errors import ObjectionDecisionError
 from domain.objection import Objection, ObjectionDecision, Objector, TlvConsequence
 from domain.support_request import SupportRequest
-from domain.swv import SwvPolicy
+from domain.swv import Swv, SwvPolicy
 from domain.tlv import Tlv
 
 
@@ -62,115 +71,68 @@ async def lodge_objection(
     )
 
 
-async def explain_objection_lateness(
-    cmd: ExplainObjectionLateness, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes(Objection, "objection_id", rule=PROCESSES_CASES, happened=("received_on",))
+def explain_objection_lateness(
+    cmd: ExplainObjectionLateness, objection: Objection, act: Act
+) -> None:
     """Record why the objector says a late objection came late."""
-    act = Act.of(ctx, clock)
-    received_on = act.happened(cmd.received_on, "received_on")
-    return await change(
-        store,
-        ctx,
-        Objection,
-        cmd.objection_id,
-        lambda objection: objection.explain_lateness(
-            explanation=cmd.explanation, received_on=received_on, **act.stamp
-        ),
-        rule=PROCESSES_CASES,
+    objection.explain_lateness(
+        explanation=cmd.explanation,
+        received_on=act.happened(cmd.received_on, "received_on"),
+        **act.stamp,
     )
 
 
-async def rule_on_objection_lateness(
-    cmd: RuleOnObjectionLateness, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes_configured(Objection, "objection_id", rule=DECIDES, happened=("decided_on",))
+def rule_on_objection_lateness(
+    cmd: RuleOnObjectionLateness, objection: Objection, act: Act, swv: Swv
+) -> None:
     """The committee rules on a late objection (Awb 6:11), under the policy in force."""
-    act = Act.of(ctx, clock)
-    decided_on = act.happened(cmd.decided_on, "decided_on")
-    swv = await load_swv(store, ctx.tenant_id)
-    return await change(
-        store,
-        ctx,
-        Objection,
-        cmd.objection_id,
-        lambda objection: objection.rule_on_lateness(
-            excusable=cmd.excusable,
-            reasons=cmd.reasons,
-            decided_on=decided_on,
-            policy=swv.policy,
-            **act.stamp,
-        ),
-        rule=DECIDES,
+    objection.rule_on_lateness(
+        excusable=cmd.excusable,
+        reasons=cmd.reasons,
+        decided_on=act.happened(cmd.decided_on, "decided_on"),
+        policy=swv.policy,
+        **act.stamp,
     )
 
 
-async def postpone_objection_decision(
-    cmd: PostponeObjectionDecision, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes(Objection, "objection_id", rule=PROCESSES_CASES, happened=("notified_on",))
+def postpone_objection_decision(
+    cmd: PostponeObjectionDecision, objection: Objection, act: Act
+) -> None:
     """Postpone the decision on an objection once by six weeks (Awb 7:10 lid 3)."""
-    act = Act.of(ctx, clock)
-    notified_on = act.happened(cmd.notified_on, "notified_on")
-    return await change(
-        store,
-        ctx,
-        Objection,
-        cmd.objection_id,
-        lambda objection: objection.postpone_decision(
-            reason=cmd.reason, notified_on=notified_on, **act.stamp
-        ),
-        rule=PROCESSES_CASES,
+    objection.postpone_decision(
+        reason=cmd.reason, notified_on=act.happened(cmd.notified_on, "notified_on"), **act.stamp
     )
 
 
-async def agree_longer_objection_term(
-    cmd: AgreeLongerObjectionTerm, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes(Objection, "objection_id", rule=PROCESSES_CASES, happened=("consented_on",))
+def agree_longer_objection_term(
+    cmd: AgreeLongerObjectionTerm, objection: Objection, act: Act
+) -> None:
     """Record the objector's consent to a later decision (Awb 7:10 lid 4)."""
-    act = Act.of(ctx, clock)
-    consented_on = act.happened(cmd.consented_on, "consented_on")
-    return await change(
-        store,
-        ctx,
-        Objection,
-        cmd.objection_id,
-        lambda objection: objection.agree_longer_term(
-            agreed_until=cmd.agreed_until, consented_on=consented_on, **act.stamp
-        ),
-        rule=PROCESSES_CASES,
+    objection.agree_longer_term(
+        agreed_until=cmd.agreed_until,
+        consented_on=act.happened(cmd.consented_on, "consented_on"),
+        **act.stamp,
     )
 
 
-async def request_lbt_advice(
-    cmd: RequestLbtAdvice, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Objection,
-        cmd.objection_id,
-        lambda objection: objection.request_lbt_advice(
-            requested_on=act.happened(cmd.requested_on, "requested_on"), **act.stamp
-        ),
-        rule=PROCESSES_CASES,
+@changes(Objection, "objection_id", rule=PROCESSES_CASES)
+def request_lbt_advice(cmd: RequestLbtAdvice, objection: Objection, act: Act) -> None:
+    objection.request_lbt_advice(
+        requested_on=act.happened(cmd.requested_on, "requested_on"), **act.stamp
     )
 
 
-async def record_lbt_advice(
-    cmd: RecordLbtAdvice, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Objection,
-        cmd.objection_id,
-        lambda objection: objection.record_lbt_advice(
-            recommended_outcome=cmd.recommended_outcome,
-            advice=cmd.advice,
-            received_on=act.happened(cmd.received_on, "received_on"),
-            **act.stamp,
-        ),
-        rule=PROCESSES_CASES,
+@changes(Objection, "objection_id", rule=PROCESSES_CASES)
+def record_lbt_advice(cmd: RecordLbtAdvice, objection: Objection, act: Act) -> None:
+    objection.record_lbt_advice(
+        recommended_outcome=cmd.recommended_outcome,
+        advice=cmd.advice,
+        received_on=act.happened(cmd.received_on, "received_on"),
+        **act.stamp,
     )
 
 

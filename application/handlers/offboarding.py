@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from application.access import OPERATES_PLATFORM
+from application.acts import Act
 from application.commands import CommandContext, CommandOutcome, EraseTenant, ExportTenant
 from application.errors import UnknownTenantError
 from application.handling import check_access, load, save
@@ -56,8 +57,7 @@ async def export_tenant(
         last_position=written.last_position,
         chain_hash=written.chain_hash,
         export_sha256=written.sha256,
-        by=ctx.actor,
-        at=clock.now(),
+        **Act.of(ctx, clock).stamp,
     )
     return await save(store, ctx, tenancy, expected_version=version), written
 
@@ -93,7 +93,6 @@ async def erase_tenant(
         export_sha256=cmd.export_sha256,
         rows_deleted=deleted,
         reason=cmd.reason,
-        by=ctx.actor,
-        at=clock.now(),
+        **Act.of(ctx, clock).stamp,
     )
     return await save(store, ctx, tenancy, expected_version=version)

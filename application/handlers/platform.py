@@ -6,6 +6,7 @@ the tenant's ``Tenancy`` stream of the platform log, which the tenant's auditor 
 (``GET …/platform-log``).
 """
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 from uuid import UUID, uuid5
@@ -71,7 +72,7 @@ async def open_tenant(
     """Open a tenant's log and record the opening; 409 if it was opened before."""
     OPERATES_PLATFORM.check_role(ctx.caller)
     ctx = _in_platform_log(ctx)
-    tenancy = Tenancy.open(code=cmd.code, name=cmd.name, by=ctx.actor, at=clock.now())
+    tenancy = Tenancy.open(code=cmd.code, name=cmd.name, **Act.of(ctx, clock).stamp)
     await store.register_tenant(PLATFORM_TENANT)
     loaded = await load(store, PLATFORM_TENANT, tenancy.id)
     done = loaded.outcome_of(ctx)
@@ -83,32 +84,39 @@ async def open_tenant(
     return await save(store, ctx, tenancy, expected_version=0)
 
 
-async def suspend_tenant(
-    cmd: SuspendTenant, ctx: CommandContext, *, store: EventStore, clock: Clock
+async def _change_tenancy(
+    store: EventStore,
+    ctx: CommandContext,
+    clock: Clock,
+    code: str,
+    action: Callable[[Tenancy, Act], None],
 ) -> CommandOutcome:
-    """Stop every change in the tenant; its people keep reading their data."""
+    """Run ``action`` on the tenant's ``Tenancy`` in the platform log, as the operator's act."""
     act = Act.of(ctx, clock)
     return await change(
         store,
         _in_platform_log(ctx),
         Tenancy,
-        tenancy_stream_id(cmd.code),
-        lambda tenancy: tenancy.suspend(reason=cmd.reason, **act.stamp),
+        tenancy_stream_id(code),
+        lambda tenancy: action(tenancy, act),
         rule=OPERATES_PLATFORM,
+    )
+
+
+async def suspend_tenant(
+    cmd: SuspendTenant, ctx: CommandContext, *, store: EventStore, clock: Clock
+) -> CommandOutcome:
+    """Stop every change in the tenant; its people keep reading their data."""
+    return await _change_tenancy(
+        store, ctx, clock, cmd.code, lambda t, act: t.suspend(reason=cmd.reason, **act.stamp)
     )
 
 
 async def reinstate_tenant(
     cmd: ReinstateTenant, ctx: CommandContext, *, store: EventStore, clock: Clock
 ) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        _in_platform_log(ctx),
-        Tenancy,
-        tenancy_stream_id(cmd.code),
-        lambda tenancy: tenancy.reinstate(reason=cmd.reason, **act.stamp),
-        rule=OPERATES_PLATFORM,
+    return await _change_tenancy(
+        store, ctx, clock, cmd.code, lambda t, act: t.reinstate(reason=cmd.reason, **act.stamp)
     )
 
 
@@ -132,7 +140,7 @@ async def start_key_rotation(
     if loaded.outcome_of(ctx) is not None or tenancy.running_key_rotation is not None:
         return tenancy.key_rotations[-1]
     kek_id = await keys.new_kek(TenantId(tenancy.code))
-    tenancy.start_key_rotation(kek_id=kek_id, reason=cmd.reason, by=ctx.actor, at=clock.now())
+    tenancy.start_key_rotation(kek_id=kek_id, reason=cmd.reason, **Act.of(ctx, clock).stamp)
     await save(store, ctx, tenancy, expected_version=loaded.version)
     return tenancy.key_rotations[-1]
 
@@ -158,7 +166,7 @@ async def complete_key_rotation(
         return
     counts = await keys.rewrap(TenantId(code))
     once = replace(ctx, command_id=uuid5(_ROTATION_COMPLETIONS, f"{code}/{running.number}"))
-    now = clock.now()
+    act = Act.of(ctx, clock)
     try:
         await change(
             store,
@@ -170,8 +178,7 @@ async def complete_key_rotation(
                 already_current=counts.already_current,
                 shredded_meanwhile=counts.shredded_meanwhile,
                 unreadable=counts.unreadable,
-                by=ctx.actor,
-                at=now,
+                **act.stamp,
             ),
             rule=OPERATES_PLATFORM,
         )

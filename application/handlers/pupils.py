@@ -28,11 +28,12 @@ from application.commands import (
     ShredPupilData,
     WithdrawParentalConsent,
 )
-from application.handling import change, create, load_swv
+from application.handling import change, changes, changes_configured, create, load_swv
 from application.ports import Clock, EventStore
 from application.references import check_residence, configured_school
 from application.retention import subjects_to_shred_with_pupil
 from domain.pupil import Pupil
+from domain.swv import Swv
 
 
 async def change_pupil(  # noqa: PLR0913 - the pupil, the command's action and its access rule
@@ -76,18 +77,9 @@ async def register_pupil(
     return await create(store, ctx, pupil_id, register)
 
 
-async def correct_pupil_details(
-    cmd: CorrectPupilDetails, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    return await change_pupil(
-        store,
-        clock,
-        ctx,
-        cmd.pupil_id,
-        lambda pupil, act: pupil.correct_details(
-            name=cmd.name, date_of_birth=cmd.date_of_birth, **act.stamp
-        ),
-    )
+@changes(Pupil, "pupil_id", rule=SCHOOL_OF_THE_CASE)
+def correct_pupil_details(cmd: CorrectPupilDetails, pupil: Pupil, act: Act) -> None:
+    pupil.correct_details(name=cmd.name, date_of_birth=cmd.date_of_birth, **act.stamp)
 
 
 async def change_pupil_residence(
@@ -108,136 +100,69 @@ async def change_pupil_residence(
     )
 
 
-async def record_school_registration(
-    cmd: RecordSchoolRegistration, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes_configured(Pupil, "pupil_id", rule=SCHOOL_OF_THE_CASE)
+def record_school_registration(
+    cmd: RecordSchoolRegistration, pupil: Pupil, act: Act, swv: Swv
+) -> None:
     """Parents registered the pupil at a school in writing; its zorgplicht term starts."""
-    swv = await load_swv(store, ctx.tenant_id)
-    return await change_pupil(
-        store,
-        clock,
-        ctx,
-        cmd.pupil_id,
-        lambda pupil, act: pupil.register_at_school(
-            school=configured_school(swv, cmd.school_code),
-            registered_on=act.dated(cmd.registered_on),
-            **act.stamp,
-        ),
+    pupil.register_at_school(
+        school=configured_school(swv, cmd.school_code),
+        registered_on=act.dated(cmd.registered_on),
+        **act.stamp,
     )
 
 
-async def extend_zorgplicht_term(
-    cmd: ExtendZorgplichtTerm, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    return await change_pupil(
-        store,
-        clock,
-        ctx,
-        cmd.pupil_id,
-        lambda pupil, act: pupil.extend_zorgplicht_term(**act.stamp),
-    )
+@changes(Pupil, "pupil_id", rule=SCHOOL_OF_THE_CASE)
+def extend_zorgplicht_term(_cmd: ExtendZorgplichtTerm, pupil: Pupil, act: Act) -> None:
+    pupil.extend_zorgplicht_term(**act.stamp)
 
 
-async def enrol_pupil(
-    cmd: EnrolPupil, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes_configured(Pupil, "pupil_id", rule=SCHOOL_OF_THE_CASE)
+def enrol_pupil(cmd: EnrolPupil, pupil: Pupil, act: Act, swv: Swv) -> None:
     """Enrol the pupil at a school of the SWV; at another school than now, that is a move."""
-    swv = await load_swv(store, ctx.tenant_id)
-    return await change_pupil(
-        store,
-        clock,
-        ctx,
-        cmd.pupil_id,
-        lambda pupil, act: pupil.enrol(
-            school=configured_school(swv, cmd.school_code),
-            enrolled_on=act.dated(cmd.enrolled_on),
-            **act.stamp,
-        ),
+    pupil.enrol(
+        school=configured_school(swv, cmd.school_code),
+        enrolled_on=act.dated(cmd.enrolled_on),
+        **act.stamp,
     )
 
 
-async def add_guardian(
-    cmd: AddGuardian, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    return await change_pupil(
-        store,
-        clock,
-        ctx,
-        cmd.pupil_id,
-        lambda pupil, act: pupil.add_guardian(
-            guardian_id=cmd.guardian_id, has_authority=cmd.has_authority, **act.stamp
-        ),
+@changes(Pupil, "pupil_id", rule=SCHOOL_OF_THE_CASE)
+def add_guardian(cmd: AddGuardian, pupil: Pupil, act: Act) -> None:
+    pupil.add_guardian(guardian_id=cmd.guardian_id, has_authority=cmd.has_authority, **act.stamp)
+
+
+@changes(Pupil, "pupil_id", rule=SCHOOL_OF_THE_CASE)
+def change_guardian_authority(cmd: ChangeGuardianAuthority, pupil: Pupil, act: Act) -> None:
+    pupil.change_guardian_authority(
+        guardian_id=cmd.guardian_id, has_authority=cmd.has_authority, **act.stamp
     )
 
 
-async def change_guardian_authority(
-    cmd: ChangeGuardianAuthority, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    return await change_pupil(
-        store,
-        clock,
-        ctx,
-        cmd.pupil_id,
-        lambda pupil, act: pupil.change_guardian_authority(
-            guardian_id=cmd.guardian_id, has_authority=cmd.has_authority, **act.stamp
-        ),
-    )
+@changes(Pupil, "pupil_id", rule=SCHOOL_OF_THE_CASE)
+def remove_guardian(cmd: RemoveGuardian, pupil: Pupil, act: Act) -> None:
+    pupil.remove_guardian(guardian_id=cmd.guardian_id, **act.stamp)
 
 
-async def remove_guardian(
-    cmd: RemoveGuardian, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    return await change_pupil(
-        store,
-        clock,
-        ctx,
-        cmd.pupil_id,
-        lambda pupil, act: pupil.remove_guardian(guardian_id=cmd.guardian_id, **act.stamp),
-    )
+@changes(Pupil, "pupil_id", rule=SCHOOL_OF_THE_CASE)
+def record_pupil_leaving(cmd: RecordPupilLeaving, pupil: Pupil, act: Act) -> None:
+    pupil.leave(reason=cmd.reason, left_on=act.dated(cmd.left_on), **act.stamp)
 
 
-async def record_pupil_leaving(
-    cmd: RecordPupilLeaving, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    return await change_pupil(
-        store,
-        clock,
-        ctx,
-        cmd.pupil_id,
-        lambda pupil, act: pupil.leave(
-            reason=cmd.reason, left_on=act.dated(cmd.left_on), **act.stamp
-        ),
-    )
-
-
-async def record_parental_consent(
-    cmd: RecordParentalConsent, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes(Pupil, "pupil_id", rule=SCHOOL_OF_THE_CASE)
+def record_parental_consent(cmd: RecordParentalConsent, pupil: Pupil, act: Act) -> None:
     """The parents consent to the pupil's events going to a partner (a consent subscription)."""
-    return await change_pupil(
-        store,
-        clock,
-        ctx,
-        cmd.pupil_id,
-        lambda pupil, act: pupil.record_parental_consent(
-            partner=cmd.partner, given_on=act.dated(cmd.given_on), **act.stamp
-        ),
+    pupil.record_parental_consent(
+        partner=cmd.partner, given_on=act.dated(cmd.given_on), **act.stamp
     )
 
 
-async def withdraw_parental_consent(
-    cmd: WithdrawParentalConsent, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    return await change_pupil(
-        store,
-        clock,
-        ctx,
-        cmd.pupil_id,
-        lambda pupil, act: pupil.withdraw_parental_consent(
-            partner=cmd.partner,
-            withdrawn_on=act.dated(cmd.withdrawn_on),
-            **act.stamp,
-        ),
+@changes(Pupil, "pupil_id", rule=SCHOOL_OF_THE_CASE)
+def withdraw_parental_consent(cmd: WithdrawParentalConsent, pupil: Pupil, act: Act) -> None:
+    pupil.withdraw_parental_consent(
+        partner=cmd.partner,
+        withdrawn_on=act.dated(cmd.withdrawn_on),
+        **act.stamp,
     )
 
 

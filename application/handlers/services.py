@@ -25,7 +25,7 @@ from application.commands import (
     WithdrawServiceRequest,
 )
 from application.errors import UnconfiguredReferenceError
-from application.handling import change, check_access, create, load, load_swv, save
+from application.handling import change, changes, check_access, create, load, load_swv, save
 from application.ports import Clock, EventStore
 from application.references import configured_school
 from domain.errors import InvalidValueError, SwvConfigurationError
@@ -188,35 +188,17 @@ async def refuse_service(
     )
 
 
-async def withdraw_service_request(
-    cmd: WithdrawServiceRequest, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        ServiceRequest,
-        cmd.service_request_id,
-        lambda request: request.withdraw(
-            withdrawn_on=act.happened(cmd.withdrawn_on, "withdrawn_on"), **act.stamp
-        ),
-        rule=SCHOOL_OF_THE_CASE,
-    )
+@changes(ServiceRequest, "service_request_id", rule=SCHOOL_OF_THE_CASE)
+def withdraw_service_request(
+    cmd: WithdrawServiceRequest, request: ServiceRequest, act: Act
+) -> None:
+    request.withdraw(withdrawn_on=act.happened(cmd.withdrawn_on, "withdrawn_on"), **act.stamp)
 
 
-async def record_service_delivery(
-    cmd: RecordServiceDelivery, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        ServiceRequest,
-        cmd.service_request_id,
-        lambda request: request.record_delivery(
-            hours=cmd.hours,
-            delivered_on=act.happened(cmd.delivered_on, "delivered_on"),
-            **act.stamp,
-        ),
-        rule=PROCESSES_CASES,
+@changes(ServiceRequest, "service_request_id", rule=PROCESSES_CASES)
+def record_service_delivery(cmd: RecordServiceDelivery, request: ServiceRequest, act: Act) -> None:
+    request.record_delivery(
+        hours=cmd.hours,
+        delivered_on=act.happened(cmd.delivered_on, "delivered_on"),
+        **act.stamp,
     )

@@ -13,7 +13,7 @@ from application.commands import (
     ReplaySubscription,
     RotateWebhookSecret,
 )
-from application.handling import change, create
+from application.handling import change, changes, create
 from application.ports import Clock, EventStore
 from domain.subscription import Subscription, SubscriptionStatus
 
@@ -49,18 +49,9 @@ async def create_subscription(
     )
 
 
-async def pause_subscription(
-    cmd: ChangeSubscription, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Subscription,
-        cmd.subscription_id,
-        lambda s: s.pause(**act.stamp),
-        rule=PARTNER_OF_THE_SUBSCRIPTION,
-    )
+@changes(Subscription, "subscription_id", rule=PARTNER_OF_THE_SUBSCRIPTION)
+def pause_subscription(_cmd: ChangeSubscription, subscription: Subscription, act: Act) -> None:
+    subscription.pause(**act.stamp)
 
 
 async def resume_subscription(
@@ -78,45 +69,18 @@ async def resume_subscription(
     )
 
 
-async def delete_subscription(
-    cmd: ChangeSubscription, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Subscription,
-        cmd.subscription_id,
-        lambda s: s.delete(**act.stamp),
-        rule=PARTNER_OF_THE_SUBSCRIPTION,
-    )
+@changes(Subscription, "subscription_id", rule=PARTNER_OF_THE_SUBSCRIPTION)
+def delete_subscription(_cmd: ChangeSubscription, subscription: Subscription, act: Act) -> None:
+    subscription.delete(**act.stamp)
 
 
-async def replay_subscription(
-    cmd: ReplaySubscription, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Subscription,
-        cmd.subscription_id,
-        lambda s: s.replay(after_position=cmd.after_position, **act.stamp),
-        rule=PARTNER_OF_THE_SUBSCRIPTION,
-    )
+@changes(Subscription, "subscription_id", rule=PARTNER_OF_THE_SUBSCRIPTION)
+def replay_subscription(cmd: ReplaySubscription, subscription: Subscription, act: Act) -> None:
+    subscription.replay(after_position=cmd.after_position, **act.stamp)
 
 
-async def rotate_webhook_secret(
-    cmd: RotateWebhookSecret, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Subscription,
-        cmd.subscription_id,
-        lambda s: s.rotate_webhook_secret(
-            overlap_until=act.at + timedelta(seconds=cmd.overlap_seconds), **act.stamp
-        ),
-        rule=PARTNER_OF_THE_SUBSCRIPTION,
+@changes(Subscription, "subscription_id", rule=PARTNER_OF_THE_SUBSCRIPTION)
+def rotate_webhook_secret(cmd: RotateWebhookSecret, subscription: Subscription, act: Act) -> None:
+    subscription.rotate_webhook_secret(
+        overlap_until=act.at + timedelta(seconds=cmd.overlap_seconds), **act.stamp
     )

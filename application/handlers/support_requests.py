@@ -33,8 +33,11 @@ from application.commands import (
 from application.errors import AccessDeniedError
 from application.handling import (
     change,
+    changes,
+    changes_configured,
     check_access,
     create,
+    create_about,
     load,
     load_swv,
     save,
@@ -87,104 +90,52 @@ async def submit_support_request(
             **act.stamp,
         )
 
-    return await create(
-        store,
-        ctx,
-        request_id,
-        submit,
-        allowed=lambda: check_access(store, ctx, SCHOOL_OF_THE_CASE, pupil),
+    return await create_about(store, ctx, request_id, submit, pupil, rule=SCHOOL_OF_THE_CASE)
+
+
+@changes(SupportRequest, "request_id", rule=PROCESSES_CASES)
+def check_completeness(cmd: CheckCompleteness, request: SupportRequest, act: Act) -> None:
+    request.check_completeness(
+        missing=cmd.missing,
+        checked_on=act.happened(cmd.checked_on, "checked_on"),
+        **act.stamp,
     )
 
 
-async def check_completeness(
-    cmd: CheckCompleteness, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        SupportRequest,
-        cmd.request_id,
-        lambda request: request.check_completeness(
-            missing=cmd.missing,
-            checked_on=act.happened(cmd.checked_on, "checked_on"),
-            **act.stamp,
-        ),
-        rule=PROCESSES_CASES,
+@changes(SupportRequest, "request_id", rule=PROCESSES_CASES)
+def suspend_application(cmd: SuspendApplication, request: SupportRequest, act: Act) -> None:
+    request.suspend(
+        reason=cmd.reason,
+        suspended_on=act.happened(cmd.suspended_on, "suspended_on"),
+        complete_by=cmd.complete_by,
+        **act.stamp,
     )
 
 
-async def suspend_application(
-    cmd: SuspendApplication, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        SupportRequest,
-        cmd.request_id,
-        lambda request: request.suspend(
-            reason=cmd.reason,
-            suspended_on=act.happened(cmd.suspended_on, "suspended_on"),
-            complete_by=cmd.complete_by,
-            **act.stamp,
-        ),
-        rule=PROCESSES_CASES,
-    )
-
-
-async def resume_application(
-    cmd: ResumeApplication, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes_configured(SupportRequest, "request_id", rule=PROCESSES_CASES, happened=("resumed_on",))
+def resume_application(cmd: ResumeApplication, request: SupportRequest, act: Act, swv: Swv) -> None:
     """The application was completed: the term runs again, counted as the tenant chose."""
-    act = Act.of(ctx, clock)
-    resumed_on = act.happened(cmd.resumed_on, "resumed_on")
-    swv = await load_swv(store, ctx.tenant_id)
-    return await change(
-        store,
-        ctx,
-        SupportRequest,
-        cmd.request_id,
-        lambda request: request.resume(
-            resumed_on=resumed_on, **act.stamp, count=swv.policy.pause_count
-        ),
-        rule=PROCESSES_CASES,
+    request.resume(
+        resumed_on=act.happened(cmd.resumed_on, "resumed_on"),
+        **act.stamp,
+        count=swv.policy.pause_count,
     )
 
 
-async def extend_decision_term(
-    cmd: ExtendDecisionTerm, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes(SupportRequest, "request_id", rule=PROCESSES_CASES, happened=("notified_on",))
+def extend_decision_term(cmd: ExtendDecisionTerm, request: SupportRequest, act: Act) -> None:
     """Notify under Awb 4:14 that the decision takes until a new, named day."""
-    act = Act.of(ctx, clock)
-    notified_on = act.happened(cmd.notified_on, "notified_on")
-    return await change(
-        store,
-        ctx,
-        SupportRequest,
-        cmd.request_id,
-        lambda request: request.extend_decision_term(
-            reason=cmd.reason,
-            extended_to=cmd.extended_to,
-            notified_on=notified_on,
-            **act.stamp,
-        ),
-        rule=PROCESSES_CASES,
+    request.extend_decision_term(
+        reason=cmd.reason,
+        extended_to=cmd.extended_to,
+        notified_on=act.happened(cmd.notified_on, "notified_on"),
+        **act.stamp,
     )
 
 
-async def record_parent_view(
-    cmd: RecordParentView, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        SupportRequest,
-        cmd.request_id,
-        lambda request: request.record_parent_view(cmd.parent_view, **act.stamp),
-        rule=SCHOOL_OF_THE_CASE,
-    )
+@changes(SupportRequest, "request_id", rule=SCHOOL_OF_THE_CASE)
+def record_parent_view(cmd: RecordParentView, request: SupportRequest, act: Act) -> None:
+    request.record_parent_view(cmd.parent_view, **act.stamp)
 
 
 async def assign_expert(
@@ -259,21 +210,14 @@ async def record_expert_advice(
     )
 
 
-async def withdraw_support_request(
-    cmd: WithdrawSupportRequest, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        SupportRequest,
-        cmd.request_id,
-        lambda request: request.withdraw(
-            reason=cmd.reason,
-            withdrawn_on=act.happened(cmd.withdrawn_on, "withdrawn_on"),
-            **act.stamp,
-        ),
-        rule=SCHOOL_OF_THE_CASE,
+@changes(SupportRequest, "request_id", rule=SCHOOL_OF_THE_CASE)
+def withdraw_support_request(
+    cmd: WithdrawSupportRequest, request: SupportRequest, act: Act
+) -> None:
+    request.withdraw(
+        reason=cmd.reason,
+        withdrawn_on=act.happened(cmd.withdrawn_on, "withdrawn_on"),
+        **act.stamp,
     )
 
 
@@ -349,20 +293,11 @@ def _issue_tlv(request: SupportRequest, policy: SwvPolicy, act: Act) -> Tlv:
     )
 
 
-async def notify_decision(
-    cmd: NotifyDecision, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes(SupportRequest, "request_id", rule=PROCESSES_CASES)
+def notify_decision(cmd: NotifyDecision, request: SupportRequest, act: Act) -> None:
     """The decision was sent to parents and school; the objection term starts to run."""
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        SupportRequest,
-        cmd.request_id,
-        lambda request: request.notify_decision(
-            notified_on=act.happened(cmd.notified_on, "notified_on"),
-            channel=cmd.channel,
-            **act.stamp,
-        ),
-        rule=PROCESSES_CASES,
+    request.notify_decision(
+        notified_on=act.happened(cmd.notified_on, "notified_on"),
+        channel=cmd.channel,
+        **act.stamp,
     )

@@ -1,5 +1,7 @@
 """Handlers that configure a tenant: the SWV, its municipalities, schools, catalogue, policy."""
 
+from datetime import date
+
 from application.access import CONFIGURES_TENANT
 from application.acts import Act
 from application.commands import (
@@ -13,26 +15,29 @@ from application.commands import (
     RenameCommittee,
     WithdrawArrangementType,
 )
-from application.handling import change, create
+from application.handling import changes, create, the_tenants_swv
 from application.ports import Clock, EventStore
 from domain.errors import DuplicateConfigurationError
 from domain.swv import ArrangementType, School, Swv, SwvPolicy, swv_stream_id
 
 
-def _configured(cmd: ConfigureSwv, ctx: CommandContext, act: Act) -> Swv:
-    policy = SwvPolicy(
+def _policy(cmd: ConfigureSwv | AdoptPolicy, effective_from: date) -> SwvPolicy:
+    return SwvPolicy(
         cmd.policy_version,
-        cmd.policy_effective_from,
+        effective_from,
         cmd.lapse_unredeemed_tlvs,
         cmd.tlv_redemption_months,
         cmd.lbt_affiliated,
         cmd.pause_count,
     )
+
+
+def _configured(cmd: ConfigureSwv, ctx: CommandContext, act: Act) -> Swv:
     return Swv.configure(
         code=ctx.tenant_id,
         name=cmd.name,
         committee_name=cmd.committee_name,
-        policy=policy,
+        policy=_policy(cmd, cmd.policy_effective_from),
         **act.stamp,
     )
 
@@ -56,97 +61,35 @@ async def configure_swv(
     )
 
 
-async def add_municipality(
-    cmd: AddMunicipality, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Swv,
-        swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.add_municipality(cmd.code, cmd.name, **act.stamp),
-        rule=CONFIGURES_TENANT,
-    )
+@changes(Swv, the_tenants_swv, rule=CONFIGURES_TENANT)
+def add_municipality(cmd: AddMunicipality, swv: Swv, act: Act) -> None:
+    swv.add_municipality(cmd.code, cmd.name, **act.stamp)
 
 
-async def add_school(
-    cmd: AddSchool, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
+@changes(Swv, the_tenants_swv, rule=CONFIGURES_TENANT)
+def add_school(cmd: AddSchool, swv: Swv, act: Act) -> None:
     school = School(
         cmd.brin, cmd.vestiging, cmd.name, cmd.board, cmd.school_type, cmd.municipality_code
     )
-    return await change(
-        store,
-        ctx,
-        Swv,
-        swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.add_school(school, **act.stamp),
-        rule=CONFIGURES_TENANT,
-    )
+    swv.add_school(school, **act.stamp)
 
 
-async def add_arrangement_type(
-    cmd: AddArrangementType, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
+@changes(Swv, the_tenants_swv, rule=CONFIGURES_TENANT)
+def add_arrangement_type(cmd: AddArrangementType, swv: Swv, act: Act) -> None:
     entry = ArrangementType(cmd.code, cmd.name, cmd.unit, cmd.default_duration_months)
-    return await change(
-        store,
-        ctx,
-        Swv,
-        swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.add_arrangement_type(entry, **act.stamp),
-        rule=CONFIGURES_TENANT,
-    )
+    swv.add_arrangement_type(entry, **act.stamp)
 
 
-async def withdraw_arrangement_type(
-    cmd: WithdrawArrangementType, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Swv,
-        swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.withdraw_arrangement_type(cmd.code, **act.stamp),
-        rule=CONFIGURES_TENANT,
-    )
+@changes(Swv, the_tenants_swv, rule=CONFIGURES_TENANT)
+def withdraw_arrangement_type(cmd: WithdrawArrangementType, swv: Swv, act: Act) -> None:
+    swv.withdraw_arrangement_type(cmd.code, **act.stamp)
 
 
-async def rename_committee(
-    cmd: RenameCommittee, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Swv,
-        swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.rename_committee(cmd.committee_name, **act.stamp),
-        rule=CONFIGURES_TENANT,
-    )
+@changes(Swv, the_tenants_swv, rule=CONFIGURES_TENANT)
+def rename_committee(cmd: RenameCommittee, swv: Swv, act: Act) -> None:
+    swv.rename_committee(cmd.committee_name, **act.stamp)
 
 
-async def adopt_policy(
-    cmd: AdoptPolicy, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
-    act = Act.of(ctx, clock)
-    policy = SwvPolicy(
-        cmd.policy_version,
-        cmd.effective_from,
-        cmd.lapse_unredeemed_tlvs,
-        cmd.tlv_redemption_months,
-        cmd.lbt_affiliated,
-        cmd.pause_count,
-    )
-    return await change(
-        store,
-        ctx,
-        Swv,
-        swv_stream_id(ctx.tenant_id),
-        lambda swv: swv.adopt_policy(policy, **act.stamp),
-        rule=CONFIGURES_TENANT,
-    )
+@changes(Swv, the_tenants_swv, rule=CONFIGURES_TENANT)
+def adopt_policy(cmd: AdoptPolicy, swv: Swv, act: Act) -> None:
+    swv.adopt_policy(_policy(cmd, cmd.effective_from), **act.stamp)

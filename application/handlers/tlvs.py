@@ -20,11 +20,12 @@ from application.commands import (
     RedeemTlv,
 )
 from application.errors import ApplicationError, TlvNotRedeemableHereError
-from application.handling import change, load, load_swv, rebuild, save
+from application.handling import change, changes, changes_configured, load, load_swv, rebuild, save
 from application.ports import Clock, EventStore
 from application.references import configured_school
 from domain.beschikkingsnummer import tlv_id_of
 from domain.errors import DomainError, InvalidValueError
+from domain.swv import Swv
 from domain.tlv import Tlv
 
 
@@ -50,25 +51,15 @@ class ExtendTlvsOutcome:
         return tuple(r for r in self.results if r.outcome is None)
 
 
-async def extend_tlv(
-    cmd: ExtendTlv, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes_configured(Tlv, "tlv_id", rule=DECIDES)
+def extend_tlv(cmd: ExtendTlv, tlv: Tlv, act: Act, swv: Swv) -> None:
     """Extend one TLV after an individual re-assessment."""
-    act = Act.of(ctx, clock)
-    swv = await load_swv(store, ctx.tenant_id)
-    return await change(
-        store,
-        ctx,
-        Tlv,
-        cmd.tlv_id,
-        lambda tlv: tlv.extend(
-            valid_until=cmd.valid_until,
-            decided_on=act.happened(cmd.decided_on, "decided_on"),
-            policy_version=swv.policy_on(act.happened(cmd.decided_on, "decided_on")).version,
-            **act.stamp,
-            support_request_id=cmd.support_request_id,
-        ),
-        rule=DECIDES,
+    tlv.extend(
+        valid_until=cmd.valid_until,
+        decided_on=act.happened(cmd.decided_on, "decided_on"),
+        policy_version=swv.policy_on(act.happened(cmd.decided_on, "decided_on")).version,
+        **act.stamp,
+        support_request_id=cmd.support_request_id,
     )
 
 
@@ -143,16 +134,7 @@ async def redeem_tlv(
     return await save(store, ctx, tlv, expected_version=loaded.version)
 
 
-async def lapse_tlv(
-    cmd: LapseTlv, ctx: CommandContext, *, store: EventStore, clock: Clock
-) -> CommandOutcome:
+@changes(Tlv, "tlv_id", rule=PROCESSES_CASES)
+def lapse_tlv(_cmd: LapseTlv, tlv: Tlv, act: Act) -> None:
     """Record that an unredeemed TLV lapsed; refused before its redemption deadline passed."""
-    act = Act.of(ctx, clock)
-    return await change(
-        store,
-        ctx,
-        Tlv,
-        cmd.tlv_id,
-        lambda tlv: tlv.lapse(today=act.today, **act.stamp),
-        rule=PROCESSES_CASES,
-    )
+    tlv.lapse(today=act.today, **act.stamp)

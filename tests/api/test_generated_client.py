@@ -2,7 +2,8 @@
 
 The client is generated into a temporary directory from ``/schema/openapi.json`` of a served
 app (uvicorn on a real port), then registers a pupil, submits a TLV application for it and
-reads the application back, each answer parsed into the generated models.
+reads the application back, each answer parsed into the generated models. The generated
+package, and a snippet that reads a typed event's ``data`` with it, pass ``mypy --strict``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,29 @@ from tests.partners.conftest import partner_settings, served
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "passend_client"
 GENERATE_OPTIONS = ("--meta", "none", "--output-path", PACKAGE)
+
+
+READS_AN_EVENT = """
+from passend_client.models import SupportRequestRead, SupportRequestSubmittedEvent
+
+
+def first_question(read: SupportRequestRead) -> str | None:
+    for event in read.events:
+        if isinstance(event, SupportRequestSubmittedEvent):
+            return event.data.question
+    return None
+"""
+"""Code of an integrator's that reads a typed event; mypy --strict checks it with the client."""
+
+MYPY_CONFIG = """
+[mypy]
+strict = True
+
+[mypy-passend_client.client]
+# The generator's fixed client template forwards ``*args: object`` to httpx's ``__exit__``;
+# every module generated from the document is checked in full.
+disable_error_code = arg-type
+"""
 
 
 @contextmanager
@@ -59,6 +83,26 @@ async def test_a_generated_client_registers_a_pupil_submits_a_request_and_reads_
             check=False,
         )
         assert generation.returncode == 0, generation.stdout + generation.stderr
+        (tmp_path / "reads_an_event.py").write_text(READS_AN_EVENT)
+        (tmp_path / "mypy.ini").write_text(MYPY_CONFIG)
+        checked = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "mypy",
+                "--strict",
+                "--cache-dir",
+                "mypy-cache",
+                PACKAGE,
+                "reads_an_event.py",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
         token = api.token(tenant, Role.SCHOOL, school=SCHOOL, subject="ib-1")
         with importable(tmp_path):
             await walk(generated(), tenant, api.settings.public_url, token)
@@ -94,8 +138,9 @@ async def walk(client_package: ModuleType, tenant: str, url: str, token: str) ->
     assert (request.id, request.version) == (submitted.id, submitted.version)
     assert (request.state.pupil_id, request.state.school_code) == (pupil.id, SCHOOL)
     assert request.state.tlv_type == models.TlvType.SO
-    [submission] = request.events
-    assert (submission.type_, submission.data["question"]) == (
+    [submission] = request.events  # typed by the read's oneOf of support request events
+    assert isinstance(submission, models.SupportRequestSubmittedEvent), submission
+    assert (submission.type_, submission.data.question) == (
         "SupportRequestSubmitted",
         "Past een plek in het SO?",
     )

@@ -2,6 +2,12 @@
 
 from typing import Any
 
+from domain.pupil import Pupil
+from domain.support_request import SupportRequest
+from domain.swv import Swv
+from domain.tenancy import Tenancy
+from domain.transition import Outflow
+from infrastructure.event_codec import event_classes_of
 from tests.api.conftest import Api
 
 METHODS = ("get", "post", "put", "delete")
@@ -100,3 +106,38 @@ async def test_every_field_of_a_command_body_is_described_from_the_command(api: 
     decide = document["paths"]["/v1/tenants/{swv_code}/support-requests/{request_id}/decision"]
     body = resolved(decide["post"]["requestBody"]["content"]["application/json"]["schema"])
     assert body["properties"]["reasons"]["description"].startswith("The reasons (motivering)")
+
+
+def _event_types(aggregate: type[Any]) -> set[str]:
+    return {topic.rpartition(".v")[0] for _, topic in event_classes_of([aggregate])}
+
+
+async def test_each_read_types_its_events_as_the_oneof_of_its_own_aggregates_events(
+    api: Api,
+) -> None:
+    document = (await api.client.get("/schema/openapi.json")).json()
+    components = document["components"]["schemas"]
+    unions = {
+        name: components[schema["properties"]["events"]["items"]["$ref"].rsplit("/", 1)[-1]]
+        for name, schema in components.items()
+        if "events" in schema.get("properties", {})
+    }
+    assert len(unions) >= 13
+    for read, union in unions.items():
+        mapping = union["discriminator"]["mapping"]
+        assert union["discriminator"]["propertyName"] == "type", read
+        assert {m["$ref"] for m in union["oneOf"]} == set(mapping.values()), read
+        for event_type, target in mapping.items():
+            schema = components[target.rsplit("/", 1)[-1]]
+            assert schema["properties"]["type"]["const"] == event_type
+            assert schema["properties"]["data"]["$ref"]
+    own = {
+        "SupportRequestRead": SupportRequest,
+        "ConfigurationRead": Swv,
+        "PlatformLogView": Tenancy,
+        "PupilRead": Pupil,
+        "OutflowRead": Outflow,
+    }
+    for read, aggregate in own.items():
+        assert set(unions[read]["discriminator"]["mapping"]) == _event_types(aggregate), read
+    assert "SupportRequestGranted" in unions["SupportRequestRead"]["discriminator"]["mapping"]

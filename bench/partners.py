@@ -318,7 +318,12 @@ async def webhook_run(app_dsn: str, data_dir: Path, seconds: float, run: int) ->
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # noted in the run's output, not hidden
+                print(f"process {process.pid} ignored SIGTERM for 30 s; killed", flush=True)
+                process.kill()
+                process.wait()
         await clock.stop()
         await integrator.stop()
         await notifier.aclose()

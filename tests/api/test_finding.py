@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import asyncpg
@@ -52,12 +53,16 @@ async def test_staff_find_a_pupil_by_name_and_birth_date_through_blind_indexes_o
 
     admin = await asyncpg.connect(database_dsns[0])
     try:
-        rows = await admin.fetch("SELECT t::text FROM read_models.pupil_index t")
+        rows = await admin.fetch(
+            "SELECT to_jsonb(t)::text FROM read_models.pupil_index t WHERE tenant_id = $1", tenant
+        )
     finally:
         await admin.close()
-    stored = "\n".join(r[0] for r in rows).casefold()
+    # Value by value: a bare "2017" may well occur inside some hex digest or id by chance.
+    stored = [str(value).casefold() for row in rows for value in json.loads(row[0]).values()]
     assert rows
-    assert not [v for v in ("vries", "vriës", "2017-05-12", "2017") if v in stored]
+    assert not [v for v in stored if "vries" in v or "vriës" in v or "2017-05-12" in v]
+    assert "2017" not in stored, "no column holds the birth year in the clear"
     logged = "\n".join(r.getMessage() for r in caplog.records).casefold()
     assert "vries" not in logged
     assert "vriës" not in logged

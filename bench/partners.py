@@ -70,7 +70,7 @@ from domain.registry import AGGREGATE_CLASSES
 from domain.subscription import IntegrationEventType, LegalBasis, Transport
 from domain.swv import SchoolType
 from infrastructure.commit_notifier import CommitNotifier
-from infrastructure.database import Pool, create_pool
+from infrastructure.database import Pool, create_pool, listen, stop_listening
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.system import SystemClock
@@ -220,8 +220,7 @@ class FeedClock:
         self._conn: Any = None
 
     async def start(self) -> None:
-        self._conn = await self._pool.acquire()
-        await self._conn.add_listener(FEED_CHANNEL, self._on_notify)
+        self._conn = await listen(self._pool, FEED_CHANNEL, self._on_notify)
         self._task = asyncio.create_task(self._read_forever())
 
     async def stop(self) -> None:
@@ -230,8 +229,7 @@ class FeedClock:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._conn is not None:
-            await self._conn.remove_listener(FEED_CHANNEL, self._on_notify)
-            await self._pool.release(self._conn)
+            await stop_listening(self._pool, self._conn, FEED_CHANNEL, self._on_notify)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         self._dirty.add(TenantId(str(payload)))

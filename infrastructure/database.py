@@ -7,7 +7,8 @@ applies to every query. Timeouts keep a stuck client from holding a tenant's hea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -247,3 +248,28 @@ async def tenant_transaction(
     async with connection.transaction():
         await connection.execute("SELECT set_config('app.tenant_id', $1, true)", tenant_id)
         yield connection
+
+
+Notified = Callable[[object, int, str, object], None]
+"""asyncpg's listener callback: (connection, backend pid, channel, payload)."""
+
+
+async def listen(pool: Pool, channel: str, callback: Notified) -> PooledConnection:
+    """A connection of ``pool`` kept out of it, listening on ``channel``."""
+    connection: PooledConnection = await pool.acquire()
+    try:
+        await connection.add_listener(channel, callback)
+    except BaseException:
+        await pool.release(connection)
+        raise
+    return connection
+
+
+async def stop_listening(
+    pool: Pool, connection: PooledConnection, channel: str, callback: Notified
+) -> None:
+    """Undo ``listen``; a listening connection that died is back in the pool already."""
+    with contextlib.suppress(Exception):
+        await connection.remove_listener(channel, callback)
+    with contextlib.suppress(Exception):
+        await pool.release(connection)

@@ -14,7 +14,7 @@ import contextlib
 import logging
 
 from domain.ids import TenantId
-from infrastructure.database import Pool, PooledConnection, is_open
+from infrastructure.database import Pool, PooledConnection, is_open, listen, stop_listening
 from projections.partner_events import FEED_CHANNEL
 from projections.status import projection_status
 
@@ -91,23 +91,12 @@ class FeedSignal:
 
     async def _listen(self) -> None:
         await self._stop_listening()
-        listener = await self._pool.acquire()
-        try:
-            await listener.add_listener(FEED_CHANNEL, self._on_notify)
-        except BaseException:
-            await self._pool.release(listener)
-            raise
-        self._listener = listener
+        self._listener = await listen(self._pool, FEED_CHANNEL, self._on_notify)
 
     async def _stop_listening(self) -> None:
         listener, self._listener = self._listener, None
-        if listener is None:
-            return
-        with contextlib.suppress(Exception):
-            await listener.remove_listener(FEED_CHANNEL, self._on_notify)
-        # A listening connection that died is back in the pool already.
-        with contextlib.suppress(Exception):
-            await self._pool.release(listener)
+        if listener is not None:
+            await stop_listening(self._pool, listener, FEED_CHANNEL, self._on_notify)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
         # Only a hint: the positions are read from the active builds, never from the payload.

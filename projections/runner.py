@@ -10,7 +10,6 @@ stops that projection for that tenant only; it is retried by ``resume`` or a res
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +20,13 @@ from domain.ids import TenantId
 from infrastructure import metrics
 from infrastructure.commit_notifier import COMMITS_CHANNEL, parse_commit_payload
 from infrastructure.connection_loss import Backoff, database_lost
-from infrastructure.database import Connection, Pool, is_open
+from infrastructure.database import (
+    Pool,
+    PooledConnection,
+    is_open,
+    listen,
+    stop_listening,
+)
 from infrastructure.event_store import PostgresEventStore
 from projections.builds import active_build, build_of, create_build
 from projections.catch_up import catch_up
@@ -78,7 +83,7 @@ class ProjectionRunner:
         self._failures: dict[Pair, str] = {}
         self._rebuilds: dict[str, asyncio.Task[None]] = {}
         self._rebuild_errors: dict[str, str] = {}
-        self._control: Connection | None = None
+        self._control: PooledConnection | None = None
         self._leases: Leases | None = None
         self._poller: asyncio.Task[None] | None = None
         self._running = False
@@ -279,8 +284,7 @@ class ProjectionRunner:
         log.info("rebuilt %s: %d events in %.1fs", projection.name, result.events, result.seconds)
 
     async def _connect_control(self) -> None:
-        control = await self._pool.acquire()
-        await control.add_listener(COMMITS_CHANNEL, self._on_notify)
+        control = await listen(self._pool, COMMITS_CHANNEL, self._on_notify)
         self._control, self._leases = control, Leases(control)
         for tenant_id in self._wakes:
             self.wake(tenant_id)  # notifications may have been missed
@@ -288,11 +292,7 @@ class ProjectionRunner:
     async def _release_control(self) -> None:
         control, self._control, self._leases = self._control, None, None
         if control is not None:
-            with contextlib.suppress(Exception):
-                await control.remove_listener(COMMITS_CHANNEL, self._on_notify)
-            # A control connection that died is back in the pool already.
-            with contextlib.suppress(Exception):
-                await self._pool.release(control)  # type: ignore[arg-type]
+            await stop_listening(self._pool, control, COMMITS_CHANNEL, self._on_notify)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         parsed = parse_commit_payload(str(payload))

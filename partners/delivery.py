@@ -45,6 +45,9 @@ from partners.signal import FeedSignal
 from projections.lease import Leases, lease_key
 
 log = logging.getLogger("passend.deliveries")
+# Its own generator, not the random module's shared one: a delivery worker runs in the
+# background of whatever else shares the process, and that may have seeded the shared state.
+_JITTER = random.Random()  # noqa: S311
 
 _ENSURE = """
 INSERT INTO partner_deliveries (tenant_id, subscription_id, position) VALUES ($1, $2, $3)
@@ -94,7 +97,7 @@ class DeliverySettings:
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt of a batch."""
         exact: float = min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** max(attempts - 1, 0))
-        return exact * random.uniform(1 - self.jitter, 1 + self.jitter)  # noqa: S311 - jitter
+        return exact * _JITTER.uniform(1 - self.jitter, 1 + self.jitter)
 
 
 def webhook_id(subscription_id: UUID, first: int, last: int) -> str:

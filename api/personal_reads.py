@@ -29,13 +29,13 @@ recorded in that tenant's access log too, for its auditor to see.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 from uuid import UUID
 
-import msgspec
 from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.exceptions import ServiceUnavailableException
@@ -136,23 +136,17 @@ def replayed(scope: Scope) -> bool:
     return AS_OF_READ in scope.get("state", {})
 
 
-def _walk(value: object) -> Iterator[tuple[str, object]]:
-    """Every (key, value) pair anywhere in decoded JSON."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield key, item
-            yield from _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item)
+def _keys(names: frozenset[str]) -> bytes:
+    return b"|".join(re.escape(name.encode()) for name in sorted(names))
 
 
-def _uuids(value: object) -> Iterator[UUID]:
-    for item in value if isinstance(value, list) else [value]:
-        try:
-            yield UUID(str(item))
-        except ValueError:
-            continue
+# Only a key can follow ``{`` or ``,`` with nothing but white space before its quote: inside a
+# JSON string every quote is escaped, so the character before it is a backslash.
+_KEY = rb'[{,]\s*"(?:%s)"\s*:\s*'
+_PUPIL_STRING = re.compile(_KEY % _keys(_PUPIL_KEYS) + rb'"([^"\\]*)"')
+_PUPIL_LIST = re.compile(_KEY % _keys(_PUPIL_KEYS) + rb"\[([^\]]*)\]")
+_FIELD_SHOWN = re.compile((_KEY % rb"(%s)" % _keys(PERSONAL_FIELDS)) + rb'(?!null|"")')
+_STRING = re.compile(rb'"([^"\\]*)"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,14 +158,23 @@ class Shown:
 
 
 def shown_in(body: bytes) -> Shown:
-    """The pupils and personal fields a JSON answer shows."""
-    pupils: set[UUID] = set()
-    fields: set[str] = set()
-    for key, value in _walk(msgspec.json.decode(body)):
-        if key in _PUPIL_KEYS and value is not None:
-            pupils.update(_uuids(value))
-        elif key in PERSONAL_FIELDS and value not in (None, ""):
-            fields.add(key)
+    """The pupils and personal fields a JSON answer shows.
+
+    A pupil is shown by a ``pupil_id`` or ``pupil_ids`` key naming a UUID or a list of them,
+    anywhere in the answer; a personal field by its key with a value other than null or "".
+    Found by scanning the bytes for those keys rather than decoding the answer and walking
+    it in Python: a list of 500 deadlines took 8 ms so, about a quarter of its read.
+    """
+    named = set(_PUPIL_STRING.findall(body))
+    for values in _PUPIL_LIST.findall(body):
+        named.update(_STRING.findall(values))
+    pupils = set()
+    for value in named:
+        try:
+            pupils.add(UUID(value.decode("latin-1")))
+        except ValueError:
+            continue
+    fields = {name.decode() for name in _FIELD_SHOWN.findall(body)}
     return Shown(tuple(sorted(pupils, key=str)), tuple(sorted(fields)))
 
 

@@ -41,7 +41,7 @@ from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, ReplayDependency
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
 from domain.swv import is_municipality_code
-from infrastructure.database import Connection, Pool
+from infrastructure.database import Connection, Pool, scoped_connection
 from projections.absence_cases import fetch_absence_signals, with_absence_signals
 from projections.as_of import caseload_as_of, deadlines_as_of, figures_as_of
 from projections.cases import DeadlineKind
@@ -68,7 +68,7 @@ ERRORS = {
 @asynccontextmanager
 async def read_model(pool: Pool) -> AsyncIterator[Connection]:
     """A connection to query a read model on; 503 while its first build does not exist yet."""
-    async with pool.acquire() as conn:
+    async with scoped_connection(pool) as conn:
         try:
             yield conn
         except asyncpg.UndefinedTableError:

@@ -22,7 +22,7 @@ from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
-from api.routes.read_models import ERRORS, PoolDependency, provide_pool, served
+from api.routes.read_models import ERRORS, WHOLE_LOG, PoolDependency, provide_pool, served
 from api.schemas.absence import AbsenceCaseRead, AbsenceCaseState, AbsenceSettings
 from api.schemas.common import aggregate_read
 from api.schemas.headers import ETAG
@@ -193,8 +193,7 @@ class AbsenceCaseController(Controller):
         description=(
             "Cases open at the end of each month by kind (relatief, absoluut), those absent 4 "
             "school weeks or more (langdurig relatief verzuim), those past the Thuiszitterspact "
-            "months without an offer, and cases opened and closed in the month. As of a moment"
-            " it replays the tenant's whole log up to there."
+            f"months without an offer, and cases opened and closed in the month. {WHOLE_LOG}"
         ),
         guards=[authorisation.or_as_of(authorisation.lists_cases)],
         responses=ERRORS,

@@ -32,7 +32,8 @@ reads_duo_export = authorisation.requires(*authorisation.SWV_STAFF, Role.AUDITOR
     summary="The TLVs issued in a period, as registrations for DUO (Passend's own format)",
     description=(
         "Format `passend-duo-tlv-registraties/1`, documented with its JSON Schema in "
-        "docs/duo-export.md; unconfirmed until DUO's own specification is obtained."
+        "docs/duo-export.md; unconfirmed until DUO's own specification is obtained. Every"
+        " read replays the tenant's whole log, as of a moment up to there."
     ),
     guards=[authorisation.or_as_of(reads_duo_export)],
     responses=AS_OF_READ_ERRORS,

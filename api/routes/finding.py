@@ -23,7 +23,14 @@ from api.auth import Principal
 from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import REPLAY, ReplayDependency
-from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model, served
+from api.routes.read_models import (
+    ERRORS,
+    WHOLE_LOG,
+    PoolDependency,
+    provide_pool,
+    read_model,
+    served,
+)
 from api.schemas.common import example
 from infrastructure.data_keys import DataKeys
 from infrastructure.event_store import PostgresEventStore
@@ -97,7 +104,7 @@ class FindingController(Controller):
     @get(
         "/cases",
         summary="Cases by status, school, kind, type and deadline, paged; no names",
-        description="As of a moment it replays the tenant's whole log up to there.",
+        description=WHOLE_LOG,
         guards=[authorisation.or_as_of(authorisation.lists_cases)],
         responses=ERRORS,
         dependencies=REPLAY,

@@ -23,7 +23,7 @@ from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.audit import LogDependency, provide_transparency_log
-from api.routes.read_models import ERRORS, PoolDependency, provide_pool, served
+from api.routes.read_models import ERRORS, WHOLE_LOG, PoolDependency, provide_pool, served
 from api.schemas.common import aggregate_read, problems
 from api.schemas.handovers import (
     HandoverPackage,
@@ -147,7 +147,7 @@ class HandoverController(Controller):
     @get(
         "/",
         summary="The tenant's handovers, outgoing and incoming, the latest consent first",
-        description="As of a moment it replays the tenant's whole log up to there.",
+        description=WHOLE_LOG,
         guards=[authorisation.or_as_of(reads_handovers)],
         responses=ERRORS,
         dependencies=REPLAY,

@@ -68,6 +68,8 @@ ERRORS = {
 
 
 R = TypeVar("R", bound=Replayable)
+WHOLE_LOG = "As of a moment it replays the tenant's whole log up to there."
+"""What a tenant-wide read model's route says of its as-of reads: their cost is the log's."""
 
 
 async def served(
@@ -130,6 +132,7 @@ class ReadModelController(Controller):
     @get(
         "/schools/{school_code:str}/caseload",
         summary="A school's pupils with open cases, and what is due next on each",
+        description=WHOLE_LOG,
         guards=[authorisation.or_as_of(authorisation.reads_caseload)],
         responses=ERRORS,
         dependencies=READ_MODEL_REPLAY,
@@ -159,6 +162,7 @@ class ReadModelController(Controller):
     @get(
         "/deadlines",
         summary="What falls due, overdue acts included, sorted by date",
+        description=WHOLE_LOG,
         guards=[authorisation.or_as_of(authorisation.reads_deadlines)],
         responses=ERRORS,
         dependencies=READ_MODEL_REPLAY,
@@ -220,7 +224,8 @@ class ReadModelController(Controller):
             '- a school year of 1 to 4 is published as `"<5"` and its months are withheld;\n'
             "- a larger school year with any month of 1 to 4 is published, its months are "
             "withheld (the year minus the other months would give the small one away);\n"
-            "- amounts (hours, euro cents) are published only where the count is."
+            "- amounts (hours, euro cents) are published only where the count is.\n\n"
+            f"{WHOLE_LOG}"
         ),
         guards=[authorisation.or_as_of(authorisation.reads_figures)],
         responses=ERRORS,

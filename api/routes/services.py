@@ -20,7 +20,7 @@ from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
-from api.routes.read_models import ERRORS, PoolDependency, provide_pool, served
+from api.routes.read_models import ERRORS, WHOLE_LOG, PoolDependency, provide_pool, served
 from api.schemas.common import aggregate_read
 from api.schemas.headers import ETAG
 from api.schemas.services import (
@@ -171,8 +171,7 @@ class ServiceCatalogueController(Controller):
         "/overview",
         summary="Requests and hours per service in a school year, and municipal shares",
         description=(
-            "Counts and hours only. A school sees its own requests' figures. As of a moment it"
-            " replays the tenant's whole log up to there."
+            f"Counts and hours only. A school sees its own requests' figures. {WHOLE_LOG}"
         ),
         guards=[authorisation.or_as_of(authorisation.reads_caseload)],
         responses=ERRORS,

@@ -2,24 +2,33 @@
 
 Absence cases, services, handovers, outflows, the case list, DUO's export and the pupil's
 timeline; only the auditor and the privacy officer ask, and a bad moment is refused by name.
+One object as of a moment is read from its own streams, a tenant-wide list from the log.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from api.auth import Role
 from domain.ids import TenantId
+from domain.swv import swv_stream_id
 from infrastructure.database import Pool
 from infrastructure.event_codec import EventCodec
 from projections.absence_cases import AbsenceCasesProjection
 from projections.handovers import HandoversProjection
 from projections.service_requests import ServiceRequestsProjection
 from tests.api.conftest import MUNICIPALITY, SCHOOL, Api
-from tests.api.seeds_world import OFF_PLATFORM, SERVICE, handover_of, incoming_from_elsewhere
+from tests.api.seeds_world import (
+    OFF_PLATFORM,
+    SERVICE,
+    handover_of,
+    incoming_from_elsewhere,
+    seeds_world,
+)
 from tests.api.world import projected_world
 from tests.projections.conftest import eventually
 from tests.projections.read_models import READ_MODELS, caught_up
@@ -235,3 +244,60 @@ async def test_a_bad_moment_is_refused_naming_its_parameter(
                 wrong.append(f"{read} {moment}: {response.status_code} {response.text}")
 
     assert not wrong, "\n".join(wrong)
+
+
+class ReadsOfTheLog:
+    """The app's event store, noting which streams and how many log scans its answers read."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.streams: list[UUID] = []
+        self.log_scans = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def read_stream(self, tenant_id: TenantId, stream_id: UUID, **upto: Any) -> Any:
+        self.streams.append(stream_id)
+        return await self.store.read_stream(tenant_id, stream_id, **upto)
+
+    def read_log_pages(self, tenant_id: TenantId, **paging: Any) -> Any:
+        self.log_scans += 1
+        return self.store.read_log_pages(tenant_id, **paging)
+
+    async def read_log(self, tenant_id: TenantId, **paging: Any) -> Any:
+        self.log_scans += 1
+        return await self.store.read_log(tenant_id, **paging)
+
+
+async def test_one_object_as_of_a_moment_is_read_from_its_own_streams_not_the_tenants_log(
+    api: Api, world: dict[str, str]
+) -> None:
+    tenant = TenantId(world["tenant"])
+    base = f"/v1/tenants/{tenant}"
+    seeded = await seeds_world(api, tenant, world["pupil"])
+    state = api.client.app.state
+    store = ReadsOfTheLog(state.event_store)
+    one_object = {
+        f"absence-cases/{seeded['absence']}": seeded["absence"],
+        f"service-requests/{seeded['service_request']}": seeded["service_request"],
+        f"handovers/{seeded['handover']}": seeded["handover"],
+        f"incoming-handovers/{seeded['incoming_handover']}": seeded["incoming_handover"],
+        f"outflows/{seeded['outflow']}": seeded["outflow"],
+    }
+    read: dict[str, tuple[int, set[UUID]]] = {}
+    state.event_store = store
+    try:
+        for path in [*one_object, "handovers"]:
+            store.streams, store.log_scans = [], 0
+            as_of = f"{base}/{path}?as_of_position={seeded['seeded']}"
+            await api.ok("GET", as_of, auditor(api, tenant))
+            read[path] = (store.log_scans, set(store.streams))
+    finally:
+        state.event_store = store.store
+
+    for path, object_id in one_object.items():
+        scans, streams = read[path]
+        assert scans == 0, path
+        assert streams <= {UUID(object_id), swv_stream_id(tenant)}, path
+    assert read["handovers"][0] >= 1  # a list of the tenant's handovers replays its log

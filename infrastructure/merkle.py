@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from typing import overload
 
 HASH_SIZE = 32
 TILE_HEIGHT = 8
@@ -242,6 +243,34 @@ def hash_up(entries: Sequence[bytes]) -> bytes:
 
 def tile_entries(data: bytes) -> list[bytes]:
     return [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+
+
+class PackedTile(Sequence[bytes]):
+    """A stored tile's concatenated hashes, split only where a proof reads them.
+
+    A proof needs a few entries of each of its tiles; splitting all 256 of every tile cost
+    more than the hashing.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __len__(self) -> int:
+        return len(self._data) // HASH_SIZE
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        start = (index % len(self)) * HASH_SIZE
+        return self._data[start : start + HASH_SIZE]
 
 
 def node_from_tiles(node: Node, tiles: Mapping[TileId, Sequence[bytes]]) -> bytes:

@@ -10,7 +10,7 @@ and every proof up to the latest checkpoint can be built from the tiles alone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -183,34 +183,27 @@ class TransparencyLog:
         """Proof that the event at ``position`` is leaf ``position - 1`` of the tree of size."""
         ranges = merkle.inclusion_ranges(position - 1, tree_size)
         async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
-            await self._ensure_covered(conn, tenant_id, tree_size)
-            event_hash = await conn.fetchval(
-                "SELECT event_hash FROM events WHERE tenant_id = $1 AND position = $2",
-                tenant_id,
-                position,
+            event_hash, tiles = await _covered_tiles(
+                conn, tenant_id, tree_size, _tiles_of(ranges), event_at=position
             )
-            hashes = await _range_hashes(conn, tenant_id, ranges)
-        return InclusionProof(position, tree_size, event_hash, hashes)
+        return InclusionProof(position, tree_size, event_hash, _compose(ranges, tiles))
 
     async def consistency_proof(
         self, tenant_id: TenantId, old_size: int, new_size: int
     ) -> tuple[bytes, ...]:
         ranges = merkle.consistency_ranges(old_size, new_size)
         async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
-            await self._ensure_covered(conn, tenant_id, new_size)
-            return await _range_hashes(conn, tenant_id, ranges)
+            _, tiles = await _covered_tiles(conn, tenant_id, new_size, _tiles_of(ranges))
+        return _compose(ranges, tiles)
 
     async def inclusion_proofs(
         self, tenant_id: TenantId, positions: Sequence[int], tree_size: int
     ) -> list[tuple[bytes, ...]]:
         """Proofs for many positions in one tree, reading each tile once."""
         per_position = [merkle.inclusion_ranges(p - 1, tree_size) for p in positions]
+        wanted = set().union(*(_tiles_of(ranges) for ranges in per_position))
         async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
-            await self._ensure_covered(conn, tenant_id, tree_size)
-            nodes = {
-                n for ranges in per_position for a, b in ranges for n in merkle.range_nodes(a, b)
-            }
-            tiles = await _load_tiles(conn, tenant_id, merkle.tiles_for(nodes))
+            _, tiles = await _covered_tiles(conn, tenant_id, tree_size, wanted)
         return [_compose(ranges, tiles) for ranges in per_position]
 
     async def position_of(self, tenant_id: TenantId, event_id: UUID) -> int | None:
@@ -221,15 +214,6 @@ class TransparencyLog:
                 event_id,
             )
         return position
-
-    async def _ensure_covered(self, conn: Connection, tenant_id: TenantId, size: int) -> None:
-        latest = await conn.fetchval(
-            "SELECT max(tree_size) FROM log_checkpoints WHERE tenant_id = $1", tenant_id
-        )
-        if latest is None or size > latest:
-            raise LogNotReadyError(
-                f"No checkpoint of {tenant_id} covers size {size} yet (latest: {latest or 0})."
-            )
 
 
 async def read_checkpoint(
@@ -262,6 +246,44 @@ async def read_checkpoint(
 def _edge(size: int) -> set[merkle.TileId]:
     return {(level, index) for level, (index, count) in merkle.right_edge_tiles(size).items()
             if count}  # fmt: skip
+
+
+# One statement per proof: the latest checkpoint's size, the leaf's event hash (if asked) and
+# the tiles, since every round trip to the database costs more here than the hashing.
+_COVERED_TILES = """
+SELECT (SELECT max(tree_size) FROM log_checkpoints WHERE tenant_id = $1) AS covered,
+       (SELECT event_hash FROM events WHERE tenant_id = $1 AND position = $4) AS event_hash,
+       array(SELECT ROW(t.level, t.tile_index, t.hashes) FROM log_tiles t
+             JOIN unnest($2::int2[], $3::int8[]) AS w(level, tile_index)
+               ON t.level = w.level AND t.tile_index = w.tile_index
+             WHERE t.tenant_id = $1) AS tiles
+"""
+
+
+async def _covered_tiles(
+    conn: Connection,
+    tenant_id: str,
+    size: int,
+    tiles: Iterable[merkle.TileId],
+    *,
+    event_at: int | None = None,
+) -> tuple[bytes, dict[merkle.TileId, merkle.PackedTile]]:
+    """The event hash at ``event_at`` and the wanted tiles, if a checkpoint covers ``size``."""
+    wanted = sorted(tiles)
+    row = await conn.fetchrow(
+        _COVERED_TILES,
+        tenant_id,
+        [level for level, _ in wanted],
+        [index for _, index in wanted],
+        event_at,
+    )
+    covered = row["covered"] if row is not None else None
+    if row is None or covered is None or size > covered:
+        raise LogNotReadyError(
+            f"No checkpoint of {tenant_id} covers size {size} yet (latest: {covered or 0})."
+        )
+    tiles_read = {(level, index): merkle.PackedTile(data) for level, index, data in row["tiles"]}
+    return row["event_hash"], tiles_read
 
 
 async def _load_tiles(
@@ -301,18 +323,14 @@ async def _store_tiles(conn: Connection, tenant_id: str, tiles: dict[merkle.Tile
         raise merkle.ProofError("a stored tile does not begin with what the tree holds")
 
 
+def _tiles_of(ranges: Sequence[tuple[int, int]]) -> set[merkle.TileId]:
+    return merkle.tiles_for(node for a, b in ranges for node in merkle.range_nodes(a, b))
+
+
 def _compose(
-    ranges: Sequence[tuple[int, int]], tiles: dict[merkle.TileId, list[bytes]]
+    ranges: Sequence[tuple[int, int]], tiles: Mapping[merkle.TileId, Sequence[bytes]]
 ) -> tuple[bytes, ...]:
     return tuple(
         merkle.fold([merkle.node_from_tiles(node, tiles) for node in merkle.range_nodes(a, b)])
         for a, b in ranges
     )
-
-
-async def _range_hashes(
-    conn: Connection, tenant_id: str, ranges: Sequence[tuple[int, int]]
-) -> tuple[bytes, ...]:
-    nodes = [node for a, b in ranges for node in merkle.range_nodes(a, b)]
-    tiles = await _load_tiles(conn, tenant_id, merkle.tiles_for(nodes))
-    return _compose(ranges, tiles)

@@ -15,6 +15,7 @@ import logging
 
 from domain.ids import TenantId
 from infrastructure.database import Pool, PooledConnection, is_open, listen, stop_listening
+from infrastructure.wake_ups import woken
 from projections.partner_events import FEED_CHANNEL
 from projections.status import projection_status
 
@@ -60,8 +61,7 @@ class FeedSignal:
             event = self._events.setdefault(tenant_id, asyncio.Event())
             if self._missed:
                 self._notified.set()  # positions changed since the last read: read them now
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
+            await woken(event, remaining)
         return True
 
     async def refresh(self) -> None:
@@ -95,10 +95,8 @@ class FeedSignal:
             # every tenant's position for each cost more than the command when nobody waited.
             next_poll = loop.time() + self._poll_interval_s
             while (remaining := next_poll - loop.time()) > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._notified.wait(), remaining)
-                if not self._notified.is_set():
-                    continue
+                if not await woken(self._notified, remaining):
+                    break
                 self._notified.clear()
                 if self._events:
                     break

@@ -107,7 +107,7 @@ def beschikking_of(
         terms=_terms(request) if granted else (),
         reasons=request.reasons,
         decided_on=request.decided_on,
-        policy_version=request.policy_version or swv.policy.version,
+        policy_version=request.policy_version or swv.policy_on(request.decided_on).version,
         sent_on=request.notified_on,
         objection_notice=_objection_notice(request, swv),
     )
@@ -160,7 +160,9 @@ def _objection_notice(request: SupportRequest, swv: Swv) -> tuple[str, ...]:
             "(artikel 6:11 Awb)."
         ),
     ]
-    if swv.policy.lbt_affiliated:
+    # the LBT hears an objection if the SWV was affiliated when the decision was taken
+    decided = swv.policy_on(request.decided_on) if request.decided_on else swv.policy
+    if decided.lbt_affiliated:
         notice.append(
             f"Het bestuur vraagt over uw bezwaar advies aan de {_LBT} van Stichting "
             "Onderwijsgeschillen, die u en het samenwerkingsverband hoort."

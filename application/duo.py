@@ -17,6 +17,7 @@ from uuid import UUID
 import msgspec
 
 from application.ports import RecordedEvent
+from application.queries import Replayable
 from domain.beschikkingsnummer import beschikkingsnummer
 from domain.tlv import FundingCategory, Tlv, TlvType
 
@@ -42,7 +43,7 @@ class TlvRegistration(msgspec.Struct, frozen=True, kw_only=True):
     enrolled_on: date | None = None
 
 
-class TlvRegistrationExport(msgspec.Struct, frozen=True, kw_only=True):
+class TlvRegistrationExport(Replayable, frozen=True, kw_only=True):
     format: str
     swv_code: str
     period_from: date

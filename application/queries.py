@@ -11,10 +11,11 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from application.handling import LoadedStream, load_swv
+from application.errors import SwvNotConfiguredError
+from application.handling import LoadedStream, load_swv, rebuild
 from application.ports import EventStore, RecordedEvent
 from domain.ids import TenantId
-from domain.swv import Swv
+from domain.swv import Swv, swv_stream_id
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -65,6 +66,17 @@ async def aggregate_history(  # noqa: PLR0913 - a stream, and optionally how far
     return AggregateHistory(loaded.require(kind), loaded.version, events)
 
 
-async def swv_configuration(store: EventStore, tenant_id: TenantId) -> Swv:
-    """The tenant's configuration as it is now; raises SwvNotConfiguredError before that."""
-    return await load_swv(store, tenant_id)
+async def swv_configuration(
+    store: EventStore, tenant_id: TenantId, *, to_position: int | None = None
+) -> Swv:
+    """The tenant's configuration as it is now, or as it was at ``to_position``.
+
+    Raises SwvNotConfiguredError before it was configured.
+    """
+    if to_position is None:
+        return await load_swv(store, tenant_id)
+    events = await store.read_stream(tenant_id, swv_stream_id(tenant_id), to_position=to_position)
+    swv = rebuild(events)
+    if not isinstance(swv, Swv):
+        raise SwvNotConfiguredError(tenant_id)
+    return swv

@@ -73,6 +73,7 @@ from infrastructure.commit_notifier import CommitNotifier
 from infrastructure.database import Pool, create_pool, listen, stop_listening
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
+from infrastructure.key_provider import default_key_provider
 from infrastructure.system import SystemClock
 from infrastructure.transparency_log import TransparencyLog
 from partners.feeds import load_subscriber
@@ -254,9 +255,26 @@ class FeedClock:
         return seen[index][1] if index < len(seen) else None
 
 
-def _process(code: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603 - our own code, started once per run
-        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+def _process(code: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Its output goes to ``log``: a pipe nobody reads would stop it once the pipe is full."""
+    with log.open("wb") as output:
+        return subprocess.Popen(  # noqa: S603 - our own code, started once per run
+            [sys.executable, "-c", code], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+
+
+def _report_logs(logs: list[Path]) -> None:
+    """Name the worker logs that are not empty: a warning there may explain a figure."""
+    for log in logs:
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        if lines:
+            print(f"{log} has {len(lines)} lines, the last: {lines[-1][:200]}", flush=True)
+
+
+def _store(pool: Pool, data_dir: Path) -> PostgresEventStore:
+    """A store whose data keys the worker processes (given ``data_dir``) can read."""
+    return PostgresEventStore(
+        pool, EventCodec(AGGREGATE_CLASSES), key_provider=default_key_provider(data_dir)
     )
 
 
@@ -281,11 +299,15 @@ async def webhook_run(app_dsn: str, data_dir: Path, seconds: float, run: int) ->
         "PASSEND_DATA_DIR": str(data_dir),
         "PASSEND_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }
-    processes = [_process(_PROJECTIONS_PROCESS, env), _process(_DELIVERIES_PROCESS, env)]
+    logs = [data_dir / f"projections-{run}.log", data_dir / f"deliveries-{run}.log"]
+    processes = [
+        _process(_PROJECTIONS_PROCESS, env, logs[0]),
+        _process(_DELIVERIES_PROCESS, env, logs[1]),
+    ]
     # This process is the API: it writes, tells the others of each commit and extends the
     # transparency log; the receiver runs here too, on its own loop's time.
     pool = await create_pool(app_dsn, min_size=4, max_size=10)
-    store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+    store = _store(pool, data_dir)
     notifier = CommitNotifier(pool)
     store.on_commit(notifier.commit)
     settings = Settings(data_dir=data_dir)
@@ -329,6 +351,7 @@ async def webhook_run(app_dsn: str, data_dir: Path, seconds: float, run: int) ->
         if receiver.server is not None:
             receiver.server.close()
         await pool.close()
+        _report_logs(logs)
 
 
 async def _projected(pool: Pool, tenant: TenantId, subscription: UUID) -> None:
@@ -421,7 +444,7 @@ def _webhook_figures(
 
 async def pull_run(app_dsn: str, data_dir: Path, pupils_count: int, run: int) -> dict[str, float]:
     pool = await create_pool(app_dsn, min_size=4, max_size=12)
-    store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+    store = _store(pool, data_dir)
     runner = ProjectionRunner(pool, store, PROJECTIONS)
     tenant = TenantId(f"VO9{run}00")
     await runner.start()
@@ -524,7 +547,7 @@ async def sse_run(
                     pass
                 await asyncio.sleep(0.1)
             pool = await create_pool(app_dsn, min_size=1, max_size=4)
-            store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+            store = _store(pool, data_dir)
             tenant = TenantId(f"PO8{run}00")
             await _open(store, tenant)
             subscription = await _subscribe(store, tenant, None)
@@ -600,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default="var/bench-partners", help="keys for the bench")
     parser.add_argument("--dsn", help="admin DSN of a server to use instead of an embedded one")
     args = parser.parse_args(argv)
-    args.data_dir = Path(args.data_dir)
+    args.data_dir = Path(args.data_dir).resolve()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     out = asyncio.run(run(args))
     print(json.dumps(out, separators=(",", ":")), flush=True)

@@ -31,6 +31,7 @@ import httpx
 
 from domain.ids import TenantId
 from infrastructure.database import Connection, Pool, tenant_transaction
+from infrastructure.wake_ups import woken
 from infrastructure.webhooks import Attempt, WebhookTargets, post_webhook, webhook_client
 from partners.feeds import (
     MAX_LIMIT,
@@ -135,6 +136,7 @@ class DeliveryWorker:
         self._control: Connection | None = None
         self._leases: Leases | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._look = asyncio.Event()
 
     async def start(self) -> None:
         self._control = await self._pool.acquire()
@@ -153,16 +155,18 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Look for new or resumed subscriptions now rather than at the next poll."""
-        if self._poller is not None and not self._poller.done():
-            asyncio.get_running_loop().create_task(self._find_subscriptions())
+        # The poller looks, not a task of its own: a look that outlived ``stop`` would start
+        # delivery tasks that nothing stops.
+        self._look.set()
 
     async def _poll_forever(self) -> None:
         while True:
+            self._look.clear()
             try:
                 await self._find_subscriptions()
             except Exception:
                 log.warning("listing webhook subscriptions failed", exc_info=True)
-            await asyncio.sleep(self._settings.poll_interval_s)
+            await woken(self._look, self._settings.poll_interval_s)
 
     async def _find_subscriptions(self) -> None:
         async with self._pool.acquire() as conn:

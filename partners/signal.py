@@ -15,6 +15,7 @@ import logging
 
 from domain.ids import TenantId
 from infrastructure.database import Pool, PooledConnection, is_open, listen, stop_listening
+from infrastructure.wake_ups import woken
 from projections.partner_events import FEED_CHANNEL
 from projections.status import projection_status
 
@@ -56,9 +57,7 @@ class FeedSignal:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
-            event = self._events.setdefault(tenant_id, asyncio.Event())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
+            await woken(self._events.setdefault(tenant_id, asyncio.Event()), remaining)
         return True
 
     async def refresh(self) -> None:
@@ -85,8 +84,7 @@ class FeedSignal:
                 await self.refresh()
             except Exception:
                 log.warning("could not read partner feed positions", exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._notified.wait(), self._poll_interval_s)
+            await woken(self._notified, self._poll_interval_s)
             self._notified.clear()
 
     async def _listen(self) -> None:

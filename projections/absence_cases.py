@@ -21,6 +21,7 @@ from uuid import UUID
 import msgspec
 
 from application.ports import RecordedEvent
+from application.queries import Replayable
 from domain.absence import (
     AbsenceCase,
     AbsenceEnd,
@@ -405,7 +406,7 @@ class AbsenceMonth(msgspec.Struct, frozen=True, kw_only=True):
     closed: int
 
 
-class MonthlyAbsenceOverview(msgspec.Struct, frozen=True, kw_only=True):
+class MonthlyAbsenceOverview(Replayable, frozen=True, kw_only=True):
     school_year: int
     thuiszitterspact_months: int
     months: list[AbsenceMonth]
@@ -471,21 +472,36 @@ async def fetch_monthly_overview(
     These are exact counts: what is published per municipality goes through
     :func:`thuiszitters_in`.
     """
-    first, last = date(school_year, 8, 1), date(school_year + 1, 7, 31)
     async with tenant_transaction(conn, tenant_id):
         settings_row = await conn.fetchval(f"SELECT state FROM {view_name(SETTINGS)}")  # noqa: S608
         rows = await conn.fetch(f"SELECT state FROM {view_name(CASES)}")  # noqa: S608
     settings = (
         AbsenceSettingsState() if settings_row is None else _settings_decoder.decode(settings_row)
     )
-    cases = [
-        c
-        for c in (_case_decoder.decode(r["state"]) for r in rows)
-        if c.absent_since <= last
-        and (c.ended_on is None or c.ended_on >= first)
-        and (municipality_code is None or c.municipality_code == municipality_code)
-    ]
-    return monthly_overview(school_year, settings, cases)
+    cases = (_case_decoder.decode(r["state"]) for r in rows)
+    return overview_of(school_year, settings, cases, municipality_code=municipality_code)
+
+
+def overview_of(
+    school_year: int,
+    settings: AbsenceSettingsState,
+    cases: Iterable[AbsenceState],
+    *,
+    municipality_code: str | None = None,
+) -> MonthlyAbsenceOverview:
+    """The overview of the cases open in the school year (of one municipality's pupils) (pure)."""
+    first, last = date(school_year, 8, 1), date(school_year + 1, 7, 31)
+    return monthly_overview(
+        school_year,
+        settings,
+        [
+            c
+            for c in cases
+            if c.absent_since <= last
+            and (c.ended_on is None or c.ended_on >= first)
+            and (municipality_code is None or c.municipality_code == municipality_code)
+        ],
+    )
 
 
 class MunicipalityThuiszitters(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,19 +1,22 @@
 """Staff's list of cases by status, school, kind, type and deadline, paged; no names in it.
 
 Reads the ``school_caseload`` read model, which holds every case with pseudonymous ids, codes
-and dates only.
+and dates only; :func:`case_list_of` answers the same query from cases folded in memory (as of
+a position of the log).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from uuid import UUID
 
 import msgspec
 
+from application.queries import Replayable
 from domain.ids import TenantId
 from infrastructure.database import Connection, tenant_transaction
-from projections.cases import CaseKind, CaseStatus, DeadlineKind
+from projections.cases import Case, CaseKind, CaseStatus, DeadlineKind
 from projections.projection import view_name
 from projections.school_caseload import TABLE
 
@@ -33,7 +36,7 @@ class CaseListEntry(msgspec.Struct, frozen=True, kw_only=True):
     next_deadline_kind: DeadlineKind | None
 
 
-class CaseList(msgspec.Struct, frozen=True, kw_only=True):
+class CaseList(Replayable, frozen=True, kw_only=True):
     page: int
     page_size: int
     total: int
@@ -100,4 +103,51 @@ async def fetch_case_list(
             )
             for r in rows
         ],
+    )
+
+
+def _entry(case: Case) -> CaseListEntry:
+    due = case.next_deadline()
+    return CaseListEntry(
+        case_id=case.case_id,
+        pupil_id=case.pupil_id,
+        kind=case.kind,
+        type=case.subject,
+        status=case.status,
+        school_codes=list(case.school_codes),
+        opened_on=case.opened_on,
+        next_deadline=due.due_on if due else None,
+        next_deadline_kind=due.kind if due else None,
+    )
+
+
+def _wanted(entry: CaseListEntry, where: CaseFilter) -> bool:
+    return (
+        where.status in {None, entry.status}
+        and (where.school is None or where.school in entry.school_codes)
+        and where.kind in {None, entry.kind}
+        and where.type in {None, entry.type}
+        and (
+            where.due_by is None
+            or (entry.next_deadline is not None and entry.next_deadline <= where.due_by)
+        )
+    )
+
+
+def case_list_of(
+    cases: Iterable[Case], where: CaseFilter, *, page: int, page_size: int
+) -> CaseList:
+    """What :func:`fetch_case_list` reads, from folded cases, in the query's order."""
+    wanted = [e for e in map(_entry, cases) if _wanted(e, where)]
+    wanted.sort(
+        key=lambda e: (
+            e.next_deadline is None,
+            e.next_deadline or e.opened_on,
+            e.opened_on,
+            e.case_id,
+        )
+    )
+    start = (page - 1) * page_size
+    return CaseList(
+        page=page, page_size=page_size, total=len(wanted), cases=wanted[start : start + page_size]
     )

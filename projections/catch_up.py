@@ -10,7 +10,6 @@ goes on with other tenants. Connection trouble is not the event's fault: it is r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -167,11 +166,14 @@ class _Reader:
 
     async def close(self) -> None:
         ahead, self._ahead = self._ahead, None
-        if ahead is not None and not ahead.done():
-            ahead.cancel()
-        if ahead is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await ahead
+        if ahead is None:
+            return
+        ahead.cancel()
+        # Not ``await ahead``: its CancelledError could not be told from this task's own, and
+        # swallowing that one would keep a stopped runner's task going.
+        await asyncio.wait({ahead})
+        if not ahead.cancelled():
+            ahead.exception()  # neither the page nor its error is wanted any more
 
 
 @dataclass(frozen=True, slots=True)

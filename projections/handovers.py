@@ -15,6 +15,7 @@ from uuid import UUID
 import msgspec
 
 from application.ports import RecordedEvent
+from application.queries import Replayable
 from domain.ids import TenantId
 from domain.transition import Handover, HandoverState, IncomingHandover
 from infrastructure.database import Connection, tenant_transaction
@@ -141,7 +142,7 @@ class HandoversProjection:
         )
 
 
-class HandoverList(msgspec.Struct, frozen=True, kw_only=True):
+class HandoverList(Replayable, frozen=True, kw_only=True):
     items: list[HandoverRow]
 
 
@@ -151,7 +152,15 @@ async def fetch_handovers(
     """The tenant's handovers, the latest consent first."""
     async with tenant_transaction(conn, tenant_id):
         rows = await conn.fetch(f"SELECT state FROM {view_name(HANDOVERS)}")  # noqa: S608
-    items = [_decoder.decode(r["state"]) for r in rows]
+    return handover_list(
+        (_decoder.decode(r["state"]) for r in rows), direction=direction, limit=limit
+    )
+
+
+def handover_list(
+    items: Iterable[HandoverRow], *, direction: Direction | None, limit: int
+) -> HandoverList:
+    """The handovers in one direction or both, the latest consent first (pure)."""
     wanted = [i for i in items if direction in {None, i.direction}]
     wanted.sort(key=lambda i: (i.consent_given_on, str(i.handover_id)), reverse=True)
     return HandoverList(items=wanted[:limit])

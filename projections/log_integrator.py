@@ -19,6 +19,7 @@ from domain.ids import TenantId
 from infrastructure.database import Pool
 from infrastructure.signed_note import Checkpoint
 from infrastructure.transparency_log import TransparencyLog
+from infrastructure.wake_ups import woken
 
 log = logging.getLogger("passend.transparency")
 
@@ -67,8 +68,7 @@ class LogIntegrator:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+            await woken(self._wake, self._poll_interval_s)
             if self._wake.is_set():
                 await asyncio.sleep(self._settle_s)
             self._wake.clear()

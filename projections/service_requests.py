@@ -16,6 +16,7 @@ from uuid import UUID
 import msgspec
 
 from application.ports import RecordedEvent
+from application.queries import Replayable
 from domain.ids import TenantId
 from domain.service import ServiceKind, ServiceRequest
 from infrastructure.database import Connection, tenant_transaction
@@ -176,7 +177,7 @@ class MunicipalShareFigures(msgspec.Struct, frozen=True, kw_only=True):
     hours: float
 
 
-class ServicesOverview(msgspec.Struct, frozen=True, kw_only=True):
+class ServicesOverview(Replayable, frozen=True, kw_only=True):
     school_year: int
     services: list[ServiceFigures]
     municipal_shares: list[MunicipalShareFigures]
@@ -230,9 +231,18 @@ async def fetch_services_overview(
             f"SELECT state FROM {view_name(REQUESTS)} WHERE school_year = $1",  # noqa: S608
             school_year,
         )
-    states = [
-        s
-        for s in (_decoder.decode(r["state"]) for r in rows)
-        if school_code in {None, s.school_code}
-    ]
-    return overview(school_year, states)
+    return overview_of(school_year, (_decoder.decode(r["state"]) for r in rows), school_code)
+
+
+def overview_of(
+    school_year: int, states: Iterable[ServiceRequestState], school_code: str | None = None
+) -> ServicesOverview:
+    """The overview of a school year from requests' states, or of one school's own (pure)."""
+    return overview(
+        school_year,
+        [
+            s
+            for s in states
+            if s.school_year == school_year and school_code in {None, s.school_code}
+        ],
+    )

@@ -21,16 +21,17 @@ from api.auth import Principal
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
-from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
+from api.routes.read_models import ERRORS, WHOLE_LOG, PoolDependency, provide_pool, served
 from api.schemas.absence import AbsenceCaseRead, AbsenceCaseState, AbsenceSettings
-from api.schemas.common import READ_ERRORS, aggregate_read
+from api.schemas.common import aggregate_read
 from api.schemas.headers import ETAG
 from application import commands as c
 from application.handlers import absence as h
-from application.handling import load_swv
-from application.queries import aggregate_history
+from application.queries import aggregate_history, swv_configuration
 from domain.absence import AbsenceCase
 from projections.absence_cases import MonthlyAbsenceOverview, fetch_monthly_overview
+from projections.as_of import absence_overview_as_of
 
 PATH = "/v1/tenants/{swv_code:str}/absence-cases"
 SETTINGS_PATH = "/v1/tenants/{swv_code:str}/absence-settings"
@@ -150,27 +151,40 @@ class AbsenceCaseController(Controller):
         "/{absence_case_id:uuid}",
         response_headers=[ETAG],
         summary="An absence case: state, the signals it gives, version and events",
-        description="The plan's text only for the loket, the committee and the own school.",
-        guards=[authorisation.reads_decisions],
-        responses=READ_ERRORS,
+        description=(
+            "The plan's text only for the loket, the committee and the own school. As of a"
+            " moment: the case's own stream and the tenant's settings, read up to there."
+        ),
+        guards=[authorisation.or_as_of(authorisation.reads_decisions)],
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getAbsenceCase",
         opt=personal("read", CASE_HANDLING),
     )
     async def read(
-        self, absence_case_id: CaseId, principal: NamedDependency[Principal], event_store: Store
+        self,
+        absence_case_id: CaseId,
+        principal: NamedDependency[Principal],
+        event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[AbsenceCaseRead]:
         tenant = principal.tenant_id
-        history = await aggregate_history(event_store, tenant, AbsenceCase, absence_case_id)
+        history = await aggregate_history(
+            event_store, tenant, AbsenceCase, absence_case_id, to_position=replay.position
+        )
         case = history.aggregate
         schools = (case.school_code,)
-        authorisation.ensure_can_read_decision(principal, "AbsenceCase", case.id, schools)
+        authorisation.ensure_can_read_decision(
+            principal, "AbsenceCase", case.id, schools, as_of=replay.as_of
+        )
         personal = authorisation.may_see_decision_details(principal, schools)
-        swv = await load_swv(event_store, tenant)
+        swv = await swv_configuration(event_store, tenant, to_position=replay.position)
         return aggregate_read(
             AbsenceCaseRead,
             history,
             AbsenceCaseState.of(case, swv),
             personal=personal,
+            replayed_to=replay.moment,
         )
 
     @get(
@@ -179,22 +193,31 @@ class AbsenceCaseController(Controller):
         description=(
             "Cases open at the end of each month by kind (relatief, absoluut), those absent 4 "
             "school weeks or more (langdurig relatief verzuim), those past the Thuiszitterspact "
-            "months without an offer, and cases opened and closed in the month."
+            f"months without an offer, and cases opened and closed in the month. {WHOLE_LOG}"
         ),
-        guards=[authorisation.lists_cases],
+        guards=[authorisation.or_as_of(authorisation.lists_cases)],
         responses=ERRORS,
+        dependencies=REPLAY,
         operation_id="getMonthlyAbsenceOverview",
     )
     async def monthly_overview(
         self,
         principal: NamedDependency[Principal],
         pool: PoolDependency,
+        replay: ReplayDependency,
         school_year: Annotated[
             int, QueryParameter(ge=2000, le=2100, description="The year the school year starts in.")
         ],
     ) -> MonthlyAbsenceOverview:
-        async with read_model(pool) as conn:
-            return await fetch_monthly_overview(conn, principal.tenant_id, school_year)
+        tenant = principal.tenant_id
+        return await served(
+            replay,
+            pool,
+            from_log=lambda log, position: absence_overview_as_of(
+                log, tenant, school_year, position=position
+            ),
+            from_table=lambda conn: fetch_monthly_overview(conn, tenant, school_year),
+        )
 
 
 class AbsenceSettingsController(Controller):
@@ -204,14 +227,16 @@ class AbsenceSettingsController(Controller):
     @get(
         "/",
         summary="The school holidays and Thuiszitterspact months the absence signals use",
-        guards=[authorisation.reads_configuration],
-        responses=READ_ERRORS,
+        guards=[authorisation.or_as_of(authorisation.reads_configuration)],
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getAbsenceSettings",
     )
     async def read(
-        self, principal: NamedDependency[Principal], event_store: Store
+        self, principal: NamedDependency[Principal], event_store: Store, replay: ReplayDependency
     ) -> AbsenceSettings:
-        return AbsenceSettings.of(await load_swv(event_store, principal.tenant_id))
+        swv = await swv_configuration(event_store, principal.tenant_id, to_position=replay.position)
+        return AbsenceSettings.of(swv, replayed_to=replay.moment)
 
 
 AbsenceCaseCommands = command_router(PATH, "absence cases", COMMANDS)

@@ -21,10 +21,19 @@ from litestar.params import QueryParameter, SkipValidation
 from api import authorisation
 from api.auth import Principal
 from api.personal_reads import CASE_HANDLING, personal
-from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
+from api.routes.as_of import REPLAY, ReplayDependency
+from api.routes.read_models import (
+    ERRORS,
+    WHOLE_LOG,
+    PoolDependency,
+    provide_pool,
+    read_model,
+    served,
+)
 from api.schemas.common import example
 from infrastructure.data_keys import DataKeys
 from infrastructure.event_store import PostgresEventStore
+from projections.as_of import case_list_as_of
 from projections.case_list import MAX_PAGE, MAX_PAGE_SIZE, CaseFilter, CaseList, fetch_case_list
 from projections.cases import CaseKind, CaseStatus
 from projections.pupil_index import find_pupils
@@ -94,8 +103,10 @@ class FindingController(Controller):
     @get(
         "/cases",
         summary="Cases by status, school, kind, type and deadline, paged; no names",
-        guards=[authorisation.lists_cases],
+        description=WHOLE_LOG,
+        guards=[authorisation.or_as_of(authorisation.lists_cases)],
         responses=ERRORS,
+        dependencies=REPLAY,
         opt=personal("list", CASE_HANDLING),
     )
     async def cases(  # noqa: PLR0913 - the list's filters
@@ -103,6 +114,7 @@ class FindingController(Controller):
         *,
         principal: NamedDependency[Principal],
         pool: PoolDependency,
+        replay: ReplayDependency,
         status: Annotated[CaseStatus | None, QueryParameter()] = None,
         school: Annotated[
             str | None, QueryParameter(description="A school code.", pattern=_CODE)
@@ -118,8 +130,15 @@ class FindingController(Controller):
         page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1,
         page_size: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> CaseList:
+        tenant = principal.tenant_id
         where = CaseFilter(status=status, school=school, kind=kind, type=type_, due_by=due_by)
-        async with read_model(pool) as conn:
-            return await fetch_case_list(
-                conn, principal.tenant_id, where, page=page, page_size=page_size
-            )
+        return await served(
+            replay,
+            pool,
+            from_log=lambda log, position: case_list_as_of(
+                log, tenant, where, position=position, page=page, page_size=page_size
+            ),
+            from_table=lambda conn: fetch_case_list(
+                conn, tenant, where, page=page, page_size=page_size
+            ),
+        )

@@ -21,9 +21,10 @@ from api.auth import Principal, Role
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
 from api.routes.audit import LogDependency, provide_transparency_log
-from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
-from api.schemas.common import READ_ERRORS, aggregate_read, problems
+from api.routes.read_models import ERRORS, WHOLE_LOG, PoolDependency, provide_pool, served
+from api.schemas.common import aggregate_read, problems
 from api.schemas.handovers import (
     HandoverPackage,
     HandoverRead,
@@ -38,6 +39,7 @@ from application import commands as c
 from application.handlers import handovers as h
 from application.queries import aggregate_history
 from domain.transition import Handover, HandoverError, HandoverState, IncomingHandover, Outflow
+from projections.as_of import handovers_as_of
 from projections.handovers import MAX_LIMIT, Direction, HandoverList, fetch_handovers
 
 PATH = "/v1/tenants/{swv_code:str}/handovers"
@@ -145,44 +147,62 @@ class HandoverController(Controller):
     @get(
         "/",
         summary="The tenant's handovers, outgoing and incoming, the latest consent first",
-        guards=[reads_handovers],
+        description=WHOLE_LOG,
+        guards=[authorisation.or_as_of(reads_handovers)],
         responses=ERRORS,
+        dependencies=REPLAY,
         operation_id="listHandovers",
         opt=personal("list", CASE_HANDLING),
     )
     async def list_handovers(
         self,
+        *,
         principal: NamedDependency[Principal],
         pool: PoolDependency,
+        replay: ReplayDependency,
         direction: Annotated[
             Direction | None, QueryParameter(description="Only outgoing or incoming ones.")
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
     ) -> HandoverList:
-        async with read_model(pool) as conn:
-            return await fetch_handovers(
-                conn, principal.tenant_id, direction=direction, limit=limit
-            )
+        tenant = principal.tenant_id
+        return await served(
+            replay,
+            pool,
+            from_log=lambda log, position: handovers_as_of(
+                log, tenant, position=position, direction=direction, limit=limit
+            ),
+            from_table=lambda conn: fetch_handovers(conn, tenant, direction=direction, limit=limit),
+        )
 
     @get(
         "/{handover_id:uuid}",
         response_headers=[ETAG],
         summary="A handover: what it carries, its state, version and events",
-        guards=[reads_handovers],
-        responses=READ_ERRORS,
+        description="As of a moment: the handover's own stream, read up to there.",
+        guards=[authorisation.or_as_of(reads_handovers)],
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getHandover",
         opt=personal("read", CASE_HANDLING),
     )
     async def read(
-        self, handover_id: FromPath[UUID], principal: NamedDependency[Principal], event_store: Store
+        self,
+        handover_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[HandoverRead]:
-        history = await aggregate_history(event_store, principal.tenant_id, Handover, handover_id)
+        history = await aggregate_history(
+            event_store, principal.tenant_id, Handover, handover_id, to_position=replay.position
+        )
         personal = _personal(principal)
         return aggregate_read(
             HandoverRead,
             history,
             HandoverView.of(history.aggregate, personal=personal),
             personal=personal,
+            replayed_to=replay.moment,
         )
 
     @get(
@@ -226,8 +246,10 @@ class IncomingHandoverController(Controller):
         "/{incoming_handover_id:uuid}",
         response_headers=[ETAG],
         summary="A handover from another SWV: what it carries, the answer, version and events",
-        guards=[reads_handovers],
-        responses=READ_ERRORS,
+        description="As of a moment: the handover's own stream, read up to there.",
+        guards=[authorisation.or_as_of(reads_handovers)],
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getIncomingHandover",
         opt=personal("read", CASE_HANDLING),
     )
@@ -236,9 +258,14 @@ class IncomingHandoverController(Controller):
         incoming_handover_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[IncomingHandoverRead]:
         history = await aggregate_history(
-            event_store, principal.tenant_id, IncomingHandover, incoming_handover_id
+            event_store,
+            principal.tenant_id,
+            IncomingHandover,
+            incoming_handover_id,
+            to_position=replay.position,
         )
         personal = _personal(principal)
         return aggregate_read(
@@ -246,6 +273,7 @@ class IncomingHandoverController(Controller):
             history,
             IncomingHandoverState.of(history.aggregate, personal=personal),
             personal=personal,
+            replayed_to=replay.moment,
         )
 
 
@@ -257,20 +285,29 @@ class OutflowController(Controller):
         "/{outflow_id:uuid}",
         response_headers=[ETAG],
         summary="Where a pupil went after VO/VSO",
-        guards=[reads_handovers],
-        responses=READ_ERRORS,
+        description="As of a moment: the outflow's own stream, read up to there.",
+        guards=[authorisation.or_as_of(reads_handovers)],
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getOutflow",
         opt=personal("read", CASE_HANDLING),
     )
     async def read(
-        self, outflow_id: FromPath[UUID], principal: NamedDependency[Principal], event_store: Store
+        self,
+        outflow_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[OutflowRead]:
-        history = await aggregate_history(event_store, principal.tenant_id, Outflow, outflow_id)
+        history = await aggregate_history(
+            event_store, principal.tenant_id, Outflow, outflow_id, to_position=replay.position
+        )
         return aggregate_read(
             OutflowRead,
             history,
             OutflowState.of(history.aggregate),
             personal=_personal(principal),
+            replayed_to=replay.moment,
         )
 
 

@@ -10,15 +10,16 @@ Who sees what:
 - ``GET .../projections/status``: the loket, the committee, auditors and the swv-admin.
 
 Auditors read the first three as of a position or time of the log (api/routes/as_of.py):
-rebuilt in memory from the log, not read from the tables.
+rebuilt in memory from the log, not read from the tables (:func:`served`, which every read
+model's route answers through).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import asyncpg
 import msgspec
@@ -37,9 +38,11 @@ from api.dependencies import PoolDependency as PoolDependency  # noqa: PLC0414
 from api.dependencies import provide_pool as provide_pool  # noqa: PLC0414
 from api.personal_reads import CASE_HANDLING, personal
 from api.read_side import Reads, provide_read_pool, provide_reads
-from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, ReplayDependency
+from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, Replay, ReplayDependency
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
+from application.ports import EventStore
+from application.queries import Replayable
 from domain.swv import is_municipality_code
 from infrastructure.database import Connection, Pool
 from projections.absence_cases import fetch_absence_signals, with_absence_signals
@@ -63,6 +66,30 @@ ERRORS = {
         media_type="application/problem+json",
     ),
 }
+
+
+R = TypeVar("R", bound=Replayable)
+WHOLE_LOG = "As of a moment it replays the tenant's whole log up to there."
+"""What a tenant-wide read model's route says of its as-of reads: their cost is the log's."""
+
+
+async def served(
+    replay: Replay,
+    pool: Pool,
+    *,
+    from_log: Callable[[EventStore, int], Awaitable[R]],
+    from_table: Callable[[Connection], Awaitable[R]],
+) -> R:
+    """A read model's answer: replayed from the log when asked as of a moment, else its table.
+
+    ``from_log`` takes the log to read and the position to replay to, and folds the read
+    model's events up to it with the fold its projection applies, so that both answer alike.
+    """
+    if replay.moment is not None and replay.log is not None:
+        answer = await from_log(replay.log, replay.moment.position)
+        return msgspec.structs.replace(answer, replayed_to=replay.moment)
+    async with read_model(pool) as conn:
+        return await from_table(conn)
 
 
 @asynccontextmanager
@@ -107,6 +134,7 @@ class ReadModelController(Controller):
     @get(
         "/schools/{school_code:str}/caseload",
         summary="A school's pupils with open cases, and what is due next on each",
+        description=WHOLE_LOG,
         guards=[authorisation.or_as_of(authorisation.reads_caseload)],
         responses=ERRORS,
         dependencies=READ_MODEL_REPLAY,
@@ -123,22 +151,20 @@ class ReadModelController(Controller):
         replay: ReplayDependency,
     ) -> SchoolCaseload:
         authorisation.ensure_can_read_caseload(principal, school_code, as_of=replay.as_of)
-        day = replay.day or local_date(clock.now())
-        if replay.position is not None:
-            caseload = await caseload_as_of(
-                reads.event_store,
-                principal.tenant_id,
-                school_code,
-                position=replay.position,
-                day=day,
-            )
-            return msgspec.structs.replace(caseload, replayed_to=replay.moment)
-        async with read_model(pool) as conn:
-            return await fetch_school_caseload(conn, principal.tenant_id, school_code, as_of=day)
+        tenant, day = principal.tenant_id, replay.day or local_date(clock.now())
+        return await served(
+            replay,
+            pool,
+            from_log=lambda log, position: caseload_as_of(
+                log, tenant, school_code, position=position, day=day
+            ),
+            from_table=lambda conn: fetch_school_caseload(conn, tenant, school_code, as_of=day),
+        )
 
     @get(
         "/deadlines",
         summary="What falls due, overdue acts included, sorted by date",
+        description=WHOLE_LOG,
         guards=[authorisation.or_as_of(authorisation.reads_deadlines)],
         responses=ERRORS,
         dependencies=READ_MODEL_REPLAY,
@@ -161,33 +187,30 @@ class ReadModelController(Controller):
         order: Annotated[Order, QueryParameter(description="By date: asc or desc.")] = Order.ASC,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 500,
     ) -> DeadlinesDue:
-        day = replay.day or local_date(clock.now())
-        if replay.position is not None:
-            due = await deadlines_as_of(
-                reads.event_store,
-                principal.tenant_id,
-                position=replay.position,
+        tenant, day = principal.tenant_id, replay.day or local_date(clock.now())
+
+        async def from_table(conn: Connection) -> DeadlinesDue:
+            due = await fetch_deadlines_due(
+                conn, tenant, as_of=day, until=until, kinds=kind, order=order, limit=limit
+            )
+            signals = await fetch_absence_signals(conn, tenant, until=until, limit=limit)
+            return with_absence_signals(due, signals, kinds=kind, order=order, limit=limit)
+
+        return await served(
+            replay,
+            pool,
+            from_log=lambda log, position: deadlines_as_of(
+                log,
+                tenant,
+                position=position,
                 day=day,
                 until=until,
                 kinds=kind,
                 order=order,
                 limit=limit,
-            )
-            return msgspec.structs.replace(due, replayed_to=replay.moment)
-        async with read_model(pool) as conn:
-            due = await fetch_deadlines_due(
-                conn,
-                principal.tenant_id,
-                as_of=day,
-                until=until,
-                kinds=kind,
-                order=order,
-                limit=limit,
-            )
-            signals = await fetch_absence_signals(
-                conn, principal.tenant_id, until=until, limit=limit
-            )
-        return with_absence_signals(due, signals, kinds=kind, order=order, limit=limit)
+            ),
+            from_table=from_table,
+        )
 
     @get(
         "/municipalities/{municipality_code:str}/figures",
@@ -203,7 +226,8 @@ class ReadModelController(Controller):
             '- a school year of 1 to 4 is published as `"<5"` and its months are withheld;\n'
             "- a larger school year with any month of 1 to 4 is published, its months are "
             "withheld (the year minus the other months would give the small one away);\n"
-            "- amounts (hours, euro cents) are published only where the count is."
+            "- amounts (hours, euro cents) are published only where the count is.\n\n"
+            f"{WHOLE_LOG}"
         ),
         guards=[authorisation.or_as_of(authorisation.reads_figures)],
         responses=ERRORS,
@@ -224,19 +248,21 @@ class ReadModelController(Controller):
         authorisation.ensure_can_read_figures(principal, municipality_code, as_of=replay.as_of)
         if not is_municipality_code(municipality_code):
             raise NotFoundException(f"No municipality {municipality_code!r} here.")
-        if replay.position is not None:
-            figures = await figures_as_of(
-                reads.event_store,
-                principal.tenant_id,
+        tenant = principal.tenant_id
+        return await served(
+            replay,
+            pool,
+            from_log=lambda log, position: figures_as_of(
+                log,
+                tenant,
                 municipality_code,
-                position=replay.position,
+                position=position,
                 granularity=granularity,
-            )
-            return msgspec.structs.replace(figures, replayed_to=replay.moment)
-        async with read_model(pool) as conn:
-            return await fetch_municipality_figures(
-                conn, principal.tenant_id, municipality_code, granularity=granularity
-            )
+            ),
+            from_table=lambda conn: fetch_municipality_figures(
+                conn, tenant, municipality_code, granularity=granularity
+            ),
+        )
 
     @get(
         "/projections/status",

@@ -19,8 +19,9 @@ from api.auth import Principal, Role
 from api.command_routes import CommandRoute, command_router
 from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
-from api.routes.read_models import ERRORS, PoolDependency, provide_pool, read_model
-from api.schemas.common import READ_ERRORS, aggregate_read
+from api.routes.as_of import AS_OF_READ_ERRORS, REPLAY, ReplayDependency
+from api.routes.read_models import ERRORS, WHOLE_LOG, PoolDependency, provide_pool, served
+from api.schemas.common import aggregate_read
 from api.schemas.headers import ETAG
 from api.schemas.services import (
     ServiceCatalogueRead,
@@ -29,9 +30,10 @@ from api.schemas.services import (
 )
 from application import commands as c
 from application.handlers import services as h
-from application.handling import load
+from application.handling import LoadedStream
 from application.queries import aggregate_history
 from domain.service import ServiceCatalogue, ServiceRequest, catalogue_stream_id
+from projections.as_of import services_overview_as_of
 from projections.service_requests import ServicesOverview, fetch_services_overview
 
 PATH = "/v1/tenants/{swv_code:str}/services"
@@ -149,35 +151,53 @@ class ServiceCatalogueController(Controller):
     @get(
         "/",
         summary="The tenant's catalogue of services and provisions",
-        guards=[authorisation.reads_configuration],
-        responses=READ_ERRORS,
+        guards=[authorisation.or_as_of(authorisation.reads_configuration)],
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getServiceCatalogue",
     )
     async def read(
-        self, principal: NamedDependency[Principal], event_store: Store
+        self, principal: NamedDependency[Principal], event_store: Store, replay: ReplayDependency
     ) -> ServiceCatalogueRead:
         tenant = principal.tenant_id
-        loaded = await load(event_store, tenant, catalogue_stream_id(tenant))
+        events = await event_store.read_stream(
+            tenant, catalogue_stream_id(tenant), to_position=replay.position
+        )
+        loaded = LoadedStream(catalogue_stream_id(tenant), events)
         catalogue = loaded.require(ServiceCatalogue) if loaded.events else None
-        return ServiceCatalogueRead.of(catalogue, loaded.version)
+        return ServiceCatalogueRead.of(catalogue, loaded.version, replayed_to=replay.moment)
 
     @get(
         "/overview",
         summary="Requests and hours per service in a school year, and municipal shares",
-        description="Counts and hours only. A school sees its own requests' figures.",
-        guards=[authorisation.reads_caseload],
+        description=(
+            f"Counts and hours only. A school sees its own requests' figures. {WHOLE_LOG}"
+        ),
+        guards=[authorisation.or_as_of(authorisation.reads_caseload)],
         responses=ERRORS,
+        dependencies=REPLAY,
         operation_id="getServicesOverview",
     )
     async def overview(
-        self, principal: NamedDependency[Principal], pool: PoolDependency, school_year: SchoolYear
+        self,
+        principal: NamedDependency[Principal],
+        pool: PoolDependency,
+        replay: ReplayDependency,
+        school_year: SchoolYear,
     ) -> ServicesOverview:
-        staff = principal.has(*authorisation.SWV_STAFF, Role.AUDITOR)
+        tenant = principal.tenant_id
+        staff = replay.as_of or principal.has(*authorisation.SWV_STAFF, Role.AUDITOR)
         school = None if staff else principal.school
-        async with read_model(pool) as conn:
-            return await fetch_services_overview(
-                conn, principal.tenant_id, school_year, school_code=school
-            )
+        return await served(
+            replay,
+            pool,
+            from_log=lambda log, position: services_overview_as_of(
+                log, tenant, school_year, position=position, school_code=school
+            ),
+            from_table=lambda conn: fetch_services_overview(
+                conn, tenant, school_year, school_code=school
+            ),
+        )
 
 
 class ServiceRequestController(Controller):
@@ -189,8 +209,9 @@ class ServiceRequestController(Controller):
         response_headers=[ETAG],
         summary="A service request: state, version and events",
         description="The question and reasons only for the loket, the committee, the school.",
-        guards=[authorisation.reads_decisions],
-        responses=READ_ERRORS,
+        guards=[authorisation.or_as_of(authorisation.reads_decisions)],
+        responses=AS_OF_READ_ERRORS,
+        dependencies=REPLAY,
         operation_id="getServiceRequest",
         opt=personal("read", CASE_HANDLING),
     )
@@ -199,19 +220,27 @@ class ServiceRequestController(Controller):
         service_request_id: RequestId,
         principal: NamedDependency[Principal],
         event_store: Store,
+        replay: ReplayDependency,
     ) -> Response[ServiceRequestRead]:
         history = await aggregate_history(
-            event_store, principal.tenant_id, ServiceRequest, service_request_id
+            event_store,
+            principal.tenant_id,
+            ServiceRequest,
+            service_request_id,
+            to_position=replay.position,
         )
         request = history.aggregate
         schools = (request.school_code,)
-        authorisation.ensure_can_read_decision(principal, "ServiceRequest", request.id, schools)
+        authorisation.ensure_can_read_decision(
+            principal, "ServiceRequest", request.id, schools, as_of=replay.as_of
+        )
         personal = authorisation.may_see_decision_details(principal, schools)
         return aggregate_read(
             ServiceRequestRead,
             history,
             ServiceRequestState.of(request),
             personal=personal,
+            replayed_to=replay.moment,
         )
 
 

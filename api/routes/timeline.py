@@ -6,6 +6,9 @@ recorded time, actor, correlation id and the policy version that applied (record
 decision, else the one in force on its business date). Paged by position (``after``,
 ``limit``). Auditors and the SWV staff read it; personal fields follow the usual rules (blanked
 for auditors); a purpose is required, and every read is recorded in the access log with it.
+As of a moment (``as_of_position``, ``as_of``; the auditor and the privacy officer): the
+timeline up to there, read from the pupil's streams only, so its cost grows with the pupil's
+events and not with the tenant's history.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from api.auth import Principal, Role
 from api.dependencies import Store
 from api.personal_reads import AUDIT, personal
 from api.read_side import Reads, provide_reads
+from api.routes.as_of import REPLAY, ReplayDependency
 from api.routes.audit import purpose_of
 from api.schemas.common import MAX_POSITION, EventView, problems
-from application.handling import load, load_swv
 from application.ports import RecordedEvent
+from application.queries import Replayable, aggregate_history, swv_configuration
 from domain.pupil import Pupil
 from infrastructure.database import tenant_transaction
 
@@ -52,7 +56,7 @@ class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):
     redacted: list[str]
 
 
-class Timeline(msgspec.Struct, frozen=True, kw_only=True):
+class Timeline(Replayable, frozen=True, kw_only=True):
     pupil_id: UUID
     data_shredded: bool
     entries: list[TimelineEntry]
@@ -73,11 +77,11 @@ def business_date(data: dict[str, Any]) -> date | None:
 
 @get(
     "/v1/tenants/{swv_code:str}/pupils/{pupil_id:uuid}/timeline",
-    guards=[reads_timeline],
+    guards=[authorisation.or_as_of(reads_timeline)],
     summary="Every event of a pupil and its cases, in order, with dates, actors and policy",
     tags=["audit"],
     responses=problems(400, 401, 403, 404, 422),
-    dependencies={"reads": Provide(provide_reads)},
+    dependencies={"reads": Provide(provide_reads), **REPLAY},
     opt=personal("timeline", AUDIT),
 )
 async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
@@ -87,25 +91,33 @@ async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
     principal: NamedDependency[Principal],
     event_store: Store,
     reads: Reads,
+    replay: ReplayDependency,
     after: Annotated[int, QueryParameter(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
 ) -> Timeline:
     purpose_of(request)  # required here; api/personal_reads.py records it with the read
     tenant = principal.tenant_id
-    pupil = (await load(event_store, tenant, pupil_id)).require(Pupil)
-    authorisation.ensure_can_read_pupil(principal, pupil)
+    until = replay.position
+    pupil = (
+        await aggregate_history(event_store, tenant, Pupil, pupil_id, to_position=until)
+    ).aggregate
+    authorisation.ensure_can_read_pupil(principal, pupil, as_of=replay.as_of)
     personal = authorisation.may_see_pupil_details(principal, pupil)
     # The story itself tolerates staleness (the replica, if any); who may read it does not.
-    async with reads.pool.acquire() as conn, tenant_transaction(conn, tenant):
+    # As of a position, it is read where the log holds that position.
+    source = replay.source or reads
+    async with source.pool.acquire() as conn, tenant_transaction(conn, tenant):
         streams = {r["stream_id"] for r in await conn.fetch(_PUPIL_STREAMS, tenant, pupil_id)}
     events: list[RecordedEvent] = []
     for stream in streams | {pupil_id}:
         events.extend(
-            e for e in await reads.event_store.read_stream(tenant, stream) if e.position > after
+            e
+            for e in await source.event_store.read_stream(tenant, stream, to_position=until)
+            if e.position > after
         )
     events.sort(key=lambda e: e.position)
     page = events[:limit]
-    swv = await load_swv(reads.event_store, tenant)
+    swv = await swv_configuration(source.event_store, tenant, to_position=until)
     entries = []
     for recorded in page:
         view = EventView.of(recorded, personal=personal)
@@ -133,4 +145,5 @@ async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
         data_shredded=pupil.data_shredded,
         entries=entries,
         next_after=page[-1].position if len(events) > limit else None,
+        replayed_to=replay.moment,
     )

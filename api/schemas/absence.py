@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView
+from application.queries import LogMoment, Replayable
 from domain.absence import AbsenceCase, AbsenceEnd, AbsenceKind, AbsenceSignal, Reporter
 from domain.swv import Swv
 
@@ -58,7 +59,7 @@ class AbsenceCaseEvent(EventView, frozen=True):
     aggregate = AbsenceCase
 
 
-class AbsenceCaseRead(msgspec.Struct, frozen=True):
+class AbsenceCaseRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: AbsenceCaseState
@@ -70,7 +71,7 @@ class SchoolHolidayView(msgspec.Struct, frozen=True):
     last_day: date
 
 
-class AbsenceSettings(msgspec.Struct, frozen=True, kw_only=True):
+class AbsenceSettings(Replayable, frozen=True, kw_only=True):
     """The tenant's settings the absence signals are computed with."""
 
     school_holidays: dict[int, list[SchoolHolidayView]]
@@ -79,11 +80,12 @@ class AbsenceSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Months without an offer before a case signals: the Thuiszitterspact's ambition, policy."""
 
     @classmethod
-    def of(cls, swv: Swv) -> AbsenceSettings:
+    def of(cls, swv: Swv, replayed_to: LogMoment | None = None) -> AbsenceSettings:
         return cls(
             school_holidays={
                 year: [SchoolHolidayView(h.first_day, h.last_day) for h in holidays]
                 for year, holidays in sorted(swv.school_holidays.items())
             },
             thuiszitterspact_months=swv.thuiszitterspact_months,
+            replayed_to=replayed_to,
         )

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView
+from application.queries import Replayable
 from domain.transition import (
     HandedArrangement,
     HandedTlv,
@@ -74,7 +75,7 @@ class HandoverEvent(EventView, frozen=True):
     aggregate = Handover
 
 
-class HandoverRead(msgspec.Struct, frozen=True):
+class HandoverRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: HandoverView
@@ -109,7 +110,7 @@ class IncomingHandoverEvent(EventView, frozen=True):
     aggregate = IncomingHandover
 
 
-class IncomingHandoverRead(msgspec.Struct, frozen=True):
+class IncomingHandoverRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: IncomingHandoverState
@@ -134,7 +135,7 @@ class OutflowEvent(EventView, frozen=True):
     aggregate = Outflow
 
 
-class OutflowRead(msgspec.Struct, frozen=True):
+class OutflowRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: OutflowState

@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.common import EventView
+from application.queries import LogMoment, Replayable
 from domain.service import MunicipalShare, ServiceCatalogue, ServiceKind, ServiceRequest
 
 
@@ -18,12 +19,17 @@ class ServiceView(msgspec.Struct, frozen=True, kw_only=True):
     for_pupils: bool
 
 
-class ServiceCatalogueRead(msgspec.Struct, frozen=True, kw_only=True):
+class ServiceCatalogueRead(Replayable, frozen=True, kw_only=True):
     version: int
     services: list[ServiceView]
 
     @classmethod
-    def of(cls, catalogue: ServiceCatalogue | None, version: int) -> ServiceCatalogueRead:
+    def of(
+        cls,
+        catalogue: ServiceCatalogue | None,
+        version: int,
+        replayed_to: LogMoment | None = None,
+    ) -> ServiceCatalogueRead:
         offered = (
             [] if catalogue is None else sorted(catalogue.services.values(), key=lambda s: s.code)
         )
@@ -33,6 +39,7 @@ class ServiceCatalogueRead(msgspec.Struct, frozen=True, kw_only=True):
                 ServiceView(code=s.code, name=s.name, kind=s.kind, for_pupils=s.for_pupils)
                 for s in offered
             ],
+            replayed_to=replayed_to,
         )
 
 
@@ -72,7 +79,7 @@ class ServiceRequestEvent(EventView, frozen=True):
     aggregate = ServiceRequest
 
 
-class ServiceRequestRead(msgspec.Struct, frozen=True):
+class ServiceRequestRead(Replayable, frozen=True):
     id: UUID
     version: int
     state: ServiceRequestState

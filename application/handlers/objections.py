@@ -65,7 +65,7 @@ async def lodge_objection(
             **act.stamp,
             channel=cmd.channel,
             posted_on=posted_on,
-            advisory_committee=swv.policy.lbt_affiliated,
+            advisory_committee=act.policy(swv, received_on).lbt_affiliated,
             lateness_excuse=cmd.lateness_excuse,
         ),
     )
@@ -87,12 +87,13 @@ def explain_objection_lateness(
 def rule_on_objection_lateness(
     cmd: RuleOnObjectionLateness, objection: Objection, act: Act, swv: Swv
 ) -> None:
-    """The committee rules on a late objection (Awb 6:11), under the policy in force."""
+    """The committee rules on a late objection (Awb 6:11), under the policy in force that day."""
+    decided_on = act.happened(cmd.decided_on, "decided_on")
     objection.rule_on_lateness(
         excusable=cmd.excusable,
         reasons=cmd.reasons,
-        decided_on=act.happened(cmd.decided_on, "decided_on"),
-        policy=swv.policy,
+        decided_on=decided_on,
+        policy=act.policy(swv, decided_on),
         **act.stamp,
     )
 

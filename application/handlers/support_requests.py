@@ -114,12 +114,10 @@ def suspend_application(cmd: SuspendApplication, request: SupportRequest, act: A
 
 @changes_configured(SupportRequest, "request_id", rule=PROCESSES_CASES, happened=("resumed_on",))
 def resume_application(cmd: ResumeApplication, request: SupportRequest, act: Act, swv: Swv) -> None:
-    """The application was completed: the term runs again, counted as the tenant chose."""
-    request.resume(
-        resumed_on=act.happened(cmd.resumed_on, "resumed_on"),
-        **act.stamp,
-        count=swv.policy.pause_count,
-    )
+    """The application was completed: the term runs again, as the policy of that day counts it."""
+    resumed_on = act.happened(cmd.resumed_on, "resumed_on")
+    count = act.policy(swv, resumed_on).pause_count
+    request.resume(resumed_on=resumed_on, **act.stamp, count=count)
 
 
 @changes(SupportRequest, "request_id", rule=PROCESSES_CASES, happened=("notified_on",))

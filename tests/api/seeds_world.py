@@ -19,7 +19,8 @@ async def seeds_world(api: Api, tenant: TenantId, pupil: str) -> dict[str, str]:
     """Ids of open cases of ``pupil`` at SCHOOL, by name.
 
     ``absence`` and ``service_request`` (SERVICE, a provision); ``handover``, exported for an
-    SWV off the platform; ``incoming_handover``, from another tenant, unanswered; ``outflow``.
+    SWV off the platform; ``incoming_handover``, from another tenant, unanswered; ``outflow``;
+    ``seeded``: the log's position once all of them are there.
     """
     base = f"/v1/tenants/{tenant}"
     staff = api.as_(tenant, Role.LOKET, Role.COMMITTEE, subject="staff")
@@ -63,12 +64,17 @@ async def seeds_world(api: Api, tenant: TenantId, pupil: str) -> dict[str, str]:
         staff,
         {"pupil_id": pupil, "destination": "VERVOLGONDERWIJS", "left_on": "2025-07-18"},
     )
+    incoming = await incoming_from_elsewhere(api, tenant)
+    arrived = await api.ok(
+        "GET", f"{base}/incoming-handovers/{incoming['incoming_handover']}", staff
+    )
     return {
         "absence": case["id"],
         "service_request": request["id"],
         "handover": handover["id"],
-        **await incoming_from_elsewhere(api, tenant),
+        **incoming,
         "outflow": outflow["id"],
+        "seeded": str(max(outflow["position"], arrived["events"][-1]["position"])),
     }
 
 

@@ -464,6 +464,24 @@ ROUTES = [
             (f"schools/{SCHOOL}/caseload", "?"),
             ("deadlines?as_of=2025-03-25", "&"),
             (f"municipalities/{MUNICIPALITY}/figures", "?"),
+            ("pupils/{pupil}/timeline", "?"),
+            ("cases", "?"),
+            ("duo/tlv-registrations?period_from=2025-01-01&period_until=2025-12-31", "&"),
+        )
+    ),
+    *(
+        Route("GET", f"{TENANT}/{read}{sep}as_of_position={{seeded}}&purpose=audit", {A, PO})
+        for read, sep in (
+            ("absence-cases/{absence}", "?"),
+            ("absence-cases/monthly-overview?school_year=2025", "&"),
+            ("absence-settings", "?"),
+            ("services", "?"),
+            ("services/overview?school_year=2025", "&"),
+            ("service-requests/{service_request}", "?"),
+            ("handovers", "?"),
+            ("handovers/{handover}", "?"),
+            ("incoming-handovers/{incoming_handover}", "?"),
+            ("outflows/{outflow}", "?"),
         )
     ),
     # The personal data as held then, for a subject's request about the past.

@@ -299,6 +299,11 @@ AS_OF_READS = (
     f"schools/{SCHOOL}/caseload",
     "deadlines",
     f"municipalities/{MUNICIPALITY}/figures",
+    "pupils/{pupil}/timeline",
+    "cases",
+    "handovers",
+    "services",
+    "absence-settings",
 )
 
 

@@ -9,6 +9,7 @@ import pytest
 from application.beschikking import beschikking_of, lange_datum, render_html, render_pdf
 from domain.errors import RequestNotDecidedError
 from domain.support_request import SupportRequest
+from domain.swv import Swv, SwvPolicy
 from domain.tlv import FundingCategory
 from tests.unit.domain.conftest import (
     AT,
@@ -58,12 +59,28 @@ def test_the_letter_states_decision_terms_and_reasons() -> None:
     assert "Sam" in letter
 
 
+def names_the_lbt(request: SupportRequest, swv: Swv) -> bool:
+    return any("LBT" in line for line in beschikking_of(request, swv).objection_notice)
+
+
 def test_the_lbt_is_named_only_for_an_affiliated_swv() -> None:
     swv = configured_swv()
-    affiliated = beschikking_of(granted(None), swv)
-    assert any("LBT" in line for line in affiliated.objection_notice)
-    swv.policy = replace(swv.policy, lbt_affiliated=False)
-    assert not any("LBT" in line for line in beschikking_of(granted(None), swv).objection_notice)
+    affiliated = names_the_lbt(granted(None), swv)
+    unaffiliated = replace(POLICY, version="OP-2025.1", lbt_affiliated=False)
+    swv.adopt_policy(unaffiliated, by=DIRECTOR, at=AT)
+
+    assert affiliated
+    assert not names_the_lbt(granted(None), swv)
+
+
+def test_the_lbt_is_named_as_the_policy_in_force_on_the_decisions_date_says() -> None:
+    swv = configured_swv()
+    later = SwvPolicy(version="OP-2025.2", effective_from=date(2025, 8, 1), lbt_affiliated=False)
+    swv.adopt_policy(later, by=DIRECTOR, at=AT)
+    request = granted(None)
+
+    assert names_the_lbt(request, swv)  # decided on 20 March 2025, under OP-2024.1
+    assert beschikking_of(request, swv).policy_version == "OP-2024.1"
 
 
 def test_the_text_is_escaped_in_html() -> None:

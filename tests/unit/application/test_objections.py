@@ -5,6 +5,7 @@ import pytest
 
 from application.aggregate_ids import TLV_IDS, new_aggregate_id
 from application.commands import (
+    AdoptPolicy,
     CheckCompleteness,
     DecideObjection,
     DecideSupportRequest,
@@ -17,13 +18,14 @@ from application.commands import (
     SubmitSupportRequest,
 )
 from application.errors import ConcurrencyConflictError
-from application.handlers import objections, support_requests
+from application.handlers import objections, support_requests, swv
 from application.queries import aggregate_history
 from domain.deadlines import Channel, Timeliness
 from domain.objection import Objection, ObjectionOutcome, Objector, TlvConsequence
 from domain.support_request import DecisionOutcome, ParentView
 from domain.tlv import FundingCategory, Tlv, TlvType
 from tests.unit.application.conftest import (
+    ADMIN,
     DIRECTOR,
     Desk,
     granted_tlv,
@@ -108,6 +110,56 @@ async def test_an_excused_late_objection_goes_on_under_the_committees_ruling(des
         "OP-2024.1",
     )
     assert not history.aggregate.awaits_lateness_ruling
+
+
+async def test_a_ruling_on_lateness_records_the_policy_in_force_on_its_business_date(
+    desk: Desk,
+) -> None:
+    objection_id, _ = await objected(desk, date(2025, 4, 22), channel=Channel.EMAIL)
+    await desk.run(
+        objections.explain_objection_lateness,
+        ExplainObjectionLateness(objection_id=objection_id, explanation="Een oud adres."),
+    )
+    await desk.run(
+        swv.adopt_policy,
+        AdoptPolicy(
+            policy_version="OP-2025.2", effective_from=date(2025, 8, 1), lbt_affiliated=False
+        ),
+        actor=ADMIN,
+    )
+
+    await desk.run(
+        objections.rule_on_objection_lateness,
+        RuleOnObjectionLateness(
+            objection_id=objection_id,
+            excusable=True,
+            reasons="Naar een oud adres gestuurd: verschoonbaar.",
+            decided_on=date(2025, 4, 30),
+        ),
+        actor=DIRECTOR,
+    )
+
+    history = await aggregate_history(desk.store, desk.tenant_id, Objection, objection_id)
+    ruled = history.events[-1].event
+    assert isinstance(ruled, Objection.LatenessRuled)
+    assert ruled.policy_version == "OP-2024.1"  # adopted already, in force only from August
+
+
+async def test_an_objection_is_heard_as_the_policy_in_force_when_it_came_in_says(
+    desk: Desk,
+) -> None:
+    await desk.run(
+        swv.adopt_policy,
+        AdoptPolicy(
+            policy_version="OP-2025.2", effective_from=date(2025, 8, 1), lbt_affiliated=False
+        ),
+        actor=ADMIN,
+    )
+
+    objection_id, _ = await objected(desk, date(2025, 4, 15))
+
+    history = await aggregate_history(desk.store, desk.tenant_id, Objection, objection_id)
+    assert history.aggregate.advisory_committee  # the LBT, as OP-2024.1 has it on 15 April
 
 
 async def test_partly_upheld_after_lbt_advice_revises_the_tlv_category(desk: Desk) -> None:

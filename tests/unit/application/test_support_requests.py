@@ -268,6 +268,30 @@ class TestTheDecisionTerm:
         history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
         assert history.aggregate.decision_deadline == deadline
 
+    async def test_a_resumption_counts_its_pause_as_the_policy_in_force_that_day_says(
+        self, desk: Desk
+    ) -> None:
+        request_id = await complete_request(desk, await register_pupil(desk))
+        desk.clock.move_to(date(2025, 3, 17))
+        await invited_to_complete(desk, request_id, date(2025, 3, 7), complete_by=date(2025, 3, 21))
+        await desk.run(
+            swv.adopt_policy,
+            AdoptPolicy(
+                policy_version="OP-2025.2",
+                effective_from=date(2025, 8, 1),
+                pause_count=PauseCount.COMPLETION_DAY_PAUSED,
+            ),
+            actor=ADMIN,
+        )
+
+        await desk.run(
+            support_requests.resume_application,
+            ResumeApplication(request_id=request_id, resumed_on=date(2025, 3, 17)),
+        )
+
+        history = await aggregate_history(desk.store, desk.tenant_id, SupportRequest, request_id)
+        assert history.aggregate.decision_deadline == date(2025, 5, 7)  # as OP-2024.1 counts
+
     async def test_an_incomplete_application_has_its_term_running_from_receipt(
         self, desk: Desk
     ) -> None:

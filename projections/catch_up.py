@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import asyncpg
 
-from application.ports import EventStore, RecordedEvent
+from application.ports import RecordedEvent
 from domain.ids import TenantId
 from infrastructure.database import Connection, Pool, tenant_transaction
 from projections.builds import Build
@@ -54,6 +56,50 @@ _TRACKED = (
 )
 
 
+class LogReader(Protocol):
+    """What a catch-up needs of a store: pages of one tenant's log."""
+
+    async def read_log(
+        self, tenant_id: TenantId, *, after: int = 0, limit: int = 500
+    ) -> list[RecordedEvent]: ...
+
+
+class SharedReads:
+    """One runner pass's reads of the log, shared by the projections standing at one position.
+
+    Every read model of a tenant usually stands at the same position, so without sharing each
+    of them read and decoded the same new events again (and decrypted their personal fields).
+    Only the last few pages are kept, so a projection far behind costs no more memory than a
+    page or two; a read still running when it is dropped finishes for whoever awaits it.
+    """
+
+    def __init__(self, store: LogReader, *, pages: int = 4) -> None:
+        self._store = store
+        self._pages = pages
+        self._reads: OrderedDict[tuple[TenantId, int, int], asyncio.Future[list[RecordedEvent]]]
+        self._reads = OrderedDict()
+
+    async def read_log(
+        self, tenant_id: TenantId, *, after: int = 0, limit: int = 500
+    ) -> list[RecordedEvent]:
+        key = (tenant_id, after, limit)
+        read = self._reads.get(key)
+        if read is None:
+            read = asyncio.ensure_future(self._store.read_log(tenant_id, after=after, limit=limit))
+            read.add_done_callback(_seen)
+            self._reads[key] = read
+            while len(self._reads) > self._pages:
+                self._reads.popitem(last=False)
+        # A reader that stops early cancels its own wait, not the read another one shares.
+        return await asyncio.shield(read)
+
+
+def _seen(read: asyncio.Future[list[RecordedEvent]]) -> None:
+    """Retrieve a shared read's error, which each of its readers gets and handles anyway."""
+    if not read.cancelled():
+        read.exception()
+
+
 class StalePositionError(RuntimeError):
     """Another worker moved the tracked position first; this one's page was rolled back."""
 
@@ -83,7 +129,7 @@ async def tracked_position(pool: Pool, build: Build, tenant_id: TenantId) -> tup
 
 async def catch_up(  # noqa: PLR0913 - the loop's collaborators and knobs
     pool: Pool,
-    store: EventStore,
+    store: LogReader,
     projection: Projection,
     build: Build,
     tenant_id: TenantId,
@@ -126,7 +172,7 @@ class _UnreadableError(Exception):
 class _Reader:
     """Pages of the log, the next one read while the current one is applied."""
 
-    def __init__(self, store: EventStore, tenant_id: TenantId, limit: int) -> None:
+    def __init__(self, store: LogReader, tenant_id: TenantId, limit: int) -> None:
         self._store = store
         self._tenant_id = tenant_id
         self._limit = limit

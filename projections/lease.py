@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -56,6 +57,16 @@ class Leases:
         async with self._lock:
             return bool(await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
 
+    async def try_acquire_many(self, keys: Sequence[int]) -> list[bool]:
+        """Try every lease in one round trip; which of ``keys`` are now held, in order."""
+        async with self._lock:
+            rows = await self._conn.fetch(
+                "SELECT pg_try_advisory_lock(k) FROM unnest($1::bigint[]) WITH ORDINALITY"
+                " AS u(k, i) ORDER BY i",
+                list(keys),
+            )
+        return [bool(row[0]) for row in rows]
+
     async def acquire(self, key: int, *, timeout_s: float) -> None:
         """Wait for the lease; a runner holds one only while it catches up a tenant."""
         async with asyncio.timeout(timeout_s):
@@ -69,3 +80,15 @@ class Leases:
                 asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError
             ):
                 await self._conn.fetchval("SELECT pg_advisory_unlock($1)", key)
+
+    async def release_many(self, keys: Sequence[int]) -> None:
+        """Give back leases taken with ``try_acquire_many``, in one round trip."""
+        if not keys:
+            return
+        async with self._lock:
+            with contextlib.suppress(
+                asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError
+            ):
+                await self._conn.execute(
+                    "SELECT pg_advisory_unlock(k) FROM unnest($1::bigint[]) AS u(k)", list(keys)
+                )

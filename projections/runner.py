@@ -29,7 +29,7 @@ from infrastructure.database import (
 )
 from infrastructure.event_store import PostgresEventStore
 from projections.builds import active_build, build_of, create_build
-from projections.catch_up import catch_up
+from projections.catch_up import SharedReads, catch_up
 from projections.lease import Leases, tenant_lease
 from projections.projection import Projection
 from projections.rebuild import RebuildError, rebuild
@@ -38,7 +38,10 @@ from projections.status import ProjectionStatus, projection_status, resume_proje
 log = logging.getLogger("passend.projections")
 
 Pair = tuple[str, TenantId]
-_POSITION = "SELECT * FROM passend_projection_position($1, $2)"
+_POSITIONS = (
+    "SELECT p.projection, x.* FROM unnest($2::text[]) AS p(projection),"
+    " LATERAL passend_projection_position($1, p.projection) AS x"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,40 +178,55 @@ class ProjectionRunner:
                 wake.set()
 
     async def _catch_up_tenant(self, tenant_id: TenantId) -> bool:
-        """One pass over the projections; True if some lease was held by another worker."""
-        busy = False
-        for projection in self._projections:
+        """One pass over the projections; True if some lease was held by another worker.
+
+        The pass takes its leases, reads the tracked positions and gives the leases back in one
+        round trip each, and the projections standing at one position share their reads of
+        the log: what one pass costs beyond applying grows little with the read models' number.
+        """
+        leases = self._leases
+        wanted = [p for p in self._projections if (p.name, tenant_id) not in self._failures]
+        if leases is None or not wanted:
+            return False
+        keys = [tenant_lease(p.name, tenant_id) for p in wanted]
+        held = await leases.try_acquire_many(keys)
+        mine = [p for p, ok in zip(wanted, held, strict=True) if ok]
+        try:
+            if mine:
+                await self._catch_up_projections(tenant_id, mine)
+        finally:
+            await leases.release_many([k for k, ok in zip(keys, held, strict=True) if ok])
+        return len(mine) < len(wanted)
+
+    async def _catch_up_projections(
+        self, tenant_id: TenantId, projections: Sequence[Projection]
+    ) -> None:
+        async with self._pool.acquire() as conn:
+            rows = {
+                row["projection"]: row
+                for row in await conn.fetch(_POSITIONS, tenant_id, [p.name for p in projections])
+            }
+        reads = SharedReads(self._store)
+        for projection in projections:
+            row = rows.get(projection.name)
+            if row is None or row["version"] != projection.version:
+                continue
+            build = build_of(projection, row["build"], row["version"], "active", None)
+            result = await catch_up(
+                self._pool,
+                reads,
+                projection,
+                build,
+                tenant_id,
+                batch_size=self._batch_size,
+                tracked=(row["position"], row["status"]),
+            )
             pair = (projection.name, tenant_id)
-            leases = self._leases
-            if pair in self._failures or leases is None:
-                continue
-            key = tenant_lease(projection.name, tenant_id)
-            if not await leases.try_acquire(key):
-                busy = True
-                continue
-            try:
-                async with self._pool.acquire() as conn:
-                    row = await conn.fetchrow(_POSITION, tenant_id, projection.name)
-                if row is None or row["version"] != projection.version:
-                    continue
-                build = build_of(projection, row["build"], row["version"], "active", None)
-                result = await catch_up(
-                    self._pool,
-                    self._store,
-                    projection,
-                    build,
-                    tenant_id,
-                    batch_size=self._batch_size,
-                    tracked=(row["position"], row["status"]),
-                )
-            finally:
-                await leases.release(key)
             self._applied[pair] = result.position
             for listener in self._listeners:
                 listener(projection.name, tenant_id, result.position)
             if result.error is not None:
                 self._failures[pair] = result.error
-        return busy
 
     async def _poll_forever(self) -> None:
         # While the database is away, poll (and so reconnect) with a short backoff instead.

@@ -13,8 +13,11 @@
   of commits, so ``throughput_ratio`` = events received per subscription per second, from
   the first commit to the last arrival, / events committed per second while writing (1.0:
   the last event arrived as writing stopped; below, deliveries lag). ``drain_s`` is that lag:
-  from the end of writing to the last arrival. Runs of a few seconds show little more than
-  start-up; quote runs of ``--seconds 30`` or more.
+  from the end of writing to the last arrival. ``cpu_us_per_event_*``: CPU time per event
+  committed while writing and draining, of this process (writer and receiver), each worker
+  process and PostgreSQL; with ``events_per_batch`` (events per webhook request) it says what a
+  batch costs. The workers' output is in ``<data dir>/{projections,deliveries}-<run>.log``.
+  Runs of a few seconds show little more than start-up; quote runs of ``--seconds 30`` or more.
 * ``pull``: one tenant with ``--pupils`` pupils; the feed of a subscription read page by page
   (1,000, each with its signed checkpoint, as the pull route reads) against reading the same
   tenant log bare with ``read_log_pages`` (pages of 1,000, decoded). Both as tenant positions

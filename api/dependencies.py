@@ -200,8 +200,6 @@ class CommandRunner:
         return self.ctx.tenant_id
 
     async def __call__(self, handler: Callable[..., Awaitable[R]], command: object) -> R:
-        if self.in_tenant:
-            await ensure_tenant_active(self.store, self.ctx.tenant_id)
         name = getattr(handler, "__name__", type(command).__name__)
         with _tracer.start_as_current_span(
             f"command {name}",

@@ -29,13 +29,13 @@ recorded in that tenant's access log too, for its auditor to see.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 from uuid import UUID
 
-import msgspec
 from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.exceptions import ServiceUnavailableException
@@ -61,7 +61,6 @@ PURPOSE_HEADER = "purpose"
 OPERATOR_REFUSED = "refused"
 AS_OF_READ = "as_of_read"
 """The key of the request scope's state under which a replay leaves the moment it resolved."""
-_PUPIL_KEYS = frozenset({"pupil_id", "pupil_ids"})
 _JSON = b"json"
 
 log = logging.getLogger("passend.access")
@@ -136,23 +135,20 @@ def replayed(scope: Scope) -> bool:
     return AS_OF_READ in scope.get("state", {})
 
 
-def _walk(value: object) -> Iterator[tuple[str, object]]:
-    """Every (key, value) pair anywhere in decoded JSON."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield key, item
-            yield from _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item)
+# A JSON string followed by a colon is a key; the pattern starts with its literal quote, which
+# the regex engine finds fast. A key named by an escaped quote inside another key ('x\\"name')
+# would match too: a real key's quote follows ``{``, ``,`` or white space (``_is_key``).
+_PUPIL = re.compile(rb'"pupil_ids?"\s*:\s*(?:"([^"\\]*)"|\[([^\]]*)\])')
+_FIELD_SHOWN = re.compile(
+    rb'"(%s)"\s*:\s*(?!null|"")'
+    % b"|".join(re.escape(name.encode()) for name in sorted(PERSONAL_FIELDS))
+)
+_STRING = re.compile(rb'"([^"\\]*)"')
+_BEFORE_A_KEY = frozenset(b"{, \t\n\r")
 
 
-def _uuids(value: object) -> Iterator[UUID]:
-    for item in value if isinstance(value, list) else [value]:
-        try:
-            yield UUID(str(item))
-        except ValueError:
-            continue
+def _is_key(body: bytes, match: re.Match[bytes]) -> bool:
+    return match.start() > 0 and body[match.start() - 1] in _BEFORE_A_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,15 +160,27 @@ class Shown:
 
 
 def shown_in(body: bytes) -> Shown:
-    """The pupils and personal fields a JSON answer shows."""
-    pupils: set[UUID] = set()
-    fields: set[str] = set()
-    for key, value in _walk(msgspec.json.decode(body)):
-        if key in _PUPIL_KEYS and value is not None:
-            pupils.update(_uuids(value))
-        elif key in PERSONAL_FIELDS and value not in (None, ""):
-            fields.add(key)
-    return Shown(tuple(sorted(pupils, key=str)), tuple(sorted(fields)))
+    """The pupils and personal fields a JSON answer shows.
+
+    A pupil is shown by a ``pupil_id`` or ``pupil_ids`` key naming a UUID or a flat list of
+    them, anywhere in the answer; a personal field by its key with a value other than null
+    or "". Found by scanning the bytes for those keys rather than decoding the answer and
+    walking it in Python: a list of 500 deadlines took 8 ms so, a quarter of its read.
+    """
+    named: set[bytes] = set()
+    for match in _PUPIL.finditer(body):
+        if _is_key(body, match):
+            one, many = match.groups()
+            named.update([one] if one is not None else _STRING.findall(many))
+    pupils = set()
+    for value in named:
+        try:
+            pupils.add(UUID(value.decode("latin-1")))
+        except ValueError:
+            continue
+    fields = {m.group(1).decode() for m in _FIELD_SHOWN.finditer(body) if _is_key(body, m)}
+    # UUIDs order by their number, which is the order of their canonical text
+    return Shown(tuple(sorted(pupils)), tuple(sorted(fields)))
 
 
 def _resource(scope: Scope) -> str:

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from application.ports import AccessRecord, ChainVerification, RecordedAccess
 from domain.ids import TenantId
-from infrastructure.database import Pool, tenant_transaction
+from infrastructure.database import Pool, scoped_connection, tenant_transaction
 from infrastructure.hash_chain import canonical_json
 
 _RECORD = "SELECT * FROM passend_record_access($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
@@ -52,7 +52,7 @@ class PostgresAccessLog:
 
     async def record(self, tenant_id: TenantId, access: AccessRecord, *, at: datetime) -> int:
         entry = access_entry(tenant_id, access, at)
-        async with self._pool.acquire() as conn:
+        async with scoped_connection(self._pool) as conn:
             row = await conn.fetchrow(
                 _RECORD,
                 tenant_id,
@@ -79,7 +79,7 @@ class PostgresAccessLog:
         limit: int = 500,
         subject_id: UUID | None = None,
     ) -> list[RecordedAccess]:
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             rows = await conn.fetch(
                 "SELECT * FROM access_log WHERE tenant_id = $1 AND sequence > $2"
                 " AND ($4::uuid IS NULL OR subject_id = $4 OR subjects @> ARRAY[$4::uuid])"
@@ -93,7 +93,7 @@ class PostgresAccessLog:
 
     async def verify(self, tenant_id: TenantId) -> ChainVerification:
         chain, checked, after = access_genesis(tenant_id), 0, 0
-        async with self._pool.acquire() as conn:
+        async with scoped_connection(self._pool) as conn:
             while True:
                 async with tenant_transaction(conn, tenant_id):
                     rows = await conn.fetch(

@@ -14,7 +14,7 @@ import contextvars
 import logging
 
 from domain.ids import TenantId
-from infrastructure.database import Pool
+from infrastructure.database import Pool, scoped_connection
 
 COMMITS_CHANNEL = "passend_commits"
 _NOTIFY = "SELECT pg_notify($1, t || ':' || p) FROM unnest($2::text[], $3::bigint[]) AS u(t, p)"
@@ -62,7 +62,7 @@ class CommitNotifier:
         if not pending:
             return
         try:
-            async with self._pool.acquire() as conn:
+            async with scoped_connection(self._pool) as conn:
                 await conn.execute(_NOTIFY, COMMITS_CHANNEL, list(pending), list(pending.values()))
         except Exception:
             # Other processes still poll; a lost signal delays them, it loses nothing.

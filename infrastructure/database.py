@@ -162,6 +162,27 @@ class HeldConnections:
             _SCOPED_PIDS.reset(token)
 
 
+@asynccontextmanager
+async def scoped_connection(pool: Pool) -> AsyncIterator[PooledConnection]:
+    """A checkout for work that leaves nothing in its session, given back without the reset.
+
+    For transactions and transaction-local settings only (no ``SET``, ``LISTEN``, session
+    advisory locks or ``WITH HOLD`` cursors): the pool's reset query would be one more round
+    trip per checkout with nothing to undo. asyncpg still rolls back an open transaction, and
+    handles a connection whose query was interrupted, on release.
+    """
+    connection: PooledConnection = await pool.acquire()
+    pid = connection.get_server_pid()
+    try:
+        yield connection
+    finally:
+        token = _SCOPED_PIDS.set((*_SCOPED_PIDS.get(), pid))
+        try:
+            await pool.release(connection)
+        finally:
+            _SCOPED_PIDS.reset(token)
+
+
 def is_open(connection: Connection | None) -> bool:
     """True if ``connection`` is open; a pooled one whose connection died counts as closed.
 

@@ -17,7 +17,7 @@ from uuid import UUID
 from application.errors import NotFoundError
 from domain.ids import TenantId
 from infrastructure import merkle
-from infrastructure.database import Connection, Pool, tenant_transaction
+from infrastructure.database import Connection, Pool, scoped_connection, tenant_transaction
 from infrastructure.signed_note import (
     Checkpoint,
     Note,
@@ -77,7 +77,7 @@ class TransparencyLog:
         (empty) checkpoint only when ``always`` asks for one. Large backlogs are taken in steps
         of at most 100,000 leaves.
         """
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(tenant_id))
             size = await conn.fetchval(
                 "SELECT max(tree_size) FROM log_checkpoints WHERE tenant_id = $1", tenant_id
@@ -125,7 +125,7 @@ class TransparencyLog:
         return await self._checkpoint(tenant_id, size)
 
     async def _checkpoint(self, tenant_id: TenantId, size: int | None) -> StoredCheckpoint:
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             stored = await read_checkpoint(conn, tenant_id, size)
         if stored is None:
             what = "yet" if size is None else f"of size {size}"
@@ -136,7 +136,7 @@ class TransparencyLog:
         self, tenant_id: TenantId, *, up_to: int | None = None
     ) -> list[StoredCheckpoint]:
         """Every checkpoint of the tenant up to a size, oldest first, with cosignatures."""
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             rows = await conn.fetch(
                 "SELECT c.tree_size, c.note, coalesce(string_agg(s.line, '' ORDER BY s.witness),"
                 " '') AS lines FROM log_checkpoints c LEFT JOIN log_cosignatures s"
@@ -157,7 +157,7 @@ class TransparencyLog:
     async def add_cosignature(
         self, tenant_id: TenantId, size: int, witness: str, line: str
     ) -> None:
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             await conn.execute(
                 "INSERT INTO log_cosignatures (tenant_id, tree_size, witness, line)"
                 " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -169,7 +169,7 @@ class TransparencyLog:
 
     async def cosigned_size(self, tenant_id: TenantId, witness: str) -> int:
         """The largest checkpoint ``witness`` cosigned for the tenant (0: none)."""
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             size = await conn.fetchval(
                 "SELECT max(tree_size) FROM log_cosignatures WHERE tenant_id = $1 AND witness = $2",
                 tenant_id,
@@ -182,7 +182,7 @@ class TransparencyLog:
     ) -> InclusionProof:
         """Proof that the event at ``position`` is leaf ``position - 1`` of the tree of size."""
         ranges = merkle.inclusion_ranges(position - 1, tree_size)
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             event_hash, tiles = await _covered_tiles(
                 conn, tenant_id, tree_size, _tiles_of(ranges), event_at=position
             )
@@ -192,7 +192,7 @@ class TransparencyLog:
         self, tenant_id: TenantId, old_size: int, new_size: int
     ) -> tuple[bytes, ...]:
         ranges = merkle.consistency_ranges(old_size, new_size)
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             _, tiles = await _covered_tiles(conn, tenant_id, new_size, _tiles_of(ranges))
         return _compose(ranges, tiles)
 
@@ -202,12 +202,12 @@ class TransparencyLog:
         """Proofs for many positions in one tree, reading each tile once."""
         per_position = [merkle.inclusion_ranges(p - 1, tree_size) for p in positions]
         wanted = set().union(*(_tiles_of(ranges) for ranges in per_position))
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             _, tiles = await _covered_tiles(conn, tenant_id, tree_size, wanted)
         return [_compose(ranges, tiles) for ranges in per_position]
 
     async def position_of(self, tenant_id: TenantId, event_id: UUID) -> int | None:
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
             position: int | None = await conn.fetchval(
                 "SELECT position FROM events WHERE tenant_id = $1 AND event_id = $2",
                 tenant_id,

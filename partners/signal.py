@@ -31,6 +31,7 @@ class FeedSignal:
         self._events: dict[TenantId, asyncio.Event] = {}
         self._poller: asyncio.Task[None] | None = None
         self._notified = asyncio.Event()
+        self._missed = False
         self._listener: PooledConnection | None = None
 
     def position(self, tenant_id: TenantId) -> int:
@@ -57,10 +58,14 @@ class FeedSignal:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
-            await woken(self._events.setdefault(tenant_id, asyncio.Event()), remaining)
+            event = self._events.setdefault(tenant_id, asyncio.Event())
+            if self._missed:
+                self._notified.set()  # positions changed since the last read: read them now
+            await woken(event, remaining)
         return True
 
     async def refresh(self) -> None:
+        self._missed = False
         for row in await projection_status(self._pool, [PROJECTION]):
             self.note(row.tenant_id, row.position)
 
@@ -77,6 +82,7 @@ class FeedSignal:
         await self._stop_listening()
 
     async def _poll_forever(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 if not is_open(self._listener):
@@ -84,8 +90,17 @@ class FeedSignal:
                 await self.refresh()
             except Exception:
                 log.warning("could not read partner feed positions", exc_info=True)
-            await woken(self._notified, self._poll_interval_s)
-            self._notified.clear()
+            # A notification refreshes at once only for someone waiting (or as soon as someone
+            # starts to): every command that adds integration events notifies, and reading
+            # every tenant's position for each cost more than the command when nobody waited.
+            next_poll = loop.time() + self._poll_interval_s
+            while (remaining := next_poll - loop.time()) > 0:
+                if not await woken(self._notified, remaining):
+                    break
+                self._notified.clear()
+                if self._events:
+                    break
+                self._missed = True
 
     async def _listen(self) -> None:
         await self._stop_listening()

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import asyncpg
 
-from application.ports import RecordedEvent
+from application.ports import EventStore, RecordedEvent
 from domain.ids import TenantId
-from infrastructure.database import Connection, Pool, tenant_transaction
+from infrastructure.database import Connection, Pool, scoped_connection, tenant_transaction
 from projections.builds import Build
 from projections.projection import Projection
 from projections.status import FAILED, RUNNING
@@ -56,48 +54,7 @@ _TRACKED = (
 )
 
 
-class LogReader(Protocol):
-    """What a catch-up needs of a store: pages of one tenant's log."""
-
-    async def read_log(
-        self, tenant_id: TenantId, *, after: int = 0, limit: int = 500
-    ) -> list[RecordedEvent]: ...
-
-
-class SharedReads:
-    """One runner pass's reads of the log, shared by the projections standing at one position.
-
-    Every read model of a tenant usually stands at the same position, so without sharing each
-    of them read and decoded the same new events again (and decrypted their personal fields).
-    Only the last few pages are kept, so a projection far behind costs no more memory than a
-    page or two; a read still running when it is dropped finishes for whoever awaits it.
-    """
-
-    def __init__(self, store: LogReader, *, pages: int = 4) -> None:
-        self._store = store
-        self._pages = pages
-        self._reads: OrderedDict[tuple[TenantId, int, int], asyncio.Future[list[RecordedEvent]]]
-        self._reads = OrderedDict()
-
-    async def read_log(
-        self, tenant_id: TenantId, *, after: int = 0, limit: int = 500
-    ) -> list[RecordedEvent]:
-        key = (tenant_id, after, limit)
-        read = self._reads.get(key)
-        if read is None:
-            read = asyncio.ensure_future(self._store.read_log(tenant_id, after=after, limit=limit))
-            read.add_done_callback(_seen)
-            self._reads[key] = read
-            while len(self._reads) > self._pages:
-                self._reads.popitem(last=False)
-        # A reader that stops early cancels its own wait, not the read another one shares.
-        return await asyncio.shield(read)
-
-
-def _seen(read: asyncio.Future[list[RecordedEvent]]) -> None:
-    """Retrieve a shared read's error, which each of its readers gets and handles anyway."""
-    if not read.cancelled():
-        read.exception()
+_STOPPED = "stopped at a failing event; resume it to retry"
 
 
 class StalePositionError(RuntimeError):
@@ -122,14 +79,14 @@ class CatchUpResult:
 
 async def tracked_position(pool: Pool, build: Build, tenant_id: TenantId) -> tuple[int, str]:
     """The build's position in the tenant log (0 if never tracked) and its status."""
-    async with pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+    async with scoped_connection(pool) as conn, tenant_transaction(conn, tenant_id):
         row = await conn.fetchrow(_TRACKED, tenant_id, build.projection, build.build)
     return (0, RUNNING) if row is None else (row["position"], row["status"])
 
 
 async def catch_up(  # noqa: PLR0913 - the loop's collaborators and knobs
     pool: Pool,
-    store: LogReader,
+    store: EventStore,
     projection: Projection,
     build: Build,
     tenant_id: TenantId,
@@ -141,7 +98,7 @@ async def catch_up(  # noqa: PLR0913 - the loop's collaborators and knobs
     """Apply everything after the tracked position (``tracked``, if the caller just read it)."""
     position, status = tracked or await tracked_position(pool, build, tenant_id)
     if status == FAILED:
-        return CatchUpResult(position, 0, "stopped at a failing event; resume it to retry")
+        return CatchUpResult(position, 0, _STOPPED)
     work = _Work(pool, projection, build, tenant_id)
     reader = _Reader(store, tenant_id, batch_size)
     applied = 0
@@ -163,6 +120,150 @@ async def catch_up(  # noqa: PLR0913 - the loop's collaborators and knobs
     return CatchUpResult(position, applied)
 
 
+@dataclass(frozen=True, slots=True)
+class Tracked:
+    """A build to catch up, and where it stands (as the caller just read it)."""
+
+    projection: Projection
+    build: Build
+    position: int
+    status: str
+
+
+_ADVANCE = """
+UPDATE projection_tracking AS t SET position = u.new, updated_at = now()
+  FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(projection, build, old, new)
+ WHERE t.tenant_id = $1 AND t.projection = u.projection AND t.build = u.build
+   AND t.position = u.old AND t.status = 'running'
+RETURNING t.projection
+"""
+
+
+async def catch_up_together(
+    pool: Pool,
+    store: EventStore,
+    tenant_id: TenantId,
+    builds: Sequence[Tracked],
+    *,
+    batch_size: int,
+) -> dict[str, CatchUpResult]:
+    """Catch several projections up with one tenant's log: one read and one transaction a page.
+
+    The result of each is what ``catch_up`` of it alone gives. Every read model of a tenant
+    usually stands at the same position, and a command adds an event or two: alone, each
+    read the same events (and their data keys) and applied them in a transaction of its own.
+    Together a page is read once from the lowest position, and each build applies the events
+    past its own, all in one transaction that moves every tracked position. Should that
+    transaction fail for anything but the connection, the page is applied build by build as
+    ``catch_up`` does, so a failing event stops its own projection only; should the page
+    not be readable, each build reads alone and finds the event that cannot be read.
+    """
+    return await _Together(pool, store, tenant_id, batch_size, builds).run()
+
+
+class _Together:
+    """One pass of ``catch_up_together``: where each build stands, and what it applied."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        store: EventStore,
+        tenant_id: TenantId,
+        batch_size: int,
+        builds: Sequence[Tracked],
+    ) -> None:
+        self.pool, self.store, self.tenant_id, self.batch_size = pool, store, tenant_id, batch_size
+        self.builds = {tracked.projection.name: tracked for tracked in builds}
+        self.results = {
+            name: CatchUpResult(tracked.position, 0, _STOPPED)
+            for name, tracked in self.builds.items()
+            if tracked.status == FAILED
+        }
+        self.positions = {
+            name: tracked.position
+            for name, tracked in self.builds.items()
+            if tracked.status != FAILED
+        }
+        self.applied = dict.fromkeys(self.positions, 0)
+
+    async def run(self) -> dict[str, CatchUpResult]:
+        while self.positions:
+            after = min(self.positions.values())
+            try:
+                page = await self.store.read_log(self.tenant_id, after=after, limit=self.batch_size)
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception:  # noqa: BLE001 - an unreadable event: each build finds it alone
+                return self.results | await self._alone()
+            pages = {
+                name: events
+                for name, position in self.positions.items()
+                if (events := [e for e in page if e.position > position])
+            }
+            if pages:
+                await self._apply(pages)
+            if len(page) < self.batch_size:
+                break
+        done = {name: CatchUpResult(p, self.applied[name]) for name, p in self.positions.items()}
+        return self.results | done
+
+    def _work(self, name: str) -> _Work:
+        return _Work(
+            self.pool, self.builds[name].projection, self.builds[name].build, self.tenant_id
+        )
+
+    async def _apply(self, pages: dict[str, list[RecordedEvent]]) -> None:
+        try:
+            await self._apply_in_one_transaction(pages)
+        except _NOT_THE_EVENTS_FAULT:
+            raise
+        except Exception:  # noqa: BLE001 - some read model's code: each build applies alone
+            for name, events in pages.items():
+                done, message = await self._work(name).apply_page(self.positions[name], events)
+                self.applied[name] += done
+                if done:
+                    self.positions[name] = events[done - 1].position
+                if message is not None:
+                    position = self.positions.pop(name)
+                    self.results[name] = CatchUpResult(position, self.applied[name], message)
+            return
+        for name, events in pages.items():
+            self.applied[name] += len(events)
+            self.positions[name] = events[-1].position
+
+    async def _apply_in_one_transaction(self, pages: dict[str, list[RecordedEvent]]) -> None:
+        names = list(pages)
+        async with scoped_connection(self.pool) as conn, tenant_transaction(conn, self.tenant_id):
+            for name in names:
+                build = self.builds[name]
+                await build.projection.apply(conn, self.tenant_id, pages[name], build.build.tables)
+            moved = await conn.fetch(
+                _ADVANCE,
+                self.tenant_id,
+                names,
+                [self.builds[name].build.build for name in names],
+                [self.positions[name] for name in names],
+                [pages[name][-1].position for name in names],
+            )
+            # a build never tracked before has no row to move yet: tracked as ``catch_up`` does
+            for name in set(names) - {row[0] for row in moved}:
+                await self._work(name).track(conn, self.positions[name], pages[name][-1].position)
+
+    async def _alone(self) -> dict[str, CatchUpResult]:
+        return {
+            name: await catch_up(
+                self.pool,
+                self.store,
+                self.builds[name].projection,
+                self.builds[name].build,
+                self.tenant_id,
+                batch_size=self.batch_size,
+                tracked=(position, RUNNING),
+            )
+            for name, position in self.positions.items()
+        }
+
+
 class _UnreadableError(Exception):
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
@@ -172,7 +273,7 @@ class _UnreadableError(Exception):
 class _Reader:
     """Pages of the log, the next one read while the current one is applied."""
 
-    def __init__(self, store: LogReader, tenant_id: TenantId, limit: int) -> None:
+    def __init__(self, store: EventStore, tenant_id: TenantId, limit: int) -> None:
         self._store = store
         self._tenant_id = tenant_id
         self._limit = limit
@@ -236,7 +337,10 @@ class _Work:
     ) -> tuple[int, str | None]:
         """Apply ``page`` in one transaction; on an apply error, apply up to the failing event."""
         try:
-            async with self.pool.acquire() as conn, tenant_transaction(conn, self.tenant_id):
+            async with (
+                scoped_connection(self.pool) as conn,
+                tenant_transaction(conn, self.tenant_id),
+            ):
                 await self.projection.apply(conn, self.tenant_id, page, self.build.tables)
                 await self.track(conn, position, page[-1].position)
         except _NOT_THE_EVENTS_FAULT:
@@ -249,7 +353,7 @@ class _Work:
         self, position: int, page: Sequence[RecordedEvent]
     ) -> tuple[int, str | None]:
         done = 0
-        async with self.pool.acquire() as conn, tenant_transaction(conn, self.tenant_id):
+        async with scoped_connection(self.pool) as conn, tenant_transaction(conn, self.tenant_id):
             for event in page:
                 try:
                     async with conn.transaction():  # a savepoint per event, on this slow path only
@@ -270,7 +374,7 @@ class _Work:
     async def fail_reading(self, position: int, error: Exception) -> str:
         """Stop at ``position``: the event after it cannot be read."""
         message = self._stopped(position + 1, "reading", error)
-        async with self.pool.acquire() as conn, tenant_transaction(conn, self.tenant_id):
+        async with scoped_connection(self.pool) as conn, tenant_transaction(conn, self.tenant_id):
             await self.track(conn, position, position, error=message, failed=position + 1)
         return message
 

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from domain.ids import TenantId
-from infrastructure.database import Pool
+from infrastructure.database import Pool, scoped_connection
 from infrastructure.signed_note import Checkpoint
 from infrastructure.transparency_log import TransparencyLog
 from infrastructure.wake_ups import woken
@@ -93,7 +93,7 @@ class LogIntegrator:
                     self._dirty.add(tenant_id)
 
     async def _lagging(self) -> set[TenantId]:
-        async with self._pool.acquire() as conn:
+        async with scoped_connection(self._pool) as conn:
             rows = await conn.fetch("SELECT * FROM passend_log_backlog()")
         return {TenantId(r["tenant_id"]) for r in rows if r["last_position"] > r["tree_size"]}
 

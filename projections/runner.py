@@ -25,11 +25,12 @@ from infrastructure.database import (
     PooledConnection,
     is_open,
     listen,
+    scoped_connection,
     stop_listening,
 )
 from infrastructure.event_store import PostgresEventStore
 from projections.builds import active_build, build_of, create_build
-from projections.catch_up import SharedReads, catch_up
+from projections.catch_up import Tracked, catch_up_together
 from projections.lease import Leases, tenant_lease
 from projections.projection import Projection
 from projections.rebuild import RebuildError, rebuild
@@ -83,6 +84,7 @@ class ProjectionRunner:
         self._wakes: dict[TenantId, asyncio.Event] = {}
         self._tasks: dict[TenantId, asyncio.Task[None]] = {}
         self._applied: dict[Pair, int] = {}
+        self._lags: dict[Pair, tuple[int, float]] = {}
         self._failures: dict[Pair, str] = {}
         self._rebuilds: dict[str, asyncio.Task[None]] = {}
         self._rebuild_errors: dict[str, str] = {}
@@ -181,8 +183,8 @@ class ProjectionRunner:
         """One pass over the projections; True if some lease was held by another worker.
 
         The pass takes its leases, reads the tracked positions and gives the leases back in one
-        round trip each, and the projections standing at one position share their reads of
-        the log: what one pass costs beyond applying grows little with the read models' number.
+        round trip each, and catches every projection it holds up together: one read of each
+        page of the log and one transaction for all of them (``catch_up_together``).
         """
         leases = self._leases
         wanted = [p for p in self._projections if (p.name, tenant_id) not in self._failures]
@@ -201,30 +203,30 @@ class ProjectionRunner:
     async def _catch_up_projections(
         self, tenant_id: TenantId, projections: Sequence[Projection]
     ) -> None:
-        async with self._pool.acquire() as conn:
+        async with scoped_connection(self._pool) as conn:
             rows = {
                 row["projection"]: row
                 for row in await conn.fetch(_POSITIONS, tenant_id, [p.name for p in projections])
             }
-        reads = SharedReads(self._store)
-        for projection in projections:
-            row = rows.get(projection.name)
-            if row is None or row["version"] != projection.version:
-                continue
-            build = build_of(projection, row["build"], row["version"], "active", None)
-            result = await catch_up(
-                self._pool,
-                reads,
+        builds = [
+            Tracked(
                 projection,
-                build,
-                tenant_id,
-                batch_size=self._batch_size,
-                tracked=(row["position"], row["status"]),
+                build_of(projection, row["build"], row["version"], "active", None),
+                row["position"],
+                row["status"],
             )
-            pair = (projection.name, tenant_id)
+            for projection in projections
+            if (row := rows.get(projection.name)) is not None
+            and row["version"] == projection.version
+        ]
+        results = await catch_up_together(
+            self._pool, self._store, tenant_id, builds, batch_size=self._batch_size
+        )
+        for name, result in results.items():
+            pair = (name, tenant_id)
             self._applied[pair] = result.position
             for listener in self._listeners:
-                listener(projection.name, tenant_id, result.position)
+                listener(name, tenant_id, result.position)
             if result.error is not None:
                 self._failures[pair] = result.error
 
@@ -260,10 +262,13 @@ class ProjectionRunner:
     def _note(self, row: ProjectionStatus) -> None:
         pair = (row.projection, row.tenant_id)
         self._applied[pair] = row.position
-        # A pair without a build yet has no lag in seconds.
-        metrics.record_projection_lag(
-            row.projection, row.tenant_id, row.head - row.position, row.lag_seconds or 0.0
-        )
+        # A pair without a build yet has no lag in seconds. A gauge is set only when its value
+        # changed: most pairs stand still at no lag, and setting each one's took longer than
+        # reading them.
+        lag = (row.head - row.position, row.lag_seconds or 0.0)
+        if self._lags.get(pair) != lag:
+            self._lags[pair] = lag
+            metrics.record_projection_lag(row.projection, row.tenant_id, *lag)
         if row.failed:
             self._failures[pair] = row.error or "stopped"
             return

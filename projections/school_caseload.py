@@ -62,14 +62,17 @@ CREATE TABLE {table} (
 
 class SchoolCaseloadProjection:
     name = "school_caseload"
-    version = 2
+    version = 3
     tables = (TABLE,)
 
     def create_tables(self, tables: TableNames) -> Sequence[str]:
         table = tables[TABLE]
+        # The tenant's open cases, filtered by school: an index on the school codes alone
+        # finds every tenant's cases of a code, which the planner combined with the tenant's
+        # and row-level security then threw away (117 ms at 150 tenants, 2M events).
         return [
             _DDL.format(table=table),
-            f"CREATE INDEX ON {table} USING gin (school_codes) WHERE is_open",
+            f"CREATE INDEX ON {table} (tenant_id) WHERE is_open",
         ]
 
     async def apply(

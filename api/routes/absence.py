@@ -204,7 +204,6 @@ class AbsenceCaseController(Controller):
         self,
         principal: NamedDependency[Principal],
         pool: PoolDependency,
-        event_store: Store,
         replay: ReplayDependency,
         school_year: Annotated[
             int, QueryParameter(ge=2000, le=2100, description="The year the school year starts in.")
@@ -214,8 +213,8 @@ class AbsenceCaseController(Controller):
         return await served(
             replay,
             pool,
-            from_log=lambda position: absence_overview_as_of(
-                event_store, tenant, school_year, position=position
+            from_log=lambda log, position: absence_overview_as_of(
+                log, tenant, school_year, position=position
             ),
             from_table=lambda conn: fetch_monthly_overview(conn, tenant, school_year),
         )

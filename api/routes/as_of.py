@@ -5,7 +5,8 @@ time>`` (the last position committed at or before that time, by the commit time 
 assigns). The answer is replayed from the tenant's log up to there, in memory, with the same
 pure folds the read models use, and carries ``replayed_to``: the position, its commit time,
 the tenant policy version in force on that day as configured by then, and the latest signed
-checkpoint when it covers the position (so the events shown can be proved against it). Only
+checkpoint when it covers the position (so the events shown can be proved against it). A
+replay reads the replica once it holds the position, else the primary. Only
 the auditor and the privacy officer read as of a moment, both with the auditor's minimised view
 (api/authorisation.py: a municipality comparing figures at two positions would defeat their
 suppression). Each such read needs a ``Purpose``; the resolved moment is left in the request's
@@ -17,7 +18,7 @@ parameter.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -31,6 +32,7 @@ from api.auth import Principal
 from api.authorisation import AS_OF, AS_OF_POSITION, REPLAYS_THE_LOG, asks_replay
 from api.dependencies import ClockDependency, Store, provide_pool
 from api.personal_reads import AS_OF_READ
+from api.read_side import ReadSource, ReadSources
 from api.routes.audit import bad_query, provide_transparency_log, purpose_of
 from api.schemas.common import MAX_POSITION, problems
 from application.errors import AggregateNotFoundError
@@ -88,6 +90,10 @@ class Replay:
     moment: LogMoment | None = None
     day: date | None = None
     """A read model's day to judge against, when one was named."""
+    log: EventStore | None = None
+    """Where to replay from: the replica once it holds the position, else the primary."""
+    source: ReadSource | None = None
+    """The read source of ``log`` (its pool too), where the app has them."""
 
     @property
     def position(self) -> int | None:
@@ -150,7 +156,18 @@ async def _replay(asked: _Asked, position: int | None, moment: datetime | None) 
     )
     # api/personal_reads.py records the read from here once its answer is a success
     asked.request.scope.setdefault("state", {})[AS_OF_READ] = resolved
-    return Replay(moment=resolved, day=day)
+    source = await _source_holding(asked, position)
+    log = asked.store if source is None else source.event_store
+    return Replay(moment=resolved, day=day, log=log, source=source)
+
+
+async def _source_holding(asked: _Asked, position: int) -> ReadSource | None:
+    """The replica if it holds ``position`` (it is waited for briefly), else the primary.
+
+    A replica behind the position would replay fewer events than the answer claims.
+    """
+    sources: ReadSources | None = asked.state.get("read_sources")
+    return None if sources is None else await sources.choose(asked.principal, position)
 
 
 async def _policy_version(
@@ -207,7 +224,7 @@ async def provide_read_model_replay(  # noqa: PLR0913 - as provide_replay
     if as_of is None or not asks_replay({AS_OF: as_of}):
         day = None if as_of is None else _parse(as_of, date.fromisoformat)
         replay = await _replay(asked, as_of_position, None)
-        return Replay(moment=replay.moment, day=day or replay.day)
+        return replace(replay, day=day or replay.day)
     return await _replay(asked, as_of_position, _parse(as_of, datetime.fromisoformat))
 
 

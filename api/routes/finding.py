@@ -20,7 +20,6 @@ from litestar.params import QueryParameter, SkipValidation
 
 from api import authorisation
 from api.auth import Principal
-from api.dependencies import Store
 from api.personal_reads import CASE_HANDLING, personal
 from api.routes.as_of import REPLAY, ReplayDependency
 from api.routes.read_models import (
@@ -115,7 +114,6 @@ class FindingController(Controller):
         *,
         principal: NamedDependency[Principal],
         pool: PoolDependency,
-        event_store: Store,
         replay: ReplayDependency,
         status: Annotated[CaseStatus | None, QueryParameter()] = None,
         school: Annotated[
@@ -137,8 +135,8 @@ class FindingController(Controller):
         return await served(
             replay,
             pool,
-            from_log=lambda position: case_list_as_of(
-                event_store, tenant, where, position=position, page=page, page_size=page_size
+            from_log=lambda log, position: case_list_as_of(
+                log, tenant, where, position=position, page=page, page_size=page_size
             ),
             from_table=lambda conn: fetch_case_list(
                 conn, tenant, where, page=page, page_size=page_size

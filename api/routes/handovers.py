@@ -154,12 +154,11 @@ class HandoverController(Controller):
         operation_id="listHandovers",
         opt=personal("list", CASE_HANDLING),
     )
-    async def list_handovers(  # noqa: PLR0913 - the list's filters, the caller, collaborators
+    async def list_handovers(
         self,
         *,
         principal: NamedDependency[Principal],
         pool: PoolDependency,
-        event_store: Store,
         replay: ReplayDependency,
         direction: Annotated[
             Direction | None, QueryParameter(description="Only outgoing or incoming ones.")
@@ -170,8 +169,8 @@ class HandoverController(Controller):
         return await served(
             replay,
             pool,
-            from_log=lambda position: handovers_as_of(
-                event_store, tenant, position=position, direction=direction, limit=limit
+            from_log=lambda log, position: handovers_as_of(
+                log, tenant, position=position, direction=direction, limit=limit
             ),
             from_table=lambda conn: fetch_handovers(conn, tenant, direction=direction, limit=limit),
         )

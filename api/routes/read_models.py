@@ -41,9 +41,10 @@ from api.read_side import Reads, provide_read_pool, provide_reads
 from api.routes.as_of import READ_MODEL_REPLAY, REPLAY, Replay, ReplayDependency
 from api.schemas.common import ProblemDetails, problems
 from application.local_dates import local_date
+from application.ports import EventStore
 from application.queries import Replayable
 from domain.swv import is_municipality_code
-from infrastructure.database import Connection, Pool
+from infrastructure.database import Connection, Pool, scoped_connection
 from projections.absence_cases import fetch_absence_signals, with_absence_signals
 from projections.as_of import caseload_as_of, deadlines_as_of, figures_as_of
 from projections.cases import DeadlineKind
@@ -76,16 +77,17 @@ async def served(
     replay: Replay,
     pool: Pool,
     *,
-    from_log: Callable[[int], Awaitable[R]],
+    from_log: Callable[[EventStore, int], Awaitable[R]],
     from_table: Callable[[Connection], Awaitable[R]],
 ) -> R:
     """A read model's answer: replayed from the log when asked as of a moment, else its table.
 
-    ``from_log`` takes the position to replay to and folds the read model's events up to it
-    with the fold its projection applies, so that both answer alike.
+    ``from_log`` takes the log to read and the position to replay to, and folds the read
+    model's events up to it with the fold its projection applies, so that both answer alike.
     """
-    if replay.position is not None:
-        return msgspec.structs.replace(await from_log(replay.position), replayed_to=replay.moment)
+    if replay.moment is not None and replay.log is not None:
+        answer = await from_log(replay.log, replay.moment.position)
+        return msgspec.structs.replace(answer, replayed_to=replay.moment)
     async with read_model(pool) as conn:
         return await from_table(conn)
 
@@ -93,7 +95,7 @@ async def served(
 @asynccontextmanager
 async def read_model(pool: Pool) -> AsyncIterator[Connection]:
     """A connection to query a read model on; 503 while its first build does not exist yet."""
-    async with pool.acquire() as conn:
+    async with scoped_connection(pool) as conn:
         try:
             yield conn
         except asyncpg.UndefinedTableError:
@@ -153,8 +155,8 @@ class ReadModelController(Controller):
         return await served(
             replay,
             pool,
-            from_log=lambda position: caseload_as_of(
-                reads.event_store, tenant, school_code, position=position, day=day
+            from_log=lambda log, position: caseload_as_of(
+                log, tenant, school_code, position=position, day=day
             ),
             from_table=lambda conn: fetch_school_caseload(conn, tenant, school_code, as_of=day),
         )
@@ -197,8 +199,8 @@ class ReadModelController(Controller):
         return await served(
             replay,
             pool,
-            from_log=lambda position: deadlines_as_of(
-                reads.event_store,
+            from_log=lambda log, position: deadlines_as_of(
+                log,
                 tenant,
                 position=position,
                 day=day,
@@ -250,8 +252,8 @@ class ReadModelController(Controller):
         return await served(
             replay,
             pool,
-            from_log=lambda position: figures_as_of(
-                reads.event_store,
+            from_log=lambda log, position: figures_as_of(
+                log,
                 tenant,
                 municipality_code,
                 position=position,

@@ -182,7 +182,6 @@ class ServiceCatalogueController(Controller):
         self,
         principal: NamedDependency[Principal],
         pool: PoolDependency,
-        event_store: Store,
         replay: ReplayDependency,
         school_year: SchoolYear,
     ) -> ServicesOverview:
@@ -192,8 +191,8 @@ class ServiceCatalogueController(Controller):
         return await served(
             replay,
             pool,
-            from_log=lambda position: services_overview_as_of(
-                event_store, tenant, school_year, position=position, school_code=school
+            from_log=lambda log, position: services_overview_as_of(
+                log, tenant, school_year, position=position, school_code=school
             ),
             from_table=lambda conn: fetch_services_overview(
                 conn, tenant, school_year, school_code=school

@@ -104,18 +104,20 @@ async def pupil_timeline(  # noqa: PLR0913 - the page and the collaborators
     authorisation.ensure_can_read_pupil(principal, pupil, as_of=replay.as_of)
     personal = authorisation.may_see_pupil_details(principal, pupil)
     # The story itself tolerates staleness (the replica, if any); who may read it does not.
-    async with reads.pool.acquire() as conn, tenant_transaction(conn, tenant):
+    # As of a position, it is read where the log holds that position.
+    source = replay.source or reads
+    async with source.pool.acquire() as conn, tenant_transaction(conn, tenant):
         streams = {r["stream_id"] for r in await conn.fetch(_PUPIL_STREAMS, tenant, pupil_id)}
     events: list[RecordedEvent] = []
     for stream in streams | {pupil_id}:
         events.extend(
             e
-            for e in await reads.event_store.read_stream(tenant, stream, to_position=until)
+            for e in await source.event_store.read_stream(tenant, stream, to_position=until)
             if e.position > after
         )
     events.sort(key=lambda e: e.position)
     page = events[:limit]
-    swv = await swv_configuration(reads.event_store, tenant, to_position=until)
+    swv = await swv_configuration(source.event_store, tenant, to_position=until)
     entries = []
     for recorded in page:
         view = EventView.of(recorded, personal=personal)

@@ -41,6 +41,7 @@ from bench.load.http import MAX_CONNECTIONS, Connections, Outcome, open_loop
 from bench.load.mix import Mix, load_tenants
 from bench.load.probes import ProjectionLag, cpu_seconds, rss_bytes
 from infrastructure import embedded_postgres_server
+from projections.registry import PROJECTIONS
 
 DATABASE = "passend_load"
 HELD_P99_S = 0.1
@@ -183,15 +184,32 @@ async def api_server(
         log.close()
 
 
+_CURRENT_BUILDS = (
+    "SELECT count(*) FROM unnest($1::text[], $2::int[]) AS p(projection, version)"
+    " JOIN projection_builds b ON b.projection = p.projection AND b.state = 'active'"
+    " AND b.version = p.version"
+)
+
+
 async def wait_for_read_models(dsn: str) -> dict[str, Any]:
-    """Until every active read model of every tenant holds its whole log."""
+    """Until every read model is active in this code's version and holds every tenant's log.
+
+    A read model whose version changed is rebuilt by the API first (the old build stays
+    active meanwhile, but nothing is applied to it): a sweep started then would measure the
+    rebuild and find every command's read model behind.
+    """
     conn = await asyncpg.connect(dsn)
     started = time.perf_counter()
+    names = [p.name for p in PROJECTIONS]
+    versions = [p.version for p in PROJECTIONS]
     try:
         total = await conn.fetchval(
             "SELECT coalesce(sum(last_position), 0)::bigint FROM tenant_heads"
         )
         while True:
+            if await conn.fetchval(_CURRENT_BUILDS, names, versions) < len(names):
+                await asyncio.sleep(1)
+                continue
             behind = await conn.fetchval(
                 "SELECT count(*) FROM tenant_heads h JOIN projection_builds b"
                 " ON b.state = 'active' LEFT JOIN projection_tracking t ON t.tenant_id ="

@@ -8,6 +8,7 @@ One object as of a moment is read from its own streams, a tenant-wide list from 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -285,8 +286,10 @@ async def test_one_object_as_of_a_moment_is_read_from_its_own_streams_not_the_te
         f"incoming-handovers/{seeded['incoming_handover']}": seeded["incoming_handover"],
         f"outflows/{seeded['outflow']}": seeded["outflow"],
     }
+    sources = state.read_sources  # a replay reads the primary's log here (there is no replica)
     read: dict[str, tuple[int, set[UUID]]] = {}
     state.event_store = store
+    state.read_sources = replace(sources, primary=replace(sources.primary, event_store=store))
     try:
         for path in [*one_object, "handovers"]:
             store.streams, store.log_scans = [], 0
@@ -294,7 +297,7 @@ async def test_one_object_as_of_a_moment_is_read_from_its_own_streams_not_the_te
             await api.ok("GET", as_of, auditor(api, tenant))
             read[path] = (store.log_scans, set(store.streams))
     finally:
-        state.event_store = store.store
+        state.event_store, state.read_sources = store.store, sources
 
     for path, object_id in one_object.items():
         scans, streams = read[path]

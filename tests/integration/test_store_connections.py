@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from domain.ids import TenantId
-from infrastructure.database import Pool, create_pool
+from infrastructure.database import Pool, create_pool, scoped_connection
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from tests.conftest import new_tenant_id
@@ -120,4 +120,29 @@ async def test_an_append_cancelled_while_it_waits_gives_its_connection_back(
         assert pool.get_idle_size() == pool.get_size()
     finally:
         await holder.close()
+        await asyncio.wait_for(pool.close(), timeout=5)
+
+
+async def test_a_scoped_checkout_goes_back_without_the_reset_and_with_its_transaction_undone(
+    database_dsns: tuple[str, str],
+) -> None:
+    pool = await create_pool(database_dsns[1], min_size=1, max_size=1)
+    setting = "SELECT current_setting('passend.probe', true)"
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("SELECT set_config('passend.probe', 'kept', false)")
+        async with pool.acquire() as conn:
+            assert await conn.fetchval(setting) in {None, ""}, "a plain checkout is reset"
+
+        async with scoped_connection(pool) as conn:
+            await conn.execute("SELECT set_config('passend.probe', 'kept', false)")
+            transaction = conn.transaction()
+            await transaction.start()
+            await conn.execute("SELECT set_config('passend.probe', 'in a transaction', true)")
+        async with scoped_connection(pool) as conn:
+            # what a scoped checkout must not leave behind (a session setting) is still there:
+            # no reset query ran; the open transaction was rolled back all the same
+            assert await conn.fetchval(setting) == "kept"
+            assert not conn.is_in_transaction()
+    finally:
         await asyncio.wait_for(pool.close(), timeout=5)

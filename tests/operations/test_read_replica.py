@@ -174,9 +174,35 @@ async def test_read_models_their_replays_and_exports_are_read_on_the_replica(api
     assert replayed.json()["replayed_to"]["position"] == pupil["position"]
     assert export.status_code == 200, export.text
     assert export.headers["content-type"] == "application/zip"
-    assert reads_served_by("replica") == from_replica + 4
+    # 5: the replay also reads its log where that holds the position (here the replica)
+    assert reads_served_by("replica") == from_replica + 5
     accesses = await api.ok("GET", f"/v1/tenants/{tenant}/log/accesses", auditor)
     assert sorted(a["action"] for a in accesses["accesses"]) == ["as-of", "export"]
+
+
+async def test_as_of_a_position_the_replica_does_not_hold_yet_the_primary_replays_it(
+    api: Api, replica_server: embedded_postgres_server.EmbeddedServer
+) -> None:
+    tenant = await open_tenant(api)
+    pupil = await register_pupil(api, tenant)
+    auditor = {**api.as_(tenant, Role.AUDITOR), **WHY}
+    timeline = f"/v1/tenants/{tenant}/pupils/{pupil['id']}/timeline"
+    await api.ok("GET", timeline, {**auditor, "Min-Position": str(pupil["position"])})
+
+    standby = await asyncpg.connect(replica_server.admin_dsn())
+    try:
+        await standby.execute("SELECT pg_wal_replay_pause()")
+        asked = await ask_for_support(api, tenant, pupil["id"])
+        then = f"as_of_position={asked['position']}"
+        story = await api.ok("GET", f"{timeline}?{then}", auditor)
+        cases = await api.ok("GET", f"/v1/tenants/{tenant}/cases?{then}", auditor)
+    finally:
+        await standby.execute("SELECT pg_wal_replay_resume()")
+        await standby.close()
+
+    assert positions(story)[-1] == asked["position"]
+    assert story["replayed_to"]["position"] == asked["position"]
+    assert [c["case_id"] for c in cases["cases"]] == [asked["id"]]
 
 
 async def test_a_replica_that_does_not_answer_leaves_every_read_to_the_primary(

@@ -112,6 +112,25 @@ async def test_a_failing_event_stops_that_tenant_at_the_event_before_while_other
     assert runner.health().ok
 
 
+async def test_read_models_of_a_tenant_caught_up_together_stop_only_where_one_fails(
+    app_pool: Pool, pg_store: PostgresEventStore, start_runner: RunnerFactory
+) -> None:
+    tenant, _ = await tenant_with_notes(pg_store, [2])
+    await pg_store.append(tenant, note_events(3, text="boom"), expected_version=0, metadata=META)
+    fragile, sturdy = NoteCounts(fail_on_text="boom0"), NoteCounts()
+    await start_runner(pg_store, [fragile, sturdy], poll_interval_s=0.05)
+
+    await eventually(lambda: _status_is(app_pool, fragile, tenant, "failed"))
+    await eventually(lambda: _has_streams(app_pool, sturdy, tenant, 2))
+    await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
+
+    await eventually(lambda: _has_streams(app_pool, sturdy, tenant, 3))
+    rows = await projection_status(app_pool, [fragile.name, sturdy.name], tenant_id=tenant)
+    where = {row.projection: (row.position, row.status) for row in rows}
+    assert where == {fragile.name: (3, "failed"), sturdy.name: (7, "running")}
+    assert sorted((await fetch_note_counts(app_pool, sturdy.name, tenant)).values()) == [2, 2, 3]
+
+
 async def _has_streams(pool: Pool, counts: NoteCounts, tenant: TenantId, streams: int) -> bool:
     return len(await fetch_note_counts(pool, counts.name, tenant)) == streams
 

@@ -12,7 +12,11 @@ Retries back off exponentially with jitter: the n-th failed attempt of a batch w
 where it is; the status route shows ``failing``, the attempts and the last error. A 410 Gone
 disables the subscription's delivery until it is resumed. Every attempt is recorded.
 
-Each request carries the tenant's latest signed checkpoint, read when the request is made (a
+The subscriptions of one tenant mostly stand at the same position (the last one the tenant's
+feed had) and wake up together: one read of the tenant's rows after that position serves all
+of them (``SharedReads``), each taking its own events out of it in Python, rendered for it.
+
+Each request carries the tenant's latest signed checkpoint, read with the batch's rows (a
 retry may carry a newer one), and goes to the address its target resolved to and passed the
 checks for that very request (``infrastructure.webhooks``).
 """
@@ -22,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -31,7 +35,6 @@ import httpx
 
 from domain.ids import TenantId
 from infrastructure.database import Connection, HeldConnections, Pool, tenant_transaction
-from infrastructure.transparency_log import read_checkpoint
 from infrastructure.wake_ups import woken
 from infrastructure.webhooks import Attempt, WebhookTargets, post_webhook, webhook_client
 from partners.feeds import (
@@ -39,8 +42,10 @@ from partners.feeds import (
     FeedPage,
     FeedRenderer,
     Subscriber,
+    TenantRows,
     encode_batch,
     subscriber_in_transaction,
+    tenant_rows_in_transaction,
 )
 from partners.recipients import record_delivered_in_transaction
 from partners.signal import FeedSignal
@@ -125,6 +130,62 @@ async def _delivery_in_transaction(
     return dict(row) if row else {}
 
 
+class SharedReads:
+    """One read of a tenant's feed rows per position, for every subscription standing there.
+
+    The first subscription to ask reads, in its own transaction; the others standing at the
+    same position await that read. A read is reused only while nothing newer is known
+    (``FeedSignal.position``): a subscription woken by new events never gets an older page.
+    """
+
+    def __init__(self, signal: FeedSignal) -> None:
+        self._signal = signal
+        self._reads: dict[TenantId, dict[int, asyncio.Future[TenantRows]]] = {}
+
+    async def rows(self, conn: Connection, tenant_id: TenantId, after: int) -> TenantRows:
+        reads = self._reads.setdefault(tenant_id, {})
+        shared = reads.get(after)
+        if shared is not None and (not shared.done() or self._current(tenant_id, shared)):
+            try:
+                return await asyncio.shield(shared)
+            except asyncio.CancelledError:
+                if not shared.cancelled():
+                    raise  # this task is being stopped
+            except Exception:  # noqa: BLE001, S110 - the reader reports it; read here instead
+                pass
+        return await self._read(conn, tenant_id, after, reads)
+
+    def _current(self, tenant_id: TenantId, read: asyncio.Future[TenantRows]) -> bool:
+        return (
+            not read.cancelled()
+            and read.exception() is None
+            and read.result().projected >= self._signal.position(tenant_id)
+        )
+
+    async def _read(
+        self,
+        conn: Connection,
+        tenant_id: TenantId,
+        after: int,
+        reads: dict[int, asyncio.Future[TenantRows]],
+    ) -> TenantRows:
+        future: asyncio.Future[TenantRows] = asyncio.get_running_loop().create_future()
+        reads[after] = future
+        try:
+            rows = await tenant_rows_in_transaction(conn, tenant_id, after=after, limit=MAX_LIMIT)
+        except BaseException:
+            if reads.get(after) is future:
+                del reads[after]
+            future.cancel()  # those waiting for it read for themselves
+            raise
+        future.set_result(rows)
+        # Reads that saw less than this one are of no further use to anyone.
+        for position, read in list(reads.items()):
+            if read.done() and not self._current(tenant_id, read) and position != after:
+                del reads[position]
+        return rows
+
+
 class DeliveryWorker:
     """Start with ``start()``, stop with ``stop()``; several may run in several processes."""
 
@@ -142,6 +203,7 @@ class DeliveryWorker:
         self._connections = HeldConnections(pool, max(1, min(4, pool.get_max_size() // 4)))
         self._renderer = renderer
         self._signal = signal
+        self._reads = SharedReads(signal)
         self._settings = settings or DeliverySettings()
         self._targets = targets or WebhookTargets()
         self._tasks: dict[tuple[TenantId, UUID], asyncio.Task[None]] = {}
@@ -280,8 +342,9 @@ class DeliveryWorker:
             )
             return (subscriber, first, last, page)
         position = row["position"]
-        page = await self._renderer.read_in_transaction(
-            conn, tenant_id, subscriber, after=position, limit=self._settings.batch_size
+        shared = await self._reads.rows(conn, tenant_id, position)
+        page = self._renderer.page_from(
+            tenant_id, subscriber, shared, limit=self._settings.batch_size
         )
         if not page.events:
             if page.next_after > position:
@@ -289,9 +352,7 @@ class DeliveryWorker:
             return page.projected
         last = int(page.events[-1]["sequence"])
         await conn.execute(_PENDING, tenant_id, subscription_id, position, last)
-        stored = await read_checkpoint(conn, tenant_id)  # only for a page that is sent
-        checkpoint = stored.note.text if stored is not None else None
-        return (subscriber, position, last, replace(page, checkpoint=checkpoint))
+        return (subscriber, position, last, page)
 
     async def _send(  # noqa: PLR0913 - the batch and where it goes
         self,

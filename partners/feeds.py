@@ -60,6 +60,60 @@ SELECT e.position, e.event_id, e.type, e.recorded_at, e.pupil_id, e.data {FEED_M
 """
 
 
+# A tenant's rows that any subscription might be served, with what ``FEED_MATCHES`` filters
+# by: the delivery worker reads them once for all subscriptions standing at one position and
+# applies the rest of ``FEED_MATCHES`` per subscription in Python (``Admission``).
+_TENANT_ROWS = f"""
+SELECT e.position, e.event_id, e.type, e.recorded_at, e.pupil_id, e.municipality_code,
+       e.school_code, e.consents, e.data
+  FROM {view_name(EVENTS)} e
+ WHERE e.tenant_id = $1 AND e.position > $2 AND e.position <= $3
+   AND NOT EXISTS (SELECT 1 FROM subject_keys k WHERE k.tenant_id = e.tenant_id
+                   AND k.subject_id = e.pupil_id AND k.data_key IS NULL)
+ ORDER BY e.position LIMIT $4
+"""  # noqa: S608 - a checked identifier
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRow:
+    """One integration event with the attributes a subscription's filter looks at."""
+
+    stored: StoredIntegrationEvent
+    municipality_code: str | None
+    school_code: str | None
+    consents: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRows:
+    """A tenant's integration events after ``after``, unfiltered: shared by subscriptions."""
+
+    after: int
+    rows: list[TenantRow]
+    next_after: int
+    """The last row's position if the read was full, else how far it looked."""
+    projected: int
+    checkpoint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """``FEED_MATCHES``'s per-subscription conditions (``$4``-``$7``), applied in Python."""
+
+    types: frozenset[str]
+    municipalities: frozenset[str]
+    schools: frozenset[str]
+    consent_of: str | None
+
+    def admits(self, row: TenantRow) -> bool:
+        return (
+            row.stored.type in self.types
+            and (not self.municipalities or row.municipality_code in self.municipalities)
+            and (not self.schools or row.school_code in self.schools)
+            and (self.consent_of is None or self.consent_of in row.consents)
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Subscriber:
     """A subscription as the feeds use it, with the position it was created at."""
@@ -77,20 +131,30 @@ class Subscriber:
         permitted = BASIS_RULES[LegalBasis(self.state.legal_basis)].types
         return sorted(t for t in self.state.event_types if IntegrationEventType(t) in permitted)
 
-    def matching(self, tenant_id: TenantId, after: int, up_to: int) -> tuple[Any, ...]:
-        """The arguments ``$1``-``$7`` of ``FEED_MATCHES`` for this subscription."""
+    def admission(self) -> Admission:
+        """Which of the tenant's integration events are this subscription's."""
         state = self.state
         consent_of = (
             state.partner if BASIS_RULES[LegalBasis(state.legal_basis)].needs_consent else None
         )
+        return Admission(
+            frozenset(self.deliverable_types),
+            frozenset(state.municipalities),
+            frozenset(state.schools),
+            consent_of,
+        )
+
+    def matching(self, tenant_id: TenantId, after: int, up_to: int) -> tuple[Any, ...]:
+        """The arguments ``$1``-``$7`` of ``FEED_MATCHES`` for this subscription."""
+        admission = self.admission()
         return (
             tenant_id,
             after,
             up_to,
-            self.deliverable_types,
-            state.municipalities,
-            state.schools,
-            consent_of,
+            sorted(admission.types),
+            sorted(admission.municipalities),
+            sorted(admission.schools),
+            admission.consent_of,
         )
 
 
@@ -224,6 +288,51 @@ class FeedRenderer:
         next_after = rows[-1]["position"] if full else max(upper, after)
         checkpoint = stored.note.text if stored is not None else None
         return FeedPage(events, next_after, projected, checkpoint)
+
+    def page_from(
+        self, tenant_id: TenantId, subscriber: Subscriber, shared: TenantRows, *, limit: int
+    ) -> FeedPage:
+        """What ``read_in_transaction`` would return for the same bounds, from shared rows."""
+        admission = subscriber.admission()
+        chosen: list[TenantRow] = []
+        next_after = shared.next_after
+        for row in shared.rows:
+            if admission.admits(row):
+                if len(chosen) == limit:
+                    next_after = chosen[-1].stored.position
+                    break
+                chosen.append(row)
+        audience = self.audience(tenant_id, subscriber)
+        events = [render(row.stored, audience) for row in chosen]
+        return FeedPage(events, next_after, shared.projected, shared.checkpoint)
+
+
+async def tenant_rows_in_transaction(
+    conn: Connection, tenant_id: TenantId, *, after: int, limit: int
+) -> TenantRows:
+    """Up to ``limit`` of the tenant's integration events after ``after``, for any subscription.
+
+    With the tenant's latest signed checkpoint when there are rows to send.
+    """
+    projected = await projected_position(conn, tenant_id)
+    rows = await conn.fetch(_TENANT_ROWS, tenant_id, after, projected, limit)
+    stored = await read_checkpoint(conn, tenant_id) if rows else None
+    next_after = rows[-1]["position"] if len(rows) == limit else max(projected, after)
+    return TenantRows(
+        after=after,
+        rows=[
+            TenantRow(
+                _stored(row),
+                row["municipality_code"],
+                row["school_code"],
+                frozenset(row["consents"]),
+            )
+            for row in rows
+        ],
+        next_after=next_after,
+        projected=projected,
+        checkpoint=stored.note.text if stored is not None else None,
+    )
 
 
 def _stored(row: Any) -> StoredIntegrationEvent:  # noqa: ANN401 - an asyncpg Record

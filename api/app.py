@@ -214,6 +214,9 @@ def create_app(
         response_headers=[CORRELATION_ID],  # set on every answer by echo_correlation_id
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        # logging is configured by api.logs for the process: Litestar's default would replace
+        # the root handler with its own queue and thread, at INFO, whatever the level asked
+        logging_config=None,
         plugins=[EventViewSchema(), *tracing_plugins()],  # tracing if OTEL_TRACES_EXPORTER asks
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

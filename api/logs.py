@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import structlog
 
 CONTEXT_KEYS = ("correlation_id", "tenant", "route")
+LOG_LEVEL_VARIABLE = "PASSEND_LOG_LEVEL"
 # Field names that carry personal data somewhere in the domain; never logged as such.
 _PERSONAL_FIELDS = frozenset(
     {"name", "date_of_birth", "bsn", "address", "email", "phone", "parent_view", "question"}
@@ -60,9 +61,16 @@ def wants_json(stream: TextIO) -> bool:
 
 
 def configure_logging(
-    *, json: bool | None = None, level: int = logging.INFO, stream: TextIO | None = None
+    *, json: bool | None = None, level: int | None = None, stream: TextIO | None = None
 ) -> logging.Handler:
-    """Route every logger through structlog's processors to ``stream`` (stderr by default)."""
+    """Route every logger through structlog's processors to ``stream`` (stderr by default).
+
+    ``level`` by default from ``PASSEND_LOG_LEVEL`` (e.g. ``warning``: no line per request),
+    else INFO.
+    """
+    if level is None:
+        named = logging.getLevelName(os.environ.get(LOG_LEVEL_VARIABLE, "INFO").upper())
+        level = named if isinstance(named, int) else logging.INFO
     out = stream or sys.stderr
     as_json = wants_json(out) if json is None else json
     renderer: Any = (

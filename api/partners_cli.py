@@ -44,6 +44,8 @@ async def run_deliveries_process(settings: Settings, *, stop: asyncio.Event | No
 def deliveries_run() -> None:
     """Deliver every active webhook subscription's events, in order, until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every request at INFO: a line per webhook batch. Attempts are recorded anyway.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
     if settings.database_url is None and settings.database_app_url is None:
         raise typer.BadParameter("set DATABASE_URL (deliveries run beside the API's database)")

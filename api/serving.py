@@ -16,6 +16,7 @@ import sys
 from litestar import Litestar
 
 from api.app import create_app
+from api.logs import configure_logging
 from api.settings import Settings
 
 _APP_URL = "PASSEND_DATABASE_APP_URL"
@@ -38,6 +39,7 @@ def freeze_start_up_heap() -> None:
 
 def worker_app() -> Litestar:
     """The app of one worker process, from the settings the parent put in the environment."""
+    configure_logging()  # as ``serve`` does in its one process, before the app
     app = create_app(Settings.from_env())
     freeze_start_up_heap()
     return app
@@ -63,6 +65,7 @@ def serve_workers(settings: Settings, workers: int) -> None:
         f"--host={settings.host}",
         f"--port={settings.port}",
         f"--workers={workers}",
+        "--no-access-log",  # the request line is ours (api.logs)
     ]
     supervisor = subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter and app
     try:

@@ -13,8 +13,11 @@
   of commits, so ``throughput_ratio`` = events received per subscription per second, from
   the first commit to the last arrival, / events committed per second while writing (1.0:
   the last event arrived as writing stopped; below, deliveries lag). ``drain_s`` is that lag:
-  from the end of writing to the last arrival. Runs of a few seconds show little more than
-  start-up; quote runs of ``--seconds 30`` or more.
+  from the end of writing to the last arrival. ``cpu_us_per_event_*``: CPU time per event
+  committed while writing and draining, of this process (writer and receiver), each worker
+  process and PostgreSQL; with ``events_per_batch`` (events per webhook request) it says what a
+  batch costs. The workers' output is in ``<data dir>/{projections,deliveries}-<run>.log``.
+  Runs of a few seconds show little more than start-up; quote runs of ``--seconds 30`` or more.
 * ``pull``: one tenant with ``--pupils`` pupils; the feed of a subscription read page by page
   (1,000, each with its signed checkpoint, as the pull route reads) against reading the same
   tenant log bare with ``read_log_pages`` (pages of 1,000, decoded). Both as tenant positions
@@ -64,7 +67,7 @@ from application.commands import (
     RegisterPupil,
 )
 from application.handlers import platform, pupils, subscriptions, swv
-from bench.database import bench_database
+from bench.database import ServerCpu, bench_database
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from domain.subscription import IntegrationEventType, LegalBasis, Transport
@@ -171,6 +174,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.arrivals: list[tuple[str, int, float]] = []
+        self.requests = 0
         self.server: asyncio.Server | None = None
 
     async def start(self) -> str:
@@ -188,6 +192,7 @@ class Receiver:
                         length = int(line.split(b":")[1])
                 body = await reader.readexactly(length)
                 now = time.perf_counter()
+                self.requests += 1
                 for event in json.loads(body):
                     tenant = event["source"].rsplit(":", 1)[1]
                     self.arrivals.append((tenant, int(event["sequence"]), now))
@@ -291,7 +296,29 @@ _DELIVERIES_PROCESS = (
 )
 
 
-async def webhook_run(app_dsn: str, data_dir: Path, seconds: float, run: int) -> dict[str, float]:
+def _process_cpu_s(pid: int) -> float:
+    """User and system CPU seconds of process ``pid`` so far."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: dict[str, int], server: ServerCpu | None) -> dict[str, float]:
+    """CPU seconds so far of this process (the API and the receiver), each worker, PostgreSQL."""
+    seconds = {"api": time.process_time()}
+    for name, pid in pids.items():
+        seconds[name] = _process_cpu_s(pid)
+    if server is not None:
+        seconds["postgres"] = server.seconds()
+    return seconds
+
+
+async def webhook_run(
+    app_dsn: str, data_dir: Path, seconds: float, run: int, server: ServerCpu | None = None
+) -> dict[str, float]:
     """As deployed (ops/compose.yaml): the API, a projections and a deliveries process."""
     env = {
         **os.environ,
@@ -326,14 +353,24 @@ async def webhook_run(app_dsn: str, data_dir: Path, seconds: float, run: int) ->
             for sub in subs:
                 await _projected(pool, tenant, sub)
         await _warm_up(store, tenants, receiver)
+        pids = {"projections": processes[0].pid, "deliveries": processes[1].pid}
+        cpu_before = _cpu_seconds(pids, server)
+        requests_before = receiver.requests
         committed, (start, written) = await _write_open_loop(store, tenants, seconds)
         expected = SUBSCRIPTIONS_PER_TENANT * len(committed)
         deadline = written + 30
         while _received(receiver, committed) < expected and time.perf_counter() < deadline:  # noqa: ASYNC110 - another process or task makes it true
             await asyncio.sleep(0.05)
-        return _webhook_figures(
-            committed, receiver.arrivals, clock, window=(start, written), expected=expected
-        )
+        cpu = _cpu_seconds(pids, server)
+        events = 2 * len(committed)
+        batches = receiver.requests - requests_before
+        return {
+            "events_per_batch": _received(receiver, committed) / batches if batches else 0.0,
+            **_webhook_figures(
+                committed, receiver.arrivals, clock, window=(start, written), expected=expected
+            ),
+            **{f"cpu_us_per_event_{k}": (v - cpu_before[k]) / events * 1e6 for k, v in cpu.items()},
+        }
     finally:
         for process in processes:
             process.terminate()
@@ -589,10 +626,10 @@ def _summary(runs: list[dict[str, float]], key: str) -> dict[str, float]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"targets": TARGETS}
-    async with bench_database(args.dsn, None) as (admin_dsn, app_dsn, _):
+    async with bench_database(args.dsn, None) as (admin_dsn, app_dsn, server):
         data_dir = args.data_dir
         phases: dict[str, Callable[[int], Awaitable[dict[str, float]]]] = {
-            "webhook": lambda i: webhook_run(app_dsn, data_dir, args.seconds, i),
+            "webhook": lambda i: webhook_run(app_dsn, data_dir, args.seconds, i, server),
             "pull": lambda i: pull_run(app_dsn, data_dir, args.pupils, i),
             "sse": lambda i: sse_run(admin_dsn, app_dsn, data_dir, args.clients, i),
         }

@@ -221,26 +221,27 @@ async def read_checkpoint(
 ) -> StoredCheckpoint | None:
     """The latest checkpoint (or the one of ``size``) with its cosignatures; None if none.
 
-    In the caller's tenant transaction, so a reader that holds a connection needs no other.
+    In the caller's tenant transaction, so a reader that holds a connection needs no other;
+    one statement, as every page a feed serves or a webhook sends reads it.
     """
-    row = await conn.fetchrow(
-        "SELECT tree_size, note FROM log_checkpoints WHERE tenant_id = $1"
-        " AND ($2::bigint IS NULL OR tree_size = $2) ORDER BY tree_size DESC LIMIT 1",
-        tenant_id,
-        size,
-    )
+    row = await conn.fetchrow(_CHECKPOINT, tenant_id, size)
     if row is None:
         return None
-    lines = await conn.fetch(
-        "SELECT line FROM log_cosignatures WHERE tenant_id = $1 AND tree_size = $2"
-        " ORDER BY witness",
-        tenant_id,
-        row["tree_size"],
-    )
     note = parse_note(row["note"])
-    if lines:
-        note = note.with_lines("".join(r["line"] for r in lines))
+    if row["lines"]:
+        note = note.with_lines("".join(row["lines"]))
     return StoredCheckpoint(Checkpoint.from_body(note.body), note)
+
+
+_CHECKPOINT = """
+SELECT c.note,
+       array(SELECT s.line FROM log_cosignatures s
+              WHERE s.tenant_id = c.tenant_id AND s.tree_size = c.tree_size
+              ORDER BY s.witness) AS lines
+  FROM log_checkpoints c
+ WHERE c.tenant_id = $1 AND ($2::bigint IS NULL OR c.tree_size = $2)
+ ORDER BY c.tree_size DESC LIMIT 1
+"""
 
 
 def _edge(size: int) -> set[merkle.TileId]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -30,7 +30,8 @@ from uuid import UUID
 import httpx
 
 from domain.ids import TenantId
-from infrastructure.database import Connection, Pool, tenant_transaction
+from infrastructure.database import Connection, HeldConnections, Pool, tenant_transaction
+from infrastructure.transparency_log import read_checkpoint
 from infrastructure.wake_ups import woken
 from infrastructure.webhooks import Attempt, WebhookTargets, post_webhook, webhook_client
 from partners.feeds import (
@@ -39,9 +40,9 @@ from partners.feeds import (
     FeedRenderer,
     Subscriber,
     encode_batch,
-    load_subscriber,
+    subscriber_in_transaction,
 )
-from partners.recipients import record_delivered
+from partners.recipients import record_delivered_in_transaction
 from partners.signal import FeedSignal
 from projections.lease import Leases, lease_key
 
@@ -111,6 +112,14 @@ async def ensure_delivery(
 ) -> dict[str, Any]:
     """The subscription's delivery row; a new one starts at the subscription's creation."""
     async with tenant_transaction(conn, tenant_id):
+        return await _delivery_in_transaction(conn, tenant_id, subscriber)
+
+
+async def _delivery_in_transaction(
+    conn: Connection, tenant_id: TenantId, subscriber: Subscriber
+) -> dict[str, Any]:
+    row = await conn.fetchrow(_ROW, tenant_id, subscriber.id)
+    if row is None:
         await conn.execute(_ENSURE, tenant_id, subscriber.id, subscriber.created_position)
         row = await conn.fetchrow(_ROW, tenant_id, subscriber.id)
     return dict(row) if row else {}
@@ -128,6 +137,9 @@ class DeliveryWorker:
         targets: WebhookTargets | None = None,
     ) -> None:
         self._pool = pool
+        # Kept between steps: a checkout and its release cost a reset query each, and a
+        # delivery's statements leave nothing in the session (see HeldConnections).
+        self._connections = HeldConnections(pool, max(1, min(4, pool.get_max_size() // 4)))
         self._renderer = renderer
         self._signal = signal
         self._settings = settings or DeliverySettings()
@@ -152,6 +164,7 @@ class DeliveryWorker:
         control, self._control, self._leases = self._control, None, None
         if control is not None:
             await self._pool.release(control)  # type: ignore[arg-type]
+        await self._connections.release_all()
 
     def wake(self) -> None:
         """Look for new or resumed subscriptions now rather than at the next poll."""
@@ -199,7 +212,7 @@ class DeliveryWorker:
         self, tenant_id: TenantId, subscription_id: UUID, client: httpx.AsyncClient
     ) -> None:
         while True:
-            async with self._pool.acquire() as conn:
+            async with self._connections.lease() as conn:
                 step = await self._next_step(conn, tenant_id, subscription_id)
             match step:
                 case None:
@@ -216,24 +229,38 @@ class DeliveryWorker:
                     )
                     if attempt.gone:
                         return
+                    if attempt.delivered and page.next_after >= page.projected:
+                        # Everything the feed had is sent: wait for more rather than look.
+                        await self._signal.wait_beyond(
+                            tenant_id, page.projected, self._settings.poll_interval_s
+                        )
 
-    async def _next_step(  # noqa: PLR0911 - one return per kind of step
+    async def _next_step(
         self, conn: Connection, tenant_id: TenantId, subscription_id: UUID
     ) -> float | int | tuple[Subscriber, int, int, FeedPage] | None:
-        """What to do next: stop (None), sleep (seconds), wait past a position, or send."""
-        subscriber = await load_subscriber(conn, tenant_id, subscription_id)
+        """What to do next: stop (None), sleep (seconds), wait past a position, or send.
+
+        One transaction: the subscription, its delivery row, the page and the mark of the
+        batch about to be sent cost one round trip each and no more.
+        """
+        async with tenant_transaction(conn, tenant_id):
+            return await self._step_in_transaction(conn, tenant_id, subscription_id)
+
+    async def _step_in_transaction(  # noqa: PLR0911 - one return per kind of step
+        self, conn: Connection, tenant_id: TenantId, subscription_id: UUID
+    ) -> float | int | tuple[Subscriber, int, int, FeedPage] | None:
+        subscriber = await subscriber_in_transaction(conn, tenant_id, subscription_id)
         if subscriber is None or subscriber.state.status != "ACTIVE":
             return None
-        row = await ensure_delivery(conn, tenant_id, subscriber)
+        row = await _delivery_in_transaction(conn, tenant_id, subscriber)
         if row["replays_applied"] < subscriber.state.replays:
-            async with tenant_transaction(conn, tenant_id):
-                await conn.execute(
-                    _REPLAY,
-                    tenant_id,
-                    subscription_id,
-                    subscriber.state.replay_after,
-                    subscriber.state.replays,
-                )
+            await conn.execute(
+                _REPLAY,
+                tenant_id,
+                subscription_id,
+                subscriber.state.replay_after,
+                subscriber.state.replays,
+            )
             return 0.0
         if row["status"] == "disabled":
             return None
@@ -242,7 +269,7 @@ class DeliveryWorker:
             return wait
         if row["pending_from"] is not None:
             first, last = row["pending_from"], row["pending_to"]
-            page = await self._renderer.read(
+            page = await self._renderer.read_in_transaction(
                 conn,
                 tenant_id,
                 subscriber,
@@ -253,23 +280,18 @@ class DeliveryWorker:
             )
             return (subscriber, first, last, page)
         position = row["position"]
-        page = await self._renderer.read(
-            conn,
-            tenant_id,
-            subscriber,
-            after=position,
-            limit=self._settings.batch_size,
-            with_checkpoint=True,
+        page = await self._renderer.read_in_transaction(
+            conn, tenant_id, subscriber, after=position, limit=self._settings.batch_size
         )
         if not page.events:
             if page.next_after > position:
-                async with tenant_transaction(conn, tenant_id):
-                    await conn.execute(_MOVE, tenant_id, subscription_id, page.next_after)
+                await conn.execute(_MOVE, tenant_id, subscription_id, page.next_after)
             return page.projected
         last = int(page.events[-1]["sequence"])
-        async with tenant_transaction(conn, tenant_id):
-            await conn.execute(_PENDING, tenant_id, subscription_id, position, last)
-        return (subscriber, position, last, page)
+        await conn.execute(_PENDING, tenant_id, subscription_id, position, last)
+        stored = await read_checkpoint(conn, tenant_id)  # only for a page that is sent
+        checkpoint = stored.note.text if stored is not None else None
+        return (subscriber, position, last, replace(page, checkpoint=checkpoint))
 
     async def _send(  # noqa: PLR0913 - the batch and where it goes
         self,
@@ -296,7 +318,7 @@ class DeliveryWorker:
             targets=self._targets,
             headers=page.checkpoint_headers(),
         )
-        async with self._pool.acquire() as conn, tenant_transaction(conn, tenant_id):
+        async with self._connections.lease() as conn, tenant_transaction(conn, tenant_id):
             await conn.execute(
                 _ATTEMPT,
                 tenant_id,
@@ -311,7 +333,9 @@ class DeliveryWorker:
             )
             if attempt.delivered:
                 await conn.execute(_DELIVERED, tenant_id, subscriber.id, datetime.now(UTC))
-                await record_delivered(conn, tenant_id, subscriber, after=first, up_to=last, at=at)
+                await record_delivered_in_transaction(
+                    conn, tenant_id, subscriber, after=first, up_to=last, at=at
+                )
             else:
                 status = "disabled" if attempt.gone else "failing"
                 row = await conn.fetchrow(_ROW, tenant_id, subscriber.id)

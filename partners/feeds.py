@@ -119,7 +119,14 @@ async def load_subscriber(
     conn: Connection, tenant_id: TenantId, subscription_id: UUID
 ) -> Subscriber | None:
     async with tenant_transaction(conn, tenant_id):
-        row = await conn.fetchrow(_SUBSCRIPTION, tenant_id, subscription_id)
+        return await subscriber_in_transaction(conn, tenant_id, subscription_id)
+
+
+async def subscriber_in_transaction(
+    conn: Connection, tenant_id: TenantId, subscription_id: UUID
+) -> Subscriber | None:
+    """``load_subscriber`` in the caller's tenant transaction."""
+    row = await conn.fetchrow(_SUBSCRIPTION, tenant_id, subscription_id)
     if row is None:
         return None
     return Subscriber(_state_decoder.decode(row["state"]), row["created_position"])
@@ -185,10 +192,32 @@ class FeedRenderer:
         ``with_checkpoint`` adds the tenant's latest signed checkpoint to the page.
         """
         async with tenant_transaction(conn, tenant_id):
-            projected = await projected_position(conn, tenant_id)
-            upper = projected if up_to is None else min(up_to, projected)
-            rows = await conn.fetch(_FEED, *subscriber.matching(tenant_id, after, upper), limit)
-            stored = await read_checkpoint(conn, tenant_id) if with_checkpoint else None
+            return await self.read_in_transaction(
+                conn,
+                tenant_id,
+                subscriber,
+                after=after,
+                limit=limit,
+                up_to=up_to,
+                with_checkpoint=with_checkpoint,
+            )
+
+    async def read_in_transaction(  # noqa: PLR0913 - the page's bounds
+        self,
+        conn: Connection,
+        tenant_id: TenantId,
+        subscriber: Subscriber,
+        *,
+        after: int,
+        limit: int,
+        up_to: int | None = None,
+        with_checkpoint: bool = False,
+    ) -> FeedPage:
+        """``read`` in the caller's tenant transaction."""
+        projected = await projected_position(conn, tenant_id)
+        upper = projected if up_to is None else min(up_to, projected)
+        rows = await conn.fetch(_FEED, *subscriber.matching(tenant_id, after, upper), limit)
+        stored = await read_checkpoint(conn, tenant_id) if with_checkpoint else None
         audience = self.audience(tenant_id, subscriber)
         events = [render(_stored(row), audience) for row in rows]
         full = len(rows) == limit

@@ -47,6 +47,22 @@ async def record_delivered(  # noqa: PLR0913 - the range and when
     if up_to <= after:
         return
     async with tenant_transaction(conn, tenant_id):
+        await record_delivered_in_transaction(
+            conn, tenant_id, subscriber, after=after, up_to=up_to, at=at
+        )
+
+
+async def record_delivered_in_transaction(  # noqa: PLR0913 - the range and when
+    conn: Connection,
+    tenant_id: TenantId,
+    subscriber: Subscriber,
+    *,
+    after: int,
+    up_to: int,
+    at: datetime,
+) -> None:
+    """``record_delivered`` in the caller's tenant transaction."""
+    if up_to > after:
         await conn.execute(
             _RECORD, *subscriber.matching(tenant_id, after, up_to), subscriber.id, at
         )

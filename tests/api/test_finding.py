@@ -41,11 +41,13 @@ async def test_staff_find_a_pupil_by_name_and_birth_date_through_blind_indexes_o
         result: list[str] = (await api.ok("POST", search, staff, query))["pupil_ids"]
         return result
 
-    assert await _eventually(
-        lambda: found({"name": "  SAM de vries ", "date_of_birth": "2017-05-12"})
-    ) == [sam]
+    async def both_indexed() -> list[str]:
+        return found_both if len(found_both := await found(born)) == 2 else []
+
+    born = {"date_of_birth": "2017-05-12"}
+    assert len(await _eventually(both_indexed)) == 2  # each registration is applied in turn
+    assert await found({"name": "  SAM de vries ", "date_of_birth": "2017-05-12"}) == [sam]
     assert await found({"name": "sam de vriës"}) == [sam]
-    assert len(await found({"date_of_birth": "2017-05-12"})) == 2
     assert await found({"name": "Sam de Vries", "date_of_birth": "2017-05-13"}) == []
     empty = await api.call("POST", search, staff, {})
     assert empty.status_code == 422

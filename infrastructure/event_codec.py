@@ -27,7 +27,6 @@ from infrastructure.field_encryption import (
     associated_data,
     associated_data_prefix,
     decrypt_field,
-    encrypt_field,
 )
 from infrastructure.upcasters import UPCASTERS
 
@@ -379,10 +378,14 @@ def _seal_personal(  # noqa: PLR0913, PLR0917 - what the associated data binds
     stream_id: UUID,
     event_id: UUID,
 ) -> None:
-    """Encrypt ``fields``' personal values in place with the subject's data key."""
+    """Encrypt ``fields``' personal values in place with the subject's data key.
+
+    One cipher and one associated-data prefix for all of the event's personal fields.
+    """
+    sealer = FieldSealer(data_key)
+    prefix = associated_data_prefix(tenant_id, stream_id, event_id)
     for name in spec.personal:
-        aad = associated_data(tenant_id, stream_id, event_id, name)
-        fields[name] = encrypt_field(data_key, _encoder.encode(fields[name]), aad)
+        fields[name] = sealer.seal(_encoder.encode(fields[name]), prefix + name.encode())
 
 
 class PlainEncoder:

@@ -20,7 +20,7 @@ from application.ports import (
 )
 from domain.ids import TenantId
 from infrastructure.event_codec import EventCodec
-from infrastructure.hash_chain import canonical_payload, event_hash
+from infrastructure.hash_chain import canonical_payload, event_hash, event_hash_of_values
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 
@@ -121,44 +121,65 @@ def prepare_checked_batch(  # noqa: PLR0913 - the parts of an append
     data_keys: Mapping[UUID, bytes],
 ) -> PreparedBatch:
     """``prepare_batch`` for a batch that ``check_batch`` accepted and gave ``stream_id`` for."""
-    batch = PreparedBatch(
-        stream_id, expected_version, recorded_at, metadata, [], [], [], [], [], []
+    event_ids: list[UUID] = []
+    event_types: list[str] = []
+    schema_versions: list[int] = []
+    key_refs: list[UUID | None] = []
+    payloads: list[bytes] = []
+    hashes: list[bytes] = []
+    encode = codec.encode_for_append
+    actor, correlation_id, causation_id = (
+        metadata.actor,
+        metadata.correlation_id,
+        metadata.causation_id,
     )
-    for offset, new in enumerate(events, start=1):
-        subject = codec.subject_of(new.event)
-        encoded = codec.encode(
-            new.event,
-            tenant_id=tenant_id,
-            event_id=new.event_id,
-            data_key=None if subject is None else data_keys[subject],
+    version = expected_version
+    for new in events:
+        version += 1
+        event_id = new.event_id
+        event_type, schema_version, payload, key_ref = encode(
+            new.event, tenant_id, event_id, data_keys
         )
-        if len(encoded.payload) > MAX_PAYLOAD_BYTES:
+        if len(payload) > MAX_PAYLOAD_BYTES:
             raise InvalidAppendError(
-                f"event {offset} ({encoded.event_type}) is {len(encoded.payload)} bytes; "
+                f"event {version - expected_version} ({event_type}) is {len(payload)} bytes; "
                 f"the limit is {MAX_PAYLOAD_BYTES}"
             )
-        batch.event_ids.append(new.event_id)
-        batch.event_types.append(encoded.event_type)
-        batch.schema_versions.append(encoded.schema_version)
-        batch.key_refs.append(encoded.subject_id)
-        batch.payloads.append(encoded.payload)
-        batch.hashes.append(
-            event_hash(
-                tenant_id=tenant_id,
-                stream_id=stream_id,
-                stream_version=expected_version + offset,
-                event_id=new.event_id,
-                event_type=encoded.event_type,
-                schema_version=encoded.schema_version,
-                recorded_at=recorded_at,
-                actor=metadata.actor,
-                correlation_id=metadata.correlation_id,
-                causation_id=metadata.causation_id,
-                key_ref=encoded.subject_id,
-                canonical_payload=encoded.payload,
+        event_ids.append(event_id)
+        event_types.append(event_type)
+        schema_versions.append(schema_version)
+        key_refs.append(key_ref)
+        payloads.append(payload)
+        hashes.append(
+            event_hash_of_values(
+                (
+                    tenant_id,
+                    stream_id,
+                    version,
+                    event_id,
+                    event_type,
+                    schema_version,
+                    recorded_at,
+                    actor,
+                    correlation_id,
+                    causation_id,
+                    key_ref,
+                ),
+                payload,
             )
         )
-    return batch
+    return PreparedBatch(
+        stream_id,
+        expected_version,
+        recorded_at,
+        metadata,
+        event_ids,
+        event_types,
+        schema_versions,
+        key_refs,
+        payloads,
+        hashes,
+    )
 
 
 def recompute_hash(row: Row) -> bytes:
@@ -224,22 +245,41 @@ def event_rows_to_recorded(
     rows: Iterable[asyncpg.Record],
     data_keys: Mapping[UUID, bytes | None],
 ) -> list[RecordedEvent]:
-    """Decode rows of ``passend_event_row`` (one tenant's): the read path, many rows at once."""
+    """Decode rows of ``passend_event_row`` (one tenant's): the read path, many rows at once.
+
+    Rows of a current type without personal fields are decoded inline (``direct_decoders``),
+    the others by ``decode_stored``; each becomes a ``RecordedEvent`` built positionally.
+    """
     decode = codec.decode_stored
-    return [
-        RecordedEvent(
-            tenant_id=tenant_id,
-            position=position,
-            stream_id=stream_id,
-            stream_version=stream_version,
-            event_id=event_id,
-            event_type=event_type,
-            schema_version=schema_version,
-            recorded_at=recorded_at,
-            actor=actor,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-            event=decode(
+    direct = codec.direct_decoders
+    new_event = object.__new__
+    set_attribute = object.__setattr__
+    recorded: list[RecordedEvent] = []
+    append = recorded.append
+    for (
+        position,
+        stream_id,
+        stream_version,
+        event_id,
+        event_type,
+        schema_version,
+        recorded_at,
+        actor,
+        correlation_id,
+        causation_id,
+        key_ref,
+        payload,
+    ) in rows:
+        decoder = direct.get(event_type)
+        if decoder is not None and decoder.schema_version == schema_version:
+            # make_event, inline
+            fields = decoder.decode(payload)
+            fields["originator_id"] = stream_id
+            fields["originator_version"] = stream_version
+            event = new_event(decoder.cls)
+            set_attribute(event, "__dict__", fields)
+        else:
+            event = decode(
                 event_type,
                 schema_version,
                 payload,
@@ -248,23 +288,24 @@ def event_rows_to_recorded(
                 tenant_id,
                 event_id,
                 None if key_ref is None else data_keys.get(key_ref),
-            ),
+            )
+        append(
+            RecordedEvent(
+                tenant_id,
+                position,
+                stream_id,
+                stream_version,
+                event_id,
+                event_type,
+                schema_version,
+                recorded_at,
+                actor,
+                correlation_id,
+                causation_id,
+                event,
+            )
         )
-        for (
-            position,
-            stream_id,
-            stream_version,
-            event_id,
-            event_type,
-            schema_version,
-            recorded_at,
-            actor,
-            correlation_id,
-            causation_id,
-            key_ref,
-            payload,
-        ) in rows
-    ]
+    return recorded
 
 
 def same_batch_again(

@@ -63,6 +63,8 @@ READ_LOG_EVENTS_SQL = "SELECT * FROM passend_read_log_events($1, $2, $3)"
 _READ_STREAM_EVENTS = "SELECT * FROM passend_read_stream_events($1, $2, $3, $4)"
 _MAX_VERSION = 2**31 - 1
 _tracer = trace.get_tracer("passend.event_store")
+_NO_TRACING = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+_traced = False
 _MAX_POSITION = 2**63 - 1
 _VERIFY_PAGE = 2_000
 
@@ -139,6 +141,8 @@ class PostgresEventStore:
         expected_version: int,
         metadata: EventMetadata,
     ) -> AppendResult:
+        if not tracing():
+            return await self._append(tenant_id, events, expected_version, metadata)
         with _tracer.start_as_current_span(
             "event_store.append",
             attributes={"passend.tenant": tenant_id, "passend.events": len(events)},
@@ -153,7 +157,7 @@ class PostgresEventStore:
         metadata: EventMetadata,
     ) -> AppendResult:
         stream_id = check_batch(events, expected_version)
-        subjects = {s for e in events if (s := self._codec.subject_of(e.event)) is not None}
+        subjects = self._codec.subjects_of(e.event for e in events)
         data_keys = await self._data_keys_for_writing(tenant_id, subjects) if subjects else {}
         batch = prepare_checked_batch(
             self._codec,
@@ -178,6 +182,8 @@ class PostgresEventStore:
     async def append_streams(
         self, tenant_id: TenantId, appends: Sequence[StreamAppend], *, metadata: EventMetadata
     ) -> list[AppendResult]:
+        if not tracing():
+            return await self._append_streams(tenant_id, appends, metadata)
         with _tracer.start_as_current_span(
             "event_store.append_streams",
             attributes={
@@ -192,7 +198,7 @@ class PostgresEventStore:
     ) -> list[AppendResult]:
         stream_ids = check_streams(appends)
         events = [e for a in appends for e in a.events]
-        subjects = {s for e in events if (s := self._codec.subject_of(e.event)) is not None}
+        subjects = self._codec.subjects_of(e.event for e in events)
         data_keys = await self._data_keys_for_writing(tenant_id, subjects) if subjects else {}
         recorded_at = datetime.now(UTC)
         batches = [
@@ -217,10 +223,14 @@ class PostgresEventStore:
         return written
 
     def _committed(self, tenant_id: TenantId, written: Sequence[AppendResult]) -> None:
-        metrics.record_append(
-            tenant_id, sum(r.last_position - r.first_position + 1 for r in written)
-        )
-        last = max(r.last_position for r in written)
+        if len(written) == 1:
+            last = written[0].last_position
+            metrics.record_append(tenant_id, last - written[0].first_position + 1)
+        else:
+            last = max(r.last_position for r in written)
+            metrics.record_append(
+                tenant_id, sum(r.last_position - r.first_position + 1 for r in written)
+            )
         for listener in self._listeners:
             listener(tenant_id, last)
 
@@ -422,6 +432,18 @@ class PostgresEventStore:
     ) -> dict[UUID, bytes | None]:
         wanted = {ref for ref in refs if ref is not None}
         return await self._data_keys.for_reading(conn, tenant_id, wanted) if wanted else {}
+
+
+def tracing() -> bool:
+    """Whether this process traces: a tracer provider was set (``api.tracing`` sets one).
+
+    Until then ``get_tracer_provider`` answers a proxy whose spans record nothing, yet opening
+    one costs about as much client CPU as encoding and hashing the event: skip it.
+    """
+    global _traced  # noqa: PLW0603 - a provider, once set, stays: remember that it was
+    if not _traced:
+        _traced = not isinstance(trace.get_tracer_provider(), _NO_TRACING)
+    return _traced
 
 
 class _RefusedAppendError(Exception):

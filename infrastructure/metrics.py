@@ -75,9 +75,18 @@ def observe_request(route: str, method: str, status: int, seconds: float) -> Non
     REQUEST_SECONDS.labels(route, method, str(status)).observe(seconds)
 
 
+# Each tenant's two append counters, looked up once: ``labels`` costs more than ``inc`` and
+# runs on every append. The children are the registry's own (``labels`` returns the same
+# object), and in multiprocess mode each checks for a new pid on every ``inc``.
+_append_counters: dict[str, tuple[Counter, Counter]] = {}
+
+
 def record_append(tenant: str, events: int) -> None:
-    APPENDS.labels(tenant).inc()
-    EVENTS.labels(tenant).inc(events)
+    counters = _append_counters.get(tenant)
+    if counters is None:
+        counters = _append_counters[tenant] = (APPENDS.labels(tenant), EVENTS.labels(tenant))
+    counters[0].inc()
+    counters[1].inc(events)
 
 
 def record_projection_lag(projection: str, tenant: str, events: int, seconds: float) -> None:

@@ -85,6 +85,8 @@ class ProjectionRunner:
         self._tasks: dict[TenantId, asyncio.Task[None]] = {}
         self._applied: dict[Pair, int] = {}
         self._lags: dict[Pair, tuple[int, float]] = {}
+        self._named: dict[TenantId, int] = {}  # the highest position a wake named, per tenant
+        self._passing: dict[TenantId, int] = {}  # a running pass reads at least up to this
         self._failures: dict[Pair, str] = {}
         self._rebuilds: dict[str, asyncio.Task[None]] = {}
         self._rebuild_errors: dict[str, str] = {}
@@ -139,10 +141,16 @@ class ProjectionRunner:
         """Catch ``tenant_id`` up soon; skipped if ``position`` is known to be applied."""
         if not self._running:
             return
-        if position is not None and all(
-            self._applied.get((p.name, tenant_id), -1) >= position for p in self._projections
-        ):
-            return
+        if position is not None:
+            if all(
+                self._applied.get((p.name, tenant_id), -1) >= position for p in self._projections
+            ):
+                return
+            # A pass that began after this position was named reads it: a commit's own NOTIFY
+            # (about 15 ms after the commit woke the runner) needs no second pass.
+            if position <= self._passing.get(tenant_id, -1):
+                return
+            self._named[tenant_id] = max(position, self._named.get(tenant_id, 0))
         wake = self._wakes.get(tenant_id)
         if wake is None:
             wake = self._wakes[tenant_id] = asyncio.Event()
@@ -160,6 +168,7 @@ class ProjectionRunner:
         while True:
             await wake.wait()
             wake.clear()
+            self._passing[tenant_id] = self._named.get(tenant_id, 0)
             try:
                 async with self._slots:
                     busy = await self._catch_up_tenant(tenant_id)
@@ -175,6 +184,8 @@ class ProjectionRunner:
                     delay,
                     exc_info=not database_lost(error),
                 )
+            finally:
+                self._passing.pop(tenant_id, None)
             if delay is not None:  # someone else holds a lease, or the database is in trouble
                 await asyncio.sleep(delay)
                 wake.set()

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import msgspec
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from api.personal_reads import PERSONAL_FIELDS, Shown, shown_in
@@ -65,6 +65,9 @@ values = st.recursive(
 
 
 @given(values)
+# a key ending in an escaped quote and a shown key, whose value holds a real one
+@example({'x"pupil_id': [{"pupil_id": "f728b4fa-4248-5e3a-0a5d-2f346baa9455"}]})
+@example({'x"name': {"name": "x"}, 'x"pupil_id': "[]", "pupil_ids": []})
 def test_scanning_an_answer_finds_what_walking_it_finds(answer: object) -> None:
     assert shown_in(msgspec.json.encode(answer)) == walked(answer)
 

@@ -48,9 +48,10 @@ def worker_app() -> Litestar:
 def serve_workers(settings: Settings, workers: int) -> None:
     """Run ``workers`` processes on one port under uvicorn's supervisor, until interrupted.
 
-    The supervisor runs in a fresh interpreter whose main module is uvicorn's own: its spawned
-    workers re-import the main module before they answer the supervisor's 5-second liveness
-    ping, and re-importing ``passend`` (the whole API) takes longer than that on a busy machine.
+    The supervisor runs in a fresh interpreter whose main module is small
+    (``api.worker_supervisor``): its spawned workers re-import the main module before they
+    answer the supervisor's 5-second liveness ping, and re-importing ``passend`` (the whole
+    API) takes longer than that on a busy machine.
     """
     env = dict(os.environ, PASSEND_DATA_DIR=str(settings.data_dir))
     if settings.database_url:
@@ -59,13 +60,10 @@ def serve_workers(settings: Settings, workers: int) -> None:
     command = [
         sys.executable,
         "-m",
-        "uvicorn",
-        "api.serving:worker_app",
-        "--factory",
-        f"--host={settings.host}",
-        f"--port={settings.port}",
-        f"--workers={workers}",
-        "--no-access-log",  # the request line is ours (api.logs)
+        "api.worker_supervisor",
+        settings.host,
+        str(settings.port),
+        str(workers),
     ]
     supervisor = subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter and app
     try:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
 
 from api.worker_supervisor import listening_socket
+from tests.serving import free_port
+
+PASSEND = str(Path(sys.executable).parent / "passend")
 
 
 async def test_a_connection_accepted_on_the_workers_socket_has_nagles_algorithm_off() -> None:
@@ -23,3 +33,37 @@ async def test_a_connection_accepted_on_the_workers_socket_has_nagles_algorithm_
         _, client = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
         assert await asyncio.wait_for(accepted, timeout=10) != 0
         client.close()
+
+
+async def test_two_workers_serve_one_port_and_stop_on_sigterm(
+    database_dsns: tuple[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    admin, app = database_dsns
+    env = dict(
+        os.environ,
+        DATABASE_URL=admin,
+        PASSEND_DATABASE_APP_URL=app,
+        PASSEND_DATA_DIR=str(tmp_path),
+        PASSEND_LOG_LEVEL="warning",
+    )
+    serve = subprocess.Popen(  # noqa: S603, ASYNC220 - our own command, waited for below
+        [PASSEND, "serve", "--no-demo", "--workers", "2", "--port", str(port)], env=env
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(600):
+                try:
+                    if (await client.get("/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+            answers = [(await client.get("/health")).status_code for _ in range(4)]
+        assert answers == [200] * 4
+        serve.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(serve.wait, 60) == 0
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()

@@ -145,6 +145,30 @@ def _token_verifier(settings: Settings) -> TokenVerifier:
     return TokenVerifier(issuer=issuer, audience=audience, public_key=public)
 
 
+STOP_GRACE_S = 15.0
+"""How long an app's background services may take to stop, and then its pool to close."""
+
+
+async def _stop_services(app: Litestar) -> None:
+    """Stop what runs beside the routes, the writers before what they write through."""
+    await _stop_retention(app)
+    await stop_key_rotations(app.state)
+    await stop_partner_services(app.state)
+    await stop_read_side(app)
+    await stop_transparency_log(app)
+    runner = app.state.get("projection_runner")
+    if runner is not None:
+        app.state.projection_runner = None
+        await runner.stop()
+    notifier = app.state.get("commit_notifier")
+    if notifier is not None:
+        app.state.commit_notifier = None
+        await notifier.aclose()
+    store = app.state.get("event_store")
+    if isinstance(store, PostgresEventStore):
+        await store.close()  # hands its held connections back to the pool
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -175,28 +199,25 @@ def create_app(
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
-            await _stop_retention(app)
-            await stop_key_rotations(app.state)
-            await stop_partner_services(app.state)
-            await stop_read_side(app)
-            await stop_transparency_log(app)
-            runner = app.state.get("projection_runner")
-            if runner is not None:
-                app.state.projection_runner = None
-                await runner.stop()
-            notifier = app.state.get("commit_notifier")
-            if notifier is not None:
-                app.state.commit_notifier = None
-                await notifier.aclose()
-            store = app.state.get("event_store")
-            if isinstance(store, PostgresEventStore):
-                await store.close()  # hands its held connections back to the pool
+            try:
+                # A stop that waits on something that never comes must not keep the process
+                # (or a test run) alive: past the grace period the database connections are
+                # closed under whatever still runs; nothing committed depends on them.
+                async with asyncio.timeout(STOP_GRACE_S):
+                    await _stop_services(app)
+            except TimeoutError:
+                log.exception("stopping background services took over %s s", STOP_GRACE_S)
             pool = app.state.get("pool")
             if pool is not None:
                 # Nothing may use the closed pool, should the app be started again.
                 app.state.pool = app.state.event_store = None
                 app.state.database_error = "the app stopped"
-                await pool.close()
+                try:
+                    async with asyncio.timeout(STOP_GRACE_S):
+                        await pool.close()
+                except TimeoutError:
+                    log.exception("a database connection was not given back; closing the pool hard")
+                    pool.terminate()
 
     token_verifier = _token_verifier(settings)
 

@@ -241,10 +241,6 @@ def hash_up(entries: Sequence[bytes]) -> bytes:
     return layer[0]
 
 
-def tile_entries(data: bytes) -> list[bytes]:
-    return [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
-
-
 class PackedTile(Sequence[bytes]):
     """A stored tile's concatenated hashes, split only where a proof reads them.
 

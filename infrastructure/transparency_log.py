@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from application.errors import NotFoundError
@@ -249,16 +250,25 @@ def _edge(size: int) -> set[merkle.TileId]:
             if count}  # fmt: skip
 
 
+# The stored tiles of tenant $1 among the wanted ones, given as levels $2 and indexes $3.
+_WANTED_TILES = (
+    "SELECT t.level, t.tile_index, t.hashes FROM log_tiles t"
+    " JOIN unnest($2::int2[], $3::int8[]) AS w(level, tile_index)"
+    " ON t.level = w.level AND t.tile_index = w.tile_index WHERE t.tenant_id = $1"
+)
 # One statement per proof: the latest checkpoint's size, the leaf's event hash (if asked) and
 # the tiles, since every round trip to the database costs more here than the hashing.
-_COVERED_TILES = """
+_COVERED_TILES = f"""
 SELECT (SELECT max(tree_size) FROM log_checkpoints WHERE tenant_id = $1) AS covered,
        (SELECT event_hash FROM events WHERE tenant_id = $1 AND position = $4) AS event_hash,
-       array(SELECT ROW(t.level, t.tile_index, t.hashes) FROM log_tiles t
-             JOIN unnest($2::int2[], $3::int8[]) AS w(level, tile_index)
-               ON t.level = w.level AND t.tile_index = w.tile_index
-             WHERE t.tenant_id = $1) AS tiles
-"""
+       array(SELECT ROW(w.level, w.tile_index, w.hashes) FROM ({_WANTED_TILES}) w) AS tiles
+"""  # noqa: S608 - constant SQL
+
+
+def _wanted(tiles: Iterable[merkle.TileId]) -> tuple[list[int], list[int]]:
+    """The arguments $2 and $3 of ``_WANTED_TILES``."""
+    wanted = sorted(tiles)
+    return [level for level, _ in wanted], [index for _, index in wanted]
 
 
 async def _covered_tiles(
@@ -270,38 +280,23 @@ async def _covered_tiles(
     event_at: int | None = None,
 ) -> tuple[bytes, dict[merkle.TileId, merkle.PackedTile]]:
     """The event hash at ``event_at`` and the wanted tiles, if a checkpoint covers ``size``."""
-    wanted = sorted(tiles)
-    row = await conn.fetchrow(
-        _COVERED_TILES,
-        tenant_id,
-        [level for level, _ in wanted],
-        [index for _, index in wanted],
-        event_at,
-    )
+    row = await conn.fetchrow(_COVERED_TILES, tenant_id, *_wanted(tiles), event_at)
     covered = row["covered"] if row is not None else None
     if row is None or covered is None or size > covered:
         raise LogNotReadyError(
             f"No checkpoint of {tenant_id} covers size {size} yet (latest: {covered or 0})."
         )
-    tiles_read = {(level, index): merkle.PackedTile(data) for level, index, data in row["tiles"]}
-    return row["event_hash"], tiles_read
+    return row["event_hash"], _packed(row["tiles"])
 
 
 async def _load_tiles(
     conn: Connection, tenant_id: str, tiles: Iterable[merkle.TileId]
-) -> dict[merkle.TileId, list[bytes]]:
-    wanted = sorted(tiles)
-    if not wanted:
-        return {}
-    rows = await conn.fetch(
-        "SELECT t.level, t.tile_index, t.hashes FROM log_tiles t"
-        " JOIN unnest($2::int2[], $3::int8[]) AS w(level, tile_index)"
-        " ON t.level = w.level AND t.tile_index = w.tile_index WHERE t.tenant_id = $1",
-        tenant_id,
-        [level for level, _ in wanted],
-        [index for _, index in wanted],
-    )
-    return {(r["level"], r["tile_index"]): merkle.tile_entries(r["hashes"]) for r in rows}
+) -> dict[merkle.TileId, merkle.PackedTile]:
+    return _packed(await conn.fetch(_WANTED_TILES, tenant_id, *_wanted(tiles)))
+
+
+def _packed(rows: Iterable[Any]) -> dict[merkle.TileId, merkle.PackedTile]:
+    return {(level, index): merkle.PackedTile(hashes) for level, index, hashes in rows}
 
 
 async def _store_tiles(conn: Connection, tenant_id: str, tiles: dict[merkle.TileId, bytes]) -> None:

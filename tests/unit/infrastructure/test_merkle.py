@@ -224,7 +224,7 @@ def test_tiles_grown_in_steps_hold_every_node_and_the_root(steps: list[int]) -> 
     compact = CompactTree()
     size = 0
     for step in steps:
-        edge = {tile: merkle.tile_entries(stored[tile]) for tile in stored}
+        edge = {tile: merkle.PackedTile(stored[tile]) for tile in stored}
         builder = TileBuilder(size, edge)
         builder.append(tree.leaves[size : size + step])
         stored.update(builder.touched())
@@ -232,7 +232,7 @@ def test_tiles_grown_in_steps_hold_every_node_and_the_root(steps: list[int]) -> 
             compact.append(leaf)
         size += step
         assert builder.root() == compact.root()
-    tiles = {tile: merkle.tile_entries(data) for tile, data in stored.items()}
+    tiles = {tile: merkle.PackedTile(data) for tile, data in stored.items()}
     for index in random.Random(1).sample(range(size), min(size, 20)):
         nodes = [
             node for a, b in inclusion_ranges(index, size) for node in merkle.range_nodes(a, b)

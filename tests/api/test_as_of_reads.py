@@ -30,13 +30,13 @@ from tests.api.seeds_world import (
     incoming_from_elsewhere,
     seeds_world,
 )
+from tests.api.test_as_of import WHY, auditor
 from tests.api.world import projected_world
 from tests.projections.conftest import eventually
 from tests.projections.read_models import READ_MODELS, caught_up
 
 pytestmark = pytest.mark.integration
 
-WHY = {"Purpose": "Toezicht, art. 11 WOT"}
 MODELS = (
     *READ_MODELS,
     AbsenceCasesProjection(),
@@ -49,10 +49,6 @@ MODELS = (
 async def world(api: Api, app_pool: Pool, codec: EventCodec) -> AsyncIterator[dict[str, str]]:
     async with projected_world(api, app_pool, codec) as world:
         yield world
-
-
-def auditor(api: Api, tenant: str) -> dict[str, str]:
-    return {**api.as_(tenant, Role.AUDITOR), **WHY}
 
 
 Step = Callable[[dict[str, str]], tuple[str, str, dict[str, Any] | None]]

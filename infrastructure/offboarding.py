@@ -24,6 +24,7 @@ from domain.ids import TenantId
 from infrastructure.citus import REFERENCE_TABLES
 from infrastructure.database import Connection
 from infrastructure.event_store import PostgresEventStore
+from infrastructure.transparency_log import log_lock_key
 
 _TENANT_TABLES = """
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -130,6 +131,9 @@ async def delete_tenant(admin: Connection, tenant_id: TenantId) -> dict[str, int
         )
     deleted: dict[str, int] = {}
     async with admin.transaction():
+        # An integration of its tree in flight (a tenant's first checkpoint is not waited for
+        # above) commits first, or starts after and finds no events.
+        await admin.execute("SELECT pg_advisory_xact_lock($1)", log_lock_key(tenant_id))
         tables = [r["relname"] for r in await admin.fetch(_TENANT_TABLES)]
         for table in sorted(tables, key=lambda name: name == _LAST):
             status = await admin.execute(f'DELETE FROM "{table}" WHERE tenant_id = $1', tenant_id)  # noqa: S608 - names from the catalog

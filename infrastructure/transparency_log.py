@@ -50,7 +50,8 @@ class InclusionProof:
     hashes: tuple[bytes, ...]
 
 
-def _lock_key(tenant_id: str) -> int:
+def log_lock_key(tenant_id: str) -> int:
+    """The advisory lock under which the tenant's tree grows (held for one transaction)."""
     digest = hashlib.blake2b(f"passend.log\x1f{tenant_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, signed=True)
 
@@ -79,7 +80,7 @@ class TransparencyLog:
         of at most 100,000 leaves.
         """
         async with scoped_connection(self._pool) as conn, tenant_transaction(conn, tenant_id):
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(tenant_id))
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", log_lock_key(tenant_id))
             size = await conn.fetchval(
                 "SELECT max(tree_size) FROM log_checkpoints WHERE tenant_id = $1", tenant_id
             )

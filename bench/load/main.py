@@ -67,6 +67,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench-load"))
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--plot", type=Path, help="write latency against rate as a PNG")
+    parser.add_argument(
+        "--plot-with",
+        type=Path,
+        action="append",
+        default=[],
+        help="an earlier run's --json, drawn in the same plot (e.g. the 2M curve beside 10M)",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny and short")
     parser.add_argument(
         "--fresh", action="store_true", help="import anew even if the database holds a history"
@@ -388,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.plot:
         from bench.load.plot import plot  # noqa: PLC0415 - matplotlib only when asked
 
-        plot([results], args.plot)
+        earlier = [json.loads(path.read_text()) for path in args.plot_with]
+        plot([*earlier, results], args.plot)
     print(line, flush=True)
     return 0

@@ -18,19 +18,38 @@ from dataclasses import dataclass
 REQUEST_TIMEOUT_S = 30.0
 MAX_CONNECTIONS = 256
 """Open connections at most: a server that stops answering must not exhaust file descriptors."""
+KEEP_ALIVE_EXPIRY_S = 4.0
+"""An idle connection older than this is not reused: uvicorn closes one after 5 s idle, and a
+request written as it does so is lost (httpcore's ``keepalive_expiry`` does the same)."""
+
+
+DETAIL_BYTES = 400
+"""How much of an error's answer (or of its exception) an outcome keeps, to show what it was."""
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """One request: its class, when it was due, how long until its answer, the status."""
+    """One request: its class, when it was due, how long until its answer, the status.
+
+    ``detail`` says what an error was: the start of the answer's body (a problem detail) for
+    a status other than 2xx and 503, the exception for a request that got no answer.
+    """
 
     route_class: str
     due: float
     latency_s: float
     status: int  # 0: no answer (connection lost or timed out)
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
 
 
 _Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+_Idle = tuple[asyncio.StreamReader, asyncio.StreamWriter, float]
 
 
 class Connections:
@@ -48,19 +67,35 @@ class Connections:
         *,
         max_open: int = MAX_CONNECTIONS,
         timeout_s: float = REQUEST_TIMEOUT_S,
+        keep_alive_s: float = KEEP_ALIVE_EXPIRY_S,
     ) -> None:
         self.host, self.port = host, port
-        self.max_open, self.timeout_s = max_open, timeout_s
-        self._idle: list[_Connection] = []
+        self.max_open, self.timeout_s, self.keep_alive_s = max_open, timeout_s, keep_alive_s
+        self._idle: list[_Idle] = []
         self._on_the_wire = asyncio.Semaphore(max_open)
 
     async def send(self, raw: bytes) -> int:
         """Send one request, read its whole answer; return the status."""
+        return (await self.exchange(raw)).status
+
+    async def exchange(self, raw: bytes) -> Answer:
+        """Send one request, read its whole answer; return its status and body."""
         async with self._on_the_wire:
             return await self._send(raw)
 
-    async def _send(self, raw: bytes) -> int:
-        conn = self._idle.pop() if self._idle else None
+    def _reusable(self) -> _Connection | None:
+        """The most recently used idle connection that is still open and fresh, if any."""
+        now = asyncio.get_running_loop().time()
+        while self._idle:
+            reader, writer, since = self._idle.pop()
+            if reader.at_eof() or now - since > self.keep_alive_s:
+                writer.close()
+                continue
+            return reader, writer
+        return None
+
+    async def _send(self, raw: bytes) -> Answer:
+        conn = self._reusable()
         if conn is None:
             conn = await asyncio.open_connection(self.host, self.port)
         reader, writer = conn
@@ -81,18 +116,18 @@ class Connections:
                     length = int(value)
                 elif key == b"connection" and value.strip().lower() == b"close":
                     close = True
-            await reader.readexactly(length)
+            body = await reader.readexactly(length)
         except BaseException:
             writer.close()
             raise
         if close:
             writer.close()
         else:
-            self._idle.append(conn)
-        return status
+            self._idle.append((reader, writer, asyncio.get_running_loop().time()))
+        return Answer(status, body)
 
     def close(self) -> None:
-        for _, writer in self._idle:
+        for _, writer, _ in self._idle:
             writer.close()
         self._idle.clear()
 
@@ -114,10 +149,15 @@ async def _one(connections: Connections, route_class: str, raw: bytes, due: floa
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(connections.timeout_s):
-            status = await connections.send(raw)
-    except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
-        status = 0
-    return Outcome(route_class, due, loop.time() - due, status)
+            answer = await connections.exchange(raw)
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as e:
+        detail = f"{type(e).__name__}: {e}"[:DETAIL_BYTES]
+        return Outcome(route_class, due, loop.time() - due, 0, detail)
+    latency = loop.time() - due
+    if 200 <= answer.status < 300 or answer.status == 503:
+        return Outcome(route_class, due, latency, answer.status)
+    detail = answer.body[:DETAIL_BYTES].decode(errors="replace")
+    return Outcome(route_class, due, latency, answer.status, detail)
 
 
 async def open_loop(

@@ -9,8 +9,9 @@
    then the reference (``GET .../me``) at the same rate for ``--reference-seconds``.
 
 Reported per rate and route class: p50/p95/p99 latency, errors (anything but 2xx; refusals
-with 503 counted apart), throughput; server CPU (API processes, PostgreSQL) and the API's
-peak RSS; projection lag p99; the generator's own CPU. Then the knee: the highest rate held
+with 503 counted apart; listed by class, status and kind with an example), throughput; server
+CPU (API processes, PostgreSQL) and the API's peak RSS; projection lag p99; the generator's own
+CPU. Then the knee: the highest rate held
 (every class p99 < 100 ms, no errors, at least 97% of the offered rate answered). The last
 line printed is one JSON object; ``--json`` and ``--plot`` write it and a latency-vs-rate PNG.
 """
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from api.import_cli import run_import
 from api.settings import Settings
@@ -253,9 +255,43 @@ def by_class(outcomes: list[Outcome], seconds: float) -> dict[str, dict[str, flo
             "p95_ms": round(percentile(answered, 0.95) * 1e3, 1),
             "p99_ms": round(percentile(answered, 0.99) * 1e3, 1),
             "refused_503": sum(o.status == 503 for o in items),
-            "errors": sum(not 200 <= o.status < 300 and o.status != 503 for o in items),
+            "errors": sum(_is_error(o) for o in items),
         }
     return report
+
+
+def _is_error(outcome: Outcome) -> bool:
+    return not 200 <= outcome.status < 300 and outcome.status != 503
+
+
+def error_kinds(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    """The errors by route class, status and kind, most frequent first, each with an example.
+
+    The kind is the problem type of an answer (``about:blank`` when it has none) or the
+    exception's type for a request that got no answer (status 0).
+    """
+    kinds: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for o in outcomes:
+        if not _is_error(o):
+            continue
+        key = (o.route_class, o.status, _kind(o))
+        entry = kinds.setdefault(
+            key,
+            {"class": key[0], "status": key[1], "kind": key[2], "count": 0, "example": o.detail},
+        )
+        entry["count"] += 1
+    return sorted(kinds.values(), key=lambda e: (-e["count"], e["class"], e["status"]))
+
+
+def _kind(outcome: Outcome) -> str:
+    if outcome.status == 0:
+        return outcome.detail.split(":", 1)[0]
+    try:
+        problem = msgspec.json.decode(outcome.detail.encode())
+    except msgspec.DecodeError:
+        return "not a problem detail"
+    kind = problem.get("type") if isinstance(problem, dict) else None
+    return str(kind) if kind else "about:blank"
 
 
 async def measured(
@@ -340,7 +376,9 @@ async def sweep(args: argparse.Namespace, admin_dsn: str, postgres: ServerCpu) -
                     "usage": usage,
                     "projection_lag_p99_ms": round(percentile(lags, 0.99) * 1e3, 1),
                     "projection_lag_commits": len(lags),
+                    "errors": error_kinds(outcomes),
                     "reference": by_class(reference, args.reference_seconds),
+                    "reference_errors": error_kinds(reference),
                     "reference_usage": reference_usage,
                 }
                 step["held"] = held(step)
@@ -370,6 +408,11 @@ def print_step(step: dict[str, Any]) -> None:
         print(
             f"  {name:<24} {c['ok_per_s']:>7.1f} {c['p50_ms']:>8.1f} {c['p95_ms']:>8.1f}"
             f" {c['p99_ms']:>8.1f} {c['refused_503']:>5} {c['errors']:>5}"
+        )
+    for error in step["errors"] + step["reference_errors"]:
+        print(
+            f"  error {error['count']:>5} x {error['class']} {error['status']} {error['kind']}:"
+            f" {error['example'][:160]}"
         )
     print(f"  projection lag p99 {step['projection_lag_p99_ms']} ms; mix {step['usage']}")
     print(f"  reference {step['reference_usage']}", flush=True)

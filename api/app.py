@@ -7,7 +7,6 @@ API starts (and ``/health`` answers 503) even while the database is still unreac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -49,6 +48,7 @@ from infrastructure.idempotency_keys import InMemoryIdempotencyKeys, PostgresIde
 from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import MigrationChangedError, apply_migrations
 from infrastructure.system import SystemClock
+from infrastructure.wake_ups import stop_task
 from infrastructure.webhooks import Resolver
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
@@ -119,9 +119,7 @@ async def _stop_retention(app: Litestar) -> None:
         task = app.state.get(name)
         if task is not None:
             setattr(app.state, name, None)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
 
 
 def _admission(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
@@ -195,10 +193,7 @@ def create_app(
         try:
             yield
         finally:
-            if connecting is not None:
-                connecting.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await connecting
+            await stop_task(connecting)
             try:
                 # A stop that waits on something that never comes must not keep the process
                 # (or a test run) alive: past the grace period the database connections are

@@ -29,6 +29,7 @@ from infrastructure.event_codec import EventCodec
 from infrastructure.migrate import apply_migrations
 from infrastructure.signed_note import Signer
 from infrastructure.transparency_log import TransparencyLog
+from infrastructure.wake_ups import stop_task
 
 
 class TransparencyLogExtender:
@@ -56,10 +57,8 @@ class TransparencyLogExtender:
         try:
             yield extender
         finally:
-            if extender._extending is not None:
-                extender._extending.cancel()
-                with contextlib.suppress(BaseException):
-                    await extender._extending
+            with contextlib.suppress(Exception):  # ``finish`` raised what it raised
+                await stop_task(extender._extending)
             await pool.close()
 
     @property

@@ -13,7 +13,6 @@ and reach their database by touching ``PASSEND_HEARTBEAT_FILE`` every 10 seconds
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable
 from pathlib import Path
@@ -23,6 +22,7 @@ import typer
 
 from api.settings import Settings
 from infrastructure.connection_loss import DatabaseUnreachableAtStartError, wait_for_database
+from infrastructure.wake_ups import stop_task
 
 EXIT_UNAVAILABLE = 69
 log = logging.getLogger("passend.startup")
@@ -70,6 +70,4 @@ async def with_heartbeat(settings: Settings, dsn: str, work: Awaitable[None]) ->
     try:
         await work
     finally:
-        beating.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beating
+        await stop_task(beating)

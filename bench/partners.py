@@ -79,6 +79,7 @@ from infrastructure.event_store import PostgresEventStore
 from infrastructure.key_provider import default_key_provider
 from infrastructure.system import SystemClock
 from infrastructure.transparency_log import TransparencyLog
+from infrastructure.wake_ups import stop_task
 from partners.feeds import load_subscriber
 from partners.signal import PROJECTION
 from projections.log_integrator import LogIntegrator
@@ -230,10 +231,7 @@ class FeedClock:
         self._task = asyncio.create_task(self._read_forever())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         if self._conn is not None:
             await stop_listening(self._pool, self._conn, FEED_CHANNEL, self._on_notify)
 

@@ -9,12 +9,12 @@ in one statement on channel ``passend_commits``, as ``'<tenant>:<position>'`` pa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 
 from domain.ids import TenantId
 from infrastructure.database import Pool, scoped_connection
+from infrastructure.wake_ups import stop_task
 
 COMMITS_CHANNEL = "passend_commits"
 _NOTIFY = "SELECT pg_notify($1, t || ':' || p) FROM unnest($2::text[], $3::bigint[]) AS u(t, p)"
@@ -71,9 +71,5 @@ class CommitNotifier:
     async def aclose(self) -> None:
         """Send what is pending, then ignore further commits."""
         self._closed = True
-        flush = self._flush
-        if flush is not None:
-            flush.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flush
+        await stop_task(self._flush)
         await self._send()

@@ -12,7 +12,6 @@ read served by it is written on the primary by the route, as every write.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import asyncpg
 from domain.ids import TenantId
 from infrastructure import metrics
 from infrastructure.database import Pool, tenant_transaction
+from infrastructure.wake_ups import stop_task
 
 log = logging.getLogger("passend.read_replica")
 
@@ -65,11 +65,8 @@ class ReadSide:
         self._probe = asyncio.create_task(self._watch())
 
     async def stop(self) -> None:
-        if self._probe is not None:
-            self._probe.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._probe
-            self._probe = None
+        probe, self._probe = self._probe, None
+        await stop_task(probe)
 
     async def probe(self) -> None:
         """Look at the replica: does it answer, is it a standby, how far behind is it?"""

@@ -10,12 +10,11 @@ per tenant, so a thousand idle streams cost a thousand suspended coroutines and 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from domain.ids import TenantId
 from infrastructure.database import Pool, PooledConnection, is_open, listen, stop_listening
-from infrastructure.wake_ups import woken
+from infrastructure.wake_ups import stop_task, woken
 from projections.partner_events import FEED_CHANNEL
 from projections.status import projection_status
 
@@ -75,10 +74,7 @@ class FeedSignal:
 
     async def stop(self) -> None:
         poller, self._poller = self._poller, None
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+        await stop_task(poller)
         await self._stop_listening()
 
     async def _poll_forever(self) -> None:

@@ -11,7 +11,6 @@ Several integrators may run: ``TransparencyLog.integrate`` serialises them per t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -19,7 +18,7 @@ from domain.ids import TenantId
 from infrastructure.database import Pool, scoped_connection
 from infrastructure.signed_note import Checkpoint
 from infrastructure.transparency_log import TransparencyLog
-from infrastructure.wake_ups import woken
+from infrastructure.wake_ups import stop_task, woken
 
 log = logging.getLogger("passend.transparency")
 
@@ -55,11 +54,8 @@ class LogIntegrator:
         self._task = asyncio.create_task(self._run(), name="transparency-log")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await stop_task(task)
 
     async def checkpoint_now(self, tenant_id: TenantId) -> None:
         """Bring the tenant's tree to its head and sign (on demand)."""

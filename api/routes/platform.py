@@ -65,6 +65,7 @@ from domain.ids import TenantId
 from domain.tenancy import PLATFORM_TENANT, Tenancy, tenancy_stream_id
 from infrastructure.data_keys import PooledDataKeys
 from infrastructure.event_store import PostgresEventStore
+from infrastructure.wake_ups import stop_task
 
 TenantCode = FromPath[str]
 log = logging.getLogger("passend.platform")
@@ -108,9 +109,8 @@ async def stop_key_rotations(state: State) -> None:
     """Stop re-wrapping at shutdown; ``POST …/key-rotations`` again resumes where it was."""
     running: dict[str, asyncio.Task[None]] = state.get(_RUNNING_ROTATIONS) or {}
     for task in list(running.values()):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        with contextlib.suppress(Exception):  # the rotation logged it when it stopped
+            await stop_task(task)
 
 
 async def key_rotations_view(

@@ -9,7 +9,6 @@ is accurate to about ±20 ms, and slightly optimistic by the debounce.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import asyncpg
 
 from infrastructure.commit_notifier import COMMITS_CHANNEL, parse_commit_payload
+from infrastructure.wake_ups import stop_task
 
 _TICK = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -118,9 +118,6 @@ class ProjectionLag:
         return lags
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         if self._listener is not None:
             await self._listener.close()

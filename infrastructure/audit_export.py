@@ -10,7 +10,8 @@ as stored: encrypted fields stay ciphertext, so a bundle of a shredded pupil sti
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Sequence
+import contextlib
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def bundle_event(row: Any) -> BundleEvent:  # noqa: ANN401 - an asyncpg record o
     )
 
 
-async def _log_rows(pool: Pool, tenant_id: TenantId, size: int) -> AsyncIterator[list[Any]]:
+async def _log_rows(pool: Pool, tenant_id: TenantId, size: int) -> AsyncGenerator[list[Any], None]:
     after = 0
     async with pool.acquire() as conn:
         while after < size:
@@ -88,8 +89,9 @@ async def export_bundle(  # noqa: PLR0913 - what an export is of
     proofs: list[BundleProof] | None = None
     if pupil_id is None:
         events: list[BundleEvent] = []
-        async for rows in _log_rows(pool, tenant_id, size):
-            events.extend(bundle_event(row) for row in rows)
+        async with contextlib.aclosing(_log_rows(pool, tenant_id, size)) as pages:
+            async for rows in pages:
+                events.extend(bundle_event(row) for row in rows)
     else:
         async with pool.acquire() as conn, tenant_transaction(conn, tenant_id):
             rows = await conn.fetch(_PUPIL_EVENTS, tenant_id, pupil_id, size)

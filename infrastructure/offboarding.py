@@ -10,6 +10,7 @@ checks that none is left; other tenants' rows are not touched. ``export_writer``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,22 +67,27 @@ async def export_tenant(store: PostgresEventStore, tenant_id: TenantId, target: 
             "chain_hash": head.chain_hash.hex(),
         }
         out.write(encoder.encode(manifest) + b"\n")
-        async for page in store.read_log_pages(tenant_id):
-            for recorded in page:
-                if recorded.position > head.last_position:
-                    break
-                line = {
-                    "position": recorded.position,
-                    "stream_id": recorded.stream_id,
-                    "stream_version": recorded.stream_version,
-                    "event_id": recorded.event_id,
-                    "event_type": recorded.event_type,
-                    "recorded_at": recorded.recorded_at,
-                    "actor": recorded.actor,
-                    "data": _fields(recorded.event),
-                }
-                out.write(encoder.encode(line) + b"\n")
-                count += 1
+        # Closed however the loop ends: a failed write or the head reached must not leave the
+        # reader (and its connection and read-ahead) suspended until the loop finalises it.
+        async with contextlib.aclosing(store.read_log_pages(tenant_id)) as pages:
+            async for page in pages:
+                for recorded in page:
+                    if recorded.position > head.last_position:
+                        break
+                    line = {
+                        "position": recorded.position,
+                        "stream_id": recorded.stream_id,
+                        "stream_version": recorded.stream_version,
+                        "event_id": recorded.event_id,
+                        "event_type": recorded.event_type,
+                        "recorded_at": recorded.recorded_at,
+                        "actor": recorded.actor,
+                        "data": _fields(recorded.event),
+                    }
+                    out.write(encoder.encode(line) + b"\n")
+                    count += 1
+                if page[-1].position >= head.last_position:
+                    break  # what came after the head is not part of the export
     if count != head.last_position:
         raise RuntimeError(f"{tenant_id}: exported {count} of {head.last_position} events")
     return Export(target, count, head.last_position, head.chain_hash.hex())

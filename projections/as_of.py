@@ -10,7 +10,7 @@ only its own streams (``application.queries.aggregate_history``, the pupil's tim
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from datetime import date
 from functools import partial
@@ -40,7 +40,7 @@ PAGE_SIZE = 1000
 
 async def pages_up_to(
     store: EventStore, tenant_id: TenantId, position: int
-) -> AsyncIterator[list[RecordedEvent]]:
+) -> AsyncGenerator[list[RecordedEvent], None]:
     """The tenant's events at positions 1 to ``position``, in order, page by page."""
     if position <= 0:
         return
@@ -58,8 +58,9 @@ async def replayed(
     fold: Callable[[list[RecordedEvent]], object],
 ) -> None:
     """Apply ``fold`` to the tenant's log up to ``position``, page by page."""
-    async for page in pages_up_to(store, tenant_id, position):
-        fold(page)
+    async with aclosing(pages_up_to(store, tenant_id, position)) as pages:
+        async for page in pages:
+            fold(page)
 
 
 async def cases_as_of(store: EventStore, tenant_id: TenantId, position: int) -> list[Case]:
@@ -155,5 +156,6 @@ async def figures_as_of(
     position: int,
     granularity: Granularity,
 ) -> MunicipalityFigures:
-    events = [e async for page in pages_up_to(store, tenant_id, position) for e in page]
+    async with aclosing(pages_up_to(store, tenant_id, position)) as pages:
+        events = [e async for page in pages for e in page]
     return figures_of(events, municipality_code, granularity=granularity)

@@ -52,6 +52,12 @@ def bench_load(context: typer.Context) -> None:
     _run("bench.load.main", context.args)
 
 
+@bench.command("rebuild", context_settings=_PASS_THROUGH)
+def bench_rebuild(context: typer.Context) -> None:
+    """Every read model of every tenant rebuilt, against reading the log (--help for options)."""
+    _run("bench.rebuild", context.args)
+
+
 @bench.command("import", context_settings=_PASS_THROUGH)
 def bench_import(context: typer.Context) -> None:
     """The bulk import against bare COPY and the store's batch appends (--help for options)."""

@@ -1,0 +1,181 @@
+"""``passend bench rebuild``: every read model of every tenant rebuilt, against reading the log.
+
+On the history ``passend bench load`` imported (``--data-dir``, the API not running), each run:
+
+* ``bare``: every tenant's log read as the store reads it (the same SQL function, pages of
+  5,000, as the application role under the tenant's row-level security), rows not decoded;
+* ``decoded``: the same pages through the store's ``read_log``, decoded into domain events;
+* ``rebuild``: a fresh build of every read model, filled tenant by tenant with one pass over
+  its log for all of them (``catch_up_together``, as the runner does), then dropped.
+
+Target (#16): rebuild >= 0.8 x bare, as events/s of the whole log, median of ``--runs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from api.settings import Settings
+from bench.load.main import DATABASE
+from domain.ids import TenantId
+from domain.registry import AGGREGATE_CLASSES
+from infrastructure import embedded_postgres_server
+from infrastructure.database import Pool, create_pool, scoped_connection, tenant_transaction
+from infrastructure.event_codec import EventCodec
+from infrastructure.event_store import READ_LOG_EVENTS_SQL, PostgresEventStore
+from infrastructure.key_provider import default_key_provider
+from projections.builds import create_build, drop_build
+from projections.catch_up import Tracked, catch_up_together
+from projections.rebuild import REBUILD_BATCH_SIZE, tenant_heads
+from projections.registry import PROJECTIONS
+from projections.status import RUNNING
+
+TARGET = 0.8
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="passend bench rebuild", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("var/bench-load"),
+        help="the data directory of a `passend bench load` run (its history imported)",
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tenants", type=int, help="only the first N tenants (for profiling)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    return parser.parse_args(argv)
+
+
+async def bare_read(pool: Pool, heads: dict[TenantId, int]) -> int:
+    count = 0
+    async with scoped_connection(pool) as conn:
+        for tenant in heads:
+            after = 0
+            async with tenant_transaction(conn, tenant):
+                while rows := await conn.fetch(
+                    READ_LOG_EVENTS_SQL, tenant, after, REBUILD_BATCH_SIZE
+                ):
+                    count += len(rows)
+                    after = rows[-1][0]
+    return count
+
+
+async def decoded_read(store: PostgresEventStore, heads: dict[TenantId, int]) -> int:
+    count = 0
+    for tenant in heads:
+        async for page in store.read_log_pages(tenant, page_size=REBUILD_BATCH_SIZE):
+            count += len(page)
+    return count
+
+
+async def rebuild_all(pool: Pool, store: PostgresEventStore, heads: dict[TenantId, int]) -> int:
+    async with pool.acquire() as conn:
+        builds = [(p, await create_build(conn, p)) for p in PROJECTIONS]
+    try:
+        applied = 0
+        for tenant in heads:
+            tracked = [Tracked(p, build, 0, RUNNING) for p, build in builds]
+            results = await catch_up_together(
+                pool, store, tenant, tracked, batch_size=REBUILD_BATCH_SIZE
+            )
+            for name, result in results.items():
+                if result.error is not None:
+                    raise RuntimeError(f"{name} failed on {tenant}: {result.error}")
+            applied += max(result.position for result in results.values())
+        return applied
+    finally:
+        async with pool.acquire() as conn:
+            for _, build in builds:
+                await drop_build(conn, build)
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "min": round(min(values), 3),
+        "median": round(statistics.median(values), 3),
+        "max": round(max(values), 3),
+    }
+
+
+async def measure(args: argparse.Namespace, admin_dsn: str) -> dict[str, Any]:
+    database_url = admin_dsn.rsplit("/", 1)[0] + f"/{DATABASE}"
+    settings = Settings.from_env(database_url=database_url, data_dir=str(args.data_dir))
+    pool = await create_pool(settings.app_dsn(), min_size=2, max_size=4)
+    try:
+        # the personal fields decrypt under the KEKs of that data directory, as the API's do
+        store = PostgresEventStore(
+            pool,
+            EventCodec(AGGREGATE_CLASSES),
+            key_provider=default_key_provider(settings.data_dir),
+        )
+        async with pool.acquire() as conn:
+            heads = await tenant_heads(conn)
+        heads = dict(sorted(heads.items())[: args.tenants])
+        events = sum(heads.values())
+        rates: dict[str, list[float]] = {"bare": [], "decoded": [], "rebuild": []}
+        for run in range(args.runs):
+            phases: dict[str, Callable[[], Awaitable[int]]] = {
+                "bare": lambda: bare_read(pool, heads),
+                "decoded": lambda: decoded_read(store, heads),
+                "rebuild": lambda: rebuild_all(pool, store, heads),
+            }
+            for phase, work in phases.items():
+                started = time.perf_counter()
+                done = await work()
+                if done != events:
+                    raise RuntimeError(f"{phase} saw {done} events of {events}")
+                rates[phase].append(events / (time.perf_counter() - started))
+            print(
+                f"run {run + 1}: "
+                + ", ".join(f"{phase} {r[-1]:,.0f} ev/s" for phase, r in rates.items()),
+                flush=True,
+            )
+        ratios = [r / b for r, b in zip(rates["rebuild"], rates["bare"], strict=True)]
+        decoded = [r / d for r, d in zip(rates["rebuild"], rates["decoded"], strict=True)]
+        return {
+            "tenants": len(heads),
+            "events": events,
+            "read_models": [p.name for p in PROJECTIONS],
+            "events_per_s": {phase: summary(r) for phase, r in rates.items()},
+            "rebuild_over_bare": summary(ratios),
+            "rebuild_over_decoded": summary(decoded),
+            "target_met": statistics.median(ratios) >= TARGET,
+        }
+    finally:
+        await pool.close()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    embedded = args.data_dir / "postgres"
+    if not (embedded / "pgdata").exists():
+        raise SystemExit(f"no history in {args.data_dir}: run `passend bench load --prepare-only`")
+    server = embedded_postgres_server.start(embedded, synchronous_commit=True)
+    try:
+        return await measure(args, server.admin_dsn())
+    finally:
+        embedded_postgres_server.stop(embedded)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    results = asyncio.run(run(args))
+    line = json.dumps(results, separators=(",", ":"))
+    if args.json:
+        args.json.write_text(line + "\n")
+    print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -109,14 +109,8 @@ class DataKeys:
     async def for_reading(
         self, conn: Connection, tenant_id: TenantId, refs: Iterable[UUID]
     ) -> dict[UUID, bytes | None]:
-        async with tenant_transaction(conn, tenant_id):
-            found = await conn.fetch(
-                "SELECT subject_id, data_key FROM subject_keys"
-                " WHERE tenant_id = $1 AND subject_id = ANY($2::uuid[])",
-                tenant_id,
-                list(refs),
-            )
-        return await self.unwrap_rows(tenant_id, [(r[0], r[1]) for r in found])
+        found = await self._stored(conn, tenant_id, refs)
+        return await self.unwrap_rows(tenant_id, found.items())
 
     async def for_writing(
         self, conn: Connection, tenant_id: TenantId, subjects: set[UUID]
@@ -126,27 +120,26 @@ class DataKeys:
         DataShreddedError for a shredded subject; KeyUnavailableError when the tenant's KEK
         cannot be used.
         """
-        async with tenant_transaction(conn, tenant_id):
-            rows = await self._stored(conn, tenant_id, subjects)
-            missing = subjects - rows.keys()
-            if missing:
-                kek_id = await self._provider.current_kek(tenant_id)
-                fresh = [(subject, new_data_key()) for subject in missing]
-                sealed = await self._provider.wrap(
-                    tenant_id, kek_id, [(key, key_aad(tenant_id, s)) for s, key in fresh]
+        rows = await self._stored(conn, tenant_id, subjects)
+        missing = subjects - rows.keys()
+        if missing:
+            kek_id = await self._provider.current_kek(tenant_id)
+            fresh = [(subject, new_data_key()) for subject in missing]
+            sealed = await self._provider.wrap(
+                tenant_id, kek_id, [(key, key_aad(tenant_id, s)) for s, key in fresh]
+            )
+            try:
+                # inserts the keys of subjects that still have none, answers every one's
+                # stored key: another process's, if it inserted one first
+                added = await conn.fetch(
+                    "SELECT * FROM passend_add_subject_keys($1, $2::uuid[], $3::bytea[])",
+                    tenant_id,
+                    [s for s, _ in fresh],
+                    [stored_form(kek_id, s) for s in sealed],
                 )
-                try:
-                    await conn.execute(
-                        "INSERT INTO subject_keys (tenant_id, subject_id, data_key)"
-                        " SELECT $1, s, k FROM unnest($2::uuid[], $3::bytea[]) AS u(s, k)"
-                        " ON CONFLICT (tenant_id, subject_id) DO NOTHING",
-                        tenant_id,
-                        [s for s, _ in fresh],
-                        [stored_form(kek_id, s) for s in sealed],
-                    )
-                except asyncpg.ForeignKeyViolationError:
-                    raise UnknownTenantError(tenant_id) from None
-                rows.update(await self._stored(conn, tenant_id, missing))
+            except asyncpg.ForeignKeyViolationError:
+                raise UnknownTenantError(tenant_id) from None
+            rows.update((r[0], r[1]) for r in added)
         shredded = sorted(str(s) for s, stored in rows.items() if stored is None)
         if shredded:
             raise DataShreddedError(
@@ -165,11 +158,9 @@ class DataKeys:
     async def _stored(
         conn: Connection, tenant_id: TenantId, subjects: Iterable[UUID]
     ) -> dict[UUID, bytes | None]:
+        """The stored keys of those subjects that have a row (None: shredded), one round trip."""
         rows = await conn.fetch(
-            "SELECT subject_id, data_key FROM subject_keys"
-            " WHERE tenant_id = $1 AND subject_id = ANY($2::uuid[])",
-            tenant_id,
-            list(subjects),
+            "SELECT * FROM passend_subject_keys($1, $2::uuid[])", tenant_id, list(subjects)
         )
         return {r[0]: r[1] for r in rows}
 

@@ -254,3 +254,28 @@ async def test_a_shred_in_one_process_is_honoured_by_the_next_read_and_write_of_
     with pytest.raises(DataShreddedError):
         await _open_notes_with_id(elsewhere, tenant, note)
     await elsewhere.close()
+
+
+async def test_two_processes_giving_a_subject_its_first_key_at_once_both_use_the_stored_one(
+    keyed_store: PostgresEventStore,
+    provider: LocalKeyProvider,
+    app_pool: Pool,
+    second_pool: Pool,
+    codec: EventCodec,
+) -> None:
+    elsewhere = PostgresEventStore(second_pool, codec, key_provider=provider)
+    tenant = await _tenant(keyed_store)
+    subjects = {uuid4() for _ in range(20)}
+
+    async def keys(store: PostgresEventStore, pool: Pool) -> dict[UUID, bytes]:
+        async with pool.acquire() as conn:
+            return await store.data_keys.for_writing(conn, tenant, subjects)
+
+    here, there = await asyncio.gather(keys(keyed_store, app_pool), keys(elsewhere, second_pool))
+
+    assert here == there
+    assert here.keys() == subjects
+    assert len(await _stored_keys(app_pool, tenant)) == len(subjects)
+    async with app_pool.acquire() as conn:
+        assert await keyed_store.data_keys.for_reading(conn, tenant, subjects) == here
+    await elsewhere.close()

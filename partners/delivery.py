@@ -19,6 +19,12 @@ of them (``SharedReads``), each taking its own events out of it in Python, rende
 Each request carries the tenant's latest signed checkpoint, read with the batch's rows (a
 retry may carry a newer one), and goes to the address its target resolved to and passed the
 checks for that very request (``infrastructure.webhooks``).
+
+A step costs few round trips, as each waits for two processes to be scheduled: reading the
+subscription with its delivery row, marking the batch, and recording an attempt (with the
+position and the recipients when it was delivered) are one SQL function call each (migration
+0013). The marks check the position and pending range read before, so a worker that lost its
+lease to another process changes nothing.
 """
 
 from __future__ import annotations
@@ -44,10 +50,9 @@ from partners.feeds import (
     Subscriber,
     TenantRows,
     encode_batch,
-    subscriber_in_transaction,
+    subscriber_of,
     tenant_rows_in_transaction,
 )
-from partners.recipients import record_delivered_in_transaction
 from partners.signal import FeedSignal
 from projections.lease import Leases, lease_key
 
@@ -67,29 +72,14 @@ UPDATE partner_deliveries SET position = $3, pending_from = NULL, pending_to = N
        updated_at = now()
  WHERE tenant_id = $1 AND subscription_id = $2
 """
-_MOVE = """
-UPDATE partner_deliveries SET position = $3, updated_at = now()
- WHERE tenant_id = $1 AND subscription_id = $2 AND pending_from IS NULL AND position < $3
-"""
-_PENDING = """
-UPDATE partner_deliveries SET pending_from = $3, pending_to = $4, updated_at = now()
- WHERE tenant_id = $1 AND subscription_id = $2
-"""
-_ATTEMPT = """
-INSERT INTO partner_delivery_attempts (tenant_id, subscription_id, webhook_id, first_position,
-       last_position, attempted_at, status_code, latency_ms, error)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-"""
-_DELIVERED = """
-UPDATE partner_deliveries SET position = pending_to, pending_from = NULL, pending_to = NULL,
-       status = 'ok', attempts = 0, next_attempt_at = NULL, delivered_at = $3, updated_at = now()
- WHERE tenant_id = $1 AND subscription_id = $2
-"""
-_FAILED = """
-UPDATE partner_deliveries SET status = $3, attempts = attempts + 1, last_error = $4,
-       next_attempt_at = $5, updated_at = now()
- WHERE tenant_id = $1 AND subscription_id = $2
-"""
+_STATE = "SELECT * FROM passend_delivery_state($1, $2)"
+# From the position read, mark the batch about to be sent, or move past events none of which
+# are the subscription's; false if the row no longer stands there.
+_MARK = "SELECT passend_delivery_advance($1, $2, $3, $4, true)"
+_SKIP = "SELECT passend_delivery_advance($1, $2, $3, $4, false)"
+_ATTEMPTED = (
+    "SELECT passend_delivery_attempted($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,24 +107,30 @@ async def ensure_delivery(
 ) -> dict[str, Any]:
     """The subscription's delivery row; a new one starts at the subscription's creation."""
     async with tenant_transaction(conn, tenant_id):
-        return await _delivery_in_transaction(conn, tenant_id, subscriber)
-
-
-async def _delivery_in_transaction(
-    conn: Connection, tenant_id: TenantId, subscriber: Subscriber
-) -> dict[str, Any]:
-    row = await conn.fetchrow(_ROW, tenant_id, subscriber.id)
-    if row is None:
-        await conn.execute(_ENSURE, tenant_id, subscriber.id, subscriber.created_position)
         row = await conn.fetchrow(_ROW, tenant_id, subscriber.id)
+        if row is None:
+            await conn.execute(_ENSURE, tenant_id, subscriber.id, subscriber.created_position)
+            row = await conn.fetchrow(_ROW, tenant_id, subscriber.id)
     return dict(row) if row else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The pending batch ``(first, last]`` of a subscription, to be sent as ``page``."""
+
+    subscriber: Subscriber
+    first: int
+    last: int
+    page: FeedPage
+    attempts: int
+    """Its failed attempts so far."""
 
 
 class SharedReads:
     """One read of a tenant's feed rows per position, for every subscription standing there.
 
-    The first subscription to ask reads, in its own transaction; the others standing at the
-    same position await that read. A read is reused only while nothing newer is known
+    The first subscription to ask reads; the others standing at the same position await that
+    read. A read is reused only while nothing newer is known
     (``FeedSignal.position``): a subscription woken by new events never gets an older page.
     """
 
@@ -172,7 +168,10 @@ class SharedReads:
         future: asyncio.Future[TenantRows] = asyncio.get_running_loop().create_future()
         reads[after] = future
         try:
-            rows = await tenant_rows_in_transaction(conn, tenant_id, after=after, limit=MAX_LIMIT)
+            async with tenant_transaction(conn, tenant_id):
+                rows = await tenant_rows_in_transaction(
+                    conn, tenant_id, after=after, limit=MAX_LIMIT
+                )
         except BaseException:
             if reads.get(after) is future:
                 del reads[after]
@@ -285,44 +284,36 @@ class DeliveryWorker:
                     await self._signal.wait_beyond(
                         tenant_id, projected, self._settings.poll_interval_s
                     )
-                case (subscriber, first, last, page):
-                    attempt = await self._send(
-                        client, tenant_id, subscriber, first=first, last=last, page=page
-                    )
+                case Batch() as batch:
+                    attempt = await self._send(client, tenant_id, batch)
                     if attempt.gone:
                         return
+                    page = batch.page
                     if attempt.delivered and page.next_after >= page.projected:
                         # Everything the feed had is sent: wait for more rather than look.
                         await self._signal.wait_beyond(
                             tenant_id, page.projected, self._settings.poll_interval_s
                         )
 
-    async def _next_step(
+    async def _next_step(  # noqa: PLR0911 - one return per kind of step
         self, conn: Connection, tenant_id: TenantId, subscription_id: UUID
-    ) -> float | int | tuple[Subscriber, int, int, FeedPage] | None:
-        """What to do next: stop (None), sleep (seconds), wait past a position, or send.
-
-        One transaction: the subscription, its delivery row, the page and the mark of the
-        batch about to be sent cost one round trip each and no more.
-        """
-        async with tenant_transaction(conn, tenant_id):
-            return await self._step_in_transaction(conn, tenant_id, subscription_id)
-
-    async def _step_in_transaction(  # noqa: PLR0911 - one return per kind of step
-        self, conn: Connection, tenant_id: TenantId, subscription_id: UUID
-    ) -> float | int | tuple[Subscriber, int, int, FeedPage] | None:
-        subscriber = await subscriber_in_transaction(conn, tenant_id, subscription_id)
-        if subscriber is None or subscriber.state.status != "ACTIVE":
+    ) -> float | int | Batch | None:
+        """What to do next: stop (None), sleep (seconds), wait past a position, or send."""
+        row = await conn.fetchrow(_STATE, tenant_id, subscription_id)
+        if row is None:
             return None
-        row = await _delivery_in_transaction(conn, tenant_id, subscriber)
+        subscriber = subscriber_of(row)
+        if subscriber.state.status != "ACTIVE":
+            return None
         if row["replays_applied"] < subscriber.state.replays:
-            await conn.execute(
-                _REPLAY,
-                tenant_id,
-                subscription_id,
-                subscriber.state.replay_after,
-                subscriber.state.replays,
-            )
+            async with tenant_transaction(conn, tenant_id):
+                await conn.execute(
+                    _REPLAY,
+                    tenant_id,
+                    subscription_id,
+                    subscriber.state.replay_after,
+                    subscriber.state.replays,
+                )
             return 0.0
         if row["status"] == "disabled":
             return None
@@ -331,7 +322,7 @@ class DeliveryWorker:
             return wait
         if row["pending_from"] is not None:
             first, last = row["pending_from"], row["pending_to"]
-            page = await self._renderer.read_in_transaction(
+            page = await self._renderer.read(
                 conn,
                 tenant_id,
                 subscriber,
@@ -340,7 +331,7 @@ class DeliveryWorker:
                 limit=MAX_LIMIT,
                 with_checkpoint=True,
             )
-            return (subscriber, first, last, page)
+            return Batch(subscriber, first, last, page, row["attempts"])
         position = row["position"]
         shared = await self._reads.rows(conn, tenant_id, position)
         page = self._renderer.page_from(
@@ -348,27 +339,20 @@ class DeliveryWorker:
         )
         if not page.events:
             if page.next_after > position:
-                await conn.execute(_MOVE, tenant_id, subscription_id, page.next_after)
+                await conn.fetchval(_SKIP, tenant_id, subscription_id, position, page.next_after)
             return page.projected
         last = int(page.events[-1]["sequence"])
-        await conn.execute(_PENDING, tenant_id, subscription_id, position, last)
-        return (subscriber, position, last, page)
+        if not await conn.fetchval(_MARK, tenant_id, subscription_id, position, last):
+            return 0.0  # the row moved since it was read: look again
+        return Batch(subscriber, position, last, page, row["attempts"])
 
-    async def _send(  # noqa: PLR0913 - the batch and where it goes
-        self,
-        client: httpx.AsyncClient,
-        tenant_id: TenantId,
-        subscriber: Subscriber,
-        *,
-        first: int,
-        last: int,
-        page: FeedPage,
-    ) -> Attempt:
+    async def _send(self, client: httpx.AsyncClient, tenant_id: TenantId, batch: Batch) -> Attempt:
+        subscriber, page = batch.subscriber, batch.page
         url = subscriber.state.webhook_url
         if url is None:
             raise RuntimeError(f"subscription {subscriber.id} has no webhook URL")
         at = datetime.now(UTC)
-        message_id = webhook_id(subscriber.id, first, last)
+        message_id = webhook_id(subscriber.id, batch.first, batch.last)
         attempt = await post_webhook(
             client,
             url,
@@ -379,32 +363,29 @@ class DeliveryWorker:
             targets=self._targets,
             headers=page.checkpoint_headers(),
         )
-        async with self._connections.lease() as conn, tenant_transaction(conn, tenant_id):
-            await conn.execute(
-                _ATTEMPT,
+        if attempt.delivered:
+            status, retry_at = "ok", None
+        else:
+            status = "disabled" if attempt.gone else "failing"
+            delay = self._settings.backoff(batch.attempts + 1)
+            retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+        async with self._connections.lease() as conn:
+            await conn.fetchval(
+                _ATTEMPTED,
                 tenant_id,
                 subscriber.id,
                 message_id,
-                first + 1,
-                last,
+                batch.first,
+                batch.last,
                 at,
                 attempt.status_code,
                 attempt.latency_ms,
                 attempt.error,
+                status,
+                retry_at,
+                [event.pupil_id for event in page.stored],
+                [event.type.value for event in page.stored],
             )
-            if attempt.delivered:
-                await conn.execute(_DELIVERED, tenant_id, subscriber.id, datetime.now(UTC))
-                await record_delivered_in_transaction(
-                    conn, tenant_id, subscriber, after=first, up_to=last, at=at
-                )
-            else:
-                status = "disabled" if attempt.gone else "failing"
-                row = await conn.fetchrow(_ROW, tenant_id, subscriber.id)
-                attempts = (row["attempts"] if row else 0) + 1
-                retry_at = datetime.now(UTC) + timedelta(seconds=self._settings.backoff(attempts))
-                await conn.execute(
-                    _FAILED, tenant_id, subscriber.id, status, attempt.error, retry_at
-                )
         return attempt
 
 

@@ -167,6 +167,8 @@ class FeedPage:
     """The tenant position up to which integration events exist."""
     checkpoint: str | None = None
     """The tenant's latest signed checkpoint (its note text), when asked for and one exists."""
+    stored: tuple[StoredIntegrationEvent, ...] = ()
+    """The rows ``events`` were rendered from, in order: what was sent about whom."""
 
     def checkpoint_headers(self) -> dict[str, str]:
         """The checkpoint as an HTTP header: a signed note has lines, so it goes in base64."""
@@ -183,16 +185,12 @@ async def load_subscriber(
     conn: Connection, tenant_id: TenantId, subscription_id: UUID
 ) -> Subscriber | None:
     async with tenant_transaction(conn, tenant_id):
-        return await subscriber_in_transaction(conn, tenant_id, subscription_id)
+        row = await conn.fetchrow(_SUBSCRIPTION, tenant_id, subscription_id)
+    return None if row is None else subscriber_of(row)
 
 
-async def subscriber_in_transaction(
-    conn: Connection, tenant_id: TenantId, subscription_id: UUID
-) -> Subscriber | None:
-    """``load_subscriber`` in the caller's tenant transaction."""
-    row = await conn.fetchrow(_SUBSCRIPTION, tenant_id, subscription_id)
-    if row is None:
-        return None
+def subscriber_of(row: Any) -> Subscriber:  # noqa: ANN401 - an asyncpg Record
+    """The subscriber in a row with the subscription's ``state`` and ``created_position``."""
     return Subscriber(_state_decoder.decode(row["state"]), row["created_position"])
 
 
@@ -201,7 +199,7 @@ async def list_subscribers(
 ) -> list[Subscriber]:
     async with tenant_transaction(conn, tenant_id):
         rows = await conn.fetch(_SUBSCRIPTIONS, tenant_id, partner)
-    return [Subscriber(_state_decoder.decode(r["state"]), r["created_position"]) for r in rows]
+    return [subscriber_of(row) for row in rows]
 
 
 class FeedRenderer:
@@ -283,28 +281,29 @@ class FeedRenderer:
         rows = await conn.fetch(_FEED, *subscriber.matching(tenant_id, after, upper), limit)
         stored = await read_checkpoint(conn, tenant_id) if with_checkpoint else None
         audience = self.audience(tenant_id, subscriber)
-        events = [render(_stored(row), audience) for row in rows]
+        chosen = tuple(_stored(row) for row in rows)
+        events = [render(event, audience) for event in chosen]
         full = len(rows) == limit
         next_after = rows[-1]["position"] if full else max(upper, after)
         checkpoint = stored.note.text if stored is not None else None
-        return FeedPage(events, next_after, projected, checkpoint)
+        return FeedPage(events, next_after, projected, checkpoint, chosen)
 
     def page_from(
         self, tenant_id: TenantId, subscriber: Subscriber, shared: TenantRows, *, limit: int
     ) -> FeedPage:
         """What ``read_in_transaction`` would return for the same bounds, from shared rows."""
         admission = subscriber.admission()
-        chosen: list[TenantRow] = []
+        chosen: list[StoredIntegrationEvent] = []
         next_after = shared.next_after
         for row in shared.rows:
             if admission.admits(row):
                 if len(chosen) == limit:
-                    next_after = chosen[-1].stored.position
+                    next_after = chosen[-1].position
                     break
-                chosen.append(row)
+                chosen.append(row.stored)
         audience = self.audience(tenant_id, subscriber)
-        events = [render(row.stored, audience) for row in chosen]
-        return FeedPage(events, next_after, shared.projected, shared.checkpoint)
+        events = [render(event, audience) for event in chosen]
+        return FeedPage(events, next_after, shared.projected, shared.checkpoint, tuple(chosen))
 
 
 async def tenant_rows_in_transaction(

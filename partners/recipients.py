@@ -3,7 +3,8 @@
 One row per pupil, subscription and integration event type, with the first and last time and
 how many events. It is written when events are delivered: a pull page served, a Server-Sent
 Events page sent, a webhook batch accepted (2xx); the rows are those the subscription was
-served in that range (``partners.feeds.FEED_MATCHES``). A subject access report lists them
+served in that range (``partners.feeds.FEED_MATCHES``; a webhook batch names its own, as
+``partners.delivery`` records its delivery in one call). A subject access report lists them
 as recipients (AVG art. 15(1)(c)). They name no content, only that data went where, and they
 stay when the pupil's data is shredded: the SWV must tell each recipient of an erasure (art. 19).
 """
@@ -47,22 +48,6 @@ async def record_delivered(  # noqa: PLR0913 - the range and when
     if up_to <= after:
         return
     async with tenant_transaction(conn, tenant_id):
-        await record_delivered_in_transaction(
-            conn, tenant_id, subscriber, after=after, up_to=up_to, at=at
-        )
-
-
-async def record_delivered_in_transaction(  # noqa: PLR0913 - the range and when
-    conn: Connection,
-    tenant_id: TenantId,
-    subscriber: Subscriber,
-    *,
-    after: int,
-    up_to: int,
-    at: datetime,
-) -> None:
-    """``record_delivered`` in the caller's tenant transaction."""
-    if up_to > after:
         await conn.execute(
             _RECORD, *subscriber.matching(tenant_id, after, up_to), subscriber.id, at
         )

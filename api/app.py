@@ -32,7 +32,7 @@ from api.personal_reads import personal_reads_middleware
 from api.read_side import start_read_side, stop_read_side
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
-from api.routes.platform import stop_key_rotations
+from api.routes.platform import resume_key_rotations, stop_key_rotations
 from api.schemas.events import EventViewSchema
 from api.schemas.headers import CORRELATION_ID
 from api.settings import Settings
@@ -104,6 +104,7 @@ async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None 
         app.state.pool = pool
         app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
+        resume_key_rotations(app.state, store, pool)
         if settings.run_retention:
             app.state.retention_task = asyncio.create_task(daily_retention(store, SystemClock()))
         if settings.run_absence_signals:

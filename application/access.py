@@ -66,9 +66,12 @@ class Caller:
         return cls(subject, platform_operator=True)
 
     @classmethod
-    def system_principal(cls, name: str) -> Caller:
-        """Passend itself, as the part named ``name``: ``system:<name>`` in every event."""
-        return cls(name, system=True)
+    def system_principal(cls, name: str, *, platform: bool = False) -> Caller:
+        """Passend itself, as the part named ``name``: ``system:<name>`` in every event.
+
+        ``platform``: the part acts on the platform log, where the operator's rules apply.
+        """
+        return cls(name, platform_operator=platform, system=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ class TenancyStateError(StateConflictError):
 class KeyRotation:
     """One rotation of the tenant's key-encryption key: the new KEK, and its end once done.
 
+    ``completed_by`` is the operator, or Passend itself when it resumed the rotation on starting.
+
     The counts are of data keys, never of what they protect: re-wrapped under the new KEK,
     already under it, shredded meanwhile, and unreadable (under a KEK the provider lost).
     """
@@ -40,6 +42,7 @@ class KeyRotation:
     started_by: str
     started_at: datetime
     completed_at: datetime | None = None
+    completed_by: str | None = None
     rewrapped: int = 0
     already_current: int = 0
     shredded_meanwhile: int = 0
@@ -150,6 +153,7 @@ class Tenancy(Aggregate):
                 replace(
                     running,
                     completed_at=self.completed_at,
+                    completed_by=self.completed_by,
                     rewrapped=self.rewrapped,
                     already_current=self.already_current,
                     shredded_meanwhile=self.shredded_meanwhile,

@@ -32,6 +32,7 @@ from api.dependencies import (
     Ids,
     Store,
     command_id_for,
+    provide_clock,
 )
 from api.schemas.common import (
     COMMAND_ERRORS,
@@ -59,17 +60,19 @@ from application.commands import (
     SuspendTenant,
 )
 from application.handlers import platform
-from application.ports import EventStore
+from application.ports import Clock, EventStore
 from application.queries import aggregate_history
 from domain.ids import TenantId
 from domain.tenancy import PLATFORM_TENANT, Tenancy, tenancy_stream_id
 from infrastructure.data_keys import PooledDataKeys
+from infrastructure.database import Pool
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.wake_ups import stop_task
 
 TenantCode = FromPath[str]
 log = logging.getLogger("passend.platform")
 _RUNNING_ROTATIONS = "key_rotations"
+_RESUMING_ROTATIONS = "key_rotations_resuming"
 
 
 def provide_tenant_keys(state: State) -> PooledDataKeys:
@@ -82,8 +85,15 @@ def provide_tenant_keys(state: State) -> PooledDataKeys:
 TenantKeysDependency = NamedDependency[SkipValidation[PooledDataKeys]]
 
 
-def _rewrap_in_background(
-    state: State, code: str, operator: CommandRunner, keys: PooledDataKeys
+def _rewrap_in_background(  # noqa: PLR0913 - who completes it, and the ports it uses
+    state: State,
+    code: str,
+    caller: Caller,
+    *,
+    store: EventStore,
+    clock: Clock,
+    keys: PooledDataKeys,
+    correlation_id: UUID | None = None,
 ) -> None:
     """Re-wrap the tenant's data keys after the answer; one task per tenant in this process."""
     running: dict[str, asyncio.Task[None]] = state.get(_RUNNING_ROTATIONS) or {}
@@ -92,7 +102,7 @@ def _rewrap_in_background(
         return
     task = asyncio.create_task(
         platform.complete_key_rotation(
-            code, operator.ctx, store=operator.store, clock=operator.clock, keys=keys
+            code, caller, store=store, clock=clock, keys=keys, correlation_id=correlation_id
         )
     )
     running[code] = task
@@ -105,8 +115,41 @@ def _rewrap_in_background(
     task.add_done_callback(done)
 
 
+def resume_key_rotations(state: State, store: PostgresEventStore, pool: Pool) -> None:
+    """Resume, in the background, every rotation a stopped process left re-wrapping.
+
+    As ``POST …/key-rotations`` does, one task per tenant; the completion names
+    ``KEY_ROTATION_RESUMER``. Another process resuming the same rotation records nothing more.
+    """
+    keys = PooledDataKeys(store.data_keys, pool)
+
+    async def resume() -> None:
+        codes = await platform.tenants_rotating_keys(store)
+        if codes:
+            log.info("resuming the key rotation of %s", ", ".join(codes))
+        for code in codes:
+            _rewrap_in_background(
+                state,
+                code,
+                platform.KEY_ROTATION_RESUMER,
+                store=store,
+                clock=provide_clock(state),
+                keys=keys,
+            )
+
+    def done(finished: asyncio.Task[None]) -> None:
+        if not finished.cancelled() and finished.exception() is not None:
+            log.error("key rotations not resumed", exc_info=finished.exception())
+
+    task = asyncio.create_task(resume())
+    task.add_done_callback(done)
+    state[_RESUMING_ROTATIONS] = task
+
+
 async def stop_key_rotations(state: State) -> None:
-    """Stop re-wrapping at shutdown; ``POST …/key-rotations`` again resumes where it was."""
+    """Stop re-wrapping at shutdown; the next process to start resumes where it was."""
+    with contextlib.suppress(Exception):  # logged as it stopped
+        await stop_task(state.get(_RESUMING_ROTATIONS))
     running: dict[str, asyncio.Task[None]] = state.get(_RUNNING_ROTATIONS) or {}
     for task in list(running.values()):
         with contextlib.suppress(Exception):  # the rotation logged it when it stopped
@@ -237,9 +280,11 @@ class PlatformController(Controller):
         description="Platform operators only. Makes a new KEK current (new personal data is "
         "wrapped under it at once), records the rotation in the platform log and answers 202; "
         "the data keys are then re-wrapped online, page by page, and the completion is recorded "
-        "with its counts. Follow it at the Location. Sent again while a rotation has not "
-        "completed (say the API stopped meanwhile), it resumes that rotation without a new KEK. "
-        "Once completed, the old KEK is no longer needed. Counts of keys only: no pupil data.",
+        "with its counts. Follow it at the Location. Should the API stop meanwhile, it resumes "
+        "re-wrapping as it starts again and records the completion as "
+        "system:key-rotation-resumer. Sent again while a rotation has not completed, it "
+        "continues that rotation without a new KEK. Once completed, the old KEK is no longer "
+        "needed. Counts of keys only: no pupil data.",
         responses={
             **COMMAND_ERRORS,
             202: ResponseSpec(
@@ -262,7 +307,15 @@ class PlatformController(Controller):
         event_store: Store,
     ) -> Response[KeyRotationsView]:
         await operator(partial(platform.start_key_rotation, keys=tenant_keys), data)
-        _rewrap_in_background(request.app.state, data.code, operator, tenant_keys)
+        _rewrap_in_background(
+            request.app.state,
+            data.code,
+            operator.ctx.caller,
+            store=operator.store,
+            clock=operator.clock,
+            keys=tenant_keys,
+            correlation_id=operator.ctx.correlation_id,
+        )
         return Response(
             await key_rotations_view(data.code, event_store, tenant_keys),
             status_code=202,

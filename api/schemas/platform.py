@@ -34,7 +34,10 @@ class PlatformLogView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class KeyRotationView(msgspec.Struct, frozen=True, kw_only=True):
-    """One rotation of the tenant's KEK; ``completed_at`` is null while it re-wraps."""
+    """One rotation of the tenant's KEK; ``completed_at`` and ``completed_by`` null while it runs.
+
+    ``completed_by`` is ``system:key-rotation-resumer`` when an API finished it as it started.
+    """
 
     number: int
     kek_id: str
@@ -42,6 +45,7 @@ class KeyRotationView(msgspec.Struct, frozen=True, kw_only=True):
     started_by: str
     started_at: datetime
     completed_at: datetime | None
+    completed_by: str | None
     rewrapped: int
     already_current: int
     shredded_meanwhile: int

@@ -6,12 +6,14 @@ the tenant's ``Tenancy`` stream of the platform log, which the tenant's auditor 
 (``GET …/platform-log``).
 """
 
+from collections import defaultdict
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import replace
 from typing import Protocol
 from uuid import UUID, uuid5
 
-from application.access import OPERATES_PLATFORM
+from application.access import OPERATES_PLATFORM, Caller
 from application.acts import Act
 from application.commands import (
     CommandContext,
@@ -35,6 +37,12 @@ from domain.tenancy import (
 )
 
 _ROTATION_COMPLETIONS = UUID("0c8f5a3e-51d2-4e47-9a0b-6f1c2d3e4b5a")
+
+KEY_ROTATION_RESUMER = Caller.system_principal("key-rotation-resumer", platform=True)
+"""Passend completing, as it starts, a rotation a stopped process left re-wrapping.
+
+``system:key-rotation-resumer`` on the completion; the operator who started it stays on the start.
+"""
 
 
 class RewrapCounts(Protocol):
@@ -145,28 +153,35 @@ async def start_key_rotation(
     return tenancy.key_rotations[-1]
 
 
-async def complete_key_rotation(
+async def complete_key_rotation(  # noqa: PLR0913 - who completes it, and the ports it uses
     code: str,
-    ctx: CommandContext,
+    caller: Caller,
     *,
     store: EventStore,
     clock: Clock,
     keys: TenantKeys,
+    correlation_id: UUID | None = None,
 ) -> None:
     """Re-wrap the tenant's data keys under the running rotation's KEK, then record the counts.
 
-    Once per rotation: the completion's command id derives from the rotation, so a second
-    process finishing the same rotation records nothing more.
+    ``caller`` is the operator whose request started or resumed the rotation, or
+    ``KEY_ROTATION_RESUMER`` when a process resumes it as it starts. Once per rotation: the
+    completion's command id derives from the rotation, so a second process finishing the same
+    rotation records nothing more.
     """
-    ctx = _in_platform_log(ctx)
     stream = tenancy_stream_id(code)
     tenancy = rebuild(await store.read_stream(PLATFORM_TENANT, stream))
     running = tenancy.running_key_rotation if isinstance(tenancy, Tenancy) else None
     if running is None:
         return
     counts = await keys.rewrap(TenantId(code))
-    once = replace(ctx, command_id=uuid5(_ROTATION_COMPLETIONS, f"{code}/{running.number}"))
-    act = Act.of(ctx, clock)
+    once = CommandContext(
+        tenant_id=PLATFORM_TENANT,
+        caller=caller,
+        command_id=uuid5(_ROTATION_COMPLETIONS, f"{code}/{running.number}"),
+        correlation_id=correlation_id,
+    )
+    act = Act.of(once, clock)
     try:
         await change(
             store,
@@ -184,6 +199,27 @@ async def complete_key_rotation(
         )
     except TenancyStateError:
         return  # completed meanwhile by another process
+
+
+async def tenants_rotating_keys(store: EventStore) -> list[str]:
+    """The codes of the tenants whose last key rotation was started and has not completed.
+
+    Read from the whole platform log, which holds a handful of events per tenant.
+    """
+    streams: defaultdict[UUID, list[RecordedEvent]] = defaultdict(list)
+    try:
+        async with aclosing(store.read_log_pages(PLATFORM_TENANT)) as pages:
+            async for page in pages:
+                for recorded in page:
+                    streams[recorded.stream_id].append(recorded)
+    except UnknownTenantError:
+        return []  # no tenant was ever opened
+    tenancies = [rebuild(events) for events in streams.values()]
+    return [
+        tenancy.code
+        for tenancy in tenancies
+        if isinstance(tenancy, Tenancy) and tenancy.running_key_rotation is not None
+    ]
 
 
 async def platform_log(store: EventStore, tenant_id: TenantId) -> list[RecordedEvent]:

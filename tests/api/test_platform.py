@@ -5,11 +5,24 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
 from api.auth import Role
+from application.access import Caller
+from application.commands import CommandContext, RotateTenantKeys
+from application.handlers import platform
 from domain.ids import TenantId
+from domain.registry import AGGREGATE_CLASSES
 from domain.tenancy import PLATFORM_TENANT
+from infrastructure.data_keys import PooledDataKeys
+from infrastructure.database import Pool
+from infrastructure.event_codec import EventCodec
+from infrastructure.event_store import PostgresEventStore
 from infrastructure.key_provider import LocalKeyProvider
+from infrastructure.system import SystemClock
 from tests.api.conftest import Api, open_tenant
 from tests.api.test_problems import head_position
 
@@ -141,6 +154,42 @@ async def test_the_tenants_auditor_and_swv_admin_read_the_rotation_in_the_platfo
         assert completed_event["type"] == "TenancyKeyRotationCompleted"
         assert completed_event["data"]["kek_id"] == status["rotations"][0]["kek_id"]
         assert completed_event["data"]["rewrapped"] == status["rotations"][0]["rewrapped"]
+
+
+async def test_a_rotation_the_api_stopped_in_completes_when_an_api_starts_again(
+    api: Api, app_pool: Pool, key_encryption_keys: Path
+) -> None:
+    tenant = await open_tenant(api)
+    await registered_pupils(api, tenant)
+    keks = LocalKeyProvider(key_encryption_keys)
+    old_kek = await keks.current_kek(tenant)
+    # The rotation as an API that stopped right after starting it left it: recorded, its KEK
+    # current, no data key re-wrapped.
+    store = PostgresEventStore(app_pool, EventCodec(AGGREGATE_CLASSES), key_provider=keks)
+    keys = PooledDataKeys(store.data_keys, app_pool)
+    started = await platform.start_key_rotation(
+        RotateTenantKeys(code=tenant, reason=ROTATION["reason"]),
+        CommandContext(PLATFORM_TENANT, Caller.operator("platform-operator"), uuid4()),
+        store=store,
+        clock=SystemClock(),
+        keys=keys,
+    )
+    assert list(await keys.census(tenant)) == [old_kek]
+
+    location = f"/v1/platform/tenants/{tenant}/key-rotations"
+    async with AsyncTestClient(app=create_app(api.settings)):
+        status = await rotations_once_completed(api, location)
+
+    (rotation,) = status["rotations"]
+    assert rotation["kek_id"] == started.kek_id == await keks.current_kek(tenant) != old_kek
+    assert list(status["data_keys"]) == [started.kek_id]
+    assert rotation["rewrapped"] == status["data_keys"][started.kek_id]
+    assert rotation["completed_by"] == platform.KEY_ROTATION_RESUMER.actor
+    log = await api.ok("GET", f"/v1/tenants/{tenant}/platform-log", api.as_(tenant, Role.AUDITOR))
+    assert [(e["type"], e["actor"]) for e in log["events"][-2:]] == [
+        ("TenancyKeyRotationStarted", "platform-operator:platform-operator"),
+        ("TenancyKeyRotationCompleted", "system:key-rotation-resumer"),
+    ]
 
 
 async def test_no_tenant_role_rotates_keys_and_a_refusal_writes_nothing(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -24,10 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import Settings
-from bench.load.main import DATABASE
+from bench.load.main import DATABASE, history_server, written
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
-from infrastructure import embedded_postgres_server
 from infrastructure.database import Pool, create_pool, scoped_connection, tenant_transaction
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import READ_LOG_EVENTS_SQL, PostgresEventStore
@@ -157,23 +155,15 @@ async def measure(args: argparse.Namespace, admin_dsn: str) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    embedded = args.data_dir / "postgres"
-    if not (embedded / "pgdata").exists():
+    if not (args.data_dir / "postgres" / "pgdata").exists():
         raise SystemExit(f"no history in {args.data_dir}: run `passend bench load --prepare-only`")
-    server = embedded_postgres_server.start(embedded, synchronous_commit=True)
-    try:
-        return await measure(args, server.admin_dsn())
-    finally:
-        embedded_postgres_server.stop(embedded)
+    with history_server(args.data_dir) as (admin_dsn, _):
+        return await measure(args, admin_dsn)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    results = asyncio.run(run(args))
-    line = json.dumps(results, separators=(",", ":"))
-    if args.json:
-        args.json.write_text(line + "\n")
-    print(line, flush=True)
+    print(written(asyncio.run(run(args)), args.json), flush=True)
     return 0
 
 

@@ -27,7 +27,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -418,23 +418,36 @@ def print_step(step: dict[str, Any]) -> None:
     print(f"  reference {step['reference_usage']}", flush=True)
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    embedded = args.data_dir / "postgres"
+@contextlib.contextmanager
+def history_server(data_dir: Path) -> Iterator[tuple[str, ServerCpu]]:
+    """The embedded server of the history in ``data_dir``: its admin DSN and its CPU time."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = data_dir / "postgres"
     server = embedded_postgres_server.start(embedded, synchronous_commit=True)
     try:
         pid = int((embedded / "pgdata" / "postmaster.pid").read_text().split()[0])
-        return await sweep(args, server.admin_dsn(), ServerCpu(pid))
+        yield server.admin_dsn(), ServerCpu(pid)
     finally:
         embedded_postgres_server.stop(embedded)
+
+
+def written(results: dict[str, Any], path: Path | None) -> str:
+    """``results`` as one JSON line, also written to ``path`` if given."""
+    line = json.dumps(results, separators=(",", ":"))
+    if path is not None:
+        path.write_text(line + "\n")
+    return line
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    with history_server(args.data_dir) as (admin_dsn, postgres):
+        return await sweep(args, admin_dsn, postgres)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     results = asyncio.run(run(args))
-    line = json.dumps(results, separators=(",", ":"))
-    if args.json:
-        args.json.write_text(line + "\n")
+    line = written(results, args.json)
     if args.plot:
         from bench.load.plot import plot  # noqa: PLC0415 - matplotlib only when asked
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,9 @@ from projections.registry import PROJECTIONS
 def test_every_read_model_is_rebuilt_over_every_event_of_the_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data_dir = tmp_path / "load"
+    # not under tmp_path: pytest makes its base directory private again at every session's
+    # start, and the embedded server runs as a user of its own that must reach its data
+    data_dir = Path(tempfile.mkdtemp(prefix="passend-test-rebuild-")) / "load"
     # the import's preparing process reads the data directory from the environment
     monkeypatch.setenv("PASSEND_DATA_DIR", str(data_dir))
     asyncio.run(load_run(load_args(["--quick", "--prepare-only", "--data-dir", str(data_dir)])))
@@ -30,3 +34,4 @@ def test_every_read_model_is_rebuilt_over_every_event_of_the_history(
     assert result["events"] >= 3_000
     assert result["read_models"] == [p.name for p in PROJECTIONS]
     assert 0 < result["rebuild_over_bare"]["median"] < 10
+    shutil.rmtree(data_dir.parent, ignore_errors=True)

@@ -25,6 +25,8 @@ from domain.tenancy import PLATFORM_TENANT
 
 _ALGORITHMS = ["EdDSA", "ES256", "RS256"]
 DEV_KEY_NAME = "dev-token-signing-key.pem"
+CHALLENGE = 'Bearer realm="passend"'
+"""The WWW-Authenticate challenge of every 401 (RFC 9110 15.5.2, RFC 6750 3)."""
 
 
 class TenantGrant(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -117,7 +119,10 @@ class TokenVerifier:
             )
             return msgspec.convert(payload, Claims, strict=False)
         except (jwt.PyJWTError, msgspec.ValidationError) as error:
-            raise NotAuthorizedException(f"The bearer token is not valid: {error}") from None
+            raise NotAuthorizedException(
+                f"The bearer token is not valid: {error}",
+                headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'},
+            ) from None
 
 
 def dev_signing_key(data_dir: Path) -> Ed25519PrivateKey:
@@ -182,7 +187,7 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException(
                 "A bearer token is required: Authorization: Bearer <token>.",
-                headers={"WWW-Authenticate": 'Bearer realm="passend"'},
+                headers={"WWW-Authenticate": CHALLENGE},
             )
         verifier: TokenVerifier = connection.app.state.token_verifier
         return AuthenticationResult(user=verifier.verify(token), auth=token)

@@ -50,9 +50,7 @@ def provide_principal(request: Request[Claims, str, State], swv_code: FromPath[s
 def provide_event_store(state: State) -> EventStore:
     store: EventStore | None = state.get("event_store")
     if store is None:
-        raise ServiceUnavailableException(
-            "The database is not ready yet; try again shortly.", headers={"Retry-After": "2"}
-        )
+        raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
     return store
 
 

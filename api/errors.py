@@ -210,12 +210,16 @@ def _http_kind(status: int) -> str:
 
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    headers = exc.headers
+    if exc.status_code == HTTP_503_SERVICE_UNAVAILABLE:
+        # its problem type tells the client to try again after Retry-After, so it is sent
+        headers = {"Retry-After": str(RETRY_AFTER_S), **(headers or {})}
     return problem(
         exc.status_code,
         exc.detail,
         None,
         kind=_http_kind(exc.status_code),
-        headers=exc.headers,
+        headers=headers,
         instance=request.url.path,
     )
 

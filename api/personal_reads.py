@@ -242,7 +242,6 @@ async def record_read(scope: Scope, declared: PersonalRead, body: bytes, json: b
     if access_log is None:
         raise ServiceUnavailableException(
             "Reads of personal data are recorded, and the access log is not ready; try again.",
-            headers={"Retry-After": "2"},
         )
     grant = claims.tenants[tenant]
     actor = Caller(claims.sub, frozenset(grant.roles)).actor

@@ -118,9 +118,7 @@ async def provide_reads(
 
 
 def _not_ready() -> ReadSources:
-    raise ServiceUnavailableException(
-        "The database is not ready yet; try again shortly.", headers={"Retry-After": "2"}
-    )
+    raise ServiceUnavailableException("The database is not ready yet; try again shortly.")
 
 
 Reads = NamedDependency[SkipValidation[ReadSource]]

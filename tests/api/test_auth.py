@@ -33,6 +33,7 @@ async def test_a_request_without_a_token_is_refused_as_a_problem(settings: Setti
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 401
     assert "x-correlation-id" in response.headers
+    assert response.headers["www-authenticate"] == 'Bearer realm="passend"'
 
 
 async def test_a_token_signed_with_another_key_is_refused(
@@ -46,6 +47,8 @@ async def test_a_token_signed_with_another_key_is_refused(
             "/v1/tenants/PO2604/me", headers={"Authorization": f"Bearer {forged}"}
         )
     assert response.status_code == 401
+    # RFC 9110 15.5.2: every 401 carries a challenge; RFC 6750 3: saying why the token failed
+    assert response.headers["www-authenticate"] == 'Bearer realm="passend", error="invalid_token"'
 
 
 async def test_the_api_docs_need_no_token(settings: Settings) -> None:

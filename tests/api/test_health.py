@@ -4,6 +4,7 @@ from pathlib import Path
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
+from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.settings import Settings
 
 
@@ -32,6 +33,28 @@ async def test_health_is_unavailable_while_the_database_cannot_be_reached() -> N
         response = await client.get("/health")
         assert response.status_code == 503
         assert response.json()["status"] == "unavailable"
+
+
+async def test_a_route_unavailable_without_its_database_says_when_to_ask_again(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path)  # no database at all
+    roles = (Role.LOKET, Role.AUDITOR, Role.SWV_ADMIN)
+    token = mint_token(
+        dev_signing_key(tmp_path),
+        subject="tester",
+        tenants={"PO2604": TenantGrant(roles=roles)},
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    routes = ["deadlines", "cases", "log/checkpoint", "subscriptions"]
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for route in routes:
+            response = await client.get(
+                f"/v1/tenants/PO2604/{route}", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert response.status_code == 503, route
+            assert response.headers.get("retry-after", "").isdigit(), route
 
 
 def test_settings_come_from_the_environment() -> None:

@@ -15,14 +15,13 @@ import asyncpg
 from cryptography.hazmat.primitives import serialization
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 
 from api.absence_cli import daily_absence_signals
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
-from api.docs import OfflineSwaggerUI, api_description, docs_assets
+from api.docs import DocumentConfig, OfflineSwaggerUI, api_description, docs_assets
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health, liveness
 from api.metrics_endpoint import metrics_endpoint
@@ -236,7 +235,7 @@ def create_app(
         logging_config=None,
         plugins=[EventViewSchema(), *tracing_plugins()],  # tracing if OTEL_TRACES_EXPORTER asks
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
+        openapi_config=DocumentConfig(
             title="Passend",
             version="0.1.0",
             description=api_description(),

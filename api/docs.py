@@ -1,25 +1,47 @@
-"""The interactive docs at ``/schema``: Swagger UI from files in the project, nothing fetched.
+"""The OpenAPI document and the interactive docs at ``/schema``, nothing fetched.
 
 The assets live in ``api/static/swagger-ui`` (see its README for version and licence) and are
 served at ``/schema/assets``; the page loads no script, style, font or image from another site,
-and Swagger UI's online validator is off.
+and Swagger UI's online validator is off. The document (served, or
+``app.openapi_schema.to_schema()``) declares the headers Litestar leaves off error answers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from pathlib import Path
 from typing import Any
 
 from litestar import Request, Router
+from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import OpenAPIRenderPlugin
+from litestar.openapi.spec import OpenAPI
 from litestar.static_files import create_static_files_router
 
 from api.errors import PROBLEM_TYPE_BASE, PROBLEM_TYPES, rule_problem_types
+from api.schemas.headers import declare_on_problems
 
 SWAGGER_UI_VERSION = "5.35.0"
 ASSETS_PATH = "/schema/assets"
 _ASSETS_DIR = Path(__file__).resolve().parent / "static" / "swagger-ui"
+
+
+class _Document(OpenAPI):
+    """The document as Litestar builds it, with the headers of its error answers declared."""
+
+    def to_schema(self) -> dict[str, Any]:
+        document = super().to_schema()
+        declare_on_problems(document)
+        return document
+
+
+class DocumentConfig(OpenAPIConfig):
+    """Litestar's OpenAPI configuration, building a ``_Document``."""
+
+    def to_openapi_schema(self) -> OpenAPI:
+        built = super().to_openapi_schema()
+        return _Document(**{f.name: getattr(built, f.name) for f in dataclasses.fields(built)})
 
 
 class OfflineSwaggerUI(OpenAPIRenderPlugin):

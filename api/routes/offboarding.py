@@ -26,6 +26,7 @@ from api import authorisation
 from api.command_routes import CommandBody
 from api.routes.platform import OperatorCommands, provide_operator_commands
 from api.schemas.common import COMMAND_ERRORS, CommandAccepted, accepted, example
+from api.schemas.headers import RETRY_AFTER, problem_headers
 from api.settings import Settings
 from application.commands import EraseTenant, ExportTenant
 from application.handlers import offboarding
@@ -123,6 +124,7 @@ class OffboardingController(Controller):
             "keeps the record. Other tenants are untouched."
         ),
         responses=COMMAND_ERRORS,
+        operation_class=problem_headers(HTTP_409_CONFLICT, RETRY_AFTER),  # see _eraser
         status_code=200,
         operation_id="eraseTenant",
         dto=CommandBody.for_route("/v1/platform/tenants/{code:str}/erasure", EraseTenant),

@@ -3,14 +3,20 @@
 A route that sets a header names its declaration in ``response_headers``; the document then
 says what the header holds, with a schema (and a pattern where the form is fixed).
 tests/api/test_response_headers.py calls every read and fails on a header it does not declare.
+
+Litestar declares ``response_headers`` on the success answer only, and an error answer
+(``ResponseSpec``) has no headers at all. ``declare_on_problems`` completes the document: the
+correlation id on every answer, and the headers a problem of some status always may carry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from litestar.datastructures import ResponseHeader
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import OpenAPIHeader, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 
 from api.dependencies import CORRELATION_HEADER
@@ -74,3 +80,53 @@ STREAM_NOT_BUFFERED = _declared(
     "Tells a proxy (nginx) to pass each event on at once instead of buffering the stream.",
     r"^no$",
 )
+RETRY_AFTER = _declared(
+    "Retry-After", "The seconds to wait before trying again (RFC 9110).", r"^[0-9]+$"
+)
+WWW_AUTHENTICATE = _declared(
+    "WWW-Authenticate",
+    "The scheme to authenticate with: a bearer token (RFC 6750); for a token sent and refused, "
+    '`error="invalid_token"`.',
+    r"^Bearer ",
+)
+
+_ON_EVERY_ANSWER = (CORRELATION_ID,)  # set by echo_correlation_id, whatever the answer
+_ON_PROBLEMS = {
+    "401": (WWW_AUTHENTICATE,),  # BearerAuthentication and TokenVerifier set it
+    "503": (RETRY_AFTER,),  # api.errors sets it on every 503 problem
+}
+_PROBLEM = "application/problem+json"
+
+
+def declare_on(answer: dict[str, Any], headers: Sequence[DeclaredHeader]) -> None:
+    """Declare ``headers`` on one answer (a response object) of the document."""
+    declared = answer.setdefault("headers", {})
+    for header in headers:
+        declared.setdefault(
+            header.name,
+            OpenAPIHeader(description=header.description, schema=header.schema).to_schema(),
+        )
+
+
+def declare_on_problems(document: Mapping[str, Any]) -> None:
+    """Declare, on every answer of every operation, the headers Litestar declares on none."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue  # a path item's parameters or summary
+            for status, answer in operation["responses"].items():
+                declare_on(answer, _ON_EVERY_ANSWER)
+                if _PROBLEM in (answer.get("content") or {}):
+                    declare_on(answer, _ON_PROBLEMS.get(status, ()))
+
+
+def problem_headers(status: int, *headers: DeclaredHeader) -> type[Operation]:
+    """An ``operation_class`` for a route whose ``status`` problem also carries ``headers``."""
+
+    class _Operation(Operation):
+        def to_schema(self) -> dict[str, Any]:
+            operation = super().to_schema()
+            declare_on(operation["responses"][str(status)], headers)
+            return operation
+
+    return _Operation

@@ -141,3 +141,20 @@ async def test_each_read_types_its_events_as_the_oneof_of_its_own_aggregates_eve
     for read, aggregate in own.items():
         assert set(unions[read]["discriminator"]["mapping"]) == _event_types(aggregate), read
     assert "SupportRequestGranted" in unions["SupportRequestRead"]["discriminator"]["mapping"]
+
+
+async def test_every_answer_declares_the_headers_sent_on_it_problems_included(api: Api) -> None:
+    undeclared = []
+    for method, path, operation in await operations(api):
+        for status, response in operation["responses"].items():
+            headers = set(response.get("headers", {}))
+            sent = {"X-Correlation-ID"}  # echo_correlation_id sets it on every answer
+            if status == "401":
+                sent.add("WWW-Authenticate")
+            if status == "503" and "application/problem+json" in response["content"]:
+                sent.add("Retry-After")
+            undeclared += [f"{method} {path} {status} {name}" for name in sorted(sent - headers)]
+    assert not undeclared, f"{len(undeclared)} headers not declared:\n" + "\n".join(undeclared)
+    document = (await api.client.get("/schema/openapi.json")).json()
+    erasure = document["paths"]["/v1/platform/tenants/{code}/erasure"]["post"]["responses"]
+    assert erasure["409"]["headers"]["Retry-After"]["schema"]["pattern"] == "^[0-9]+$"

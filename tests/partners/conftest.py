@@ -87,13 +87,25 @@ async def served(settings: Settings, resolver: Resolver | None = None) -> AsyncI
             await task
 
 
+@contextlib.asynccontextmanager
+async def served_partner_api(
+    database_dsns: tuple[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    **overrides: Any,
+) -> AsyncIterator[Api]:
+    """The API served with ``partner_settings`` and ``overrides``, in a data directory its own."""
+    admin_dsn, app_dsn = database_dsns
+    data_dir = Path(tmp_path_factory.mktemp(name))
+    async with served(partner_settings(admin_dsn, app_dsn, data_dir, **overrides)) as api:
+        yield api
+
+
 @pytest.fixture(scope="module")
 async def partner_api(
     database_dsns: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Api]:
-    admin_dsn, app_dsn = database_dsns
-    settings = partner_settings(admin_dsn, app_dsn, Path(tmp_path_factory.mktemp("partners")))
-    async with served(settings) as api:
+    async with served_partner_api(database_dsns, tmp_path_factory, "partners") as api:
         yield api
 
 

@@ -1,12 +1,16 @@
-"""What the partner tests share: subscribing, reading a whole feed, checking batches."""
+"""What the partner tests share: subscribing, reading feeds, checking batches, worker processes."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import jsonschema
 from cloudevents.core.formats.json import JSONFormat
@@ -14,6 +18,51 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from api.auth import Role
 from tests.api.conftest import Api
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCESS_START_S = 120.0
+"""A new process imports the whole API first: on a busy machine that alone takes half a minute."""
+_SHARED_WITH_THE_API = (
+    "database_app_url",
+    "data_dir",
+    "public_url",
+    "webhook_allow_private_targets",
+    "webhook_backoff_base_s",
+    "webhook_backoff_cap_s",
+    "partner_poll_interval_s",
+)
+
+
+def _env_value(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def start_worker(
+    api: Api, command: str, output: IO[bytes] | int = subprocess.DEVNULL, **settings: object
+) -> subprocess.Popen[bytes]:
+    """``passend <command> run`` as deployed: a process of its own beside ``api``.
+
+    It has the served API's database, data directory and partner settings, a webhook timeout
+    of a process rather than of a test of timeouts, and ``settings`` (Settings fields) on top.
+    """
+    served = api.settings
+    values = {
+        **{name: getattr(served, name) for name in _SHARED_WITH_THE_API},
+        "webhook_timeout_s": 5,
+        **settings,
+    }
+    env = {
+        **os.environ,
+        "DATABASE_URL": served.database_url or "",
+        **{f"PASSEND_{name.upper()}": _env_value(value) for name, value in values.items()},
+    }
+    return subprocess.Popen(  # noqa: S603 - our own CLI
+        [sys.executable, "-c", "from api.cli import main; main()", command, "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def admin(api: Api, tenant: str) -> dict[str, str]:

@@ -7,17 +7,13 @@ while the receiver is still answering a batch.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from tests.api.conftest import Api, open_tenant
-from tests.partners.conftest import Receiver, partner_settings, served
-from tests.partners.support import read_feed
+from tests.partners.conftest import Receiver, served_partner_api
+from tests.partners.support import PROCESS_START_S, read_feed, start_worker
 from tests.partners.test_webhooks import (
     PARTNER,
     delivered_events,
@@ -27,43 +23,15 @@ from tests.partners.test_webhooks import (
     webhook_subscription,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-PROCESS_START_S = 120.0
-
 
 @pytest.fixture(scope="module")
 async def quiet_api(
     database_dsns: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Api]:
-    admin_dsn, app_dsn = database_dsns
-    data_dir = Path(tmp_path_factory.mktemp("quiet"))
-    settings = partner_settings(admin_dsn, app_dsn, data_dir, run_deliveries=False)
-    async with served(settings) as api:
+    async with served_partner_api(
+        database_dsns, tmp_path_factory, "quiet", run_deliveries=False
+    ) as api:
         yield api
-
-
-def start_deliveries(api: Api) -> subprocess.Popen[bytes]:
-    settings = api.settings
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url or "",
-        "PASSEND_DATABASE_APP_URL": settings.database_app_url or "",
-        "PASSEND_DATA_DIR": str(settings.data_dir),
-        "PASSEND_PUBLIC_URL": settings.public_url,
-        "PASSEND_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
-        "PASSEND_WEBHOOK_BATCH_SIZE": "2",
-        "PASSEND_WEBHOOK_TIMEOUT_S": "5",
-        "PASSEND_WEBHOOK_BACKOFF_BASE_S": "0.05",
-        "PASSEND_WEBHOOK_BACKOFF_CAP_S": "0.4",
-        "PASSEND_PARTNER_POLL_INTERVAL_S": "0.2",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import main; main()", "deliveries", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 async def test_killing_the_delivery_process_mid_batch_loses_and_reorders_nothing(
@@ -76,7 +44,7 @@ async def test_killing_the_delivery_process_mid_batch_loses_and_reorders_nothing
     expected = await read_feed(quiet_api, tenant, subscription, PARTNER, until_position=last)
     secret = (await secrets(quiet_api, tenant, subscription))[0]
 
-    process = start_deliveries(quiet_api)
+    process = start_worker(quiet_api, "deliveries", webhook_batch_size=2)
     try:
         # A new process imports the whole API first: under load that alone takes half a minute.
         await until(
@@ -90,7 +58,7 @@ async def test_killing_the_delivery_process_mid_batch_loses_and_reorders_nothing
             process.kill()
     assert len(delivered_events(receiver.received, secret)) < len(expected)
 
-    process = start_deliveries(quiet_api)
+    process = start_worker(quiet_api, "deliveries", webhook_batch_size=2)
     try:
         await until(
             lambda: len(delivered_events(receiver.received, secret)) >= len(expected),

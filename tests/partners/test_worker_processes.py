@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.api.conftest import Api, open_tenant
-from tests.partners.conftest import Receiver, partner_settings, served
-from tests.partners.support import read_feed
+from tests.partners.conftest import Receiver, served_partner_api
+from tests.partners.support import PROCESS_START_S, read_feed, start_worker
 from tests.partners.test_webhooks import (
     PARTNER,
     delivered_events,
@@ -33,9 +31,6 @@ from tests.partners.test_webhooks import (
     webhook_subscription,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-PROCESS_START_S = 120.0
-"""A new process imports the whole API first: on a busy machine that alone takes half a minute."""
 STOP_BOUND_S = 15.0
 WRITERS = 4
 
@@ -44,12 +39,9 @@ WRITERS = 4
 async def writing_api(
     database_dsns: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Api]:
-    admin_dsn, app_dsn = database_dsns
-    data_dir = Path(tmp_path_factory.mktemp("workers"))
-    settings = partner_settings(
-        admin_dsn, app_dsn, data_dir, run_projections=False, run_deliveries=False
-    )
-    async with served(settings) as api:
+    async with served_partner_api(
+        database_dsns, tmp_path_factory, "workers", run_projections=False, run_deliveries=False
+    ) as api:
         yield api
 
 
@@ -57,19 +49,7 @@ class Workers:
     """The two worker processes, started from the CLI, their output in files."""
 
     def __init__(self, api: Api, logs: Path) -> None:
-        settings = api.settings
-        self._env = {
-            **os.environ,
-            "DATABASE_URL": settings.database_url or "",
-            "PASSEND_DATABASE_APP_URL": settings.database_app_url or "",
-            "PASSEND_DATA_DIR": str(settings.data_dir),
-            "PASSEND_PUBLIC_URL": settings.public_url,
-            "PASSEND_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
-            "PASSEND_WEBHOOK_TIMEOUT_S": "5",
-            "PASSEND_WEBHOOK_BACKOFF_BASE_S": "0.05",
-            "PASSEND_WEBHOOK_BACKOFF_CAP_S": "0.4",
-            "PASSEND_PARTNER_POLL_INTERVAL_S": "0.2",
-        }
+        self._api = api
         self._logs = logs
         self._starts = 0
         self.running: dict[str, subprocess.Popen[bytes]] = {}
@@ -78,13 +58,7 @@ class Workers:
         self._starts += 1
         for command in ("projections", "deliveries"):
             with (self._logs / f"{command}-{self._starts}.log").open("wb") as log:
-                self.running[command] = subprocess.Popen(  # noqa: S603 - our own CLI
-                    [sys.executable, "-c", "from api.cli import main; main()", command, "run"],
-                    cwd=ROOT,
-                    env=self._env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+                self.running[command] = start_worker(self._api, command, log)
 
     async def terminate(self) -> dict[str, tuple[int | None, float]]:
         """SIGTERM to both; each one's exit status and seconds to exit (None: still running)."""

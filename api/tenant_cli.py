@@ -4,8 +4,8 @@ A platform operator's act, run beside the database with the admin ``DATABASE_URL
 same use cases as ``POST /v1/platform/tenants/{code}/suspension``, ``…/export`` and
 ``…/erasure``, so the platform log records each step, by ``platform-operator:cli``: the tenant
 is suspended unless it is already (its log must stand still from the export on), its export is
-written, checked and recorded with its SHA-256; deletion needs ``--confirm`` with the tenant's
-code again.
+written, checked and recorded with its SHA-256; deletion (every row, then every KEK of the
+tenant in the key provider) needs ``--confirm`` with the tenant's code again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from api.dependencies import CommandRunner
 from api.settings import Settings
 from application.access import Caller
 from application.commands import CommandContext, EraseTenant, ExportTenant, SuspendTenant
-from application.errors import AggregateNotFoundError
+from application.errors import AggregateNotFoundError, KeyUnavailableError
 from application.handlers import offboarding, platform
 from application.handlers.offboarding import EraseRows, HandedBackLog
 from application.handling import load
@@ -35,6 +35,7 @@ from domain.tenancy import PLATFORM_TENANT, Tenancy, tenancy_stream_id
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
+from infrastructure.key_provider import default_key_provider
 from infrastructure.offboarding import TenantStillBusyError, export_writer, row_eraser
 from infrastructure.system import SystemClock
 
@@ -65,8 +66,9 @@ async def _offboard(
     """Suspend unless suspended, export, and erase if given how; each step in the platform log."""
     deleted: list[int] = []
     pool = await create_pool(settings.app_dsn(), min_size=1, max_size=2)
+    keks = default_key_provider(settings.data_dir)
     try:
-        store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES))
+        store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES), key_provider=keks)
         run = functools.partial(_as_operator, store)
         tenancy = (await load(store, PLATFORM_TENANT, tenancy_stream_id(code))).require(Tenancy)
         if suspend := not tenancy.suspended:
@@ -84,7 +86,9 @@ async def _offboard(
                 return deleted[-1]
 
             await run(
-                functools.partial(offboarding.erase_tenant, erase_rows=counted),
+                functools.partial(
+                    offboarding.erase_tenant, erase_rows=counted, destroy_keks=keks.destroy_keks
+                ),
                 EraseTenant(code=code, export_sha256=written.sha256, reason=reason),
             )
         await store.close()
@@ -121,6 +125,11 @@ def offboard(
     except (TenantStillBusyError, DomainError) as error:
         typer.echo(f"Nothing deleted: {error}", err=True)
         raise typer.Exit(1) from None
+    except KeyUnavailableError as error:
+        typer.echo(
+            f"{tenant}: its rows are deleted, its KEKs not; nothing recorded: {error}", err=True
+        )
+        raise typer.Exit(1) from None
     if done.suspended_now:
         typer.echo(f"{tenant}: suspended (nothing changes in it any more)")
     typer.echo(
@@ -132,3 +141,4 @@ def offboard(
         typer.echo(f"Nothing deleted; check the export, then add --confirm {tenant}")
     else:
         typer.echo(f"{tenant}: {done.rows_deleted} rows deleted; none of it is left in any table")
+        typer.echo(f"{tenant}: its key-encryption keys are destroyed in the key provider")

@@ -8,6 +8,7 @@ code can be (those are PO/VO plus four digits).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID, uuid5
@@ -101,13 +102,17 @@ class Tenancy(Aggregate):
             aggregate.export = HandedBack(self.last_position, self.chain_hash, self.export_sha256)
 
     class Erased(Event):
-        """Every row of the tenant was deleted, after the export of its whole log."""
+        """Every row of the tenant was deleted, after the export of its whole log; its KEKs too.
 
-        TOPIC = "TenancyErased.v1"
+        ``keks_destroyed`` are the ids of the KEKs destroyed (none in erasures before v2).
+        """
+
+        TOPIC = "TenancyErased.v2"
         last_position: int
         chain_hash: str
         export_sha256: str
         rows_deleted: int
+        keks_destroyed: tuple[str, ...]
         reason: str
         erased_by: str
         erased_at: datetime
@@ -213,13 +218,18 @@ class Tenancy(Aggregate):
             timestamp=at,
         )
 
-    def start_key_rotation(self, *, kek_id: str, reason: str, by: str, at: datetime) -> None:
-        """Record that ``kek_id`` is the tenant's new KEK; one rotation runs at a time."""
+    def ensure_key_rotatable(self) -> None:
+        """A new KEK is made only for a tenant whose data is still here, one rotation at a time."""
+        self._require_not_erased()
         if self.running_key_rotation is not None:
             raise TenancyStateError(
                 f"Key rotation {self.running_key_rotation.number} of tenant {self.code} has not"
                 " completed: finish it first."
             )
+
+    def start_key_rotation(self, *, kek_id: str, reason: str, by: str, at: datetime) -> None:
+        """Record that ``kek_id`` is the tenant's new KEK."""
+        self.ensure_key_rotatable()
         self.trigger_event(
             self.KeyRotationStarted,
             number=len(self.key_rotations) + 1,
@@ -287,8 +297,16 @@ class Tenancy(Aggregate):
         )
 
     def ensure_erasable(self, *, last_position: int, export_sha256: str) -> None:
-        """Erasure needs the export of the log as it stands now (``last_position``), by its hash."""
+        """Erasure needs the export of the log as it stands now (``last_position``), by its hash.
+
+        And no key rotation running: it would make the tenant a KEK after its KEKs were destroyed.
+        """
         self._require_still("erase it")
+        if self.running_key_rotation is not None:
+            raise TenancyStateError(
+                f"Key rotation {self.running_key_rotation.number} of tenant {self.code} has not"
+                " completed: erase it once it has."
+            )
         if self.export is None:
             raise TenancyStateError(f"Export tenant {self.code}'s log before erasing it.")
         if self.export.sha256 != export_sha256:
@@ -309,6 +327,7 @@ class Tenancy(Aggregate):
         chain_hash: str,
         export_sha256: str,
         rows_deleted: int,
+        keks_destroyed: Sequence[str],
         reason: str,
         by: str,
         at: datetime,
@@ -320,6 +339,7 @@ class Tenancy(Aggregate):
             chain_hash=chain_hash,
             export_sha256=export_sha256,
             rows_deleted=rows_deleted,
+            keks_destroyed=tuple(keks_destroyed),
             reason=require_text(reason, "The reason for the erasure", field="reason"),
             erased_by=by,
             erased_at=at,

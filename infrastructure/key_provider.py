@@ -7,10 +7,11 @@ tenant's current KEK is decided, as a KMS decides a key's primary version.
 Two implementations are for development and tests: ``LocalKeyProvider`` keeps each KEK in a
 file (``<directory>/<tenant>/<kek id>.key``, mode 0600, and a ``current`` file naming the
 current one); ``EnvKeyProvider`` reads fixed KEKs from ``PASSEND_KEK_<TENANT>`` variables.
-Production plugs a KMS or HSM into the same four methods (wrap and unwrap are then calls to the
-KMS's Encrypt/Decrypt with the KEK's key version, so the KEK never leaves it); nothing else in
-Passend changes. Deleting or revoking a KEK makes exactly the data keys it wrapped, and so that
-tenant's personal fields, unreadable.
+Production plugs a KMS or HSM into the same five methods (wrap and unwrap are then calls to the
+KMS's Encrypt/Decrypt with the KEK's key version, so the KEK never leaves it; destroying is the
+KMS's destruction of every key version of the tenant); nothing else in Passend changes.
+Deleting or revoking a KEK makes exactly the data keys it wrapped, and so that tenant's
+personal fields, unreadable; erasing a tenant destroys all of its KEKs.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ class KeyProvider(Protocol):
         """
         ...
 
+    async def destroy_keks(self, tenant_id: TenantId) -> list[str]:
+        """Destroy every KEK of the tenant; the ids of those destroyed (none left: empty).
+
+        Crypto-shredding when a tenant is erased: no data key of it, in a backup either, can
+        be unwrapped any more. KeyUnavailableError if the provider cannot destroy them.
+        """
+        ...
+
 
 def _seal(kek: bytes, keys: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
     aead = AESGCM(kek)
@@ -92,7 +101,10 @@ class LocalKeyProvider:
         self._directory = directory
 
     def _tenant_dir(self, tenant_id: TenantId) -> Path:
-        return self._directory / tenant_id
+        directory = self._directory / tenant_id
+        if directory.parent != self._directory or tenant_id in {"", ".", ".."}:
+            raise ValueError(f"{tenant_id!r} is no tenant's directory of KEKs")
+        return directory
 
     def _read(self, tenant_id: TenantId, kek_id: str) -> bytes:
         try:
@@ -125,6 +137,19 @@ class LocalKeyProvider:
     def revoke(self, tenant_id: TenantId, kek_id: str) -> None:
         """Destroy a KEK: every data key it wraps becomes unreadable."""
         (self._tenant_dir(tenant_id) / f"{kek_id}.key").unlink(missing_ok=True)
+
+    async def destroy_keks(self, tenant_id: TenantId) -> list[str]:
+        directory = self._tenant_dir(tenant_id)
+        if not directory.is_dir():
+            return []
+        destroyed = sorted(key.stem for key in directory.glob("*.key"))
+        for kek_id in destroyed:
+            self.revoke(tenant_id, kek_id)
+        # the current pointer, and one a rotation left behind, name KEKs that are gone
+        for leftover in directory.iterdir():
+            leftover.unlink()
+        directory.rmdir()
+        return destroyed
 
     async def wrap(
         self, tenant_id: TenantId, kek_id: str, keys: Sequence[tuple[bytes, bytes]]
@@ -173,6 +198,15 @@ class EnvKeyProvider:
         raise KeyUnavailableError(
             f"KEKs from the environment are fixed: add one to PASSEND_KEK_{tenant_id} instead"
         )
+
+    async def destroy_keks(self, tenant_id: TenantId) -> list[str]:
+        """Refuses while any KEK of the tenant is configured: only its environment can drop it."""
+        if self._keks(tenant_id):
+            raise KeyUnavailableError(
+                f"KEKs from the environment are fixed: remove PASSEND_KEK_{tenant_id} from every"
+                " process's environment and destroy it where it is kept, then erase again"
+            )
+        return []
 
     async def wrap(
         self, tenant_id: TenantId, kek_id: str, keys: Sequence[tuple[bytes, bytes]]

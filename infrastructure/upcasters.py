@@ -50,5 +50,7 @@ UPCASTERS: Mapping[tuple[str, int], Callable[[Payload], Payload]] = MappingProxy
             admissible=None, advised_tlv_type=None, advised_category=None, works_at_school=None
         ),
         ("ObjectionLodged", 1): _objection_lodged_v1,
+        # Erasures before KEKs were destroyed with the rows left them in the key provider.
+        ("TenancyErased", 1): _with(keks_destroyed=[]),
     }
 )

@@ -4,7 +4,8 @@ AVG art. 28(3)(g): the processor hands all personal data back, then deletes it. 
 suspends the tenant (nothing changes any more), exports its whole log (NDJSON, personal fields
 decrypted, after its hash chain verified; the format of ``passend tenant offboard``), and then
 erases it by the SHA-256 of that export (``sha256sum`` of the file): every row of the tenant in
-every table goes in one transaction, checked empty. Both acts are events in the platform log.
+every table goes in one transaction, checked empty, and then its KEKs in the key provider. Both
+acts are events in the platform log.
 """
 
 from __future__ import annotations
@@ -119,9 +120,12 @@ class OffboardingController(Controller):
         description=(
             "Platform operators only; the tenant must be suspended and its log unchanged since "
             "the export whose SHA-256 is given; 409 with Retry-After while its read models "
-            "or tree still catch up with its log. Events, data keys, read models, tracking, "
-            "subscriptions and the head go in one transaction, checked empty; the platform log "
-            "keeps the record. Other tenants are untouched."
+            "or tree still catch up with its log, or while a key rotation of it runs. Events, "
+            "data keys, read models, tracking, subscriptions and the head go in one "
+            "transaction, checked empty; then every KEK of the tenant is destroyed in the key "
+            "provider, so no backup of its data keys can be unwrapped any more. The platform "
+            "log keeps the record (TenancyErased: rows_deleted, keks_destroyed). Other tenants "
+            "are untouched."
         ),
         responses=COMMAND_ERRORS,
         operation_class=problem_headers(HTTP_409_CONFLICT, RETRY_AFTER),  # see _eraser
@@ -145,5 +149,9 @@ class OffboardingController(Controller):
         operator: OperatorCommands,
         state: State,
     ) -> Response[CommandAccepted]:
-        handler = functools.partial(offboarding.erase_tenant, erase_rows=_eraser(_admin_dsn(state)))
+        handler = functools.partial(
+            offboarding.erase_tenant,
+            erase_rows=_eraser(_admin_dsn(state)),
+            destroy_keks=_store(state).data_keys.provider.destroy_keks,
+        )
         return accepted(await operator(handler, data))

@@ -2,8 +2,9 @@
 
 Both are the platform operator's acts on a suspended tenant, each recorded in the platform log
 (``Tenancy``): the export with the position, chain hash and SHA-256 of what was handed back;
-the erasure only for the export of the log as it stands, by that hash, with the rows removed.
-Writing the export and deleting rows are the infrastructure's, passed in.
+the erasure only for the export of the log as it stands, by that hash, with the rows removed
+and the KEKs destroyed. Writing the export, deleting rows and destroying KEKs are the
+infrastructure's, passed in.
 """
 
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,8 @@ class HandedBackLog:
 WriteExport = Callable[[TenantId], Awaitable[HandedBackLog]]
 EraseRows = Callable[[TenantId], Awaitable[int]]
 """Deletes every row of the tenant, checks none is left, and says how many were deleted."""
+DestroyKeks = Callable[[TenantId], Awaitable[list[str]]]
+"""Destroys every KEK of the tenant in the key provider; the ids of those destroyed."""
 
 
 async def _tenancy(store: EventStore, ctx: CommandContext, code: str) -> tuple[Tenancy, int]:
@@ -62,18 +65,21 @@ async def export_tenant(
     return await save(store, ctx, tenancy, expected_version=version), written
 
 
-async def erase_tenant(
+async def erase_tenant(  # noqa: PLR0913 - the command, and what deletes rows and KEKs
     cmd: EraseTenant,
     ctx: CommandContext,
     *,
     store: EventStore,
     clock: Clock,
     erase_rows: EraseRows,
+    destroy_keks: DestroyKeks,
 ) -> CommandOutcome:
-    """Delete every row of the tenant, once its log as it stands was exported; record it.
+    """Delete every row and KEK of the tenant, once its log as it stands was exported; record it.
 
-    Run again after a failure between the deletion and its record, it finds nothing left to
-    delete and records the erasure of what its export held.
+    The KEKs go after the rows (a deletion refused meanwhile leaves the keys readable); then
+    nothing is left that could unwrap a backup of its data keys (crypto-shredding). Run again
+    after a failure between the deletion and its record, it finds nothing left to delete (or
+    destroy) and records the erasure of what its export held.
     """
     ctx = replace(ctx, tenant_id=PLATFORM_TENANT)
     tenant = TenantId(cmd.code)
@@ -87,11 +93,13 @@ async def erase_tenant(
         position, chain_hash = tenancy.export.last_position, tenancy.export.chain_hash
     tenancy.ensure_erasable(last_position=position, export_sha256=cmd.export_sha256)
     deleted = await erase_rows(tenant)
+    destroyed = await destroy_keks(tenant)
     tenancy.erase(
         last_position=position,
         chain_hash=chain_hash,
         export_sha256=cmd.export_sha256,
         rows_deleted=deleted,
+        keks_destroyed=destroyed,
         reason=cmd.reason,
         **Act.of(ctx, clock).stamp,
     )

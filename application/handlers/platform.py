@@ -147,6 +147,7 @@ async def start_key_rotation(
     tenancy = loaded.require(Tenancy)
     if loaded.outcome_of(ctx) is not None or tenancy.running_key_rotation is not None:
         return tenancy.key_rotations[-1]
+    tenancy.ensure_key_rotatable()  # before the provider makes a KEK
     kek_id = await keys.new_kek(TenantId(tenancy.code))
     tenancy.start_key_rotation(kek_id=kek_id, reason=cmd.reason, **Act.of(ctx, clock).stamp)
     await save(store, ctx, tenancy, expected_version=loaded.version)

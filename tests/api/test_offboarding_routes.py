@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import json
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -53,8 +54,12 @@ async def erase_once_caught_up(api: Api, platform: str, sha256: str) -> httpx.Re
     return answer
 
 
+def kek_ids(keks: Path, tenant: str) -> list[str]:
+    return sorted(key.stem for key in (keks / tenant).glob("*.key"))
+
+
 async def test_the_operator_hands_a_tenants_log_back_then_erases_only_that_tenant(
-    api: Api,
+    api: Api, key_encryption_keys: Path
 ) -> None:
     leaving, staying = await open_tenant(api), await open_tenant(api)
     for tenant in (leaving, staying):
@@ -83,6 +88,9 @@ async def test_the_operator_hands_a_tenants_log_back_then_erases_only_that_tenan
         assert (await tenant_row_counts(admin, leaving))["events"] == manifest["last_position"]
 
         staying_rows = await store_rows(admin, staying)
+        leaving_keks, staying_keks = (kek_ids(key_encryption_keys, t) for t in (leaving, staying))
+        assert leaving_keks
+        assert staying_keks
         by_admin = await api.call(
             "POST",
             f"{platform}/erasure",
@@ -95,6 +103,8 @@ async def test_the_operator_hands_a_tenants_log_back_then_erases_only_that_tenan
 
         assert set((await tenant_row_counts(admin, leaving)).values()) == {0}
         assert await store_rows(admin, staying) == staying_rows
+        assert not (key_encryption_keys / leaving).exists(), "no KEK of it is left"
+        assert kek_ids(key_encryption_keys, staying) == staying_keks
     finally:
         await admin.close()
     record = await api.ok("GET", platform, operator)
@@ -102,5 +112,9 @@ async def test_the_operator_hands_a_tenants_log_back_then_erases_only_that_tenan
     erased = record["events"][-1]["data"]
     assert (erased["export_sha256"], erased["last_position"]) == (sha256, manifest["last_position"])
     assert erased["rows_deleted"] > manifest["last_position"]
+    assert erased["keks_destroyed"] == leaving_keks
     again = await api.call("POST", f"{platform}/reinstatement", operator, {"reason": "Terug."})
     assert again.status_code == 409
+    rotation = await api.call("POST", f"{platform}/key-rotations", operator, {"reason": "Later."})
+    assert rotation.status_code == 409
+    assert not (key_encryption_keys / leaving).exists(), "an erased tenant gets no new KEK"

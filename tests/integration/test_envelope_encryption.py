@@ -227,6 +227,26 @@ async def test_a_revoked_kek_makes_only_that_tenants_personal_fields_unreadable(
     assert (await keyed_store.verify_chain(revoked)).intact
 
 
+async def test_destroying_a_tenants_keks_leaves_none_that_opens_a_backup_of_its_data_keys(
+    keyed_store: PostgresEventStore, provider: LocalKeyProvider, app_pool: Pool, tmp_path: Path
+) -> None:
+    leaving, staying = await _tenant(keyed_store), await _tenant(keyed_store)
+    [note] = await _open_notes(keyed_store, leaving, ["Femke"])
+    [kept] = await _open_notes(keyed_store, staying, ["Gijs"])
+    first = await provider.current_kek(leaving)
+    [backed_up] = await _stored_keys(app_pool, leaving)  # as a backup holds it
+    await keyed_store.data_keys.rotate(app_pool, leaving)
+    second = await provider.current_kek(leaving)
+
+    assert await provider.destroy_keks(leaving) == sorted([first, second])
+
+    assert not (tmp_path / "keks" / leaving).exists()
+    assert await keyed_store.data_keys.unwrap_rows(leaving, [(note, backed_up)]) == {note: None}
+    assert (await _authors(keyed_store, leaving))[note] is None
+    assert (await _authors(keyed_store, staying))[kept] == "Gijs"
+    assert await provider.destroy_keks(leaving) == []
+
+
 @pytest.fixture
 async def second_pool(database_dsns: tuple[str, str]) -> AsyncIterator[Pool]:
     """A pool of its own: another process's view of the same database."""

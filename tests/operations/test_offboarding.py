@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import asyncpg
+import pytest
 from typer.testing import CliRunner, Result
 
 from api.cli import cli
@@ -42,8 +43,11 @@ async def offboard(args: list[str], env: dict[str, str]) -> Result:
 
 
 async def test_offboarding_exports_the_log_then_deletes_only_that_tenant(
-    admin_dsn: str, tmp_path: Path
+    admin_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # KEKs of its own: the demo's tenant codes are every demo database's, in the shared directory
+    key_encryption_keys = tmp_path / "keks"
+    monkeypatch.setenv("PASSEND_KEK_DIR", str(key_encryption_keys))
     admin_url, app_url, summary = await demo_database(admin_dsn, "passend_offboarding")
     staying = [t.tenant_id for t in summary.tenants if t.tenant_id != LEAVING]
     admin = await asyncpg.connect(admin_url)
@@ -58,6 +62,8 @@ async def test_offboarding_exports_the_log_then_deletes_only_that_tenant(
         env = {"DATABASE_URL": admin_url, "PASSEND_DATABASE_APP_URL": app_url}
 
         recorded_before = await platform_log_of(admin, LEAVING)
+        leaving_keks = sorted(key.stem for key in (key_encryption_keys / LEAVING).glob("*.key"))
+        assert leaving_keks
 
         dry = await offboard(["tenant", "offboard", LEAVING, "--export", str(export)], env)
         assert dry.exit_code == 0, dry.output
@@ -94,6 +100,9 @@ async def test_offboarding_exports_the_log_then_deletes_only_that_tenant(
         assert exported["export_sha256"] == erased["export_sha256"] == sha256
         assert erased["last_position"] == leaving_head[0]
         assert erased["rows_deleted"] == sum(before[LEAVING].values())
+        assert erased["keks_destroyed"] == leaving_keks
+        assert not (key_encryption_keys / LEAVING).exists()
+        assert all((key_encryption_keys / t).is_dir() for t in staying)
     finally:
         await admin.close()
     assert await heads_and_chains(app_url, staying) == heads_before

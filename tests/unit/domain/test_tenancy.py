@@ -45,6 +45,19 @@ def test_every_tenancy_event_survives_the_codec_and_rebuilds_the_tenancy() -> No
     tenancy.complete_key_rotation(
         rewrapped=3, already_current=1, shredded_meanwhile=0, unreadable=0, by=OPERATOR, at=AT
     )
+    tenancy.record_export(
+        last_position=3, chain_hash="cd" * 32, export_sha256="ab" * 32, by=OPERATOR, at=AT
+    )
+    tenancy.erase(
+        last_position=3,
+        chain_hash="cd" * 32,
+        export_sha256="ab" * 32,
+        rows_deleted=40,
+        keks_destroyed=["kek-1", "kek-2"],
+        reason="Overeenkomst beëindigd.",
+        by=OPERATOR,
+        at=AT,
+    )
     codec = EventCodec(AGGREGATE_CLASSES)
     rebuilt: Tenancy | None = None
     for event in tenancy.collect_events():
@@ -101,6 +114,7 @@ def test_an_erased_tenant_is_neither_reinstated_nor_erased_again() -> None:
         chain_hash="cd" * 32,
         export_sha256=SHA,
         rows_deleted=40,
+        keks_destroyed=["kek-1"],
         reason="Overeenkomst beëindigd.",
         by=OPERATOR,
         at=AT,
@@ -110,6 +124,35 @@ def test_an_erased_tenant_is_neither_reinstated_nor_erased_again() -> None:
         tenancy.reinstate(reason="Toch niet.", by=OPERATOR, at=AT)
     with pytest.raises(TenancyStateError, match="left the platform"):
         tenancy.ensure_erasable(last_position=3, export_sha256=SHA)
+
+
+def test_an_erased_tenant_gets_no_new_kek() -> None:
+    tenancy = exported_at(3)
+    tenancy.erase(
+        last_position=3,
+        chain_hash="cd" * 32,
+        export_sha256=SHA,
+        rows_deleted=40,
+        keks_destroyed=["kek-1"],
+        reason="Overeenkomst beëindigd.",
+        by=OPERATOR,
+        at=AT,
+    )
+    with pytest.raises(TenancyStateError, match="left the platform"):
+        tenancy.ensure_key_rotatable()
+    with pytest.raises(TenancyStateError, match="left the platform"):
+        tenancy.start_key_rotation(kek_id="kek-2", reason="Jaarlijks.", by=OPERATOR, at=AT)
+
+
+def test_a_tenant_is_not_erased_while_its_key_rotation_runs() -> None:
+    tenancy = exported_at(3)
+    tenancy.start_key_rotation(kek_id="kek-2", reason="Jaarlijks.", by=OPERATOR, at=AT)
+    with pytest.raises(TenancyStateError, match="has not completed"):
+        tenancy.ensure_erasable(last_position=3, export_sha256=SHA)
+    tenancy.complete_key_rotation(
+        rewrapped=3, already_current=0, shredded_meanwhile=0, unreadable=0, by=OPERATOR, at=AT
+    )
+    tenancy.ensure_erasable(last_position=3, export_sha256=SHA)
 
 
 def test_an_export_is_needed_before_erasure() -> None:

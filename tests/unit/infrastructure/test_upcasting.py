@@ -11,6 +11,7 @@ from domain.objection import Objection
 from domain.registry import AGGREGATE_CLASSES
 from domain.support_request import SupportRequest
 from domain.swv import Swv
+from domain.tenancy import Tenancy
 from infrastructure.event_codec import EventCodec
 
 CODEC = EventCodec(AGGREGATE_CLASSES)
@@ -134,3 +135,21 @@ def test_what_is_written_now_reads_back_unchanged() -> None:
     assert (encoded.event_type, encoded.schema_version) == ("DecisionNotified", 2)
     assert msgspec.json.decode(encoded.payload)["channel"] is None
     assert Channel.POST.value == "POST"
+
+
+def test_an_erasure_before_kek_destruction_destroyed_no_kek() -> None:
+    erased = read_v1(
+        "TenancyErased",
+        {
+            "last_position": 40,
+            "chain_hash": "cd" * 32,
+            "export_sha256": "ab" * 32,
+            "rows_deleted": 97,
+            "reason": "Overeenkomst beëindigd.",
+            "erased_by": "platform-operator:cli",
+            "erased_at": AT,
+        },
+    )
+    assert isinstance(erased, Tenancy.Erased)
+    assert erased.keks_destroyed == ()
+    assert erased.rows_deleted == 97

@@ -20,13 +20,14 @@ from litestar.types import ASGIApp
 
 from api.absence_cli import daily_absence_signals
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
+from api.background import start_background, stop_background
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
 from api.docs import DocumentConfig, OfflineSwaggerUI, api_description, docs_assets
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health, liveness
 from api.metrics_endpoint import metrics_endpoint
 from api.overload import Capacity, admission_middleware
-from api.partners import start_partner_services, stop_partner_services
+from api.partners import stop_partner_services
 from api.personal_reads import personal_reads_middleware
 from api.read_side import start_read_side, stop_read_side
 from api.retention_cli import daily_retention
@@ -49,8 +50,6 @@ from infrastructure.migrate import MigrationChangedError, apply_migrations
 from infrastructure.system import SystemClock
 from infrastructure.wake_ups import stop_task
 from infrastructure.webhooks import Resolver
-from projections.registry import PROJECTIONS
-from projections.runner import ProjectionRunner
 
 log = logging.getLogger("passend")
 
@@ -90,14 +89,7 @@ async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None 
         # Always notify, so projection processes elsewhere wake up too.
         store.on_commit(notifier.commit)
         app.state.commit_notifier = notifier
-        runner = None
-        if settings.run_projections:
-            runner = ProjectionRunner(pool, store, PROJECTIONS)
-            await runner.start()
-            app.state.projection_runner = runner
-        app.state.partner_services = await start_partner_services(
-            pool, settings, runner, deliver=settings.run_deliveries, resolver=resolver
-        )
+        await start_background(app, settings, pool, store, resolver)
         await start_transparency_log(app, settings, pool, store)
         await start_read_side(app, settings, store, app.state.transparency_log)
         app.state.pool = pool
@@ -150,6 +142,7 @@ STOP_GRACE_S = 15.0
 async def _stop_services(app: Litestar) -> None:
     """Stop what runs beside the routes, the writers before what they write through."""
     await _stop_retention(app)
+    await stop_background(app)
     await stop_key_rotations(app.state)
     await stop_partner_services(app.state)
     await stop_read_side(app)

@@ -70,11 +70,25 @@ async def start_partner_services(
     if runner is not None:
         runner.on_applied(signal.on_applied)
     signal.start()
-    worker = None
+    services = PartnerServices(renderer, signal, None, targets)
     if deliver:
-        worker = DeliveryWorker(pool, renderer, signal, delivery_settings(settings), targets)
-        await worker.start()
-    return PartnerServices(renderer, signal, worker, targets)
+        await start_deliveries(services, pool, settings)
+    return services
+
+
+async def start_deliveries(services: PartnerServices, pool: Pool, settings: Settings) -> None:
+    """Deliver webhooks in this process from now on (at start, or once it is elected)."""
+    if services.worker is None:
+        services.worker = DeliveryWorker(
+            pool, services.renderer, services.signal, delivery_settings(settings), services.targets
+        )
+        await services.worker.start()
+
+
+async def stop_deliveries(services: PartnerServices) -> None:
+    worker, services.worker = services.worker, None
+    if worker is not None:
+        await worker.stop()
 
 
 async def stop_partner_services(state: State) -> None:

@@ -1,9 +1,10 @@
 """Serving with several worker processes: the API is stateless, so any worker takes any request.
 
 The parent starts the database (embedded or given) and seeds once, then hands the settings to
-the workers through the environment; each worker builds its own app with ``create_app``. Every
-worker also runs a projection runner: the (projection, tenant) leases keep exactly one of them
-applying a tenant's events at a time, whichever it is.
+the workers through the environment; each worker builds its own app with ``create_app``. One
+worker, elected among them (``api.background``), runs the projection runner and the webhook
+deliveries; if it dies, another takes over. The (projection, tenant) leases still keep exactly
+one runner applying a tenant's events at a time, whichever process it is in.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def serve_workers(settings: Settings, workers: int) -> None:
     answer the supervisor's 5-second liveness ping, and re-importing ``passend`` (the whole
     API) takes longer than that on a busy machine.
     """
-    env = dict(os.environ, PASSEND_DATA_DIR=str(settings.data_dir))
+    env = dict(os.environ, PASSEND_DATA_DIR=str(settings.data_dir), PASSEND_ELECT_BACKGROUND="true")
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url
         env[_APP_URL] = settings.app_dsn()

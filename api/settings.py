@@ -37,6 +37,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     heartbeat_file: Path | None = None
     """Touched every 10 s while the database answers (projections, deliveries): health checks."""
     run_projections: bool = True
+    elect_background: bool = False
+    """Run the projection runner and webhook deliveries (as far as they are on) only while this
+    process is elected among the machine's processes: ``serve --workers`` sets it."""
     run_retention: bool = True
     """Shred what retention terms say must go, every night at 02:00 (Amsterdam)."""
     run_absence_signals: bool = True

@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import httpx
 
+from api.background import ELECTION
 from api.worker_supervisor import listening_socket
+from infrastructure.election import APPLICATION_NAME, election_key
 from tests.serving import free_port
 
 PASSEND = str(Path(sys.executable).parent / "passend")
@@ -61,9 +64,36 @@ async def test_two_workers_serve_one_port_and_stop_on_sigterm(
                 await asyncio.sleep(0.2)
             answers = [(await client.get("/health")).status_code for _ in range(4)]
         assert answers == [200] * 4
+        assert await _candidates_and_holders(admin) == (2, 1), "one worker runs the runner"
         serve.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(serve.wait, 60) == 0
     finally:
         if serve.poll() is None:
             serve.kill()
             serve.wait()
+
+
+async def _candidates_and_holders(admin_dsn: str) -> tuple[int, int]:
+    """The background election's connections and the holders of its lock.
+
+    Read once the second worker has joined the election (or after 60 s).
+    """
+    conn = await asyncpg.connect(admin_dsn)
+    candidates = 0
+    try:
+        for _ in range(300):
+            candidates = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                APPLICATION_NAME,
+            )
+            if candidates >= 2:
+                break
+            await asyncio.sleep(0.2)
+        holders = await conn.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND ((classid::bigint << 32) | objid::bigint) = $1",
+            election_key(ELECTION),
+        )
+    finally:
+        await conn.close()
+    return candidates, holders

@@ -1,0 +1,102 @@
+"""One of several processes on a machine is elected to run work that needs only one of them.
+
+The elected process holds a session advisory lock on a connection of its own; the others try
+to take it every ``retry_s``. When the holder stops or dies its connection closes, PostgreSQL
+frees the lock and another process takes over within that time. A holder checks its connection
+as often and is deposed when it is lost, so for up to ``retry_s`` two may run: what is elected
+must stay correct then (the projection runner's and deliveries' leases keep it so), it only
+costs the duplicated work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+log = logging.getLogger("passend.election")
+
+Hook = Callable[[], Awaitable[None]]
+APPLICATION_NAME = "passend-election"
+"""How an election's connection shows in ``pg_stat_activity``."""
+
+
+def election_key(name: str, machine: str | None = None) -> int:
+    """The advisory lock key of election ``name`` among the processes of ``machine``."""
+    text = "\x1f".join(("passend.election", name, machine or socket.gethostname()))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), signed=True)
+
+
+class Election:
+    """Runs ``on_elected`` once this process holds the lock, ``on_deposed`` when it loses it."""
+
+    def __init__(
+        self,
+        dsn: str,
+        key: int,
+        *,
+        on_elected: Hook,
+        on_deposed: Hook,
+        retry_s: float = 2.0,
+    ) -> None:
+        self._dsn = dsn
+        self._key = key
+        self._on_elected = on_elected
+        self._on_deposed = on_deposed
+        self._retry_s = retry_s
+        self._conn: asyncpg.Connection[asyncpg.Record] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.elected = False
+
+    async def start(self) -> None:
+        """Try once now (so a single process is elected before it serves), then keep trying."""
+        await self._try()
+        self._task = asyncio.create_task(self._run(), name="election")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._depose()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(OSError, asyncpg.PostgresError, TimeoutError):
+                await conn.close(timeout=5)  # frees the lock for the next process at once
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._retry_s)
+            await self._try()
+
+    async def _try(self) -> None:
+        try:
+            if self._conn is None or self._conn.is_closed():
+                await self._depose()
+                self._conn = await asyncpg.connect(
+                    self._dsn, timeout=5, server_settings={"application_name": APPLICATION_NAME}
+                )
+            if self.elected:
+                await self._conn.fetchval("SELECT 1")  # the lock lives as long as this answers
+            elif await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", self._key):
+                self.elected = True
+                log.info("elected: this process runs the background work")
+                await self._on_elected()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            log.warning("election: %s: %s", type(error).__name__, error)
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.terminate()
+            await self._depose()
+
+    async def _depose(self) -> None:
+        if self.elected:
+            self.elected = False
+            log.info("deposed: another process may run the background work")
+            await self._on_deposed()

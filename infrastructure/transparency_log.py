@@ -226,16 +226,19 @@ async def read_checkpoint(
     In the caller's tenant transaction, so a reader that holds a connection needs no other;
     one statement, as every page a feed serves or a webhook sends reads it.
     """
-    row = await conn.fetchrow(_CHECKPOINT, tenant_id, size)
-    if row is None:
-        return None
+    row = await conn.fetchrow(CHECKPOINT, tenant_id, size)
+    return None if row is None else checkpoint_of(row)
+
+
+def checkpoint_of(row: Any) -> StoredCheckpoint:  # noqa: ANN401 - an asyncpg Record
+    """The checkpoint in a row of ``CHECKPOINT`` (its ``note`` and ``lines``)."""
     note = parse_note(row["note"])
     if row["lines"]:
         note = note.with_lines("".join(row["lines"]))
     return StoredCheckpoint(Checkpoint.from_body(note.body), note)
 
 
-_CHECKPOINT = """
+CHECKPOINT = """
 SELECT c.note,
        array(SELECT s.line FROM log_cosignatures s
               WHERE s.tenant_id = c.tenant_id AND s.tree_size = c.tree_size
@@ -244,6 +247,8 @@ SELECT c.note,
  WHERE c.tenant_id = $1 AND ($2::bigint IS NULL OR c.tree_size = $2)
  ORDER BY c.tree_size DESC LIMIT 1
 """
+"""``read_checkpoint``'s statement: ``$1`` the tenant, ``$2`` the size or NULL for the latest.
+A statement that reads more in the same round trip may embed it (``partners.feeds``)."""
 
 
 def _edge(size: int) -> set[merkle.TileId]:

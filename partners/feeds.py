@@ -23,7 +23,7 @@ from domain.ids import TenantId
 from domain.subscription import BASIS_RULES, IntegrationEventType, LegalBasis
 from infrastructure.database import Connection, tenant_transaction
 from infrastructure.partner_keys import PartnerKeys
-from infrastructure.transparency_log import read_checkpoint
+from infrastructure.transparency_log import CHECKPOINT, checkpoint_of, read_checkpoint
 from projections.partner_events import EVENTS, SUBSCRIPTIONS, SubscriptionState
 from projections.projection import view_name
 
@@ -62,15 +62,22 @@ SELECT e.position, e.event_id, e.type, e.recorded_at, e.pupil_id, e.data {FEED_M
 
 # A tenant's rows that any subscription might be served, with what ``FEED_MATCHES`` filters
 # by: the delivery worker reads them once for all subscriptions standing at one position and
-# applies the rest of ``FEED_MATCHES`` per subscription in Python (``Admission``).
+# applies the rest of ``FEED_MATCHES`` per subscription in Python (``Admission``). The
+# projected position and the latest checkpoint come in the same statement, two round trips
+# less: each row carries them, and a row of NULLs but for them says there are no events.
+# ``$2`` is the checkpoint's size: NULL, the latest.
 _TENANT_ROWS = f"""
-SELECT e.position, e.event_id, e.type, e.recorded_at, e.pupil_id, e.municipality_code,
-       e.school_code, e.consents, e.data
-  FROM {view_name(EVENTS)} e
- WHERE e.tenant_id = $1 AND e.position > $2 AND e.position <= $3
-   AND NOT EXISTS (SELECT 1 FROM subject_keys k WHERE k.tenant_id = e.tenant_id
-                   AND k.subject_id = e.pupil_id AND k.data_key IS NULL)
- ORDER BY e.position LIMIT $4
+SELECT p.projected, c.note, c.lines, e.position, e.event_id, e.type, e.recorded_at,
+       e.pupil_id, e.municipality_code, e.school_code, e.consents, e.data
+  FROM (SELECT coalesce(max(x.position), 0) AS projected FROM ({_POSITION}) x) p
+  LEFT JOIN LATERAL ({CHECKPOINT}) c ON true
+  LEFT JOIN LATERAL (
+    SELECT e.* FROM {view_name(EVENTS)} e
+     WHERE e.tenant_id = $1 AND e.position > $3 AND e.position <= p.projected
+       AND NOT EXISTS (SELECT 1 FROM subject_keys k WHERE k.tenant_id = e.tenant_id
+                       AND k.subject_id = e.pupil_id AND k.data_key IS NULL)
+     ORDER BY e.position LIMIT $4
+  ) e ON true
 """  # noqa: S608 - a checked identifier
 
 
@@ -313,9 +320,12 @@ async def tenant_rows_in_transaction(
 
     With the tenant's latest signed checkpoint when there are rows to send.
     """
-    projected = await projected_position(conn, tenant_id)
-    rows = await conn.fetch(_TENANT_ROWS, tenant_id, after, projected, limit)
-    stored = await read_checkpoint(conn, tenant_id) if rows else None
+    rows = await conn.fetch(_TENANT_ROWS, tenant_id, None, after, limit)
+    first = rows[0]
+    projected = int(first["projected"])
+    if first["position"] is None:
+        rows = []
+    with_checkpoint = rows and first["note"] is not None
     next_after = rows[-1]["position"] if len(rows) == limit else max(projected, after)
     return TenantRows(
         after=after,
@@ -330,7 +340,7 @@ async def tenant_rows_in_transaction(
         ],
         next_after=next_after,
         projected=projected,
-        checkpoint=stored.note.text if stored is not None else None,
+        checkpoint=checkpoint_of(first).note.text if with_checkpoint else None,
     )
 
 

@@ -182,3 +182,43 @@ async def test_the_integrator_signs_a_checkpoint_after_a_commit_unasked(
     finally:
         await integrator.stop()
         await store.close()
+
+
+class _CountingLog(TransparencyLog):
+    """The real log, counting the extensions asked for and those that found nothing to do."""
+
+    calls = 0
+    empty = 0
+
+    async def integrate(self, tenant_id: TenantId, *, always: bool = False) -> Checkpoint | None:
+        checkpoint = await super().integrate(tenant_id, always=always)
+        self.calls += 1
+        self.empty += checkpoint is None
+        return checkpoint
+
+
+async def test_the_integrator_extends_a_commits_tree_once_without_a_call_that_finds_nothing(
+    app_pool: Pool, codec: object, platform_key: Signer
+) -> None:
+    store = PostgresEventStore(app_pool, codec)  # type: ignore[arg-type]
+    counting = _CountingLog(app_pool, platform_key)
+    integrator = LogIntegrator(app_pool, counting, poll_interval_s=60, settle_s=0.01)
+    tenant = new_tenant_id()
+    await store.register_tenant(tenant)
+    store.on_commit(integrator.wake)
+    await integrator.start()
+    try:
+        for commit in range(1, 4):
+            await store.append(tenant, note_events(1), expected_version=0, metadata=META)
+            deadline = time.monotonic() + 30
+            while counting.calls < commit:
+                assert time.monotonic() < deadline, "no checkpoint after the commit"
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)  # time for a call more, if there were one
+        latest = await counting.latest(tenant)
+    finally:
+        await integrator.stop()
+        await store.close()
+
+    assert latest.checkpoint.size == 3
+    assert (counting.calls, counting.empty) == (3, 0)

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 
@@ -109,21 +109,59 @@ class HeldConnections:
         return _Lease(self)
 
     async def take(self) -> PooledConnection:
+        return self._take_idle() or await self._acquire()
+
+    def _take_idle(self) -> PooledConnection | None:
         self._uses += 1
         while self._idle:
             idle = self._idle.pop()
             if is_open(idle):
                 return idle
             self._out -= 1  # its connection died while idle; the pool has it back already
+        return None
+
+    async def _acquire(self) -> PooledConnection:
         connection: PooledConnection = await self._pool.acquire()
         self._out += 1
         return connection
 
+    async def fetchval(self, query: str, *args: object) -> Any:  # noqa: ANN401 - asyncpg's value
+        """``fetchval`` on a kept connection: what ``lease`` does, in one coroutine.
+
+        For the store's hottest calls: the lease's context manager costs three more coroutines
+        per call, which on the single-event append is a measurable share of the client's time.
+        """
+        connection = self._take_idle() or await self._acquire()
+        try:
+            value = await connection.fetchval(query, *args)
+        except BaseException as error:
+            await self.give_back(connection, healthy=healthy_after(error))
+            raise
+        if not self._keep(connection):
+            await self._release(connection)
+        return value
+
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        """``fetch`` on a kept connection, as ``fetchval``."""
+        connection = self._take_idle() or await self._acquire()
+        try:
+            rows: list[asyncpg.Record] = await connection.fetch(query, *args)
+        except BaseException as error:
+            await self.give_back(connection, healthy=healthy_after(error))
+            raise
+        if not self._keep(connection):
+            await self._release(connection)
+        return rows
+
     async def give_back(self, connection: PooledConnection, *, healthy: bool = True) -> None:
         """Keep ``connection`` for the next call, or return it to the pool."""
+        if not (healthy and self._keep(connection)):
+            await self._release(connection)
+
+    def _keep(self, connection: PooledConnection) -> bool:
+        """Keep a healthy ``connection`` among the idle ones; False if it must go back."""
         if (
-            healthy
-            and self._out <= self._limit
+            self._out <= self._limit
             and is_open(connection)
             and not connection.is_in_transaction()
             and not self._pool.is_closing()
@@ -131,8 +169,8 @@ class HeldConnections:
             self._idle.append(connection)
             if self._timer is None:
                 self._timer = asyncio.get_running_loop().call_later(self._idle_s, self._sweep)
-            return
-        await self._release(connection)
+            return True
+        return False
 
     async def release_all(self) -> None:
         """Return every idle connection to the pool now."""
@@ -214,13 +252,17 @@ class _Lease:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # After an error of the statement or of the caller's own code the connection is as good
-        # as before; after one that can leave a query in flight (a cancellation, a timeout, a
-        # lost connection, a client-side protocol error) the pool's release sorts it out.
-        healthy = exc is None or (
-            isinstance(exc, Exception) and not isinstance(exc, _LEAVES_A_QUERY_IN_FLIGHT)
-        )
-        await self._held.give_back(self._connection, healthy=healthy)
+        await self._held.give_back(self._connection, healthy=exc is None or healthy_after(exc))
+
+
+def healthy_after(error: BaseException) -> bool:
+    """Whether a connection whose call raised ``error`` is as good as before.
+
+    It is after an error of the statement or of the caller's own code; after one that can
+    leave a query in flight (a cancellation, a timeout, a lost connection, a client-side
+    protocol error) the pool's release sorts it out.
+    """
+    return isinstance(error, Exception) and not isinstance(error, _LEAVES_A_QUERY_IN_FLIGHT)
 
 
 _LEAVES_A_QUERY_IN_FLIGHT = (

@@ -61,11 +61,13 @@ def check_batch(events: Sequence[NewEvent], expected_version: int) -> UUID:
         raise InvalidAppendError("stream ids must be UUIDs")
     seen: set[UUID] = set()
     for offset, new in enumerate(events, start=1):
-        if new.event.originator_id != stream_id:
+        event = new.event
+        # ``is`` first: UUID's ``__eq__`` is Python code, and runs on every append
+        if event.originator_id is not stream_id and event.originator_id != stream_id:
             raise InvalidAppendError("all events of one append must belong to one stream")
-        if new.event.originator_version != expected_version + offset:
+        if event.originator_version != expected_version + offset:
             raise InvalidAppendError(
-                f"event {offset} has version {new.event.originator_version}; after version "
+                f"event {offset} has version {event.originator_version}; after version "
                 f"{expected_version} it must be {expected_version + offset}"
             )
         event_id: object = new.event_id  # callers outside the type checker exist: check
@@ -127,47 +129,26 @@ def prepare_checked_batch(  # noqa: PLR0913 - the parts of an append
     key_refs: list[UUID | None] = []
     payloads: list[bytes] = []
     hashes: list[bytes] = []
-    encode = codec.encode_for_append
-    actor, correlation_id, causation_id = (
-        metadata.actor,
-        metadata.correlation_id,
-        metadata.causation_id,
-    )
     version = expected_version
     for new in events:
         version += 1
-        event_id = new.event_id
-        event_type, schema_version, payload, key_ref = encode(
-            new.event, tenant_id, event_id, data_keys
+        event_type, schema_version, payload, key_ref, digest = encode_and_hash(
+            codec,
+            tenant_id,
+            stream_id,
+            version,
+            new,
+            recorded_at,
+            metadata,
+            data_keys,
+            version - expected_version,
         )
-        if len(payload) > MAX_PAYLOAD_BYTES:
-            raise InvalidAppendError(
-                f"event {version - expected_version} ({event_type}) is {len(payload)} bytes; "
-                f"the limit is {MAX_PAYLOAD_BYTES}"
-            )
-        event_ids.append(event_id)
+        event_ids.append(new.event_id)
         event_types.append(event_type)
         schema_versions.append(schema_version)
         key_refs.append(key_ref)
         payloads.append(payload)
-        hashes.append(
-            event_hash_of_values(
-                (
-                    tenant_id,
-                    stream_id,
-                    version,
-                    event_id,
-                    event_type,
-                    schema_version,
-                    recorded_at,
-                    actor,
-                    correlation_id,
-                    causation_id,
-                    key_ref,
-                ),
-                payload,
-            )
-        )
+        hashes.append(digest)
     return PreparedBatch(
         stream_id,
         expected_version,
@@ -180,6 +161,49 @@ def prepare_checked_batch(  # noqa: PLR0913 - the parts of an append
         payloads,
         hashes,
     )
+
+
+def encode_and_hash(  # noqa: PLR0913, PLR0917 - the parts of one event's row
+    codec: EventCodec,
+    tenant_id: TenantId,
+    stream_id: UUID,
+    version: int,
+    new: NewEvent,
+    recorded_at: datetime,
+    metadata: EventMetadata,
+    data_keys: Mapping[UUID, bytes],
+    offset: int = 1,
+) -> tuple[str, int, bytes, UUID | None, bytes]:
+    """One event of a checked batch as stored: ``(type, schema version, payload, key_ref, hash)``.
+
+    ``offset`` (its place in the batch, from 1) only names it when its payload is too large.
+    """
+    event_id = new.event_id
+    event_type, schema_version, payload, key_ref = codec.encode_for_append(
+        new.event, tenant_id, event_id, data_keys
+    )
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise InvalidAppendError(
+            f"event {offset} ({event_type}) is {len(payload)} bytes; "
+            f"the limit is {MAX_PAYLOAD_BYTES}"
+        )
+    digest = event_hash_of_values(
+        (
+            tenant_id,
+            stream_id,
+            version,
+            event_id,
+            event_type,
+            schema_version,
+            recorded_at,
+            metadata.actor,
+            metadata.correlation_id,
+            metadata.causation_id,
+            key_ref,
+        ),
+        payload,
+    )
+    return event_type, schema_version, payload, key_ref, digest
 
 
 def recompute_hash(row: Row) -> bytes:

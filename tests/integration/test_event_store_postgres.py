@@ -20,7 +20,13 @@ from infrastructure.event_batches import recompute_hash
 from infrastructure.event_codec import EventCodec, UnknownEventTypeError
 from infrastructure.event_store import PostgresEventStore
 from tests.conftest import new_tenant_id
-from tests.integration.events import META, T0, append_without_commit, note_events
+from tests.integration.events import (
+    META,
+    T0,
+    append_without_commit,
+    more_events,
+    note_events,
+)
 from tests.sample_aggregate import open_note
 
 pytestmark = pytest.mark.integration
@@ -182,6 +188,31 @@ async def test_a_client_killed_in_the_middle_of_a_batch_leaves_nothing_behind(
     after = await pg_store.append(tenant, note_events(2), expected_version=0, metadata=META)
     assert (after.first_position, after.last_position) == (2, 3), "no gap was left"
     assert await pg_store.read_stream(tenant, stream_id) == []
+    assert (await pg_store.verify_chain(tenant)).intact
+
+
+async def test_each_event_of_a_batch_is_stored_with_its_own_payload_hash_and_key_ref(
+    pg_store: PostgresEventStore, database_dsns: tuple[str, str]
+) -> None:
+    # passend_append_events takes the payloads as one JSON array, the hashes as one bytea and
+    # no key refs when no event has personal fields: each row must still get its own
+    tenant = await _tenant(pg_store)
+    note = open_note(uuid4(), T0, author="Anna")
+    opened = [NewEvent(uuid4(), e) for e in note.collect_events()]
+    await pg_store.append(tenant, opened, expected_version=0, metadata=META)
+    written = more_events(note, 3)  # no personal fields: the batch has no key refs at all
+    await pg_store.append(tenant, written, expected_version=1, metadata=META)
+    async with _as_admin(database_dsns) as admin:
+        await init_connection(admin)
+        rows = await admin.fetch(
+            "SELECT * FROM events WHERE tenant_id = $1 ORDER BY position", tenant
+        )
+    assert [r["event_id"] for r in rows] == [e.event_id for e in opened + written]
+    assert [r["key_ref"] for r in rows] == [note.id, None, None, None]
+    assert [r["commit_hash"] is None for r in rows] == [False, True, True, False]
+    assert all(r["event_hash"] == recompute_hash(r) for r in rows)
+    texts = [vars(r.event)["text"] for r in (await pg_store.read_stream(tenant, note.id))[1:]]
+    assert texts == ["more0", "more1", "more2"]
     assert (await pg_store.verify_chain(tenant)).intact
 
 

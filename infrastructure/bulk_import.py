@@ -20,16 +20,19 @@ positions stay dense. Resumable: a chunk is committed whole or not at all, and a
 events whose ids a tenant already holds (checked only until the first chunk that is not there
 yet).
 
-Two processes share the work, so that preparing overlaps writing on two cores: a preparing
-process (forked, with its own connection for lookups and data keys) checks, encrypts, encodes
-and hashes each block of lines into rows in ``COPY``'s binary format; this process hands them
-to the server over one connection, filling in only the positions and the chain hash it reads
-under the head's lock.
+Three processes share the work, so that preparing overlaps writing on two cores: two preparing
+processes (forked, each with its own connection for lookups and data keys) take turns at the
+blocks of lines, checking, encrypting, encoding and hashing each into rows in ``COPY``'s binary
+format; this process hands them to the server over one connection, in the file's order,
+filling in only the positions and the chain hash it reads under the head's lock. A preparing
+process sees every other block only, so each chunk names where its streams begin and end, and
+this process checks that each stream goes on where the chunks before it left it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hashlib
 import itertools
@@ -80,6 +83,9 @@ EVENT_COLUMNS = (
     "commit_hash",
 )
 DEFAULT_CHUNK = 5_000
+PREPARING_PROCESSES = 2
+"""Preparing is the import's bound (parsing, checking, encrypting, hashing in Python): two
+processes keep both cores busy while the server and this process write."""
 
 
 class ImportLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
@@ -153,7 +159,8 @@ class _Chunk:
 @dataclass(slots=True)
 class _Tenant:
     resuming: bool  # it held events when the import began: skip what is there already
-    versions: dict[UUID, int] = field(default_factory=dict)
+    # where its streams stood in the database when first looked up (resuming tenants only)
+    stored_versions: dict[UUID, int] = field(default_factory=dict)
     sealers: dict[UUID, FieldSealer] = field(default_factory=dict)
 
 
@@ -176,6 +183,10 @@ class PreparedChunk:
     rows: bytes  # header, rows, trailer; the last row's commit hash zeroed
     position_offsets: bytes  # where each row's position goes, native int64s
     event_hashes: bytes  # the rows' event hashes, concatenated in their order
+    stream_ids: bytes  # the chunk's streams, 16 bytes each, in the order they first appear
+    # per stream, native int64s: its first and last version in the chunk, the line of its
+    # first event, and its version in the database when looked up (0 if not, or not there)
+    stream_spans: bytes
 
     def stamped(self, last_position: int, chain_hash: bytes) -> bytearray:
         """The rows at the positions after ``last_position``, closed by ``chain_hash``."""
@@ -291,7 +302,7 @@ class ChunkPreparer:
 
     async def _stream_versions(self, tenant: str, state: _Tenant, chunk: _Chunk) -> None:
         """Where the chunk's streams stand, for a tenant that held events before."""
-        unseen = list({line.stream_id for _, line in chunk.lines} - state.versions.keys())
+        unseen = list({line.stream_id for _, line in chunk.lines} - state.stored_versions.keys())
         if not unseen:
             return
         rows = await self._conn.fetch(
@@ -300,7 +311,7 @@ class ChunkPreparer:
             tenant,
             unseen,
         )
-        state.versions.update({r["stream_id"]: r["v"] for r in rows})
+        state.stored_versions.update({r["stream_id"]: r["v"] for r in rows})
 
     async def _data_keys(self, tenant: str, state: _Tenant, subjects: set[UUID]) -> None:
         """Keys for the chunk's subjects; new ones stored wrapped under the tenant's KEK."""
@@ -347,8 +358,9 @@ class ChunkPreparer:
     def _rows(
         self, tenant: str, state: _Tenant, checked: list[_Checked], lines: int, skipped: int
     ) -> PreparedChunk:
-        """Encrypted, encoded, hashed and laid out for ``COPY``, stream versions checked."""
-        versions = state.versions
+        """Encrypted, encoded, hashed and laid out for ``COPY``, versions checked within it."""
+        stored_versions = state.stored_versions
+        spans: dict[UUID, list[int]] = {}  # first, last, line of first, stored version
         sealers = state.sealers
         # each row starts with its field count, the tenant and the position's length
         row_start = copy_binary.field_count(len(EVENT_COLUMNS)) + copy_binary.text(tenant)
@@ -364,13 +376,14 @@ class ChunkPreparer:
         size = len(copy_binary.HEADER)
         for number, line, encoder, type_columns, fields, subject in checked:
             stream_id, version, event_id = line.stream_id, line.stream_version, line.event_id
-            if version != versions.get(stream_id, 0) + 1:
-                raise ImportLineError(
-                    number,
-                    f"stream {stream_id} is at version {versions.get(stream_id, 0)}; the next"
-                    f" event must have version {versions.get(stream_id, 0) + 1}, not {version}",
-                )
-            versions[stream_id] = version
+            span = spans.get(stream_id)
+            if span is None:
+                # where it goes on from is checked by the writer, which has seen every chunk
+                spans[stream_id] = [version, version, number, stored_versions.get(stream_id, 0)]
+            elif version == span[1] + 1:
+                span[1] = version
+            else:
+                raise version_gap(number, stream_id, span[1], version)
             payload = encoder.payload(
                 fields,
                 tenant_id=tenant,
@@ -433,7 +446,49 @@ class ChunkPreparer:
             rows=b"".join(parts),
             position_offsets=offsets.tobytes(),
             event_hashes=b"".join(hashes),
+            stream_ids=b"".join(stream_id.bytes for stream_id in spans),
+            stream_spans=array("q", itertools.chain.from_iterable(spans.values())).tobytes(),
         )
+
+
+def version_gap(number: int, stream_id: UUID, at: int, version: int) -> ImportLineError:
+    return ImportLineError(
+        number,
+        f"stream {stream_id} is at version {at}; the next event must have version {at + 1},"
+        f" not {version}",
+    )
+
+
+class StreamVersions:
+    """Where each stream of the import stands, in the writer: chunks go on where others left off.
+
+    The preparing processes see every other block only, so the writer checks, chunk by chunk
+    in the file's order, that each stream's first version in the chunk follows its last one
+    written (or, for a stream this import has not written yet, its version in the database as
+    the preparing process found it).
+    """
+
+    def __init__(self) -> None:
+        self._at: dict[tuple[str, bytes], int] = {}
+
+    def check(self, chunk: PreparedChunk) -> None:
+        """Raise ``ImportLineError`` for the first stream that does not go on where it stood."""
+        at = self._at
+        tenant = chunk.tenant
+        spans = memoryview(chunk.stream_spans).cast("q")
+        for index in range(len(spans) // 4):
+            first, _, number, stored = spans[4 * index : 4 * index + 4]
+            stream = chunk.stream_ids[16 * index : 16 * index + 16]
+            before = at.get((tenant, stream), stored)
+            if first != before + 1:
+                raise version_gap(number, UUID(bytes=stream), before, first)
+
+    def written(self, chunk: PreparedChunk) -> None:
+        at = self._at
+        tenant = chunk.tenant
+        spans = memoryview(chunk.stream_spans).cast("q")
+        for index in range(len(spans) // 4):
+            at[tenant, chunk.stream_ids[16 * index : 16 * index + 16]] = spans[4 * index + 1]
 
 
 class _PreparingProcess:
@@ -491,45 +546,57 @@ async def write_chunk(writer: Connection, chunk: PreparedChunk) -> None:
         )
 
 
-_BLOCKS_AHEAD = 2  # being prepared while one is written: the preparer never waits
+_BLOCKS_AHEAD = 1  # per preparing process, besides the one it prepares: none ever waits
 
 
-async def import_events(
+async def import_events(  # noqa: PLR0913 - the import and how it is split
     admin_dsn: str,
     codec: EventCodec,
     lines: Iterable[bytes],
     *,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[str, int], None] | None = None,
+    preparing_processes: int = PREPARING_PROCESSES,
 ) -> ImportResult:
     """Import ``lines`` (NDJSON, see the module docstring) as the database owner.
 
-    Blocks of ``chunk_size`` lines are prepared (checked, encrypted, encoded, hashed) in a
-    second process while this one writes the blocks before them. A line that cannot be
-    imported stops the import after everything before its chunk is written.
-    ``progress`` is called with the tenant and the number of lines of each written chunk.
+    Blocks of ``chunk_size`` lines are prepared (checked, encrypted, encoded, hashed) by
+    ``preparing_processes`` processes in turn while this one writes the blocks before them, in
+    order. A line that cannot be imported stops the import after everything before its chunk
+    is written. ``progress`` is called with the tenant and the number of lines of each written
+    chunk.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
     result = ImportResult()
-    blocks = read_blocks(lines, chunk_size)
+    blocks = enumerate(read_blocks(lines, chunk_size))
     pending: deque[asyncio.Future[list[PreparedChunk]]] = deque()
-    # forked before this process opens a connection: the child shares no socket in use
-    with ProcessPoolExecutor(
-        1,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_PreparingProcess.start,
-        initargs=(admin_dsn, codec),
-    ) as preparing:
+    versions = StreamVersions()
+    with contextlib.ExitStack() as stack:
+        # forked before this process opens a connection: no child shares a socket in use.
+        # One pool per process, so that block i goes to process i mod n, in turn.
+        preparers = [
+            stack.enter_context(
+                ProcessPoolExecutor(
+                    1,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_PreparingProcess.start,
+                    initargs=(admin_dsn, codec),
+                )
+            )
+            for _ in range(preparing_processes)
+        ]
 
         def prepare_next() -> None:
-            block = next(blocks, None)
-            if block is not None:
+            numbered = next(blocks, None)
+            if numbered is not None:
+                index, block = numbered
+                preparer = preparers[index % len(preparers)]
                 pending.append(
-                    loop.run_in_executor(preparing, _PreparingProcess.prepare_block, *block)
+                    loop.run_in_executor(preparer, _PreparingProcess.prepare_block, *block)
                 )
 
-        for _ in range(_BLOCKS_AHEAD):
+        for _ in range((1 + _BLOCKS_AHEAD) * len(preparers)):
             prepare_next()
         writer = await asyncpg.connect(admin_dsn)
         try:
@@ -538,13 +605,16 @@ async def import_events(
                 chunks = await pending.popleft()
                 prepare_next()
                 for chunk in chunks:
+                    versions.check(chunk)
                     await write_chunk(writer, chunk)
+                    versions.written(chunk)
                     result.events += chunk.events
                     result.skipped += chunk.skipped
                     result.tenants.add(chunk.tenant)
                     if progress is not None:
                         progress(chunk.tenant, chunk.lines)
-            await loop.run_in_executor(preparing, _PreparingProcess.stop)
+            for preparer in preparers:
+                await loop.run_in_executor(preparer, _PreparingProcess.stop)
         finally:
             for future in pending:
                 future.cancel()

@@ -127,3 +127,30 @@ async def test_a_line_that_does_not_fit_stops_the_import_with_every_chunk_before
 
     assert (await pg_store.head(tenant)).last_position == 60
     assert (await pg_store.verify_chain(tenant)).first_broken_position is None
+
+
+async def test_a_stream_that_skips_a_version_between_chunks_stops_the_import_at_that_chunk(
+    database_dsns: tuple[str, str], pg_store: PostgresEventStore, codec: EventCodec
+) -> None:
+    # chunks are prepared by processes in turn, each seeing every other one: the writer
+    # checks that a stream's first event in a chunk follows its last one in the chunks before
+    tenant, events, lines = await _demo_history(codec)
+    size = 20
+    index = next(
+        i
+        for i, e in enumerate(events)
+        if e.stream_version > 1
+        and [o.stream_id for o in events[i - i % size : i - i % size + size]].count(e.stream_id)
+        == 1
+    )
+    broken = msgspec.json.decode(lines[index])
+    broken["stream_version"] += 1
+    lines[index] = msgspec.json.encode(broken)
+
+    stream, version = events[index].stream_id, events[index].stream_version
+    gap = rf"line {index + 1}: stream {stream} is at version {version - 1};.* not {version + 1}$"
+    with pytest.raises(ImportLineError, match=gap):
+        await import_events(database_dsns[0], codec, lines, chunk_size=size)
+
+    assert (await pg_store.head(tenant)).last_position == index - index % size
+    assert (await pg_store.verify_chain(tenant)).first_broken_position is None

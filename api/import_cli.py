@@ -23,7 +23,13 @@ from api.transparency import checkpoint_signer
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure import embedded_postgres_server
-from infrastructure.bulk_import import DEFAULT_CHUNK, ImportLineError, ImportResult, import_events
+from infrastructure.bulk_import import (
+    DEFAULT_CHUNK,
+    PREPARING_PROCESSES,
+    ImportLineError,
+    ImportResult,
+    import_events,
+)
 from infrastructure.database import Pool, create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.migrate import apply_migrations
@@ -87,13 +93,14 @@ class TransparencyLogExtender:
             pass  # 100,000 leaves per step
 
 
-async def run_import(
+async def run_import(  # noqa: PLR0913 - the import and how it is split
     admin_dsn: str,
     path: Path,
     *,
     signer: Signer,
     chunk_size: int = DEFAULT_CHUNK,
     show_progress: bool = True,
+    preparing_processes: int = PREPARING_PROCESSES,
 ) -> ImportResult:
     """Migrate, import ``path`` (a bar shows the bytes read), extending the tenants' trees.
 
@@ -132,7 +139,12 @@ async def run_import(
                 writing = tenant
 
             result = await import_events(
-                admin_dsn, codec, lines, chunk_size=chunk_size, progress=progress
+                admin_dsn,
+                codec,
+                lines,
+                chunk_size=chunk_size,
+                progress=progress,
+                preparing_processes=preparing_processes,
             )
             started = time.perf_counter()
             await trees.finish(result.tenants)

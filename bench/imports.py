@@ -15,7 +15,7 @@ alternating run by run:
 
 Targets: import at least 0.5 times copy and 3 times batch_append (events/s, medians of the runs;
 the ratios are printed run by run too, as min / median / max). Client CPU counts this process
-and its children (the import's preparing process).
+and its children (the import's preparing processes).
 """
 
 from __future__ import annotations
@@ -44,7 +44,12 @@ from bench.load.history import write_history
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from infrastructure import embedded_postgres_server
-from infrastructure.bulk_import import DEFAULT_CHUNK, EVENT_COLUMNS, ImportLine
+from infrastructure.bulk_import import (
+    DEFAULT_CHUNK,
+    EVENT_COLUMNS,
+    PREPARING_PROCESSES,
+    ImportLine,
+)
 from infrastructure.database import create_pool, init_connection
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
@@ -62,6 +67,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch-events", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--preparing-processes",
+        type=int,
+        default=PREPARING_PROCESSES,
+        help="processes that prepare the import's blocks in turn (1 before 2026-12-02 midday)",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run")
     args = parser.parse_args(argv)
     if args.quick:
@@ -102,13 +113,21 @@ class Cpu:
         return round(client / events * 1e6, 1), round(server / events * 1e6, 1)
 
 
-async def import_phase(
-    admin_dsn: str, path: Path, run: int, cpu: dict[str, list[tuple[float, float]]], pg: ServerCpu
+async def import_phase(  # noqa: PLR0913 - the phase, its probes and how it is split
+    admin_dsn: str,
+    path: Path,
+    run: int,
+    cpu: dict[str, list[tuple[float, float]]],
+    pg: ServerCpu,
+    *,
+    preparing_processes: int,
 ) -> tuple[float, list[Any]]:
     dsn = await _fresh(admin_dsn, f"passend_import_{run}")
     window = Cpu(pg)
     signer = checkpoint_signer(Settings.from_env(data_dir=str(path.parent)))
-    result = await run_import(dsn, path, signer=signer, show_progress=False)
+    result = await run_import(
+        dsn, path, signer=signer, show_progress=False, preparing_processes=preparing_processes
+    )
     cpu["import"].append(window.per_event_us(result.events))
     conn = await asyncpg.connect(dsn)
     try:
@@ -212,7 +231,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     pg = ServerCpu(int(pid_file.read_text().split()[0]))
     try:
         for r in range(args.runs):
-            rate, rows = await import_phase(server.admin_dsn(), path, r, cpu, pg)
+            rate, rows = await import_phase(
+                server.admin_dsn(), path, r, cpu, pg, preparing_processes=args.preparing_processes
+            )
             rates["import"].append(rate)
             rates["copy"].append(await copy_phase(server.admin_dsn(), rows, r, cpu=cpu, pg=pg))
             rates["batch_append"].append(
@@ -273,7 +294,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             k: [statistics.median(c for c, _ in v), statistics.median(s for _, s in v)]
             for k, v in cpu.items()
         },
-        "params": {"tenants": args.tenants, "events": lines, "runs": args.runs},
+        "params": {
+            "tenants": args.tenants,
+            "events": lines,
+            "runs": args.runs,
+            "preparing_processes": args.preparing_processes,
+        },
     }
 
 

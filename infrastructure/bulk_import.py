@@ -566,6 +566,8 @@ async def import_events(  # noqa: PLR0913 - the import and how it is split
     is written. ``progress`` is called with the tenant and the number of lines of each written
     chunk.
     """
+    if preparing_processes < 1:
+        raise ValueError(f"an import needs a preparing process, not {preparing_processes}")
     loop = asyncio.get_running_loop()
     started = loop.time()
     result = ImportResult()

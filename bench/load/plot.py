@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+import json
+import statistics
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ def plot(results: Sequence[dict[str, Any]], path: Path, *, title: str | None = N
         rates = [s["rate"] for s in steps]
         events = result["params"]["events"]
         style = styles[index % len(styles)]
-        label = f"{events / 1e6:.2g}M events, run {index + 1}"
+        label = result.get("label") or f"{events / 1e6:.2g}M events, run {index + 1}"
         reads = [
             max(c["p99_ms"] for n, c in s["mix"].items() if n.startswith("read")) for s in steps
         ]
@@ -47,3 +50,39 @@ def plot(results: Sequence[dict[str, Any]], path: Path, *, title: str | None = N
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def median_of(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One result whose every p99 is the median of ``runs`` (sweeps of the same rates)."""
+
+    def median(step: int, group: str, name: str) -> dict[str, float]:
+        return {"p99_ms": statistics.median(r["steps"][step][group][name]["p99_ms"] for r in runs)}
+
+    first = runs[0]
+    return {
+        "params": first["params"],
+        "label": f"{first['params']['events'] / 1e6:.2g}M events, median of {len(runs)}",
+        "steps": [
+            {
+                "rate": step["rate"],
+                "mix": {name: median(index, "mix", name) for name in step["mix"]},
+                "reference": {name: median(index, "reference", name) for name in step["reference"]},
+            }
+            for index, step in enumerate(first["steps"])
+        ],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m bench.load.plot OUT.png A.json,B.json,C.json D.json,…``: one line per group."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("groups", nargs="+", help="comma-separated --json files of one history")
+    parser.add_argument("--title")
+    args = parser.parse_args(argv)
+    groups = [[json.loads(Path(f).read_text()) for f in g.split(",")] for g in args.groups]
+    plot([median_of(runs) for runs in groups], args.out, title=args.title)
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -157,6 +158,8 @@ async def measure(args: argparse.Namespace, admin_dsn: str) -> dict[str, Any]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     if not (args.data_dir / "postgres" / "pgdata").exists():
         raise SystemExit(f"no history in {args.data_dir}: run `passend bench load --prepare-only`")
+    # pupil_index finds its KEKs (on first use) under the process's data directory
+    os.environ["PASSEND_DATA_DIR"] = str(args.data_dir)
     with history_server(args.data_dir) as (admin_dsn, _):
         return await measure(args, admin_dsn)
 

@@ -33,7 +33,7 @@ from projections.builds import active_build, build_of, create_build
 from projections.catch_up import Tracked, catch_up_together
 from projections.lease import Leases, tenant_lease
 from projections.projection import Projection
-from projections.rebuild import RebuildError, rebuild
+from projections.rebuild import REBUILD_BATCH_SIZE, RebuildError, rebuild
 from projections.status import ProjectionStatus, projection_status, resume_projection
 
 log = logging.getLogger("passend.projections")
@@ -69,6 +69,7 @@ class ProjectionRunner:
         *,
         poll_interval_s: float = 1.0,
         batch_size: int = 500,
+        max_batch_size: int = REBUILD_BATCH_SIZE,
         concurrency: int = 4,
         lease_retry_s: float = 0.05,
     ) -> None:
@@ -79,6 +80,7 @@ class ProjectionRunner:
         self._projections = tuple(projections)
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
+        self._max_batch_size = max_batch_size
         self._lease_retry_s = lease_retry_s
         self._slots = asyncio.Semaphore(concurrency)
         self._wakes: dict[TenantId, asyncio.Event] = {}
@@ -231,7 +233,12 @@ class ProjectionRunner:
             and row["version"] == projection.version
         ]
         results = await catch_up_together(
-            self._pool, self._store, tenant_id, builds, batch_size=self._batch_size
+            self._pool,
+            self._store,
+            tenant_id,
+            builds,
+            batch_size=self._batch_size,
+            max_batch_size=self._max_batch_size,
         )
         for name, result in results.items():
             pair = (name, tenant_id)

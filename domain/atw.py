@@ -56,6 +56,17 @@ def is_working_day(day: date, designated: Collection[date] = ()) -> bool:
 
 def next_working_day(day: date, designated: Collection[date] = ()) -> date:
     """``day`` itself if a term may end on it, else the first day after it that it may end on."""
+    if not designated:
+        return _next_working_day(day)
     while not is_working_day(day, designated):
+        day += timedelta(days=1)
+    return day
+
+
+@lru_cache(maxsize=8192)
+def _next_working_day(day: date) -> date:
+    # Every deadline of every case is counted again whenever a read model writes the case:
+    # a rebuild asks about the same few thousand days over and over.
+    while not is_working_day(day):
         day += timedelta(days=1)
     return day

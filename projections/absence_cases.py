@@ -306,11 +306,14 @@ class AbsenceCasesProjection:
                 tenant_id,
                 _encoder.encode(book.settings),
             )
-        await conn.executemany(
+        # one statement a table and page, the rows as arrays
+        await conn.execute(
             f"INSERT INTO {tables[PUPILS]} (tenant_id, pupil_id, municipality_code)"  # noqa: S608
-            " VALUES ($1, $2, $3) ON CONFLICT (tenant_id, pupil_id)"
+            " SELECT $1, * FROM unnest($2::uuid[], $3::text[]) ON CONFLICT (tenant_id, pupil_id)"
             " DO UPDATE SET municipality_code = excluded.municipality_code",
-            [(tenant_id, p, book.residences[p]) for p in book.changed_pupils],
+            tenant_id,
+            list(book.changed_pupils),
+            [book.residences[p] for p in book.changed_pupils],
         )
         recompute = set(book.cases) if book.settings_changed else book.changed
         await self._write(conn, tenant_id, tables, book, recompute)
@@ -324,11 +327,16 @@ class AbsenceCasesProjection:
         recompute: set[UUID],
     ) -> None:
         cases = [book.cases[case_id] for case_id in recompute]
-        await conn.executemany(
+        await conn.execute(
             f"INSERT INTO {tables[CASES]} (tenant_id, case_id, pupil_id, open, state)"  # noqa: S608
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, case_id)"
+            " SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::bool[], $5::jsonb[])"
+            " ON CONFLICT (tenant_id, case_id)"
             " DO UPDATE SET open = excluded.open, state = excluded.state",
-            [(tenant_id, c.case_id, c.pupil_id, c.is_open, _encoder.encode(c)) for c in cases],
+            tenant_id,
+            [c.case_id for c in cases],
+            [c.pupil_id for c in cases],
+            [c.is_open for c in cases],
+            [_encoder.encode(c) for c in cases],
         )
         await conn.execute(
             f"DELETE FROM {tables[SIGNALS]} WHERE tenant_id = $1"  # noqa: S608
@@ -336,23 +344,19 @@ class AbsenceCasesProjection:
             tenant_id,
             list(recompute),
         )
-        await conn.executemany(
-            f"INSERT INTO {tables[SIGNALS]} (tenant_id, case_id, signal, due_on, pupil_id,"  # noqa: S608
-            " school_code, reached) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [
-                (
-                    tenant_id,
-                    c.case_id,
-                    signal.value,
-                    due_on,
-                    c.pupil_id,
-                    c.school_code,
-                    signal in c.reached,
-                )
-                for c in cases
-                for signal, due_on in c.signals(book.settings).items()
-            ],
-        )
+        signals = [
+            (c.case_id, signal.value, due_on, c.pupil_id, c.school_code, signal in c.reached)
+            for c in cases
+            for signal, due_on in c.signals(book.settings).items()
+        ]
+        if signals:
+            await conn.execute(
+                f"INSERT INTO {tables[SIGNALS]} (tenant_id, case_id, signal, due_on, pupil_id,"  # noqa: S608
+                " school_code, reached) SELECT $1, * FROM unnest($2::uuid[], $3::text[],"
+                " $4::date[], $5::uuid[], $6::text[], $7::bool[])",
+                tenant_id,
+                *map(list, zip(*signals, strict=True)),
+            )
 
 
 # Queries

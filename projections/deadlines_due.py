@@ -97,26 +97,34 @@ class DeadlinesDueProjection:
         changed = CaseBook({c.case_id: c for c in (decode_case(r[0]) for r in rows)}).fold(events)
         if not changed:
             return
-        await conn.executemany(
-            f"INSERT INTO {cases} (tenant_id, case_id, state) VALUES ($1, $2, $3)"  # noqa: S608
+        # one statement a table, the rows as arrays (a statement a row cost a bind and an
+        # execute each): the changed cases, then their deadlines replaced
+        await conn.execute(
+            f"INSERT INTO {cases} (tenant_id, case_id, state)"  # noqa: S608
+            " SELECT $1, * FROM unnest($2::uuid[], $3::jsonb[])"
             " ON CONFLICT (tenant_id, case_id) DO UPDATE SET state = excluded.state",
-            [(tenant_id, case.case_id, encode_case(case)) for case in changed.values()],
+            tenant_id,
+            list(changed),
+            [encode_case(case) for case in changed.values()],
         )
         await conn.execute(
             f"DELETE FROM {deadlines} WHERE tenant_id = $1 AND case_id = ANY($2::uuid[])",  # noqa: S608
             tenant_id,
             list(changed),
         )
-        await conn.executemany(
-            f"INSERT INTO {deadlines} (tenant_id, case_id, kind, due_on, case_kind, pupil_id,"  # noqa: S608
-            " school_code, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [_row(tenant_id, case, due) for case in changed.values() for due in case.deadlines()],
-        )
+        due = [_row(case, d) for case in changed.values() for d in case.deadlines()]
+        if due:
+            await conn.execute(
+                f"INSERT INTO {deadlines} (tenant_id, case_id, kind, due_on, case_kind,"  # noqa: S608
+                " pupil_id, school_code, subject) SELECT $1, * FROM unnest($2::uuid[],"
+                " $3::text[], $4::date[], $5::text[], $6::uuid[], $7::text[], $8::text[])",
+                tenant_id,
+                *map(list, zip(*due, strict=True)),
+            )
 
 
-def _row(tenant_id: TenantId, case: Case, due: Deadline) -> tuple[object, ...]:
+def _row(case: Case, due: Deadline) -> tuple[object, ...]:
     return (
-        tenant_id,
         case.case_id,
         due.kind,
         due.due_on,

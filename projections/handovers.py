@@ -135,10 +135,14 @@ class HandoversProjection:
         )
         rows = {row.handover_id: row for row in (_decoder.decode(r["state"]) for r in found)}
         changed = fold(rows, page)
-        await conn.executemany(
-            f"INSERT INTO {table} (tenant_id, handover_id, state) VALUES ($1, $2, $3)"  # noqa: S608
+        # one statement a page, the rows as arrays
+        await conn.execute(
+            f"INSERT INTO {table} (tenant_id, handover_id, state)"  # noqa: S608
+            " SELECT $1, * FROM unnest($2::uuid[], $3::jsonb[])"
             " ON CONFLICT (tenant_id, handover_id) DO UPDATE SET state = excluded.state",
-            [(tenant_id, row.handover_id, _encoder.encode(row)) for row in changed.values()],
+            tenant_id,
+            [row.handover_id for row in changed.values()],
+            [_encoder.encode(row) for row in changed.values()],
         )
 
 

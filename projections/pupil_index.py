@@ -113,11 +113,16 @@ class PupilIndexProjection:
             return
         subject = index_key_subject(tenant_id)
         key = (await self.data_keys.for_writing(conn, tenant_id, {subject}))[subject]
-        await conn.executemany(
+        # one statement a page, the rows as arrays
+        await conn.execute(
             f"INSERT INTO {table} (tenant_id, pupil_id, name_mac, birth_mac)"  # noqa: S608
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, pupil_id)"
+            " SELECT $1, * FROM unnest($2::uuid[], $3::bytea[], $4::bytea[])"
+            " ON CONFLICT (tenant_id, pupil_id)"
             " DO UPDATE SET name_mac = excluded.name_mac, birth_mac = excluded.birth_mac",
-            [(tenant_id, p, name_mac(key, n), birth_mac(key, b)) for p, (n, b) in kept],
+            tenant_id,
+            [p for p, _ in kept],
+            [name_mac(key, n) for _, (n, _) in kept],
+            [birth_mac(key, b) for _, (_, b) in kept],
         )
 
 

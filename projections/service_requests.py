@@ -142,14 +142,15 @@ class ServiceRequestsProjection:
         )
         states = {s.request_id: s for s in (_decoder.decode(r["state"]) for r in rows)}
         changed = fold(states, events)
-        await conn.executemany(
+        # one statement a page, the rows as arrays
+        await conn.execute(
             f"INSERT INTO {table} (tenant_id, request_id, school_year, state)"  # noqa: S608
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, request_id)"
-            " DO UPDATE SET state = excluded.state",
-            [
-                (tenant_id, s.request_id, s.school_year, _encoder.encode(s))
-                for s in changed.values()
-            ],
+            " SELECT $1, * FROM unnest($2::uuid[], $3::int[], $4::jsonb[])"
+            " ON CONFLICT (tenant_id, request_id) DO UPDATE SET state = excluded.state",
+            tenant_id,
+            [s.request_id for s in changed.values()],
+            [s.school_year for s in changed.values()],
+            [_encoder.encode(s) for s in changed.values()],
         )
 
 

@@ -41,7 +41,7 @@ from projections.cases import CaseKind, DeadlineKind
 from projections.deadlines_due import DeadlinesDue, DueItem, Order
 from projections.disclosure import SUPPRESS_BELOW
 from projections.municipality_figures import SUPPRESSED, PublishedCount
-from projections.projection import TableNames, view_name
+from projections.projection import EventFilter, TableNames, view_name
 
 SETTINGS = "absence_settings"
 CASES = "absence_cases"
@@ -219,14 +219,16 @@ class AbsenceBook:
 
 
 def touches(recorded: RecordedEvent) -> bool:
-    return isinstance(
-        recorded.event,
-        AbsenceCase.Event
-        | Swv.SchoolHolidaysSet
-        | Swv.ThuiszitterspactSignalSet
-        | Pupil.Registered
-        | Pupil.ResidenceChanged,
-    )
+    return _touching(recorded.event)
+
+
+_touching = EventFilter(
+    AbsenceCase.Event,
+    Swv.SchoolHolidaysSet,
+    Swv.ThuiszitterspactSignalSet,
+    Pupil.Registered,
+    Pupil.ResidenceChanged,
+)
 
 
 def _settings_change(recorded: RecordedEvent) -> bool:

@@ -25,6 +25,7 @@ from domain.objection import Objection
 from domain.pupil import Pupil
 from domain.support_request import SupportRequest
 from domain.tlv import Tlv
+from projections.projection import EventFilter
 
 
 class CaseKind(StrEnum):
@@ -236,15 +237,15 @@ def referenced_requests(events: Iterable[RecordedEvent]) -> set[UUID]:
     found: set[UUID] = set()
     for recorded in events:
         event = recorded.event
-        if _is_a(event, _FOLLOWING, _follows_a_request):
+        if _follows_a_request(event):
             found.add(event.support_request_id)  # type: ignore[attr-defined]
     return found
 
 
-_FOLLOWING = (Tlv.Granted, Objection.Lodged, Arrangement.Granted)
+_follows_a_request = EventFilter(Tlv.Granted, Objection.Lodged, Arrangement.Granted)
 
 
-_CASE_EVENTS = (
+_is_case_event = EventFilter(
     SupportRequest.Event,
     Tlv.Event,
     Objection.Event,
@@ -257,24 +258,7 @@ _CASE_EVENTS = (
 
 
 def touches_a_case(recorded: RecordedEvent) -> bool:
-    return _is_a(recorded.event, _CASE_EVENTS, _is_case_event)
-
-
-_follows_a_request: dict[type, bool] = {}
-_is_case_event: dict[type, bool] = {}
-
-
-def _is_a(event: object, classes: tuple[type, ...], known: dict[type, bool]) -> bool:
-    """``isinstance(event, classes)``, remembered by the event's type in ``known``.
-
-    Asked of every event of the log by two read models each page: a dictionary look-up is a
-    fraction of an isinstance against the aggregates' event bases.
-    """
-    kind = type(event)
-    answer = known.get(kind)
-    if answer is None:
-        answer = known[kind] = issubclass(kind, classes)
-    return answer
+    return _is_case_event(recorded.event)
 
 
 class CaseBook:

@@ -19,7 +19,7 @@ from application.queries import Replayable
 from domain.ids import TenantId
 from domain.transition import Handover, HandoverState, IncomingHandover
 from infrastructure.database import Connection, tenant_transaction
-from projections.projection import TableNames, view_name
+from projections.projection import EventFilter, TableNames, view_name
 
 HANDOVERS = "handovers"
 MAX_LIMIT = 1_000
@@ -102,7 +102,10 @@ def fold(rows: dict[UUID, HandoverRow], events: Iterable[RecordedEvent]) -> dict
 
 
 def _touches(recorded: RecordedEvent) -> bool:
-    return isinstance(recorded.event, Handover.Event | IncomingHandover.Event)
+    return _handover_event(recorded.event)
+
+
+_handover_event = EventFilter(Handover.Event, IncomingHandover.Event)
 
 
 _decoder = msgspec.json.Decoder(HandoverRow)

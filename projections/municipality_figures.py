@@ -41,7 +41,7 @@ from domain.support_request import SupportRequest
 from domain.transition import Outflow
 from infrastructure.database import Connection, tenant_transaction
 from projections.disclosure import SUPPRESS_BELOW, Counted, Visibility, protect
-from projections.projection import TableNames, view_name
+from projections.projection import EventFilter, TableNames, view_name
 
 TABLE = "municipality_figures"
 SUPPRESSED: Literal["<5"] = "<5"
@@ -91,6 +91,7 @@ _NEEDS_RESIDENCE = (
     Objection.Decided,
     Outflow.Recorded,
 )
+_counted = EventFilter(*_NEEDS_RESIDENCE)
 _NEEDS_STREAM_TYPE = (SupportRequest.Granted, SupportRequest.Refused, Arrangement.Extended)
 
 _LOOKUP = """
@@ -160,7 +161,7 @@ class MunicipalityFiguresProjection:
         events: Sequence[RecordedEvent],
         tables: TableNames,
     ) -> None:
-        counted = [r for r in events if isinstance(r.event, _NEEDS_RESIDENCE)]
+        counted = [r for r in events if _counted(r.event)]
         if not counted:
             return
         facts = await _look_up(conn, tenant_id, counted)

@@ -33,7 +33,7 @@ from domain.ids import TenantId
 from domain.pupil import Pupil
 from domain.subscription import Subscription
 from infrastructure.database import Connection
-from projections.projection import TableNames
+from projections.projection import EventFilter, TableNames
 
 EVENTS = "partner_events"
 PUPILS = "partner_pupils"
@@ -248,7 +248,7 @@ async def _load_contexts(
             list(stream_ids),
         )
     }
-    pupil_ids = {r.stream_id for r in events if isinstance(r.event, Pupil.Event)}
+    pupil_ids = {r.stream_id for r in events if _pupil_event(r.event)}
     pupil_ids |= {s.pupil_id for s in streams.values()}
     pupil_ids |= {p for r in events if isinstance(p := getattr(r.event, "pupil_id", None), UUID)}
     pupils = {
@@ -294,12 +294,14 @@ async def _save_contexts(
 
 
 _DECODE_STATE = msgspec.json.Decoder(SubscriptionState)
+_pupil_event = EventFilter(Pupil.Event)
+_subscription_event = EventFilter(Subscription.Event)
 
 
 async def _apply_subscriptions(
     conn: Connection, tenant_id: TenantId, events: Sequence[RecordedEvent], tables: TableNames
 ) -> None:
-    mine = [r for r in events if isinstance(r.event, Subscription.Event)]
+    mine = [r for r in events if _subscription_event(r.event)]
     if not mine:
         return
     table = tables[SUBSCRIPTIONS]

@@ -38,6 +38,27 @@ class TableNames:
         return self.physical[table]
 
 
+class EventFilter:
+    """Whether an event is an instance of some event classes, answered once per event type.
+
+    Each read model asks it of every event of the log; an ``isinstance`` against the
+    aggregates' event classes costs about 0.3 µs a class, a dictionary look-up a tenth of it.
+    """
+
+    __slots__ = ("_classes", "_known")
+
+    def __init__(self, *classes: type) -> None:
+        self._classes = classes
+        self._known: dict[type, bool] = {}
+
+    def __call__(self, event: object) -> bool:
+        kind = type(event)
+        answer = self._known.get(kind)
+        if answer is None:
+            answer = self._known[kind] = issubclass(kind, self._classes)
+        return answer
+
+
 def check_identifier(name: str) -> str:
     """``name`` if it is a plain lower-case SQL identifier; projections build SQL from them."""
     if not _IDENTIFIER.match(name):

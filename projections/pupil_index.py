@@ -23,7 +23,7 @@ from domain.pupil import Pupil
 from infrastructure.data_keys import DataKeys
 from infrastructure.database import Connection, tenant_transaction
 from infrastructure.key_provider import KeyProvider, default_key_provider
-from projections.projection import TableNames, view_name
+from projections.projection import EventFilter, TableNames, view_name
 
 TABLE = "pupil_index"
 _INDEX_KEYS = UUID("5d0e1c8a-3f4b-4b9e-8e61-7a2c9d4f0b16")
@@ -57,6 +57,9 @@ def name_mac(key: bytes, name: str) -> bytes:
 
 def birth_mac(key: bytes, born: date) -> bytes:
     return hmac.new(key, b"birth|" + born.isoformat().encode(), hashlib.sha256).digest()
+
+
+_named = EventFilter(Pupil.Registered, Pupil.DetailsCorrected)
 
 
 class PupilIndexProjection:
@@ -93,7 +96,7 @@ class PupilIndexProjection:
         latest: dict[UUID, tuple[str, date] | None] = {}
         for recorded in events:
             event = recorded.event
-            if isinstance(event, (Pupil.Registered, Pupil.DetailsCorrected)):
+            if _named(event):
                 name, born = vars(event)["name"], vars(event)["date_of_birth"]
                 known = name is not None and born is not None
                 latest[recorded.stream_id] = (name, born) if known else None

@@ -20,7 +20,7 @@ from application.queries import Replayable
 from domain.ids import TenantId
 from domain.service import ServiceKind, ServiceRequest
 from infrastructure.database import Connection, tenant_transaction
-from projections.projection import TableNames, view_name
+from projections.projection import EventFilter, TableNames, view_name
 
 REQUESTS = "service_requests"
 
@@ -106,12 +106,13 @@ def fold(
     """The states ``events`` changed, by request id."""
     changed: dict[UUID, ServiceRequestState] = {}
     for recorded in events:
-        if isinstance(recorded.event, ServiceRequest.Event):
+        if _service_request_event(recorded.event):
             state = evolve(states.get(recorded.stream_id), recorded.stream_id, recorded.event)
             states[recorded.stream_id] = changed[recorded.stream_id] = state
     return changed
 
 
+_service_request_event = EventFilter(ServiceRequest.Event)
 _decoder = msgspec.json.Decoder(ServiceRequestState)
 _encoder = msgspec.json.Encoder()
 
@@ -131,7 +132,7 @@ class ServiceRequestsProjection:
         events: Sequence[RecordedEvent],
         tables: TableNames,
     ) -> None:
-        touched = [r.stream_id for r in events if isinstance(r.event, ServiceRequest.Event)]
+        touched = [r.stream_id for r in events if _service_request_event(r.event)]
         if not touched:
             return
         table = tables[REQUESTS]

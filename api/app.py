@@ -39,13 +39,10 @@ from api.settings import Settings
 from api.tracing import tracing_plugins
 from api.transparency import start_transparency_log, stop_transparency_log
 from application.ports import EventStore
-from domain.registry import AGGREGATE_CLASSES
 from infrastructure.commit_notifier import CommitNotifier
 from infrastructure.database import create_pool
-from infrastructure.event_codec import EventCodec
-from infrastructure.event_store import PostgresEventStore
+from infrastructure.event_store import PostgresEventStore, application_store
 from infrastructure.idempotency_keys import InMemoryIdempotencyKeys, PostgresIdempotencyKeys
-from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import MigrationChangedError, apply_migrations
 from infrastructure.system import SystemClock
 from infrastructure.wake_ups import stop_task
@@ -80,11 +77,7 @@ async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None 
             log.warning("database not ready (%s); retrying", app.state.database_error)
             await asyncio.sleep(settings.database_retry_seconds)
             continue
-        store = PostgresEventStore(
-            pool,
-            EventCodec(AGGREGATE_CLASSES),
-            key_provider=default_key_provider(settings.data_dir),
-        )
+        store = application_store(pool, settings.data_dir)
         notifier = CommitNotifier(pool)
         # Always notify, so projection processes elsewhere wake up too.
         store.on_commit(notifier.commit)

@@ -31,8 +31,7 @@ from domain.registry import AGGREGATE_CLASSES
 from infrastructure import embedded_postgres_server
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
-from infrastructure.event_store import PostgresEventStore
-from infrastructure.key_provider import default_key_provider
+from infrastructure.event_store import application_store
 from infrastructure.migrate import apply_migrations
 from infrastructure.system import SystemClock
 from projections.process import rebuild_projection, run_projections_process
@@ -61,12 +60,7 @@ async def _seed_demo(settings: Settings) -> DemoSummary:
     await _migrate(settings)
     pool = await create_pool(settings.app_dsn(), min_size=1, max_size=2)
     try:
-        store = PostgresEventStore(
-            pool,
-            EventCodec(AGGREGATE_CLASSES),
-            key_provider=default_key_provider(settings.data_dir),
-        )
-        return await seed_demo(store, SystemClock())
+        return await seed_demo(application_store(pool, settings.data_dir), SystemClock())
     finally:
         await pool.close()
 

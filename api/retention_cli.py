@@ -23,11 +23,8 @@ from application.commands import CommandContext
 from application.ports import Clock, EventStore
 from application.retention import RetentionReport, change_retention, run_retention
 from domain.ids import TenantId
-from domain.registry import AGGREGATE_CLASSES
 from infrastructure.database import Pool, create_pool
-from infrastructure.event_codec import EventCodec
-from infrastructure.event_store import PostgresEventStore
-from infrastructure.key_provider import default_key_provider
+from infrastructure.event_store import PostgresEventStore, application_store
 from infrastructure.migrate import apply_migrations
 from infrastructure.system import SystemClock
 
@@ -90,11 +87,7 @@ def _with_store(work: Callable[[PostgresEventStore, Pool], Awaitable[_T]]) -> _T
         finally:
             await admin.close()
         pool = await create_pool(settings.app_dsn(), min_size=1, max_size=3)
-        store = PostgresEventStore(
-            pool,
-            EventCodec(AGGREGATE_CLASSES),
-            key_provider=default_key_provider(settings.data_dir),
-        )
+        store = application_store(pool, settings.data_dir)
         try:
             return await work(store, pool)
         finally:

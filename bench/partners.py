@@ -70,14 +70,11 @@ from application.commands import (
 from application.handlers import platform, pupils, subscriptions, swv
 from bench.database import ServerCpu, bench_database
 from domain.ids import TenantId
-from domain.registry import AGGREGATE_CLASSES
 from domain.subscription import IntegrationEventType, LegalBasis, Transport
 from domain.swv import SchoolType
 from infrastructure.commit_notifier import CommitNotifier
 from infrastructure.database import Pool, create_pool, listen, stop_listening
-from infrastructure.event_codec import EventCodec
-from infrastructure.event_store import PostgresEventStore
-from infrastructure.key_provider import default_key_provider
+from infrastructure.event_store import PostgresEventStore, application_store
 from infrastructure.system import SystemClock
 from infrastructure.transparency_log import TransparencyLog
 from infrastructure.wake_ups import stop_task
@@ -277,9 +274,7 @@ def _report_logs(logs: list[Path]) -> None:
 
 def _store(pool: Pool, data_dir: Path) -> PostgresEventStore:
     """A store whose data keys the worker processes (given ``data_dir``) can read."""
-    return PostgresEventStore(
-        pool, EventCodec(AGGREGATE_CLASSES), key_provider=default_key_provider(data_dir)
-    )
+    return application_store(pool, data_dir)
 
 
 _PROJECTIONS_PROCESS = (

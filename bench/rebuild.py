@@ -26,11 +26,8 @@ from typing import Any
 from api.settings import Settings
 from bench.load.main import DATABASE, history_server, written
 from domain.ids import TenantId
-from domain.registry import AGGREGATE_CLASSES
 from infrastructure.database import Pool, create_pool, scoped_connection, tenant_transaction
-from infrastructure.event_codec import EventCodec
-from infrastructure.event_store import READ_LOG_EVENTS_SQL, PostgresEventStore
-from infrastructure.key_provider import default_key_provider
+from infrastructure.event_store import READ_LOG_EVENTS_SQL, PostgresEventStore, application_store
 from projections.builds import create_build, drop_build
 from projections.catch_up import Tracked, catch_up_together
 from projections.rebuild import REBUILD_BATCH_SIZE, tenant_heads
@@ -113,11 +110,7 @@ async def measure(args: argparse.Namespace, admin_dsn: str) -> dict[str, Any]:
     pool = await create_pool(settings.app_dsn(), min_size=2, max_size=4)
     try:
         # the personal fields decrypt under the KEKs of that data directory, as the API's do
-        store = PostgresEventStore(
-            pool,
-            EventCodec(AGGREGATE_CLASSES),
-            key_provider=default_key_provider(settings.data_dir),
-        )
+        store = application_store(pool, settings.data_dir)
         async with pool.acquire() as conn:
             heads = await tenant_heads(conn)
         heads = dict(sorted(heads.items())[: args.tenants])

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,7 @@ from application.ports import (
     TenantHead,
 )
 from domain.ids import TenantId
+from domain.registry import AGGREGATE_CLASSES
 from infrastructure import metrics
 from infrastructure.data_keys import DataKeys
 from infrastructure.database import Connection, HeldConnections, Pool, tenant_transaction
@@ -578,4 +580,11 @@ def append_arguments(tenant_id: TenantId, batch: PreparedBatch) -> tuple[Any, ..
         key_refs if any(ref is not None for ref in key_refs) else None,
         b"[" + b",".join(batch.payloads) + b"]",
         b"".join(batch.hashes),
+    )
+
+
+def application_store(pool: Pool, data_dir: Path) -> PostgresEventStore:
+    """The store of every aggregate, its personal fields under the KEKs of ``data_dir``."""
+    return PostgresEventStore(
+        pool, EventCodec(AGGREGATE_CLASSES), key_provider=default_key_provider(data_dir)
     )

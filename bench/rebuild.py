@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import Settings
-from bench.load.main import DATABASE, history_server, written
+from bench.load.main import history_dsn, history_server, written
+from bench.projections import summary
 from domain.ids import TenantId
 from infrastructure.database import Pool, create_pool, scoped_connection, tenant_transaction
 from infrastructure.event_store import READ_LOG_EVENTS_SQL, PostgresEventStore, application_store
@@ -96,17 +97,8 @@ async def rebuild_all(pool: Pool, store: PostgresEventStore, heads: dict[TenantI
                 await drop_build(conn, build)
 
 
-def summary(values: Sequence[float]) -> dict[str, float]:
-    return {
-        "min": round(min(values), 3),
-        "median": round(statistics.median(values), 3),
-        "max": round(max(values), 3),
-    }
-
-
 async def measure(args: argparse.Namespace, admin_dsn: str) -> dict[str, Any]:
-    database_url = admin_dsn.rsplit("/", 1)[0] + f"/{DATABASE}"
-    settings = Settings.from_env(database_url=database_url, data_dir=str(args.data_dir))
+    settings = Settings.from_env(database_url=history_dsn(admin_dsn), data_dir=str(args.data_dir))
     pool = await create_pool(settings.app_dsn(), min_size=2, max_size=4)
     try:
         # the personal fields decrypt under the KEKs of that data directory, as the API's do
@@ -115,13 +107,13 @@ async def measure(args: argparse.Namespace, admin_dsn: str) -> dict[str, Any]:
             heads = await tenant_heads(conn)
         heads = dict(sorted(heads.items())[: args.tenants])
         events = sum(heads.values())
-        rates: dict[str, list[float]] = {"bare": [], "decoded": [], "rebuild": []}
+        phases: dict[str, Callable[[], Awaitable[int]]] = {
+            "bare": lambda: bare_read(pool, heads),
+            "decoded": lambda: decoded_read(store, heads),
+            "rebuild": lambda: rebuild_all(pool, store, heads),
+        }
+        rates: dict[str, list[float]] = {phase: [] for phase in phases}
         for run in range(args.runs):
-            phases: dict[str, Callable[[], Awaitable[int]]] = {
-                "bare": lambda: bare_read(pool, heads),
-                "decoded": lambda: decoded_read(store, heads),
-                "rebuild": lambda: rebuild_all(pool, store, heads),
-            }
             for phase, work in phases.items():
                 started = time.perf_counter()
                 done = await work()

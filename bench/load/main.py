@@ -96,7 +96,8 @@ def _count(text: str) -> int:
     return int(float(text[:-1] if scale > 1 else text) * scale)
 
 
-def _dsn(admin_dsn: str) -> str:
+def history_dsn(admin_dsn: str) -> str:
+    """The bench database of the history, on the server of ``admin_dsn``."""
     return admin_dsn.rsplit("/", 1)[0] + f"/{DATABASE}"
 
 
@@ -111,7 +112,7 @@ async def prepare_history(
     server = await asyncpg.connect(admin_dsn)
     try:
         exists = await server.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE)
-        held = await _held(_dsn(admin_dsn)) if exists else (0, 0)
+        held = await _held(history_dsn(admin_dsn)) if exists else (0, 0)
         # An import that was stopped before the end holds fewer events: it is resumed below.
         if held[0] > 0 and not fresh and held[1] >= _COMPLETE * events:
             return {"reused": True, "tenants": held[0], "events": held[1]}
@@ -130,7 +131,7 @@ async def prepare_history(
     # personal fields encrypted under its KEKs (the import's preparing process reads the env)
     signer = checkpoint_signer(Settings.from_env(data_dir=str(data_dir)))
     os.environ["PASSEND_DATA_DIR"] = str(data_dir)
-    result = await run_import(_dsn(admin_dsn), path, signer=signer)
+    result = await run_import(history_dsn(admin_dsn), path, signer=signer)
     return {
         "reused": False,
         "tenants": len(result.tenants),
@@ -161,7 +162,7 @@ async def api_server(
     """``passend serve`` on the bench database, until it answers ``/health``."""
     env = dict(
         os.environ,
-        DATABASE_URL=_dsn(admin_dsn),
+        DATABASE_URL=history_dsn(admin_dsn),
         PASSEND_DATA_DIR=str(data_dir),
         PASSEND_LOG_LEVEL="warning",
     )
@@ -341,15 +342,15 @@ async def sweep(args: argparse.Namespace, admin_dsn: str, postgres: ServerCpu) -
     )
     print(f"history: {results['history']}", flush=True)
     async with api_server(admin_dsn, args.data_dir, args.port, args.workers) as server:
-        results["read_models"] = await wait_for_read_models(_dsn(admin_dsn))
+        results["read_models"] = await wait_for_read_models(history_dsn(admin_dsn))
         print(f"read models: {results['read_models']}", flush=True)
         if args.prepare_only:
             return results
-        tenants = await load_tenants(_dsn(admin_dsn), settings, args.data_dir)
+        tenants = await load_tenants(history_dsn(admin_dsn), settings, args.data_dir)
         host = f"127.0.0.1:{args.port}"
         mix = Mix(tenants, host)
         connections = Connections("127.0.0.1", args.port, max_open=args.max_connections)
-        lag = ProjectionLag(_dsn(admin_dsn))
+        lag = ProjectionLag(history_dsn(admin_dsn))
         await lag.start()
         try:
             await open_loop(connections, args.rates[0], args.warm_up_seconds, mix.next_request)

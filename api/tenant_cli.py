@@ -86,9 +86,7 @@ async def _offboard(
                 return deleted[-1]
 
             await run(
-                functools.partial(
-                    offboarding.erase_tenant, erase_rows=counted, destroy_keks=keks.destroy_keks
-                ),
+                functools.partial(offboarding.erase_tenant, erase_rows=counted, keks=keks),
                 EraseTenant(code=code, export_sha256=written.sha256, reason=reason),
             )
         await store.close()
@@ -126,9 +124,7 @@ def offboard(
         typer.echo(f"Nothing deleted: {error}", err=True)
         raise typer.Exit(1) from None
     except KeyUnavailableError as error:
-        typer.echo(
-            f"{tenant}: its rows are deleted, its KEKs not; nothing recorded: {error}", err=True
-        )
+        typer.echo(f"Nothing deleted: {tenant}'s KEKs cannot be destroyed: {error}", err=True)
         raise typer.Exit(1) from None
     if done.suspended_now:
         typer.echo(f"{tenant}: suspended (nothing changes in it any more)")

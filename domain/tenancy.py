@@ -105,14 +105,18 @@ class Tenancy(Aggregate):
         """Every row of the tenant was deleted, after the export of its whole log; its KEKs too.
 
         ``keks_destroyed`` are the ids of the KEKs destroyed (none in erasures before v2).
+        ``rows_deleted`` is None when an earlier attempt deleted the rows and stopped before
+        recording how many; ``keks_destroyed`` is then None too unless this attempt found KEKs
+        left to destroy (v3: before, such an attempt recorded 0 rows and no KEK, as if none
+        had been there).
         """
 
-        TOPIC = "TenancyErased.v2"
+        TOPIC = "TenancyErased.v3"
         last_position: int
         chain_hash: str
         export_sha256: str
-        rows_deleted: int
-        keks_destroyed: tuple[str, ...]
+        rows_deleted: int | None
+        keks_destroyed: tuple[str, ...] | None
         reason: str
         erased_by: str
         erased_at: datetime
@@ -326,8 +330,8 @@ class Tenancy(Aggregate):
         last_position: int,
         chain_hash: str,
         export_sha256: str,
-        rows_deleted: int,
-        keks_destroyed: Sequence[str],
+        rows_deleted: int | None,
+        keks_destroyed: Sequence[str] | None,
         reason: str,
         by: str,
         at: datetime,
@@ -339,7 +343,7 @@ class Tenancy(Aggregate):
             chain_hash=chain_hash,
             export_sha256=export_sha256,
             rows_deleted=rows_deleted,
-            keks_destroyed=tuple(keks_destroyed),
+            keks_destroyed=None if keks_destroyed is None else tuple(keks_destroyed),
             reason=require_text(reason, "The reason for the erasure", field="reason"),
             erased_by=by,
             erased_at=at,

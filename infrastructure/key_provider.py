@@ -60,6 +60,14 @@ class KeyProvider(Protocol):
         """
         ...
 
+    async def ensure_destroyable(self, tenant_id: TenantId) -> None:
+        """KeyUnavailableError, saying what to do, if ``destroy_keks`` would refuse now.
+
+        Asked before an erasure deletes any row: a refusal after the deletion would leave the
+        data gone and the KEKs kept, with no record of either.
+        """
+        ...
+
     async def destroy_keks(self, tenant_id: TenantId) -> list[str]:
         """Destroy every KEK of the tenant; the ids of those destroyed (none left: empty).
 
@@ -138,6 +146,9 @@ class LocalKeyProvider:
         """Destroy a KEK: every data key it wraps becomes unreadable."""
         (self._tenant_dir(tenant_id) / f"{kek_id}.key").unlink(missing_ok=True)
 
+    async def ensure_destroyable(self, tenant_id: TenantId) -> None:
+        self._tenant_dir(tenant_id)  # a name that is no tenant's directory is refused
+
     async def destroy_keks(self, tenant_id: TenantId) -> list[str]:
         directory = self._tenant_dir(tenant_id)
         if not directory.is_dir():
@@ -199,13 +210,16 @@ class EnvKeyProvider:
             f"KEKs from the environment are fixed: add one to PASSEND_KEK_{tenant_id} instead"
         )
 
-    async def destroy_keks(self, tenant_id: TenantId) -> list[str]:
+    async def ensure_destroyable(self, tenant_id: TenantId) -> None:
         """Refuses while any KEK of the tenant is configured: only its environment can drop it."""
         if self._keks(tenant_id):
             raise KeyUnavailableError(
                 f"KEKs from the environment are fixed: remove PASSEND_KEK_{tenant_id} from every"
                 " process's environment and destroy it where it is kept, then erase again"
             )
+
+    async def destroy_keks(self, tenant_id: TenantId) -> list[str]:
+        await self.ensure_destroyable(tenant_id)
         return []
 
     async def wrap(

@@ -52,5 +52,7 @@ UPCASTERS: Mapping[tuple[str, int], Callable[[Payload], Payload]] = MappingProxy
         ("ObjectionLodged", 1): _objection_lodged_v1,
         # Erasures before KEKs were destroyed with the rows left them in the key provider.
         ("TenancyErased", 1): _with(keks_destroyed=[]),
+        # v3 lets both counts be unknown (None); every v2 erasure recorded them.
+        ("TenancyErased", 2): _with(),
     }
 )

@@ -152,6 +152,6 @@ class OffboardingController(Controller):
         handler = functools.partial(
             offboarding.erase_tenant,
             erase_rows=_eraser(_admin_dsn(state)),
-            destroy_keks=_store(state).data_keys.provider.destroy_keks,
+            keks=_store(state).data_keys.provider,
         )
         return accepted(await operator(handler, data))

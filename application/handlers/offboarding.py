@@ -9,6 +9,7 @@ infrastructure's, passed in.
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from application.access import OPERATES_PLATFORM
 from application.acts import Act
@@ -32,8 +33,18 @@ class HandedBackLog:
 WriteExport = Callable[[TenantId], Awaitable[HandedBackLog]]
 EraseRows = Callable[[TenantId], Awaitable[int]]
 """Deletes every row of the tenant, checks none is left, and says how many were deleted."""
-DestroyKeks = Callable[[TenantId], Awaitable[list[str]]]
-"""Destroys every KEK of the tenant in the key provider; the ids of those destroyed."""
+
+
+class TenantKeks(Protocol):
+    """A tenant's KEKs as its erasure destroys them (the key provider)."""
+
+    async def ensure_destroyable(self, tenant_id: TenantId) -> None:
+        """KeyUnavailableError, saying what to do, if ``destroy_keks`` would refuse now."""
+        ...
+
+    async def destroy_keks(self, tenant_id: TenantId) -> list[str]:
+        """Destroy every KEK of the tenant; the ids of those destroyed."""
+        ...
 
 
 async def _tenancy(store: EventStore, ctx: CommandContext, code: str) -> tuple[Tenancy, int]:
@@ -72,14 +83,17 @@ async def erase_tenant(  # noqa: PLR0913 - the command, and what deletes rows an
     store: EventStore,
     clock: Clock,
     erase_rows: EraseRows,
-    destroy_keks: DestroyKeks,
+    keks: TenantKeks,
 ) -> CommandOutcome:
     """Delete every row and KEK of the tenant, once its log as it stands was exported; record it.
 
-    The KEKs go after the rows (a deletion refused meanwhile leaves the keys readable); then
-    nothing is left that could unwrap a backup of its data keys (crypto-shredding). Run again
-    after a failure between the deletion and its record, it finds nothing left to delete (or
-    destroy) and records the erasure of what its export held.
+    The provider is asked first whether it can destroy the KEKs: one that cannot (KEKs from
+    the environment) refuses the erasure before a row is deleted. The KEKs go after the rows (a
+    deletion refused meanwhile leaves the keys readable); then nothing is left that could
+    unwrap a backup of its data keys (crypto-shredding). Run again after a failure between the
+    deletion and its record, it finds the rows gone and records the erasure of what its export
+    held without a count of rows (``rows_deleted`` None: it is not known), and the KEKs it
+    destroyed itself if any were left (None if none: an earlier attempt may have).
     """
     ctx = replace(ctx, tenant_id=PLATFORM_TENANT)
     tenant = TenantId(cmd.code)
@@ -89,17 +103,20 @@ async def erase_tenant(  # noqa: PLR0913 - the command, and what deletes rows an
     try:
         head = await store.head(tenant)
         position, chain_hash = head.last_position, head.chain_hash.hex()
+        deleted_before = False
     except UnknownTenantError:  # deleted already: only the record is missing
         position, chain_hash = tenancy.export.last_position, tenancy.export.chain_hash
+        deleted_before = True
     tenancy.ensure_erasable(last_position=position, export_sha256=cmd.export_sha256)
+    await keks.ensure_destroyable(tenant)
     deleted = await erase_rows(tenant)
-    destroyed = await destroy_keks(tenant)
+    destroyed = await keks.destroy_keks(tenant)
     tenancy.erase(
         last_position=position,
         chain_hash=chain_hash,
         export_sha256=cmd.export_sha256,
-        rows_deleted=deleted,
-        keks_destroyed=destroyed,
+        rows_deleted=None if deleted_before else deleted,
+        keks_destroyed=None if deleted_before and not destroyed else destroyed,
         reason=cmd.reason,
         **Act.of(ctx, clock).stamp,
     )

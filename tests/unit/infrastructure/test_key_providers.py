@@ -17,8 +17,11 @@ KEK = base64.b64encode(b"k" * 32).decode()
 async def test_keks_from_the_environment_are_destroyed_only_by_removing_them_there() -> None:
     configured = EnvKeyProvider({"PASSEND_KEK_PO2604": f"kek-1:{KEK}"})
     with pytest.raises(KeyUnavailableError, match="remove PASSEND_KEK_PO2604"):
+        await configured.ensure_destroyable(TenantId("PO2604"))
+    with pytest.raises(KeyUnavailableError, match="remove PASSEND_KEK_PO2604"):
         await configured.destroy_keks(TenantId("PO2604"))
     assert await configured.current_kek(TenantId("PO2604")) == "kek-1"
+    await EnvKeyProvider({}).ensure_destroyable(TenantId("PO2604"))
     assert await EnvKeyProvider({}).destroy_keks(TenantId("PO2604")) == []
 
 

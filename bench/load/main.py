@@ -38,7 +38,7 @@ from api.import_cli import run_import
 from api.settings import Settings
 from api.transparency import checkpoint_signer
 from bench.database import ServerCpu
-from bench.load.history import write_history
+from bench.load.history import history_file_name, write_history
 from bench.load.http import MAX_CONNECTIONS, Connections, Outcome, open_loop
 from bench.load.mix import Mix, load_tenants
 from bench.load.probes import ProjectionLag, cpu_seconds, rss_bytes
@@ -122,7 +122,7 @@ async def prepare_history(
             await server.execute(f"CREATE DATABASE {DATABASE}")
     finally:
         await server.close()
-    path = data_dir / f"history-{tenants}-{events}.ndjson"
+    path = data_dir / history_file_name(tenants, events)
     if not path.exists():
         started = time.perf_counter()
         lines = await write_history(path, tenants=tenants, events=events)

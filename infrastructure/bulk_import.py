@@ -17,8 +17,10 @@ Rows go in with binary ``COPY``, which PostgreSQL does not allow on tables with 
 security for roles it applies to: the import runs as the database owner (the admin DSN). A
 tenant's head row is locked for each chunk, so appends of the running service wait, and
 positions stay dense. Resumable: a chunk is committed whole or not at all, and a rerun skips
-events whose ids a tenant already holds (checked only until the first chunk that is not there
-yet).
+events whose ids a tenant held when the import began (checked only until the first chunk that
+is not there yet). Which tenants resume, and from which position, is read once, before any
+block is prepared: an event id the file repeats is never taken for one imported before, and
+stops the import naming its line.
 
 Three processes share the work, so that preparing overlaps writing on two cores: two preparing
 processes (forked, each with its own connection for lookups and data keys) take turns at the
@@ -158,7 +160,8 @@ class _Chunk:
 
 @dataclass(slots=True)
 class _Tenant:
-    resuming: bool  # it held events when the import began: skip what is there already
+    held: int  # its last position when the import began: what is there already to skip
+    resuming: bool  # it held events then, and the chunks so far were there: skip those
     # where its streams stood in the database when first looked up (resuming tenants only)
     stored_versions: dict[UUID, int] = field(default_factory=dict)
     sealers: dict[UUID, FieldSealer] = field(default_factory=dict)
@@ -187,6 +190,7 @@ class PreparedChunk:
     # per stream, native int64s: its first and last version in the chunk, the line of its
     # first event, and its version in the database when looked up (0 if not, or not there)
     stream_spans: bytes
+    row_lines: bytes  # each row's line, native int64s
 
     def stamped(self, last_position: int, chain_hash: bytes) -> bytearray:
         """The rows at the positions after ``last_position``, closed by ``chain_hash``."""
@@ -205,6 +209,7 @@ _HASH_LENGTH = struct.pack(">i", _HASH_BYTES)
 # stream_id, stream_version and event_id, each behind its length: packed at once
 _IDS = struct.Struct(">i16sii" + "i16s")
 _JSONB_HEAD = struct.Struct(">ib")
+_EVENT_ID_AT = _POSITION.size + _IDS.size - 16  # from a row's position: the last of _IDS
 
 
 def read_chunks(lines: Iterable[bytes], chunk_size: int, first_line: int = 1) -> Iterator[_Chunk]:
@@ -244,10 +249,16 @@ class ChunkPreparer:
     """Checks, encrypts, encodes and hashes chunks; looks things up over its own connection."""
 
     def __init__(
-        self, lookups: Connection, codec: EventCodec, key_provider: KeyProvider | None = None
+        self,
+        lookups: Connection,
+        codec: EventCodec,
+        held: dict[str, int],
+        key_provider: KeyProvider | None = None,
     ) -> None:
+        """``held``: the last position of each tenant that held events when the import began."""
         self._conn = lookups
         self._codec = codec
+        self._held = held
         self._keys = DataKeys(key_provider or default_key_provider())
         self._tenants: dict[str, _Tenant] = {}
         self._encoders: dict[str, tuple[PlainEncoder, bytes]] = {}
@@ -278,10 +289,8 @@ class ChunkPreparer:
             tenant,
             genesis_hash(tenant),
         )
-        held = await self._conn.fetchval(
-            "SELECT last_position FROM tenant_heads WHERE tenant_id = $1", tenant
-        )
-        state = _Tenant(resuming=held > 0)
+        held = self._held.get(tenant, 0)
+        state = _Tenant(held=held, resuming=held > 0)
         self._tenants[tenant] = state
         return state
 
@@ -289,9 +298,11 @@ class ChunkPreparer:
         """Drop the chunk's events the tenant holds already; 0 when it holds none."""
         ids = [line.event_id for _, line in chunk.lines]
         rows = await self._conn.fetch(
-            "SELECT event_id FROM events WHERE tenant_id = $1 AND event_id = ANY($2::uuid[])",
+            "SELECT event_id FROM events WHERE tenant_id = $1 AND event_id = ANY($2::uuid[])"
+            " AND position <= $3",
             tenant,
             ids,
+            state.held,
         )
         if not rows:
             state.resuming = False
@@ -307,9 +318,11 @@ class ChunkPreparer:
             return
         rows = await self._conn.fetch(
             "SELECT stream_id, max(stream_version) AS v FROM events"
-            " WHERE tenant_id = $1 AND stream_id = ANY($2::uuid[]) GROUP BY stream_id",
+            " WHERE tenant_id = $1 AND stream_id = ANY($2::uuid[]) AND position <= $3"
+            " GROUP BY stream_id",
             tenant,
             unseen,
+            state.held,
         )
         state.stored_versions.update({r["stream_id"]: r["v"] for r in rows})
 
@@ -372,6 +385,7 @@ class ChunkPreparer:
         actors: dict[str, bytes] = {}
         parts = [copy_binary.HEADER]
         offsets = array("q")
+        row_lines = array("q")
         hashes = []
         size = len(copy_binary.HEADER)
         for number, line, encoder, type_columns, fields, subject in checked:
@@ -431,6 +445,7 @@ class ChunkPreparer:
                 )
             )
             offsets.append(size + position_at)
+            row_lines.append(number)
             size += len(row)
             parts.append(row)
             hashes.append(digest)
@@ -448,6 +463,7 @@ class ChunkPreparer:
             event_hashes=b"".join(hashes),
             stream_ids=b"".join(stream_id.bytes for stream_id in spans),
             stream_spans=array("q", itertools.chain.from_iterable(spans.values())).tobytes(),
+            row_lines=row_lines.tobytes(),
         )
 
 
@@ -499,12 +515,12 @@ class _PreparingProcess:
     preparer: ChunkPreparer
 
     @classmethod
-    def start(cls, admin_dsn: str, codec: EventCodec) -> None:
+    def start(cls, admin_dsn: str, codec: EventCodec, held: dict[str, int]) -> None:
         # what the fork inherited stays out of the collector's scans (and its pages unwritten)
         gc.freeze()
         cls.loop = asyncio.new_event_loop()
         cls.connection = cls.loop.run_until_complete(asyncpg.connect(admin_dsn))
-        cls.preparer = ChunkPreparer(cls.connection, codec)
+        cls.preparer = ChunkPreparer(cls.connection, codec, held)
 
     @classmethod
     def prepare_block(cls, first_line: int, lines: list[bytes]) -> list[PreparedChunk]:
@@ -520,10 +536,65 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
+async def held_positions(admin_dsn: str) -> dict[str, int]:
+    """The last position of every tenant that holds events: where an import resumes each."""
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        rows = await admin.fetch(
+            "SELECT tenant_id, last_position FROM tenant_heads WHERE last_position > 0"
+        )
+    finally:
+        await admin.close()
+    return {row["tenant_id"]: row["last_position"] for row in rows}
+
+
+async def _repeated_event(writer: Connection, chunk: PreparedChunk) -> ImportLineError:
+    """The chunk's first event whose id its tenant holds already, or that the chunk repeats."""
+    rows = memoryview(chunk.rows)
+    lines = memoryview(chunk.row_lines).cast("q")
+    ids = [
+        UUID(bytes=bytes(rows[offset + _EVENT_ID_AT : offset + _EVENT_ID_AT + 16]))
+        for offset in memoryview(chunk.position_offsets).cast("q")
+    ]
+    held = {
+        row["event_id"]: row["position"]
+        for row in await writer.fetch(
+            "SELECT event_id, position FROM events WHERE tenant_id = $1"
+            " AND event_id = ANY($2::uuid[])",
+            chunk.tenant,
+            ids,
+        )
+    }
+    first_line: dict[UUID, int] = {}
+    for event_id, number in zip(ids, lines, strict=True):
+        if event_id in held:
+            where = f"at position {held[event_id]} of tenant {chunk.tenant}'s log"
+        elif event_id in first_line:
+            where = f"on line {first_line[event_id]}"
+        else:
+            first_line[event_id] = number
+            continue
+        return ImportLineError(number, f"event {event_id} is there already, {where}")
+    return ImportLineError(lines[0], "an event id of this chunk is there already")
+
+
 async def write_chunk(writer: Connection, chunk: PreparedChunk) -> None:
-    """One commit: lock the head, copy the rows at the next positions, move the head."""
+    """One commit: lock the head, copy the rows at the next positions, move the head.
+
+    An event id its tenant holds already (not one a resumed import skips: one the file
+    repeats) stops it with ``ImportLineError`` naming the line.
+    """
     if not chunk.events:
         return
+    try:
+        await _write_chunk(writer, chunk)
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name != "events_event_id_key":
+            raise
+        raise await _repeated_event(writer, chunk) from None
+
+
+async def _write_chunk(writer: Connection, chunk: PreparedChunk) -> None:
     async with writer.transaction():
         head = await writer.fetchrow(
             "SELECT last_position, chain_hash FROM tenant_heads WHERE tenant_id = $1 FOR UPDATE",
@@ -574,6 +645,9 @@ async def import_events(  # noqa: PLR0913 - the import and how it is split
     blocks = enumerate(read_blocks(lines, chunk_size))
     pending: deque[asyncio.Future[list[PreparedChunk]]] = deque()
     versions = StreamVersions()
+    # decided once, here: a preparing process that first meets a tenant after this process
+    # wrote some of its events would take it for one that is resuming
+    held = await held_positions(admin_dsn)
     with contextlib.ExitStack() as stack:
         # forked before this process opens a connection: no child shares a socket in use.
         # One pool per process, so that block i goes to process i mod n, in turn.
@@ -583,7 +657,7 @@ async def import_events(  # noqa: PLR0913 - the import and how it is split
                     1,
                     mp_context=multiprocessing.get_context("fork"),
                     initializer=_PreparingProcess.start,
-                    initargs=(admin_dsn, codec),
+                    initargs=(admin_dsn, codec, held),
                 )
             )
             for _ in range(preparing_processes)

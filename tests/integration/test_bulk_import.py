@@ -154,3 +154,43 @@ async def test_a_stream_that_skips_a_version_between_chunks_stops_the_import_at_
 
     assert (await pg_store.head(tenant)).last_position == index - index % size
     assert (await pg_store.verify_chain(tenant)).first_broken_position is None
+
+
+async def test_an_event_id_repeated_in_a_fresh_import_stops_it_naming_the_line(
+    database_dsns: tuple[str, str], pg_store: PostgresEventStore, codec: EventCodec
+) -> None:
+    # Blocks of 20 lines go to the two preparing processes in turn: X, Y, X, Y, X, X. The
+    # second process first meets tenant X in the sixth block, once the first blocks are
+    # written: X held events by then, but not when the import began, so nothing is skipped.
+    size = 20
+    (first, _, first_lines), (second, _, second_lines) = [
+        await _demo_history(codec) for _ in range(2)
+    ]
+    x, y = first_lines[: 4 * size], second_lines[: 2 * size]
+    repeated = msgspec.json.decode(x[-1])
+    repeated["event_id"] = msgspec.json.decode(x[0])["event_id"]
+    x[-1] = msgspec.json.encode(repeated)
+    lines = [*x[:size], *y[:size], *x[size : 2 * size], *y[size:], *x[2 * size :]]
+
+    with pytest.raises(
+        ImportLineError, match=rf"line {len(lines)}: event {repeated['event_id']} is .* position 1"
+    ):
+        await import_events(database_dsns[0], codec, lines, chunk_size=size)
+
+    assert (await pg_store.head(first)).last_position == 3 * size
+    assert (await pg_store.head(second)).last_position == 2 * size
+
+
+async def test_an_event_id_repeated_within_a_chunk_names_both_lines(
+    database_dsns: tuple[str, str], pg_store: PostgresEventStore, codec: EventCodec
+) -> None:
+    tenant, _, lines = await _demo_history(codec)
+    lines = lines[:30]
+    repeated = msgspec.json.decode(lines[-1])
+    repeated["event_id"] = msgspec.json.decode(lines[24])["event_id"]
+    lines[-1] = msgspec.json.encode(repeated)
+
+    with pytest.raises(ImportLineError, match=r"line 30: event .* is there already, on line 25"):
+        await import_events(database_dsns[0], codec, lines, chunk_size=20)
+
+    assert (await pg_store.head(tenant)).last_position == 20

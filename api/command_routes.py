@@ -47,10 +47,11 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Example, Reference, Schema
 from litestar.params import Body
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
-from litestar.types import ControllerRouterHandler, Guard
+from litestar.types import ControllerRouterHandler
 from litestar.typing import FieldDefinition
 
 from api.auth import Principal
+from api.authorisation import Guard
 from api.dependencies import CommandRunner, Commands, provide_create_context
 from api.schemas.common import COMMAND_ERRORS, CommandAccepted, accepted, problems
 from api.schemas.headers import ETAG, LOCATION

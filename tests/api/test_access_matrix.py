@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from inspect import iscoroutinefunction
 from typing import Any
 
 import pytest
@@ -548,6 +549,19 @@ def test_the_matrix_covers_every_route_of_the_app(api: Api) -> None:
         for r in ROUTES
     }
     assert served - {"GET /health", "GET /health/live", "GET /health/ready"} == covered
+
+
+def test_every_guard_runs_on_the_event_loop(api: Api) -> None:
+    """A plain function as a guard is run in Litestar's thread pool, at a cost per request."""
+    guards = {
+        f"{handler} {guard}": guard
+        for route in api.client.app.routes
+        for handler in route.route_handlers
+        for layer in handler.ownership_layers
+        for guard in layer.guards or ()
+    }
+    assert guards
+    assert [name for name, guard in guards.items() if not iscoroutinefunction(guard)] == []
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[r.id for r in ROUTES])

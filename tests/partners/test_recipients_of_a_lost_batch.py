@@ -72,4 +72,5 @@ async def test_a_2xx_for_a_range_the_worker_lost_still_records_its_recipients(
 
     assert still_pending is False
     assert [tuple(r) for r in recipients] == [(pupil, LEFT, 2, AT)]
+    assert delivery is not None
     assert tuple(delivery) == (0, None), "the lost range moves nothing"

@@ -109,10 +109,17 @@ async def prepare_history(
     admin_dsn: str, data_dir: Path, tenants: int, events: int, *, fresh: bool = False
 ) -> dict[str, Any]:
     """The database holds the history (imported now, or before): how it got there."""
+    path = data_dir / history_file_name(tenants, events)
     server = await asyncpg.connect(admin_dsn)
     try:
         exists = await server.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE)
         held = await _held(history_dsn(admin_dsn)) if exists else (0, 0)
+        if held[0] > 0 and not fresh and not path.exists():
+            # imported from another file: an earlier generator's, or another size's
+            raise SystemExit(
+                f"The database in {data_dir} holds a history not written to {path.name}"
+                " (an earlier generator's?): run with --fresh to import this one."
+            )
         # An import that was stopped before the end holds fewer events: it is resumed below.
         if held[0] > 0 and not fresh and held[1] >= _COMPLETE * events:
             return {"reused": True, "tenants": held[0], "events": held[1]}
@@ -122,7 +129,6 @@ async def prepare_history(
             await server.execute(f"CREATE DATABASE {DATABASE}")
     finally:
         await server.close()
-    path = data_dir / history_file_name(tenants, events)
     if not path.exists():
         started = time.perf_counter()
         lines = await write_history(path, tenants=tenants, events=events)

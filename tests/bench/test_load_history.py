@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import date, timedelta
+from pathlib import Path
 
+import asyncpg
 import msgspec
 import pytest
 
@@ -14,8 +16,10 @@ from bench.load.history import (
     LEAVE_AFTER_YEARS,
     TEMPLATE_TODAY,
     _templates,
+    history_file_name,
     history_lines,
 )
+from bench.load.main import DATABASE, prepare_history
 from demo.dates import school_year_end
 from domain.ids import TenantId
 from infrastructure.bulk_import import ImportLine, import_events
@@ -137,3 +141,28 @@ async def test_the_history_imports_cleanly_and_its_cases_fold(
         assert CaseBook({}).fold(stored)
         verification = await pg_store.verify_chain(TenantId(tenant))
         assert verification.first_broken_position is None
+
+
+@pytest.mark.integration
+async def test_a_database_holding_another_file_s_history_is_not_taken_for_this_one(
+    admin_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "load"
+    data_dir.mkdir()
+    monkeypatch.setenv("PASSEND_DATA_DIR", str(data_dir))
+    try:
+        first = await prepare_history(admin_dsn, data_dir, 2, 600)
+        again = await prepare_history(admin_dsn, data_dir, 2, 600)
+        # as an earlier generator left it: the database, and its file under another name
+        (data_dir / history_file_name(2, 600)).rename(data_dir / "history-2-600.ndjson")
+
+        with pytest.raises(SystemExit, match="--fresh"):
+            await prepare_history(admin_dsn, data_dir, 2, 600)
+        fresh = await prepare_history(admin_dsn, data_dir, 2, 600, fresh=True)
+    finally:
+        server = await asyncpg.connect(admin_dsn)
+        await server.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        await server.close()
+
+    assert (first["reused"], again["reused"], fresh["reused"]) == (False, True, False)
+    assert fresh["events"] == first["events"] > 600

@@ -11,9 +11,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.settings import Settings
+from application.handlers.platform import ensure_tenant_not_erased
 from domain.ids import TenantId
+from domain.tenancy import TenancyStateError
 from infrastructure.data_keys import DataKeys, RewrapProgress, RewrapResult
 from infrastructure.database import Pool, create_pool
+from infrastructure.event_store import application_store
 from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import apply_migrations
 
@@ -33,7 +36,13 @@ def _settings() -> Settings:
     return settings
 
 
-def _with_pool(work: Callable[[Pool, DataKeys], Awaitable[_T]]) -> _T:
+def _with_pool(
+    work: Callable[[Pool, DataKeys], Awaitable[_T]], *, making_keks_of: TenantId | None = None
+) -> _T:
+    """``work`` on the API's database; first, a tenant it may make a KEK of must not be erased.
+
+    The platform log says so, as for the API's rotations (TenancyStateError).
+    """
     settings = _settings()
 
     async def run() -> _T:
@@ -44,6 +53,12 @@ def _with_pool(work: Callable[[Pool, DataKeys], Awaitable[_T]]) -> _T:
             await admin.close()
         pool = await create_pool(settings.app_dsn(), min_size=1, max_size=2)
         try:
+            if making_keks_of is not None:
+                store = application_store(pool, settings.data_dir)
+                try:
+                    await ensure_tenant_not_erased(store, making_keks_of)
+                finally:
+                    await store.close()
             return await work(pool, DataKeys(default_key_provider(settings.data_dir)))
         finally:
             await pool.close()
@@ -54,14 +69,21 @@ def _with_pool(work: Callable[[Pool, DataKeys], Awaitable[_T]]) -> _T:
 def _rewrap_with_bar(
     tenant: str, step: Callable[[Pool, DataKeys, RewrapProgress], Awaitable[RewrapResult]]
 ) -> RewrapResult:
+    """Both make a KEK if the tenant has none: refused for an erased tenant."""
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn()) as bar:
-        task = bar.add_task(f"re-wrapping {tenant}", total=None)
+    try:
+        with Progress(*columns, TimeElapsedColumn()) as bar:
+            task = bar.add_task(f"re-wrapping {tenant}", total=None)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-        return _with_pool(lambda pool, keys: step(pool, keys, progress))
+            return _with_pool(
+                lambda pool, keys: step(pool, keys, progress), making_keks_of=TenantId(tenant)
+            )
+    except TenancyStateError as error:
+        typer.echo(f"Nothing done: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _report(result: RewrapResult) -> None:

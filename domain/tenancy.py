@@ -211,7 +211,7 @@ class Tenancy(Aggregate):
         )
 
     def reinstate(self, *, reason: str, by: str, at: datetime) -> None:
-        self._require_not_erased()
+        self.ensure_not_erased()
         if not self.suspended:
             raise TenancyStateError(f"Tenant {self.code} is not suspended.")
         self.trigger_event(
@@ -224,7 +224,7 @@ class Tenancy(Aggregate):
 
     def ensure_key_rotatable(self) -> None:
         """A new KEK is made only for a tenant whose data is still here, one rotation at a time."""
-        self._require_not_erased()
+        self.ensure_not_erased()
         if self.running_key_rotation is not None:
             raise TenancyStateError(
                 f"Key rotation {self.running_key_rotation.number} of tenant {self.code} has not"
@@ -270,12 +270,13 @@ class Tenancy(Aggregate):
             timestamp=at,
         )
 
-    def _require_not_erased(self) -> None:
+    def ensure_not_erased(self) -> None:
+        """Its data, and so its KEKs, are still here: nothing is made again for an erased one."""
         if self.erased:
             raise TenancyStateError(f"Tenant {self.code} has left the platform; its data is gone.")
 
     def _require_still(self, action: str) -> None:
-        self._require_not_erased()
+        self.ensure_not_erased()
         if not self.suspended:
             raise TenancyStateError(
                 f"Suspend tenant {self.code} before you {action}: nothing may change meanwhile."

@@ -98,6 +98,32 @@ def _open(
         ) from None
 
 
+def _overwrite_and_unlink(path: Path) -> None:
+    """Overwrite the key file's bytes with random ones, flush them to disk, then unlink it.
+
+    What that does: the file's blocks, and any other name or open descriptor of the file, no
+    longer hold the KEK, and on a file system that writes in place (ext4, XFS) a reading of its
+    free blocks afterwards does not find it either. What it does not guarantee: copy-on-write
+    or log-structured file systems (btrfs, ZFS, F2FS), SSDs (wear levelling remaps blocks),
+    snapshots, backups and a journal of data may keep the old bytes. Only destroying the key
+    in a KMS or HSM (or the disk encryption's key) is destruction; these files are for
+    development and single-machine installs.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        return
+    try:
+        noise = secrets.token_bytes(os.fstat(fd).st_size)
+        written = 0
+        while written < len(noise):
+            written += os.pwrite(fd, noise[written:], written)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    path.unlink(missing_ok=True)
+
+
 class LocalKeyProvider:
     """KEKs as files in a directory: development, tests, and single-machine installs.
 
@@ -144,7 +170,7 @@ class LocalKeyProvider:
 
     def revoke(self, tenant_id: TenantId, kek_id: str) -> None:
         """Destroy a KEK: every data key it wraps becomes unreadable."""
-        (self._tenant_dir(tenant_id) / f"{kek_id}.key").unlink(missing_ok=True)
+        _overwrite_and_unlink(self._tenant_dir(tenant_id) / f"{kek_id}.key")
 
     async def ensure_destroyable(self, tenant_id: TenantId) -> None:
         self._tenant_dir(tenant_id)  # a name that is no tenant's directory is refused

@@ -231,6 +231,17 @@ async def platform_log(store: EventStore, tenant_id: TenantId) -> list[RecordedE
         return []
 
 
+async def ensure_tenant_not_erased(store: EventStore, tenant_id: TenantId) -> None:
+    """Refuse (TenancyStateError) to make or use a KEK of a tenant that left the platform.
+
+    Its KEKs were destroyed with its rows; a rotation or re-wrap outside the API (``passend
+    keys``) would make one again. A tenant opened before the platform log is not refused.
+    """
+    tenancy = rebuild(await platform_log(store, tenant_id))
+    if isinstance(tenancy, Tenancy):
+        tenancy.ensure_not_erased()
+
+
 async def ensure_tenant_active(store: EventStore, tenant_id: TenantId) -> None:
     """Refuse a change in a tenant the operator suspended."""
     tenancy = rebuild(await platform_log(store, tenant_id))

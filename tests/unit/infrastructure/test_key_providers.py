@@ -33,3 +33,19 @@ async def test_a_local_provider_destroys_only_the_named_tenants_directory(tmp_pa
             await provider.destroy_keks(TenantId(name))
     assert await provider.destroy_keks(TenantId("PO2604")) == []
     assert [p.stem for p in (tmp_path / "PO2605").glob("*.key")] == [kept]
+
+
+async def test_a_local_provider_overwrites_a_kek_before_it_unlinks_it(tmp_path: Path) -> None:
+    provider = LocalKeyProvider(tmp_path / "keks")
+    kek_id = await provider.current_kek(TenantId("PO2604"))
+    key_file = tmp_path / "keks" / "PO2604" / f"{kek_id}.key"
+    kek = key_file.read_bytes()
+    other_name = tmp_path / "kept.key"  # the same file under another name: it sees the bytes
+    other_name.hardlink_to(key_file)
+
+    assert await provider.destroy_keks(TenantId("PO2604")) == [kek_id]
+
+    assert not key_file.exists()
+    left = other_name.read_bytes()
+    assert len(left) == len(kek)
+    assert left != kek

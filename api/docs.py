@@ -20,6 +20,7 @@ from litestar.openapi.spec import OpenAPI
 from litestar.static_files import create_static_files_router
 
 from api.errors import PROBLEM_TYPE_BASE, PROBLEM_TYPES, rule_problem_types
+from api.overload import declare_busy
 from api.schemas.headers import declare_on_problems
 
 SWAGGER_UI_VERSION = "5.35.0"
@@ -28,10 +29,11 @@ _ASSETS_DIR = Path(__file__).resolve().parent / "static" / "swagger-ui"
 
 
 class _Document(OpenAPI):
-    """The document as Litestar builds it, with the headers of its error answers declared."""
+    """The document as Litestar builds it, with the busy 503 and error answers' headers declared."""
 
     def to_schema(self) -> dict[str, Any]:
         document = super().to_schema()
+        declare_busy(document)  # before the headers: its 503 carries Retry-After
         declare_on_problems(document)
         return document
 

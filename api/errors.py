@@ -63,6 +63,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "database-unavailable": "The database cannot be reached; try again after Retry-After.",
     "outcome-unknown": "The database connection broke during the command; send it again.",
     "service-unavailable": "The service cannot serve this now; try again after Retry-After.",
+    "not-configured": "This process is not set up to serve this; asking again will not help.",
     "internal-error": "Something went wrong on the server; quote the correlation id.",
 }
 """Every problem type but the decision rules' (see ``rule_problem_types``), slug → meaning."""
@@ -130,6 +131,24 @@ class ServiceUnavailableError(Exception):
         super().__init__(detail)
         self.title, self.detail = title, detail
         self.retry_after_s, self.kind = retry_after_s, kind
+
+
+class NotConfiguredError(Exception):
+    """This process is not set up to serve this (no admin database): 503 without Retry-After.
+
+    Unlike the other 503s it lasts until the process is configured otherwise, so it names no
+    moment to ask again.
+    """
+
+
+def _not_configured(request: Request[Any, Any, Any], exc: NotConfiguredError) -> Response[Any]:
+    return problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "This process is not set up to serve this",
+        str(exc),
+        kind="not-configured",
+        instance=request.url.path,
+    )
 
 
 def _unavailable(request: Request[Any, Any, Any], exc: ServiceUnavailableError) -> Response[Any]:
@@ -388,6 +407,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     IdempotencyKeyReusedError: _key_reused,
     **dict.fromkeys(UNREACHABLE + LOST, _database_lost),
     ServiceUnavailableError: _unavailable,
+    NotConfiguredError: _not_configured,
     Exception: _unexpected,
 }
 
@@ -397,6 +417,7 @@ __all__ = [
     "PROBLEM_TYPES",
     "PROBLEM_TYPE_BASE",
     "MediaType",
+    "NotConfiguredError",
     "ServiceUnavailableError",
     "problem",
     "rule_kind",

@@ -3,6 +3,12 @@
 ``/health`` is readiness too, as before. An orchestrator restarts a process that fails
 liveness, and sends no traffic to one that is not ready: while the database is away the API
 stays alive and not ready, and reconnects by itself.
+
+Its 503 is the ``Health`` document, not an RFC 9457 problem: health reports the service's
+state, it refuses no request. Its readers are probes, which read the status code alone, and
+monitors, which read ``database`` and ``failing_projections`` in the one shape a 200 has too;
+a problem would also give ``status`` another meaning (the HTTP code, where health says ``ok``
+or ``unavailable``). Every answer that refuses a request is a problem.
 """
 
 from __future__ import annotations
@@ -53,7 +59,11 @@ async def liveness() -> Liveness:
     security=[{}],  # no token needed
     responses={
         HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
-            data_container=Health, description="The database does not answer (yet)."
+            data_container=Health,
+            description=(
+                "The database does not answer (yet): the same document as a 200, not a problem"
+                " (health reports a state, it refuses nothing)."
+            ),
         )
     },
 )

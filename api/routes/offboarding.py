@@ -25,6 +25,7 @@ from litestar.status_codes import HTTP_409_CONFLICT
 
 from api import authorisation
 from api.command_routes import CommandBody
+from api.errors import NotConfiguredError
 from api.routes.platform import OperatorCommands, provide_operator_commands
 from api.schemas.common import COMMAND_ERRORS, CommandAccepted, accepted, example
 from api.schemas.headers import RETRY_AFTER, problem_headers
@@ -63,7 +64,10 @@ def _store(state: State) -> PostgresEventStore:
 def _admin_dsn(state: State) -> str:
     settings: Settings = state.settings
     if not settings.database_url:
-        raise ServiceUnavailableException("No admin database is configured for this process.")
+        raise NotConfiguredError(
+            "No admin database is configured for this process (DATABASE_URL): it erases no"
+            " tenant until it is."
+        )
     return settings.database_url
 
 

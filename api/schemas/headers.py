@@ -93,7 +93,7 @@ WWW_AUTHENTICATE = _declared(
 _ON_EVERY_ANSWER = (CORRELATION_ID,)  # set by echo_correlation_id, whatever the answer
 _ON_PROBLEMS = {
     "401": (WWW_AUTHENTICATE,),  # BearerAuthentication and TokenVerifier set it
-    "503": (RETRY_AFTER,),  # api.errors sets it on every 503 problem
+    "503": (RETRY_AFTER,),  # api.errors sets it on every 503 problem but not-configured
 }
 _PROBLEM = "application/problem+json"
 

@@ -85,7 +85,10 @@ async def test_a_burst_past_capacity_is_refused_at_once_and_the_next_request_is_
     async with httpx.AsyncClient(timeout=5) as client:
         async with a_request_holding_the_only_slot(host, port, settings) as held:
             burst = await asyncio.gather(*(client.get(me, headers=headers) for _ in range(8)))
-            health = await client.get(f"http://{host}:{port}/health")
+            health = [
+                await client.get(f"http://{host}:{port}{path}")
+                for path in ("/health", "/health/live", "/health/ready")
+            ]
         held_status = await held.readline()
         after = await client.get(me, headers=headers)
 
@@ -93,7 +96,47 @@ async def test_a_burst_past_capacity_is_refused_at_once_and_the_next_request_is_
     assert all(r.headers["Retry-After"] == "1" for r in burst)
     assert {r.json()["type"].rsplit("/", 1)[1] for r in burst} == {"busy"}
     assert burst[0].headers["Content-Type"].startswith("application/problem+json")
-    assert "busy" not in health.text  # /health is never refused
+    assert [r.text for r in health if "busy" in r.text] == []  # health is never refused
     assert not held_status.startswith(b"HTTP/1.1 503")  # the admitted request was served
     assert after.status_code == 200
     assert after.json()["tenant"] == TENANT
+
+
+def test_every_operation_but_health_declares_the_busy_refusal(tmp_path: Path) -> None:
+    app = create_app(
+        Settings(data_dir=tmp_path), event_store=InMemoryEventStore(EventCodec(AGGREGATE_CLASSES))
+    )
+    document = app.openapi_schema.to_schema()
+    declared, undeclared = set(), []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            refusal = operation["responses"].get("503", {})
+            problem = refusal.get("content", {}).get("application/problem+json", {})
+            busy = problem.get("examples", {}).get("busy", {}).get("value", {})
+            if busy.get("type", "").endswith("/busy"):
+                assert "Retry-After" in refusal["headers"], path
+                declared.add(path)
+            else:
+                undeclared.append(f"{method} {path}")
+    assert sorted(undeclared) == ["get /health", "get /health/live", "get /health/ready"]
+    assert len(declared) > 100
+
+
+async def test_a_process_without_an_admin_database_refuses_erasure_naming_no_retry_time(
+    server: tuple[str, int, Settings],
+) -> None:
+    host, port, settings = server
+    operator = {"Authorization": bearer(settings, platform_operator=True)}
+    async with httpx.AsyncClient(timeout=5) as client:
+        answer = await client.post(
+            f"http://{host}:{port}/v1/platform/tenants/{TENANT}/erasure",
+            headers=operator,
+            json={"export_sha256": "ab" * 32, "reason": "Overeenkomst beëindigd."},
+        )
+
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["type"].endswith("/not-configured")
+    assert "admin database" in answer.json()["detail"]
+    assert "Retry-After" not in answer.headers  # asking again will not help

@@ -35,6 +35,17 @@ def leaf_hash(data: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + data).digest()
 
 
+def leaf_hashes(packed: bytes) -> list[bytes]:
+    """``leaf_hash`` of each of the ``HASH_SIZE``-byte entries ``packed`` holds, in order."""
+    if len(packed) % HASH_SIZE:
+        raise ProofError(f"{len(packed)} bytes are no whole number of {HASH_SIZE}-byte hashes")
+    sha256 = hashlib.sha256
+    return [
+        sha256(b"\x00" + packed[start : start + HASH_SIZE]).digest()
+        for start in range(0, len(packed), HASH_SIZE)
+    ]
+
+
 def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
@@ -315,11 +326,19 @@ class TileBuilder:
             self._tiles[(tile_level, tile_index)] = entries
         self._touched: set[TileId] = set()
 
-    def append(self, leaves: Iterable[bytes]) -> None:
-        """Append leaf *hashes*."""
-        for leaf in leaves:
-            self._add(0, self.size, leaf)
-            self.size += 1
+    def append(self, leaves: Sequence[bytes]) -> None:
+        """Append leaf *hashes*, a bottom tile's worth at a time."""
+        done, count = 0, len(leaves)
+        while done < count:
+            tile = (0, self.size // TILE_WIDTH)
+            entries = self._tiles.setdefault(tile, [])
+            taken = min(TILE_WIDTH - len(entries), count - done)
+            entries.extend(leaves[done : done + taken])
+            self._touched.add(tile)
+            self.size += taken
+            done += taken
+            if len(entries) == TILE_WIDTH:
+                self._add(1, tile[1], hash_up(entries))
 
     def _add(self, tile_level: int, position: int, value: bytes) -> None:
         tile = (tile_level, position // TILE_WIDTH)

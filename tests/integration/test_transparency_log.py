@@ -6,6 +6,7 @@ import asyncio
 import random
 import time
 
+import asyncpg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -117,6 +118,25 @@ async def test_no_proof_beyond_the_latest_checkpoint(
         await transparency_log.inclusion_proof(tenant, 6, 8)
     with pytest.raises(LogNotReadyError):
         await transparency_log.consistency_proof(tenant, 5, 8)
+
+
+async def test_a_position_missing_from_the_log_is_named_and_nothing_is_signed(
+    pg_store: PostgresEventStore,
+    transparency_log: TransparencyLog,
+    database_dsns: tuple[str, str],
+) -> None:
+    tenant = await new_tenant(pg_store, 4)
+    await transparency_log.integrate(tenant)
+    await write(pg_store, tenant, 6)
+    admin = await asyncpg.connect(database_dsns[0])
+    try:
+        await admin.execute("DELETE FROM events WHERE tenant_id = $1 AND position = 7", tenant)
+    finally:
+        await admin.close()
+
+    with pytest.raises(merkle.ProofError, match="position 7 is missing"):
+        await transparency_log.integrate(tenant)
+    assert (await transparency_log.latest(tenant)).checkpoint.size == 4
 
 
 async def test_an_empty_log_gets_the_empty_tree_on_demand_only(

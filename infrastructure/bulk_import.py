@@ -216,7 +216,7 @@ def read_chunks(lines: Iterable[bytes], chunk_size: int, first_line: int = 1) ->
     """Consecutive lines of one tenant, at most ``chunk_size`` at a time, decoded."""
     chunk: _Chunk | None = None
     for number, raw in enumerate(lines, start=first_line):
-        if not raw.strip():
+        if not raw or raw.isspace():  # (``strip`` would copy every line)
             continue
         try:
             line = _line_decoder.decode(raw)

@@ -122,12 +122,14 @@ class DataKeys:
         """
         rows = await self._stored(conn, tenant_id, subjects)
         missing = subjects - rows.keys()
+        made: dict[UUID, bytes] = {}  # keys this call stored: in the clear already
         if missing:
             kek_id = await self._provider.current_kek(tenant_id)
             fresh = [(subject, new_data_key()) for subject in missing]
             sealed = await self._provider.wrap(
                 tenant_id, kek_id, [(key, key_aad(tenant_id, s)) for s, key in fresh]
             )
+            forms = [stored_form(kek_id, s) for s in sealed]
             try:
                 # inserts the keys of subjects that still have none, answers every one's
                 # stored key: another process's, if it inserted one first
@@ -135,11 +137,17 @@ class DataKeys:
                     "SELECT * FROM passend_add_subject_keys($1, $2::uuid[], $3::bytea[])",
                     tenant_id,
                     [s for s, _ in fresh],
-                    [stored_form(kek_id, s) for s in sealed],
+                    forms,
                 )
             except asyncpg.ForeignKeyViolationError:
                 raise UnknownTenantError(tenant_id) from None
-            rows.update((r[0], r[1]) for r in added)
+            ours = {subject: (form, key) for (subject, key), form in zip(fresh, forms, strict=True)}
+            for subject, stored in added:
+                mine = ours.get(subject)
+                if mine is not None and stored == mine[0]:
+                    made[subject] = mine[1]
+                else:
+                    rows[subject] = stored
         shredded = sorted(str(s) for s, stored in rows.items() if stored is None)
         if shredded:
             raise DataShreddedError(
@@ -152,7 +160,8 @@ class DataKeys:
             raise KeyUnavailableError(
                 f"the key-encryption key of tenant {tenant_id} is not available"
             )
-        return {s: key for s, key in keys.items() if key is not None}
+        made.update((s, key) for s, key in keys.items() if key is not None)
+        return made
 
     @staticmethod
     async def _stored(

@@ -345,7 +345,7 @@ async def webhook_run(
             await _open(store, tenant)
             subs = [await _subscribe(store, tenant, url) for _ in range(SUBSCRIPTIONS_PER_TENANT)]
             for sub in subs:
-                await _projected(pool, tenant, sub)
+                await _projected(pool, tenant, sub, processes[0], logs[0])
         await _warm_up(store, tenants, receiver)
         pids = {"projections": processes[0].pid, "deliveries": processes[1].pid}
         cpu_before = _cpu_seconds(pids, server)
@@ -385,13 +385,40 @@ async def webhook_run(
         _report_logs(logs)
 
 
-async def _projected(pool: Pool, tenant: TenantId, subscription: UUID) -> None:
-    """Wait until the projections process has the subscription (and made its read models)."""
+PROJECTED_WITHIN_S = 120.0
+"""How long the projections process may take to build a new subscription's read model: on a
+busy machine its first build of every read model takes a few seconds, not minutes."""
+
+
+async def _projected(  # noqa: PLR0913 - what it waits for, and on which process
+    pool: Pool,
+    tenant: TenantId,
+    subscription: UUID,
+    projections: subprocess.Popen[bytes],
+    log: Path,
+    *,
+    within_s: float = PROJECTED_WITHIN_S,
+) -> None:
+    """Wait until the projections process has the subscription (and made its read models).
+
+    RuntimeError, naming its log, if that process exits or has not within ``within_s``
+    seconds (it cannot connect, or fails): the run would otherwise wait for ever.
+    """
+    deadline = time.perf_counter() + within_s
     while True:
         with contextlib.suppress(asyncpg.UndefinedTableError):
             async with pool.acquire() as conn:
                 if await load_subscriber(conn, tenant, subscription) is not None:
                     return
+        if projections.poll() is not None:
+            raise RuntimeError(
+                f"the projections process exited with {projections.returncode}; see {log}"
+            )
+        if time.perf_counter() > deadline:
+            raise RuntimeError(
+                f"the projections process did not project subscription {subscription} of"
+                f" {tenant} within {within_s:.0f} s; see {log}"
+            )
         await asyncio.sleep(0.05)
 
 

@@ -24,6 +24,7 @@ import contextlib
 import functools
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -165,7 +166,17 @@ async def _held(dsn: str) -> tuple[int, int]:
 async def api_server(
     admin_dsn: str, data_dir: Path, port: int, workers: int
 ) -> AsyncIterator[subprocess.Popen[bytes]]:
-    """``passend serve`` on the bench database, until it answers ``/health``."""
+    """``passend serve`` on the bench database, until it answers ``/health``.
+
+    Refused if something listens on ``port`` already: its answers would be taken for the
+    API's. An API that exits (it could not bind the port) or does not answer within ten
+    minutes stops the run, naming its log.
+    """
+    if _listened_on(port):
+        raise RuntimeError(
+            f"port {port} is in use: the bench would measure whatever answers there; stop it,"
+            " or give another --port"
+        )
     env = dict(
         os.environ,
         DATABASE_URL=history_dsn(admin_dsn),
@@ -182,11 +193,18 @@ async def api_server(
         connections = Connections("127.0.0.1", port)
         deadline = time.monotonic() + 600
         while True:
+            answered = False
             with contextlib.suppress(OSError, ValueError, IndexError, asyncio.IncompleteReadError):
                 raw = f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
-                if await connections.send(raw) == 200:
-                    break
-            if server.poll() is not None or time.monotonic() > deadline:
+                answered = await connections.send(raw) == 200
+            # after the answer too: one that came while it was exiting was another server's
+            if server.poll() is not None:
+                raise RuntimeError(
+                    f"the API exited with {server.returncode}; see {data_dir / 'api.log'}"
+                )
+            if answered:
+                break
+            if time.monotonic() > deadline:
                 raise RuntimeError(f"the API did not start; see {data_dir / 'api.log'}")
             await asyncio.sleep(0.5)
         connections.close()
@@ -198,6 +216,18 @@ async def api_server(
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def _listened_on(port: int) -> bool:
+    """Whether a socket listens on the port (on 127.0.0.1 or every address)."""
+    with socket.socket() as probe:
+        # a connection of an earlier run in TIME_WAIT does not count; a listening socket does
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 _CURRENT_BUILDS = (

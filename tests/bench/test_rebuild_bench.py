@@ -34,4 +34,8 @@ def test_every_read_model_is_rebuilt_over_every_event_of_the_history(
     assert result["events"] >= 3_000
     assert result["read_models"] == [p.name for p in PROJECTIONS]
     assert 0 < result["rebuild_over_bare"]["median"] < 10
+    # rebuilding costs more CPU an event than reading bare, on both sides of the connection
+    cpu = result["cpu_us"]
+    assert cpu["rebuild"]["python"]["median"] > cpu["bare"]["python"]["median"] > 0
+    assert cpu["rebuild"]["server"]["median"] > 0
     shutil.rmtree(data_dir.parent, ignore_errors=True)

@@ -32,6 +32,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 from urllib.parse import parse_qs
 from uuid import UUID
@@ -145,6 +146,7 @@ _FIELD_SHOWN = re.compile(
 )
 _STRING = re.compile(rb'"([^"\\]*)"')
 _BEFORE_A_KEY = frozenset(b"{, \t\n\r")
+_NUMBER = attrgetter("int")
 
 
 def _is_key(body: bytes, match: re.Match[bytes]) -> bool:
@@ -191,8 +193,9 @@ def shown_in(body: bytes) -> Shown:
         except ValueError:
             continue
     fields = {m.group(1).decode() for m in _keys(_FIELD_SHOWN, body)}
-    # UUIDs order by their number, which is the order of their canonical text
-    return Shown(tuple(sorted(pupils)), tuple(sorted(fields)))
+    # UUIDs order by their number, which is the order of their canonical text; sorting by the
+    # number itself compares ints in C, not UUIDs through ``__lt__`` (a sixth of a long list)
+    return Shown(tuple(sorted(pupils, key=_NUMBER)), tuple(sorted(fields)))
 
 
 def _resource(scope: Scope) -> str:

@@ -8,6 +8,7 @@ development tokens are signed with a key generated on first start and never comm
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,21 @@ def principal_for(claims: Claims, swv_code: str) -> Principal:
     )
 
 
+VERIFIED_TOKENS = 4_096
+"""How many verified tokens a process remembers: the callers of a busy hour, a few MB."""
+VERIFIED_FOR_S = 60.0
+"""How long a verified token is taken as verified before its signature is checked again: a
+signing key a JWKS no longer lists stops opening the API within this time."""
+
+
 class TokenVerifier:
-    """Checks signature, expiry, issuer and audience, then decodes the claims."""
+    """Checks signature, expiry, issuer and audience, then decodes the claims.
+
+    A token that verified is remembered, keyed by the whole token, until it expires or
+    ``VERIFIED_FOR_S`` passed, whichever comes first: checking an EdDSA signature and the
+    claims took about 100 µs per request, a fifth of the API's cheapest route. A token that
+    failed is never remembered; one that expired is refused as before.
+    """
 
     def __init__(
         self,
@@ -105,8 +119,26 @@ class TokenVerifier:
         self._audience = audience
         self._key = public_key
         self._jwks = jwt.PyJWKClient(jwks_url) if jwks_url else None
+        # token -> (claims, until when they are taken as verified, epoch seconds)
+        self._verified: OrderedDict[str, tuple[Claims, float]] = OrderedDict()
 
     def verify(self, token: str) -> Claims:
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None:
+            claims, until = known
+            if now < until:
+                self._verified.move_to_end(token)
+                return claims
+            del self._verified[token]
+        claims, expires = self._checked(token)
+        self._verified[token] = (claims, min(expires, now + VERIFIED_FOR_S))
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _checked(self, token: str) -> tuple[Claims, float]:
+        """The token's claims and its expiry, from its signature; 401 if it is not valid."""
         try:
             key = self._key if self._jwks is None else self._jwks.get_signing_key_from_jwt(token)
             payload = jwt.decode(
@@ -117,7 +149,8 @@ class TokenVerifier:
                 issuer=self._issuer,
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
-            return msgspec.convert(payload, Claims, strict=False)
+            # PyJWT refuses a token from its ``exp`` on (``exp <= now``)
+            return msgspec.convert(payload, Claims, strict=False), float(payload["exp"])
         except (jwt.PyJWTError, msgspec.ValidationError) as error:
             raise NotAuthorizedException(
                 f"The bearer token is not valid: {error}",

@@ -1,11 +1,21 @@
+import time
 from pathlib import Path
 
+import jwt
 import pytest
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
-from api.auth import Claims, Role, TenantGrant, dev_signing_key, mint_token, principal_for
+from api.auth import (
+    Claims,
+    Role,
+    TenantGrant,
+    TokenVerifier,
+    dev_signing_key,
+    mint_token,
+    principal_for,
+)
 from api.settings import Settings
 from infrastructure.in_memory_event_store import InMemoryEventStore
 
@@ -110,3 +120,38 @@ def test_no_token_is_minted_for_an_operator_with_a_tenant_role(tmp_path: Path) -
             audience="a",
             platform_operator=True,
         )
+
+
+def _verifier(settings: Settings) -> TokenVerifier:
+    public = dev_signing_key(settings.data_dir).public_key()
+    return TokenVerifier(
+        issuer=settings.jwt_issuer, audience=settings.jwt_audience, public_key=public
+    )
+
+
+def test_a_remembered_token_is_refused_once_it_expires(settings: Settings) -> None:
+    verifier = _verifier(settings)
+    token = mint_token(
+        dev_signing_key(settings.data_dir),
+        subject="tester",
+        tenants={"PO2604": TenantGrant(roles=(Role.LOKET,))},
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=1,
+    )
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    assert verifier.verify(token).sub == "tester"
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    with pytest.raises(NotAuthorizedException, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_token_is_remembered_whole_not_by_its_claims(settings: Settings) -> None:
+    verifier = _verifier(settings)
+    token = token_for(settings, PO2604=TenantGrant(roles=(Role.LOKET,)))
+    verifier.verify(token)
+    header, claims, signature = token.split(".")
+    other = "A" if signature[0] != "A" else "B"
+    with pytest.raises(NotAuthorizedException):
+        verifier.verify(f"{header}.{claims}.{other}{signature[1:]}")
+    assert verifier.verify(token).sub == "tester"

@@ -48,7 +48,13 @@ from infrastructure.database import Connection, Pool, scoped_connection
 from projections.absence_cases import fetch_absence_signals, with_absence_signals
 from projections.as_of import caseload_as_of, deadlines_as_of, figures_as_of
 from projections.cases import DeadlineKind
-from projections.deadlines_due import MAX_LIMIT, DeadlinesDue, Order, fetch_deadlines_due
+from projections.deadlines_due import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    DeadlinesDue,
+    Order,
+    fetch_deadlines_due,
+)
 from projections.municipality_figures import (
     Granularity,
     MunicipalityFigures,
@@ -185,7 +191,12 @@ class ReadModelController(Controller):
             list[DeadlineKind] | None, QueryParameter(description="Only these kinds of deadline.")
         ] = None,
         order: Annotated[Order, QueryParameter(description="By date: asc or desc.")] = Order.ASC,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 500,
+        limit: Annotated[
+            int,
+            QueryParameter(
+                ge=1, le=MAX_LIMIT, description="At most this many items, in the order asked."
+            ),
+        ] = DEFAULT_LIMIT,
     ) -> DeadlinesDue:
         tenant, day = principal.tenant_id, replay.day or local_date(clock.now())
 

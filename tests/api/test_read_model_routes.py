@@ -9,6 +9,7 @@ import pytest
 from api.auth import Role
 from infrastructure.database import Pool
 from infrastructure.event_codec import EventCodec
+from projections.deadlines_due import DEFAULT_LIMIT
 from tests.api.conftest import MUNICIPALITY, OTHER_SCHOOL, SCHOOL, Api
 from tests.api.world import projected_world
 from tests.projections.read_models import READ_MODELS
@@ -83,3 +84,29 @@ async def test_the_loket_lists_deadlines_and_the_status_of_each_read_model(
     assert all(p["lag_events"] == 0 for p in status["projections"] if p["build"] is not None)
     school = api.as_(world["tenant"], Role.SCHOOL)
     assert (await api.call("GET", f"{base}/projections/status", school)).status_code == 403
+
+
+async def test_deadlines_answer_a_page_and_its_access_entry_names_the_pupils_on_it(
+    api: Api, world: dict[str, str]
+) -> None:
+    base = f"/v1/tenants/{world['tenant']}"
+    loket = api.as_(world["tenant"], Role.LOKET, subject="pager")
+    auditor = api.as_(world["tenant"], Role.AUDITOR)
+    documented = api.client.app.openapi_schema.to_schema()["paths"][
+        "/v1/tenants/{swv_code}/deadlines"
+    ]["get"]["parameters"]
+
+    everything = await api.ok("GET", f"{base}/deadlines?as_of=2025-03-25&limit=5000", loket)
+    first = await api.ok("GET", f"{base}/deadlines?as_of=2025-03-25&limit=1", loket)
+    log = await api.ok("GET", f"{base}/log/accesses?limit=1000", auditor)
+
+    [limit] = [p for p in documented if p["name"] == "limit"]
+    assert limit["schema"]["default"] == DEFAULT_LIMIT
+    assert len(everything["items"]) > 1
+    assert first["items"] == everything["items"][:1]
+    entry = log["accesses"][-1]
+    assert (entry["actor"], entry["resource"]) == (
+        "loket:pager",
+        f"{base}/deadlines?as_of=2025-03-25&limit=1",
+    )
+    assert {entry["subject_id"], *entry["subjects"]} - {None} == {first["items"][0]["pupil_id"]}

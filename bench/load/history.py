@@ -17,7 +17,8 @@ back are closed as their school would have closed them: undecided requests withd
 objections decided after the LBT's advice, a pending registration ended by enrolment; from
 ``LEAVE_AFTER_YEARS`` back (when every TLV and arrangement of the copy has ended) each pupil
 has left the SWV. Those closing events are made by the domain's own aggregates, so they pass
-its rules. What is current therefore keeps its size whatever the history's length.
+its rules. What is current therefore keeps its size once the history holds three school
+years (the longest TLV runs that long): two years hold about 8% fewer current rows than ten.
 
 ``YEARLY_EVENTS`` is 6,600 a tenant: one Passenderwijs cohort holds 23 pupils, 23 requests and
 7 TLVs in 266 events, so a PO tenant decides about 175 TLVs and 200 arrangements a year, within

@@ -532,6 +532,14 @@ class _PreparingProcess:
         cls.loop.close()
 
 
+LOCK_HEAD = (
+    "SELECT last_position, chain_hash FROM tenant_heads WHERE tenant_id = $1 FOR NO KEY UPDATE"
+)
+"""The tenant's head, locked for a chunk. As an append's ``UPDATE`` of it, not ``FOR UPDATE``:
+that would also hold up the foreign-key check of every data key a preparing process stores for
+the tenant meanwhile, until the chunk commits."""
+
+
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
@@ -596,10 +604,7 @@ async def write_chunk(writer: Connection, chunk: PreparedChunk) -> None:
 
 async def _write_chunk(writer: Connection, chunk: PreparedChunk) -> None:
     async with writer.transaction():
-        head = await writer.fetchrow(
-            "SELECT last_position, chain_hash FROM tenant_heads WHERE tenant_id = $1 FOR UPDATE",
-            chunk.tenant,
-        )
+        head = await writer.fetchrow(LOCK_HEAD, chunk.tenant)
         if head is None:
             raise ValueError(f"tenant {chunk.tenant} has no head row")
         chain_hash = next_chain_hash(head["chain_hash"], (chunk.event_hashes,))

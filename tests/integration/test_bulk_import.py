@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import uuid4
 
+import asyncpg
 import msgspec
 import pytest
 
 from application.ports import RecordedEvent
 from demo import seed_demo
 from domain.ids import TenantId
-from infrastructure.bulk_import import ImportLineError, import_events, import_line
+from infrastructure.bulk_import import LOCK_HEAD, ImportLineError, import_events, import_line
+from infrastructure.data_keys import DataKeys
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.in_memory_event_store import InMemoryEventStore
+from infrastructure.key_provider import default_key_provider
 from tests.tenant_codes import fresh_swv_code
 
 pytestmark = pytest.mark.integration
@@ -194,3 +198,23 @@ async def test_an_event_id_repeated_within_a_chunk_names_both_lines(
         await import_events(database_dsns[0], codec, lines, chunk_size=20)
 
     assert (await pg_store.head(tenant)).last_position == 20
+
+
+async def test_a_chunk_being_written_holds_up_no_new_data_key_of_its_tenant(
+    database_dsns: tuple[str, str], pg_store: PostgresEventStore
+) -> None:
+    tenant = fresh_swv_code()
+    await pg_store.register_tenant(tenant)
+    writer = await asyncpg.connect(database_dsns[0])
+    preparing = await asyncpg.connect(database_dsns[0])
+    try:
+        await preparing.execute("SET lock_timeout = '2s'")
+        async with writer.transaction():
+            assert await writer.fetchrow(LOCK_HEAD, tenant) is not None
+            keys = await DataKeys(default_key_provider()).for_writing(
+                preparing, tenant, {uuid4(), uuid4()}
+            )
+        assert len(keys) == 2
+    finally:
+        await writer.close()
+        await preparing.close()

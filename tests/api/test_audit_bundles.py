@@ -6,6 +6,7 @@ rows as someone with direct database access would, exports, and verifies offline
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,6 +16,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
@@ -26,7 +28,7 @@ from domain.ids import TenantId
 from infrastructure import merkle
 from infrastructure.audit_bundle import verify_bundle
 from infrastructure.audit_export import export_bundle
-from infrastructure.database import Pool
+from infrastructure.database import Pool, create_pool
 from infrastructure.event_batches import recompute_hash
 from infrastructure.signed_note import Signer, parse_note
 from infrastructure.transparency_log import TransparencyLog
@@ -339,3 +341,27 @@ async def test_an_auditor_downloads_a_pupils_bundle_that_verifies(
     assert access["actor"].startswith("auditor:")
     assert verdict.intact, verdict.reason
     assert verdict.events > 1
+
+
+async def test_a_full_log_bundle_that_fails_part_way_gives_its_connection_back_at_once(
+    api: Api,
+    database_dsns: tuple[str, str],
+    admin: asyncpg.Connection,
+    transparency_log: TransparencyLog,
+    tmp_path: Path,
+) -> None:
+    tenant = (await signed_world(api))["tenant"]
+    # jsonb holds a number no float can (PostgreSQL writes it out as 1000…0.5): the bundle
+    # cannot read that event's JSON, and stops there
+    await admin.execute(
+        "UPDATE events SET payload = payload || jsonb_build_object('reasons', 1e400 + 0.5)"
+        " WHERE tenant_id = $1 AND position = 3",
+        tenant,
+    )
+    pool = await create_pool(database_dsns[1], min_size=0, max_size=2)
+    try:
+        with pytest.raises(msgspec.DecodeError, match="out of range"):
+            await export(pool, transparency_log, tenant, tmp_path / "a.zip")
+        assert pool.get_idle_size() == pool.get_size(), "the log's reader kept its connection"
+    finally:
+        await asyncio.wait_for(pool.close(), timeout=5)

@@ -93,7 +93,9 @@ WWW_AUTHENTICATE = _declared(
 _ON_EVERY_ANSWER = (CORRELATION_ID,)  # set by echo_correlation_id, whatever the answer
 _ON_PROBLEMS = {
     "401": (WWW_AUTHENTICATE,),  # BearerAuthentication and TokenVerifier set it
-    "503": (RETRY_AFTER,),  # api.errors sets it on every 503 problem but not-configured
+    # api.errors sets it on every 503 problem asking again helps with: not on not-configured
+    # or key-unavailable, which last until the process or its keys are set up otherwise
+    "503": (RETRY_AFTER,),
 }
 _PROBLEM = "application/problem+json"
 

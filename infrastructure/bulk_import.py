@@ -373,7 +373,9 @@ class ChunkPreparer:
     ) -> PreparedChunk:
         """Encrypted, encoded, hashed and laid out for ``COPY``, versions checked within it."""
         stored_versions = state.stored_versions
-        spans: dict[UUID, list[int]] = {}  # first, last, line of first, stored version
+        # by the stream's 16 bytes (hashed in C, unlike a UUID): first, last, line of first,
+        # stored version
+        spans: dict[bytes, list[int]] = {}
         sealers = state.sealers
         # each row starts with its field count, the tenant and the position's length
         row_start = copy_binary.field_count(len(EVENT_COLUMNS)) + copy_binary.text(tenant)
@@ -390,10 +392,11 @@ class ChunkPreparer:
         size = len(copy_binary.HEADER)
         for number, line, encoder, type_columns, fields, subject in checked:
             stream_id, version, event_id = line.stream_id, line.stream_version, line.event_id
-            span = spans.get(stream_id)
+            stream = stream_id.int.to_bytes(16, "big")  # ``UUID.bytes``, without its frame
+            span = spans.get(stream)
             if span is None:
                 # where it goes on from is checked by the writer, which has seen every chunk
-                spans[stream_id] = [version, version, number, stored_versions.get(stream_id, 0)]
+                spans[stream] = [version, version, number, stored_versions.get(stream_id, 0)]
             elif version == span[1] + 1:
                 span[1] = version
             else:
@@ -430,7 +433,7 @@ class ChunkPreparer:
                 (
                     row_start,
                     unknown_position,
-                    ids(16, stream_id.bytes, 4, version, 16, event_id.bytes),
+                    ids(16, stream, 4, version, 16, event_id.int.to_bytes(16, "big")),
                     type_columns,
                     timestamptz(line.recorded_at),
                     actor,
@@ -461,7 +464,7 @@ class ChunkPreparer:
             rows=b"".join(parts),
             position_offsets=offsets.tobytes(),
             event_hashes=b"".join(hashes),
-            stream_ids=b"".join(stream_id.bytes for stream_id in spans),
+            stream_ids=b"".join(spans),
             stream_spans=array("q", itertools.chain.from_iterable(spans.values())).tobytes(),
             row_lines=row_lines.tobytes(),
         )

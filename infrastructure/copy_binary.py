@@ -52,7 +52,8 @@ def int8(value: int) -> bytes:
 
 
 def uuid(value: UUID | None) -> bytes:
-    return NULL if value is None else _uuid_length + value.bytes
+    # what ``value.bytes`` gives, without the property's Python frame
+    return NULL if value is None else _uuid_length + value.int.to_bytes(16, "big")
 
 
 def timestamptz(value: datetime) -> bytes:

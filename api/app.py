@@ -32,7 +32,7 @@ from api.personal_reads import personal_reads_middleware
 from api.read_side import start_read_side, stop_read_side
 from api.retention_cli import daily_retention
 from api.routes import ROUTES
-from api.routes.platform import resume_key_rotations, stop_key_rotations
+from api.routes.platform import stop_key_rotations
 from api.schemas.events import EventViewSchema
 from api.schemas.headers import CORRELATION_ID
 from api.settings import Settings
@@ -82,13 +82,12 @@ async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None 
         # Always notify, so projection processes elsewhere wake up too.
         store.on_commit(notifier.commit)
         app.state.commit_notifier = notifier
-        await start_background(app, settings, pool, store, resolver)
+        await start_background(app.state, settings, pool, store, resolver)
         await start_transparency_log(app, settings, pool, store)
         await start_read_side(app, settings, store, app.state.transparency_log)
         app.state.pool = pool
         app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
-        resume_key_rotations(app.state, store, pool)
         if settings.run_retention:
             app.state.retention_task = asyncio.create_task(daily_retention(store, SystemClock()))
         if settings.run_absence_signals:
@@ -135,7 +134,7 @@ STOP_GRACE_S = 15.0
 async def _stop_services(app: Litestar) -> None:
     """Stop what runs beside the routes, the writers before what they write through."""
     await _stop_retention(app)
-    await stop_background(app)
+    await stop_background(app.state)
     await stop_key_rotations(app.state)
     await stop_partner_services(app.state)
     await stop_read_side(app)

@@ -1,26 +1,47 @@
 """Serving with several worker processes: the API is stateless, so any worker takes any request.
 
 The parent starts the database (embedded or given) and seeds once, then hands the settings to
-the workers through the environment; each worker builds its own app with ``create_app``. One
-worker, elected among them (``api.background``), runs the projection runner and the webhook
-deliveries; if it dies, another takes over. The (projection, tenant) leases still keep exactly
-one runner applying a tenant's events at a time, whichever process it is in.
+its children through the environment: uvicorn's supervisor with the HTTP workers, each of which
+builds its own app with ``create_app`` and runs no background work, and beside them one
+process (this module as ``__main__``) that runs the projection runner, the webhook deliveries
+and the key-rotation resumer (``api.background``). The parent starts that process again when
+it dies. It runs its work only while it holds the machine's election, and the
+(projection, tenant) leases still keep exactly one runner applying a tenant's events at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Mapping
 
 from litestar import Litestar
 
 from api.app import create_app
+from api.background import run_background_process
 from api.logs import configure_logging
 from api.settings import Settings
+from api.startup import with_heartbeat
+
+log = logging.getLogger("passend.serving")
 
 _APP_URL = "PASSEND_DATABASE_APP_URL"
+_NO_BACKGROUND = {
+    "PASSEND_RUN_PROJECTIONS": "false",
+    "PASSEND_RUN_DELIVERIES": "false",
+    "PASSEND_RESUME_KEY_ROTATIONS": "false",
+}
+"""What the HTTP workers leave to the background process."""
+RESTART_FIRST_S = 1.0
+RESTART_MAX_S = 30.0
+_STEADY_S = 30.0
+"""A background process that ran this long before it died is started again at once."""
+STOP_WAIT_S = 30.0
 
 
 def default_workers() -> int:
@@ -47,18 +68,18 @@ def worker_app() -> Litestar:
 
 
 def serve_workers(settings: Settings, workers: int) -> None:
-    """Run ``workers`` processes on one port under uvicorn's supervisor, until interrupted.
+    """Run ``workers`` HTTP processes on one port and the background process, until interrupted.
 
     The supervisor runs in a fresh interpreter whose main module is small
     (``api.worker_supervisor``): its spawned workers re-import the main module before they
     answer the supervisor's 5-second liveness ping, and re-importing ``passend`` (the whole
     API) takes longer than that on a busy machine.
     """
-    env = dict(os.environ, PASSEND_DATA_DIR=str(settings.data_dir), PASSEND_ELECT_BACKGROUND="true")
+    env = dict(os.environ, PASSEND_DATA_DIR=str(settings.data_dir))
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url
         env[_APP_URL] = settings.app_dsn()
-    command = [
+    supervisor_command = [
         sys.executable,
         "-m",
         "api.worker_supervisor",
@@ -66,10 +87,68 @@ def serve_workers(settings: Settings, workers: int) -> None:
         str(settings.port),
         str(workers),
     ]
-    supervisor = subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter and app
+    supervisor = subprocess.Popen(supervisor_command, env=env | _NO_BACKGROUND)  # noqa: S603 - our own interpreter and app
+    background = _BackgroundProcess(env | {"PASSEND_ELECT_BACKGROUND": "true"})
     try:
-        supervisor.wait()
+        while True:
+            try:
+                supervisor.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                background.keep_running()
     finally:
-        if supervisor.poll() is None:
-            supervisor.terminate()
-            supervisor.wait()
+        for process in (supervisor, background.process):
+            if process.poll() is None:
+                process.terminate()
+        for process in (supervisor, background.process):
+            try:
+                process.wait(STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+class _BackgroundProcess:
+    """The background process, started again when it exits; sooner if it had run a while."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._delay_s = RESTART_FIRST_S
+        self._restart_at: float | None = None
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        self._started = time.monotonic()
+        command = [sys.executable, "-m", "api.serving"]
+        return subprocess.Popen(command, env=self._env)  # noqa: S603 - our own interpreter and app
+
+    def keep_running(self) -> None:
+        now = time.monotonic()
+        if self._restart_at is None:
+            code = self.process.poll()
+            if code is None:
+                return
+            if now - self._started >= _STEADY_S:
+                self._delay_s = RESTART_FIRST_S
+            log.warning(
+                "the background process exited (%s); starting it again in %.0f s",
+                code,
+                self._delay_s,
+            )
+            self._restart_at = now + self._delay_s
+            self._delay_s = min(self._delay_s * 2, RESTART_MAX_S)
+        if now >= self._restart_at:
+            self._restart_at = None
+            self.process = self._start()
+
+
+def run_background() -> None:
+    """The background process of ``serve --workers``, from the settings in the environment."""
+    configure_logging()
+    settings = Settings.from_env()
+    freeze_start_up_heap()
+    asyncio.run(with_heartbeat(settings, settings.app_dsn(), run_background_process(settings)))
+
+
+if __name__ == "__main__":
+    run_background()

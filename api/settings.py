@@ -38,8 +38,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Touched every 10 s while the database answers (projections, deliveries): health checks."""
     run_projections: bool = True
     elect_background: bool = False
-    """Run the projection runner and webhook deliveries (as far as they are on) only while this
-    process is elected among the machine's processes: ``serve --workers`` sets it."""
+    """Run the projection runner, webhook deliveries and key-rotation resumer (as far as they
+    are on) only while this process is elected among the machine's processes: ``serve
+    --workers`` sets it for the process that runs them beside its HTTP workers."""
+    resume_key_rotations: bool = True
+    """At start, resume the key rotations a stopped process left re-wrapping."""
     run_retention: bool = True
     """Shred what retention terms say must go, every night at 02:00 (Amsterdam)."""
     run_absence_signals: bool = True

@@ -1,21 +1,36 @@
-"""The socket that `serve --workers` shares: every connection accepted on it sends at once."""
+"""`serve --workers`: HTTP workers on one socket, and the background work in a process beside them.
+
+Every connection accepted on the shared socket sends at once. The projection runner runs in
+the background process only, which the election lets run alone and ``serve`` starts again
+when it dies.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, cast
 
 import asyncpg
 import httpx
 
 from api.background import ELECTION
+from api.settings import Settings
 from api.worker_supervisor import listening_socket
+from domain.ids import TenantId
+from infrastructure.database import create_pool
 from infrastructure.election import APPLICATION_NAME, election_key
+from projections.registry import PROJECTIONS
+from projections.status import projection_status
+from tests.api.conftest import Api, open_tenant
+from tests.partners.test_webhooks import register_pupils
 from tests.serving import free_port
 
 PASSEND = str(Path(sys.executable).parent / "passend")
@@ -38,23 +53,25 @@ async def test_a_connection_accepted_on_the_workers_socket_has_nagles_algorithm_
         client.close()
 
 
-async def test_two_workers_serve_one_port_and_stop_on_sigterm(
-    database_dsns: tuple[str, str], tmp_path: Path
-) -> None:
+@contextlib.asynccontextmanager
+async def _serving_workers(
+    database_dsns: tuple[str, str], data_dir: Path
+) -> AsyncIterator[tuple[subprocess.Popen[bytes], Api]]:
+    """``passend serve --workers 2`` on a free port, answering ``/health``; killed if still up."""
     port = free_port()
     admin, app = database_dsns
     env = dict(
         os.environ,
         DATABASE_URL=admin,
         PASSEND_DATABASE_APP_URL=app,
-        PASSEND_DATA_DIR=str(tmp_path),
+        PASSEND_DATA_DIR=str(data_dir),
         PASSEND_LOG_LEVEL="warning",
     )
     serve = subprocess.Popen(  # noqa: S603, ASYNC220 - our own command, waited for below
         [PASSEND, "serve", "--no-demo", "--workers", "2", "--port", str(port)], env=env
     )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             for _ in range(600):
                 try:
                     if (await client.get("/health")).status_code == 200:
@@ -62,38 +79,108 @@ async def test_two_workers_serve_one_port_and_stop_on_sigterm(
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.2)
-            answers = [(await client.get("/health")).status_code for _ in range(4)]
-        assert answers == [200] * 4
-        assert await _candidates_and_holders(admin) == (2, 1), "one worker runs the runner"
-        serve.send_signal(signal.SIGTERM)
-        assert await asyncio.to_thread(serve.wait, 60) == 0
+            settings = Settings(database_url=admin, database_app_url=app, data_dir=data_dir)
+            # The test client is an httpx client too; this one reaches the served processes.
+            yield serve, Api(cast("Any", client), settings)
     finally:
         if serve.poll() is None:
             serve.kill()
             serve.wait()
 
 
-async def _candidates_and_holders(admin_dsn: str) -> tuple[int, int]:
-    """The background election's connections and the holders of its lock.
+async def test_two_workers_serve_one_port_and_stop_on_sigterm(
+    database_dsns: tuple[str, str], tmp_path: Path
+) -> None:
+    async with _serving_workers(database_dsns, tmp_path) as (serve, api):
+        answers = [(await api.client.get("/health")).status_code for _ in range(4)]
+        assert answers == [200] * 4
+        assert await _candidates_and_holders(database_dsns[0]) == (1, 1), (
+            "the background process alone stands for election, and holds it"
+        )
+        serve.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(serve.wait, 60) == 0
+        assert _children(serve.pid) == {}, "no worker or background process is left behind"
 
-    Read once the second worker has joined the election (or after 60 s).
+
+async def test_the_background_process_alone_projects_and_is_started_again_when_killed(
+    database_dsns: tuple[str, str], tmp_path: Path
+) -> None:
+    async with _serving_workers(database_dsns, tmp_path) as (serve, api):
+        tenant = await open_tenant(api)
+        assert await _caught_up(database_dsns[1], tenant, await register_pupils(api, tenant, 1))
+        [background] = [pid for pid, line in _children(serve.pid).items() if "api.serving" in line]
+
+        os.kill(background, signal.SIGSTOP)
+        try:
+            position = await register_pupils(api, tenant, 1)
+            # The HTTP workers answered the command; none of them applies it.
+            assert not await _caught_up(database_dsns[1], tenant, position, seconds=3)
+        finally:
+            os.kill(background, signal.SIGKILL)
+
+        assert await _caught_up(database_dsns[1], tenant, position)
+        assert background not in _children(serve.pid), "another background process took over"
+        assert await _caught_up(database_dsns[1], tenant, await register_pupils(api, tenant, 1))
+        serve.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(serve.wait, 60) == 0
+
+
+async def _caught_up(app_dsn: str, tenant: TenantId, position: int, seconds: float = 60) -> bool:
+    """Whether every read model of ``tenant`` applies ``position`` within ``seconds``."""
+    pool = await create_pool(app_dsn, min_size=1, max_size=1)
+    names = [p.name for p in PROJECTIONS]
+    try:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            rows = await projection_status(pool, names, tenant_id=tenant)
+            if len(rows) == len(names) and all(row.position >= position for row in rows):
+                return True
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.1)
+    finally:
+        await pool.close()
+
+
+def _children(parent: int) -> dict[int, str]:
+    """The processes whose parent is ``parent``, with their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # it ended meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[1]) == parent:
+            found[int(entry.name)] = command
+    return found
+
+
+async def _candidates_and_holders(admin_dsn: str) -> tuple[int, int]:
+    """The background election's connections and the holders of its lock, once it is held.
+
+    Read once the lock is held (or after 60 s), and again a second later: a worker that joined
+    the election late would show then.
     """
     conn = await asyncpg.connect(admin_dsn)
-    candidates = 0
+    candidates = holders = 0
     try:
-        for _ in range(300):
+        for attempt in range(300):
             candidates = await conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
                 APPLICATION_NAME,
             )
-            if candidates >= 2:
+            holders = await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND ((classid::bigint << 32) | objid::bigint) = $1",
+                election_key(ELECTION),
+            )
+            if holders and attempt:
                 break
-            await asyncio.sleep(0.2)
-        holders = await conn.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND ((classid::bigint << 32) | objid::bigint) = $1",
-            election_key(ELECTION),
-        )
+            await asyncio.sleep(0.2 if not holders else 1.0)
     finally:
         await conn.close()
     return candidates, holders

@@ -10,7 +10,8 @@ it was redeemed. The states hold pseudonymous ids, codes and dates only, no pers
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -210,11 +211,15 @@ class Case(msgspec.Struct, kw_only=True):
             due.append(Deadline(DeadlineKind.OBJECTION_DECISION, decide_by))
         return due
 
-    def next_deadline(self) -> Deadline | None:
-        """The earliest thing due while the case is open."""
+    def next_deadline(self, due: Sequence[Deadline] | None = None) -> Deadline | None:
+        """The earliest thing due while the case is open (of ``due``: its deadlines, if known)."""
         if not self.is_open:
             return None
-        return min(self.deadlines(), key=lambda d: (d.due_on, d.kind), default=None)
+        return min(
+            self.deadlines() if due is None else due,
+            key=lambda d: (d.due_on, d.kind),
+            default=None,
+        )
 
 
 class CaseInconsistencyError(ValueError):
@@ -283,6 +288,77 @@ class CaseBook:
         if request is None or request.kind is not CaseKind.REQUEST:
             raise CaseInconsistencyError(f"no support request {request_id} in this tenant's log")
         return request
+
+
+@dataclass(frozen=True, slots=True)
+class FoldedPage:
+    """The cases a page of events changed, each with its stored state and its deadlines."""
+
+    cases: list[Case]
+    states: list[bytes]
+    """``encode_case`` of each case, in the same order."""
+    deadlines: list[list[Deadline]]
+    """``Case.deadlines()`` of each case, in the same order."""
+
+
+def cases_to_load(tenant_id: str, events: Sequence[RecordedEvent]) -> list[UUID]:
+    """The cases a page of events touches, and the requests its new cases follow.
+
+    ``events`` as a read model is handed them (position order, no gaps, of ``tenant_id``).
+    """
+    key = _page_key(tenant_id, events)
+    found = _RECENT_IDS.get(key)
+    if found is None:
+        touched = {r.stream_id for r in events if touches_a_case(r)}
+        found = list(touched | referenced_requests(events)) if touched else []
+        _remember(_RECENT_IDS, key, found)
+    return found
+
+
+def fold_page(
+    tenant_id: str, events: Sequence[RecordedEvent], states: Iterable[bytes]
+) -> FoldedPage:
+    """The cases ``events`` change, folded (``CaseBook``) from the stored ``states`` they need.
+
+    school_caseload and deadlines_due fold the same cases from the same events, each from the
+    states in its own table: caught up together they stand at the same position and load the
+    same states, and the second is given what the first folded (the fold is pure, so the same
+    page of the same tenant from the same states folds to the same cases). A read model that
+    stands elsewhere, or whose states differ, folds its own.
+    """
+    loaded = list(states)
+    key = (*_page_key(tenant_id, events), frozenset(loaded))
+    page = _RECENT_FOLDS.get(key)
+    if page is None:
+        changed = CaseBook({c.case_id: c for c in map(decode_case, loaded)}).fold(events)
+        cases = list(changed.values())
+        page = FoldedPage(cases, [encode_case(c) for c in cases], [c.deadlines() for c in cases])
+        _remember(_RECENT_FOLDS, key, page)
+    return page
+
+
+_PageKey = tuple[str, int, int, int]
+
+
+def _page_key(tenant_id: str, events: Sequence[RecordedEvent]) -> _PageKey:
+    # positions are dense and never change: a tenant's first and last position name the page
+    return (
+        (tenant_id, events[0].position, events[-1].position, len(events))
+        if events
+        else (tenant_id, 0, 0, 0)
+    )
+
+
+_RECENT = 8
+"""Pages remembered: the runner catches several tenants up at once, interleaved."""
+_RECENT_IDS: dict[_PageKey, list[UUID]] = {}
+_RECENT_FOLDS: dict[tuple[object, ...], FoldedPage] = {}
+
+
+def _remember(recent: dict[Any, Any], key: object, value: object) -> None:
+    if len(recent) >= _RECENT:
+        del recent[next(iter(recent))]  # the oldest: dicts keep insertion order
+    recent[key] = value
 
 
 def _evolve(

@@ -27,14 +27,11 @@ from domain.ids import TenantId
 from infrastructure.database import Connection, tenant_transaction
 from projections.cases import (
     Case,
-    CaseBook,
     CaseKind,
     Deadline,
     DeadlineKind,
-    decode_case,
-    encode_case,
-    referenced_requests,
-    touches_a_case,
+    cases_to_load,
+    fold_page,
 )
 from projections.projection import TableNames, view_name
 
@@ -89,18 +86,19 @@ class DeadlinesDueProjection:
         events: Sequence[RecordedEvent],
         tables: TableNames,
     ) -> None:
-        touched = {r.stream_id for r in events if touches_a_case(r)}
-        if not touched:
+        ids = cases_to_load(tenant_id, events)
+        if not ids:
             return
         cases, deadlines = tables[CASES], tables[DEADLINES]
         rows = await conn.fetch(
             f"SELECT state FROM {cases} WHERE tenant_id = $1 AND case_id = ANY($2::uuid[])",  # noqa: S608
             tenant_id,
-            list(touched | referenced_requests(events)),
+            ids,
         )
-        changed = CaseBook({c.case_id: c for c in (decode_case(r[0]) for r in rows)}).fold(events)
-        if not changed:
+        page = fold_page(tenant_id, events, (r[0] for r in rows))
+        if not page.cases:
             return
+        changed = [case.case_id for case in page.cases]
         # one statement a table, the rows as arrays (a statement a row cost a bind and an
         # execute each): the changed cases, then their deadlines replaced
         await conn.execute(
@@ -108,15 +106,19 @@ class DeadlinesDueProjection:
             " SELECT $1, * FROM unnest($2::uuid[], $3::jsonb[])"
             " ON CONFLICT (tenant_id, case_id) DO UPDATE SET state = excluded.state",
             tenant_id,
-            list(changed),
-            [encode_case(case) for case in changed.values()],
+            changed,
+            page.states,
         )
         await conn.execute(
             f"DELETE FROM {deadlines} WHERE tenant_id = $1 AND case_id = ANY($2::uuid[])",  # noqa: S608
             tenant_id,
-            list(changed),
+            changed,
         )
-        due = [_row(case, d) for case in changed.values() for d in case.deadlines()]
+        due = [
+            _row(case, d)
+            for case, of_case in zip(page.cases, page.deadlines, strict=True)
+            for d in of_case
+        ]
         if due:
             await conn.execute(
                 f"INSERT INTO {deadlines} (tenant_id, case_id, kind, due_on, case_kind,"  # noqa: S608

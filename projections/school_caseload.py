@@ -25,14 +25,12 @@ from domain.ids import TenantId
 from infrastructure.database import Connection, tenant_transaction
 from projections.cases import (
     Case,
-    CaseBook,
     CaseKind,
     CaseStatus,
+    Deadline,
     DeadlineKind,
-    decode_case,
-    encode_case,
-    referenced_requests,
-    touches_a_case,
+    cases_to_load,
+    fold_page,
 )
 from projections.projection import TableNames, view_name
 
@@ -83,19 +81,17 @@ class SchoolCaseloadProjection:
         tables: TableNames,
     ) -> None:
         table = tables[TABLE]
-        touched = {r.stream_id for r in events if touches_a_case(r)}
-        if not touched:
+        ids = cases_to_load(tenant_id, events)
+        if not ids:
             return
         rows = await conn.fetch(
             f"SELECT state FROM {table} WHERE tenant_id = $1 AND case_id = ANY($2::uuid[])",  # noqa: S608
             tenant_id,
-            list(touched | referenced_requests(events)),
+            ids,
         )
-        changed = CaseBook({c.case_id: c for c in map(decode_case, (r[0] for r in rows))}).fold(
-            events
-        )
-        if changed:
-            columns = zip(*(_row(c) for c in changed.values()), strict=True)
+        page = fold_page(tenant_id, events, (r[0] for r in rows))
+        if page.cases:
+            columns = zip(*map(_row, page.cases, page.deadlines, page.states), strict=True)
             await conn.execute(_UPSERT.format(table=table), tenant_id, *map(list, columns))
 
 
@@ -119,8 +115,8 @@ ON CONFLICT (tenant_id, case_id) DO UPDATE
 """
 
 
-def _row(case: Case) -> tuple[object, ...]:
-    due = case.next_deadline()
+def _row(case: Case, deadlines: list[Deadline], state: bytes) -> tuple[object, ...]:
+    due = case.next_deadline(deadlines)
     return (
         case.case_id,
         case.kind,
@@ -134,7 +130,7 @@ def _row(case: Case) -> tuple[object, ...]:
         case.ends_on,
         due.due_on if due else None,
         due.kind if due else None,
-        encode_case(case),
+        state,
     )
 
 

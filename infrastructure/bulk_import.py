@@ -527,7 +527,15 @@ class _PreparingProcess:
 
     @classmethod
     def prepare_block(cls, first_line: int, lines: list[bytes]) -> list[PreparedChunk]:
-        return cls.loop.run_until_complete(cls.preparer.prepare_block(first_line, lines))
+        # A block makes tens of thousands of objects the collector tracks (checked fields,
+        # tuples), all freed by their reference counts once it is prepared; its passes over
+        # them cost about 2.4 µs of the 18 µs an event took to prepare (in-process, 20,000
+        # events). Cycles made meanwhile are collected after the block.
+        gc.disable()
+        try:
+            return cls.loop.run_until_complete(cls.preparer.prepare_block(first_line, lines))
+        finally:
+            gc.enable()
 
     @classmethod
     def stop(cls) -> None:

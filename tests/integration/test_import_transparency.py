@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,17 @@ async def test_an_import_extends_the_tree_and_signs_a_checkpoint_of_the_whole_hi
             proof.hashes,
             checkpoint.root,
         )
+
+
+async def test_an_import_leaves_nothing_of_its_process_frozen_out_of_the_collector(
+    database_dsns: tuple[str, str], tmp_path: Path
+) -> None:
+    _, _, lines = await _demo_history(EventCodec(AGGREGATE_CLASSES))
+    history = tmp_path / "history.ndjson"
+    history.write_bytes(b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines))
+    signer = Signer("passend.localhost", load_or_create_key(tmp_path / "checkpoint-key.pem"))
+    gc.unfreeze()
+
+    await run_import(database_dsns[0], history, signer=signer, show_progress=False)
+
+    assert gc.get_freeze_count() == 0

@@ -218,10 +218,15 @@ class _Together:
                 raise
             except Exception:  # noqa: BLE001 - an unreadable event: each build finds it alone
                 return self.results | await self._alone()
+            # builds usually stand at one position: the events past it are picked out once
+            past = {
+                position: [e for e in page if e.position > position]
+                for position in set(self.positions.values())
+            }
             pages = {
                 name: events
                 for name, position in self.positions.items()
-                if (events := [e for e in page if e.position > position])
+                if (events := past[position])
             }
             if pages:
                 await self._apply(pages)

@@ -42,7 +42,7 @@ from bench.database import ServerCpu
 from bench.load.history import history_file_name, write_history
 from bench.load.http import MAX_CONNECTIONS, Connections, Outcome, open_loop
 from bench.load.mix import Mix, load_tenants
-from bench.load.probes import ProjectionLag, cpu_seconds, rss_bytes
+from bench.load.probes import ProjectionLag, cpu_seconds, pss_bytes, rss_bytes
 from infrastructure import embedded_postgres_server
 from projections.registry import PROJECTIONS
 
@@ -334,13 +334,17 @@ def _kind(outcome: Outcome) -> str:
 async def measured(
     server_pid: int, postgres: ServerCpu, run: Callable[[], Awaitable[list[Outcome]]]
 ) -> tuple[list[Outcome], dict[str, float]]:
-    """Run a phase; the CPU of the API, PostgreSQL and this generator, and the API's peak RSS."""
-    peak = 0
+    """Run a phase; the CPU of the API, PostgreSQL and this generator, the API's peak memory.
+
+    The memory is summed over the API's processes, as RSS and as PSS (shared pages once).
+    """
+    peak = peak_pss = 0
 
     async def sample_rss() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while True:
             peak = max(peak, rss_bytes(server_pid))
+            peak_pss = max(peak_pss, pss_bytes(server_pid))
             await asyncio.sleep(1)
 
     sampler = asyncio.create_task(sample_rss())
@@ -353,6 +357,7 @@ async def measured(
         "postgres_cpu_cores": round((postgres.seconds() - pg0) / wall, 2),
         "generator_cpu_cores": round((time.process_time() - own0) / wall, 2),
         "api_rss_peak_mb": round(peak / 2**20, 1),
+        "api_pss_peak_mb": round(peak_pss / 2**20, 1),
     }
     sampler.cancel()
     return outcomes, usage

@@ -71,6 +71,25 @@ def rss_bytes(root: int) -> int:
     return total
 
 
+def pss_bytes(root: int) -> int:
+    """The tree's proportional set size: each shared page counted once over the processes.
+
+    RSS summed over processes counts the interpreter and the libraries every process maps once
+    per process, so a tree of more, smaller processes looks larger than it is.
+    """
+    total = 0
+    for pid in process_tree(root):
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue  # it ended meanwhile
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1]) * 1024
+                break
+    return total
+
+
 @dataclass
 class ProjectionLag:
     """Commit-to-applied lag of every read model, per notified commit."""

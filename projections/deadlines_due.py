@@ -189,12 +189,27 @@ async def fetch_deadlines_due(  # noqa: PLR0913 - the filters of one list
     limit: int = DEFAULT_LIMIT,
 ) -> DeadlinesDue:
     """What falls due up to ``until`` (or ever), overdue acts included, sorted by date."""
+    async with tenant_transaction(conn, tenant_id):
+        return await deadlines_due_in(
+            conn, as_of=as_of, until=until, kinds=kinds, order=order, limit=limit
+        )
+
+
+async def deadlines_due_in(  # noqa: PLR0913 - the filters of one list
+    conn: Connection,
+    *,
+    as_of: date,
+    until: date | None = None,
+    kinds: Sequence[DeadlineKind] | None = None,
+    order: Order = Order.ASC,
+    limit: int = DEFAULT_LIMIT,
+) -> DeadlinesDue:
+    """:func:`fetch_deadlines_due` in the tenant transaction ``conn`` is in."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be 1 to {MAX_LIMIT}")
     query = _QUERY.format(order="DESC" if order is Order.DESC else "ASC")
     wanted = None if kinds is None else [kind.value for kind in kinds]
-    async with tenant_transaction(conn, tenant_id):
-        rows = await conn.fetch(query, as_of, _ACTS, until, wanted, limit)
+    rows = await conn.fetch(query, as_of, _ACTS, until, wanted, limit)
     return DeadlinesDue(as_of=as_of, until=until, items=[_item(row, as_of) for row in rows])
 
 

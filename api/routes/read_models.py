@@ -45,7 +45,7 @@ from application.ports import EventStore
 from application.queries import Replayable
 from domain.swv import is_municipality_code
 from infrastructure.database import Connection, Pool, scoped_connection
-from projections.absence_cases import fetch_absence_signals, with_absence_signals
+from projections.absence_cases import fetch_deadlines_with_signals
 from projections.as_of import caseload_as_of, deadlines_as_of, figures_as_of
 from projections.cases import DeadlineKind
 from projections.deadlines_due import (
@@ -53,7 +53,6 @@ from projections.deadlines_due import (
     MAX_LIMIT,
     DeadlinesDue,
     Order,
-    fetch_deadlines_due,
 )
 from projections.municipality_figures import (
     Granularity,
@@ -201,11 +200,9 @@ class ReadModelController(Controller):
         tenant, day = principal.tenant_id, replay.day or local_date(clock.now())
 
         async def from_table(conn: Connection) -> DeadlinesDue:
-            due = await fetch_deadlines_due(
+            return await fetch_deadlines_with_signals(
                 conn, tenant, as_of=day, until=until, kinds=kind, order=order, limit=limit
             )
-            signals = await fetch_absence_signals(conn, tenant, until=until, limit=limit)
-            return with_absence_signals(due, signals, kinds=kind, order=order, limit=limit)
 
         return await served(
             replay,

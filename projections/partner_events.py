@@ -25,6 +25,7 @@ from application.integration_events import (
     PupilContext,
     StreamContext,
     derive,
+    derives_from,
     encode_data,
 )
 from application.ports import RecordedEvent
@@ -152,9 +153,11 @@ class PartnerEventsProjection:
         events: Sequence[RecordedEvent],
         tables: TableNames,
     ) -> None:
-        contexts = await _load_contexts(conn, tenant_id, events, tables)
+        # only the events derive does anything with need (and change) the pupils' contexts
+        mapped = [r for r in events if derives_from(r)]
+        contexts = await _load_contexts(conn, tenant_id, mapped, tables) if mapped else Contexts()
         rows: list[tuple[Any, ...]] = []
-        for recorded in events:
+        for recorded in mapped:
             derived = derive(recorded, contexts)
             if derived is None:
                 continue

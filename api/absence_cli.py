@@ -17,7 +17,7 @@ from typing import Annotated
 import asyncpg
 import typer
 
-from api.retention_cli import _with_store, every_tenant, seconds_until_next_run
+from api.retention_cli import Sleep, _with_store, every_night, every_tenant
 from application.errors import ApplicationError
 from application.handlers.absence import record_reached_absence_signals
 from application.local_dates import local_date
@@ -60,14 +60,17 @@ async def record_due_signals(
     return done
 
 
-async def daily_absence_signals(store: PostgresEventStore, clock: Clock) -> None:
+async def daily_absence_signals(
+    store: PostgresEventStore, clock: Clock, *, sleep: Sleep = asyncio.sleep
+) -> None:
     """Record the signals due of every tenant every night, until cancelled."""
-    while True:
-        await asyncio.sleep(seconds_until_next_run(clock.now()))
-        for tenant, cases in (
-            await record_due_signals(store, await every_tenant(store.pool), clock)
-        ).items():
+
+    async def night() -> None:
+        tenants = await every_tenant(store.pool)
+        for tenant, cases in (await record_due_signals(store, tenants, clock)).items():
             log.info("%s: signals recorded on %d absence cases", tenant, cases)
+
+    await every_night("absence signals", night, clock, sleep=sleep)
 
 
 @absence_cli.command("signals")

@@ -1,7 +1,8 @@
 """``passend retention``: shred what the terms say must go, set a tenant's terms; and the daily run.
 
-``serve`` runs retention for every tenant once a day (at 02:00 Amsterdam time) in process;
-``passend retention run`` does the same at once, or only lists it with ``--dry-run``.
+``serve`` runs retention for every tenant once a day (at 02:00 Amsterdam time) in the process
+that runs the background work (``api.background``); ``passend retention run`` does the same at
+once, or only lists it with ``--dry-run``.
 """
 
 from __future__ import annotations
@@ -65,14 +66,37 @@ def seconds_until_next_run(now: datetime) -> float:
     return (next_run - local).total_seconds()
 
 
-async def daily_retention(store: PostgresEventStore, clock: Clock) -> None:
-    """Run retention for every tenant every night, until cancelled."""
+Sleep = Callable[[float], Awaitable[object]]
+
+
+async def every_night(
+    name: str, work: Callable[[], Awaitable[None]], clock: Clock, *, sleep: Sleep = asyncio.sleep
+) -> None:
+    """Run ``work`` every night at 02:00 (Amsterdam), until cancelled.
+
+    A night that fails (the database away at 02:00, say) is logged and the next night runs
+    as usual: the failure must not end the loop, or nothing would run again until a restart.
+    """
     while True:
-        await asyncio.sleep(seconds_until_next_run(clock.now()))
+        await sleep(seconds_until_next_run(clock.now()))
+        try:
+            await work()
+        except Exception:
+            log.exception("the nightly %s failed; it runs again next night", name)
+
+
+async def daily_retention(
+    store: PostgresEventStore, clock: Clock, *, sleep: Sleep = asyncio.sleep
+) -> None:
+    """Run retention for every tenant every night, until cancelled."""
+
+    async def night() -> None:
         tenants = await every_tenant(store.pool)
         for report in await run_for_tenants(store, tenants, clock, dry_run=False):
             for line in report.lines():
                 log.info("%s", line)
+
+    await every_night("retention", night, clock, sleep=sleep)
 
 
 def _with_store(work: Callable[[PostgresEventStore, Pool], Awaitable[_T]]) -> _T:

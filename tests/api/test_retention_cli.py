@@ -1,20 +1,26 @@
-"""``passend retention``: a dry run lists, a run shreds; the nightly run's timing."""
+"""``passend retention``: a dry run lists, a run shreds; the nightly runs' timing, and that a
+failing night does not end them."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from api.cli import cli
-from api.retention_cli import seconds_until_next_run
+from api.absence_cli import daily_absence_signals
+from api.retention_cli import Sleep, daily_retention, every_night, seconds_until_next_run
 from application.commands import RegisterPupil
 from application.handlers import pupils
 from domain.pupil import Pupil
-from infrastructure.event_store import PostgresEventStore
-from tests.unit.application.conftest import configured_desk
+from infrastructure.database import create_pool
+from infrastructure.event_store import PostgresEventStore, application_store
+from tests.unit.application.conftest import FixedClock, configured_desk
 
 
 def test_the_nightly_run_is_at_two_in_the_morning_amsterdam_time() -> None:
@@ -22,6 +28,70 @@ def test_the_nightly_run_is_at_two_in_the_morning_amsterdam_time() -> None:
     assert seconds_until_next_run(datetime(2026, 12, 1, 23, 0, tzinfo=UTC)) == 2 * 3600
     # just after 02:00 in summer (00:00 UTC): nearly a day
     assert seconds_until_next_run(datetime(2026, 7, 1, 0, 1, tzinfo=UTC)) == 24 * 3600 - 60
+
+
+class _NightsOver(Exception):
+    """Ends a nightly loop under test: it runs until cancelled otherwise."""
+
+
+def _nights(clock: FixedClock, nights: int) -> tuple[Sleep, list[float]]:
+    """A sleep that moves ``clock`` on by what it is asked, ending the loop after ``nights``."""
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        if len(slept) == nights:
+            raise _NightsOver
+        slept.append(seconds)
+        clock.moment += timedelta(seconds=seconds)
+
+    return sleep, slept
+
+
+async def test_a_failing_night_is_logged_and_the_next_night_runs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FixedClock(datetime(2026, 12, 1, 23, 0, tzinfo=UTC))  # midnight in Amsterdam
+    sleep, slept = _nights(clock, 3)
+    ran: list[datetime] = []
+
+    async def work() -> None:
+        ran.append(clock.now())
+        if len(ran) == 1:
+            raise ConnectionRefusedError("the database is away")
+
+    with caplog.at_level(logging.ERROR), pytest.raises(_NightsOver):
+        await every_night("retention", work, clock, sleep=sleep)
+
+    assert ran == [datetime(2026, 12, day, 1, 0, tzinfo=UTC) for day in (2, 3, 4)], "02:00 local"
+    assert slept == [2 * 3600, 24 * 3600, 24 * 3600]
+    [failure] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "nightly retention failed" in failure.getMessage()
+    assert failure.exc_info is not None
+    assert isinstance(failure.exc_info[1], ConnectionRefusedError)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("daily", [daily_retention, daily_absence_signals])
+async def test_a_nightly_job_outlives_nights_its_database_was_gone(
+    daily: Callable[..., Awaitable[None]],
+    database_dsns: tuple[str, str],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pool = await create_pool(database_dsns[1], min_size=1, max_size=1)
+    store = application_store(pool, tmp_path)
+    await store.close()
+    await pool.close()  # every night's first query fails: the pool is closed
+    clock = FixedClock(datetime(2026, 12, 1, 23, 0, tzinfo=UTC))
+    sleep, slept = _nights(clock, 3)
+
+    with caplog.at_level(logging.ERROR), pytest.raises(_NightsOver):
+        await daily(store, clock, sleep=sleep)
+
+    assert slept == [2 * 3600, 24 * 3600, 24 * 3600], "each night ran, the next was waited for"
+    failures = [r for r in caplog.records if "nightly" in r.getMessage()]
+    assert len(failures) == 3
+    assert all(r.exc_info is not None for r in failures)
 
 
 @pytest.mark.integration

@@ -18,7 +18,6 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 
-from api.absence_cli import daily_absence_signals
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.background import start_background, stop_background
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
@@ -30,7 +29,6 @@ from api.overload import Capacity, admission_middleware
 from api.partners import stop_partner_services
 from api.personal_reads import personal_reads_middleware
 from api.read_side import start_read_side, stop_read_side
-from api.retention_cli import daily_retention
 from api.routes import ROUTES
 from api.routes.platform import stop_key_rotations
 from api.schemas.events import EventViewSchema
@@ -44,7 +42,6 @@ from infrastructure.database import create_pool
 from infrastructure.event_store import PostgresEventStore, application_store
 from infrastructure.idempotency_keys import InMemoryIdempotencyKeys, PostgresIdempotencyKeys
 from infrastructure.migrate import MigrationChangedError, apply_migrations
-from infrastructure.system import SystemClock
 from infrastructure.wake_ups import stop_task
 from infrastructure.webhooks import Resolver
 
@@ -88,22 +85,8 @@ async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None 
         app.state.pool = pool
         app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
-        if settings.run_retention:
-            app.state.retention_task = asyncio.create_task(daily_retention(store, SystemClock()))
-        if settings.run_absence_signals:
-            app.state.absence_signals_task = asyncio.create_task(
-                daily_absence_signals(store, SystemClock())
-            )
         app.state.database_error = None
         return
-
-
-async def _stop_retention(app: Litestar) -> None:
-    for name in ("retention_task", "absence_signals_task"):
-        task = app.state.get(name)
-        if task is not None:
-            setattr(app.state, name, None)
-            await stop_task(task)
 
 
 def _admission(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
@@ -133,7 +116,6 @@ STOP_GRACE_S = 15.0
 
 async def _stop_services(app: Litestar) -> None:
     """Stop what runs beside the routes, the writers before what they write through."""
-    await _stop_retention(app)
     await stop_background(app.state)
     await stop_key_rotations(app.state)
     await stop_partner_services(app.state)

@@ -1,4 +1,4 @@
-"""The projection runner, webhook deliveries and key-rotation resumer: where and when they run.
+"""The projection runner, deliveries, key-rotation resumer and nightly jobs: where they run.
 
 In a single process (``serve``) they run beside the routes. With several workers
 (``serve --workers``) every worker's runner was woken by every commit, contended for the same
@@ -9,16 +9,22 @@ inside a worker, every request that worker serves waited behind. That process ta
 the machine's election (``elect_background``) and runs the work only while elected, so a
 restarted process, or one started while the last is still stopping, never runs beside it; the
 (projection, tenant) leases still keep exactly one runner applying a tenant's events.
+
+The nightly retention and absence signals (02:00 Amsterdam) run where the runner runs, once
+per machine: in every process at once, each night's run made the others' appends conflict on
+the same retention and case streams, and doubled their work at the same moment.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 
 from litestar.datastructures import State
 
+from api.absence_cli import daily_absence_signals
 from api.partners import (
     PartnerServices,
     start_deliveries,
@@ -26,17 +32,23 @@ from api.partners import (
     stop_deliveries,
     stop_partner_services,
 )
+from api.retention_cli import daily_retention
 from api.routes.platform import resume_key_rotations, stop_key_rotations
 from api.settings import Settings
 from infrastructure.commit_notifier import CommitNotifier
 from infrastructure.database import Pool, create_pool
 from infrastructure.election import Election, election_key
 from infrastructure.event_store import PostgresEventStore, application_store
+from infrastructure.system import SystemClock
+from infrastructure.wake_ups import stop_task
 from infrastructure.webhooks import Resolver
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
 
+log = logging.getLogger("passend.background")
+
 ELECTION = "background"
+_NIGHTLY = ("retention_task", "absence_signals_task")
 
 
 async def start_background(
@@ -46,10 +58,14 @@ async def start_background(
     store: PostgresEventStore,
     resolver: Resolver | None = None,
 ) -> None:
-    """The partner feeds, and the runner and deliveries as the settings say (or once elected)."""
+    """The partner feeds; the runner, deliveries and nightly jobs as settings say (or elected)."""
     runner = ProjectionRunner(pool, store, PROJECTIONS) if settings.run_projections else None
     elect = settings.elect_background and (
-        runner is not None or settings.run_deliveries or settings.resume_key_rotations
+        runner is not None
+        or settings.run_deliveries
+        or settings.resume_key_rotations
+        or settings.run_retention
+        or settings.run_absence_signals
     )
     services = await start_partner_services(
         pool, settings, runner, deliver=settings.run_deliveries and not elect, resolver=resolver
@@ -61,6 +77,7 @@ async def start_background(
             state.projection_runner = runner
         if settings.resume_key_rotations:
             resume_key_rotations(state, store, pool)
+        _start_nightly(state, settings, store)
         return
 
     async def elected() -> None:
@@ -71,6 +88,7 @@ async def start_background(
             await start_deliveries(services, pool, settings)
         if settings.resume_key_rotations:
             resume_key_rotations(state, store, pool)
+        _start_nightly(state, settings, store)
 
     async def deposed() -> None:
         await _stop_elected(state, services)
@@ -82,7 +100,27 @@ async def start_background(
     await election.start()
 
 
+def _start_nightly(state: State, settings: Settings, store: PostgresEventStore) -> None:
+    if settings.run_retention:
+        state.retention_task = asyncio.create_task(daily_retention(store, SystemClock()))
+    if settings.run_absence_signals:
+        state.absence_signals_task = asyncio.create_task(
+            daily_absence_signals(store, SystemClock())
+        )
+    if settings.run_retention or settings.run_absence_signals:
+        log.info("this process runs the nightly jobs")
+
+
+async def _stop_nightly(state: State) -> None:
+    for name in _NIGHTLY:
+        task: asyncio.Task[None] | None = state.get(name)
+        if task is not None:
+            setattr(state, name, None)
+            await stop_task(task)
+
+
 async def _stop_elected(state: State, services: PartnerServices) -> None:
+    await _stop_nightly(state)
     await stop_key_rotations(state)
     await stop_deliveries(services)
     runner: ProjectionRunner | None = state.get("projection_runner")
@@ -92,11 +130,15 @@ async def _stop_elected(state: State, services: PartnerServices) -> None:
 
 
 async def stop_background(state: State) -> None:
-    """Leave the election (stopping what it started); the rest stops with the app's services."""
+    """Leave the election (stopping what it started) and stop the nightly jobs.
+
+    The rest stops with the app's services (or ``run_background_process``).
+    """
     election: Election | None = state.get("background_election")
     if election is not None:
         state.background_election = None
         await election.stop()
+    await _stop_nightly(state)
 
 
 async def run_background_process(settings: Settings, *, stop: asyncio.Event | None = None) -> None:

@@ -3,9 +3,9 @@
 The parent starts the database (embedded or given) and seeds once, then hands the settings to
 its children through the environment: uvicorn's supervisor with the HTTP workers, each of which
 builds its own app with ``create_app`` and runs no background work, and beside them one
-process (this module as ``__main__``) that runs the projection runner, the webhook deliveries
-and the key-rotation resumer (``api.background``). The parent starts that process again when
-it dies. It runs its work only while it holds the machine's election, and the
+process (this module as ``__main__``) that runs the projection runner, the webhook deliveries,
+the key-rotation resumer and the nightly jobs (``api.background``). The parent starts that
+process again when it dies. It runs its work only while it holds the machine's election, and the
 (projection, tenant) leases still keep exactly one runner applying a tenant's events at a time.
 """
 
@@ -35,6 +35,8 @@ _NO_BACKGROUND = {
     "PASSEND_RUN_PROJECTIONS": "false",
     "PASSEND_RUN_DELIVERIES": "false",
     "PASSEND_RESUME_KEY_ROTATIONS": "false",
+    "PASSEND_RUN_RETENTION": "false",
+    "PASSEND_RUN_ABSENCE_SIGNALS": "false",
 }
 """What the HTTP workers leave to the background process."""
 RESTART_FIRST_S = 1.0

@@ -1,5 +1,4 @@
-"""``passend retention``: a dry run lists, a run shreds; the nightly runs' timing, and that a
-failing night does not end them."""
+"""``passend retention``: a dry run lists, a run shreds; nightly: when, and past a failing night."""
 
 from __future__ import annotations
 
@@ -12,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import cli
 from api.absence_cli import daily_absence_signals
+from api.cli import cli
 from api.retention_cli import Sleep, daily_retention, every_night, seconds_until_next_run
 from application.commands import RegisterPupil
 from application.handlers import pupils
@@ -30,7 +29,7 @@ def test_the_nightly_run_is_at_two_in_the_morning_amsterdam_time() -> None:
     assert seconds_until_next_run(datetime(2026, 7, 1, 0, 1, tzinfo=UTC)) == 24 * 3600 - 60
 
 
-class _NightsOver(Exception):
+class _NightsOverError(Exception):
     """Ends a nightly loop under test: it runs until cancelled otherwise."""
 
 
@@ -40,7 +39,7 @@ def _nights(clock: FixedClock, nights: int) -> tuple[Sleep, list[float]]:
 
     async def sleep(seconds: float) -> None:
         if len(slept) == nights:
-            raise _NightsOver
+            raise _NightsOverError
         slept.append(seconds)
         clock.moment += timedelta(seconds=seconds)
 
@@ -59,7 +58,7 @@ async def test_a_failing_night_is_logged_and_the_next_night_runs(
         if len(ran) == 1:
             raise ConnectionRefusedError("the database is away")
 
-    with caplog.at_level(logging.ERROR), pytest.raises(_NightsOver):
+    with caplog.at_level(logging.ERROR), pytest.raises(_NightsOverError):
         await every_night("retention", work, clock, sleep=sleep)
 
     assert ran == [datetime(2026, 12, day, 1, 0, tzinfo=UTC) for day in (2, 3, 4)], "02:00 local"
@@ -85,7 +84,7 @@ async def test_a_nightly_job_outlives_nights_its_database_was_gone(
     clock = FixedClock(datetime(2026, 12, 1, 23, 0, tzinfo=UTC))
     sleep, slept = _nights(clock, 3)
 
-    with caplog.at_level(logging.ERROR), pytest.raises(_NightsOver):
+    with caplog.at_level(logging.ERROR), pytest.raises(_NightsOverError):
         await daily(store, clock, sleep=sleep)
 
     assert slept == [2 * 3600, 24 * 3600, 24 * 3600], "each night ran, the next was waited for"

@@ -1,8 +1,8 @@
 """`serve --workers`: HTTP workers on one socket, and the background work in a process beside them.
 
-Every connection accepted on the shared socket sends at once. The projection runner runs in
-the background process only, which the election lets run alone and ``serve`` starts again
-when it dies.
+Every connection accepted on the shared socket sends at once. The projection runner and the
+nightly jobs run in the background process only, which the election lets run alone and
+``serve`` starts again when it dies.
 """
 
 from __future__ import annotations
@@ -16,17 +16,20 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, cast
+from typing import IO, Any, cast
 
 import asyncpg
 import httpx
+from litestar.datastructures import State
 
-from api.background import ELECTION
+from api.background import ELECTION, start_background, stop_background
+from api.partners import stop_partner_services
 from api.settings import Settings
 from api.worker_supervisor import listening_socket
 from domain.ids import TenantId
 from infrastructure.database import create_pool
 from infrastructure.election import APPLICATION_NAME, election_key
+from infrastructure.event_store import application_store
 from projections.registry import PROJECTIONS
 from projections.status import projection_status
 from tests.api.conftest import Api, open_tenant
@@ -55,9 +58,12 @@ async def test_a_connection_accepted_on_the_workers_socket_has_nagles_algorithm_
 
 @contextlib.asynccontextmanager
 async def _serving_workers(
-    database_dsns: tuple[str, str], data_dir: Path
+    database_dsns: tuple[str, str], data_dir: Path, *, log: IO[bytes] | None = None
 ) -> AsyncIterator[tuple[subprocess.Popen[bytes], Api]]:
-    """``passend serve --workers 2`` on a free port, answering ``/health``; killed if still up."""
+    """``passend serve --workers 2`` on a free port, answering ``/health``; killed if still up.
+
+    With ``log``, every process logs to it at INFO.
+    """
     port = free_port()
     admin, app = database_dsns
     env = dict(
@@ -65,10 +71,12 @@ async def _serving_workers(
         DATABASE_URL=admin,
         PASSEND_DATABASE_APP_URL=app,
         PASSEND_DATA_DIR=str(data_dir),
-        PASSEND_LOG_LEVEL="warning",
+        PASSEND_LOG_LEVEL="warning" if log is None else "info",
     )
     serve = subprocess.Popen(  # noqa: S603, ASYNC220 - our own command, waited for below
-        [PASSEND, "serve", "--no-demo", "--workers", "2", "--port", str(port)], env=env
+        [PASSEND, "serve", "--no-demo", "--workers", "2", "--port", str(port)],
+        env=env,
+        stderr=log,
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
@@ -123,6 +131,74 @@ async def test_the_background_process_alone_projects_and_is_started_again_when_k
         assert await _caught_up(database_dsns[1], tenant, await register_pupils(api, tenant, 1))
         serve.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(serve.wait, 60) == 0
+
+
+async def test_the_background_process_alone_runs_the_nightly_jobs(
+    database_dsns: tuple[str, str], tmp_path: Path
+) -> None:
+    with (tmp_path / "serve.log").open("w+b") as log:
+        async with _serving_workers(database_dsns, tmp_path, log=log) as (serve, api):
+            [supervisor] = [p for p, line in _children(serve.pid).items() if "supervisor" in line]
+            workers = [p for p, line in _children(supervisor).items() if "spawn_main" in line]
+            assert len(workers) == 2
+            for worker in workers:
+                settings = Settings.from_env(_environment(worker))
+                assert not settings.run_retention
+                assert not settings.run_absence_signals
+            assert await _caught_up(database_dsns[1], await open_tenant(api), 1)  # elected by now
+            await asyncio.sleep(2)  # a worker that started them late would have logged it
+            serve.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(serve.wait, 60) == 0
+        log.seek(0)
+        started = [line for line in log if b"this process runs the nightly jobs" in line]
+    assert len(started) == 1, "one process of the machine runs them: the elected background one"
+
+
+async def test_the_nightly_jobs_run_while_elected_and_stop_when_deposed(
+    database_dsns: tuple[str, str], tmp_path: Path
+) -> None:
+    admin, app = database_dsns
+    settings = Settings(
+        database_url=admin,
+        database_app_url=app,
+        data_dir=tmp_path,
+        elect_background=True,
+        run_projections=False,
+        run_deliveries=False,
+        resume_key_rotations=False,
+    )
+    pool = await create_pool(app, min_size=1, max_size=4)
+    store = application_store(pool, tmp_path)
+    first, second = State(), State()  # two background processes' states, one machine
+    try:
+        await start_background(first, settings, pool, store)
+        await start_background(second, settings, pool, store)
+        nightly: list[asyncio.Task[None]] = [
+            first.retention_task,
+            first.absence_signals_task,
+        ]  # raises AttributeError on a state that never had them
+        assert not any(task.done() for task in nightly)
+        assert second.get("retention_task") is second.get("absence_signals_task") is None
+
+        await stop_background(first)  # deposed: it stops them, and the other is elected
+        assert all(task.done() for task in nightly)
+        for _ in range(100):
+            if second.get("retention_task") is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert second.get("retention_task") is not None
+        assert second.get("absence_signals_task") is not None
+    finally:
+        for state in (first, second):
+            await stop_background(state)
+            await stop_partner_services(state)
+        await store.close()
+        await pool.close()
+
+
+def _environment(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    return dict(entry.decode().partition("=")[::2] for entry in raw.split(b"\0") if entry)
 
 
 async def _caught_up(app_dsn: str, tenant: TenantId, position: int, seconds: float = 60) -> bool:

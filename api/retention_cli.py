@@ -77,8 +77,14 @@ async def every_night(
     A night that fails (the database away at 02:00, say) is logged and the next night runs
     as usual: the failure must not end the loop, or nothing would run again until a restart.
     """
+    due = clock.now()
     while True:
-        await sleep(seconds_until_next_run(clock.now()))
+        # From the time it was due, not the clock's: a sleep measured on the monotonic clock
+        # may end a little before 02:00 by the wall clock, and the next run would be 02:00 again.
+        now = max(clock.now(), due)
+        wait = seconds_until_next_run(now)
+        due = now + timedelta(seconds=wait)
+        await sleep(wait)
         try:
             await work()
         except Exception:

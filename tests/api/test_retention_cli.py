@@ -69,6 +69,28 @@ async def test_a_failing_night_is_logged_and_the_next_night_runs(
     assert isinstance(failure.exc_info[1], ConnectionRefusedError)
 
 
+async def test_a_night_woken_just_before_two_runs_once() -> None:
+    # asyncio sleeps on the monotonic clock; the wall clock may read a little less by then
+    clock = FixedClock(datetime(2026, 12, 1, 23, 0, tzinfo=UTC))
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        if len(slept) == 2:
+            raise _NightsOverError
+        slept.append(seconds)
+        clock.moment += timedelta(seconds=seconds) - timedelta(milliseconds=3)
+
+    ran: list[datetime] = []
+
+    async def work() -> None:
+        ran.append(clock.now())
+
+    with pytest.raises(_NightsOverError):
+        await every_night("retention", work, clock, sleep=sleep)
+    assert slept == [2 * 3600, 24 * 3600]
+    assert len(ran) == 2
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("daily", [daily_retention, daily_absence_signals])
 async def test_a_nightly_job_outlives_nights_its_database_was_gone(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
 import logging
 import os
 import subprocess
@@ -56,12 +55,8 @@ def freeze_start_up_heap() -> None:
     """Keep what start-up built (modules, classes, the app) out of every later full collection.
 
     Reading the log allocates many short-lived objects, and each full collection would scan
-    the whole start-up heap again: rebuilds ran 15-20% faster with it frozen. The Atw calendar
-    (``domain.atw``) imports every country of the ``holidays`` package on the first deadline it
-    counts (0.3-1.3 s on a 2-core VM, some 10k objects): imported here, it is frozen with the
-    rest, and neither the first request nor the runner's first page waits for it.
+    the whole start-up heap again: rebuilds ran 15-20% faster with it frozen.
     """
-    importlib.import_module("holidays.countries")
     gc.collect()
     gc.freeze()
 

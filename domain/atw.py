@@ -3,8 +3,9 @@
 Atw art. 1: a term that ends on a Saturday, Sunday or algemeen erkende feestdag runs on to the
 next day that is none of these. Art. 3 names the feestdagen (lid 1), adds Goede Vrijdag (lid 2)
 and lets the Crown designate more days by decree (lid 3), published every few years; those are
-passed in, since no formula yields them. Pure: the ``holidays`` package computes the Easter- and
-weekday-dependent days for a year, without I/O.
+passed in, since no formula yields them. Pure: Easter comes from ``dateutil``'s computus, the
+other days from the statute's own rules, without I/O (the ``holidays`` package would do it too,
+but loads some 300 modules, about 45 MB in every process, for one country's list).
 """
 
 from __future__ import annotations
@@ -13,39 +14,43 @@ from collections.abc import Collection
 from datetime import date, timedelta
 from functools import lru_cache
 
-import holidays
+from dateutil.easter import easter
 
 _SATURDAY = 5
-# Fixed-date feestdagen; "de vijfde mei" counts every year, not only every fifth as in the package.
+_SUNDAY = 6
+# Fixed-date feestdagen: de Nieuwjaarsdag, de vijfde mei (every year, not only every fifth as
+# the national celebration) and de beide Kerstdagen.
 _FIXED_DAYS = ((1, 1), (5, 5), (12, 25), (12, 26))
+# Days after Easter Sunday: Goede Vrijdag (lid 2), de Christelijke tweede Paasdag, de
+# Hemelvaartsdag, de Christelijke tweede Pinksterdag.
+_EASTER_OFFSETS = (-2, 1, 39, 50)
+_FIRST_KINGS_DAY = 2014  # Willem-Alexander's birthday; Queen Beatrix's day (30 April) before
+_SUNDAY_KEPT_BEFORE_SINCE = 1980
 
-# The package's names for the days Atw art. 3 lid 1 and 2 list; it also knows Easter Sunday and
-# Whit Sunday, which are Sundays anyway, and Liberation Day only in years divisible by five.
-_ATW_DAYS = frozenset(
-    {
-        "New Year's Day",
-        "Good Friday",
-        "Easter Monday",
-        "King's Day",
-        "Queen's Day",
-        "Ascension Day",
-        "Pentecost Monday",
-        "Christmas Day",
-        "Second Day of Christmas",
-    }
-)
+
+def _kings_day(year: int) -> date:
+    """De dag waarop de verjaardag van de Koning wordt gevierd (until 2013 the Queen's).
+
+    27 April from 2014, 30 April before; on a Sunday it is kept the day before (from 1980; the
+    Sunday rule before then moved it to the Monday, and no case of this system's is that old).
+    """
+    birthday = date(year, 4, 27) if year >= _FIRST_KINGS_DAY else date(year, 4, 30)
+    if birthday.weekday() != _SUNDAY:
+        return birthday
+    moved = -1 if year >= _SUNDAY_KEPT_BEFORE_SINCE else 1
+    return birthday + timedelta(days=moved)
 
 
 @lru_cache(maxsize=512)
 def feestdagen(year: int) -> frozenset[date]:
     """The algemeen erkende feestdagen of ``year`` with Goede Vrijdag (Atw art. 3 lid 1, 2).
 
-    The package knows the Dutch calendar from 1966 to 2100; outside those years (no case of
-    this system's) only the fixed-date days are known.
+    Easter Sunday and Whit Sunday are feestdagen too, but Sundays anyway, so not listed.
     """
-    calendar = holidays.country_holidays("NL", years=year, language="en_US")
-    days = {day for day, name in calendar.items() if any(n in _ATW_DAYS for n in name.split("; "))}
+    sunday = easter(year)
+    days = {sunday + timedelta(days=offset) for offset in _EASTER_OFFSETS}
     days.update(date(year, month, day) for month, day in _FIXED_DAYS)
+    days.add(_kings_day(year))
     return frozenset(days)
 
 

@@ -23,7 +23,7 @@ from api.partners_cli import deliveries_cli
 from api.retention_cli import retention_cli
 from api.serving import default_workers, freeze_start_up_heap, serve_workers
 from api.settings import Settings
-from api.startup import database_answers_or_exit, with_heartbeat
+from api.startup import database_answers_or_exit, run_service, with_heartbeat
 from api.tenant_cli import tenant_cli
 from demo import DemoSummary, seed_demo
 from domain.ids import TenantId
@@ -230,7 +230,7 @@ def projections_run() -> None:
         )
 
     freeze_start_up_heap()
-    asyncio.run(run())
+    run_service(run())
 
 
 @projections_cli.command("rebuild")

@@ -15,7 +15,7 @@ import typer
 
 from api.partners import start_partner_services
 from api.settings import Settings
-from api.startup import database_answers_or_exit, with_heartbeat
+from api.startup import database_answers_or_exit, run_service, with_heartbeat
 from infrastructure.database import create_pool
 
 deliveries_cli = typer.Typer(help="Partner webhook deliveries.", no_args_is_help=True)
@@ -50,4 +50,4 @@ def deliveries_run() -> None:
     if settings.database_url is None and settings.database_app_url is None:
         raise typer.BadParameter("set DATABASE_URL (deliveries run beside the API's database)")
     database_answers_or_exit(settings, settings.app_dsn(), "passend deliveries run")
-    asyncio.run(with_heartbeat(settings, settings.app_dsn(), run_deliveries_process(settings)))
+    run_service(with_heartbeat(settings, settings.app_dsn(), run_deliveries_process(settings)))

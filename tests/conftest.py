@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import threading
@@ -64,6 +65,8 @@ def key_encryption_keys() -> Iterator[Path]:
         del os.environ["PASSEND_KEK_DIR"]
     else:
         os.environ["PASSEND_KEK_DIR"] = previous
+    # key material does not outlive the run in a shared /tmp
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

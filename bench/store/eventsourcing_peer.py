@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -55,9 +55,14 @@ class EventsourcingBench:
         from eventsourcing.postgres import PostgresDatastore  # noqa: PLC0415 - psycopg only here
 
         parts = urlsplit(self.ctx.admin_dsn)
+        hostspec = parts.netloc.rpartition("@")[2]
+        # The embedded server's host is a socket directory's percent-encoded path, which
+        # parts.hostname would lower-case.
+        socket_dir = hostspec.startswith("%2F")
+        host = unquote(hostspec.partition(":")[0]) if socket_dir else parts.hostname
         self.datastore = PostgresDatastore(
             dbname=parts.path.lstrip("/"),
-            host=parts.hostname or "127.0.0.1",
+            host=host or "127.0.0.1",
             port=parts.port or 5432,
             user=parts.username or "postgres",
             password=parts.password or "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, TypeVar
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -63,7 +63,9 @@ def seconds_until_next_run(now: datetime) -> float:
     next_run = datetime.combine(local.date(), _DAILY_AT, tzinfo=_LOCAL)
     if next_run <= local:
         next_run = datetime.combine(local.date() + timedelta(days=1), _DAILY_AT, tzinfo=_LOCAL)
-    return (next_run - local).total_seconds()
+    # in UTC: between two times of one zone Python subtracts wall clocks, and the night the
+    # clocks go back is then an hour short (the job ran at 01:00 and again at 02:00)
+    return (next_run.astimezone(UTC) - now.astimezone(UTC)).total_seconds()
 
 
 Sleep = Callable[[float], Awaitable[object]]

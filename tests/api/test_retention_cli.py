@@ -29,6 +29,12 @@ def test_the_nightly_run_is_at_two_in_the_morning_amsterdam_time() -> None:
     assert seconds_until_next_run(datetime(2026, 7, 1, 0, 1, tzinfo=UTC)) == 24 * 3600 - 60
 
 
+def test_the_night_the_clocks_go_back_is_an_hour_longer_until_the_next_run() -> None:
+    # Sunday 25 October 2026, just after 02:00 CEST; Monday's 02:00 CET is 25 hours on
+    just_after_the_run = datetime(2026, 10, 25, 0, 0, 1, tzinfo=UTC)
+    assert seconds_until_next_run(just_after_the_run) == 25 * 3600 - 1
+
+
 class _NightsOverError(Exception):
     """Ends a nightly loop under test: it runs until cancelled otherwise."""
 

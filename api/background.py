@@ -26,9 +26,7 @@ to 30 s when it dies, would leave every worker without checkpoints meanwhile.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 
 from litestar.datastructures import State
 
@@ -48,7 +46,7 @@ from infrastructure.database import Pool, create_pool
 from infrastructure.election import Election, election_key
 from infrastructure.event_store import PostgresEventStore, application_store
 from infrastructure.system import SystemClock
-from infrastructure.wake_ups import stop_task
+from infrastructure.wake_ups import stop_event, stop_task
 from infrastructure.webhooks import Resolver
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
@@ -151,12 +149,7 @@ async def stop_background(state: State) -> None:
 
 async def run_background_process(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run the background work while elected, until ``stop`` is set or SIGINT/SIGTERM."""
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+    stop = stop_event(stop)
     pool = await create_pool(settings.app_dsn(), min_size=2, max_size=settings.pool_max_size)
     state = State()
     store = application_store(pool, settings.data_dir)

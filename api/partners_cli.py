@@ -7,9 +7,7 @@ side by side, since a lease per subscription lets only one deliver it at a time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 
 import typer
 
@@ -17,18 +15,14 @@ from api.partners import start_partner_services
 from api.settings import Settings
 from api.startup import database_answers_or_exit, run_service, with_heartbeat
 from infrastructure.database import create_pool
+from infrastructure.wake_ups import stop_event
 
 deliveries_cli = typer.Typer(help="Partner webhook deliveries.", no_args_is_help=True)
 
 
 async def run_deliveries_process(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Deliver until ``stop`` is set, or until SIGINT/SIGTERM without one."""
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+    stop = stop_event(stop)
     pool = await create_pool(settings.app_dsn(), min_size=2, max_size=settings.pool_max_size)
     try:
         services = await start_partner_services(pool, settings, None, deliver=True)

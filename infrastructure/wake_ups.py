@@ -11,13 +11,28 @@ Stopping a worker has the same trap the other way round: ``task.cancel()`` then 
 under ``suppress(CancelledError)`` also swallows a cancellation of the task that stops it,
 which then runs on (past an ``asyncio.timeout`` meant to end it, say). ``stop_task`` tells the
 two apart by the stopping task's own count of cancellation requests (``Task.cancelling``).
+
+A process's own stop is an event too: ``stop_event`` gives one that SIGINT and SIGTERM set.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from typing import Any
+
+
+def stop_event(stop: asyncio.Event | None = None) -> asyncio.Event:
+    """``stop`` if given (a caller stops the process), else one SIGINT and SIGTERM set."""
+    if stop is not None:
+        return stop
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 async def woken(event: asyncio.Event, timeout_s: float) -> bool:

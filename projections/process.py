@@ -7,14 +7,13 @@ separate process is woken by other processes' NOTIFYs and by polling; it appends
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from collections.abc import Sequence
 
 from domain.ids import TenantId
 from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
+from infrastructure.wake_ups import stop_event
 from projections.projection import Projection
 from projections.rebuild import ProgressCallback, RebuildResult, rebuild
 from projections.runner import ProjectionRunner
@@ -30,12 +29,7 @@ async def run_projections_process(  # noqa: PLR0913 - what the CLI passes throug
     pool_size: int = 8,
 ) -> None:
     """Run a projection runner until ``stop`` is set, or until SIGINT/SIGTERM without one."""
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+    stop = stop_event(stop)
     pool = await create_pool(app_dsn, min_size=2, max_size=pool_size)
     try:
         store = PostgresEventStore(pool, codec)

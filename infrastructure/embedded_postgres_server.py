@@ -268,14 +268,19 @@ def _previous_port(pgdata: Path) -> int | None:
     if value is None or not value.isdigit():
         return None
     port = int(value)
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    return None if listened_on(port) else port
+
+
+def listened_on(port: int) -> bool:
+    """Whether a socket listens on the port of 127.0.0.1 (or of every address)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # Only a listener makes it busy; sockets left in TIME_WAIT do not.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("127.0.0.1", port))
+            probe.bind(("127.0.0.1", port))
         except OSError:
-            return None
-    return port
+            return True
+    return False
 
 
 def _wait_until_accepting(port: int) -> None:

@@ -24,7 +24,6 @@ import contextlib
 import functools
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -172,7 +171,7 @@ async def api_server(
     API's. An API that exits (it could not bind the port) or does not answer within ten
     minutes stops the run, naming its log.
     """
-    if _listened_on(port):
+    if embedded_postgres_server.listened_on(port):
         raise RuntimeError(
             f"port {port} is in use: the bench would measure whatever answers there; stop it,"
             " or give another --port"
@@ -216,18 +215,6 @@ async def api_server(
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-
-
-def _listened_on(port: int) -> bool:
-    """Whether a socket listens on the port (on 127.0.0.1 or every address)."""
-    with socket.socket() as probe:
-        # a connection of an earlier run in TIME_WAIT does not count; a listening socket does
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 _CURRENT_BUILDS = (

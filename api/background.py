@@ -93,7 +93,8 @@ async def start_background(
         if settings.run_deliveries:
             await start_deliveries(services, pool, settings)
         if settings.resume_key_rotations:
-            resume_key_rotations(state, store, pool)
+            # HTTP workers do not resume rotations: one whose worker died is found here
+            resume_key_rotations(state, store, pool, every_s=settings.key_rotation_rescan_s)
         _start_nightly(state, settings, store)
 
     async def deposed() -> None:

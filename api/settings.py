@@ -42,7 +42,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     are on) only while this process is elected among the machine's processes: ``serve
     --workers`` sets it for the process that runs them beside its HTTP workers."""
     resume_key_rotations: bool = True
-    """At start, resume the key rotations a stopped process left re-wrapping."""
+    """At start, resume the key rotations a stopped process left re-wrapping (the elected
+    background process also looks again every ``key_rotation_rescan_s``)."""
+    key_rotation_rescan_s: float = 60.0
     run_retention: bool = True
     """Shred what retention terms say must go, every night at 02:00 (Amsterdam)."""
     run_absence_signals: bool = True

@@ -13,6 +13,7 @@ empty, as shredded ones do) and refuses new personal data for its tenant.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -307,6 +308,12 @@ class DataKeys:
         return dict(census)
 
 
+def rewrap_lock_key(tenant_id: str) -> int:
+    """The advisory lock a process holds while it re-wraps the tenant's data keys."""
+    digest = hashlib.blake2b(f"passend.rewrap\x1f{tenant_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, signed=True)
+
+
 @dataclass(frozen=True, slots=True)
 class PooledDataKeys:
     """A tenant's KEKs and data keys on one pool: what an online key rotation uses."""
@@ -317,8 +324,21 @@ class PooledDataKeys:
     async def new_kek(self, tenant_id: TenantId) -> str:
         return await self.keys.provider.new_kek(tenant_id)
 
-    async def rewrap(self, tenant_id: TenantId) -> RewrapResult:
-        return await self.keys.rewrap(self.pool, tenant_id)
+    async def rewrap(self, tenant_id: TenantId) -> RewrapResult | None:
+        """Re-wrap as ``DataKeys.rewrap`` does; None while another process re-wraps the tenant.
+
+        The re-wrapper holds a session advisory lock on a connection of its own: a process
+        that dies mid-way loses its connection and with it the lock, so a resumer can tell a
+        rotation that is being re-wrapped from one that was left.
+        """
+        async with self.pool.acquire() as conn:
+            key = rewrap_lock_key(tenant_id)
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                return None
+            try:
+                return await self.keys.rewrap(self.pool, tenant_id)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
     async def census(self, tenant_id: TenantId) -> dict[str, int]:
         return await DataKeys.census(self.pool, tenant_id)

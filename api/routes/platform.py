@@ -115,27 +115,30 @@ def _rewrap_in_background(  # noqa: PLR0913 - who completes it, and the ports it
     task.add_done_callback(done)
 
 
-def resume_key_rotations(state: State, store: PostgresEventStore, pool: Pool) -> None:
+def resume_key_rotations(
+    state: State, store: PostgresEventStore, pool: Pool, *, every_s: float | None = None
+) -> None:
     """Resume, in the background, every rotation a stopped process left re-wrapping.
 
-    As ``POST …/key-rotations`` does, one task per tenant; the completion names
-    ``KEY_ROTATION_RESUMER``. Another process resuming the same rotation records nothing more.
+    Once, or every ``every_s`` until stopped: a rotation whose worker died while re-wrapping is
+    left unfinished until something looks again, and the process that runs the background work
+    outlives the HTTP workers. As ``POST …/key-rotations`` does, one task per tenant; the
+    completion names ``KEY_ROTATION_RESUMER``. A rotation a live process is re-wrapping is left
+    to it (``PooledDataKeys.rewrap``), and a second completion of one records nothing more.
     """
     keys = PooledDataKeys(store.data_keys, pool)
 
     async def resume() -> None:
-        codes = await platform.tenants_rotating_keys(store)
-        if codes:
-            log.info("resuming the key rotation of %s", ", ".join(codes))
-        for code in codes:
-            _rewrap_in_background(
-                state,
-                code,
-                platform.KEY_ROTATION_RESUMER,
-                store=store,
-                clock=provide_clock(state),
-                keys=keys,
-            )
+        while True:
+            try:
+                await _resume_once(state, store, keys)
+            except Exception:
+                if every_s is None:
+                    raise
+                log.exception("key rotations not resumed; looking again in %.0f s", every_s)
+            if every_s is None:
+                return
+            await asyncio.sleep(every_s)
 
     def done(finished: asyncio.Task[None]) -> None:
         if not finished.cancelled() and finished.exception() is not None:
@@ -144,6 +147,22 @@ def resume_key_rotations(state: State, store: PostgresEventStore, pool: Pool) ->
     task = asyncio.create_task(resume())
     task.add_done_callback(done)
     state[_RESUMING_ROTATIONS] = task
+
+
+async def _resume_once(state: State, store: PostgresEventStore, keys: PooledDataKeys) -> None:
+    running = state.get(_RUNNING_ROTATIONS) or {}
+    codes = [c for c in await platform.tenants_rotating_keys(store) if c not in running]
+    if codes:
+        log.info("resuming the key rotation of %s", ", ".join(codes))
+    for code in codes:
+        _rewrap_in_background(
+            state,
+            code,
+            platform.KEY_ROTATION_RESUMER,
+            store=store,
+            clock=provide_clock(state),
+            keys=keys,
+        )
 
 
 async def stop_key_rotations(state: State) -> None:

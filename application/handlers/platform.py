@@ -39,7 +39,8 @@ from domain.tenancy import (
 _ROTATION_COMPLETIONS = UUID("0c8f5a3e-51d2-4e47-9a0b-6f1c2d3e4b5a")
 
 KEY_ROTATION_RESUMER = Caller.system_principal("key-rotation-resumer", platform=True)
-"""Passend completing, as it starts, a rotation a stopped process left re-wrapping.
+"""Passend completing a rotation a stopped process left re-wrapping (as it starts, and
+every minute in the process that runs the background work).
 
 ``system:key-rotation-resumer`` on the completion; the operator who started it stays on the start.
 """
@@ -65,8 +66,11 @@ class TenantKeys(Protocol):
         """Make a new KEK the tenant's current one; its id."""
         ...
 
-    async def rewrap(self, tenant_id: TenantId) -> RewrapCounts:
-        """Wrap every data key of the tenant under its current KEK (resumable)."""
+    async def rewrap(self, tenant_id: TenantId) -> RewrapCounts | None:
+        """Wrap every data key of the tenant under its current KEK (resumable).
+
+        None, doing nothing, while another process is re-wrapping the same tenant's keys.
+        """
         ...
 
 
@@ -166,9 +170,9 @@ async def complete_key_rotation(  # noqa: PLR0913 - who completes it, and the po
     """Re-wrap the tenant's data keys under the running rotation's KEK, then record the counts.
 
     ``caller`` is the operator whose request started or resumed the rotation, or
-    ``KEY_ROTATION_RESUMER`` when a process resumes it as it starts. Once per rotation: the
-    completion's command id derives from the rotation, so a second process finishing the same
-    rotation records nothing more.
+    ``KEY_ROTATION_RESUMER`` when a process resumes one that no live process re-wraps. Once per
+    rotation: the completion's command id derives from the rotation, so a second process
+    finishing the same rotation records nothing more.
     """
     stream = tenancy_stream_id(code)
     tenancy = rebuild(await store.read_stream(PLATFORM_TENANT, stream))
@@ -176,6 +180,8 @@ async def complete_key_rotation(  # noqa: PLR0913 - who completes it, and the po
     if running is None:
         return
     counts = await keys.rewrap(TenantId(code))
+    if counts is None:
+        return  # a live process is re-wrapping it and records the completion
     once = CommandContext(
         tenant_id=PLATFORM_TENANT,
         caller=caller,

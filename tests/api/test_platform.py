@@ -7,17 +7,23 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
+from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.auth import Role
+from api.background import start_background, stop_background
+from api.partners import stop_partner_services
+from api.routes.platform import stop_key_rotations
+from api.settings import Settings
 from application.access import Caller
 from application.commands import CommandContext, RotateTenantKeys
 from application.handlers import platform
 from domain.ids import TenantId
 from domain.registry import AGGREGATE_CLASSES
 from domain.tenancy import PLATFORM_TENANT
-from infrastructure.data_keys import PooledDataKeys
+from infrastructure.data_keys import PooledDataKeys, rewrap_lock_key
 from infrastructure.database import Pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
@@ -190,6 +196,87 @@ async def test_a_rotation_the_api_stopped_in_completes_when_an_api_starts_again(
         ("TenancyKeyRotationStarted", "platform-operator:platform-operator"),
         ("TenancyKeyRotationCompleted", "system:key-rotation-resumer"),
     ]
+
+
+async def _started_rotation(
+    api: Api, app_pool: Pool, keks: LocalKeyProvider
+) -> tuple[TenantId, PooledDataKeys]:
+    """A tenant whose rotation is recorded and not re-wrapped, as a worker that died left it."""
+    tenant = await open_tenant(api)
+    await registered_pupils(api, tenant)
+    store = PostgresEventStore(app_pool, EventCodec(AGGREGATE_CLASSES), key_provider=keks)
+    keys = PooledDataKeys(store.data_keys, app_pool)
+    await platform.start_key_rotation(
+        RotateTenantKeys(code=tenant, reason=ROTATION["reason"]),
+        CommandContext(PLATFORM_TENANT, Caller.operator("platform-operator"), uuid4()),
+        store=store,
+        clock=SystemClock(),
+        keys=keys,
+    )
+    return tenant, keys
+
+
+async def test_the_background_process_completes_a_rotation_a_worker_left_while_it_ran(
+    api: Api, app_pool: Pool, key_encryption_keys: Path
+) -> None:
+    # Under serve --workers no HTTP worker resumes rotations: the elected background process
+    # looks again every key_rotation_rescan_s, not only when it is elected.
+    background = Settings(
+        database_url=api.settings.database_url,
+        database_app_url=api.settings.database_app_url,
+        data_dir=api.settings.data_dir,
+        elect_background=True,
+        run_projections=False,
+        run_deliveries=False,
+        run_retention=False,
+        run_absence_signals=False,
+        key_rotation_rescan_s=0.2,
+    )
+    keks = LocalKeyProvider(key_encryption_keys)
+    store = PostgresEventStore(app_pool, EventCodec(AGGREGATE_CLASSES), key_provider=keks)
+    state = State()
+    try:
+        await start_background(state, background, app_pool, store)
+        await asyncio.sleep(0.5)  # elected, and its first look found nothing
+        tenant, keys = await _started_rotation(api, app_pool, keks)
+        status = await rotations_once_completed(api, f"/v1/platform/tenants/{tenant}/key-rotations")
+    finally:
+        await stop_background(state)
+        await stop_key_rotations(state)
+        await stop_partner_services(state)
+    (rotation,) = status["rotations"]
+    assert rotation["completed_by"] == platform.KEY_ROTATION_RESUMER.actor
+    assert list(await keys.census(tenant)) == [rotation["kek_id"]]
+
+
+async def test_a_rotation_a_live_process_re_wraps_is_left_to_it_and_completes_once(
+    api: Api, app_pool: Pool, database_dsns: tuple[str, str], key_encryption_keys: Path
+) -> None:
+    keks = LocalKeyProvider(key_encryption_keys)
+    tenant, keys = await _started_rotation(api, app_pool, keks)
+    store = PostgresEventStore(app_pool, EventCodec(AGGREGATE_CLASSES), key_provider=keks)
+    before = await keys.census(tenant)
+    head = await head_position(database_dsns[0], PLATFORM_TENANT)
+
+    def resume() -> Any:
+        return platform.complete_key_rotation(
+            tenant, platform.KEY_ROTATION_RESUMER, store=store, clock=SystemClock(), keys=keys
+        )
+
+    live = await asyncpg.connect(database_dsns[1])  # a worker re-wrapping it holds the lock
+    try:
+        await live.execute("SELECT pg_advisory_lock($1)", rewrap_lock_key(tenant))
+        await resume()
+        assert await keys.census(tenant) == before
+        assert await head_position(database_dsns[0], PLATFORM_TENANT) == head
+    finally:
+        await live.close()  # the worker died
+
+    await asyncio.gather(resume(), resume())  # two resumers at once
+    await resume()  # and one that comes after
+    log = await api.ok("GET", f"/v1/tenants/{tenant}/platform-log", api.as_(tenant, Role.AUDITOR))
+    assert [e["type"] for e in log["events"]].count("TenancyKeyRotationCompleted") == 1
+    assert await head_position(database_dsns[0], PLATFORM_TENANT) == head + 1
 
 
 async def test_no_tenant_role_rotates_keys_and_a_refusal_writes_nothing(

@@ -21,6 +21,10 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
+from infrastructure.database import Pool
+from projections.registry import PROJECTIONS
+from projections.status import projection_status
+
 _PROBE_TIMEOUT_S = 2.0
 
 
@@ -29,6 +33,8 @@ class Health(msgspec.Struct, frozen=True):
     database: str
     detail: str | None = None
     projections: str = "not running here"
+    """``ok``, ``failing`` or ``reconnecting`` for this process's runner; ``elsewhere`` or
+    ``failing`` where another process runs it (``serve --workers``' background process)."""
     failing_projections: list[str] = msgspec.field(default_factory=list)
 
 
@@ -52,7 +58,8 @@ async def liveness() -> Liveness:
     summary="Is the service ready?",
     description=(
         "200 when the database answers within two seconds, 503 otherwise. Projections that"
-        " stopped on a failing event are listed; the API keeps serving meanwhile."
+        " stopped on a failing event are listed, also where the projection runner runs in"
+        " another process; the API keeps serving meanwhile."
     ),
     tags=["operations"],
     exclude_from_auth=True,
@@ -84,7 +91,7 @@ async def health(state: State) -> Response[Health]:
         )
     runner = state.get("projection_runner")
     if runner is None:
-        return Response(Health("ok", "ok"), status_code=HTTP_200_OK)
+        return Response(await _recorded_failures(pool), status_code=HTTP_200_OK)
     if not runner.connected:
         # Commands still work; the runner reconnects by itself within seconds.
         return Response(Health("ok", "ok", projections="reconnecting"), status_code=HTTP_200_OK)
@@ -97,4 +104,21 @@ async def health(state: State) -> Response[Health]:
             "ok", "ok", projections="ok" if report.ok else "failing", failing_projections=failing
         ),
         status_code=HTTP_200_OK,
+    )
+
+
+async def _recorded_failures(pool: Pool) -> Health:
+    """The failures the runner of another process recorded with each (projection, tenant).
+
+    Under ``serve --workers`` no HTTP worker runs the runner: it stops a pair at a failing
+    event in ``projection_tracking``, read here. A rebuild that failed there is in its log.
+    """
+    try:
+        async with asyncio.timeout(_PROBE_TIMEOUT_S):
+            rows = await projection_status(pool, [p.name for p in PROJECTIONS])
+    except (OSError, TimeoutError, Exception) as error:  # noqa: BLE001 - the database answered
+        return Health("ok", "ok", detail=type(error).__name__, projections="unknown")
+    failing = [f"{r.projection}@{r.tenant_id}: {r.error or 'stopped'}" for r in rows if r.failed]
+    return Health(
+        "ok", "ok", projections="failing" if failing else "elsewhere", failing_projections=failing
     )

@@ -1,11 +1,17 @@
 import asyncio
 from pathlib import Path
 
+import asyncpg
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
 from api.settings import Settings
+from domain.ids import TenantId
+from infrastructure.database import Pool
+from projections.registry import PROJECTIONS
+from projections.status import resume_projection
+from tests.api.conftest import Api, open_tenant
 
 
 async def test_health_is_ok_once_the_database_answers(database_dsns: tuple[str, str]) -> None:
@@ -68,3 +74,57 @@ def test_settings_come_from_the_environment() -> None:
     assert settings.port == 9001
     assert settings.data_dir == Path("/srv/passend")
     assert settings.app_dsn() == "postgresql://passend_app@db:5432/passend"
+
+
+async def test_a_worker_without_the_runner_shows_the_projections_its_runner_stopped(
+    api: Api, database_dsns: tuple[str, str], app_pool: Pool
+) -> None:
+    # Under serve --workers the runner runs in the background process: an HTTP worker's health
+    # reads what that runner recorded when a projection stopped at a failing event.
+    admin, app = database_dsns
+    tenant = await open_tenant(api)
+    projection = PROJECTIONS[0].name
+    worker = Settings(
+        database_url=admin, database_app_url=app, database_retry_seconds=0.1, run_projections=False
+    )
+    connection = await asyncpg.connect(admin)
+    try:
+        await _tracked(connection, tenant, projection)
+        async with AsyncTestClient(app=create_app(worker)) as client:
+            healthy = await _ready(client)
+            assert (healthy["projections"], healthy["failing_projections"]) == ("elsewhere", [])
+            await connection.execute(  # as the runner records a stop (projections.catch_up)
+                "UPDATE projection_tracking SET status = 'failed', error = 'KeyError: boom',"
+                " failed_position = position + 1 WHERE tenant_id = $1 AND projection = $2",
+                tenant,
+                projection,
+            )
+            failing = await _ready(client)
+        assert failing["projections"] == "failing"
+        assert failing["failing_projections"] == [f"{projection}@{tenant}: KeyError: boom"]
+    finally:
+        await resume_projection(app_pool, projection, tenant)
+        await connection.close()
+
+
+async def _tracked(connection: asyncpg.Connection, tenant: TenantId, projection: str) -> None:
+    for _ in range(300):
+        if await connection.fetchval(
+            "SELECT 1 FROM projection_tracking WHERE tenant_id = $1 AND projection = $2",
+            tenant,
+            projection,
+        ):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{projection} never applied {tenant}'s events")
+
+
+async def _ready(client: AsyncTestClient) -> dict[str, object]:  # type: ignore[type-arg]
+    response = await client.get("/health")
+    for _ in range(100):
+        if response.status_code == 200:
+            body: dict[str, object] = response.json()
+            return body
+        await asyncio.sleep(0.05)
+        response = await client.get("/health")
+    raise AssertionError(f"not ready: {response.text}")

@@ -396,7 +396,7 @@ async def fetch_deadlines_with_signals(  # noqa: PLR0913 - the filters of one li
         due = await deadlines_due_in(
             conn, as_of=as_of, until=until, kinds=kinds, order=order, limit=limit
         )
-        rows = await conn.fetch(query, until, limit)
+        rows = await conn.fetch(query, until, limit + 1)  # one more: the list is truncated
     signals = [
         AbsenceSignalDue(
             signal=AbsenceSignal(r["signal"]),
@@ -609,4 +609,5 @@ def with_absence_signals(
                 )
             )
     items.sort(key=lambda i: (i.due_on, i.kind, str(i.case_id)), reverse=order is Order.DESC)
-    return msgspec.structs.replace(due, items=items[:limit])
+    truncated = due.truncated or len(items) > limit
+    return msgspec.structs.replace(due, items=items[:limit], truncated=truncated)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
@@ -159,10 +159,19 @@ class DueItem(msgspec.Struct, frozen=True, kw_only=True):
     subject: str | None
 
 
+TRUNCATED = (
+    "True when more items match than `limit` gave: the list stops at the limit, in the order"
+    " asked, and leaves the rest out. Ask again with a larger `limit` (at most 5000), or"
+    " narrow the list with `until` or `kind` (an earlier `until` lists the first days in"
+    " full), until it is false."
+)
+
+
 class DeadlinesDue(Replayable, frozen=True, kw_only=True):
     as_of: date
     until: date | None
     items: list[DueItem]
+    truncated: Annotated[bool, msgspec.Meta(description=TRUNCATED)] = False
 
 
 _QUERY = f"""
@@ -209,8 +218,13 @@ async def deadlines_due_in(  # noqa: PLR0913 - the filters of one list
         raise ValueError(f"limit must be 1 to {MAX_LIMIT}")
     query = _QUERY.format(order="DESC" if order is Order.DESC else "ASC")
     wanted = None if kinds is None else [kind.value for kind in kinds]
-    rows = await conn.fetch(query, as_of, _ACTS, until, wanted, limit)
-    return DeadlinesDue(as_of=as_of, until=until, items=[_item(row, as_of) for row in rows])
+    rows = await conn.fetch(query, as_of, _ACTS, until, wanted, limit + 1)  # one more: truncated?
+    return DeadlinesDue(
+        as_of=as_of,
+        until=until,
+        items=[_item(row, as_of) for row in rows[:limit]],
+        truncated=len(rows) > limit,
+    )
 
 
 def deadlines_of(  # noqa: PLR0913 - the filters of one list, as fetch_deadlines_due
@@ -233,7 +247,12 @@ def deadlines_of(  # noqa: PLR0913 - the filters of one list, as fetch_deadlines
     ]
     rows.sort(key=lambda row: (row["kind"], row["case_id"]))
     rows.sort(key=lambda row: row["due_on"], reverse=order is Order.DESC)  # stable: ties as SQL
-    return DeadlinesDue(as_of=as_of, until=until, items=[_item(row, as_of) for row in rows[:limit]])
+    return DeadlinesDue(
+        as_of=as_of,
+        until=until,
+        items=[_item(row, as_of) for row in rows[:limit]],
+        truncated=len(rows) > limit,
+    )
 
 
 def _columns(case: Case, due: Deadline) -> dict[str, Any]:

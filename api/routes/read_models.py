@@ -193,7 +193,12 @@ class ReadModelController(Controller):
         limit: Annotated[
             int,
             QueryParameter(
-                ge=1, le=MAX_LIMIT, description="At most this many items, in the order asked."
+                ge=1,
+                le=MAX_LIMIT,
+                description=(
+                    "At most this many items, in the order asked; `truncated` in the answer"
+                    " says whether more matched."
+                ),
             ),
         ] = DEFAULT_LIMIT,
     ) -> DeadlinesDue:

@@ -104,6 +104,22 @@ async def test_deadlines_answer_a_page_and_its_access_entry_names_the_pupils_on_
     assert limit["schema"]["default"] == DEFAULT_LIMIT
     assert len(everything["items"]) > 1
     assert first["items"] == everything["items"][:1]
+    # a list the limit cut short says so; one that holds every match does not
+    assert (first["truncated"], everything["truncated"]) == (True, False)
+    count = len(everything["items"])
+    for limit_asked, truncated in ((count - 1, True), (count, False)):
+        listed = await api.ok(
+            "GET", f"{base}/deadlines?as_of=2025-03-25&limit={limit_asked}", loket
+        )
+        assert (len(listed["items"]), listed["truncated"]) == (limit_asked, truncated)
+    position = (await api.ok("GET", f"{base}/projections/status", loket))["projections"][0]["head"]
+    as_of = f"{base}/deadlines?as_of=2025-03-25&as_of_position={position}"
+    why = {**auditor, "Purpose": "Toezicht, art. 11 WOT"}
+    replayed = await api.ok("GET", f"{as_of}&limit={count - 1}", why)
+    assert (len(replayed["items"]), replayed["truncated"]) == (count - 1, True)
+    assert not (await api.ok("GET", f"{as_of}&limit={count}", why))["truncated"]
+    schema = api.client.app.openapi_schema.to_schema()["components"]["schemas"]
+    assert "limit" in schema["DeadlinesDue"]["properties"]["truncated"]["description"]
     entry = log["accesses"][-1]
     assert (entry["actor"], entry["resource"]) == (
         "loket:pager",

@@ -7,17 +7,23 @@ process (this module as ``__main__``) that runs the projection runner, the webho
 the key-rotation resumer and the nightly jobs (``api.background``). The parent starts that
 process again when it dies. It runs its work only while it holds the machine's election, and the
 (projection, tenant) leases still keep exactly one runner applying a tenant's events at a time.
+
+Both children get SIGTERM when the parent dies, however it died (``die_with_parent``): a
+SIGKILLed parent otherwise left them running, the background process holding the election that
+the next ``serve`` on the machine then waited for.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from litestar import Litestar
 
@@ -43,6 +49,7 @@ RESTART_MAX_S = 30.0
 _STEADY_S = 30.0
 """A background process that ran this long before it died is started again at once."""
 STOP_WAIT_S = 30.0
+_PR_SET_PDEATHSIG = 1
 
 
 def default_workers() -> int:
@@ -68,6 +75,26 @@ def worker_app() -> Litestar:
     return app
 
 
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the child SIGTERMed when this process dies (Linux; else None).
+
+    The kernel sends the signal (``PR_SET_PDEATHSIG``) also when the parent is SIGKILLed, and
+    the child stops as on any SIGTERM. A parent that died before the child set it is noticed
+    by the child's parent id no longer being ours.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded here: nothing to load after the fork
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
 def serve_workers(settings: Settings, workers: int) -> None:
     """Run ``workers`` HTTP processes on one port and the background process, until interrupted.
 
@@ -88,9 +115,16 @@ def serve_workers(settings: Settings, workers: int) -> None:
         str(settings.port),
         str(workers),
     ]
-    supervisor = subprocess.Popen(supervisor_command, env=env | _NO_BACKGROUND)  # noqa: S603 - our own interpreter and app
-    background = _BackgroundProcess(env | {"PASSEND_ELECT_BACKGROUND": "true"})
-    try:
+    children: list[subprocess.Popen[bytes]] = []
+    background: _BackgroundProcess | None = None
+    try:  # a SIGTERM (KeyboardInterrupt here) while starting still stops what was started
+        supervisor = subprocess.Popen(  # noqa: S603 - our own interpreter and app
+            supervisor_command,
+            env=env | _NO_BACKGROUND,
+            preexec_fn=die_with_parent(),  # noqa: PLW1509 - one system call, no lock taken
+        )
+        children.append(supervisor)
+        background = _BackgroundProcess(env | {"PASSEND_ELECT_BACKGROUND": "true"})
         while True:
             try:
                 supervisor.wait(timeout=0.5)
@@ -98,15 +132,21 @@ def serve_workers(settings: Settings, workers: int) -> None:
             except subprocess.TimeoutExpired:
                 background.keep_running()
     finally:
-        for process in (supervisor, background.process):
-            if process.poll() is None:
-                process.terminate()
-        for process in (supervisor, background.process):
-            try:
-                process.wait(STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if background is not None:
+            children.append(background.process)
+        _stop(children)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class _BackgroundProcess:
@@ -121,7 +161,11 @@ class _BackgroundProcess:
     def _start(self) -> subprocess.Popen[bytes]:
         self._started = time.monotonic()
         command = [sys.executable, "-m", "api.serving"]
-        return subprocess.Popen(command, env=self._env)  # noqa: S603 - our own interpreter and app
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and app
+            command,
+            env=self._env,
+            preexec_fn=die_with_parent(),  # noqa: PLW1509 - one system call, no lock taken
+        )
 
     def keep_running(self) -> None:
         now = time.monotonic()

@@ -133,6 +133,42 @@ async def test_the_background_process_alone_projects_and_is_started_again_when_k
         assert await asyncio.to_thread(serve.wait, 60) == 0
 
 
+async def test_a_sigkilled_serve_leaves_no_process_and_frees_the_election(
+    database_dsns: tuple[str, str], tmp_path: Path
+) -> None:
+    async with _serving_workers(database_dsns, tmp_path) as (serve, _):
+        assert await _candidates_and_holders(database_dsns[0]) == (1, 1)
+        children = _children(serve.pid)
+        descendants = [*children, *(p for child in children for p in _children(child))]
+        # the supervisor, its two workers (and its resource tracker), the background process
+        assert len(descendants) >= 4
+        serve.kill()
+        serve.wait()
+        for _ in range(600):
+            if not any(_alive(pid) for pid in descendants):
+                break
+            await asyncio.sleep(0.1)
+        assert not [pid for pid in descendants if _alive(pid)], "orphans of a SIGKILLed serve"
+    conn = await asyncpg.connect(database_dsns[0])
+    try:
+        held = await conn.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND ((classid::bigint << 32) | objid::bigint) = $1",
+            election_key(ELECTION),
+        )
+    finally:
+        await conn.close()
+    assert held == 0, "the next serve on the machine is elected at once"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rindex(")") + 2] != "Z"
+
+
 async def test_the_background_process_alone_runs_the_nightly_jobs(
     database_dsns: tuple[str, str], tmp_path: Path
 ) -> None:

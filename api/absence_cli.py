@@ -38,7 +38,8 @@ async def record_due_signals(
 ) -> dict[TenantId, int]:
     """For each tenant, on how many cases the signals due by today were recorded.
 
-    One failing case or tenant does not stop the others.
+    One failing case or tenant does not stop the others: a tenant whose cases cannot be read
+    is logged and left out of the answer, and the next night tries it again.
     """
     today = local_date(clock.now())
     done: dict[TenantId, int] = {}
@@ -48,6 +49,9 @@ async def record_due_signals(
                 cases = await cases_with_signals_to_record(conn, tenant, on=today)
         except asyncpg.UndefinedTableError:
             log.warning("%s: the absence_cases read model is not built yet", tenant)
+            continue
+        except Exception:
+            log.exception("%s: its absence cases could not be read; the others go on", tenant)
             continue
         done[tenant] = 0
         for case_id in cases:

@@ -25,6 +25,8 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
+from infrastructure.event_store import trace_appends
+
 if TYPE_CHECKING:
     from litestar.plugins.opentelemetry import OpenTelemetryPlugin
 
@@ -63,6 +65,7 @@ def enable_tracing(exporters: Sequence[SpanExporter] = (), *, batch: bool = True
         from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor  # noqa: PLC0415
 
         trace.set_tracer_provider(_provider)
+        trace_appends()
         AsyncPGInstrumentor().instrument(tracer_provider=_provider)  # type: ignore[no-untyped-call]
     processor = BatchSpanProcessor if batch else SimpleSpanProcessor
     for exporter in exporters:

@@ -20,7 +20,12 @@ from application.ports import (
 )
 from domain.ids import TenantId
 from infrastructure.event_codec import EventCodec
-from infrastructure.hash_chain import canonical_payload, event_hash, event_hash_of_values
+from infrastructure.hash_chain import (
+    HashedEnvelope,
+    canonical_payload,
+    event_hash,
+    hash_of_envelope,
+)
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 
@@ -187,19 +192,19 @@ def encode_and_hash(  # noqa: PLR0913, PLR0917 - the parts of one event's row
             f"event {offset} ({event_type}) is {len(payload)} bytes; "
             f"the limit is {MAX_PAYLOAD_BYTES}"
         )
-    digest = event_hash_of_values(
-        (
-            tenant_id,
-            stream_id,
-            version,
+    digest = hash_of_envelope(
+        HashedEnvelope(
+            metadata.actor,
+            metadata.causation_id,
+            metadata.correlation_id,
             event_id,
             event_type,
-            schema_version,
-            recorded_at,
-            metadata.actor,
-            metadata.correlation_id,
-            metadata.causation_id,
             key_ref,
+            recorded_at,
+            schema_version,
+            stream_id,
+            version,
+            tenant_id,
         ),
         payload,
     )

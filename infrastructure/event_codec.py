@@ -8,12 +8,17 @@ of the event's subject. Older schema versions pass through registered upcasters 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
+import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from operator import itemgetter
 from types import MappingProxyType
-from typing import Annotated, Any, NamedTuple, TypedDict, get_args, get_origin
+from typing import Annotated, Any, Literal, NamedTuple, TypedDict, get_args, get_origin
 from uuid import UUID
 
 import msgspec
@@ -33,6 +38,9 @@ from infrastructure.upcasters import UPCASTERS
 _TOPIC = re.compile(r"^(?P<type>[A-Z][A-Za-z0-9]+)\.v(?P<version>[1-9][0-9]*)$")
 _STREAM_FIELDS = frozenset({"originator_id", "originator_version"})
 _encoder = msgspec.json.Encoder(order="sorted")
+# Sorts dicts' keys and sets but keeps a struct's fields in declared order: for a struct whose
+# fields are declared sorted and hold no struct-like values, what ``_encoder`` gives, sooner.
+_in_field_order = msgspec.json.Encoder(order="deterministic")
 _set_attribute = object.__setattr__
 # called with a computed field list, which the type checker cannot follow
 _typed_dict: Callable[[str, dict[str, Any]], type[dict[str, Any]]] = TypedDict  # type: ignore[assignment]
@@ -78,6 +86,11 @@ class _EventSpec:
     decoder: msgspec.json.Decoder[dict[str, Any]]
     field_names: tuple[str, ...]
     plain_decoder: msgspec.json.Decoder[Any]
+    sorted_payload: type[msgspec.Struct] | None
+    """The payload as a struct of the fields in sorted order, if ``_in_field_order`` may encode
+    it (see ``_sorted_payload_type``); None otherwise."""
+    sorted_values: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    """The fields' values in sorted order, from the event's ``__dict__``."""
 
 
 def _is_personal(annotation: object) -> bool:
@@ -88,6 +101,51 @@ def _is_personal(annotation: object) -> bool:
 
 def _strip(annotation: object) -> object:
     return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
+_SCALARS = (type(None), bool, int, float, str, bytes, date, datetime, time, UUID, Decimal)
+_CONTAINERS = (list, tuple, set, frozenset, dict, typing.Union, types.UnionType)
+
+
+def _encodes_alike_in_any_order(annotation: object) -> bool:
+    """Whether a value of ``annotation`` encodes alike with ``_encoder`` and ``_in_field_order``.
+
+    So it is when it holds no struct, dataclass or other object whose fields are encoded
+    (the two order those differently): scalars, enums, and containers of them only.
+    """
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _encodes_alike_in_any_order(get_args(annotation)[0])
+    if origin is Literal:
+        return True
+    if origin is None:
+        if annotation is Ellipsis:  # tuple[X, ...]
+            return True
+        return isinstance(annotation, type) and (
+            issubclass(annotation, _SCALARS) or issubclass(annotation, enum.Enum)
+        )
+    return origin in _CONTAINERS and all(
+        _encodes_alike_in_any_order(a) for a in get_args(annotation)
+    )
+
+
+# itemgetter of one name gives its value, not a tuple of one
+_MIN_SORTED_FIELDS = 2
+
+
+def _sorted_payload_type(
+    name: str, hints: Mapping[str, object], fields: list[str]
+) -> type[msgspec.Struct] | None:
+    """A struct of ``fields`` in sorted order, if ``_in_field_order`` may encode it.
+
+    It may when every field encodes alike in any order; then encoding it gives what encoding
+    the fields as a dict with ``_encoder`` gives, about a quarter sooner (no keys to sort).
+    """
+    if len(fields) < _MIN_SORTED_FIELDS or not all(
+        _encodes_alike_in_any_order(hints[f]) for f in fields
+    ):
+        return None
+    return msgspec.defstruct(name, sorted(fields))
 
 
 def _spec_for(cls: type[Any], topic: str) -> _EventSpec:
@@ -109,6 +167,11 @@ def _spec_for(cls: type[Any], topic: str) -> _EventSpec:
         [(name, _strip(hints[name])) for name in fields],
         forbid_unknown_fields=True,
     )
+    sorted_payload = (
+        None
+        if personal
+        else _sorted_payload_type(f"{match['type']}V{match['version']}Sorted", hints, fields)
+    )
     return _EventSpec(
         cls=cls,
         event_type=match["type"],
@@ -118,7 +181,13 @@ def _spec_for(cls: type[Any], topic: str) -> _EventSpec:
         decoder=msgspec.json.Decoder(payload_type),
         field_names=tuple(fields),
         plain_decoder=msgspec.json.Decoder(plain_type),
+        sorted_payload=sorted_payload,
+        sorted_values=_no_values if sorted_payload is None else itemgetter(*sorted(fields)),
     )
+
+
+def _no_values(_values: Mapping[str, Any]) -> tuple[Any, ...]:
+    return ()
 
 
 def event_classes_of(aggregate_classes: Iterable[type[Any]]) -> list[tuple[type[Any], str]]:
@@ -252,6 +321,9 @@ class EventCodec:
         """
         spec = self._by_class.get(type(event)) or self._spec(event)
         values = event.__dict__
+        if spec.sorted_payload is not None:
+            payload = _in_field_order.encode(spec.sorted_payload(*spec.sorted_values(values)))
+            return spec.event_type, spec.schema_version, payload, None
         fields = {name: values[name] for name in spec.field_names}
         if not spec.personal:
             return spec.event_type, spec.schema_version, _encoder.encode(fields), None

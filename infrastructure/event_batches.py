@@ -49,8 +49,7 @@ class PreparedBatch:
     hashes: list[bytes]
 
 
-def check_batch(events: Sequence[NewEvent], expected_version: int) -> UUID:
-    """Reject malformed batches before anything is written; return the stream id."""
+def _check_bounds(events: Sequence[NewEvent], expected_version: int) -> None:
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
         raise InvalidAppendError(
             f"expected_version must be a whole number, not {type(expected_version).__name__}"
@@ -61,24 +60,32 @@ def check_batch(events: Sequence[NewEvent], expected_version: int) -> UUID:
         raise InvalidAppendError("an append needs at least one event")
     if len(events) > MAX_BATCH_EVENTS:
         raise InvalidAppendError(f"an append takes at most {MAX_BATCH_EVENTS} events")
+
+
+def check_batch(events: Sequence[NewEvent], expected_version: int) -> UUID:
+    """Reject malformed batches before anything is written; return the stream id."""
+    _check_bounds(events, expected_version)
     stream_id = events[0].event.originator_id
     if not isinstance(stream_id, UUID):
         raise InvalidAppendError("stream ids must be UUIDs")
-    seen: set[UUID] = set()
-    for offset, new in enumerate(events, start=1):
+    version = expected_version
+    for new in events:
+        version += 1
         event = new.event
         # ``is`` first: UUID's ``__eq__`` is Python code, and runs on every append
         if event.originator_id is not stream_id and event.originator_id != stream_id:
             raise InvalidAppendError("all events of one append must belong to one stream")
-        if event.originator_version != expected_version + offset:
+        if event.originator_version != version:
             raise InvalidAppendError(
-                f"event {offset} has version {event.originator_version}; after version "
-                f"{expected_version} it must be {expected_version + offset}"
+                f"event {version - expected_version} has version {event.originator_version};"
+                f" after version {expected_version} it must be {version}"
             )
         event_id: object = new.event_id  # callers outside the type checker exist: check
-        if not isinstance(event_id, UUID) or event_id in seen:
+        if not isinstance(event_id, UUID):
             raise InvalidAppendError("every event needs its own event id (a UUID)")
-        seen.add(event_id)
+    # by their ints: UUID's ``__hash__`` is Python code too
+    if len(events) > 1 and len({new.event_id.int for new in events}) != len(events):
+        raise InvalidAppendError("every event needs its own event id (a UUID)")
     return stream_id
 
 

@@ -134,33 +134,55 @@ def prepare_checked_batch(  # noqa: PLR0913 - the parts of an append
     recorded_at: datetime,
     data_keys: Mapping[UUID, bytes],
 ) -> PreparedBatch:
-    """``prepare_batch`` for a batch that ``check_batch`` accepted and gave ``stream_id`` for."""
+    """``prepare_batch`` for a batch that ``check_batch`` accepted and gave ``stream_id`` for.
+
+    Each event as ``encode_and_hash`` does it, written out in the loop: a batch's client CPU
+    goes to its events, and the call and its tuple cost about a tenth of one.
+    """
     event_ids: list[UUID] = []
     event_types: list[str] = []
     schema_versions: list[int] = []
     key_refs: list[UUID | None] = []
     payloads: list[bytes] = []
     hashes: list[bytes] = []
+    encode = codec.encode_for_append
+    actor, causation_id, correlation_id = (
+        metadata.actor,
+        metadata.causation_id,
+        metadata.correlation_id,
+    )
     version = expected_version
     for new in events:
         version += 1
-        event_type, schema_version, payload, key_ref, digest = encode_and_hash(
-            codec,
-            tenant_id,
-            stream_id,
-            version,
-            new,
-            recorded_at,
-            metadata,
-            data_keys,
-            version - expected_version,
+        event_id = new.event_id
+        event_type, schema_version, payload, key_ref = encode(
+            new.event, tenant_id, event_id, data_keys
         )
-        event_ids.append(new.event_id)
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise _too_large(version - expected_version, event_type, payload)
+        hashes.append(
+            hash_of_envelope(
+                HashedEnvelope(
+                    actor,
+                    causation_id,
+                    correlation_id,
+                    event_id,
+                    event_type,
+                    key_ref,
+                    recorded_at,
+                    schema_version,
+                    stream_id,
+                    version,
+                    tenant_id,
+                ),
+                payload,
+            )
+        )
+        event_ids.append(event_id)
         event_types.append(event_type)
         schema_versions.append(schema_version)
         key_refs.append(key_ref)
         payloads.append(payload)
-        hashes.append(digest)
     return PreparedBatch(
         stream_id,
         expected_version,
@@ -175,6 +197,12 @@ def prepare_checked_batch(  # noqa: PLR0913 - the parts of an append
     )
 
 
+def _too_large(offset: int, event_type: str, payload: bytes) -> InvalidAppendError:
+    return InvalidAppendError(
+        f"event {offset} ({event_type}) is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}"
+    )
+
+
 def encode_and_hash(  # noqa: PLR0913, PLR0917 - the parts of one event's row
     codec: EventCodec,
     tenant_id: TenantId,
@@ -184,21 +212,17 @@ def encode_and_hash(  # noqa: PLR0913, PLR0917 - the parts of one event's row
     recorded_at: datetime,
     metadata: EventMetadata,
     data_keys: Mapping[UUID, bytes],
-    offset: int = 1,
 ) -> tuple[str, int, bytes, UUID | None, bytes]:
-    """One event of a checked batch as stored: ``(type, schema version, payload, key_ref, hash)``.
+    """A checked batch's only event as stored: ``(type, schema version, payload, key_ref, hash)``.
 
-    ``offset`` (its place in the batch, from 1) only names it when its payload is too large.
+    ``prepare_checked_batch`` does the same for each event of a larger one.
     """
     event_id = new.event_id
     event_type, schema_version, payload, key_ref = codec.encode_for_append(
         new.event, tenant_id, event_id, data_keys
     )
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise InvalidAppendError(
-            f"event {offset} ({event_type}) is {len(payload)} bytes; "
-            f"the limit is {MAX_PAYLOAD_BYTES}"
-        )
+        raise _too_large(1, event_type, payload)
     digest = hash_of_envelope(
         HashedEnvelope(
             metadata.actor,

@@ -219,12 +219,26 @@ async def test_a_batch_spanning_two_streams_is_refused(store: EventStore, tenant
     assert await store.read_log(tenant) == []
 
 
+async def test_a_batch_giving_two_events_one_event_id_is_refused(
+    store: EventStore, tenant: TenantId
+) -> None:
+    first, second = note_events(2)
+    with pytest.raises(InvalidAppendError, match="its own event id"):
+        await store.append(
+            tenant,
+            [first, NewEvent(first.event_id, second.event)],
+            expected_version=0,
+            metadata=META,
+        )
+    assert await store.read_log(tenant) == []
+
+
 async def test_an_oversized_payload_is_refused_and_nothing_is_written(
     store: EventStore, tenant: TenantId
 ) -> None:
     note = open_note(uuid4(), T0)
     note.write("x" * 100_000, timestamp=T0)
-    with pytest.raises(InvalidAppendError, match="limit"):
+    with pytest.raises(InvalidAppendError, match=r"event 2 \(TestNoteWritten\) .* limit"):
         await store.append(
             tenant,
             [NewEvent(uuid4(), e) for e in note.collect_events()],

@@ -6,12 +6,17 @@ same use cases as ``POST /v1/platform/tenants/{code}/suspension``, ``…/export`
 is suspended unless it is already (its log must stand still from the export on), its export is
 written, checked and recorded with its SHA-256; deletion (every row, then every KEK of the
 tenant in the key provider) needs ``--confirm`` with the tenant's code again.
+
+Run again, it resumes: an export recorded for the log as it stands, whose file is still at
+``--export`` (or whose rows are gone already, deleted by a run that stopped before it recorded
+the erasure), is not written again; an erased tenant has nothing left to do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +29,7 @@ from api.dependencies import CommandRunner
 from api.settings import Settings
 from application.access import Caller
 from application.commands import CommandContext, EraseTenant, ExportTenant, SuspendTenant
-from application.errors import AggregateNotFoundError, KeyUnavailableError
+from application.errors import AggregateNotFoundError, KeyUnavailableError, UnknownTenantError
 from application.handlers import offboarding, platform
 from application.handlers.offboarding import EraseRows, HandedBackLog
 from application.handling import load
@@ -48,7 +53,9 @@ R = TypeVar("R")
 @dataclass(frozen=True, slots=True)
 class Offboarded:
     suspended_now: bool
-    exported: HandedBackLog
+    exported: HandedBackLog | None
+    """None: the tenant was erased before this run."""
+    exported_now: bool
     rows_deleted: int | None
 
 
@@ -71,12 +78,24 @@ async def _offboard(
         store = PostgresEventStore(pool, EventCodec(AGGREGATE_CLASSES), key_provider=keks)
         run = functools.partial(_as_operator, store)
         tenancy = (await load(store, PLATFORM_TENANT, tenancy_stream_id(code))).require(Tenancy)
+        if tenancy.erased:
+            await store.close()
+            return Offboarded(
+                suspended_now=False, exported=None, exported_now=False, rows_deleted=None
+            )
         if suspend := not tenancy.suspended:
             await run(platform.suspend_tenant, SuspendTenant(code=code, reason=reason))
-        write = export_writer(store, export)
-        _, written = await run(
-            functools.partial(offboarding.export_tenant, write_export=write),
-            ExportTenant(code=code),
+        recorded = await _export_of_the_log_as_it_stands(store, tenancy, export)
+        written = (
+            recorded
+            or (
+                await run(
+                    functools.partial(
+                        offboarding.export_tenant, write_export=export_writer(store, export)
+                    ),
+                    ExportTenant(code=code),
+                )
+            )[1]
         )
         if erase_rows is not None:
             erase = erase_rows
@@ -92,7 +111,38 @@ async def _offboard(
         await store.close()
     finally:
         await pool.close()
-    return Offboarded(suspend, written, deleted[-1] if deleted else None)
+    return Offboarded(
+        suspended_now=suspend,
+        exported=written,
+        exported_now=recorded is None,
+        rows_deleted=deleted[-1] if deleted else None,
+    )
+
+
+async def _export_of_the_log_as_it_stands(
+    store: PostgresEventStore, tenancy: Tenancy, export: Path
+) -> HandedBackLog | None:
+    """The recorded export a rerun goes on from, or None: export again.
+
+    Its rows gone, the recorded export is the only one there can be; otherwise it must be of
+    the log's head, and its file at ``export`` as recorded.
+    """
+    if tenancy.export is None:
+        return None
+    recorded = HandedBackLog(
+        tenancy.export.last_position, tenancy.export.chain_hash, tenancy.export.sha256
+    )
+    try:
+        head = await store.head(TenantId(tenancy.code))
+    except UnknownTenantError:
+        return recorded  # deleted by a run that stopped before recording the erasure
+    if head.last_position != recorded.last_position:
+        return None
+    return recorded if await asyncio.to_thread(_sha256_of, export) == recorded.sha256 else None
+
+
+def _sha256_of(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 @tenant_cli.command("offboard")
@@ -126,12 +176,16 @@ def offboard(
     except KeyUnavailableError as error:
         typer.echo(f"Nothing deleted: {tenant}'s KEKs cannot be destroyed: {error}", err=True)
         raise typer.Exit(1) from None
+    if done.exported is None:
+        typer.echo(f"{tenant}: erased already; nothing left to do")
+        return
     if done.suspended_now:
         typer.echo(f"{tenant}: suspended (nothing changes in it any more)")
     typer.echo(
         f"{tenant}: its log up to position {done.exported.last_position}"
-        f" (chain {done.exported.chain_hash}) written to {export},"
-        f" sha256 {done.exported.sha256}"
+        f" (chain {done.exported.chain_hash})"
+        f" {'written to' if done.exported_now else 'exported before, not written again:'}"
+        f" {export}, sha256 {done.exported.sha256}"
     )
     if done.rows_deleted is None:
         typer.echo(f"Nothing deleted; check the export, then add --confirm {tenant}")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 from api.cli import cli
 from domain.ids import TenantId
 from domain.tenancy import PLATFORM_TENANT, tenancy_stream_id
-from infrastructure.offboarding import tenant_row_counts
+from infrastructure.offboarding import row_eraser, tenant_row_counts
 from tests.operations.databases import demo_database
 from tests.operations.test_backup_restore import heads_and_chains
 
@@ -106,6 +106,41 @@ async def test_offboarding_exports_the_log_then_deletes_only_that_tenant(
     finally:
         await admin.close()
     assert await heads_and_chains(app_url, staying) == heads_before
+
+
+async def test_a_rerun_after_the_rows_were_deleted_records_the_erasure_without_exporting_again(
+    admin_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PASSEND_KEK_DIR", str(tmp_path / "keks"))
+    admin_url, app_url, _ = await demo_database(admin_dsn, "passend_offboarding_rerun")
+    env = {"DATABASE_URL": admin_url, "PASSEND_DATABASE_APP_URL": app_url}
+    export, elsewhere = tmp_path / "export.ndjson", tmp_path / "again.ndjson"
+    admin = await asyncpg.connect(admin_url)
+    try:
+        dry = await offboard(["tenant", "offboard", LEAVING, "--export", str(export)], env)
+        assert dry.exit_code == 0, dry.output
+        sha256 = hashlib.sha256(export.read_bytes()).hexdigest()
+        # a run with --confirm that deleted the rows and stopped before recording the erasure
+        await row_eraser(admin_url)(LEAVING)
+
+        confirm = ["--confirm", LEAVING]
+        args = ["tenant", "offboard", LEAVING, "--export", str(elsewhere), *confirm]
+        resumed = await offboard(args, env)
+        assert resumed.exit_code == 0, resumed.output
+        assert "exported before, not written again" in resumed.output
+        assert not elsewhere.exists()
+        recorded = await platform_log_of(admin, LEAVING)
+        assert [e["type"] for e in recorded].count("TenancyExported") == 1
+        erased = recorded[-1]
+        assert (erased["type"], erased["actor"]) == ("TenancyErased", CLI_OPERATOR)
+        assert (erased["export_sha256"], erased["rows_deleted"]) == (sha256, None)
+
+        again = await offboard(args, env)
+        assert again.exit_code == 0, again.output
+        assert "erased already" in again.output
+        assert await platform_log_of(admin, LEAVING) == recorded
+    finally:
+        await admin.close()
 
 
 def test_offboarding_deletes_only_when_the_code_is_confirmed(tmp_path: Path) -> None:

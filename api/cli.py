@@ -134,8 +134,7 @@ def serve(
         )
         workers = default_workers() if workers is None else workers
         if workers > 1:
-            serve_workers(settings, workers)
-            return
+            serve_workers(settings, workers, embedded_dir)  # this process becomes their parent
         import uvicorn  # noqa: PLC0415 - a second of start-up for every command; serve only
 
         app = create_app(settings)

@@ -17,18 +17,13 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    SimpleSpanProcessor,
-    SpanExporter,
-)
 
 from infrastructure.event_store import trace_appends
 
 if TYPE_CHECKING:
     from litestar.plugins.opentelemetry import OpenTelemetryPlugin
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 log = logging.getLogger("passend.tracing")
 _EXPORTERS_GROUP = "opentelemetry_traces_exporter"
@@ -56,6 +51,14 @@ def _exporter(name: str) -> SpanExporter | None:
 def enable_tracing(exporters: Sequence[SpanExporter] = (), *, batch: bool = True) -> TracerProvider:
     """Trace this process (once): the global tracer provider, and asyncpg instrumented."""
     global _provider  # noqa: PLW0603 - one tracer provider per process, as OpenTelemetry wants
+    # the SDK costs each process about 4 MB (psutil among it): only traced processes pay
+    from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+    from opentelemetry.sdk.trace.export import (  # noqa: PLC0415
+        BatchSpanProcessor,
+        SimpleSpanProcessor,
+    )
+
     if _provider is None:
         named = "OTEL_SERVICE_NAME" in os.environ  # the environment's name wins over ours
         _provider = TracerProvider(

@@ -24,13 +24,13 @@ from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlat
 from api.docs import DocumentConfig, OfflineSwaggerUI, api_description, docs_assets
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health, liveness
+from api.key_rotations import stop_key_rotations
 from api.metrics_endpoint import metrics_endpoint
 from api.overload import Capacity, admission_middleware
 from api.partners import stop_partner_services
 from api.personal_reads import personal_reads_middleware
 from api.read_side import start_read_side, stop_read_side
 from api.routes import ROUTES
-from api.routes.platform import stop_key_rotations
 from api.schemas.events import EventViewSchema
 from api.schemas.headers import CORRELATION_ID
 from api.settings import Settings

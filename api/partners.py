@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from litestar.datastructures import State
+from typing import TYPE_CHECKING
 
 from api.settings import Settings
 from infrastructure.database import Pool
@@ -14,6 +13,9 @@ from partners.delivery import DeliverySettings, DeliveryWorker
 from partners.feeds import FeedRenderer
 from partners.signal import FeedSignal
 from projections.runner import ProjectionRunner
+
+if TYPE_CHECKING:
+    from litestar.datastructures import State
 
 
 @dataclass(slots=True)

@@ -7,8 +7,6 @@ tenant's auditor and swv-admin read at ``GET /v1/tenants/{swv_code}/platform-log
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
 from functools import partial
@@ -32,8 +30,8 @@ from api.dependencies import (
     Ids,
     Store,
     command_id_for,
-    provide_clock,
 )
+from api.key_rotations import rewrap_in_background
 from api.schemas.common import (
     COMMAND_ERRORS,
     READ_ERRORS,
@@ -60,19 +58,15 @@ from application.commands import (
     SuspendTenant,
 )
 from application.handlers import platform
-from application.ports import Clock, EventStore
+from application.ports import EventStore
 from application.queries import aggregate_history
 from domain.ids import TenantId
 from domain.tenancy import PLATFORM_TENANT, Tenancy, tenancy_stream_id
 from infrastructure.data_keys import PooledDataKeys
-from infrastructure.database import Pool
 from infrastructure.event_store import PostgresEventStore
-from infrastructure.wake_ups import stop_task
 
 TenantCode = FromPath[str]
 log = logging.getLogger("passend.platform")
-_RUNNING_ROTATIONS = "key_rotations"
-_RESUMING_ROTATIONS = "key_rotations_resuming"
 
 
 def provide_tenant_keys(state: State) -> PooledDataKeys:
@@ -83,96 +77,6 @@ def provide_tenant_keys(state: State) -> PooledDataKeys:
 
 
 TenantKeysDependency = NamedDependency[SkipValidation[PooledDataKeys]]
-
-
-def _rewrap_in_background(  # noqa: PLR0913 - who completes it, and the ports it uses
-    state: State,
-    code: str,
-    caller: Caller,
-    *,
-    store: EventStore,
-    clock: Clock,
-    keys: PooledDataKeys,
-    correlation_id: UUID | None = None,
-) -> None:
-    """Re-wrap the tenant's data keys after the answer; one task per tenant in this process."""
-    running: dict[str, asyncio.Task[None]] = state.get(_RUNNING_ROTATIONS) or {}
-    state[_RUNNING_ROTATIONS] = running
-    if code in running:
-        return
-    task = asyncio.create_task(
-        platform.complete_key_rotation(
-            code, caller, store=store, clock=clock, keys=keys, correlation_id=correlation_id
-        )
-    )
-    running[code] = task
-
-    def done(finished: asyncio.Task[None]) -> None:
-        running.pop(code, None)
-        if not finished.cancelled() and finished.exception() is not None:
-            log.error("key rotation of %s stopped", code, exc_info=finished.exception())
-
-    task.add_done_callback(done)
-
-
-def resume_key_rotations(
-    state: State, store: PostgresEventStore, pool: Pool, *, every_s: float | None = None
-) -> None:
-    """Resume, in the background, every rotation a stopped process left re-wrapping.
-
-    Once, or every ``every_s`` until stopped: a rotation whose worker died while re-wrapping is
-    left unfinished until something looks again, and the process that runs the background work
-    outlives the HTTP workers. As ``POST …/key-rotations`` does, one task per tenant; the
-    completion names ``KEY_ROTATION_RESUMER``. A rotation a live process is re-wrapping is left
-    to it (``PooledDataKeys.rewrap``), and a second completion of one records nothing more.
-    """
-    keys = PooledDataKeys(store.data_keys, pool)
-
-    async def resume() -> None:
-        while True:
-            try:
-                await _resume_once(state, store, keys)
-            except Exception:
-                if every_s is None:
-                    raise
-                log.exception("key rotations not resumed; looking again in %.0f s", every_s)
-            if every_s is None:
-                return
-            await asyncio.sleep(every_s)
-
-    def done(finished: asyncio.Task[None]) -> None:
-        if not finished.cancelled() and finished.exception() is not None:
-            log.error("key rotations not resumed", exc_info=finished.exception())
-
-    task = asyncio.create_task(resume())
-    task.add_done_callback(done)
-    state[_RESUMING_ROTATIONS] = task
-
-
-async def _resume_once(state: State, store: PostgresEventStore, keys: PooledDataKeys) -> None:
-    running = state.get(_RUNNING_ROTATIONS) or {}
-    codes = [c for c in await platform.tenants_rotating_keys(store) if c not in running]
-    if codes:
-        log.info("resuming the key rotation of %s", ", ".join(codes))
-    for code in codes:
-        _rewrap_in_background(
-            state,
-            code,
-            platform.KEY_ROTATION_RESUMER,
-            store=store,
-            clock=provide_clock(state),
-            keys=keys,
-        )
-
-
-async def stop_key_rotations(state: State) -> None:
-    """Stop re-wrapping at shutdown; the next process to start resumes where it was."""
-    with contextlib.suppress(Exception):  # logged as it stopped
-        await stop_task(state.get(_RESUMING_ROTATIONS))
-    running: dict[str, asyncio.Task[None]] = state.get(_RUNNING_ROTATIONS) or {}
-    for task in list(running.values()):
-        with contextlib.suppress(Exception):  # the rotation logged it when it stopped
-            await stop_task(task)
 
 
 async def key_rotations_view(
@@ -326,7 +230,7 @@ class PlatformController(Controller):
         event_store: Store,
     ) -> Response[KeyRotationsView]:
         await operator(partial(platform.start_key_rotation, keys=tenant_keys), data)
-        _rewrap_in_background(
+        rewrap_in_background(
             request.app.state,
             data.code,
             operator.ctx.caller,

@@ -14,8 +14,8 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from api.auth import Role
 from api.background import start_background, stop_background
+from api.key_rotations import stop_key_rotations
 from api.partners import stop_partner_services
-from api.routes.platform import stop_key_rotations
 from api.settings import Settings
 from application.access import Caller
 from application.commands import CommandContext, RotateTenantKeys

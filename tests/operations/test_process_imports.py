@@ -30,6 +30,11 @@ def test_the_parent_of_the_workers_holds_none_of_the_api() -> None:
     assert held == []
 
 
+def test_the_background_process_imports_no_web_framework_nor_routes() -> None:
+    # It serves no request (``api.serving`` is its main module); they made it about 13 MB larger.
+    assert _imported("import api.serving", ("litestar", "api.app", "api.routes")) == []
+
+
 @pytest.mark.parametrize("module", ["api.serving", "api.app"])
 def test_the_opentelemetry_sdk_is_imported_only_when_tracing_is_on(module: str) -> None:
     # about 4 MB in every HTTP worker and the background process, for traces that are off

@@ -13,6 +13,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from infrastructure.offboarding import delete_tenant, tenant_row_counts
 from partners.delivery import _ATTEMPTED
 from tests.tenant_codes import fresh_swv_code
 
@@ -74,3 +75,47 @@ async def test_a_2xx_for_a_range_the_worker_lost_still_records_its_recipients(
     assert [tuple(r) for r in recipients] == [(pupil, LEFT, 2, AT)]
     assert delivery is not None
     assert tuple(delivery) == (0, None), "the lost range moves nothing"
+
+
+async def test_an_answer_that_comes_after_the_tenants_erasure_records_nothing_of_it(
+    database_dsns: tuple[str, str],
+) -> None:
+    tenant, subscription, pupil = fresh_swv_code(), uuid4(), uuid4()
+    admin, app = await asyncpg.connect(database_dsns[0]), await asyncpg.connect(database_dsns[1])
+    try:
+        async with app.transaction():
+            await app.execute("SELECT set_config('app.tenant_id', $1, true)", tenant)
+            await app.execute(
+                "INSERT INTO partner_deliveries (tenant_id, subscription_id, position,"
+                " pending_from, pending_to) VALUES ($1, $2, 0, 0, 5)",
+                tenant,
+                subscription,
+            )
+        # the batch (0, 5] is on its way when the tenant leaves the platform
+        assert sum((await delete_tenant(admin, tenant)).values()) == 1
+        answers = [
+            await app.fetchval(
+                _ATTEMPTED,
+                tenant,
+                subscription,
+                "msg_late",
+                0,
+                5,
+                AT,
+                status_code,
+                12.0,
+                error,
+                status,
+                None,
+                [pupil],
+                [LEFT],
+            )
+            for status_code, error, status in ((503, "503", "retrying"), (200, None, "ok"))
+        ]
+        left = await tenant_row_counts(admin, tenant)
+    finally:
+        await app.close()
+        await admin.close()
+
+    assert answers == [False, False]
+    assert {table: n for table, n in left.items() if n} == {}, "no row of it comes back"

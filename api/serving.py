@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+import msgspec
+
 from api.background import run_background_process
 from api.logs import configure_logging
 from api.serving_parent import parent_command
@@ -50,9 +52,18 @@ def worker_app() -> Litestar:
     from api.app import create_app  # noqa: PLC0415 - not in the background process, which serves none
 
     configure_logging()  # as ``serve`` does in its one process, before the app
-    app = create_app(Settings.from_env())
+    app = create_app(http_worker_settings(Settings.from_env()))
     freeze_start_up_heap()
     return app
+
+
+def http_worker_settings(settings: Settings) -> Settings:
+    """An HTTP worker opens its whole pool before it serves, and keeps it.
+
+    A connection the pool opens under a burst makes the requests already waiting for it wait
+    for a server process to start and for the connection's set-up (``create_pool``).
+    """
+    return msgspec.structs.replace(settings, pool_min_size=settings.pool_max_size)
 
 
 def serve_workers(settings: Settings, workers: int, embedded_dir: Path | None) -> NoReturn:

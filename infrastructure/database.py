@@ -50,8 +50,22 @@ def _jsonb_from_wire(value: bytes) -> bytes:
     return value[1:]
 
 
+_ARRAYS_USED = (
+    "SELECT $1::uuid[], $2::text[], $3::bigint[], $4::int[], $5::int2[], $6::bool[],"
+    " $7::bytea[], $8::jsonb[], $9::date[], $10::timestamptz[]"
+)
+"""One statement over every array type the queries pass: asyncpg has no built-in codec for them."""
+
+
 async def init_connection(connection: Connection) -> None:
-    """Pass jsonb as raw JSON bytes, so msgspec encodes and decodes it without copies."""
+    """Pass jsonb as raw JSON bytes, so msgspec encodes and decodes it without copies.
+
+    And learn the array types now: asyncpg looks a type up once per connection, with three
+    queries of its own (a recursive catalog query between switching JIT off and on), in the
+    statement that first uses it. On a connection the pool opens under load that was five
+    such look-ups, each on a request that was already waiting; here it is one, before the
+    connection serves anything.
+    """
     await connection.set_type_codec(
         "jsonb",
         schema="pg_catalog",
@@ -59,6 +73,7 @@ async def init_connection(connection: Connection) -> None:
         decoder=_jsonb_from_wire,
         format="binary",
     )
+    await connection.prepare(_ARRAYS_USED)
 
 
 # Backend pids of connections being released with nothing in their session to undo.
@@ -274,6 +289,10 @@ _LEAVES_A_QUERY_IN_FLIGHT = (
 )
 
 
+_IDLE_CLOSE_S = 300.0
+"""asyncpg's default: a connection idle this long is closed (in a pool not opened full)."""
+
+
 async def create_pool(
     dsn: str,
     *,
@@ -282,12 +301,18 @@ async def create_pool(
     timeouts: Timeouts | None = None,
     connect_timeout_s: float = 10,
 ) -> Pool:
-    """Open a pool; its connections carry the jsonb codec and the timeouts."""
+    """Open a pool; its connections carry the jsonb codec and the timeouts.
+
+    A pool opened at its full size keeps every connection: asyncpg would close one idle for
+    five minutes, and the pool hands out its most recently used connections first, so the
+    ones deepest in it sit idle until a burst needs them, and are then opened again.
+    """
     limits = timeouts or Timeouts()
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
+        max_inactive_connection_lifetime=0 if min_size >= max_size else _IDLE_CLOSE_S,
         init=init_connection,
         reset=_reset_session,
         server_settings={

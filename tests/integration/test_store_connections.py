@@ -146,3 +146,26 @@ async def test_a_scoped_checkout_goes_back_without_the_reset_and_with_its_transa
             assert not conn.is_in_transaction()
     finally:
         await asyncio.wait_for(pool.close(), timeout=5)
+
+
+ARRAYS = ("uuid", "text", "bigint", "int", "int2", "bool", "bytea", "jsonb", "date", "timestamptz")
+"""The element types of the arrays the application's queries pass."""
+
+
+async def test_a_new_connection_knows_the_array_types_before_its_first_statement(
+    database_dsns: tuple[str, str],
+) -> None:
+    pool = await create_pool(database_dsns[1], min_size=1, max_size=1)
+    queries: list[str] = []
+    try:
+        async with pool.acquire() as conn:
+            conn.add_query_logger(lambda logged: queries.append(logged.query))
+            for array in ARRAYS:
+                await conn.fetchval(f"SELECT cardinality($1::{array}[])", [])
+        # asyncpg looks up a type it has no codec for (these arrays) once per connection, with
+        # three queries of its own, on whichever request first uses it: under load, on the
+        # requests that made the pool open the connection.
+        lookups = [q for q in queries if "typeinfo_tree" in q or "'jit'" in q]
+        assert lookups == []
+    finally:
+        await asyncio.wait_for(pool.close(), timeout=5)

@@ -20,10 +20,12 @@ from typing import IO, Any, cast
 
 import asyncpg
 import httpx
+import msgspec
 from litestar.datastructures import State
 
 from api.background import ELECTION, start_background, stop_background
 from api.partners import stop_partner_services
+from api.serving import http_worker_settings
 from api.settings import Settings
 from api.worker_supervisor import listening_socket
 from domain.ids import TenantId
@@ -296,3 +298,10 @@ async def _candidates_and_holders(admin_dsn: str) -> tuple[int, int]:
     finally:
         await conn.close()
     return candidates, holders
+
+
+def test_an_http_worker_opens_its_whole_pool_and_nothing_else_of_its_settings_changes() -> None:
+    settings = Settings(pool_min_size=2, pool_max_size=7, port=8123)
+    worker = http_worker_settings(settings)
+    assert (worker.pool_min_size, worker.pool_max_size) == (7, 7)
+    assert msgspec.structs.replace(worker, pool_min_size=2) == settings

@@ -20,6 +20,7 @@ from application.ports import (
 )
 from domain.ids import TenantId
 from infrastructure.event_codec import EventCodec
+from infrastructure.field_encryption import FieldOpener
 from infrastructure.hash_chain import (
     HashedEnvelope,
     canonical_payload,
@@ -284,9 +285,14 @@ def to_recorded(
             row["stream_version"],
             row["tenant_id"],
             row["event_id"],
-            None if key_ref is None else data_keys.get(key_ref),
+            _opener(data_keys, key_ref),
         ),
     )
+
+
+def _opener(data_keys: Mapping[UUID, bytes | None], key_ref: UUID | None) -> FieldOpener | None:
+    key = None if key_ref is None else data_keys.get(key_ref)
+    return None if key is None else FieldOpener(key)
 
 
 def check_page_size(page_size: int) -> None:
@@ -312,6 +318,8 @@ def event_rows_to_recorded(
     """
     decode = codec.decode_stored
     direct = codec.direct_decoders
+    # one cipher a subject for the whole page, not one a field
+    openers = {ref: FieldOpener(key) for ref, key in data_keys.items() if key is not None}
     new_event = object.__new__
     set_attribute = object.__setattr__
     recorded: list[RecordedEvent] = []
@@ -347,7 +355,7 @@ def event_rows_to_recorded(
                 stream_version,
                 tenant_id,
                 event_id,
-                None if key_ref is None else data_keys.get(key_ref),
+                None if key_ref is None else openers.get(key_ref),
             )
         append(
             RecordedEvent(

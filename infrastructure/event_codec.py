@@ -28,10 +28,9 @@ from eventsourcing.utils import TopicError, resolve_topic
 from application.ports import DomainEvent
 from domain.personal import PersonalData, PersonalKind, key_subject, personal_kind
 from infrastructure.field_encryption import (
+    FieldOpener,
     FieldSealer,
-    associated_data,
     associated_data_prefix,
-    decrypt_field,
 )
 from infrastructure.upcasters import UPCASTERS
 
@@ -91,6 +90,8 @@ class _EventSpec:
     it (see ``_sorted_payload_type``); None otherwise."""
     sorted_values: Callable[[Mapping[str, Any]], tuple[Any, ...]]
     """The fields' values in sorted order, from the event's ``__dict__``."""
+    # per personal field: its name, the name as the associated data ends, its value's decoder
+    opened: tuple[tuple[str, bytes, Callable[[bytes], Any]], ...]
 
 
 def _is_personal(annotation: object) -> bool:
@@ -183,6 +184,10 @@ def _spec_for(cls: type[Any], topic: str) -> _EventSpec:
         plain_decoder=msgspec.json.Decoder(plain_type),
         sorted_payload=sorted_payload,
         sorted_values=_no_values if sorted_payload is None else itemgetter(*sorted(fields)),
+        opened=tuple(
+            (name, name.encode(), msgspec.json.Decoder(field_type).decode)
+            for name, field_type in personal.items()
+        ),
     )
 
 
@@ -354,7 +359,7 @@ class EventCodec:
             stream_version,
             tenant_id,
             event_id,
-            data_key,
+            None if data_key is None else FieldOpener(data_key),
         )
 
     def decode_stored(  # noqa: PLR0913, PLR0917 - the stored row's columns, in their order
@@ -366,9 +371,13 @@ class EventCodec:
         stream_version: int,
         tenant_id: str,
         event_id: UUID,
-        data_key: bytes | None,
+        opener: FieldOpener | None,
     ) -> DomainEvent:
-        """``decode`` with positional arguments: the form for decoding many stored rows."""
+        """``decode`` with positional arguments: the form for decoding many stored rows.
+
+        ``opener`` holds the subject's data key (None: no key, or shredded); reading many rows
+        makes one for each subject, not one for each field.
+        """
         spec = self._current.get(event_type)
         if spec is None or spec.schema_version != schema_version:
             latest = self._latest.get(event_type)
@@ -377,16 +386,16 @@ class EventCodec:
             payload, schema_version = self._upcast(event_type, schema_version, payload, latest)
             spec = self._by_name[(event_type, schema_version)]
         fields = spec.decoder.decode(payload)
-        if spec.personal:
-            for name, field_type in spec.personal.items():
+        if spec.opened:
+            prefix = None
+            for name, aad_name, decode_value in spec.opened:
                 token = fields[name]
-                if token is None or data_key is None:
+                if token is None or opener is None:
                     fields[name] = None  # shredded: the value is gone for good
                     continue
-                aad = associated_data(tenant_id, stream_id, event_id, name)
-                fields[name] = msgspec.json.decode(
-                    decrypt_field(data_key, token, aad), type=field_type
-                )
+                if prefix is None:
+                    prefix = associated_data_prefix(tenant_id, stream_id, event_id)
+                fields[name] = decode_value(opener.open(token, prefix + aad_name))
         fields["originator_id"] = stream_id
         fields["originator_version"] = stream_version
         return make_event(spec.cls, fields)

@@ -7,6 +7,7 @@ cannot be moved to another event unnoticed. Shredding a subject deletes its key.
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 from uuid import UUID
 
@@ -52,8 +53,20 @@ class FieldSealer:
         return _PREFIX + base64.b64encode(nonce + sealed).decode()
 
 
-def decrypt_field(key: bytes, token: str, aad: bytes) -> bytes:
-    if not token.startswith(_PREFIX):
-        raise ValueError("not an encrypted personal field")
-    raw = base64.b64decode(token[len(_PREFIX) :])
-    return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
+class FieldOpener:
+    """Decrypts what ``FieldSealer`` sealed with one key, the cipher set up once.
+
+    Reading a page of the log opens the fields of each pupil's events with one opener: a
+    cipher set up for every field cost two thirds of what decrypting it does.
+    """
+
+    __slots__ = ("_decrypt",)
+
+    def __init__(self, key: bytes) -> None:
+        self._decrypt = AESGCM(key).decrypt
+
+    def open(self, token: str, aad: bytes) -> bytes:
+        if not token.startswith(_PREFIX):
+            raise ValueError("not an encrypted personal field")
+        raw = binascii.a2b_base64(token[len(_PREFIX) :])
+        return self._decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)

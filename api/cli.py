@@ -21,7 +21,12 @@ from api.keys_cli import keys_cli
 from api.logs import configure_logging
 from api.partners_cli import deliveries_cli
 from api.retention_cli import retention_cli
-from api.serving import default_workers, freeze_start_up_heap, serve_workers
+from api.serving import (
+    LOG_READERS_YOUNG_GENERATION,
+    default_workers,
+    serve_workers,
+    tune_garbage_collection,
+)
 from api.settings import Settings
 from api.startup import database_answers_or_exit, run_service, with_heartbeat
 from api.tenant_cli import tenant_cli
@@ -138,7 +143,7 @@ def serve(
         import uvicorn  # noqa: PLC0415 - a second of start-up for every command; serve only
 
         app = create_app(settings)
-        freeze_start_up_heap()
+        tune_garbage_collection()
         # Our logging configuration, and our request line instead of uvicorn's access log.
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     except KeyboardInterrupt:
@@ -228,7 +233,7 @@ def projections_run() -> None:
             run_projections_process(settings.app_dsn(), PROJECTIONS, EventCodec(AGGREGATE_CLASSES)),
         )
 
-    freeze_start_up_heap()
+    tune_garbage_collection(young_generation=LOG_READERS_YOUNG_GENERATION)
     run_service(run())
 
 
@@ -255,7 +260,7 @@ def projections_rebuild(
                 progress=progress,
             )
 
-    freeze_start_up_heap()
+    tune_garbage_collection(young_generation=LOG_READERS_YOUNG_GENERATION)
     try:
         result = asyncio.run(run())
     except RebuildError as error:

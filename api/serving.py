@@ -37,14 +37,28 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def freeze_start_up_heap() -> None:
-    """Keep what start-up built (modules, classes, the app) out of every later full collection.
+LOG_READERS_YOUNG_GENERATION = 100_000
+"""How many allocations a process that folds pages of the log lets pass between collections."""
 
-    Reading the log allocates many short-lived objects, and each full collection would scan
-    the whole start-up heap again: rebuilds ran 15-20% faster with it frozen.
+
+def tune_garbage_collection(*, young_generation: int | None = None) -> None:
+    """Freeze what start-up built; with ``young_generation``, collect the young less often.
+
+    Frozen, the start-up heap (modules, classes, the app) stays out of every later full
+    collection, which scanned it again: rebuilds ran 15-20% faster. A page of the log is
+    thousands of events, each a dict of fields: collected every 700 allocations (the
+    interpreter's default), a page's events were scanned again and again while it was decoded
+    and folded, and promoted until full collections scanned them too. Every 100,000
+    (``LOG_READERS_YOUNG_GENERATION``), rebuilding every read model took about a quarter less
+    CPU in Python and reading the log decoded about a third less (in-process, 30 tenants).
+    Only garbage in reference cycles waits longer; the rest is freed at once. The HTTP
+    workers keep the default: a young collection scans what piled up since the last, and
+    their requests would wait for it.
     """
     gc.collect()
     gc.freeze()
+    if young_generation is not None:
+        gc.set_threshold(young_generation, *gc.get_threshold()[1:])
 
 
 def worker_app() -> Litestar:
@@ -53,7 +67,7 @@ def worker_app() -> Litestar:
 
     configure_logging()  # as ``serve`` does in its one process, before the app
     app = create_app(http_worker_settings(Settings.from_env()))
-    freeze_start_up_heap()
+    tune_garbage_collection()
     return app
 
 
@@ -86,7 +100,7 @@ def run_background() -> None:
     """The background process of ``serve --workers``, from the settings in the environment."""
     configure_logging()
     settings = Settings.from_env()
-    freeze_start_up_heap()
+    tune_garbage_collection(young_generation=LOG_READERS_YOUNG_GENERATION)
     run_service(with_heartbeat(settings, settings.app_dsn(), run_background_process(settings)))
 
 

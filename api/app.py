@@ -39,7 +39,11 @@ from api.transparency import start_transparency_log, stop_transparency_log
 from application.ports import EventStore
 from infrastructure.commit_notifier import CommitNotifier
 from infrastructure.database import create_pool
-from infrastructure.event_store import PostgresEventStore, application_store
+from infrastructure.event_store import (
+    PostgresEventStore,
+    application_codec,
+    application_store,
+)
 from infrastructure.idempotency_keys import InMemoryIdempotencyKeys, PostgresIdempotencyKeys
 from infrastructure.migrate import MigrationChangedError, apply_migrations
 from infrastructure.wake_ups import stop_task
@@ -48,8 +52,13 @@ from infrastructure.webhooks import Resolver
 log = logging.getLogger("passend")
 
 
-async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None = None) -> None:
-    """Migrate and open the pool, retrying until the database answers."""
+async def _connect(
+    app: Litestar,
+    settings: Settings,
+    resolver: Resolver | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Migrate and open the pool, retrying until the database answers; then ``on_ready``."""
     while True:
         try:
             admin = await asyncpg.connect(settings.database_url, timeout=5)
@@ -85,6 +94,8 @@ async def _connect(app: Litestar, settings: Settings, resolver: Resolver | None 
         app.state.pool = pool
         app.state.idempotency_keys = PostgresIdempotencyKeys(pool)
         app.state.event_store = store
+        if on_ready is not None:
+            on_ready()
         app.state.database_error = None
         return
 
@@ -139,12 +150,15 @@ def create_app(
     *,
     event_store: EventStore | None = None,
     resolver: Resolver | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> Litestar:
     """Build the application. ``event_store`` replaces the database, for tests.
 
-    ``resolver`` resolves webhook hosts instead of the system's resolver.
+    ``resolver`` resolves webhook hosts instead of the system's resolver. ``on_ready`` is
+    called once the database is set up, just before ``/health`` says so.
     """
     settings = settings or Settings.from_env()
+    application_codec()  # now, not in a turn of the event loop once the database answers
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -154,7 +168,7 @@ def create_app(
             app.state.event_store = event_store
             app.state.idempotency_keys = InMemoryIdempotencyKeys()
         elif settings.database_url:
-            connecting = asyncio.create_task(_connect(app, settings, resolver))
+            connecting = asyncio.create_task(_connect(app, settings, resolver, on_ready))
         else:
             app.state.database_error = "no database configured"
         try:

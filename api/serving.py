@@ -66,7 +66,9 @@ def worker_app() -> Litestar:
     from api.app import create_app  # noqa: PLC0415 - not in the background process, which serves none
 
     configure_logging()  # as ``serve`` does in its one process, before the app
-    app = create_app(http_worker_settings(Settings.from_env()))
+    # Frozen again once the pool, its connections and the read side are set up: they live as
+    # long as the worker, and full collections scanned them again (19-24k objects).
+    app = create_app(http_worker_settings(Settings.from_env()), on_ready=tune_garbage_collection)
     tune_garbage_collection()
     return app
 

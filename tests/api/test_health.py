@@ -30,6 +30,37 @@ async def test_health_is_ok_once_the_database_answers(database_dsns: tuple[str, 
         assert body["failing_projections"] == []
 
 
+async def test_on_ready_is_called_once_with_the_database_set_up_before_health_says_so(
+    database_dsns: tuple[str, str],
+) -> None:
+    admin, app_dsn = database_dsns
+    settings = Settings(database_url=admin, database_app_url=app_dsn, database_retry_seconds=0.1)
+    health_when_ready: list[str | None] = []
+    app = create_app(
+        settings,
+        on_ready=lambda: health_when_ready.append(app.state.get("database_error", "unset")),
+    )
+    async with AsyncTestClient(app=app) as client:
+        for _ in range(100):
+            if (await client.get("/health")).status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        assert app.state.get("pool") is not None
+    # called once, while /health still answered 503 (the error cleared only after it)
+    assert len(health_when_ready) == 1
+    assert health_when_ready[0] is not None
+
+
+async def test_on_ready_waits_for_a_database_that_cannot_be_reached() -> None:
+    settings = Settings(
+        database_url="postgresql://postgres@127.0.0.1:1/none", database_retry_seconds=0.1
+    )
+    called: list[bool] = []
+    async with AsyncTestClient(app=create_app(settings, on_ready=lambda: called.append(True))):
+        await asyncio.sleep(0.3)
+    assert called == []
+
+
 async def test_health_is_unavailable_while_the_database_cannot_be_reached() -> None:
     settings = Settings(
         database_url="postgresql://postgres@127.0.0.1:1/none", database_retry_seconds=0.1

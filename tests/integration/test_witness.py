@@ -14,7 +14,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from infrastructure.database import Pool
+from domain.ids import TenantId
+from infrastructure.database import Pool, create_pool
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.signed_note import Checkpoint, NoteError, Signer, Verifier, sign_checkpoint
 from infrastructure.transparency_log import TransparencyLog
@@ -88,6 +89,17 @@ async def test_the_platform_gets_each_new_checkpoint_cosigned_and_serves_it(
             assert await transparency_log.cosigned_size(tenant, witness.key.name) == checkpoint.size
     finally:
         await submitter.aclose()
+
+
+async def test_without_witnesses_a_checkpoint_is_not_read_and_no_client_is_made(
+    database_dsns: tuple[str, str],
+) -> None:
+    closed = await create_pool(database_dsns[1], min_size=1, max_size=1)
+    await closed.close()  # any read of the log would fail on it
+    submitter = WitnessSubmitter(TransparencyLog(closed, PLATFORM), [])
+    checkpoint = Checkpoint(f"passend.test/{TENANTS[0]}", 3, bytes(32))
+    await submitter(TenantId(TENANTS[0]), checkpoint)
+    await submitter.aclose()
 
 
 async def test_a_witness_refuses_a_second_history(

@@ -372,6 +372,15 @@ class AbsenceSignalDue(msgspec.Struct, frozen=True, kw_only=True):
     school_code: str | None
 
 
+_SIGNALS_DUE = f"""
+SELECT signal, due_on, case_id, pupil_id, school_code FROM {view_name(SIGNALS)}
+ WHERE ($1::date IS NULL OR due_on <= $1)
+   AND ($2::text[] IS NULL OR signal = ANY($2::text[]))
+ ORDER BY due_on {{order}}, signal, case_id
+ LIMIT $3
+"""  # noqa: S608 - the view name is a checked identifier, the order one of two keywords
+
+
 async def fetch_deadlines_with_signals(  # noqa: PLR0913 - the filters of one list
     conn: Connection,
     tenant_id: TenantId,
@@ -388,15 +397,16 @@ async def fetch_deadlines_with_signals(  # noqa: PLR0913 - the filters of one li
     of each, three round trips of the list's nine. A signal stays listed once its day has
     passed: it asks for an act until the case changes.
     """
-    query = (
-        f"SELECT signal, due_on, case_id, pupil_id, school_code FROM {view_name(SIGNALS)}"  # noqa: S608
-        " WHERE ($1::date IS NULL OR due_on <= $1) ORDER BY due_on, signal, case_id LIMIT $2"
-    )
+    # filtered by kind before the limit and sorted as the list is, so that the limit keeps
+    # the signals that come first in the list, not the earliest of every kind
+    query = _SIGNALS_DUE.format(order="DESC" if order is Order.DESC else "ASC")
+    wanted = None if kinds is None else [kind.value for kind in kinds]
     async with tenant_transaction(conn, tenant_id):
         due = await deadlines_due_in(
             conn, as_of=as_of, until=until, kinds=kinds, order=order, limit=limit
         )
-        rows = await conn.fetch(query, until, limit + 1)  # one more: the list is truncated
+        # one more: the list is truncated
+        rows = await conn.fetch(query, until, wanted, limit + 1)
     signals = [
         AbsenceSignalDue(
             signal=AbsenceSignal(r["signal"]),
@@ -407,7 +417,7 @@ async def fetch_deadlines_with_signals(  # noqa: PLR0913 - the filters of one li
         )
         for r in rows
     ]
-    return with_absence_signals(due, signals, kinds=kinds, order=order, limit=limit)
+    return with_absence_signals(due, signals, order=order, limit=limit)
 
 
 class AbsenceMonth(msgspec.Struct, frozen=True, kw_only=True):
@@ -565,7 +575,14 @@ async def cases_with_signals_to_record(
     return [r["case_id"] for r in rows]
 
 
-def signals_due(book: AbsenceBook, *, until: date | None, limit: int) -> list[AbsenceSignalDue]:
+def signals_due(
+    book: AbsenceBook,
+    *,
+    until: date | None,
+    kinds: Sequence[DeadlineKind] | None,
+    order: Order,
+    limit: int,
+) -> list[AbsenceSignalDue]:
     """The signals :func:`fetch_deadlines_with_signals` reads, from a book folded in memory."""
     due = [
         AbsenceSignalDue(
@@ -577,37 +594,38 @@ def signals_due(book: AbsenceBook, *, until: date | None, limit: int) -> list[Ab
         )
         for case in book.cases.values()
         for signal, due_on in case.signals(book.settings).items()
-        if until is None or due_on <= until
+        if (until is None or due_on <= until)
+        and (kinds is None or DeadlineKind(signal.value) in kinds)
     ]
-    due.sort(key=lambda s: (s.due_on, s.signal.value, str(s.case_id)))
+    due.sort(key=lambda s: (s.signal.value, str(s.case_id)))
+    due.sort(key=lambda s: s.due_on, reverse=order is Order.DESC)  # stable: ties as SQL
     return due[:limit]
 
 
 def with_absence_signals(
-    due: DeadlinesDue,
-    signals: Iterable[AbsenceSignalDue],
-    *,
-    kinds: Sequence[DeadlineKind] | None,
-    order: Order,
-    limit: int,
+    due: DeadlinesDue, signals: Iterable[AbsenceSignalDue], *, order: Order, limit: int
 ) -> DeadlinesDue:
-    """The deadlines list with the absence signals among them, in its order, to its limit."""
+    """The deadlines list with the absence signals among them, in its order, to its limit.
+
+    ``signals`` are those of the list's kinds, in its order, at most ``limit + 1``, as
+    :func:`signals_due` and the query of :func:`fetch_deadlines_with_signals` give them.
+    """
     items = list(due.items)
-    for s in signals:
-        kind = DeadlineKind(s.signal.value)
-        if kinds is None or kind in kinds:
-            items.append(
-                DueItem(
-                    due_on=s.due_on,
-                    kind=kind,
-                    overdue=s.due_on < due.as_of,
-                    case_id=s.case_id,
-                    case_kind=CaseKind.ABSENCE,
-                    pupil_id=s.pupil_id,
-                    school_code=s.school_code,
-                    subject=None,
-                )
-            )
-    items.sort(key=lambda i: (i.due_on, i.kind, str(i.case_id)), reverse=order is Order.DESC)
+    items.extend(
+        DueItem(
+            due_on=s.due_on,
+            kind=DeadlineKind(s.signal.value),
+            overdue=s.due_on < due.as_of,
+            case_id=s.case_id,
+            case_kind=CaseKind.ABSENCE,
+            pupil_id=s.pupil_id,
+            school_code=s.school_code,
+            subject=None,
+        )
+        for s in signals
+    )
+    # as the SQL sorts each: by date as asked, ties by kind and case ascending either way
+    items.sort(key=lambda i: (i.kind.value, str(i.case_id)))
+    items.sort(key=lambda i: i.due_on, reverse=order is Order.DESC)  # stable: ties as SQL
     truncated = due.truncated or len(items) > limit
     return msgspec.structs.replace(due, items=items[:limit], truncated=truncated)

@@ -144,8 +144,9 @@ async def deadlines_as_of(  # noqa: PLR0913 - the list's filters and where to re
     await replayed(store, tenant_id, position, fold_both)
     cases = list(book.changed.values())
     due = deadlines_of(cases, as_of=day, until=until, kinds=kinds, order=order, limit=limit)
-    signals = signals_due(absence, until=until, limit=limit + 1)  # one more: truncated?
-    return with_absence_signals(due, signals, kinds=kinds, order=order, limit=limit)
+    # one more: truncated?
+    signals = signals_due(absence, until=until, kinds=kinds, order=order, limit=limit + 1)
+    return with_absence_signals(due, signals, order=order, limit=limit)
 
 
 async def figures_as_of(

@@ -169,3 +169,61 @@ async def test_a_school_reports_only_as_itself_and_only_its_own_pupils(
     assert elsewhere.status_code == 404
     assert future.status_code == 422
     assert [e["field"] for e in future.json()["errors"]] == ["reported_on"]
+
+
+async def test_the_deadlines_list_filters_orders_and_limits_signals_as_every_other_deadline(
+    api: Api, app_pool: Pool
+) -> None:
+    tenant = await open_tenant(api)
+    base = f"/v1/tenants/{tenant}"
+    school = api.as_(tenant, Role.SCHOOL, subject="ib")
+    for absent_since in ("2025-09-22", "2025-09-29"):
+        case = await api.ok(
+            "POST",
+            f"{base}/absence-cases",
+            school,
+            {
+                "pupil_id": await new_pupil(api, tenant),
+                "absent_since": absent_since,
+                "completely_absent": True,
+                "reporter": "SCHOOL",
+                "reported_on": "2025-10-01",
+            },
+        )
+        for week, hours in (("2025-09-29", 6), ("2025-10-06", 6), ("2025-10-13", 4)):
+            await api.ok(
+                "POST",
+                f"{base}/absence-cases/{case['id']}/hours",
+                school,
+                {"week": week, "unauthorised_hours": hours},
+            )
+    everything = await absence_signals(api, app_pool, tenant, "2025-10-20")  # caught up
+    staff = api.as_(tenant, Role.LOKET)
+    auditor = {**api.as_(tenant, Role.AUDITOR), "Purpose": "Toezicht, art. 11 WOT"}
+    position = (await api.ok("GET", f"{base}/projections/status", staff))["projections"][0]["head"]
+    deadlines = f"{base}/deadlines?as_of=2025-10-20"
+    listed = (await api.ok("GET", f"{deadlines}&limit=5000", staff))["items"]
+    assert {i["kind"] for i in listed} == set(everything)
+    assert len(listed) == 6, "three signals of each of the two cases"
+    pacts = [i for i in listed if i["kind"] == "THUISZITTERSPACT"]
+    # the SQL's order: by date as asked, ties by kind and case either way
+    descending = sorted(listed, key=lambda i: (i["kind"], i["case_id"]))
+    descending.sort(key=lambda i: i["due_on"], reverse=True)
+
+    for query, items, truncated in (
+        ("kind=THUISZITTERSPACT&limit=1", pacts[:1], True),  # the last signals to fall due
+        ("kind=THUISZITTERSPACT&limit=2", pacts, False),
+        (
+            "kind=THUISZITTERSPACT&kind=LONG_TERM_ABSENCE&order=desc&limit=3",
+            [i for i in descending if i["kind"] != "LEERPLICHT_REPORT"][:3],
+            True,
+        ),
+        ("order=desc&limit=1", descending[:1], True),
+        ("order=desc&limit=5", descending[:5], True),
+        ("order=desc&limit=6", descending, False),
+        ("limit=5", listed[:5], True),
+    ):
+        answer = await api.ok("GET", f"{deadlines}&{query}", staff)
+        replayed = await api.ok("GET", f"{deadlines}&{query}&as_of_position={position}", auditor)
+        for read in (answer, replayed):
+            assert (read["items"], read["truncated"]) == (items, truncated), query

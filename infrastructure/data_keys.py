@@ -9,6 +9,14 @@ Every read and write asks the database for the keys it needs, so a shred committ
 process is honoured by every other process's next call: there is no per-process key cache to
 outlive it. A lost or revoked KEK makes the keys it wraps read as missing (the fields come back
 empty, as shredded ones do) and refuses new personal data for its tenant.
+
+A rotation must leave no key under the old KEK, yet a writer may read the current KEK, wrap
+under it and commit later (a projection stores the index key inside its own transaction): its
+row is invisible to a re-wrap until then. So a writer of new keys holds a shared transaction
+lock on the tenant (``key_writers_lock_key``) from before it reads the current KEK until its
+keys are committed, and a re-wrap takes that lock exclusively once, after the new KEK is
+current: every writer that may have read the old KEK has committed by then, and every later
+one reads the new KEK.
 """
 
 from __future__ import annotations
@@ -33,7 +41,6 @@ log = logging.getLogger("passend.keys")
 _WRAPPED = b"W"
 _BARE_KEY_BYTES = 32
 _REWRAP_PAGE = 500
-_MAX_PASSES = 5
 
 RewrapProgress = Callable[[int, int], None]
 """Called with (keys handled so far, keys to handle) after every page of a re-wrap."""
@@ -125,30 +132,11 @@ class DataKeys:
         missing = subjects - rows.keys()
         made: dict[UUID, bytes] = {}  # keys this call stored: in the clear already
         if missing:
-            kek_id = await self._provider.current_kek(tenant_id)
-            fresh = [(subject, new_data_key()) for subject in missing]
-            sealed = await self._provider.wrap(
-                tenant_id, kek_id, [(key, key_aad(tenant_id, s)) for s, key in fresh]
-            )
-            forms = [stored_form(kek_id, s) for s in sealed]
-            try:
-                # inserts the keys of subjects that still have none, answers every one's
-                # stored key: another process's, if it inserted one first
-                added = await conn.fetch(
-                    "SELECT * FROM passend_add_subject_keys($1, $2::uuid[], $3::bytea[])",
-                    tenant_id,
-                    [s for s, _ in fresh],
-                    forms,
-                )
-            except asyncpg.ForeignKeyViolationError:
-                raise UnknownTenantError(tenant_id) from None
-            ours = {subject: (form, key) for (subject, key), form in zip(fresh, forms, strict=True)}
-            for subject, stored in added:
-                mine = ours.get(subject)
-                if mine is not None and stored == mine[0]:
-                    made[subject] = mine[1]
-                else:
-                    rows[subject] = stored
+            if conn.is_in_transaction():  # the caller's commit ends the lock
+                made = await self._add(conn, tenant_id, missing, rows)
+            else:
+                async with conn.transaction():
+                    made = await self._add(conn, tenant_id, missing, rows)
         shredded = sorted(str(s) for s, stored in rows.items() if stored is None)
         if shredded:
             raise DataShreddedError(
@@ -162,6 +150,47 @@ class DataKeys:
                 f"the key-encryption key of tenant {tenant_id} is not available"
             )
         made.update((s, key) for s, key in keys.items() if key is not None)
+        return made
+
+    async def _add(
+        self,
+        conn: Connection,
+        tenant_id: TenantId,
+        missing: set[UUID],
+        rows: dict[UUID, bytes | None],
+    ) -> dict[UUID, bytes]:
+        """Store new keys of ``missing`` under the current KEK (in a transaction); ours, in clear.
+
+        Subjects another process gave a key first get that stored key in ``rows`` instead.
+        """
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock_shared($1)", key_writers_lock_key(tenant_id)
+        )
+        kek_id = await self._provider.current_kek(tenant_id)
+        fresh = [(subject, new_data_key()) for subject in missing]
+        sealed = await self._provider.wrap(
+            tenant_id, kek_id, [(key, key_aad(tenant_id, s)) for s, key in fresh]
+        )
+        forms = [stored_form(kek_id, s) for s in sealed]
+        try:
+            # inserts the keys of subjects that still have none, answers every one's stored
+            # key: another process's, if it inserted one first
+            added = await conn.fetch(
+                "SELECT * FROM passend_add_subject_keys($1, $2::uuid[], $3::bytea[])",
+                tenant_id,
+                [s for s, _ in fresh],
+                forms,
+            )
+        except asyncpg.ForeignKeyViolationError:
+            raise UnknownTenantError(tenant_id) from None
+        made: dict[UUID, bytes] = {}
+        ours = {subject: (form, key) for (subject, key), form in zip(fresh, forms, strict=True)}
+        for subject, stored in added:
+            mine = ours.get(subject)
+            if mine is not None and stored == mine[0]:
+                made[subject] = mine[1]
+            else:
+                rows[subject] = stored
         return made
 
     @staticmethod
@@ -200,29 +229,28 @@ class DataKeys:
         """Wrap every data key of the tenant under its current KEK, page by page, online.
 
         Resumable: a key already under the current KEK is skipped, so running it again after
-        an interruption finishes the job. Keys written meanwhile are wrapped under the current
-        KEK already. Each page is one short transaction; a key replaced only if it is still
-        what was read (a shred in between wins). Also wraps bare keys from before wrapping.
+        an interruption finishes the job. Keys written after it starts are wrapped under the
+        current KEK already: it first waits for the writers that may have read the old one to
+        commit (``key_writers_lock_key``). Each page is one short transaction; a key replaced
+        only if it is still what was read (a shred in between wins). Also wraps bare keys from
+        before wrapping.
         """
         kek_id = await self._provider.current_kek(tenant_id)
         counts = {"rewrapped": 0, "current": 0, "shredded": 0, "unreadable": 0}
         async with pool.acquire() as conn:
             async with tenant_transaction(conn, tenant_id):
+                # released at commit: it only waits for the writers that hold it now
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock($1)", key_writers_lock_key(tenant_id)
+                )
                 total = await conn.fetchval(
                     "SELECT count(*) FROM subject_keys WHERE tenant_id = $1"
                     " AND data_key IS NOT NULL",
                     tenant_id,
                 )
-            # A writer that read the old current KEK just before the switch may store its new
-            # key behind the pass: passes repeat until one finds nothing left to re-wrap.
-            for _ in range(_MAX_PASSES):
-                before = counts["rewrapped"]
-                await self._rewrap_pass(
-                    conn, tenant_id, kek_id, counts=counts, total=total, progress=progress
-                )
-                if counts["rewrapped"] == before:
-                    break
-                counts["current"] = counts["unreadable"] = 0  # counted again by the next pass
+            await self._rewrap_pass(
+                conn, tenant_id, kek_id, counts=counts, total=total, progress=progress
+            )
         return RewrapResult(
             tenant_id,
             kek_id,
@@ -308,10 +336,19 @@ class DataKeys:
         return dict(census)
 
 
+def _tenant_lock_key(purpose: str, tenant_id: str) -> int:
+    digest = hashlib.blake2b(f"passend.{purpose}\x1f{tenant_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, signed=True)
+
+
 def rewrap_lock_key(tenant_id: str) -> int:
     """The advisory lock a process holds while it re-wraps the tenant's data keys."""
-    digest = hashlib.blake2b(f"passend.rewrap\x1f{tenant_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, signed=True)
+    return _tenant_lock_key("rewrap", tenant_id)
+
+
+def key_writers_lock_key(tenant_id: str) -> int:
+    """The advisory lock writers of new data keys share and a re-wrap waits for (module doc)."""
+    return _tenant_lock_key("key-writers", tenant_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,10 @@ leases and polled every tenant's status each second: work one process does for a
 inside a worker, every request that worker serves waited behind. That process takes part in
 the machine's election (``elect_background``) and runs the work only while elected, so a
 restarted process, or one started while the last is still stopping, never runs beside it; the
-(projection, tenant) leases still keep exactly one runner applying a tenant's events.
+(projection, tenant) leases still keep exactly one runner applying a tenant's events. A route in
+an HTTP worker that changes a subscription wakes the delivery worker there through PostgreSQL
+(``NOTIFY passend_deliveries``, sent by the runner once the subscription is projected), not its
+1 s poll.
 
 The nightly retention and absence signals (02:00 Amsterdam) run where the runner runs, once
 per machine: in every process at once, each night's run made the others' appends conflict on

@@ -40,7 +40,16 @@ from uuid import UUID
 import httpx
 
 from domain.ids import TenantId
-from infrastructure.database import Connection, HeldConnections, Pool, tenant_transaction
+from infrastructure.database import (
+    Connection,
+    HeldConnections,
+    Pool,
+    PooledConnection,
+    is_open,
+    listen,
+    stop_listening,
+    tenant_transaction,
+)
 from infrastructure.wake_ups import woken
 from infrastructure.webhooks import Attempt, WebhookTargets, post_webhook, webhook_client
 from partners.feeds import (
@@ -55,6 +64,7 @@ from partners.feeds import (
 )
 from partners.signal import FeedSignal
 from projections.lease import Leases, lease_key
+from projections.partner_events import DELIVERIES_CHANNEL
 
 log = logging.getLogger("passend.deliveries")
 # Its own generator, not the random module's shared one: a delivery worker runs in the
@@ -185,6 +195,12 @@ class SharedReads:
         return rows
 
 
+async def wake_deliveries(pool: Pool, tenant_id: TenantId) -> None:
+    """Wake the delivery workers of every process, as a change of subscriptions does."""
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_notify($1, $2)", DELIVERIES_CHANNEL, tenant_id)
+
+
 class DeliveryWorker:
     """Start with ``start()``, stop with ``stop()``; several may run in several processes."""
 
@@ -210,6 +226,7 @@ class DeliveryWorker:
         self._leases: Leases | None = None
         self._poller: asyncio.Task[None] | None = None
         self._look = asyncio.Event()
+        self._listener: PooledConnection | None = None
 
     async def start(self) -> None:
         self._control = await self._pool.acquire()
@@ -222,6 +239,9 @@ class DeliveryWorker:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await stop_listening(self._pool, listener, DELIVERIES_CHANNEL, self._on_notify)
         control, self._control, self._leases = self._control, None, None
         if control is not None:
             await self._pool.release(control)  # type: ignore[arg-type]
@@ -237,10 +257,23 @@ class DeliveryWorker:
         while True:
             self._look.clear()
             try:
+                # The projection runner and the routes of every process, serve --workers'
+                # HTTP workers among them, wake this one through PostgreSQL.
+                if not is_open(self._listener):
+                    await self._listen()
                 await self._find_subscriptions()
             except Exception:
                 log.warning("listing webhook subscriptions failed", exc_info=True)
             await woken(self._look, self._settings.poll_interval_s)
+
+    async def _listen(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await stop_listening(self._pool, listener, DELIVERIES_CHANNEL, self._on_notify)
+        self._listener = await listen(self._pool, DELIVERIES_CHANNEL, self._on_notify)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
+        self.wake()
 
     async def _find_subscriptions(self) -> None:
         async with self._pool.acquire() as conn:

@@ -42,6 +42,9 @@ STREAMS = "partner_streams"
 SUBSCRIPTIONS = "partner_subscriptions"
 FEED_CHANNEL = "passend_partner_events"
 """NOTIFY channel: a tenant's integration events grew (payload: the tenant id)."""
+DELIVERIES_CHANNEL = "passend_deliveries"
+"""NOTIFY channel: a tenant's subscriptions changed, or a stopped delivery may go on; delivery
+workers in every process look for webhook subscriptions again (payload: the tenant id)."""
 
 _DDL = {
     EVENTS: """
@@ -340,3 +343,6 @@ async def _apply_subscriptions(
             if s is not None
         ],
     )
+    # Delivered at commit, once the delivery workers' query sees the change: a route's own
+    # wake, right after the command, can come before this and find nothing new.
+    await conn.execute("SELECT pg_notify($1, $2)", DELIVERIES_CHANNEL, tenant_id)

@@ -59,7 +59,7 @@ from domain.subscription import IntegrationEventType, Subscription, Transport
 from infrastructure.database import Connection, tenant_transaction
 from infrastructure.webhooks import BATCH_CONTENT_TYPE, UnsafeTargetError
 from partners.asyncapi import asyncapi_document
-from partners.delivery import ensure_delivery, reenable_delivery
+from partners.delivery import ensure_delivery, reenable_delivery, wake_deliveries
 from partners.feeds import (
     MAX_LIMIT,
     Subscriber,
@@ -278,9 +278,12 @@ async def public_webhook_target(command: c.CreateSubscription, state: State) -> 
 
 
 async def wake_delivery(done: Done) -> None:
+    """The delivery worker looks at the subscription now, in this process or another."""
     services: PartnerServices | None = done.state.get("partner_services")
     if services is not None and services.worker is not None:
         services.worker.wake()
+    else:  # serve --workers' HTTP worker, or passend deliveries run elsewhere
+        await wake_deliveries(provide_pool(done.state), done.principal.tenant_id)
 
 
 async def retry_disabled_delivery(done: Done) -> None:

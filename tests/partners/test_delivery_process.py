@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import msgspec
 import pytest
 
+from api.partners import start_partner_services
+from infrastructure.database import Pool
 from tests.api.conftest import Api, open_tenant
 from tests.partners.conftest import Receiver, served_partner_api
 from tests.partners.support import PROCESS_START_S, read_feed, start_worker
@@ -71,3 +74,25 @@ async def test_killing_the_delivery_process_mid_batch_loses_and_reorders_nothing
     assert [e["sequence"] for e in delivered] == [e["sequence"] for e in expected]
     ids = [r.headers["webhook-id"] for r in receiver.received]
     assert len(ids) > len(set(ids)), "the batch in flight at the kill is sent again, same id"
+
+
+async def test_a_subscription_made_where_no_delivery_worker_runs_wakes_one_elsewhere(
+    quiet_api: Api, receiver: Receiver, app_pool: Pool
+) -> None:
+    # As under serve --workers: the routes and the runner run where no delivery worker does;
+    # the worker (its own pool, looking and reading positions by itself only once a minute)
+    # learns of the subscription through PostgreSQL alone.
+    slow = msgspec.structs.replace(quiet_api.settings, partner_poll_interval_s=60)
+    services = await start_partner_services(app_pool, slow, None, deliver=True)
+    try:
+        await asyncio.sleep(1)  # its first look is over
+        tenant = await open_tenant(quiet_api)
+        subscription = await webhook_subscription(quiet_api, tenant, receiver.url)
+        last = await register_pupils(quiet_api, tenant, 2)
+        expected = await read_feed(quiet_api, tenant, subscription, PARTNER, until_position=last)
+        secret = (await secrets(quiet_api, tenant, subscription))[0]
+        await until(
+            lambda: len(delivered_events(receiver.received, secret)) >= len(expected), timeout_s=20
+        )
+    finally:
+        await asyncio.wait_for(services.stop(), 10)

@@ -36,7 +36,7 @@ from domain.absence import (
 from domain.ids import TenantId
 from domain.pupil import Pupil
 from domain.swv import THUISZITTERSPACT_MONTHS, Swv
-from infrastructure.database import Connection, tenant_transaction
+from infrastructure.database import Connection, tenant_read
 from projections.cases import CaseKind, DeadlineKind
 from projections.deadlines_due import DeadlinesDue, DueItem, Order, deadlines_due_in
 from projections.disclosure import SUPPRESS_BELOW
@@ -401,7 +401,7 @@ async def fetch_deadlines_with_signals(  # noqa: PLR0913 - the filters of one li
     # the signals that come first in the list, not the earliest of every kind
     query = _SIGNALS_DUE.format(order="DESC" if order is Order.DESC else "ASC")
     wanted = None if kinds is None else [kind.value for kind in kinds]
-    async with tenant_transaction(conn, tenant_id):
+    async with tenant_read(conn, tenant_id):
         due = await deadlines_due_in(
             conn, as_of=as_of, until=until, kinds=kinds, order=order, limit=limit
         )
@@ -501,7 +501,7 @@ async def fetch_monthly_overview(
     These are exact counts: what is published per municipality goes through
     :func:`thuiszitters_in`.
     """
-    async with tenant_transaction(conn, tenant_id):
+    async with tenant_read(conn, tenant_id):
         settings_row = await conn.fetchval(f"SELECT state FROM {view_name(SETTINGS)}")  # noqa: S608
         rows = await conn.fetch(f"SELECT state FROM {view_name(CASES)}")  # noqa: S608
     settings = (
@@ -570,7 +570,7 @@ async def cases_with_signals_to_record(
         f"SELECT DISTINCT case_id FROM {view_name(SIGNALS)}"  # noqa: S608
         " WHERE due_on <= $1 AND NOT reached ORDER BY case_id"
     )
-    async with tenant_transaction(conn, tenant_id):
+    async with tenant_read(conn, tenant_id):
         rows = await conn.fetch(query, on)
     return [r["case_id"] for r in rows]
 

@@ -15,7 +15,7 @@ import msgspec
 
 from application.queries import Replayable
 from domain.ids import TenantId
-from infrastructure.database import Connection, tenant_transaction
+from infrastructure.database import Connection, tenant_read
 from projections.cases import Case, CaseKind, CaseStatus, DeadlineKind
 from projections.projection import view_name
 from projections.school_caseload import TABLE
@@ -71,7 +71,7 @@ SELECT case_id, pupil_id, kind, subject, status, school_codes, opened_on, next_d
 async def fetch_case_list(
     conn: Connection, tenant_id: TenantId, where: CaseFilter, *, page: int, page_size: int
 ) -> CaseList:
-    async with tenant_transaction(conn, tenant_id):
+    async with tenant_read(conn, tenant_id):
         rows = await conn.fetch(
             _PAGE,
             tenant_id,

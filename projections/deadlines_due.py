@@ -24,7 +24,7 @@ import msgspec
 from application.ports import RecordedEvent
 from application.queries import Replayable
 from domain.ids import TenantId
-from infrastructure.database import Connection, tenant_transaction
+from infrastructure.database import Connection, tenant_read
 from projections.cases import (
     Case,
     CaseKind,
@@ -198,7 +198,7 @@ async def fetch_deadlines_due(  # noqa: PLR0913 - the filters of one list
     limit: int = DEFAULT_LIMIT,
 ) -> DeadlinesDue:
     """What falls due up to ``until`` (or ever), overdue acts included, sorted by date."""
-    async with tenant_transaction(conn, tenant_id):
+    async with tenant_read(conn, tenant_id):
         return await deadlines_due_in(
             conn, as_of=as_of, until=until, kinds=kinds, order=order, limit=limit
         )

@@ -18,7 +18,7 @@ from application.ports import RecordedEvent
 from application.queries import Replayable
 from domain.ids import TenantId
 from domain.transition import Handover, HandoverState, IncomingHandover
-from infrastructure.database import Connection, tenant_transaction
+from infrastructure.database import Connection, tenant_read
 from projections.projection import EventFilter, TableNames, view_name
 
 HANDOVERS = "handovers"
@@ -157,7 +157,7 @@ async def fetch_handovers(
     conn: Connection, tenant_id: TenantId, *, direction: Direction | None, limit: int
 ) -> HandoverList:
     """The tenant's handovers, the latest consent first."""
-    async with tenant_transaction(conn, tenant_id):
+    async with tenant_read(conn, tenant_id):
         rows = await conn.fetch(f"SELECT state FROM {view_name(HANDOVERS)}")  # noqa: S608
     return handover_list(
         (_decoder.decode(r["state"]) for r in rows), direction=direction, limit=limit

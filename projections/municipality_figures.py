@@ -39,7 +39,7 @@ from domain.objection import Objection
 from domain.pupil import Pupil
 from domain.support_request import SupportRequest
 from domain.transition import Outflow
-from infrastructure.database import Connection, tenant_transaction
+from infrastructure.database import Connection, tenant_read
 from projections.disclosure import SUPPRESS_BELOW, Counted, Visibility, protect
 from projections.projection import EventFilter, TableNames, view_name
 
@@ -413,7 +413,7 @@ async def fetch_municipality_figures(
     granularity: Granularity = Granularity.SCHOOL_YEAR,
 ) -> MunicipalityFigures:
     """The municipality's figures per period through the disclosure rules; nothing of a pupil."""
-    async with tenant_transaction(conn, tenant_id):
+    async with tenant_read(conn, tenant_id):
         rows = await conn.fetch(_QUERY, municipality_code)
     months = {
         (

@@ -21,7 +21,7 @@ from application.retention import pupil_shredded_by
 from domain.ids import TenantId
 from domain.pupil import Pupil
 from infrastructure.data_keys import DataKeys
-from infrastructure.database import Connection, tenant_transaction
+from infrastructure.database import Connection, tenant_read
 from infrastructure.key_provider import KeyProvider, default_key_provider
 from projections.projection import EventFilter, TableNames, view_name
 
@@ -144,7 +144,7 @@ async def find_pupils(
         return []
     by_name = name_mac(key, name) if name is not None else None
     by_birth = birth_mac(key, date_of_birth) if date_of_birth is not None else None
-    async with tenant_transaction(conn, tenant_id):
+    async with tenant_read(conn, tenant_id):
         rows = await conn.fetch(
             f"SELECT pupil_id FROM {view_name(TABLE)} WHERE tenant_id = $1"  # noqa: S608
             " AND ($2::bytea IS NULL OR name_mac = $2)"

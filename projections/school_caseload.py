@@ -22,7 +22,7 @@ import msgspec
 from application.ports import RecordedEvent
 from application.queries import Replayable
 from domain.ids import TenantId
-from infrastructure.database import Connection, tenant_transaction
+from infrastructure.database import Connection, tenant_read
 from projections.cases import (
     Case,
     CaseKind,
@@ -185,7 +185,7 @@ async def fetch_school_caseload(
     conn: Connection, tenant_id: TenantId, school_code: str, *, as_of: date
 ) -> SchoolCaseload:
     """The school's caseload as of ``as_of``: TLVs and arrangements that ended are left out."""
-    async with tenant_transaction(conn, tenant_id):
+    async with tenant_read(conn, tenant_id):
         rows = await conn.fetch(_QUERY, school_code, as_of)
     return _caseload(rows, school_code, as_of)
 

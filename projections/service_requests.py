@@ -19,7 +19,7 @@ from application.ports import RecordedEvent
 from application.queries import Replayable
 from domain.ids import TenantId
 from domain.service import ServiceKind, ServiceRequest
-from infrastructure.database import Connection, tenant_transaction
+from infrastructure.database import Connection, tenant_read
 from projections.projection import EventFilter, TableNames, view_name
 
 REQUESTS = "service_requests"
@@ -228,7 +228,7 @@ async def fetch_services_overview(
     conn: Connection, tenant_id: TenantId, school_year: int, *, school_code: str | None = None
 ) -> ServicesOverview:
     """The tenant's overview of a school year, or one school's own requests in it."""
-    async with tenant_transaction(conn, tenant_id):
+    async with tenant_read(conn, tenant_id):
         rows = await conn.fetch(
             f"SELECT state FROM {view_name(REQUESTS)} WHERE school_year = $1",  # noqa: S608
             school_year,

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from domain.ids import TenantId
-from infrastructure.database import Pool, create_pool, scoped_connection
+from infrastructure.database import Pool, create_pool, scoped_connection, tenant_read
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from tests.conftest import new_tenant_id
@@ -167,5 +167,58 @@ async def test_a_new_connection_knows_the_array_types_before_its_first_statement
         # requests that made the pool open the connection.
         lookups = [q for q in queries if "typeinfo_tree" in q or "'jit'" in q]
         assert lookups == []
+    finally:
+        await asyncio.wait_for(pool.close(), timeout=5)
+
+
+_HEADS = "SELECT tenant_id FROM tenant_heads ORDER BY tenant_id"
+
+
+async def test_a_tenant_read_shows_one_tenant_in_three_round_trips_and_writes_nothing(
+    database_dsns: tuple[str, str], pg_store: PostgresEventStore
+) -> None:
+    tenant, other = await _tenant(pg_store), await _tenant(pg_store)
+    pool = await create_pool(database_dsns[1], min_size=1, max_size=1)
+    queries: list[str] = []
+    try:
+        async with scoped_connection(pool) as conn:
+            conn.add_query_logger(lambda logged: queries.append(logged.query))
+            async with tenant_read(conn, tenant):
+                seen = [r[0] for r in await conn.fetch(_HEADS)]
+            assert seen == [tenant], "row-level security shows the named tenant only"
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT current_setting('app.tenant_id', true)") in {
+                None,
+                "",
+            }, "the setting ends with the transaction"
+            # BEGIN with the setting, the query, COMMIT (then the check above)
+            assert queries[:3] == [queries[0], _HEADS, "COMMIT"], queries
+            assert queries[0].startswith("BEGIN READ ONLY; SELECT set_config"), queries
+
+            with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+                async with tenant_read(conn, other):
+                    await conn.execute("UPDATE tenant_heads SET last_position = last_position")
+            assert not conn.is_in_transaction(), "a failed read is rolled back"
+
+            # inside a transaction it is a savepoint, as tenant_transaction is
+            async with conn.transaction():
+                async with tenant_read(conn, other):
+                    seen = [r[0] for r in await conn.fetch(_HEADS)]
+                assert conn.is_in_transaction()
+            assert seen == [other]
+    finally:
+        await asyncio.wait_for(pool.close(), timeout=5)
+
+
+async def test_a_tenant_id_that_is_not_plain_is_bound_as_a_parameter(
+    database_dsns: tuple[str, str],
+) -> None:
+    pool = await create_pool(database_dsns[1], min_size=1, max_size=1)
+    try:
+        async with scoped_connection(pool) as conn:
+            for odd in ("o'neil", "a$$b", "x\\y"):
+                async with tenant_read(conn, TenantId(odd)):
+                    assert await conn.fetchval("SELECT current_setting('app.tenant_id')") == odd
+                    assert await conn.fetch(_HEADS) == []
     finally:
         await asyncio.wait_for(pool.close(), timeout=5)

@@ -21,6 +21,7 @@ from litestar.types import ASGIApp
 from api.auth import BearerAuthentication, TokenVerifier, dev_signing_key
 from api.background import start_background, stop_background
 from api.dependencies import DEPENDENCIES, correlation_middleware, echo_correlation_id
+from api.dependency_resolution import resolve_dependencies_in_turn
 from api.docs import DocumentConfig, OfflineSwaggerUI, api_description, docs_assets
 from api.errors import EXCEPTION_HANDLERS
 from api.health import health, liveness
@@ -159,6 +160,7 @@ def create_app(
     """
     settings = settings or Settings.from_env()
     application_codec()  # now, not in a turn of the event loop once the database answers
+    resolve_dependencies_in_turn()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -16,7 +16,7 @@ from api.partners import start_partner_services
 from infrastructure.database import Pool
 from tests.api.conftest import Api, open_tenant
 from tests.partners.conftest import Receiver, served_partner_api
-from tests.partners.support import PROCESS_START_S, read_feed, start_worker
+from tests.partners.support import PROCESS_START_S, partner, read_feed, start_worker
 from tests.partners.test_webhooks import (
     PARTNER,
     delivered_events,
@@ -76,23 +76,57 @@ async def test_killing_the_delivery_process_mid_batch_loses_and_reorders_nothing
     assert len(ids) > len(set(ids)), "the batch in flight at the kill is sent again, same id"
 
 
-async def test_a_subscription_made_where_no_delivery_worker_runs_wakes_one_elsewhere(
-    quiet_api: Api, receiver: Receiver, app_pool: Pool
-) -> None:
-    # As under serve --workers: the routes and the runner run where no delivery worker does;
-    # the worker (its own pool, looking and reading positions by itself only once a minute)
-    # learns of the subscription through PostgreSQL alone.
+@pytest.fixture
+async def distant_deliveries(quiet_api: Api, app_pool: Pool) -> AsyncIterator[None]:
+    """A delivery worker beside an API that has none, as under serve --workers.
+
+    Its own pool, and it looks for subscriptions and reads feed positions by itself only once a
+    minute: it learns of the API's routes and runner through PostgreSQL alone.
+    """
     slow = msgspec.structs.replace(quiet_api.settings, partner_poll_interval_s=60)
     services = await start_partner_services(app_pool, slow, None, deliver=True)
     try:
         await asyncio.sleep(1)  # its first look is over
-        tenant = await open_tenant(quiet_api)
-        subscription = await webhook_subscription(quiet_api, tenant, receiver.url)
-        last = await register_pupils(quiet_api, tenant, 2)
-        expected = await read_feed(quiet_api, tenant, subscription, PARTNER, until_position=last)
-        secret = (await secrets(quiet_api, tenant, subscription))[0]
-        await until(
-            lambda: len(delivered_events(receiver.received, secret)) >= len(expected), timeout_s=20
-        )
+        yield
     finally:
         await asyncio.wait_for(services.stop(), 10)
+
+
+@pytest.mark.usefixtures("distant_deliveries")
+async def test_a_subscription_made_where_no_delivery_worker_runs_wakes_one_elsewhere(
+    quiet_api: Api, receiver: Receiver
+) -> None:
+    tenant = await open_tenant(quiet_api)
+    subscription = await webhook_subscription(quiet_api, tenant, receiver.url)
+    last = await register_pupils(quiet_api, tenant, 2)
+    expected = await read_feed(quiet_api, tenant, subscription, PARTNER, until_position=last)
+    secret = (await secrets(quiet_api, tenant, subscription))[0]
+
+    await until(
+        lambda: len(delivered_events(receiver.received, secret)) >= len(expected), timeout_s=20
+    )
+
+
+@pytest.mark.usefixtures("distant_deliveries")
+async def test_a_delivery_resumed_where_no_delivery_worker_runs_goes_on_elsewhere(
+    quiet_api: Api, receiver: Receiver
+) -> None:
+    receiver.script = [410]
+    tenant = await open_tenant(quiet_api)
+    subscription = await webhook_subscription(quiet_api, tenant, receiver.url)
+    await register_pupils(quiet_api, tenant, 1)
+    path = f"/v1/tenants/{tenant}/subscriptions/{subscription}"
+    headers = partner(quiet_api, tenant, PARTNER)
+
+    async def disabled() -> bool:
+        read = await quiet_api.ok("GET", path, headers)
+        return bool((read["delivery"] or {}).get("status") == "disabled")
+
+    for _ in range(200):
+        if await disabled():
+            break
+        await asyncio.sleep(0.1)
+    assert await disabled()
+    await quiet_api.ok("POST", f"{path}/resume", headers)
+
+    await until(lambda: len(receiver.received) == 1, timeout_s=20)

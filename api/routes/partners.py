@@ -12,6 +12,8 @@ Who may do what:
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -82,6 +84,8 @@ MAX_WAIT_S = 30
 QUERY_READ_ERRORS = {**READ_ERRORS, **problems(422)}
 SSE_HEARTBEAT_S = 15.0
 CHECKPOINT_EVENT = "checkpoint"
+
+log = logging.getLogger("passend.partners")
 """The stream's message that carries a newer signed checkpoint (its note, line by line)."""
 
 _ACK = """
@@ -277,13 +281,28 @@ async def public_webhook_target(command: c.CreateSubscription, state: State) -> 
         ) from None
 
 
+_WAKE_TIMEOUT_S = 1.0
+
+
 async def wake_delivery(done: Done) -> None:
-    """The delivery worker looks at the subscription now, in this process or another."""
+    """The delivery worker looks at the subscription now, in this process or another.
+
+    Best effort: the command is recorded already, so a failed wake must not answer 5xx (a
+    retry without an Idempotency-Key would record it twice); the worker's poll still finds it.
+    """
     services: PartnerServices | None = done.state.get("partner_services")
     if services is not None and services.worker is not None:
         services.worker.wake()
-    else:  # serve --workers' HTTP worker, or passend deliveries run elsewhere
-        await wake_deliveries(provide_pool(done.state), done.principal.tenant_id)
+        return
+    # serve --workers' HTTP worker, or passend deliveries run elsewhere
+    try:
+        async with asyncio.timeout(_WAKE_TIMEOUT_S):
+            await wake_deliveries(provide_pool(done.state), done.principal.tenant_id)
+    except Exception:
+        log.warning(
+            "The delivery workers could not be woken; they find it at their next poll.",
+            exc_info=True,
+        )
 
 
 async def retry_disabled_delivery(done: Done) -> None:
@@ -326,7 +345,7 @@ COMMANDS = [
         },
         creates="subscriptions/{id}",
         checks=(public_webhook_target,),
-        then=(wake_delivery,),
+        # no wake: the partner_events projection notifies the workers once it has the row
     ),
     CommandRoute(
         method="POST",

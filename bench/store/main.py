@@ -86,10 +86,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.synchronous_commit == "off":
             await admin.execute(f"ALTER DATABASE {BENCH_DATABASE} SET synchronous_commit = off")
         ctx = Context(admin_dsn, app_dsn, admin, server_cpu, wk)
+        # a new connection: the database's settings apply to connections opened after them
+        probe = await asyncpg.connect(app_dsn)
         settings = {
-            name: await admin.fetchval(f"SELECT current_setting('{name}')")
+            name: await probe.fetchval(f"SELECT current_setting('{name}')")
             for name in ("server_version", "synchronous_commit", "fsync", "shared_buffers")
         }
+        await probe.close()
         makers: dict[str, Callable[[Context], Bench]] = {
             "passend": PassendBench,
             "eventsourcing": EventsourcingBench,

@@ -42,8 +42,11 @@ TABLE = "school_caseload"
 # marks (an ended one stays is_open), other kinds until they close. An expression, not a
 # column: the query reads the active build while a rebuild of another version is made, and
 # `projections rebuild --tenant` copies rows with SELECT *, which a generated column refuses.
-_CURRENT_UNTIL = """(CASE WHEN kind IN ('TLV', 'ARRANGEMENT')
-      THEN COALESCE(ends_on, '-infinity'::date) ELSE 'infinity'::date END)"""
+# No COALESCE: under row-level security a condition is an index condition only if PostgreSQL
+# knows it leaks nothing, and it does not count COALESCE among those (CASE and IS NULL it does),
+# so with COALESCE the index served the tenant alone and every ended case was read and dropped.
+_CURRENT_UNTIL = """(CASE WHEN kind NOT IN ('TLV', 'ARRANGEMENT') THEN 'infinity'::date
+      WHEN ends_on IS NULL THEN '-infinity'::date ELSE ends_on END)"""
 
 _DDL = """
 CREATE TABLE {table} (
@@ -67,7 +70,7 @@ CREATE TABLE {table} (
 
 class SchoolCaseloadProjection:
     name = "school_caseload"
-    version = 5
+    version = 6
     tables = (TABLE,)
 
     def create_tables(self, tables: TableNames) -> Sequence[str]:

@@ -17,10 +17,10 @@ from application.handlers import arrangements, support_requests
 from domain import deadlines
 from domain.deadlines import Pause
 from domain.support_request import DecisionOutcome, ParentView
-from infrastructure.database import Pool
+from infrastructure.database import Pool, tenant_transaction
 from infrastructure.event_store import PostgresEventStore
 from projections.cases import CaseKind, CaseStatus, DeadlineKind
-from projections.school_caseload import SchoolCaseload, fetch_school_caseload
+from projections.school_caseload import _QUERY, SchoolCaseload, fetch_school_caseload
 from tests.projections.conftest import RunnerFactory, eventually
 from tests.projections.read_models import READ_MODELS, caught_up
 from tests.unit.application.conftest import (
@@ -158,3 +158,19 @@ async def test_ended_arrangements_and_decided_requests_leave_the_caseload(
 
     assert [c.kind for p in during.pupils for c in p.cases] == [CaseKind.ARRANGEMENT]
     assert after.pupils == [], "six months from 1 April end on 30 September"
+
+
+async def test_the_caseload_finds_a_tenant_s_current_cases_by_its_index_under_row_level_security(
+    app_pool: Pool, pg_store: PostgresEventStore, start_runner: RunnerFactory
+) -> None:
+    await start_runner(pg_store, READ_MODELS, poll_interval_s=0.05)
+    desk = await configured_desk(pg_store)
+    await granted_arrangement(desk, await register_pupil(desk), start_on=date(2025, 4, 1))
+    await caseload(app_pool, desk, REGULAR, as_of=TODAY)
+
+    async with app_pool.acquire() as conn, tenant_transaction(conn, desk.tenant_id):
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(row[0] for row in await conn.fetch(f"EXPLAIN {_QUERY}", REGULAR, TODAY))
+
+    conditions = [line for line in plan.splitlines() if "Index Cond" in line]
+    assert any("ends_on" in line for line in conditions), plan

@@ -344,5 +344,14 @@ async def _apply_subscriptions(
         ],
     )
     # Delivered at commit, once the delivery workers' query sees the change: a route's own
-    # wake, right after the command, can come before this and find nothing new.
-    await conn.execute("SELECT pg_notify($1, $2)", DELIVERIES_CHANNEL, tenant_id)
+    # wake, right after the command, can come before this and find nothing new. Only the active
+    # build's change is one they see: a rebuild's writes would wake them for nothing (and take
+    # the commit lock NOTIFY holds).
+    await conn.execute(
+        "SELECT pg_notify($1, $2) WHERE EXISTS (SELECT FROM projection_builds"
+        " WHERE projection = $3 AND build = $4 AND state = 'active')",
+        DELIVERIES_CHANNEL,
+        tenant_id,
+        PartnerEventsProjection.name,
+        tables.build,
+    )

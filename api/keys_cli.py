@@ -15,7 +15,7 @@ from application.handlers.platform import ensure_tenant_not_erased
 from domain.ids import TenantId
 from domain.tenancy import TenancyStateError
 from infrastructure.data_keys import DataKeys, RewrapProgress, RewrapResult
-from infrastructure.database import Pool, create_pool
+from infrastructure.database import Connection, Pool, create_pool
 from infrastructure.event_store import application_store
 from infrastructure.key_provider import default_key_provider
 from infrastructure.migrate import apply_migrations
@@ -67,7 +67,7 @@ def _with_pool(
 
 
 def _rewrap_with_bar(
-    tenant: str, step: Callable[[Pool, DataKeys, RewrapProgress], Awaitable[RewrapResult]]
+    tenant: str, step: Callable[[Connection, DataKeys, RewrapProgress], Awaitable[RewrapResult]]
 ) -> RewrapResult:
     """Both make a KEK if the tenant has none: refused for an erased tenant."""
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -78,9 +78,11 @@ def _rewrap_with_bar(
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            return _with_pool(
-                lambda pool, keys: step(pool, keys, progress), making_keks_of=TenantId(tenant)
-            )
+            async def on_a_connection(pool: Pool, keys: DataKeys) -> RewrapResult:
+                async with pool.acquire() as conn:
+                    return await step(conn, keys, progress)
+
+            return _with_pool(on_a_connection, making_keks_of=TenantId(tenant))
     except TenancyStateError as error:
         typer.echo(f"Nothing done: {error}", err=True)
         raise typer.Exit(1) from None
@@ -108,14 +110,14 @@ def rotate(tenant: TenantOption) -> None:
     Interrupted? ``passend keys rewrap --tenant`` finishes the job.
     """
     tenant_id = TenantId(tenant)
-    _report(_rewrap_with_bar(tenant, lambda pool, keys, p: keys.rotate(pool, tenant_id, p)))
+    _report(_rewrap_with_bar(tenant, lambda conn, keys, p: keys.rotate(conn, tenant_id, p)))
 
 
 @keys_cli.command("rewrap")
 def rewrap(tenant: TenantOption) -> None:
     """Re-wrap every data key not yet under the tenant's current KEK (also bare, older keys)."""
     tenant_id = TenantId(tenant)
-    _report(_rewrap_with_bar(tenant, lambda pool, keys, p: keys.rewrap(pool, tenant_id, p)))
+    _report(_rewrap_with_bar(tenant, lambda conn, keys, p: keys.rewrap(conn, tenant_id, p)))
 
 
 @keys_cli.command("status")

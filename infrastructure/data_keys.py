@@ -21,8 +21,10 @@ one reads the new KEK.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,6 +43,10 @@ log = logging.getLogger("passend.keys")
 _WRAPPED = b"W"
 _BARE_KEY_BYTES = 32
 _REWRAP_PAGE = 500
+_REWRAPS_AT_ONCE = 2
+_REWRAP_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 RewrapProgress = Callable[[int, int], None]
 """Called with (keys handled so far, keys to handle) after every page of a re-wrap."""
@@ -217,14 +223,14 @@ class DataKeys:
             )
 
     async def rotate(
-        self, pool: Pool, tenant_id: TenantId, progress: RewrapProgress | None = None
+        self, conn: Connection, tenant_id: TenantId, progress: RewrapProgress | None = None
     ) -> RewrapResult:
         """Make a new KEK current for the tenant, then re-wrap every data key under it."""
         await self._provider.new_kek(tenant_id)
-        return await self.rewrap(pool, tenant_id, progress)
+        return await self.rewrap(conn, tenant_id, progress)
 
     async def rewrap(
-        self, pool: Pool, tenant_id: TenantId, progress: RewrapProgress | None = None
+        self, conn: Connection, tenant_id: TenantId, progress: RewrapProgress | None = None
     ) -> RewrapResult:
         """Wrap every data key of the tenant under its current KEK, page by page, online.
 
@@ -233,24 +239,20 @@ class DataKeys:
         current KEK already: it first waits for the writers that may have read the old one to
         commit (``key_writers_lock_key``). Each page is one short transaction; a key replaced
         only if it is still what was read (a shred in between wins). Also wraps bare keys from
-        before wrapping.
+        before wrapping. All on ``conn``: it needs no other connection.
         """
         kek_id = await self._provider.current_kek(tenant_id)
         counts = {"rewrapped": 0, "current": 0, "shredded": 0, "unreadable": 0}
-        async with pool.acquire() as conn:
-            async with tenant_transaction(conn, tenant_id):
-                # released at commit: it only waits for the writers that hold it now
-                await conn.execute(
-                    "SELECT pg_advisory_xact_lock($1)", key_writers_lock_key(tenant_id)
-                )
-                total = await conn.fetchval(
-                    "SELECT count(*) FROM subject_keys WHERE tenant_id = $1"
-                    " AND data_key IS NOT NULL",
-                    tenant_id,
-                )
-            await self._rewrap_pass(
-                conn, tenant_id, kek_id, counts=counts, total=total, progress=progress
+        async with tenant_transaction(conn, tenant_id):
+            # released at commit: it only waits for the writers that hold it now
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", key_writers_lock_key(tenant_id))
+            total = await conn.fetchval(
+                "SELECT count(*) FROM subject_keys WHERE tenant_id = $1 AND data_key IS NOT NULL",
+                tenant_id,
             )
+        await self._rewrap_pass(
+            conn, tenant_id, kek_id, counts=counts, total=total, progress=progress
+        )
         return RewrapResult(
             tenant_id,
             kek_id,
@@ -336,6 +338,19 @@ class DataKeys:
         return dict(census)
 
 
+def _rewrap_slots() -> asyncio.Semaphore:
+    """The running event loop's (so the process's) limit of re-wraps at once.
+
+    Per loop, not one module-wide semaphore: an asyncio semaphore that made a task wait is
+    bound to that task's loop.
+    """
+    loop = asyncio.get_running_loop()
+    slots = _REWRAP_SLOTS.get(loop)
+    if slots is None:
+        slots = _REWRAP_SLOTS[loop] = asyncio.Semaphore(_REWRAPS_AT_ONCE)
+    return slots
+
+
 def _tenant_lock_key(purpose: str, tenant_id: str) -> int:
     digest = hashlib.blake2b(f"passend.{purpose}\x1f{tenant_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, signed=True)
@@ -364,16 +379,18 @@ class PooledDataKeys:
     async def rewrap(self, tenant_id: TenantId) -> RewrapResult | None:
         """Re-wrap as ``DataKeys.rewrap`` does; None while another process re-wraps the tenant.
 
-        The re-wrapper holds a session advisory lock on a connection of its own: a process
-        that dies mid-way loses its connection and with it the lock, so a resumer can tell a
-        rotation that is being re-wrapped from one that was left.
+        The re-wrapper holds a session advisory lock on the connection it re-wraps on: a
+        process that dies mid-way loses its connection and with it the lock, so a resumer can
+        tell a rotation that is being re-wrapped from one that was left. One connection each,
+        and at most ``_REWRAPS_AT_ONCE`` in a process, however many tenants rotate: the rest
+        of the pool stays with requests and projections.
         """
-        async with self.pool.acquire() as conn:
+        async with _rewrap_slots(), self.pool.acquire() as conn:
             key = rewrap_lock_key(tenant_id)
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
                 return None
             try:
-                return await self.keys.rewrap(self.pool, tenant_id)
+                return await self.keys.rewrap(conn, tenant_id)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", key)
 

@@ -13,7 +13,7 @@ import pytest
 from application.errors import DataShreddedError, KeyUnavailableError
 from application.ports import NewEvent
 from domain.ids import TenantId
-from infrastructure.data_keys import kek_of, key_writers_lock_key
+from infrastructure.data_keys import PooledDataKeys, kek_of, key_writers_lock_key
 from infrastructure.database import Pool, create_pool, tenant_transaction
 from infrastructure.event_batches import prepare_batch
 from infrastructure.event_codec import EventCodec
@@ -146,9 +146,10 @@ async def test_rotation_under_load_loses_no_readable_field_and_leaves_no_unwrapp
     load = [asyncio.create_task(write_meanwhile(w)) for w in range(3)]
     reader = asyncio.create_task(read_meanwhile())
     progress: list[tuple[int, int]] = []
-    result = await keyed_store.data_keys.rotate(
-        app_pool, tenant, lambda done, total: progress.append((done, total))
-    )
+    async with app_pool.acquire() as conn:
+        result = await keyed_store.data_keys.rotate(
+            conn, tenant, lambda done, total: progress.append((done, total))
+        )
     stop.set()
     await asyncio.gather(*load)
     assert await reader > 0
@@ -188,12 +189,12 @@ async def test_a_key_wrapped_under_the_old_kek_and_committed_after_the_switch_is
 ) -> None:
     tenant = await _tenant(keyed_store)
     await _open_notes(keyed_store, tenant, ["Anna de Vries"])
-    async with app_pool.acquire() as writer:
+    async with app_pool.acquire() as writer, app_pool.acquire() as rewrapper:
         # as the pupil index stores its key: inside a transaction that commits later
         async with tenant_transaction(writer, tenant):
             await keyed_store.data_keys.for_writing(writer, tenant, {uuid4()})
             new_kek = await provider.new_kek(tenant)
-            rewrap = asyncio.create_task(keyed_store.data_keys.rewrap(app_pool, tenant))
+            rewrap = asyncio.create_task(keyed_store.data_keys.rewrap(rewrapper, tenant))
             await _until_done_or_waiting_for(rewrap, app_pool, key_writers_lock_key(tenant))
         result = await rewrap
 
@@ -230,7 +231,8 @@ async def test_a_bare_key_from_before_wrapping_stays_readable_and_is_wrapped_onl
     assert await keyed_store.data_keys.census(app_pool, tenant) == {"bare": 1}
     assert (await _authors(keyed_store, tenant))[note_id] == "Bram"
 
-    result = await keyed_store.data_keys.rewrap(app_pool, tenant)
+    async with app_pool.acquire() as conn:
+        result = await keyed_store.data_keys.rewrap(conn, tenant)
 
     assert result.rewrapped == 1
     assert await keyed_store.data_keys.census(app_pool, tenant) == {
@@ -267,7 +269,8 @@ async def test_destroying_a_tenants_keks_leaves_none_that_opens_a_backup_of_its_
     [kept] = await _open_notes(keyed_store, staying, ["Gijs"])
     first = await provider.current_kek(leaving)
     [backed_up] = await _stored_keys(app_pool, leaving)  # as a backup holds it
-    await keyed_store.data_keys.rotate(app_pool, leaving)
+    async with app_pool.acquire() as conn:
+        await keyed_store.data_keys.rotate(conn, leaving)
     second = await provider.current_kek(leaving)
 
     assert await provider.destroy_keks(leaving) == sorted([first, second])
@@ -277,6 +280,56 @@ async def test_destroying_a_tenants_keks_leaves_none_that_opens_a_backup_of_its_
     assert (await _authors(keyed_store, leaving))[note] is None
     assert (await _authors(keyed_store, staying))[kept] == "Gijs"
     assert await provider.destroy_keks(leaving) == []
+
+
+async def test_more_tenants_rotating_at_once_than_the_pool_has_connections_all_complete(
+    keyed_store: PostgresEventStore, provider: LocalKeyProvider, database_dsns: tuple[str, str]
+) -> None:
+    tenants = [await _tenant(keyed_store) for _ in range(5)]
+    for tenant in tenants:
+        await _open_notes(keyed_store, tenant, ["Hanna"])
+    new_keks = [await provider.new_kek(tenant) for tenant in tenants]
+    small = await create_pool(database_dsns[1], min_size=1, max_size=2)
+    try:
+        keys = PooledDataKeys(keyed_store.data_keys, small)
+        results = await asyncio.wait_for(asyncio.gather(*map(keys.rewrap, tenants)), timeout=30)
+    finally:
+        small.terminate()  # closing waits for connections a hung re-wrap still holds
+
+    assert [(r.kek_id, r.rewrapped) for r in results if r is not None] == [
+        (kek, 1) for kek in new_keks
+    ]
+
+
+async def test_a_process_re_wraps_two_tenants_at_a_time_and_leaves_the_rest_of_its_pool_free(
+    keyed_store: PostgresEventStore, provider: LocalKeyProvider, database_dsns: tuple[str, str]
+) -> None:
+    tenants = [await _tenant(keyed_store) for _ in range(4)]
+    for tenant in tenants:
+        await provider.new_kek(tenant)
+    locks = [key_writers_lock_key(t) for t in tenants]
+    writer = await asyncpg.connect(database_dsns[1])  # a writer of every tenant's new keys
+    pool = await create_pool(database_dsns[1], min_size=1, max_size=6)
+    try:
+        async with writer.transaction():
+            await writer.execute(
+                "SELECT pg_advisory_xact_lock_shared(k) FROM unnest($1::bigint[]) AS k", locks
+            )
+            keys = PooledDataKeys(keyed_store.data_keys, pool)
+            rewraps = asyncio.gather(*map(keys.rewrap, tenants))
+            await asyncio.sleep(0.5)
+            waiting = await writer.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND (classid::bigint << 32) | objid::bigint = ANY($1::bigint[])",
+                locks,
+            )
+        results = await asyncio.wait_for(rewraps, timeout=30)
+    finally:
+        await writer.close()
+        pool.terminate()
+
+    assert waiting == 2
+    assert all(r is not None for r in results)
 
 
 @pytest.fixture

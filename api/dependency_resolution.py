@@ -6,10 +6,18 @@ app's state (the caller, the store, the clock): a task, its scheduling and the g
 cost more than the look-up, several times per request. Here a level's synchronous providers
 run in turn; only two or more asynchronous ones still get the task group, so that their I/O
 overlaps as before.
+
+It replaces a private method, so only the one it was written against (Litestar 2.25's, known by
+the hash of its source): any other is left alone, and the log says so once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import logging
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from anyio import create_task_group
@@ -17,6 +25,20 @@ from litestar._kwargs.cleanup import DependencyCleanupGroup
 from litestar._kwargs.dependencies import DependencyContainer, resolve_dependency
 from litestar._kwargs.kwargs_model import KwargsModel
 from litestar.connection import ASGIConnection
+
+log = logging.getLogger("passend")
+
+UPSTREAM = KwargsModel.resolve_dependencies
+_WRITTEN_AGAINST = "f5e60119abf69eff695b2287a6e46a44688f06a70157c4292243fa09080e44fa"
+
+
+def written_against(method: Callable[..., Any]) -> bool:
+    """Whether ``method``'s source is the ``resolve_dependencies`` ours replaces."""
+    try:
+        source = inspect.getsource(method)
+    except (OSError, TypeError):
+        return False
+    return hashlib.sha256(source.encode()).hexdigest() == _WRITTEN_AGAINST
 
 
 async def _resolve_in_turn(
@@ -44,6 +66,14 @@ async def _resolve_in_turn(
     return cleanup_group
 
 
-def resolve_dependencies_in_turn() -> None:
-    """Make every route resolve its synchronous dependencies in the request's task."""
+@cache
+def resolve_dependencies_in_turn() -> bool:
+    """Make every route resolve its synchronous dependencies in the request's task, if it can."""
+    if not written_against(UPSTREAM):
+        log.warning(
+            "Litestar's KwargsModel.resolve_dependencies is not the one api.dependency_resolution"
+            " was written against: dependencies are resolved as Litestar does it."
+        )
+        return False
     KwargsModel.resolve_dependencies = _resolve_in_turn  # type: ignore[method-assign]
+    return True

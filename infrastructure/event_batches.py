@@ -22,16 +22,16 @@ from domain.ids import TenantId
 from infrastructure.event_codec import EventCodec
 from infrastructure.field_encryption import FieldOpener
 from infrastructure.hash_chain import (
-    HashedEnvelope,
     canonical_payload,
     event_hash,
-    hash_of_envelope,
+    hash_of_sorted_envelope,
 )
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 
 Row: TypeAlias = Mapping[str, Any] | asyncpg.Record
 MAX_BATCH_EVENTS = 1_000
+_OWN_EVENT_ID = "every event needs its own event id (a UUID)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +83,9 @@ def check_batch(events: Sequence[NewEvent], expected_version: int) -> UUID:
             )
         event_id: object = new.event_id  # callers outside the type checker exist: check
         if not isinstance(event_id, UUID):
-            raise InvalidAppendError("every event needs its own event id (a UUID)")
-    # by their ints: UUID's ``__hash__`` is Python code too
-    if len(events) > 1 and len({new.event_id.int for new in events}) != len(events):
-        raise InvalidAppendError("every event needs its own event id (a UUID)")
+            raise InvalidAppendError(_OWN_EVENT_ID)
+    if len(events) > 1:
+        _check_distinct_event_ids(events, len(events))
     return stream_id
 
 
@@ -97,9 +96,17 @@ def check_streams(appends: Sequence[StreamAppend]) -> list[UUID]:
     stream_ids = [check_batch(a.events, a.expected_version) for a in appends]
     if len(set(stream_ids)) != len(stream_ids):
         raise InvalidAppendError("each stream appears once in an append to several streams")
-    if len({e.event_id for a in appends for e in a.events}) != sum(len(a.events) for a in appends):
-        raise InvalidAppendError("every event needs its own event id (a UUID)")
+    _check_distinct_event_ids(
+        (e for a in appends for e in a.events), sum(len(a.events) for a in appends)
+    )
     return stream_ids
+
+
+def _check_distinct_event_ids(events: Iterable[NewEvent], count: int) -> None:
+    """``count`` events, checked to have UUIDs as ids, must have ``count`` distinct ids."""
+    # by their ints: UUID's ``__hash__`` is Python code
+    if len({new.event_id.int for new in events}) != count:
+        raise InvalidAppendError(_OWN_EVENT_ID)
 
 
 def prepare_batch(  # noqa: PLR0913 - the parts of an append
@@ -162,21 +169,19 @@ def prepare_checked_batch(  # noqa: PLR0913 - the parts of an append
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise _too_large(version - expected_version, event_type, payload)
         hashes.append(
-            hash_of_envelope(
-                HashedEnvelope(
-                    actor,
-                    causation_id,
-                    correlation_id,
-                    event_id,
-                    event_type,
-                    key_ref,
-                    recorded_at,
-                    schema_version,
-                    stream_id,
-                    version,
-                    tenant_id,
-                ),
-                payload,
+            hash_of_sorted_envelope(
+                actor,
+                causation_id,
+                correlation_id,
+                event_id,
+                event_type,
+                key_ref,
+                recorded_at,
+                schema_version,
+                stream_id,
+                version,
+                tenant_id,
+                canonical_payload=payload,
             )
         )
         event_ids.append(event_id)
@@ -224,21 +229,19 @@ def encode_and_hash(  # noqa: PLR0913, PLR0917 - the parts of one event's row
     )
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise _too_large(1, event_type, payload)
-    digest = hash_of_envelope(
-        HashedEnvelope(
-            metadata.actor,
-            metadata.causation_id,
-            metadata.correlation_id,
-            event_id,
-            event_type,
-            key_ref,
-            recorded_at,
-            schema_version,
-            stream_id,
-            version,
-            tenant_id,
-        ),
-        payload,
+    digest = hash_of_sorted_envelope(
+        metadata.actor,
+        metadata.causation_id,
+        metadata.correlation_id,
+        event_id,
+        event_type,
+        key_ref,
+        recorded_at,
+        schema_version,
+        stream_id,
+        version,
+        tenant_id,
+        canonical_payload=payload,
     )
     return event_type, schema_version, payload, key_ref, digest
 

@@ -32,14 +32,12 @@ from infrastructure.field_encryption import (
     FieldSealer,
     associated_data_prefix,
 )
+from infrastructure.hash_chain import in_field_order
 from infrastructure.upcasters import UPCASTERS
 
 _TOPIC = re.compile(r"^(?P<type>[A-Z][A-Za-z0-9]+)\.v(?P<version>[1-9][0-9]*)$")
 _STREAM_FIELDS = frozenset({"originator_id", "originator_version"})
 _encoder = msgspec.json.Encoder(order="sorted")
-# Sorts dicts' keys and sets but keeps a struct's fields in declared order: for a struct whose
-# fields are declared sorted and hold no struct-like values, what ``_encoder`` gives, sooner.
-_in_field_order = msgspec.json.Encoder(order="deterministic")
 _set_attribute = object.__setattr__
 # called with a computed field list, which the type checker cannot follow
 _typed_dict: Callable[[str, dict[str, Any]], type[dict[str, Any]]] = TypedDict  # type: ignore[assignment]
@@ -86,7 +84,7 @@ class _EventSpec:
     field_names: tuple[str, ...]
     plain_decoder: msgspec.json.Decoder[Any]
     sorted_payload: type[msgspec.Struct] | None
-    """The payload as a struct of the fields in sorted order, if ``_in_field_order`` may encode
+    """The payload as a struct of the fields in sorted order, if ``in_field_order`` may encode
     it (see ``_sorted_payload_type``); None otherwise."""
     sorted_values: Callable[[Mapping[str, Any]], tuple[Any, ...]]
     """The fields' values in sorted order, from the event's ``__dict__``."""
@@ -109,7 +107,7 @@ _CONTAINERS = (list, tuple, set, frozenset, dict, typing.Union, types.UnionType)
 
 
 def _encodes_alike_in_any_order(annotation: object) -> bool:
-    """Whether a value of ``annotation`` encodes alike with ``_encoder`` and ``_in_field_order``.
+    """Whether a value of ``annotation`` encodes alike with ``_encoder`` and ``in_field_order``.
 
     So it is when it holds no struct, dataclass or other object whose fields are encoded
     (the two order those differently): scalars, enums, and containers of them only.
@@ -137,7 +135,7 @@ _MIN_SORTED_FIELDS = 2
 def _sorted_payload_type(
     name: str, hints: Mapping[str, object], fields: list[str]
 ) -> type[msgspec.Struct] | None:
-    """A struct of ``fields`` in sorted order, if ``_in_field_order`` may encode it.
+    """A struct of ``fields`` in sorted order, if ``in_field_order`` may encode it.
 
     It may when every field encodes alike in any order; then encoding it gives what encoding
     the fields as a dict with ``_encoder`` gives, about a quarter sooner (no keys to sort).
@@ -327,7 +325,7 @@ class EventCodec:
         spec = self._by_class.get(type(event)) or self._spec(event)
         values = event.__dict__
         if spec.sorted_payload is not None:
-            payload = _in_field_order.encode(spec.sorted_payload(*spec.sorted_values(values)))
+            payload = in_field_order.encode(spec.sorted_payload(*spec.sorted_values(values)))
             return spec.event_type, spec.schema_version, payload, None
         fields = {name: values[name] for name in spec.field_names}
         if not spec.personal:

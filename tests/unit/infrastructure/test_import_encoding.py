@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -13,11 +14,12 @@ from domain.registry import AGGREGATE_CLASSES
 from infrastructure.event_codec import EventCodec
 from infrastructure.field_encryption import FieldSealer, associated_data, new_data_key
 from infrastructure.hash_chain import (
+    ENVELOPE_FIELDS,
     HashedEnvelope,
     canonical_payload,
     event_hash,
     event_hash_of_values,
-    hash_of_envelope,
+    hash_of_sorted_envelope,
 )
 from infrastructure.in_memory_event_store import InMemoryEventStore
 
@@ -121,26 +123,24 @@ def test_the_hash_of_envelope_values_is_the_event_hash() -> None:
         payload,
     )
 
-    by_struct = hash_of_envelope(
-        HashedEnvelope(
-            "loket:j",
-            None,
-            None,
-            event_id,
-            "PupilRegistered",
-            key_ref,
-            recorded_at,
-            1,
-            stream_id,
-            3,
-            TENANT,
-        ),
-        payload,
+    by_position = hash_of_sorted_envelope(
+        "loket:j",
+        None,
+        None,
+        event_id,
+        "PupilRegistered",
+        key_ref,
+        recorded_at,
+        1,
+        stream_id,
+        3,
+        TENANT,
+        canonical_payload=payload,
     )
 
     assert (
         by_values
-        == by_struct
+        == by_position
         == event_hash(
             tenant_id=TENANT,
             stream_id=stream_id,
@@ -156,6 +156,13 @@ def test_the_hash_of_envelope_values_is_the_event_hash() -> None:
             canonical_payload=payload,
         )
     )
+
+
+def test_the_hashed_envelope_declares_the_envelope_fields_in_sorted_order() -> None:
+    in_order = tuple(sorted(ENVELOPE_FIELDS))
+
+    assert HashedEnvelope.__struct_fields__ == in_order
+    assert tuple(inspect.signature(hash_of_sorted_envelope).parameters)[:-1] == in_order
 
 
 def test_associated_data_keeps_the_format_stored_ciphertexts_were_sealed_with() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,12 @@ from infrastructure.database import create_pool
 from infrastructure.event_codec import EventCodec
 from infrastructure.event_store import PostgresEventStore
 from infrastructure.key_provider import default_key_provider
-from infrastructure.offboarding import TenantStillBusyError, export_writer, row_eraser
+from infrastructure.offboarding import (
+    TenantStillBusyError,
+    export_writer,
+    row_eraser,
+    sha256_of_file,
+)
 from infrastructure.system import SystemClock
 
 tenant_cli = typer.Typer(help="Tenants: offboarding.", no_args_is_help=True)
@@ -56,6 +60,8 @@ class Offboarded:
     exported: HandedBackLog | None
     """None: the tenant was erased before this run."""
     exported_now: bool
+    export_file: Path | None
+    """Where the export is, written or found; None: its rows were gone, the file not looked for."""
     rows_deleted: int | None
 
 
@@ -81,11 +87,15 @@ async def _offboard(
         if tenancy.erased:
             await store.close()
             return Offboarded(
-                suspended_now=False, exported=None, exported_now=False, rows_deleted=None
+                suspended_now=False,
+                exported=None,
+                exported_now=False,
+                export_file=None,
+                rows_deleted=None,
             )
         if suspend := not tenancy.suspended:
             await run(platform.suspend_tenant, SuspendTenant(code=code, reason=reason))
-        recorded = await _export_of_the_log_as_it_stands(store, tenancy, export)
+        recorded, found_at = await _export_of_the_log_as_it_stands(store, tenancy, export)
         written = (
             recorded
             or (
@@ -115,34 +125,46 @@ async def _offboard(
         suspended_now=suspend,
         exported=written,
         exported_now=recorded is None,
+        export_file=export if recorded is None else found_at,
         rows_deleted=deleted[-1] if deleted else None,
     )
 
 
 async def _export_of_the_log_as_it_stands(
     store: PostgresEventStore, tenancy: Tenancy, export: Path
-) -> HandedBackLog | None:
-    """The recorded export a rerun goes on from, or None: export again.
+) -> tuple[HandedBackLog | None, Path | None]:
+    """The recorded export a rerun goes on from and where its file is; ``(None, None)``: export.
 
-    Its rows gone, the recorded export is the only one there can be; otherwise it must be of
-    the log's head, and its file at ``export`` as recorded.
+    Its rows gone, the recorded export is the only one there can be, and its file is not looked
+    for; otherwise it must be of the log's head, and its file at ``export`` as recorded.
     """
     if tenancy.export is None:
-        return None
+        return None, None
     recorded = HandedBackLog(
         tenancy.export.last_position, tenancy.export.chain_hash, tenancy.export.sha256
     )
     try:
         head = await store.head(TenantId(tenancy.code))
     except UnknownTenantError:
-        return recorded  # deleted by a run that stopped before recording the erasure
+        return recorded, None  # deleted by a run that stopped before recording the erasure
     if head.last_position != recorded.last_position:
-        return None
-    return recorded if await asyncio.to_thread(_sha256_of, export) == recorded.sha256 else None
+        return None, None
+    if await asyncio.to_thread(_sha256_if_there, export) != recorded.sha256:
+        return None, None
+    return recorded, export
 
 
-def _sha256_of(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+def _sha256_if_there(path: Path) -> str | None:
+    return sha256_of_file(path) if path.is_file() else None
+
+
+def _where(done: Offboarded) -> str:
+    """Where the export is, as the line that ends in its SHA-256 says it."""
+    if done.exported_now:
+        return f"written to {done.export_file}, sha256"
+    if done.export_file is not None:
+        return f"exported before, not written again: {done.export_file}, sha256"
+    return "exported before, not written again (its rows are gone); recorded sha256"
 
 
 @tenant_cli.command("offboard")
@@ -183,9 +205,7 @@ def offboard(
         typer.echo(f"{tenant}: suspended (nothing changes in it any more)")
     typer.echo(
         f"{tenant}: its log up to position {done.exported.last_position}"
-        f" (chain {done.exported.chain_hash})"
-        f" {'written to' if done.exported_now else 'exported before, not written again:'}"
-        f" {export}, sha256 {done.exported.sha256}"
+        f" (chain {done.exported.chain_hash}) {_where(done)} {done.exported.sha256}"
     )
     if done.rows_deleted is None:
         typer.echo(f"Nothing deleted; check the export, then add --confirm {tenant}")

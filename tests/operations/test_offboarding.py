@@ -78,6 +78,7 @@ async def test_offboarding_exports_the_log_then_deletes_only_that_tenant(
             ["tenant", "offboard", LEAVING, "--export", str(export), "--confirm", LEAVING], env
         )
         assert done.exit_code == 0, done.output
+        assert f"not written again: {export}, sha256 {first_export}" in done.output
 
         lines = [json.loads(line) for line in export.read_text().splitlines()]
         manifest, events = lines[0], lines[1:]
@@ -128,6 +129,8 @@ async def test_a_rerun_after_the_rows_were_deleted_records_the_erasure_without_e
         resumed = await offboard(args, env)
         assert resumed.exit_code == 0, resumed.output
         assert "exported before, not written again" in resumed.output
+        assert f"recorded sha256 {sha256}" in resumed.output
+        assert str(elsewhere) not in resumed.output  # nothing is at that path
         assert not elsewhere.exists()
         recorded = await platform_log_of(admin, LEAVING)
         assert [e["type"] for e in recorded].count("TenancyExported") == 1

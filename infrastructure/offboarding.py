@@ -32,6 +32,11 @@ SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY c.relname
 """
+# Deliveries first: once a tenant's delivery row is gone, a late answer to a batch sent before
+# the erasure records no attempt or recipient of it (passend_delivery_attempted, migration
+# 0018, locks the row and records nothing without it), so the attempts and recipients deleted
+# after it stay deleted.
+_FIRST = "partner_deliveries"
 _LAST = "tenant_heads"  # other tables' rows point at the head
 
 
@@ -141,7 +146,7 @@ async def delete_tenant(admin: Connection, tenant_id: TenantId) -> dict[str, int
         # above) commits first, or starts after and finds no events.
         await admin.execute("SELECT pg_advisory_xact_lock($1)", log_lock_key(tenant_id))
         tables = [r["relname"] for r in await admin.fetch(_TENANT_TABLES)]
-        for table in sorted(tables, key=lambda name: name == _LAST):
+        for table in sorted(tables, key=lambda name: (name != _FIRST, name == _LAST)):
             status = await admin.execute(f'DELETE FROM "{table}" WHERE tenant_id = $1', tenant_id)  # noqa: S608 - names from the catalog
             deleted[table] = int(status.split()[-1])
     left = {t: n for t, n in (await tenant_row_counts(admin, tenant_id)).items() if n}

@@ -92,7 +92,11 @@ async def test_an_answer_that_comes_after_the_tenants_erasure_records_nothing_of
                 subscription,
             )
         # the batch (0, 5] is on its way when the tenant leaves the platform
-        assert sum((await delete_tenant(admin, tenant)).values()) == 1
+        deleted = await delete_tenant(admin, tenant)
+        assert sum(deleted.values()) == 1
+        tables = list(deleted)
+        assert tables[0] == "partner_deliveries", "deliveries go first (0018)"
+        assert tables[-1] == "tenant_heads"
         answers = [
             await app.fetchval(
                 _ATTEMPTED,

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from application.errors import DataShreddedError, KeyUnavailableError
+from application.errors import DataShreddedError, KeyUnavailableError, UnknownTenantError
 from application.ports import NewEvent
 from domain.ids import TenantId
 from infrastructure.data_keys import PooledDataKeys, kek_of, key_writers_lock_key
@@ -201,6 +201,34 @@ async def test_a_key_wrapped_under_the_old_kek_and_committed_after_the_switch_is
     stored = await _stored_keys(app_pool, tenant)
     assert [kek_of(s) for s in stored if s is not None] == [new_kek, new_kek]
     assert result.rewrapped == 2
+
+
+async def test_a_first_time_subjects_key_is_written_in_four_round_trips_and_a_failure_rolls_back(
+    keyed_store: PostgresEventStore, app_pool: Pool
+) -> None:
+    tenant, subject = await _tenant(keyed_store), uuid4()
+    queries: list[str] = []
+    async with app_pool.acquire() as conn:
+        conn.add_query_logger(lambda logged: queries.append(logged.query))
+        made = await keyed_store.data_keys.for_writing(conn, tenant, {subject})
+        assert not conn.is_in_transaction()
+        with pytest.raises(UnknownTenantError):
+            await keyed_store.data_keys.for_writing(conn, new_tenant_id(), {uuid4()})
+        assert not conn.is_in_transaction(), "a failed write is rolled back"
+        again = await keyed_store.data_keys.for_writing(conn, tenant, {subject})
+
+    # the stored keys read, BEGIN with the key writers' lock, the insert, COMMIT; then the
+    # failing write's read
+    written = queries[:5]
+    assert written[4] == written[0], written
+    assert (
+        written[1] == f"BEGIN; SELECT pg_advisory_xact_lock_shared({key_writers_lock_key(tenant)})"
+    )
+    assert written[3] == "COMMIT"
+    assert again == made
+    assert [kek_of(s) for s in await _stored_keys(app_pool, tenant) if s is not None] == [
+        await keyed_store.data_keys.provider.current_kek(tenant)
+    ]
 
 
 async def test_a_bare_key_from_before_wrapping_stays_readable_and_is_wrapped_online(

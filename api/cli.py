@@ -23,8 +23,11 @@ from api.partners_cli import deliveries_cli
 from api.retention_cli import retention_cli
 from api.serving import (
     LOG_READERS_YOUNG_GENERATION,
+    WorkerPoolsDoNotFitError,
+    connections_beside_workers,
     default_workers,
     serve_workers,
+    sized_http_worker_pool,
     tune_garbage_collection,
 )
 from api.settings import Settings
@@ -79,17 +82,29 @@ def _print_seed(summary: DemoSummary) -> None:
         )
 
 
-def _embedded_settings(settings: Settings) -> tuple[Settings, Path]:
+def _embedded_settings(settings: Settings, *, workers: int = 1) -> tuple[Settings, Path]:
     embedded_dir = settings.data_dir / "postgres"
     typer.echo(f"Starting embedded PostgreSQL in {embedded_dir} …")
     try:
-        server = embedded_postgres_server.start(embedded_dir)
+        server = embedded_postgres_server.start(
+            embedded_dir, max_connections=embedded_max_connections(settings, workers)
+        )
     except embedded_postgres_server.EmbeddedServerRunningError as error:
         typer.echo(f"Not starting: {error}", err=True)
         raise typer.Exit(1) from None
     return msgspec.structs.replace(
         settings, database_url=server.admin_dsn(), database_app_url=server.app_dsn()
     ), embedded_dir
+
+
+def embedded_max_connections(settings: Settings, workers: int) -> int:
+    """The embedded server's ``max_connections``: room for ``workers`` full pools and the rest."""
+    wanted = (workers if workers > 1 else 0) * settings.pool_max_size
+    wanted += connections_beside_workers(settings)
+    return max(
+        embedded_postgres_server.DEFAULT_MAX_CONNECTIONS,
+        wanted + embedded_postgres_server.SUPERUSER_RESERVED_CONNECTIONS,
+    )
 
 
 @cli.command("seed-demo")
@@ -121,11 +136,19 @@ def serve(
     """Start the API. Without DATABASE_URL, an embedded PostgreSQL in ./var is used."""
     configure_logging()
     settings = Settings.from_env(host=host, port=port)
+    workers = default_workers() if workers is None else workers
     embedded_dir: Path | None = None
     if settings.database_url is None:
-        settings, embedded_dir = _embedded_settings(settings)
+        settings, embedded_dir = _embedded_settings(settings, workers=workers)
     else:
         database_answers_or_exit(settings, settings.database_url, "passend serve")
+    try:
+        pool_size = sized_http_worker_pool(settings, workers) if workers > 1 else None
+    except WorkerPoolsDoNotFitError as error:
+        typer.echo(f"Not starting: {error}.", err=True)
+        if embedded_dir is not None:
+            embedded_postgres_server.stop(embedded_dir)
+        raise typer.Exit(1) from None
     if demo:
         typer.echo("Demo tenants:")
         _print_seed(asyncio.run(_seed_demo(settings)))
@@ -137,9 +160,9 @@ def serve(
             "A token:  uv run passend token --tenant PO2604 --role loket"
             "  → send it as 'Authorization: Bearer <token>'"
         )
-        workers = default_workers() if workers is None else workers
-        if workers > 1:
-            serve_workers(settings, workers, embedded_dir)  # this process becomes their parent
+        if pool_size is not None:
+            # this process becomes the parent of the workers
+            serve_workers(settings, workers, pool_size, embedded_dir)
         import uvicorn  # noqa: PLC0415 - a second of start-up for every command; serve only
 
         app = create_app(settings)

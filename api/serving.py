@@ -12,6 +12,7 @@ process again when it dies. It runs its work only while it holds the machine's e
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import sys
@@ -25,6 +26,7 @@ from api.logs import configure_logging
 from api.serving_parent import parent_command
 from api.settings import Settings
 from api.startup import run_service, with_heartbeat
+from infrastructure.database import connection_slots
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -82,17 +84,66 @@ def http_worker_settings(settings: Settings) -> Settings:
     return msgspec.structs.replace(settings, pool_min_size=settings.pool_max_size)
 
 
-def serve_workers(settings: Settings, workers: int, embedded_dir: Path | None) -> NoReturn:
+MIN_WORKER_POOL = 2
+"""The smallest pool ``serve --workers`` starts an HTTP worker with."""
+ELECTION_CONNECTIONS = 1
+"""The background process's election holds a connection of its own, beside its pool."""
+OPS_CONNECTIONS = 5
+"""Left free for what runs beside ``serve``: a psql session, a ``passend`` command (pools of
+up to three), the background process's heartbeat."""
+
+
+class WorkerPoolsDoNotFitError(RuntimeError):
+    """The server allows too few connections for ``serve --workers`` as it is configured."""
+
+
+def connections_beside_workers(settings: Settings) -> int:
+    """What ``serve --workers`` opens besides its HTTP workers' pools, at most."""
+    return settings.pool_max_size + ELECTION_CONNECTIONS + OPS_CONNECTIONS
+
+
+def http_worker_pool_size(settings: Settings, workers: int, slots: int) -> int:
+    """Each HTTP worker's pool: ``pool_max_size``, or less, so that all fit in ``slots``.
+
+    The workers open their whole pool at start (``http_worker_settings``): pools that do not
+    fit left the workers started last failing to open theirs, and answering 503, for as long
+    as they ran. ``slots`` is what the server lets the app's role open (``connection_slots``).
+    """
+    share = (slots - connections_beside_workers(settings)) // workers
+    if share < MIN_WORKER_POOL:
+        raise WorkerPoolsDoNotFitError(
+            f"{workers} HTTP workers need at least {MIN_WORKER_POOL} connections each, beside"
+            f" the background process's {settings.pool_max_size} (PASSEND_POOL_MAX_SIZE), its"
+            f" election's {ELECTION_CONNECTIONS} and {OPS_CONNECTIONS} kept for other clients;"
+            f" the server allows {slots} (max_connections less its reserved connections)."
+            " Start fewer workers (--workers), lower PASSEND_POOL_MAX_SIZE or raise the"
+            " server's max_connections"
+        )
+    return min(settings.pool_max_size, share)
+
+
+def sized_http_worker_pool(settings: Settings, workers: int) -> int:
+    """``http_worker_pool_size`` against the server of ``DATABASE_URL``, as it is set now."""
+    if settings.database_url is None:
+        raise ValueError("no database configured")
+    slots = asyncio.run(connection_slots(settings.database_url))
+    return http_worker_pool_size(settings, workers, slots)
+
+
+def serve_workers(
+    settings: Settings, workers: int, pool_size: int, embedded_dir: Path | None
+) -> NoReturn:
     """Become the parent of ``workers`` HTTP processes and the background process.
 
     This process execs ``api.serving_parent`` with the settings in the environment: the
-    parent only supervises, and keeps none of what this one imported and built.
+    parent only supervises, and keeps none of what this one imported and built. Each HTTP
+    worker gets a pool of ``pool_size`` (``sized_http_worker_pool``).
     """
     env = dict(os.environ, PASSEND_DATA_DIR=str(settings.data_dir))
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url
         env[_APP_URL] = settings.app_dsn()
-    command = parent_command(settings.host, settings.port, workers, embedded_dir)
+    command = parent_command(settings.host, settings.port, workers, pool_size, embedded_dir)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, env)  # noqa: S606 - our own interpreter and module

@@ -55,9 +55,19 @@ def _logging_configured() -> None:
     configure_logging()
 
 
-def parent_command(host: str, port: int, workers: int, embedded_dir: Path | None) -> list[str]:
+def parent_command(
+    host: str, port: int, workers: int, pool_size: int, embedded_dir: Path | None
+) -> list[str]:
     """The command line ``serve`` execs: this module, with what it needs from the settings."""
-    command = [sys.executable, "-m", "api.serving_parent", host, str(port), str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "api.serving_parent",
+        host,
+        str(port),
+        str(workers),
+        str(pool_size),
+    ]
     return command + ([str(embedded_dir)] if embedded_dir is not None else [])
 
 
@@ -81,8 +91,13 @@ def die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
-def serve_workers(host: str, port: int, workers: int, env: Mapping[str, str]) -> None:
+def serve_workers(
+    host: str, port: int, workers: int, pool_size: int, env: Mapping[str, str]
+) -> None:
     """Run ``workers`` HTTP processes on one port and the background process, until interrupted.
+
+    Each HTTP worker's pool is ``pool_size`` connections (the background process's stays as
+    ``env`` says: ``serve`` sized the workers' pools beside it).
 
     The supervisor runs in a fresh interpreter whose main module is small
     (``api.worker_supervisor``): its spawned workers re-import the main module before they
@@ -102,7 +117,7 @@ def serve_workers(host: str, port: int, workers: int, env: Mapping[str, str]) ->
     try:  # a SIGTERM (KeyboardInterrupt here) while starting still stops what was started
         supervisor = subprocess.Popen(  # noqa: S603 - our own interpreter and app
             supervisor_command,
-            env={**env, **NO_BACKGROUND},
+            env={**env, **NO_BACKGROUND, "PASSEND_POOL_MAX_SIZE": str(pool_size)},
             preexec_fn=die_with_parent(),  # noqa: PLW1509 - one system call, no lock taken
         )
         children.append(supervisor)
@@ -171,12 +186,12 @@ class _BackgroundProcess:
 
 
 def main(argv: Sequence[str]) -> None:
-    """``host port workers [embedded PostgreSQL directory]``, the settings in the environment."""
-    host, port, workers, *embedded = argv
+    """``host port workers pool_size [embedded PostgreSQL directory]``; settings in the env."""
+    host, port, workers, pool_size, *embedded = argv
     # uvicorn turns SIGTERM into a graceful shutdown; make sure a plain kill does the same.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        serve_workers(host, int(port), int(workers), os.environ)
+        serve_workers(host, int(port), int(workers), int(pool_size), os.environ)
     except KeyboardInterrupt:
         pass
     finally:

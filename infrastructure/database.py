@@ -329,6 +329,32 @@ async def create_pool(
     return pool
 
 
+_CONNECTION_SLOT_SETTINGS = (
+    "max_connections",
+    "superuser_reserved_connections",
+    "reserved_connections",  # PostgreSQL 16 and later
+)
+
+
+async def connection_slots(dsn: str) -> int:
+    """How many connections the server of ``dsn`` lets roles open that have no reserved slots.
+
+    ``max_connections`` less the slots kept for superusers and (PostgreSQL 16 on) for roles
+    with ``pg_use_reserved_connections``: more and the server refuses them (too many clients).
+    """
+    connection = await asyncpg.connect(dsn, timeout=10)
+    try:
+        rows = await connection.fetch(
+            "SELECT name, setting::int FROM pg_settings WHERE name = ANY($1::text[])",
+            list(_CONNECTION_SLOT_SETTINGS),
+        )
+    finally:
+        await connection.close()
+    settings = {row[0]: row[1] for row in rows}
+    reserved = settings.get("superuser_reserved_connections", 0)
+    return int(settings["max_connections"] - reserved - settings.get("reserved_connections", 0))
+
+
 @asynccontextmanager
 async def tenant_transaction(
     connection: Connection, tenant_id: TenantId

@@ -141,7 +141,14 @@ def _ours(directory: Path, user: str | None) -> bool:
     return directory.is_dir() and not directory.is_symlink() and info.st_uid == owner
 
 
-def _settings(port: int, socket_dir: Path, *, synchronous_commit: bool) -> str:
+DEFAULT_MAX_CONNECTIONS = 100
+SUPERUSER_RESERVED_CONNECTIONS = 3
+"""PostgreSQL's default, written out: ``max_connections`` less these is what other roles get."""
+
+
+def _settings(
+    port: int, socket_dir: Path, *, synchronous_commit: bool, max_connections: int
+) -> str:
     return "\n".join(
         [
             "",
@@ -149,7 +156,8 @@ def _settings(port: int, socket_dir: Path, *, synchronous_commit: bool) -> str:
             "listen_addresses = '127.0.0.1'",
             f"port = {port}",
             f"unix_socket_directories = '{socket_dir}'",
-            "max_connections = 100",
+            f"max_connections = {max_connections}",
+            f"superuser_reserved_connections = {SUPERUSER_RESERVED_CONNECTIONS}",
             "shared_buffers = 256MB",
             "fsync = on",
             f"synchronous_commit = {'on' if synchronous_commit else 'off'}",
@@ -162,7 +170,12 @@ def _settings(port: int, socket_dir: Path, *, synchronous_commit: bool) -> str:
     )
 
 
-def start(data_dir: Path, *, synchronous_commit: bool = True) -> EmbeddedServer:
+def start(
+    data_dir: Path,
+    *,
+    synchronous_commit: bool = True,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+) -> EmbeddedServer:
     """Initialise ``data_dir`` if new, start the server on a free port and wait until ready."""
     data_dir = data_dir.resolve()
     user = _server_user()
@@ -199,7 +212,15 @@ def start(data_dir: Path, *, synchronous_commit: bool = True) -> EmbeddedServer:
     text = base_conf.read_text()
     if _MARKER in text:
         text = text[: text.index(_MARKER)].rstrip("\n") + "\n"
-    base_conf.write_text(text + _settings(port, socket_dir, synchronous_commit=synchronous_commit))
+    base_conf.write_text(
+        text
+        + _settings(
+            port,
+            socket_dir,
+            synchronous_commit=synchronous_commit,
+            max_connections=max_connections,
+        )
+    )
     auto_conf.touch()
     _run(
         [

@@ -45,6 +45,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """At start, resume the key rotations a stopped process left re-wrapping (the elected
     background process also looks again every ``key_rotation_rescan_s``)."""
     key_rotation_rescan_s: float = 60.0
+    """How often the elected background process (or the single ``serve`` process) looks for
+    rotations left unfinished; more than 0 (0 would read the platform log without a pause)."""
     run_retention: bool = True
     """Shred what retention terms say must go, every night at 02:00 (Amsterdam)."""
     run_absence_signals: bool = True
@@ -88,6 +90,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_backoff_base_s: float = 1.0
     webhook_backoff_cap_s: float = 3600.0
     partner_poll_interval_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        # msgspec reports it as a ValidationError from ``from_env`` too
+        if not self.key_rotation_rescan_s > 0:  # NaN too
+            raise ValueError(
+                "PASSEND_KEY_ROTATION_RESCAN_S must be more than 0 seconds, "
+                f"not {self.key_rotation_rescan_s}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

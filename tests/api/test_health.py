@@ -2,6 +2,8 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
+import msgspec
+import pytest
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
@@ -105,6 +107,13 @@ def test_settings_come_from_the_environment() -> None:
     assert settings.port == 9001
     assert settings.data_dir == Path("/srv/passend")
     assert settings.app_dsn() == "postgresql://passend_app@db:5432/passend"
+
+
+@pytest.mark.parametrize("rescan", ["0", "-5", "nan"])
+def test_a_key_rotation_rescan_that_is_not_more_than_0_is_refused_by_name(rescan: str) -> None:
+    with pytest.raises(msgspec.ValidationError, match="PASSEND_KEY_ROTATION_RESCAN_S must be"):
+        Settings.from_env({"PASSEND_KEY_ROTATION_RESCAN_S": rescan})
+    assert Settings.from_env({"PASSEND_KEY_ROTATION_RESCAN_S": "0.5"}).key_rotation_rescan_s == 0.5
 
 
 async def test_a_worker_without_the_runner_shows_the_projections_its_runner_stopped(

@@ -1,4 +1,5 @@
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -8,9 +9,11 @@ from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.auth import Role, TenantGrant, dev_signing_key, mint_token
+from api.background import ELECTION
 from api.settings import Settings
 from domain.ids import TenantId
 from infrastructure.database import Pool
+from infrastructure.election import election_key
 from projections.registry import PROJECTIONS
 from projections.status import resume_projection
 from tests.api.conftest import Api, open_tenant
@@ -119,8 +122,9 @@ def test_a_key_rotation_rescan_that_is_not_more_than_0_is_refused_by_name(rescan
 async def test_a_worker_without_the_runner_shows_the_projections_its_runner_stopped(
     api: Api, database_dsns: tuple[str, str], app_pool: Pool
 ) -> None:
-    # Under serve --workers the runner runs in the background process: an HTTP worker's health
-    # reads what that runner recorded when a projection stopped at a failing event.
+    # Under serve --workers the runner runs in the background process, the one holding the
+    # background election: an HTTP worker's health reads whether one does, and what that
+    # runner recorded when a projection stopped at a failing event (no tenant, no error text).
     admin, app = database_dsns
     tenant = await open_tenant(api)
     projection = PROJECTIONS[0].name
@@ -128,23 +132,46 @@ async def test_a_worker_without_the_runner_shows_the_projections_its_runner_stop
         database_url=admin, database_app_url=app, database_retry_seconds=0.1, run_projections=False
     )
     connection = await asyncpg.connect(admin)
+    background = await asyncpg.connect(admin)
     try:
         await _tracked(connection, tenant, projection)
         async with AsyncTestClient(app=create_app(worker)) as client:
-            healthy = await _ready(client)
-            assert (healthy["projections"], healthy["failing_projections"]) == ("elsewhere", [])
+            alone = await _until(client, lambda body: body["projections"] == "not running")
+            assert alone["failing"] == 0
+            # as serve --workers' background process is elected
+            await background.execute("SELECT pg_advisory_lock($1)", election_key(ELECTION))
+            healthy = await _until(client, lambda body: body["projections"] == "elsewhere")
+            assert (healthy["failing_projections"], healthy["failing"]) == ([], 0)
             await connection.execute(  # as the runner records a stop (projections.catch_up)
                 "UPDATE projection_tracking SET status = 'failed', error = 'KeyError: boom',"
                 " failed_position = position + 1 WHERE tenant_id = $1 AND projection = $2",
                 tenant,
                 projection,
             )
-            failing = await _ready(client)
-        assert failing["projections"] == "failing"
-        assert failing["failing_projections"] == [f"{projection}@{tenant}: KeyError: boom"]
+            failing = await _until(client, lambda body: body["projections"] == "failing")
+        assert failing["failing_projections"] == [projection]
+        assert failing["failing"] == 1
+        assert tenant not in str(failing)
+        assert "boom" not in str(failing)
     finally:
         await resume_projection(app_pool, projection, tenant)
+        await background.close()
         await connection.close()
+
+
+async def test_a_worker_reads_the_projections_at_most_every_few_seconds(
+    database_dsns: tuple[str, str],
+) -> None:
+    admin, app = database_dsns
+    worker = Settings(
+        database_url=admin, database_app_url=app, database_retry_seconds=0.1, run_projections=False
+    )
+    async with AsyncTestClient(app=create_app(worker)) as client:
+        await _ready(client)
+        read_at = client.app.state.health_projections[0]
+        for _ in range(5):
+            assert (await client.get("/health")).status_code == 200
+        assert client.app.state.health_projections[0] == read_at
 
 
 async def _tracked(connection: asyncpg.Connection, tenant: TenantId, projection: str) -> None:
@@ -168,3 +195,17 @@ async def _ready(client: AsyncTestClient) -> dict[str, object]:  # type: ignore[
         await asyncio.sleep(0.05)
         response = await client.get("/health")
     raise AssertionError(f"not ready: {response.text}")
+
+
+async def _until(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    wanted: Callable[[dict[str, object]], bool],
+) -> dict[str, object]:
+    """The first ready answer that is ``wanted``: a worker reads again every few seconds."""
+    body = await _ready(client)
+    for _ in range(150):
+        if wanted(body):
+            return body
+        await asyncio.sleep(0.1)
+        body = await _ready(client)
+    raise AssertionError(f"never as wanted: {body}")

@@ -87,7 +87,8 @@ async def start_background(
             await runner.start()
             state.projection_runner = runner
         if settings.resume_key_rotations:
-            resume_key_rotations(state, store, pool)
+            # as the elected process does: a rotation that failed here is found again
+            resume_key_rotations(state, store, pool, every_s=settings.key_rotation_rescan_s)
         _start_nightly(state, settings, store)
         return
 

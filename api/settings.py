@@ -42,8 +42,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     are on) only while this process is elected among the machine's processes: ``serve
     --workers`` sets it for the process that runs them beside its HTTP workers."""
     resume_key_rotations: bool = True
-    """At start, resume the key rotations a stopped process left re-wrapping (the elected
-    background process also looks again every ``key_rotation_rescan_s``)."""
+    """Resume the key rotations a stopped process left re-wrapping: at start and every
+    ``key_rotation_rescan_s`` (in the elected background process, or the single process)."""
     key_rotation_rescan_s: float = 60.0
     """How often the elected background process (or the single ``serve`` process) looks for
     rotations left unfinished; more than 0 (0 would read the platform log without a pause)."""

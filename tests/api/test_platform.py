@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import asyncpg
+import pytest
 from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
 
@@ -216,16 +217,18 @@ async def _started_rotation(
     return tenant, keys
 
 
+@pytest.mark.parametrize("elected", [True, False], ids=["serve --workers", "serve"])
 async def test_the_background_process_completes_a_rotation_a_worker_left_while_it_ran(
-    api: Api, app_pool: Pool, key_encryption_keys: Path
+    api: Api, app_pool: Pool, key_encryption_keys: Path, elected: bool
 ) -> None:
     # Under serve --workers no HTTP worker resumes rotations: the elected background process
-    # looks again every key_rotation_rescan_s, not only when it is elected.
+    # looks again every key_rotation_rescan_s, not only when it is elected; the single process
+    # of serve does the same, not only when it starts.
     background = Settings(
         database_url=api.settings.database_url,
         database_app_url=api.settings.database_app_url,
         data_dir=api.settings.data_dir,
-        elect_background=True,
+        elect_background=elected,
         run_projections=False,
         run_deliveries=False,
         run_retention=False,

@@ -32,12 +32,11 @@ from infrastructure.field_encryption import (
     FieldSealer,
     associated_data_prefix,
 )
-from infrastructure.hash_chain import in_field_order
+from infrastructure.hash_chain import canonical_encoder, in_field_order
 from infrastructure.upcasters import UPCASTERS
 
 _TOPIC = re.compile(r"^(?P<type>[A-Z][A-Za-z0-9]+)\.v(?P<version>[1-9][0-9]*)$")
 _STREAM_FIELDS = frozenset({"originator_id", "originator_version"})
-_encoder = msgspec.json.Encoder(order="sorted")
 _set_attribute = object.__setattr__
 # called with a computed field list, which the type checker cannot follow
 _typed_dict: Callable[[str, dict[str, Any]], type[dict[str, Any]]] = TypedDict  # type: ignore[assignment]
@@ -107,7 +106,7 @@ _CONTAINERS = (list, tuple, set, frozenset, dict, typing.Union, types.UnionType)
 
 
 def _encodes_alike_in_any_order(annotation: object) -> bool:
-    """Whether a value of ``annotation`` encodes alike with ``_encoder`` and ``in_field_order``.
+    """Whether its values encode alike with ``canonical_encoder`` and ``in_field_order``.
 
     So it is when it holds no struct, dataclass or other object whose fields are encoded
     (the two order those differently): scalars, enums, and containers of them only.
@@ -138,7 +137,7 @@ def _sorted_payload_type(
     """A struct of ``fields`` in sorted order, if ``in_field_order`` may encode it.
 
     It may when every field encodes alike in any order; then encoding it gives what encoding
-    the fields as a dict with ``_encoder`` gives, about a quarter sooner (no keys to sort).
+    the fields as a dict with ``canonical_encoder`` gives, about a quarter sooner (no keys to sort).
     """
     if len(fields) < _MIN_SORTED_FIELDS or not all(
         _encodes_alike_in_any_order(hints[f]) for f in fields
@@ -308,7 +307,9 @@ class EventCodec:
                 raise ValueError(f"{spec.event_type} holds personal data: a data key is needed")
             subject = self.subject_of(event)
             _seal_personal(spec, fields, data_key, tenant_id, event.originator_id, event_id)
-        return EncodedEvent(spec.event_type, spec.schema_version, _encoder.encode(fields), subject)
+        return EncodedEvent(
+            spec.event_type, spec.schema_version, canonical_encoder.encode(fields), subject
+        )
 
     def encode_for_append(
         self,
@@ -329,13 +330,13 @@ class EventCodec:
             return spec.event_type, spec.schema_version, payload, None
         fields = {name: values[name] for name in spec.field_names}
         if not spec.personal:
-            return spec.event_type, spec.schema_version, _encoder.encode(fields), None
+            return spec.event_type, spec.schema_version, canonical_encoder.encode(fields), None
         subject = self.subject_of(event)
         if subject is None:
             raise ValueError(f"{spec.event_type} holds personal data: a data key is needed")
         stream_id = event.originator_id
         _seal_personal(spec, fields, data_keys[subject], tenant_id, stream_id, event_id)
-        return spec.event_type, spec.schema_version, _encoder.encode(fields), subject
+        return spec.event_type, spec.schema_version, canonical_encoder.encode(fields), subject
 
     def decode(  # noqa: PLR0913 - the stored row's columns that decoding needs
         self,
@@ -446,7 +447,7 @@ class EventCodec:
                 raise UnknownEventTypeError(f"no upcaster from {event_type}.v{version}")
             data = upcaster(data)
             version += 1
-        return _encoder.encode(data), version
+        return canonical_encoder.encode(data), version
 
 
 def _seal_personal(  # noqa: PLR0913, PLR0917 - what the associated data binds
@@ -464,7 +465,7 @@ def _seal_personal(  # noqa: PLR0913, PLR0917 - what the associated data binds
     sealer = FieldSealer(data_key)
     prefix = associated_data_prefix(tenant_id, stream_id, event_id)
     for name in spec.personal:
-        fields[name] = sealer.seal(_encoder.encode(fields[name]), prefix + name.encode())
+        fields[name] = sealer.seal(canonical_encoder.encode(fields[name]), prefix + name.encode())
 
 
 class PlainEncoder:
@@ -501,12 +502,12 @@ class PlainEncoder:
     ) -> bytes:
         """The stored payload; ``sealer`` holds the subject's key for personal fields."""
         if not self._personal:
-            return _encoder.encode(fields)
+            return canonical_encoder.encode(fields)
         if sealer is None:
             raise ValueError(f"{self.event_type} holds personal data: a data key is needed")
         prefix = associated_data_prefix(tenant_id, stream_id, event_id)
         sealed = {
-            name: sealer.seal(_encoder.encode(getattr(fields, name)), prefix + aad_name)
+            name: sealer.seal(canonical_encoder.encode(getattr(fields, name)), prefix + aad_name)
             for name, aad_name in self._personal
         }
-        return _encoder.encode(msgspec.structs.replace(fields, **sealed))
+        return canonical_encoder.encode(msgspec.structs.replace(fields, **sealed))

@@ -17,7 +17,8 @@ from uuid import UUID
 
 import msgspec
 
-_envelope_encoder = msgspec.json.Encoder(order="sorted")
+canonical_encoder = msgspec.json.Encoder(order="sorted")
+"""The canonical form that is hashed (keys sorted, no whitespace); payloads are stored in it."""
 
 
 def genesis_hash(tenant_id: str) -> bytes:
@@ -27,7 +28,7 @@ def genesis_hash(tenant_id: str) -> bytes:
 
 def canonical_payload(payload: bytes) -> bytes:
     """Payload JSON in the canonical form that is hashed: keys sorted, no whitespace."""
-    return _envelope_encoder.encode(msgspec.json.decode(payload))
+    return canonical_encoder.encode(msgspec.json.decode(payload))
 
 
 ENVELOPE_FIELDS = (
@@ -48,12 +49,12 @@ ENVELOPE_FIELDS = (
 
 def canonical_json(value: object) -> bytes:
     """JSON with keys sorted and no whitespace: the form that is hashed."""
-    return _envelope_encoder.encode(value)
+    return canonical_encoder.encode(value)
 
 
 def canonical_envelope(fields: Mapping[str, Any]) -> bytes:
     """The envelope as hashed, from a mapping holding (at least) ``ENVELOPE_FIELDS``."""
-    return _envelope_encoder.encode({name: fields[name] for name in ENVELOPE_FIELDS})
+    return canonical_encoder.encode({name: fields[name] for name in ENVELOPE_FIELDS})
 
 
 def hash_of_canonical(envelope: bytes, payload: bytes) -> bytes:

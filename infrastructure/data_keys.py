@@ -22,7 +22,6 @@ one reads the new KEK.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import weakref
@@ -35,7 +34,7 @@ import asyncpg
 
 from application.errors import DataShreddedError, KeyUnavailableError, UnknownTenantError
 from domain.ids import TenantId
-from infrastructure.database import Connection, Pool, tenant_transaction
+from infrastructure.database import Connection, Pool, begun_with, tenant_transaction
 from infrastructure.field_encryption import new_data_key
 from infrastructure.key_provider import KeyProvider
 
@@ -175,16 +174,8 @@ class DataKeys:
         multi-statement query; the lock key is an int, so its literal is safe. asyncpg does
         not know of the transaction: ``_add`` starts no ``connection.transaction()``.
         """
-        await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock_shared({int(lock)})")
-        try:
-            made = await self._add(conn, tenant_id, missing, rows)
-        except BaseException:
-            # asyncpg rolls an open transaction back on release too, should this fail
-            with contextlib.suppress(Exception):
-                await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
-        return made
+        async with begun_with(conn, f"BEGIN; SELECT pg_advisory_xact_lock_shared({int(lock)})"):
+            return await self._add(conn, tenant_id, missing, rows)
 
     async def _add(
         self,

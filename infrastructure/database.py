@@ -383,9 +383,20 @@ async def tenant_read(connection: Connection, tenant_id: TenantId) -> AsyncItera
         async with tenant_transaction(connection, tenant_id):
             yield connection
         return
-    await connection.execute(
-        f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', '{tenant_id}', true)"
-    )
+    begin = f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', '{tenant_id}', true)"
+    async with begun_with(connection, begin):
+        yield connection
+
+
+@asynccontextmanager
+async def begun_with(connection: Connection, statements: str) -> AsyncIterator[Connection]:
+    """A transaction begun in one round trip with its first statements (``BEGIN; …``).
+
+    asyncpg binds no parameters in a multi-statement query, so ``statements`` carries only
+    literals the caller knows to be safe. asyncpg does not know of the transaction: nothing
+    in it may start ``connection.transaction()``. Committed at the end, rolled back on error.
+    """
+    await connection.execute(statements)
     try:
         yield connection
     except BaseException:

@@ -29,17 +29,12 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from api.background import ELECTION
 from infrastructure.database import Pool
-from infrastructure.election import election_key
+from infrastructure.election import election_held, election_key
 from projections.registry import PROJECTIONS
 from projections.status import projection_status
 
 _PROBE_TIMEOUT_S = 2.0
 _STATUS_TTL_S = 5.0
-_ELECTION_HELD = """
-SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted
-  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 1)
-"""
 
 
 class Health(msgspec.Struct, frozen=True):
@@ -152,9 +147,7 @@ async def _read_recorded_failures(pool: Pool) -> Health:
         async with asyncio.timeout(_PROBE_TIMEOUT_S):
             rows = await projection_status(pool, [p.name for p in PROJECTIONS])
             async with pool.acquire() as conn:
-                elected = await conn.fetchval(
-                    _ELECTION_HELD, (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
-                )
+                elected = await election_held(conn, key)
     except (OSError, TimeoutError, Exception) as error:  # noqa: BLE001 - the database answered
         return Health("ok", "ok", detail=type(error).__name__, projections="unknown")
     failing = [r.projection for r in rows if r.failed]

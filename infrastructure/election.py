@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from infrastructure.connection_loss import Backoff
+from infrastructure.database import Connection
 
 log = logging.getLogger("passend.election")
 
@@ -37,6 +38,22 @@ def election_key(name: str, machine: str | None = None) -> int:
     """The advisory lock key of election ``name`` among the processes of ``machine``."""
     text = "\x1f".join(("passend.election", name, machine or socket.gethostname()))
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), signed=True)
+
+
+_HELD = """
+SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 1)
+"""
+
+
+async def election_held(connection: Connection, key: int) -> bool:
+    """Whether some process holds the election of ``key`` in this connection's database.
+
+    A bigint advisory lock shows in ``pg_locks`` as its high and low halves (classid, objid).
+    """
+    held = await connection.fetchval(_HELD, (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF)
+    return bool(held)
 
 
 class Election:

@@ -430,3 +430,24 @@ async def stop_listening(
         await connection.remove_listener(channel, callback)
     with contextlib.suppress(Exception):
         await pool.release(connection)
+
+
+class Listener:
+    """A connection of ``pool`` listening on ``channel``, opened again once it was lost."""
+
+    def __init__(self, pool: Pool, channel: str, callback: Notified) -> None:
+        self._pool = pool
+        self._channel = channel
+        self._callback = callback
+        self._connection: PooledConnection | None = None
+
+    async def keep_listening(self) -> None:
+        """Listen, on a new connection if the last one died; nothing if it is open."""
+        if not is_open(self._connection):
+            await self.stop()
+            self._connection = await listen(self._pool, self._channel, self._callback)
+
+    async def stop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await stop_listening(self._pool, connection, self._channel, self._callback)

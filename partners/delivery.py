@@ -43,11 +43,8 @@ from domain.ids import TenantId
 from infrastructure.database import (
     Connection,
     HeldConnections,
+    Listener,
     Pool,
-    PooledConnection,
-    is_open,
-    listen,
-    stop_listening,
     tenant_transaction,
 )
 from infrastructure.wake_ups import woken
@@ -226,7 +223,7 @@ class DeliveryWorker:
         self._leases: Leases | None = None
         self._poller: asyncio.Task[None] | None = None
         self._look = asyncio.Event()
-        self._listener: PooledConnection | None = None
+        self._listener = Listener(pool, DELIVERIES_CHANNEL, self._on_notify)
 
     async def start(self) -> None:
         self._control = await self._pool.acquire()
@@ -239,9 +236,7 @@ class DeliveryWorker:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            await stop_listening(self._pool, listener, DELIVERIES_CHANNEL, self._on_notify)
+        await self._listener.stop()
         control, self._control, self._leases = self._control, None, None
         if control is not None:
             await self._pool.release(control)  # type: ignore[arg-type]
@@ -259,18 +254,11 @@ class DeliveryWorker:
             try:
                 # The projection runner and the routes of every process, serve --workers'
                 # HTTP workers among them, wake this one through PostgreSQL.
-                if not is_open(self._listener):
-                    await self._listen()
+                await self._listener.keep_listening()
                 await self._find_subscriptions()
             except Exception:
                 log.warning("listing webhook subscriptions failed", exc_info=True)
             await woken(self._look, self._settings.poll_interval_s)
-
-    async def _listen(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            await stop_listening(self._pool, listener, DELIVERIES_CHANNEL, self._on_notify)
-        self._listener = await listen(self._pool, DELIVERIES_CHANNEL, self._on_notify)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
         self.wake()

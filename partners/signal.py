@@ -13,7 +13,7 @@ import asyncio
 import logging
 
 from domain.ids import TenantId
-from infrastructure.database import Pool, PooledConnection, is_open, listen, stop_listening
+from infrastructure.database import Listener, Pool
 from infrastructure.wake_ups import stop_task, woken
 from projections.partner_events import FEED_CHANNEL
 from projections.status import projection_status
@@ -31,7 +31,7 @@ class FeedSignal:
         self._poller: asyncio.Task[None] | None = None
         self._notified = asyncio.Event()
         self._missed = False
-        self._listener: PooledConnection | None = None
+        self._listener = Listener(pool, FEED_CHANNEL, self._on_notify)
 
     def position(self, tenant_id: TenantId) -> int:
         return self._positions.get(tenant_id, 0)
@@ -75,14 +75,13 @@ class FeedSignal:
     async def stop(self) -> None:
         poller, self._poller = self._poller, None
         await stop_task(poller)
-        await self._stop_listening()
+        await self._listener.stop()
 
     async def _poll_forever(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                if not is_open(self._listener):
-                    await self._listen()
+                await self._listener.keep_listening()
                 await self.refresh()
             except Exception:
                 log.warning("could not read partner feed positions", exc_info=True)
@@ -97,15 +96,6 @@ class FeedSignal:
                 if self._events:
                     break
                 self._missed = True
-
-    async def _listen(self) -> None:
-        await self._stop_listening()
-        self._listener = await listen(self._pool, FEED_CHANNEL, self._on_notify)
-
-    async def _stop_listening(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            await stop_listening(self._pool, listener, FEED_CHANNEL, self._on_notify)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
         # Only a hint: the positions are read from the active builds, never from the payload.
